@@ -1,0 +1,62 @@
+import { availableParallelism } from "node:os";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { MAX_PAYLOAD } from "../protocol/index.js";
+import {
+  MAX_CONNECTIONS,
+  NoConnectionError,
+  WINDOW_ENDED_LINE,
+  WINDOW_STARTED_LINE,
+  buildReport,
+  formatTextReport,
+  parseAddress,
+  runLoad,
+} from "../client/index.js";
+import { openFileShortfall } from "../process/limits.js";
+import { integerIn, seconds } from "./arguments.js";
+import { fail } from "./exit.js";
+
+export function registerClientCommand(program: Command): void {
+  program
+    .command("client")
+    .description("closed-loop load client: each connection sends a CLIENT_CHAT frame, waits for the whole reply, repeats")
+    .requiredOption("-a, --address <host:port>", "server to load", (value) => {
+      const address = parseAddress(value);
+      if (typeof address === "string") throw new InvalidArgumentError(address);
+      return address;
+    })
+    .option("-c, --connections <n>", `concurrent connections (1…${MAX_CONNECTIONS})`, integerIn(1, MAX_CONNECTIONS), 1)
+    .option("--threads <n>", "worker threads; connections spread evenly (default: CPU count, at most <connections>)", integerIn(1, 1024))
+    .option("-t, --duration <s>", "measured window in seconds", seconds({ allowZero: false }), 10)
+    .option("--warmup <s>", "seconds of traffic before the window, not counted", seconds({ allowZero: true }), 1)
+    .option("-l, --length <bytes>", `CLIENT_CHAT payload bytes (0…${MAX_PAYLOAD})`, integerIn(0, MAX_PAYLOAD), MAX_PAYLOAD)
+    .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
+    .option("--json", "print one JSON object instead of the text report")
+    .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
+    .action(async (flags) => {
+      const shortfall = openFileShortfall(flags.connections);
+      if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
+      const options = {
+        host: flags.address.host,
+        port: flags.address.port,
+        connections: flags.connections,
+        threads: Math.min(flags.threads ?? availableParallelism(), flags.connections),
+        durationS: flags.duration,
+        warmupS: flags.warmup,
+        length: flags.length,
+        timeoutS: flags.timeout,
+      };
+      try {
+        const hooks = flags.announceWindow
+          ? {
+              windowStarted: () => process.stderr.write(`${WINDOW_STARTED_LINE}\n`),
+              windowEnded: () => process.stderr.write(`${WINDOW_ENDED_LINE}\n`),
+            }
+          : {};
+        const report = buildReport(await runLoad(options, hooks));
+        process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatTextReport(report)}\n`);
+      } catch (error) {
+        if (error instanceof NoConnectionError) fail(`tcpsweep client: ${error.message}`, 1);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,42 @@
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { formatSummaryTable, parseStraceSummary, StraceParseError, summaryToCsv } from "../profile/strace-summary.js";
+
+/** `tcpsweep strace-parse <file>`: reads the `strace -c` / `-C` call summary from a saved output. */
+export function registerStraceParseCommand(program: Command): void {
+  program
+    .command("strace-parse")
+    .description("parse the call-summary table of `strace -c` / `strace -C` from its saved stderr or -o file")
+    .argument("<file>", "strace's output: its stderr, or the file given to strace -o")
+    .addOption(new Option("--json", "print the parse as JSON (columns, rows, total, extra_tables)").conflicts("csv"))
+    .option("--csv", "print CSV: one line per syscall and per total line, for every table")
+    .action((file: string, flags: { json?: boolean; csv?: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (error) {
+        reportInputProblem(`cannot read ${file}: ${readErrorReason(error)}`);
+        return;
+      }
+      const summary = parseStraceSummary(text);
+      if (summary instanceof StraceParseError) {
+        reportInputProblem(`${file}: ${summary.message}`);
+        return;
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else if (flags.csv) process.stdout.write(summaryToCsv(summary));
+      else process.stdout.write(formatSummaryTable(summary));
+    });
+}
+
+/** One line on stderr and exit status 2; exitCode rather than exit() lets stdout drain. */
+function reportInputProblem(message: string): void {
+  process.stderr.write(`tcpsweep strace-parse: ${message}\n`);
+  process.exitCode = 2;
+}
+
+/** "ENOENT: no such file or directory, open 'x'" → "ENOENT: no such file or directory" (the path is already in the line). */
+function readErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/, \w+ '.*'$/, "");
+}

@@ -1,0 +1,136 @@
+/**
+ * The load manager: fans connections out to worker threads, runs the phases
+ * (connect → warmup → measured window → drain) and merges counts and histograms.
+ */
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
+import { decodeHistogram, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
+import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
+import type { ClientOptions } from "./options.js";
+
+export interface LoadResult {
+  options: ClientOptions;
+  connectionsEstablished: number;
+  /** Requests sent inside the measured window. */
+  requests: number;
+  /** Whole, valid replies to those requests (drained after the window ends). */
+  responses: number;
+  /** Over the whole run, warmup included: a connection lost in warmup is missing from the window. */
+  errors: ErrorCounts;
+  /** The window actually measured, not the nominal duration. */
+  windowS: number;
+  latencyUs: LatencyHistogram;
+  /** CPU of this whole process (all threads) during the window. */
+  cpuUserS: number;
+  cpuSystemS: number;
+  peakRssKb: number;
+}
+
+export class NoConnectionError extends Error {}
+
+type WorkerResult = Extract<FromWorker, { kind: "result" }>;
+type WorkerConnected = Extract<FromWorker, { kind: "connected" }>;
+
+/** Connections per worker: as even as possible, every connection assigned. */
+export function spreadConnections(connections: number, threads: number): number[] {
+  const workers = Math.min(threads, connections);
+  return Array.from({ length: workers }, (_, i) => Math.floor(connections / workers) + (i < connections % workers ? 1 : 0));
+}
+
+/** Called as the measured window opens and closes (e.g. so a sweep can sample the server then). */
+export interface WindowHooks {
+  windowStarted?(): void;
+  windowEnded?(): void;
+}
+
+export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): Promise<LoadResult> {
+  const phaseBuffer = new SharedArrayBuffer(4);
+  const phase = new Int32Array(phaseBuffer);
+  const workers = spreadConnections(options.connections, options.threads).map((connections) => {
+    const config: WorkerConfig = {
+      host: options.host,
+      port: options.port,
+      connections,
+      length: options.length,
+      timeoutMs: Math.round(options.timeoutS * 1000),
+      phase: phaseBuffer,
+    };
+    return new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
+  });
+  try {
+    const connected = await Promise.all(workers.map((worker) => nextMessage<WorkerConnected>(worker, "connected")));
+    const established = connected.reduce((sum, c) => sum + c.established, 0);
+    if (established === 0) {
+      const reason = connected.find((c) => c.firstError)?.firstError ?? "unknown reason";
+      throw new NoConnectionError(`no connection to ${options.host}:${options.port} could be made: ${reason}`);
+    }
+    const results = Promise.all(workers.map((worker) => nextMessage<WorkerResult>(worker, "result")));
+    results.catch(() => undefined); // awaited below; a worker dying during warmup must not crash us before then
+    await sleep(options.warmupS * 1000);
+
+    const cpuBefore = process.cpuUsage();
+    const windowStart = performance.now();
+    Atomics.store(phase, 0, Phase.MEASURE);
+    hooks.windowStarted?.();
+    await sleep(options.durationS * 1000);
+    Atomics.store(phase, 0, Phase.DRAIN);
+    const windowS = (performance.now() - windowStart) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    hooks.windowEnded?.();
+    for (const worker of workers) worker.postMessage({ kind: "stop" } satisfies ToWorker);
+
+    return {
+      options,
+      connectionsEstablished: established,
+      ...mergeResults(await results),
+      windowS,
+      cpuUserS: cpu.user / 1e6,
+      cpuSystemS: cpu.system / 1e6,
+      peakRssKb: process.resourceUsage().maxRSS,
+    };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+function mergeResults(results: WorkerResult[]): { requests: number; responses: number; errors: ErrorCounts; latencyUs: LatencyHistogram } {
+  const latencyUs = newLatencyHistogram();
+  const errors = emptyErrorCounts();
+  let requests = 0;
+  let responses = 0;
+  for (const result of results) {
+    requests += result.requests;
+    responses += result.responses;
+    for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
+    latencyUs.add(decodeHistogram(result.histogram));
+  }
+  return { requests, responses, errors, latencyUs };
+}
+
+/** The next message of one kind from a worker; a worker that dies first rejects with its error. */
+function nextMessage<T extends FromWorker>(worker: Worker, kind: T["kind"]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromWorker) => {
+      if (message.kind !== kind) return;
+      cleanup();
+      resolve(message as T);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`load worker exited with code ${code} before sending "${kind}"`));
+    };
+    const cleanup = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+  });
+}

@@ -1,0 +1,38 @@
+/** What the manager and its worker threads say to each other. */
+
+/** Phases, shared through one Int32 in a SharedArrayBuffer so the hot path reads it without messages. */
+export const Phase = { WARMUP: 0, MEASURE: 1, DRAIN: 2 } as const;
+
+export interface WorkerConfig {
+  host: string;
+  port: number;
+  connections: number;
+  length: number;
+  timeoutMs: number;
+  /** Int32Array view over it holds the current Phase. */
+  phase: SharedArrayBuffer;
+}
+
+export interface ErrorCounts {
+  connect_failed: number;
+  timed_out: number;
+  closed_by_server: number;
+  bad_frame: number;
+}
+
+export function emptyErrorCounts(): ErrorCounts {
+  return { connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0 };
+}
+
+export type ToWorker = { kind: "stop" };
+
+export type FromWorker =
+  | { kind: "connected"; established: number; failed: number; firstError?: string }
+  | {
+      kind: "result";
+      requests: number;
+      responses: number;
+      errors: ErrorCounts;
+      /** The worker's latency histogram, HdrHistogram compressed base64. */
+      histogram: string;
+    };

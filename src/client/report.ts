@@ -1,0 +1,74 @@
+/** The client's report: the reference client's text lines (scrapers depend on them) or one JSON object. */
+import type { ErrorCounts } from "./messages.js";
+import type { LoadResult } from "./manager.js";
+
+export interface ClientReport {
+  address: string;
+  mode: "closed-loop";
+  requests: number;
+  responses: number;
+  req_per_s: number;
+  resp_per_s: number;
+  success_rate_pct: number;
+  latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
+  errors: ErrorCounts & { total: number };
+  connections: { requested: number; established: number };
+  threads: number;
+  length: number;
+  warmup_s: number;
+  elapsed_s: number;
+  cpu: { user_s: number; sys_s: number };
+  peak_rss_kb: number;
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+export function buildReport(result: LoadResult): ClientReport {
+  const { options, latencyUs } = result;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    address: `${host}:${options.port}`,
+    mode: "closed-loop",
+    requests: result.requests,
+    responses: result.responses,
+    req_per_s: round(result.requests / result.windowS, 2),
+    resp_per_s: round(result.responses / result.windowS, 2),
+    success_rate_pct: result.requests === 0 ? 0 : round((100 * result.responses) / result.requests, 3),
+    latency_us:
+      latencyUs.totalCount === 0
+        ? null
+        : {
+            p50: latencyUs.getValueAtPercentile(50),
+            p90: latencyUs.getValueAtPercentile(90),
+            p99: latencyUs.getValueAtPercentile(99),
+            p999: latencyUs.getValueAtPercentile(99.9),
+            max: latencyUs.maxValue,
+            mean: round(latencyUs.mean, 1),
+          },
+    errors: { ...result.errors, total: Object.values(result.errors).reduce((a, b) => a + b, 0) },
+    connections: { requested: options.connections, established: result.connectionsEstablished },
+    threads: Math.min(options.threads, options.connections),
+    length: options.length,
+    warmup_s: options.warmupS,
+    elapsed_s: round(result.windowS, 4),
+    cpu: { user_s: round(result.cpuUserS, 3), sys_s: round(result.cpuSystemS, 3) },
+    peak_rss_kb: result.peakRssKb,
+  };
+}
+
+export function formatTextReport(report: ClientReport): string {
+  const latency = report.latency_us;
+  const errors = report.errors;
+  return [
+    `Speed: ${report.req_per_s.toFixed(2)} request/sec, ${report.resp_per_s.toFixed(2)} response/sec`,
+    `Requests: ${report.requests}`,
+    `Responses: ${report.responses}`,
+    `Success rate: ${report.success_rate_pct.toFixed(2)}%`,
+    latency
+      ? `Latency (us): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, p99.9 ${latency.p999}, max ${latency.max}, mean ${latency.mean}`
+      : "Latency (us): no responses in the window",
+    `Errors: ${errors.total} (connect failed ${errors.connect_failed}, timed out ${errors.timed_out}, closed by server ${errors.closed_by_server}, bad frame ${errors.bad_frame})`,
+    `Connections: ${report.connections.established}/${report.connections.requested} on ${report.threads} threads to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
+    `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,
+  ].join("\n");
+}

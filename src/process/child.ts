@@ -1,0 +1,148 @@
+/**
+ * Starting and stopping the processes a cell runs (server, client, profilers). Every child
+ * gets its own process group, so stopping it stops whatever it started as well.
+ */
+import { execa } from "execa";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isAlive, processTree } from "./proctree.js";
+
+export interface ExitInfo {
+  /** undefined when killed by a signal or never started. */
+  exitCode?: number;
+  signal?: string;
+  /** Why it could not start at all (e.g. `spawn ./srv ENOENT`); undefined when it started. */
+  startError?: string;
+}
+
+export interface StartOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Output kept per stream; older bytes are dropped so a chatty server cannot exhaust memory. */
+  keepBytes?: number;
+}
+
+/** Keeps the last `limit` bytes written to a stream. */
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  dropped = 0;
+  constructor(private readonly limit: number) {}
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.bytes > this.limit && this.chunks.length > 1) {
+      const first = this.chunks.shift()!;
+      this.bytes -= first.length;
+      this.dropped += first.length;
+    }
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
+
+export class ChildProcess {
+  readonly pid: number | undefined;
+  readonly exited: Promise<ExitInfo>;
+  private readonly stdoutTail: OutputTail;
+  private readonly stderrTail: OutputTail;
+  private finished = false;
+
+  constructor(
+    readonly argv: readonly string[],
+    options: StartOptions = {},
+  ) {
+    const keep = options.keepBytes ?? 1 << 20;
+    this.stdoutTail = new OutputTail(keep);
+    this.stderrTail = new OutputTail(keep);
+    const subprocess = execa(argv[0]!, argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      reject: false,
+      buffer: false,
+      stdin: "ignore",
+      cleanup: true,
+    });
+    this.pid = subprocess.pid;
+    subprocess.stdout?.on("data", (chunk: Buffer) => this.stdoutTail.add(chunk));
+    subprocess.stderr?.on("data", (chunk: Buffer) => this.stderrTail.add(chunk));
+    this.stdoutLines = lineEvents(subprocess.stdout);
+    this.stderrLines = lineEvents(subprocess.stderr);
+    this.exited = subprocess.then((result) => {
+      this.finished = true;
+      if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+        return { startError: result.originalMessage ?? result.shortMessage ?? "could not start" };
+      }
+      return { exitCode: result.exitCode, signal: result.signal };
+    });
+  }
+
+  /** Subscribe to whole lines of stdout / stderr as they arrive. */
+  readonly stdoutLines: (listener: (line: string) => void) => void;
+  readonly stderrLines: (listener: (line: string) => void) => void;
+
+  get hasExited(): boolean {
+    return this.finished;
+  }
+
+  stdout(): string {
+    return this.stdoutTail.text();
+  }
+
+  stderr(): string {
+    return this.stderrTail.text();
+  }
+
+  /** Sends `signal` to the process group and every descendant (some leave the group). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.pid === undefined) return;
+    const tree = processTree(this.pid);
+    sendSignal(-this.pid, signal);
+    for (const pid of tree) sendSignal(pid, signal);
+  }
+
+  /**
+   * Stops the whole tree: `signal`, then SIGKILL for whatever is still alive after `graceMs`.
+   * Resolves once the process has exited and no descendant is left; says whether force was needed.
+   */
+  async stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean; exit: ExitInfo }> {
+    if (this.pid === undefined) return { forced: false, exit: await this.exited };
+    const tree = processTree(this.pid);
+    this.signal(signal);
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && tree.some(isAlive)) await sleep(20);
+    const survivors = tree.filter(isAlive);
+    sendSignal(-this.pid, "SIGKILL");
+    for (const pid of survivors) sendSignal(pid, "SIGKILL");
+    const exit = await this.exited;
+    while (survivors.some(isAlive)) await sleep(10);
+    return { forced: survivors.length > 0, exit };
+  }
+}
+
+function sendSignal(target: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(target, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function lineEvents(stream: NodeJS.ReadableStream | null): (listener: (line: string) => void) => void {
+  const listeners: ((line: string) => void)[] = [];
+  let partial = "";
+  stream?.on("data", (chunk: Buffer) => {
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) for (const listener of listeners) listener(line);
+  });
+  return (listener) => listeners.push(listener);
+}
+
+/** Human description of how a process ended. */
+export function describeExit(exit: ExitInfo): string {
+  if (exit.startError) return `could not start: ${exit.startError}`;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exited with code ${exit.exitCode}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * /proc accounting for a process and all its descendants: the figures a benchmark row
+ * needs about the server and client beyond what they report themselves.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+
+/** Linux reports utime/stime in USER_HZ ticks, which is 100 on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined; // the process ended between listing and reading: it simply no longer counts
+  }
+}
+
+/** Fields of /proc/PID/stat after the `(comm)`, which may itself contain spaces and parentheses. */
+function statFields(pid: number): string[] | undefined {
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** `root` and every live descendant, found by parent PID (so a child that left the process group is still found). */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = Number(statFields(Number(entry))?.[1]);
+    if (!Number.isFinite(parent)) continue;
+    const list = children.get(parent) ?? [];
+    list.push(Number(entry));
+    children.set(parent, list);
+  }
+  const tree: number[] = [];
+  const pending = [root];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    if (pid !== root || statFields(pid)) tree.push(pid);
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+export interface TreeUsage {
+  /** user + system CPU of every process in the tree, seconds. */
+  cpuS: number;
+  /** Sum of each process's peak resident set (VmHWM), KiB: an upper bound on the tree's peak. */
+  peakRssKb: number;
+  voluntaryCtxSwitches: number;
+  involuntaryCtxSwitches: number;
+  processes: number;
+}
+
+function statusValue(status: string, key: string): number {
+  const match = new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status);
+  return match ? Number(match[1]) : 0;
+}
+
+/** A snapshot of the tree's counters; subtract two snapshots for the window. */
+export function treeUsage(root: number): TreeUsage {
+  const usage: TreeUsage = { cpuS: 0, peakRssKb: 0, voluntaryCtxSwitches: 0, involuntaryCtxSwitches: 0, processes: 0 };
+  for (const pid of processTree(root)) {
+    const fields = statFields(pid);
+    const status = readOrUndefined(`/proc/${pid}/status`);
+    if (!fields || !status) continue;
+    usage.processes++;
+    usage.cpuS += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+    usage.peakRssKb += statusValue(status, "VmHWM");
+    // Context switches are per thread: the process's own status shows only its main thread.
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      const taskStatus = readOrUndefined(`/proc/${pid}/task/${tid}/status`);
+      if (!taskStatus) continue;
+      usage.voluntaryCtxSwitches += statusValue(taskStatus, "voluntary_ctxt_switches");
+      usage.involuntaryCtxSwitches += statusValue(taskStatus, "nonvoluntary_ctxt_switches");
+    }
+  }
+  return usage;
+}
+
+/** Counters that grow over the window as differences; the peak RSS as read at the end. */
+export function usageBetween(before: TreeUsage, after: TreeUsage): TreeUsage {
+  return {
+    cpuS: Math.max(0, after.cpuS - before.cpuS),
+    peakRssKb: after.peakRssKb,
+    voluntaryCtxSwitches: Math.max(0, after.voluntaryCtxSwitches - before.voluntaryCtxSwitches),
+    involuntaryCtxSwitches: Math.max(0, after.involuntaryCtxSwitches - before.involuntaryCtxSwitches),
+    processes: after.processes,
+  };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return statFields(pid)?.[0] !== "Z";
+  } catch {
+    return false;
+  }
+}

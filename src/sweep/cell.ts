@@ -1,0 +1,172 @@
+/**
+ * The lifecycle of one cell run: server up (or the group's), client run under the cell's
+ * hard timeout with the window observed, server down, one row with figures and status.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
+import type { Row } from "../output/columns.js";
+import { ChildProcess, describeExit, type ExitInfo } from "../process/child.js";
+import { treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import { parseClientOutput } from "./client-output.js";
+import { CellFailure } from "./failure.js";
+import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
+import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
+import { expandTemplate } from "./template.js";
+
+export interface CellRunContext {
+  spec: SweepSpec;
+  cell: Cell;
+  repeat: number;
+  /** Started per spec with a server; undefined when measuring `address`. */
+  servers?: ServerPool;
+  /** Where raw outputs of this run go. */
+  rawDir: string;
+  abort: AbortSignal;
+}
+
+export interface CellRunResult {
+  row: Row;
+  /** Path of the saved raw client output, relative to the working directory. */
+  rawOutput: string;
+}
+
+/** Observes the measured window: samples the server's and client's /proc counters as it opens and closes. */
+class WindowObserver {
+  private before?: { server?: TreeUsage; client: TreeUsage };
+  usage?: { server?: TreeUsage; client: TreeUsage };
+  constructor(
+    private readonly client: ChildProcess,
+    private readonly server: RunningServer | undefined,
+  ) {}
+  opened(): void {
+    if (this.before || !this.client.pid) return;
+    this.before = { server: this.server?.child.pid ? treeUsage(this.server.child.pid) : undefined, client: treeUsage(this.client.pid) };
+  }
+  closed(): void {
+    if (!this.before || this.usage || !this.client.pid) return;
+    const serverNow = this.server?.child.pid ? treeUsage(this.server.child.pid) : undefined;
+    this.usage = {
+      server: this.before.server && serverNow ? usageBetween(this.before.server, serverNow) : undefined,
+      client: usageBetween(this.before.client, treeUsage(this.client.pid)),
+    };
+  }
+}
+
+function clientEnv(spec: SweepSpec, values: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(spec.client.env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
+}
+
+/** Runs the client; resolves with its exit, or throws CellFailure on the hard timeout or an interrupt. */
+async function runClient(client: ChildProcess, deadline: number, abort: AbortSignal): Promise<ExitInfo> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<"timeout" | "interrupted">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+    onAbort = () => resolve("interrupted");
+    if (abort.aborted) onAbort();
+    abort.addEventListener("abort", onAbort);
+  });
+  try {
+    const outcome = await Promise.race([client.exited, stopped]);
+    if (typeof outcome !== "string") return outcome;
+    await client.stop("SIGTERM", 1000);
+    throw new CellFailure(outcome, outcome === "timeout" ? "the cell hit its time limit (timeout) before the client finished" : "interrupted", {
+      client,
+    });
+  } finally {
+    clearTimeout(timer);
+    abort.removeEventListener("abort", onAbort!);
+  }
+}
+
+function saveRawOutput(file: string, processes: { label: string; child: ChildProcess }[]): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const sections = processes.flatMap(({ label, child }) => [
+    `### ${label}: ${child.argv.join(" ")}`,
+    `--- stdout ---`,
+    child.stdout(),
+    `--- stderr ---`,
+    child.stderr(),
+    `--- ${child.hasExited ? "ended" : "running"} ---`,
+  ]);
+  writeFileSync(file, `${sections.join("\n")}\n`);
+}
+
+export async function runCellOnce(context: CellRunContext): Promise<CellRunResult> {
+  const { spec, cell, repeat, abort } = context;
+  const rawFile = path.join(context.rawDir, `${cell.id}.r${repeat}.log`);
+  const rawOutput = path.relative(process.cwd(), rawFile);
+  const deadline = Date.now() + spec.timeoutS * 1000;
+  let server: RunningServer | undefined;
+  let client: ChildProcess | undefined;
+  let stopNote = "";
+  try {
+    server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort) : undefined;
+    const values = cellTemplateValues(spec, cell, server?.port);
+    client = new ChildProcess(expandTemplate(spec.client.argv, values), { cwd: spec.client.cwd, env: clientEnv(spec, values) });
+    const observer = new WindowObserver(client, server);
+    if (spec.client.builtin) {
+      client.stderrLines((line) => {
+        if (line === WINDOW_STARTED_LINE) observer.opened();
+        else if (line === WINDOW_ENDED_LINE) observer.closed();
+      });
+    } else {
+      // An external client does not say when its window opens: assume it follows its flags.
+      const opens = setTimeout(() => observer.opened(), spec.warmupS * 1000);
+      const closes = setTimeout(() => observer.closed(), (spec.warmupS + spec.durationS) * 1000);
+      void client.exited.then(() => (clearTimeout(opens), clearTimeout(closes)));
+    }
+
+    const exit = await runClient(client, deadline, abort);
+    const serverDied = server?.exitedEarly;
+    if (server && context.servers) {
+      const { forced } = await context.servers.release(server);
+      if (forced) stopNote = `server ignored ${spec.server!.stopSignal} and was killed after ${spec.server!.stopGraceS} s`;
+    }
+
+    const parsed = exit.startError ? { error: describeExit(exit) } : parseClientOutput(spec.client, client.stdout());
+    const figures: Row = "figures" in parsed ? parsed.figures : {};
+    const usage = observer.usage;
+    const row: Row = {
+      duration_s: spec.durationS,
+      ...figures,
+      client_exit_code: exit.exitCode ?? exit.signal ?? "",
+      client_cpu_s: round(usage?.client.cpuS),
+      server_cpu_s: round(usage?.server?.cpuS),
+      server_max_rss_kb: usage?.server?.peakRssKb,
+      server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,
+      server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,
+      server_processes: usage?.server?.processes,
+      raw_output: rawOutput,
+    };
+    const clientProblem = exit.exitCode === 0 ? "" : `client ${describeExit(exit)}${lastLines(client.stderr())}`;
+    if (serverDied) {
+      row.status = "server_exited";
+      row.error = `server ${serverDied} during the run`;
+    } else if ("error" in parsed) {
+      row.status = exit.exitCode === 0 ? "parse_error" : "client_failed";
+      row.error = exit.exitCode === 0 ? parsed.error : clientProblem;
+    } else {
+      row.status = exit.exitCode === 0 ? "ok" : "client_exit";
+      row.error = clientProblem;
+    }
+    row.error = [row.error, stopNote].filter(Boolean).join("; ");
+    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])]);
+    return { row, rawOutput };
+  } catch (error) {
+    if (!(error instanceof CellFailure)) throw error;
+    if (server && context.servers) await context.servers.release(server);
+    if (error.status === "interrupted") throw error;
+    const processes = [
+      ...(client ? [{ label: "client", child: client }] : []),
+      ...(error.processes.server ?? server?.child ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
+    ];
+    saveRawOutput(rawFile, processes);
+    return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };
+  }
+}
+
+function round(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value.toFixed(3));
+}

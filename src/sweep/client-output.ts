@@ -1,0 +1,103 @@
+/** Turns a client's stdout into row figures, by the spec's `client.parser`. */
+import type { ClientReport } from "../client/index.js";
+import type { Row } from "../output/columns.js";
+import type { ClientSpec } from "./spec.js";
+
+export type ParsedOutput = { figures: Row } | { error: string };
+
+const SEED_TEXT_LINES = {
+  speed: /^Speed:\s*([\d.]+)\s*request\/sec,\s*([\d.]+)\s*response\/sec\s*$/m,
+  requests: /^Requests:\s*(\d+)\s*$/m,
+  responses: /^Responses:\s*(\d+)\s*$/m,
+  success: /^Success rate:\s*([\d.]+)\s*%\s*$/m,
+};
+
+/** The reference client's report; all four lines must be there. */
+function parseSeedText(stdout: string): ParsedOutput {
+  const missing = Object.entries(SEED_TEXT_LINES)
+    .filter(([, pattern]) => !pattern.test(stdout))
+    .map(([line]) => line);
+  if (missing.length > 0) return { error: `seed-text report incomplete: no ${missing.join(", ")} line` };
+  const speed = SEED_TEXT_LINES.speed.exec(stdout)!;
+  return {
+    figures: {
+      req_per_s: Number(speed[1]),
+      resp_per_s: Number(speed[2]),
+      requests: Number(SEED_TEXT_LINES.requests.exec(stdout)![1]),
+      responses: Number(SEED_TEXT_LINES.responses.exec(stdout)![1]),
+      success_rate_pct: Number(SEED_TEXT_LINES.success.exec(stdout)![1]),
+    },
+  };
+}
+
+/** `tcpsweep client --json`: the last line that is a JSON object with resp_per_s. */
+function parseJson(stdout: string): ParsedOutput {
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.trimStart().startsWith("{"));
+  if (!line) return { error: "no JSON object in the client's output" };
+  let report: ClientReport;
+  try {
+    report = JSON.parse(line) as ClientReport;
+  } catch (error) {
+    return { error: `client output is not valid JSON: ${(error as Error).message}` };
+  }
+  if (typeof report.resp_per_s !== "number" || typeof report.requests !== "number") {
+    return { error: "client JSON has no numeric requests / resp_per_s" };
+  }
+  const latency = report.latency_us;
+  return {
+    figures: {
+      duration_s: report.elapsed_s,
+      requests: report.requests,
+      responses: report.responses,
+      req_per_s: report.req_per_s,
+      resp_per_s: report.resp_per_s,
+      success_rate_pct: report.success_rate_pct,
+      latency_p50_us: latency?.p50,
+      latency_p90_us: latency?.p90,
+      latency_p99_us: latency?.p99,
+      latency_p999_us: latency?.p999,
+      latency_max_us: latency?.max,
+      latency_mean_us: latency?.mean,
+      errors: report.errors?.total,
+      errors_connect: report.errors?.connect_failed,
+      errors_timeout: report.errors?.timed_out,
+      errors_closed: report.errors?.closed_by_server,
+      errors_bad_frame: report.errors?.bad_frame,
+      connections_established: report.connections?.established,
+    },
+  };
+}
+
+/** Named groups become columns; a group named like a standard column fills that column. */
+function parseRegex(stdout: string, pattern: RegExp): ParsedOutput {
+  const match = pattern.exec(stdout);
+  if (!match?.groups) return { error: `client output does not match ${pattern}` };
+  const figures: Row = {};
+  for (const [name, value] of Object.entries(match.groups)) {
+    if (value === undefined) continue;
+    const number = Number(value);
+    figures[name] = value.trim() !== "" && Number.isFinite(number) ? number : value;
+  }
+  return { figures };
+}
+
+export function parseClientOutput(client: ClientSpec, stdout: string): ParsedOutput {
+  switch (client.parser) {
+    case "json":
+      return parseJson(stdout);
+    case "seed-text":
+      return parseSeedText(stdout);
+    case "regex":
+      return parseRegex(stdout, client.regex!);
+  }
+}
+
+/** Columns a regex client adds beyond the standard ones (its named groups, in order). */
+export function regexColumns(client: ClientSpec, standard: readonly string[]): string[] {
+  if (client.parser !== "regex" || !client.regex) return [];
+  const names = [...client.regex.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+  return names.filter((name) => !standard.includes(name));
+}

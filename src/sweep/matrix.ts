@@ -1,0 +1,111 @@
+/**
+ * Matrix expansion: spec → ordered list of cells, and the `--only` filter.
+ */
+import { SpecError, didYouMean, type SpecIssue } from "./errors.js";
+import type { Cell, MatrixValue, SweepSpec } from "./spec.js";
+
+/** `--only` filter: for each named key, the allowed values (a cell must match every key). */
+export interface CellFilter {
+  text: string;
+  values: Record<string, MatrixValue[]>;
+}
+
+const same = (a: MatrixValue | undefined, b: MatrixValue | undefined) => a !== undefined && b !== undefined && String(a) === String(b);
+
+/** `connections=100,threads=4`, keys in matrix order. */
+export function cellId(keys: readonly string[], values: Readonly<Record<string, MatrixValue>>): string {
+  return keys.map((k) => `${k}=${String(values[k])}`).join(",");
+}
+
+/** Whether `values` matches every key=value pair of `pattern`. */
+export function matchesPattern(values: Readonly<Record<string, MatrixValue>>, pattern: Readonly<Record<string, MatrixValue>>): boolean {
+  return Object.entries(pattern).every(([k, v]) => same(values[k], v));
+}
+
+/**
+ * Cartesian product of the matrix lists (first key varies slowest, values in the
+ * order written), minus every cell matching an `exclude` entry, plus each
+ * `include` entry not already present, appended in order. Includes are applied
+ * after excludes, so an include can bring back an excluded cell.
+ */
+export function expandCells(spec: Pick<SweepSpec, "matrix">): Cell[] {
+  const { keys, values, include, exclude } = spec.matrix;
+  let combos: Record<string, MatrixValue>[] = [{}];
+  for (const k of keys) {
+    const next: Record<string, MatrixValue>[] = [];
+    for (const c of combos) for (const v of values[k] ?? []) next.push({ ...c, [k]: v });
+    combos = next;
+  }
+  combos = combos.filter((c) => !exclude.some((p) => matchesPattern(c, p)));
+  const ids = new Set(combos.map((c) => cellId(keys, c)));
+  for (const inc of include) {
+    const c: Record<string, MatrixValue> = {};
+    for (const k of keys) {
+      const v = inc[k];
+      if (v !== undefined) c[k] = v;
+    }
+    const id = cellId(keys, c);
+    if (!ids.has(id)) {
+      ids.add(id);
+      combos.push(c);
+    }
+  }
+  return combos.map((v, index) => ({ index, id: cellId(keys, v), values: v }));
+}
+
+/** Every value a key can take in some cell: its list plus values added by `include`. */
+function knownValues(spec: Pick<SweepSpec, "matrix">, key: string): MatrixValue[] {
+  const out = [...(spec.matrix.values[key] ?? [])];
+  for (const inc of spec.matrix.include) {
+    const v = inc[key];
+    if (v !== undefined && !out.some((x) => same(x, v))) out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Parse `--only connections=100,threads=4`. Repeating a key allows any of its
+ * values (`connections=1,connections=10`). Unknown keys and values that no cell
+ * has are reported (all at once) as a {@link SpecError} with path `--only`.
+ */
+export function parseOnlyFilter(text: string, spec: Pick<SweepSpec, "file" | "matrix">): CellFilter {
+  const keys = spec.matrix.keys;
+  const problems: string[] = [];
+  const values: Record<string, MatrixValue[]> = {};
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.every((p) => p === "")) problems.push(`expected key=value[,key=value...], got ${JSON.stringify(text)}; matrix keys: ${keys.join(", ")}`);
+  else {
+    for (const part of parts) {
+      if (part === "") continue;
+      const eq = part.indexOf("=");
+      if (eq <= 0) {
+        problems.push(`expected key=value, got ${JSON.stringify(part)}; matrix keys: ${keys.join(", ")}`);
+        continue;
+      }
+      const key = part.slice(0, eq).trim();
+      const raw = part.slice(eq + 1).trim();
+      if (!keys.includes(key)) {
+        const hint = didYouMean(key, keys);
+        problems.push(`unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; matrix keys: ${keys.join(", ")}`);
+        continue;
+      }
+      const known = knownValues(spec, key);
+      const match = known.find((v) => String(v) === raw);
+      if (match === undefined) {
+        problems.push(`${key}=${raw} is not in the matrix; ${key} values: ${known.map(String).join(", ")}`);
+        continue;
+      }
+      const list = (values[key] ??= []);
+      if (!list.some((v) => same(v, match))) list.push(match);
+    }
+  }
+  if (problems.length) {
+    throw new SpecError(problems.map((message): SpecIssue => ({ file: spec.file, path: "--only", message })));
+  }
+  return { text, values };
+}
+
+/** Cells matching the filter (indices and ids unchanged). */
+export function applyFilter(cells: readonly Cell[], filter: CellFilter): Cell[] {
+  return cells.filter((c) => Object.entries(filter.values).every(([k, vs]) => vs.some((v) => same(c.values[k], v))));
+}

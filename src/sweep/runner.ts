@@ -1,0 +1,148 @@
+/**
+ * Runs a sweep: cells × repeats in order, one row each, a lock on the CSV, signals handled
+ * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname, release } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import pLimit from "p-limit";
+import { FIGURE_COLUMNS, csvHeader, type Row } from "../output/columns.js";
+import { CsvWriter, readCsvRows } from "../output/csv.js";
+import { lockCsv } from "../output/lock.js";
+import { formatPivot } from "../output/pivot.js";
+import { Progress } from "../output/progress.js";
+import { openFileShortfall } from "../process/limits.js";
+import { runCellOnce } from "./cell.js";
+import { regexColumns } from "./client-output.js";
+import { CellFailure } from "./failure.js";
+import { ServerPool } from "./servers.js";
+import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
+import { expandTemplate } from "./template.js";
+
+export interface SweepOptions {
+  /** `--resume`: skip cell × repeat pairs this spec already has an ok row for. */
+  resume: boolean;
+  /** How long to wait for another run's lock on the CSV. */
+  lockWaitMs: number;
+  /** Where progress and the pivot go. */
+  out: NodeJS.WriteStream;
+}
+
+export interface CellJob {
+  cell: Cell;
+  repeat: number;
+}
+
+/** Every run of the sweep, repeat-major: repeat 1 of every cell, then repeat 2…, so drift over time spreads over all cells. */
+export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
+  const jobs: CellJob[] = [];
+  for (let repeat = 1; repeat <= spec.repeat; repeat++) for (const cell of cells) jobs.push({ cell, repeat });
+  if (spec.server?.lifetime !== "group") return jobs;
+  // One server per distinct command line: keep each group's runs together so it starts once.
+  const groupOf = (job: CellJob) => JSON.stringify(expandTemplate(spec.server!.argv, { ...cellTemplateValues(spec, job.cell, 0), port: "", address: "" }));
+  const order = [...new Set(jobs.map(groupOf))];
+  return jobs.map((job, i) => ({ job, group: order.indexOf(groupOf(job)), i })).sort((a, b) => a.group - b.group || a.i - b.i).map(({ job }) => job);
+}
+
+/** The commands a cell would run, with the port it would get left as a placeholder. */
+export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
+  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: `${spec.host.includes(":") ? `[${spec.host}]` : spec.host}:<port>` }) };
+  return {
+    ...(spec.server ? { server: expandTemplate(spec.server.argv, values) } : {}),
+    client: expandTemplate(spec.client.argv, values),
+  };
+}
+
+/** A problem that stops the sweep before it starts (exit 2): limits, output, profiling. */
+export class PreflightError extends Error {}
+
+function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
+}
+
+const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
+
+export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
+  const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
+  const shortfall = openFileShortfall(maxConnections);
+  if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
+
+  const header = csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
+  const csv = new CsvWriter(spec.output.csv, header);
+  const lock = await lockCsv(spec.output.csv, options.lockWaitMs);
+  const controller = new AbortController();
+  let interruptedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interruptedBy) return;
+    interruptedBy = signal;
+    progress.message(`${signal}: stopping the current cell and every child process; rows written so far are kept`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const servers = spec.server ? new ServerPool(spec.server, spec.host) : undefined;
+  const rows: Row[] = [];
+  let progress = new Progress(0, 0, options.out);
+  try {
+    const done = options.resume ? completedRuns(spec) : new Set<string>();
+    csv.open(options.resume ? "append" : spec.output.mode); // resuming a `new` file must not wipe it
+    const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
+    const runId = newRunId();
+    const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
+    progress = new Progress(jobs.length, spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S, options.out);
+    progress.message(
+      `sweep ${spec.name}: ${jobs.length} runs${done.size > 0 ? ` (${done.size} already done, resumed)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
+    );
+    const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
+    const limit = pLimit(spec.concurrency);
+    let lastRespPerS: number | undefined;
+    let first = true;
+    await Promise.all(
+      jobs.map((job) =>
+        limit(async () => {
+          if (controller.signal.aborted) return;
+          if (!first && spec.cooldownS > 0) await sleep(spec.cooldownS * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
+          first = false;
+          if (controller.signal.aborted) return;
+          const label = `${job.cell.id} #${job.repeat}`;
+          progress.cellStarted(label, lastRespPerS);
+          const startedAt = new Date().toISOString();
+          try {
+            const { row } = await runCellOnce({ spec, cell: job.cell, repeat: job.repeat, servers, rawDir, abort: controller.signal });
+            const full: Row = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, ...job.cell.values, ...row };
+            csv.append(full);
+            rows.push(full);
+            if (row.status === "ok") lastRespPerS = Number(row.resp_per_s);
+            progress.cellFinished(label, row.status === "ok" ? `${Math.round(Number(row.resp_per_s))} resp/s` : `${row.status}: ${row.error}`);
+          } catch (error) {
+            if (error instanceof CellFailure && error.status === "interrupted") return;
+            throw error;
+          }
+        }),
+      ),
+    );
+  } finally {
+    await servers?.stopAll();
+    lock.release();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  const pivot = formatPivot(rows, spec.matrix.keys);
+  if (pivot) options.out.write(`\n${pivot}\n`);
+  if (interruptedBy) return interruptedBy === "SIGINT" ? 130 : 143;
+  const failed = rows.filter((row) => row.status !== "ok").length;
+  options.out.write(`\n${rows.length} runs, ${failed} not ok; rows in ${path.relative(process.cwd(), spec.output.csv)}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;
+
+/** Cell × repeat pairs this spec already has an ok row for (failed ones are run again by --resume). */
+function completedRuns(spec: SweepSpec): Set<string> {
+  return new Set(
+    readCsvRows(spec.output.csv)
+      .filter((row) => row.spec === spec.name && row.status === "ok")
+      .map((row) => runKey(row.cell ?? "", row.repeat ?? "")),
+  );
+}

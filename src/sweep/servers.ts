@@ -1,0 +1,125 @@
+/**
+ * Servers under test: start from the spec's template, wait until ready, stop the whole tree.
+ * With `lifetime: group` one server serves every cell whose command line is the same.
+ */
+import { ChildProcess, describeExit } from "../process/child.js";
+import { freePort, waitUntilAccepting } from "../process/ports.js";
+import { CellFailure } from "./failure.js";
+import type { ServerSpec } from "./spec.js";
+import { expandTemplate } from "./template.js";
+
+export interface RunningServer {
+  child: ChildProcess;
+  port: number;
+  /** Set when the server stopped on its own (it should not while in use). */
+  exitedEarly?: string;
+  /** As shown in messages. */
+  commandLine: string;
+}
+
+function expandEnv(env: Record<string, string>, values: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
+}
+
+async function waitForStdoutLine(child: ChildProcess, pattern: RegExp, deadline: number, abort: AbortSignal): Promise<boolean> {
+  if (pattern.test(child.stdout())) return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), Math.max(0, deadline - Date.now()));
+    const finish = (ready: boolean) => {
+      clearTimeout(timer);
+      abort.removeEventListener("abort", onAbort);
+      resolve(ready);
+    };
+    const onAbort = () => finish(false);
+    abort.addEventListener("abort", onAbort);
+    child.stdoutLines((line) => pattern.test(line) && finish(true));
+    void child.exited.then(() => finish(false));
+  });
+}
+
+export async function startServer(
+  spec: ServerSpec,
+  values: Record<string, string | number>,
+  host: string,
+  port: number,
+  abort: AbortSignal,
+): Promise<RunningServer> {
+  const argv = expandTemplate(spec.argv, values);
+  const child = new ChildProcess(argv, { cwd: spec.cwd, env: expandEnv(spec.env, values) });
+  const server: RunningServer = { child, port, commandLine: argv.join(" ") };
+  void child.exited.then((exit) => (server.exitedEarly = describeExit(exit)));
+  const deadline = Date.now() + spec.readyTimeoutS * 1000;
+  const ready =
+    spec.ready.kind === "port"
+      ? await waitUntilAccepting(host, port, deadline, () => child.hasExited || abort.aborted)
+      : await waitForStdoutLine(child, spec.ready.pattern, deadline, abort);
+  if (ready && !child.hasExited) return server;
+
+  await child.stop(spec.stopSignal, spec.stopGraceS * 1000);
+  if (abort.aborted) throw new CellFailure("interrupted", "interrupted while the server was starting");
+  const output = lastLines(child.stderr() || child.stdout());
+  if (server.exitedEarly) {
+    throw new CellFailure("server_failed", `server ${server.exitedEarly} before it was ready${output}`, { server: child });
+  }
+  const readiness = spec.ready.kind === "port" ? `accepting on ${host}:${port}` : `printing a line matching ${spec.ready.pattern}`;
+  throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}`, { server: child });
+}
+
+/** The last lines of a process's output, for an error message a user can act on. */
+export function lastLines(text: string, count = 3): string {
+  const lines = text.trim().split("\n").filter(Boolean).slice(-count);
+  return lines.length === 0 ? "" : `: ${lines.join(" | ").slice(0, 500)}`;
+}
+
+export class ServerPool {
+  private readonly shared = new Map<string, Promise<RunningServer>>();
+
+  constructor(
+    private readonly spec: ServerSpec,
+    private readonly host: string,
+  ) {}
+
+  /** The server for one cell run: a fresh one, or the group's (started on first use). */
+  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal): Promise<RunningServer> {
+    const start = async () => {
+      const port = await freePort(this.host);
+      return startServer(this.spec, valuesFor(port), this.host, port, abort);
+    };
+    if (this.spec.lifetime === "cell") return start();
+    const key = this.groupKey(valuesFor(0));
+    let server = this.shared.get(key);
+    if (!server) {
+      server = start();
+      this.shared.set(key, server);
+      server.catch(() => this.shared.delete(key)); // a failed start is retried by the group's next cell
+    }
+    const running = await server;
+    if (running.exitedEarly) {
+      this.shared.delete(key);
+      return this.acquire(valuesFor, abort);
+    }
+    return running;
+  }
+
+  /** Stops a cell's own server; a group's server keeps running for its next cell. */
+  async release(server: RunningServer): Promise<{ forced: boolean }> {
+    if (this.spec.lifetime === "group" && !server.exitedEarly) return { forced: false };
+    return this.stop(server);
+  }
+
+  async stopAll(): Promise<void> {
+    const servers = await Promise.allSettled(this.shared.values());
+    this.shared.clear();
+    for (const server of servers) if (server.status === "fulfilled") await this.stop(server.value);
+  }
+
+  private async stop(server: RunningServer): Promise<{ forced: boolean }> {
+    const { forced } = await server.child.stop(this.spec.stopSignal, this.spec.stopGraceS * 1000);
+    return { forced };
+  }
+
+  /** Same command line (port aside) ⇒ same server. */
+  private groupKey(values: Record<string, string | number>): string {
+    return JSON.stringify(expandTemplate(this.spec.argv, { ...values, port: "{port}", address: "{address}" }));
+  }
+}
