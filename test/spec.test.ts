@@ -70,7 +70,7 @@ describe("fixtures", () => {
     expect(spec.client.builtin).toBe(true);
     expect(spec.client.parser).toBe("json");
     expect(spec.client.argv).toEqual([
-      process.execPath, CLI, "client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json",
+      process.execPath, CLI, "client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window",
       "--threads", "2", "-l", "{length}", "--timeout", "5",
     ]);
     expect(spec.output).toEqual({ csv: path.resolve("/base", "results/full.csv"), csvAsWritten: "results/full.csv", mode: "new" });
@@ -346,7 +346,7 @@ describe("client", () => {
   });
   it("builtin client argv uses -l N when length is not a matrix key", () => {
     const spec = parse(`${BASE}client: {length: 128}\n`);
-    expect(spec.client.argv.slice(2)).toEqual(["client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "-l", "128"]);
+    expect(spec.client.argv.slice(2)).toEqual(["client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window", "-l", "128"]);
   });
   it("checks parser / regex / builtin-only keys", () => {
     const text = [
@@ -518,7 +518,7 @@ describe("builtinArgv", () => {
     ]);
   });
   it("client: fixed options", () => {
-    expect(builtinArgv("client", "/x/main.js", { matrixKeys: ["connections"], threads: 3, length: 10, timeoutS: 1.5 }).slice(12)).toEqual([
+    expect(builtinArgv("client", "/x/main.js", { matrixKeys: ["connections"], threads: 3, length: 10, timeoutS: 1.5 }).slice(13)).toEqual([
       "--threads", "3", "-l", "10", "--timeout", "1.5",
     ]);
   });
