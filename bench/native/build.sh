@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the native measuring sticks (client, server) into bench/build/.
+# Builds the native measuring sticks (client, server) and the rusage wrapper into bench/build/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,7 +13,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 
 mkdir -p "$out"
-for prog in client server; do
+for prog in client server rusage; do
   if ! "$CC" "${CFLAGS[@]}" -o "$out/$prog" "$here/$prog.c"; then
     echo "build.sh: ERROR: compiling $here/$prog.c failed" >&2
     exit 1

@@ -29,3 +29,11 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     return value as T;
   };
 }
+
+export function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number <= 0) {
+    throw new InvalidArgumentError(`expected a number above 0, got "${value}"`);
+  }
+  return number;
+}

@@ -12,7 +12,7 @@ import {
   runLoad,
 } from "../client/index.js";
 import { openFileShortfall } from "../process/limits.js";
-import { integerIn, seconds } from "./arguments.js";
+import { integerIn, positiveNumber, seconds } from "./arguments.js";
 import { fail } from "./exit.js";
 
 export function registerClientCommand(program: Command): void {
@@ -30,6 +30,7 @@ export function registerClientCommand(program: Command): void {
     .option("--warmup <s>", "seconds of traffic before the window, not counted", seconds({ allowZero: true }), 1)
     .option("-l, --length <bytes>", `CLIENT_CHAT payload bytes (0…${MAX_PAYLOAD})`, integerIn(0, MAX_PAYLOAD), MAX_PAYLOAD)
     .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
+    .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .option("--json", "print one JSON object instead of the text report")
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
     .action(async (flags) => {
@@ -44,6 +45,7 @@ export function registerClientCommand(program: Command): void {
         warmupS: flags.warmup,
         length: flags.length,
         timeoutS: flags.timeout,
+        rate: flags.rate,
       };
       try {
         const hooks = flags.announceWindow

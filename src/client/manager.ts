@@ -4,7 +4,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
+import { LoadLoop } from "./load-loop.js";
 import { decodeHistogram, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { ClientOptions } from "./options.js";
@@ -18,6 +20,8 @@ export interface LoadResult {
   responses: number;
   /** Over the whole run, warmup included: a connection lost in warmup is missing from the window. */
   errors: ErrorCounts;
+  /** Open loop: sends that left late (see LATE_SEND_MS). */
+  lateSends: number;
   /** The window actually measured, not the nominal duration. */
   windowS: number;
   latencyUs: LatencyHistogram;
@@ -47,16 +51,19 @@ export interface WindowHooks {
 export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): Promise<LoadResult> {
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
-  const workers = spreadConnections(options.connections, options.threads).map((connections) => {
+  const shares = spreadConnections(options.connections, options.threads);
+  const workers = shares.map((connections) => {
     const config: WorkerConfig = {
       host: options.host,
       port: options.port,
       connections,
       length: options.length,
       timeoutMs: Math.round(options.timeoutS * 1000),
+      ...(options.rate !== undefined ? { ratePerS: (options.rate * connections) / options.connections } : {}),
       phase: phaseBuffer,
     };
-    return new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
+    // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
+    return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
   });
   try {
     const connected = await Promise.all(workers.map((worker) => nextMessage<WorkerConnected>(worker, "connected")));
@@ -94,22 +101,43 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   }
 }
 
-function mergeResults(results: WorkerResult[]): { requests: number; responses: number; errors: ErrorCounts; latencyUs: LatencyHistogram } {
+function mergeResults(results: WorkerResult[]): Pick<LoadResult, "requests" | "responses" | "errors" | "lateSends" | "latencyUs"> {
   const latencyUs = newLatencyHistogram();
   const errors = emptyErrorCounts();
   let requests = 0;
   let responses = 0;
+  let lateSends = 0;
   for (const result of results) {
     requests += result.requests;
     responses += result.responses;
+    lateSends += result.lateSends;
     for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
     latencyUs.add(decodeHistogram(result.histogram));
   }
-  return { requests, responses, errors, latencyUs };
+  return { requests, responses, errors, lateSends, latencyUs };
 }
 
+/** A LoadLoop in this thread, speaking the same messages and events as a Worker. */
+class InProcessLoop extends EventEmitter {
+  private readonly loop: LoadLoop;
+  constructor(config: WorkerConfig) {
+    super();
+    // Deliver asynchronously, as a worker's messages are.
+    this.loop = new LoadLoop(config, (message) => setImmediate(() => this.emit("message", message)));
+    this.loop.start().catch((error: unknown) => this.emit("error", error));
+  }
+  postMessage(message: ToWorker): void {
+    if (message.kind === "stop") this.loop.stop();
+  }
+  async terminate(): Promise<void> {
+    this.loop.close();
+  }
+}
+
+type LoadThread = Worker | InProcessLoop;
+
 /** The next message of one kind from a worker; a worker that dies first rejects with its error. */
-function nextMessage<T extends FromWorker>(worker: Worker, kind: T["kind"]): Promise<T> {
+function nextMessage<T extends FromWorker>(worker: LoadThread, kind: T["kind"]): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: FromWorker) => {
       if (message.kind !== kind) return;

@@ -9,6 +9,8 @@ export interface WorkerConfig {
   connections: number;
   length: number;
   timeoutMs: number;
+  /** Open loop: requests per second this loop sends on schedule; undefined = closed loop. */
+  ratePerS?: number;
   /** Int32Array view over it holds the current Phase. */
   phase: SharedArrayBuffer;
 }
@@ -33,6 +35,8 @@ export type FromWorker =
       requests: number;
       responses: number;
       errors: ErrorCounts;
+      /** Open loop: sends that left more than LATE_SEND_MS after their scheduled time. */
+      lateSends: number;
       /** The worker's latency histogram, HdrHistogram compressed base64. */
       histogram: string;
     };

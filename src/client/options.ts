@@ -10,6 +10,8 @@ export interface ClientOptions {
   length: number;
   /** Per read/write (and connect) timeout. */
   timeoutS: number;
+  /** Open loop: total requests per second over all connections; undefined = closed loop. */
+  rate?: number;
 }
 
 export const MAX_CONNECTIONS = 65000;

@@ -1,10 +1,14 @@
 /** The client's report: the reference client's text lines (scrapers depend on them) or one JSON object. */
 import type { ErrorCounts } from "./messages.js";
+import { LATE_SEND_MS } from "./load-loop.js";
 import type { LoadResult } from "./manager.js";
 
 export interface ClientReport {
   address: string;
-  mode: "closed-loop";
+  mode: "closed-loop" | "open-loop";
+  /** Open loop only: the requested rate (req/s) and the sends that left late. */
+  target_rate?: number;
+  late_sends?: number;
   requests: number;
   responses: number;
   req_per_s: number;
@@ -22,18 +26,22 @@ export interface ClientReport {
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
+/** Rounds down, so one lost reply in a million never shows as 100 %. */
+const floorTo = (value: number, digits: number) => Math.floor(value * 10 ** digits + 1e-7) / 10 ** digits; // 1e-7: binary fractions of exact decimals
 
 export function buildReport(result: LoadResult): ClientReport {
   const { options, latencyUs } = result;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
     address: `${host}:${options.port}`,
-    mode: "closed-loop",
+    ...(options.rate === undefined
+      ? { mode: "closed-loop" as const }
+      : { mode: "open-loop" as const, target_rate: options.rate, late_sends: result.lateSends }),
     requests: result.requests,
     responses: result.responses,
     req_per_s: round(result.requests / result.windowS, 2),
     resp_per_s: round(result.responses / result.windowS, 2),
-    success_rate_pct: result.requests === 0 ? 0 : round((100 * result.responses) / result.requests, 3),
+    success_rate_pct: result.requests === 0 ? 0 : floorTo((100 * result.responses) / result.requests, 3),
     latency_us:
       latencyUs.totalCount === 0
         ? null
@@ -63,12 +71,15 @@ export function formatTextReport(report: ClientReport): string {
     `Speed: ${report.req_per_s.toFixed(2)} request/sec, ${report.resp_per_s.toFixed(2)} response/sec`,
     `Requests: ${report.requests}`,
     `Responses: ${report.responses}`,
-    `Success rate: ${report.success_rate_pct.toFixed(2)}%`,
+    `Success rate: ${floorTo(report.success_rate_pct, 2).toFixed(2)}%`,
     latency
       ? `Latency (us): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, p99.9 ${latency.p999}, max ${latency.max}, mean ${latency.mean}`
       : "Latency (us): no responses in the window",
     `Errors: ${errors.total} (connect failed ${errors.connect_failed}, timed out ${errors.timed_out}, closed by server ${errors.closed_by_server}, bad frame ${errors.bad_frame})`,
     `Connections: ${report.connections.established}/${report.connections.requested} on ${report.threads} threads to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
+    ...(report.mode === "open-loop"
+      ? [`Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`]
+      : []),
     `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,
   ].join("\n");
 }

@@ -65,49 +65,80 @@ function stopOnSignals(stop: () => void): void {
   process.on("SIGINT", onSignal);
 }
 
+/** What a cluster worker tells the supervisor when it cannot listen (so the supervisor reports it once). */
+interface ListenFailed {
+  kind: "listen-failed";
+  message: string;
+}
+
+const isListenFailed = (message: unknown): message is ListenFailed =>
+  typeof message === "object" && message !== null && (message as { kind?: unknown }).kind === "listen-failed";
+
 async function runCluster(options: ServerOptions): Promise<void> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL("./cluster-worker.js", import.meta.url)), silent: false });
   const workerEnv = { TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
   const workers = Array.from({ length: options.threads }, () => cluster.fork(workerEnv));
+  let started = false;
   let stopping = false;
   const listening = workers.map(
     (worker) =>
       new Promise<number>((resolve, reject) => {
+        let failure: string | undefined;
         worker.once("listening", (address) => resolve(address.port));
-        worker.once("exit", (code) => reject(new Error(`server worker ${worker.process.pid} exited with code ${code} before listening`)));
+        worker.on("message", (message: unknown) => {
+          if (isListenFailed(message)) failure = message.message;
+        });
+        // "disconnect" comes once the IPC channel is drained, so a failure message sent just before is in.
+        worker.once("disconnect", () => reject(new Error(failure ?? `server worker ${worker.process.pid} stopped before listening`)));
       }),
   );
   cluster.on("exit", (worker, code, signal) => {
-    if (stopping) return;
+    if (stopping || !started) return; // before every worker listens, the listening promises report it
     // A dead worker means the measured server is no longer what the user asked for: fail loudly.
     process.stderr.write(`tcpsweep server: worker ${worker.process.pid} died (${signal ?? `exit ${code}`}); stopping\n`);
-    shutdown(1);
+    void shutdown(1);
   });
-  const shutdown = (exitCode: number) => {
+  /** SIGTERM to every worker, SIGKILL to those still alive after SHUTDOWN_LIMIT_MS; resolves when all are gone. */
+  const stopWorkers = () => {
     stopping = true;
-    for (const worker of workers) worker.process.kill("SIGTERM");
-    const deadline = setTimeout(() => {
-      for (const worker of workers) worker.process.kill("SIGKILL");
-      process.exit(exitCode);
-    }, SHUTDOWN_LIMIT_MS);
-    Promise.all(workers.map((worker) => (worker.isDead() ? undefined : new Promise((r) => worker.once("exit", r))))).then(() => {
-      clearTimeout(deadline);
-      process.exit(exitCode);
+    for (const worker of workers) if (!worker.isDead()) worker.process.kill("SIGTERM");
+    return new Promise<void>((resolve) => {
+      const deadline = setTimeout(() => {
+        for (const worker of workers) if (!worker.isDead()) worker.process.kill("SIGKILL");
+      }, SHUTDOWN_LIMIT_MS);
+      Promise.all(workers.map((worker) => (worker.isDead() ? undefined : new Promise((r) => worker.once("exit", r))))).then(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
     });
   };
-  stopOnSignals(() => shutdown(0));
+  const shutdown = (exitCode: number) => stopWorkers().then(() => process.exit(exitCode));
+  stopOnSignals(() => void shutdown(0));
+  let ports: number[];
   try {
-    const ports = await Promise.all(listening);
-    announce(options.host, ports[0]!);
+    ports = await Promise.all(listening);
   } catch (error) {
-    process.stderr.write(`tcpsweep server: ${(error as Error).message}\n`);
-    shutdown(1);
+    // Like a one-thread server that cannot listen: the caller reports it and exits 2.
+    await stopWorkers();
+    throw error;
   }
+  started = true;
+  announce(options.host, ports[0]!);
 }
 
 /** Entry of a cluster worker process: serve until told to stop or orphaned. */
 export async function runClusterWorker(options: ServerOptions): Promise<void> {
-  const { server, sockets } = await listen(options);
+  let listener: Awaited<ReturnType<typeof listen>>;
+  try {
+    listener = await listen(options);
+  } catch (error) {
+    // The supervisor says it once for all workers; exit without an uncaught-error stack trace.
+    const failed: ListenFailed = { kind: "listen-failed", message: (error as Error).message };
+    if (process.send) process.send(failed, () => process.exit(2));
+    else process.exit(2);
+    return;
+  }
+  const { server, sockets } = listener;
   stopOnSignals(() => closeServer(server, sockets).then(() => process.exit(0)));
   // If the supervisor dies without telling us (SIGKILL), do not linger holding the port.
   process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,219 @@
+/**
+ * The three comparisons. Within a point the variants take turns, A B A B …, one load at a time,
+ * so drift on the machine (other work, thermal state) spreads over both sides alike.
+ */
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Progress } from "../output/progress.js";
+import { processTree } from "../process/proctree.js";
+import { PerfWindowProfiler } from "../profile/perf.js";
+import { perfProblem, straceProblem } from "../profile/preflight.js";
+import { ProfileError, type WindowProfiler } from "../profile/profiler.js";
+import { StraceWindowProfiler } from "../profile/strace.js";
+import type { BenchOptions } from "./options.js";
+import { launchClient, withServer, type ClientRun, type ProcessScope, type RunningServer } from "./processes.js";
+import { NATIVE_CLIENT, NATIVE_SERVER, TCPSWEEP_SERVER, tcpsweepClient, type ClientKind, type Load } from "./tools.js";
+
+/** One native server thread leaves the other core of a 2-core machine to the client under test. */
+export const CLIENT_BENCH_SERVER_THREADS = 1;
+export const SERVER_BENCH_CONNECTIONS = 100;
+export const SERVER_BENCH_THREADS = [1, 2];
+export const PROFILED_SERVER_THREADS = 2;
+export const PROFILED_CONNECTIONS = 100;
+/** Pause before each run, so the previous run's connections are closed before the next one measures. */
+const SETTLE_MS = 300;
+
+export interface BenchContext {
+  options: BenchOptions;
+  scope: ProcessScope;
+  progress: Progress;
+  /** Where the profilers' own output files go. */
+  rawDir: string;
+  /** "point: variant #run: what went wrong", for every failed run. */
+  failures: string[];
+}
+
+interface Variant<T> {
+  label: string;
+  run: () => Promise<T>;
+  outcome: (result: T) => string;
+}
+
+/** Runs every variant once per round, in order, for --runs rounds; a failed run is recorded and left out. */
+async function alternate<T>(ctx: BenchContext, point: string, variants: readonly Variant<T>[]): Promise<T[][]> {
+  const results = variants.map((): T[] => []);
+  for (let round = 1; round <= ctx.options.runs; round++) {
+    for (const [index, variant] of variants.entries()) {
+      const label = `${point}: ${variant.label} #${round}`;
+      ctx.progress.cellStarted(label);
+      await sleep(SETTLE_MS);
+      try {
+        const result = await variant.run();
+        results[index]!.push(result);
+        ctx.progress.cellFinished(label, variant.outcome(result));
+      } catch (error) {
+        const message = (error as Error).message;
+        ctx.failures.push(`${label}: ${message}`);
+        ctx.progress.cellFinished(label, `FAILED: ${message}`);
+      }
+    }
+  }
+  return results;
+}
+
+function loadOn(ctx: BenchContext, server: RunningServer, connections: number): Load {
+  return { address: server.address, connections, durationS: ctx.options.durationS, warmupS: ctx.options.warmupS };
+}
+
+const describeRun = (run: ClientRun) => `${Math.round(run.respPerS)} resp/s, ${run.cpuUsPerResponse.toFixed(1)} CPU µs/resp, p99 ${run.p99Us} µs`;
+
+function clientVariant(ctx: BenchContext, label: string, kind: ClientKind, load: Load): Variant<ClientRun> {
+  return { label, run: () => launchClient(ctx.scope, kind, load).finished, outcome: describeRun };
+}
+
+export interface ClientPoint {
+  connections: number;
+  tcpsweep: ClientRun[];
+  native: ClientRun[];
+}
+
+/** tcpsweep client (A) vs native client (B), both against one native epoll server. */
+export async function compareClients(ctx: BenchContext): Promise<ClientPoint[]> {
+  const tcpsweep = tcpsweepClient(ctx.options.clientThreads);
+  return withServer(ctx.scope, NATIVE_SERVER, CLIENT_BENCH_SERVER_THREADS, async (server) => {
+    const points: ClientPoint[] = [];
+    for (const connections of ctx.options.connections) {
+      const load = loadOn(ctx, server, connections);
+      const [a, b] = await alternate(ctx, `clients @${connections}`, [
+        clientVariant(ctx, "tcpsweep client", tcpsweep, load),
+        clientVariant(ctx, "native client", NATIVE_CLIENT, load),
+      ]);
+      points.push({ connections, tcpsweep: a!, native: b! });
+    }
+    return points;
+  });
+}
+
+export interface ServerPoint {
+  threads: number;
+  tcpsweep: ClientRun[];
+  native: ClientRun[];
+}
+
+/** tcpsweep server (A) vs native epoll server (B), loaded by the native client; both stay up for the point. */
+export async function compareServers(ctx: BenchContext): Promise<ServerPoint[]> {
+  const points: ServerPoint[] = [];
+  for (const threads of SERVER_BENCH_THREADS) {
+    const [a, b] = await withServer(ctx.scope, TCPSWEEP_SERVER, threads, (tcpsweep) =>
+      withServer(ctx.scope, NATIVE_SERVER, threads, (native) =>
+        alternate(ctx, `servers @${threads} threads`, [
+          clientVariant(ctx, "tcpsweep server", NATIVE_CLIENT, loadOn(ctx, tcpsweep, SERVER_BENCH_CONNECTIONS)),
+          clientVariant(ctx, "native server", NATIVE_CLIENT, loadOn(ctx, native, SERVER_BENCH_CONNECTIONS)),
+        ]),
+      ),
+    );
+    points.push({ threads, tcpsweep: a!, native: b! });
+  }
+  return points;
+}
+
+export interface ProfiledRun {
+  run: ClientRun;
+  /** Server syscalls per response; undefined for the untraced runs. */
+  syscallsPerResponse?: number;
+}
+
+export interface ProfilerChoice {
+  name: "strace" | "perf";
+  /** Why this profiler cannot run here (it is then left out), or undefined. */
+  unavailable?: string;
+  create(rawFile: string): WindowProfiler;
+}
+
+export type ProfilerOutcome = Pick<ProfilerChoice, "name" | "unavailable"> & { runs: ProfiledRun[] };
+
+export interface Perturbation {
+  untraced: ProfiledRun[];
+  profilers: ProfilerOutcome[];
+}
+
+export function profilerChoices(): ProfilerChoice[] {
+  return [
+    { name: "strace", unavailable: straceProblem("window"), create: (rawFile) => new StraceWindowProfiler("server", rawFile, []) },
+    { name: "perf", unavailable: perfProblem(), create: (rawFile) => new PerfWindowProfiler("server", rawFile) },
+  ];
+}
+
+/**
+ * A native-client run against `server` with `profiler` attached to the server's whole process tree
+ * for the measured window. The profiler's span is a few milliseconds off the client's window (it
+ * attaches as the warmup ends), so syscalls per response compares rates over each one's own span.
+ */
+async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: WindowProfiler): Promise<ProfiledRun> {
+  const load = loadOn(ctx, server, PROFILED_CONNECTIONS);
+  const launchedAt = performance.now();
+  const client = launchClient(ctx.scope, NATIVE_CLIENT, load);
+  ctx.scope.watch(profiler, () => profiler.abort());
+  try {
+    // The native client's window opens after its connects (milliseconds for 100) and the warmup.
+    await sleep(load.warmupS * 1000);
+    await profiler.begin(processTree(server.pid));
+    const tracedFrom = performance.now();
+    await sleep(Math.max(0, launchedAt + (load.warmupS + load.durationS) * 1000 - tracedFrom));
+    const tracedS = (performance.now() - tracedFrom) / 1000;
+    const counts = await profiler.end();
+    const run = await client.finished;
+    if (counts instanceof ProfileError) throw counts;
+    return { run, syscallsPerResponse: counts.total.calls / tracedS / run.respPerS };
+  } finally {
+    ctx.scope.forget(profiler);
+    await profiler.abort();
+  }
+}
+
+const describeProfiledRun = (result: ProfiledRun) =>
+  `${Math.round(result.run.respPerS)} resp/s${result.syscallsPerResponse === undefined ? "" : `, ${result.syscallsPerResponse.toFixed(2)} syscalls/resp`}`;
+
+/** tcpsweep server untraced vs under each available profiler, taking turns, one server for all runs. */
+export async function measurePerturbation(ctx: BenchContext, choices: readonly ProfilerChoice[]): Promise<Perturbation> {
+  const usable = choices.filter((choice) => !choice.unavailable);
+  return withServer(ctx.scope, TCPSWEEP_SERVER, PROFILED_SERVER_THREADS, async (server) => {
+    const untracedVariant: Variant<ProfiledRun> = {
+      label: "untraced",
+      run: async () => ({ run: await launchClient(ctx.scope, NATIVE_CLIENT, loadOn(ctx, server, PROFILED_CONNECTIONS)).finished }),
+      outcome: describeProfiledRun,
+    };
+    const tracedVariants = usable.map((choice): Variant<ProfiledRun> => {
+      let runs = 0;
+      return {
+        label: choice.name,
+        run: () => profiledRun(ctx, server, choice.create(path.join(ctx.rawDir, `${choice.name}-${++runs}.txt`))),
+        outcome: describeProfiledRun,
+      };
+    });
+    const [untraced, ...traced] = await alternate(ctx, `profilers @${PROFILED_CONNECTIONS}`, [untracedVariant, ...tracedVariants]);
+    return {
+      untraced: untraced!,
+      profilers: choices.map((choice) => ({ name: choice.name, unavailable: choice.unavailable, runs: traced[usable.indexOf(choice)] ?? [] })),
+    };
+  });
+}
+
+/** Measured on the 2-core VM this was written on: what a run costs beyond warmup + window. */
+const RUN_OVERHEAD_S = 0.8; // process start-up, exit and the settle pause
+const CONNECTS_S_PER_CONNECTION = 0.001; // one round of both clients: Node's connects and drain ~0.9 ms each, native ~0.15 ms
+const SERVER_START_S = 0.5;
+const PROFILER_OVERHEAD_S = 0.7; // attach, detach, summary
+
+export function plannedRuns(options: BenchOptions, profilers: number): number {
+  return options.runs * (2 * options.connections.length + 2 * SERVER_BENCH_THREADS.length + 1 + profilers);
+}
+
+export function estimateSeconds(options: BenchOptions, profilers: number): number {
+  const runs = plannedRuns(options, profilers) * (options.warmupS + options.durationS + RUN_OVERHEAD_S);
+  const connects = options.runs * options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
+  const profiling = options.runs * profilers * PROFILER_OVERHEAD_S;
+  const serverStarts = (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S;
+  return runs + connects + profiling + serverStarts;
+}

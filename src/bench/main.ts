@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: the tcpsweep client and server against the native measuring sticks in
+ * bench/native, in one session, written to bench/RESULTS.md (tables also on stdout, progress on stderr).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Progress } from "../output/progress.js";
+import { readOpenFileLimit } from "../process/limits.js";
+import {
+  compareClients,
+  compareServers,
+  estimateSeconds,
+  measurePerturbation,
+  plannedRuns,
+  profilerChoices,
+  type BenchContext,
+} from "./experiments.js";
+import { describeMachine } from "./machine.js";
+import { REPO_ROOT, parseBenchOptions, type BenchOptions } from "./options.js";
+import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
+import { carriedOverFindings, renderResults, renderTables, type BenchResults } from "./report.js";
+
+/**
+ * Client and server of a run each hold one socket per connection under the limit they inherit
+ * from here; twice the connections plus headroom gives the 9000 the default 4000 connections need.
+ */
+function checkOpenFileLimit(options: BenchOptions): void {
+  const needed = 2 * Math.max(...options.connections) + 1000;
+  const { soft, hard } = readOpenFileLimit();
+  if (soft >= needed) return;
+  const howToRaise =
+    hard >= needed
+      ? `raise it in this shell with \`ulimit -n ${needed}\` (the hard limit is ${hard}) and run again`
+      : `the hard limit is ${hard}: raise it as root (\`ulimit -Hn ${needed}\`, or nofile in /etc/security/limits.conf), then \`ulimit -n ${needed}\``;
+  throw new SetupError(`ulimit -n is ${soft} but ${Math.max(...options.connections)} connections need at least ${needed}; ${howToRaise}`);
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a section; if it cannot run at all (e.g. a server will not start), says why and goes on with the next. */
+async function section<T>(ctx: BenchContext, name: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    const message = `${name}: ${(error as Error).message}`;
+    ctx.failures.push(message);
+    ctx.progress.message(`FAILED ${message}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  const scope = new ProcessScope();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping every process the benchmark started; ${path.relative(process.cwd(), options.resultsFile)} is left as it was\n`);
+    void scope.stopAll().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    process.stderr.write("building the native tools (bench/native/build.sh)\n");
+    await buildNativeTools(scope);
+    checkOpenFileLimit(options);
+    const machine = describeMachine();
+    const profilers = profilerChoices();
+    for (const profiler of profilers.filter((p) => p.unavailable)) process.stderr.write(`${profiler.name} is left out: ${profiler.unavailable}\n`);
+    const usableProfilers = profilers.filter((p) => !p.unavailable).length;
+
+    const expectedS = estimateSeconds(options, usableProfilers);
+    const totalRuns = plannedRuns(options, usableProfilers);
+    process.stderr.write(
+      `${totalRuns} runs of ${options.warmupS} s warmup + ${options.durationS} s window; expected to take about ${Math.ceil(expectedS / 60)} min (${Math.round(expectedS)} s)\n`,
+    );
+    if (machine.loadAtStart >= 1) process.stderr.write(`warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect noisy numbers\n`);
+
+    const rawDir = path.join(REPO_ROOT, "bench", "out", startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
+    mkdirSync(rawDir, { recursive: true });
+    const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [] };
+
+    const clients = await section(ctx, "client comparison", () => compareClients(ctx));
+    const servers = await section(ctx, "server comparison", () => compareServers(ctx));
+    const perturbation = await section(ctx, "profiler perturbation", () => measurePerturbation(ctx, profilers));
+
+    const results: BenchResults = {
+      startedAt: startedAt.toISOString(),
+      commandLine: ["node", "dist/bench/main.js", ...process.argv.slice(2)].join(" "),
+      options,
+      machine,
+      elapsedS: (Date.now() - startedAt.getTime()) / 1000,
+      clients: clients ?? [],
+      servers: servers ?? [],
+      perturbation,
+      failures: ctx.failures,
+      rawDir,
+    };
+    writeFileSync(path.join(rawDir, "runs.json"), `${JSON.stringify(results, null, 2)}\n`);
+    const findings = carriedOverFindings(readIfExists(options.resultsFile));
+    writeFileSync(options.resultsFile, renderResults(results, findings));
+    process.stdout.write(`${renderTables(results)}\n`);
+    process.stderr.write(
+      `\ntook ${Math.round(results.elapsedS)} s (expected ${Math.round(expectedS)} s); wrote ${path.relative(process.cwd(), options.resultsFile)}` +
+        `${ctx.failures.length > 0 ? `; ${ctx.failures.length} failure(s), listed there` : ""}\n`,
+    );
+    return ctx.failures.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof SetupError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n`);
+    return 2;
+  } finally {
+    await scope.stopAll();
+  }
+}
+
+process.exitCode = await main();

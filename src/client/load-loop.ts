@@ -1,0 +1,260 @@
+/**
+ * The closed loop of one load thread: opens its share of the connections and drives each
+ * (send one CLIENT_CHAT frame, wait for one whole reply, repeat) until the manager ends the
+ * window. Runs inside a worker thread, or in the manager's own thread when there is only one.
+ */
+import { connect, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { FrameDecoder, FrameError, MessageType, encodeFrame, isServerReply, type Frame } from "../protocol/index.js";
+import { encodeHistogram, newLatencyHistogram } from "./histogram.js";
+import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
+
+/** Connects in flight at once per loop: thousands of simultaneous SYNs overflow the server's backlog. */
+const CONNECT_BATCH = 256;
+/** One receive buffer for all connections of the loop: each read is consumed before the next. */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** Open loop: a send leaving this much after its scheduled time counts as late (timers tick in ms). */
+export const LATE_SEND_MS = 5;
+
+/** A request on the wire: when it was (meant to be) sent, and whether the window counts it. */
+interface InFlight {
+  at: number;
+  counted: boolean;
+}
+
+export class LoadLoop {
+  readonly phase: Int32Array;
+  readonly histogram = newLatencyHistogram();
+  readonly errors: ErrorCounts = emptyErrorCounts();
+  readonly payload: Buffer;
+  readonly request: Buffer;
+  readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  requests = 0;
+  responses = 0;
+  lateSends = 0;
+  private readonly connections = new Set<LoadConnection>();
+  /** Open loop: connections in send order (round robin) and the schedule's origin and progress. */
+  private schedule?: { ring: LoadConnection[]; origin: number; sent: number; timer?: NodeJS.Timeout };
+  private draining = false;
+  private reported = false;
+  private drainTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly config: WorkerConfig,
+    private readonly post: (message: FromWorker) => void,
+  ) {
+    this.phase = new Int32Array(config.phase);
+    this.payload = Buffer.alloc(config.length);
+    for (let i = 0; i < this.payload.length; i++) this.payload[i] = 0x20 + (i % 95); // printable, so a capture is readable
+    const request = encodeFrame(MessageType.CLIENT_CHAT, this.payload);
+    if (request instanceof FrameError) throw new Error(request.message); // the CLI checks the length first
+    this.request = request;
+  }
+
+  async start(): Promise<void> {
+    let failed = 0;
+    let firstError: string | undefined;
+    for (let started = 0; started < this.config.connections; started += CONNECT_BATCH) {
+      const batch = Math.min(CONNECT_BATCH, this.config.connections - started);
+      const outcomes = await Promise.all(Array.from({ length: batch }, () => this.openConnection()));
+      for (const outcome of outcomes) {
+        if (outcome === undefined) continue;
+        failed++;
+        firstError ??= outcome;
+      }
+    }
+    this.post({ kind: "connected", established: this.config.connections - failed, failed, ...(firstError ? { firstError } : {}) });
+    if (this.config.ratePerS !== undefined) {
+      this.schedule = { ring: [...this.connections], origin: performance.now(), sent: 0 };
+      this.sendDue();
+    }
+  }
+
+  /**
+   * Open loop: the loop's sends form one schedule, origin + k / rate, dealt round robin to its
+   * connections, sent whether or not earlier replies have come. Latency counts from the scheduled
+   * time, so a stalled server shows in it (no coordinated omission).
+   */
+  private sendDue(): void {
+    const schedule = this.schedule!;
+    const rate = this.config.ratePerS!;
+    if (Atomics.load(this.phase, 0) === Phase.DRAIN || schedule.ring.length === 0) return;
+    const now = performance.now();
+    const due = Math.floor(((now - schedule.origin) * rate) / 1000) + 1;
+    for (; schedule.sent < due && schedule.ring.length > 0; schedule.sent++) {
+      const at = schedule.origin + (schedule.sent * 1000) / rate;
+      if (now - at > LATE_SEND_MS) this.lateSends++;
+      schedule.ring[schedule.sent % schedule.ring.length]!.sendScheduled(at);
+    }
+    const next = schedule.origin + (schedule.sent * 1000) / rate;
+    schedule.timer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
+  }
+
+  /** The window has closed: idle connections finish on their next reply; the last wait at most one timeout. */
+  stop(): void {
+    this.draining = true;
+    if (this.schedule) {
+      clearTimeout(this.schedule.timer);
+      for (const connection of [...this.connections]) connection.finishIfIdle();
+    }
+    if (this.connections.size === 0) return this.report();
+    this.drainTimer = setTimeout(() => {
+      for (const connection of [...this.connections]) connection.abandon();
+      this.report();
+    }, this.config.timeoutMs);
+  }
+
+  /** Closes every connection at once (the manager is done with this loop). */
+  close(): void {
+    clearTimeout(this.drainTimer);
+    for (const connection of [...this.connections]) connection.close();
+  }
+
+  connectionFinished(connection: LoadConnection): void {
+    this.connections.delete(connection);
+    if (this.schedule) this.schedule.ring = this.schedule.ring.filter((c) => c !== connection);
+    if (this.draining && this.connections.size === 0) this.report();
+  }
+
+  private openConnection(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const connection = new LoadConnection(this, (failure) => {
+        if (failure === undefined) this.connections.add(connection);
+        else this.errors.connect_failed++;
+        resolve(failure);
+      });
+    });
+  }
+
+  private report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    clearTimeout(this.drainTimer);
+    this.post({
+      kind: "result",
+      requests: this.requests,
+      responses: this.responses,
+      errors: this.errors,
+      lateSends: this.lateSends,
+      histogram: encodeHistogram(this.histogram),
+    });
+  }
+}
+
+class LoadConnection {
+  private readonly socket: Socket;
+  private readonly decoder = new FrameDecoder();
+  private connected = false;
+  /** Requests awaiting their reply, oldest first (replies come in order on one connection). */
+  private readonly inFlight: InFlight[] = [];
+  private finished = false;
+  private readonly onFrame = (frame: Frame) => this.receive(frame);
+
+  constructor(
+    private readonly loop: LoadLoop,
+    onConnectOutcome: (failure: string | undefined) => void,
+  ) {
+    const { host, port, timeoutMs } = loop.config;
+    // `onread` reads into the loop's one buffer: no Buffer per chunk, no stream machinery per read.
+    this.socket = connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: loop.readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.read(bytes, buffer) },
+    });
+    this.socket.setTimeout(timeoutMs);
+    this.socket.once("connect", () => {
+      this.connected = true;
+      onConnectOutcome(undefined);
+      if (loop.config.ratePerS === undefined) this.sendNext();
+    });
+    this.socket.on("timeout", () => {
+      if (!this.connected) return this.abortConnect(onConnectOutcome, `connect to ${host}:${port} timed out after ${timeoutMs} ms`);
+      this.fail("timed_out");
+    });
+    this.socket.on("error", (error) => {
+      if (!this.connected) return this.abortConnect(onConnectOutcome, error.message);
+      this.fail("closed_by_server");
+    });
+    this.socket.on("close", () => this.connected && this.fail("closed_by_server"));
+  }
+
+  /** Closed loop: the next request goes out as soon as the last reply is in. */
+  private sendNext(): void {
+    if (Atomics.load(this.loop.phase, 0) === Phase.DRAIN) return this.finish();
+    this.write(performance.now());
+  }
+
+  /** Open loop: a request scheduled for `at`, sent now. */
+  sendScheduled(at: number): void {
+    const oldest = this.inFlight[0];
+    // Writes keep the socket busy, so its idle timeout cannot see a server that stopped answering.
+    if (oldest && performance.now() - oldest.at > this.loop.config.timeoutMs) return this.fail("timed_out");
+    this.write(at);
+  }
+
+  private write(at: number): void {
+    const counted = Atomics.load(this.loop.phase, 0) === Phase.MEASURE;
+    if (counted) this.loop.requests++;
+    this.inFlight.push({ at, counted });
+    this.socket.write(this.loop.request);
+  }
+
+  /** Open loop, window over: a connection with nothing in flight is done. */
+  finishIfIdle(): void {
+    if (this.inFlight.length === 0) this.finish();
+  }
+
+  /** A request still in flight at the drain deadline never got its reply. */
+  abandon(): void {
+    if (this.inFlight.length > 0) this.fail("timed_out");
+  }
+
+  close(): void {
+    this.finished = true;
+    this.socket.destroy();
+  }
+
+  /** Returns true: keep reading (false would pause the socket). */
+  private read(bytes: number, buffer: Uint8Array): boolean {
+    const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+    if (this.decoder.push(chunk, this.onFrame)) this.fail("bad_frame");
+    return true;
+  }
+
+  private receive(frame: Frame): void {
+    if (this.finished) return;
+    const loop = this.loop;
+    const request = this.inFlight.shift();
+    if (!request || !isServerReply(frame.type) || (frame.type === MessageType.SERVER_ECHO && !frame.payload.equals(loop.payload))) {
+      return this.fail("bad_frame");
+    }
+    if (request.counted) {
+      loop.responses++;
+      loop.histogram.recordValue(Math.round((performance.now() - request.at) * 1000));
+    }
+    if (loop.config.ratePerS === undefined) this.sendNext();
+    else if (this.inFlight.length === 0 && Atomics.load(loop.phase, 0) === Phase.DRAIN) this.finish();
+  }
+
+  private abortConnect(onConnectOutcome: (failure: string) => void, reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.socket.destroy();
+    onConnectOutcome(reason);
+  }
+
+  private fail(kind: keyof ErrorCounts): void {
+    if (this.finished) return;
+    this.loop.errors[kind]++;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.inFlight.length = 0;
+    this.socket.destroy();
+    this.loop.connectionFinished(this);
+  }
+}

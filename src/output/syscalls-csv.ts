@@ -1,0 +1,15 @@
+/** `<csv name>.syscalls.csv` beside the main CSV: every profiled run's syscall table, long format. */
+import path from "node:path";
+import type { SyscallCounts } from "../profile/profiler.js";
+import { CsvWriter } from "./csv.js";
+
+export const SYSCALL_COLUMNS = ["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"];
+
+export function syscallsCsvWriter(mainCsv: string): CsvWriter {
+  return new CsvWriter(path.join(path.dirname(mainCsv), `${path.basename(mainCsv, ".csv")}.syscalls.csv`), SYSCALL_COLUMNS);
+}
+
+/** The table's rows, ready for one append (an interrupted run never leaves half a table). */
+export function syscallRows(identity: { run_id: string; cell: string; repeat: number }, counts: SyscallCounts) {
+  return counts.rows.map((row) => ({ ...identity, target: counts.target, source: counts.source, ...row }));
+}

@@ -1,0 +1,59 @@
+/**
+ * Syscall counting over a cell's measured window, behind one interface for strace and perf:
+ * `begin(pids)` as the window opens, `end()` as it closes → a table of counts per syscall.
+ */
+import type { ChildProcess } from "../process/child.js";
+
+export type ProfileTarget = "server" | "client";
+export type SyscallSource = "strace" | "perf";
+
+export interface SyscallCount {
+  syscall: string;
+  calls: number;
+  /** Calls that returned an error; undefined when the source cannot tell per syscall. */
+  errors?: number;
+  seconds?: number;
+  usecs_per_call?: number;
+  percent_time?: number;
+}
+
+export interface SyscallCounts {
+  source: SyscallSource;
+  target: ProfileTarget;
+  rows: SyscallCount[];
+  total: { calls: number; errors?: number };
+  /** The profiler's own output, kept so every figure can be traced back. */
+  rawFile: string;
+}
+
+/** Why a profile could not be taken; becomes part of the row's error, never a table of zeros. */
+export class ProfileError extends Error {}
+
+export interface WindowProfiler {
+  readonly target: ProfileTarget;
+  /** Starts counting the given processes (all their threads and future children). */
+  begin(pids: number[]): Promise<void>;
+  /** Stops counting and returns the table. */
+  end(): Promise<SyscallCounts | ProfileError>;
+  /** Kills the profiler if it is still running (interrupt, failure). */
+  abort(): Promise<void>;
+}
+
+/** Stops a profiler process the way that makes it print its summary, within a bounded time. */
+export async function interruptForSummary(child: ChildProcess, limitMs = 10_000): Promise<void> {
+  child.signal("SIGINT");
+  const timer = setTimeout(() => child.signal("SIGKILL"), limitMs);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+/** The headline figures of a table for the main CSV row. */
+export function summarize(counts: SyscallCounts, responses: number | undefined) {
+  const top = [...counts.rows].sort((a, b) => b.calls - a.calls)[0];
+  return {
+    syscalls_total: counts.total.calls,
+    syscall_errors: counts.total.errors,
+    syscalls_per_request: responses ? Number((counts.total.calls / responses).toFixed(3)) : undefined,
+    top_syscall: top ? `${top.syscall} (${Math.round((100 * top.calls) / Math.max(1, counts.total.calls))}%)` : undefined,
+  };
+}

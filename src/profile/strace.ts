@@ -1,0 +1,90 @@
+/** strace -c -f as a window profiler (attach to running processes) or a launch wrapper. */
+import { readFile } from "node:fs/promises";
+import { ChildProcess } from "../process/child.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCounts, type WindowProfiler } from "./profiler.js";
+import { StraceParseError, parseStraceSummary, type SyscallRow } from "./strace-summary.js";
+
+/** How long attaching may take before the window is counted anyway (strace attaches in milliseconds). */
+const ATTACH_WAIT_MS = 3000;
+
+/** Reads and parses a summary file into counts, or says why it cannot. */
+export async function readStraceCounts(rawFile: string, target: ProfileTarget): Promise<SyscallCounts | ProfileError> {
+  let text: string;
+  try {
+    text = await readFile(rawFile, "utf8");
+  } catch (error) {
+    return new ProfileError(`strace wrote no summary file ${rawFile}: ${(error as Error).message}`);
+  }
+  const summary = parseStraceSummary(text);
+  if (summary instanceof StraceParseError) return new ProfileError(`strace summary of the ${target} (${rawFile}): ${summary.message}`);
+  const count = (row: SyscallRow) => ({
+    syscall: row.syscall,
+    calls: row.calls ?? 0,
+    errors: row.errors ?? undefined,
+    seconds: row.seconds ?? undefined,
+    usecs_per_call: row.usecs_per_call ?? undefined,
+    percent_time: row.percent_time ?? undefined,
+  });
+  // Other personalities (32-bit calls of a 64-bit program) are counted in with the native table.
+  const tables = [summary, ...(summary.extra_tables ?? [])];
+  return {
+    source: "strace",
+    target,
+    rows: tables.flatMap((table) => table.rows.map(count)),
+    total: {
+      calls: tables.reduce((sum, table) => sum + (table.total.calls ?? 0), 0),
+      errors: tables.reduce((sum, table) => sum + (table.total.errors ?? 0), 0),
+    },
+    rawFile,
+  };
+}
+
+/** `strace -c -f -o FILE [args] -- argv`: counts the whole life of a process, from launch. */
+export function straceLaunchArgv(argv: readonly string[], rawFile: string, extraArgs: readonly string[]): string[] {
+  return ["strace", "-c", "-f", "-o", rawFile, ...extraArgs, "--", ...argv];
+}
+
+/**
+ * Attaches `strace -c -f -p PID…` to every process of a tree as the window opens and detaches
+ * with SIGINT as it closes, so strace prints the window's summary: all threads and worker
+ * processes, and nothing of startup or warmup.
+ */
+export class StraceWindowProfiler implements WindowProfiler {
+  private strace?: ChildProcess;
+
+  constructor(
+    readonly target: ProfileTarget,
+    private readonly rawFile: string,
+    private readonly extraArgs: readonly string[],
+  ) {}
+
+  async begin(pids: number[]): Promise<void> {
+    const strace = new ChildProcess(["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])]);
+    this.strace = strace;
+    const attached = new Set<string>();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ATTACH_WAIT_MS);
+      const done = () => (clearTimeout(timer), resolve());
+      strace.stderrLines((line) => {
+        const match = /Process (\d+) attached/.exec(line);
+        if (match) attached.add(match[1]!);
+        if (pids.every((pid) => attached.has(String(pid)))) done();
+      });
+      void strace.exited.then(done);
+    });
+  }
+
+  async end(): Promise<SyscallCounts | ProfileError> {
+    const strace = this.strace;
+    if (!strace) return new ProfileError(`strace was never attached to the ${this.target}`);
+    if (strace.hasExited) {
+      return new ProfileError(`strace stopped before the window ended: ${strace.stderr().trim().split("\n").slice(-2).join(" | ")}`);
+    }
+    await interruptForSummary(strace);
+    return readStraceCounts(this.rawFile, this.target);
+  }
+
+  async abort(): Promise<void> {
+    if (this.strace && !this.strace.hasExited) await this.strace.stop("SIGKILL", 0);
+  }
+}
