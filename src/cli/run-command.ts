@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Command } from "commander";
 import { CsvHeaderError } from "../output/csv.js";
 import { LockBusyError } from "../output/lock.js";
@@ -17,15 +18,19 @@ export function registerRunCommand(program: Command): void {
     .option("--resume", "skip cell × repeat runs this spec already has an ok row for in the CSV")
     .option("--repeat <n>", "runs per cell (overrides the spec's repeat)", integerIn(1, 1000))
     .option("--duration <d>", "measured window per run, e.g. 5s or 500ms (overrides the spec's duration)")
+    .option("--csv <path>", "write rows to this CSV instead of the spec's output.csv")
     .option("--lock-wait <d>", "how long to wait for another run's lock on the same CSV", "10s")
     .action(async (specFile: string, flags) => {
       const lockWaitS = parseDuration(flags.lockWait);
       if (lockWaitS === undefined) fail(`tcpsweep run: --lock-wait: expected a duration like 10s, got "${flags.lockWait}"`, 2);
+      const durationS = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+      if (flags.duration !== undefined && durationS === undefined) {
+        const message = `expected a duration like "10s", "500ms", "2m" or a number of seconds, got ${JSON.stringify(flags.duration)}`;
+        fail(formatSpecIssue({ file: specFile, path: "--duration", message }), 2);
+      }
       try {
-        const spec = await loadSpec(specFile, {
-          repeat: flags.repeat,
-          ...(flags.duration !== undefined ? { durationS: parseDuration(flags.duration) ?? Number.NaN } : {}),
-        });
+        const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}) });
+        if (flags.csv) spec.output.csv = path.resolve(flags.csv);
         const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
         if (flags.dryRun) return printDryRun(spec, cells);
         process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr });

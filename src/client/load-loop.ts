@@ -6,7 +6,7 @@
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { FrameDecoder, FrameError, MessageType, encodeFrame, isServerReply, type Frame } from "../protocol/index.js";
-import { encodeHistogram, newLatencyHistogram } from "./histogram.js";
+import { histogramCounts, newLatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
 
 /** Connects in flight at once per loop: thousands of simultaneous SYNs overflow the server's backlog. */
@@ -136,7 +136,7 @@ export class LoadLoop {
       responses: this.responses,
       errors: this.errors,
       lateSends: this.lateSends,
-      histogram: encodeHistogram(this.histogram),
+      histogram: histogramCounts(this.histogram),
     });
   }
 }

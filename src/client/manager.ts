@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { LoadLoop } from "./load-loop.js";
-import { decodeHistogram, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
+import { addCounts, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { ClientOptions } from "./options.js";
 
@@ -112,7 +112,7 @@ function mergeResults(results: WorkerResult[]): Pick<LoadResult, "requests" | "r
     responses += result.responses;
     lateSends += result.lateSends;
     for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
-    latencyUs.add(decodeHistogram(result.histogram));
+    addCounts(latencyUs, result.histogram);
   }
   return { requests, responses, errors, lateSends, latencyUs };
 }

@@ -1,4 +1,5 @@
 /** What the manager and its worker threads say to each other. */
+import type { HistogramCounts } from "./histogram.js";
 
 /** Phases, shared through one Int32 in a SharedArrayBuffer so the hot path reads it without messages. */
 export const Phase = { WARMUP: 0, MEASURE: 1, DRAIN: 2 } as const;
@@ -37,6 +38,6 @@ export type FromWorker =
       errors: ErrorCounts;
       /** Open loop: sends that left more than LATE_SEND_MS after their scheduled time. */
       lateSends: number;
-      /** The worker's latency histogram, HdrHistogram compressed base64. */
-      histogram: string;
+      /** The worker's latency histogram. */
+      histogram: HistogramCounts;
     };

@@ -44,9 +44,9 @@ export class CsvWriter {
     writeFileSync(this.file, stringify([this.header]));
   }
 
-  /** One write(2) with O_APPEND per row: an interrupted run leaves whole rows only. */
-  append(row: Row): void {
-    appendFileSync(this.file, stringify([this.header.map((column) => row[column] ?? "")]));
+  /** One write(2) with O_APPEND per call: an interrupted run leaves whole rows only. */
+  append(...rows: Row[]): void {
+    appendFileSync(this.file, stringify(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
   }
 }
 

@@ -21,6 +21,9 @@ export interface StartOptions {
   keepBytes?: number;
 }
 
+/** How long after a process exits its output pipes may stay open (held by a descendant) before we stop reading them. */
+const PIPE_GRACE_MS = 1000;
+
 /** Keeps the last `limit` bytes written to a stream. */
 class OutputTail {
   private chunks: Buffer[] = [];
@@ -69,7 +72,17 @@ export class ChildProcess {
     subprocess.stderr?.on("data", (chunk: Buffer) => this.stderrTail.add(chunk));
     this.stdoutLines = lineEvents(subprocess.stdout);
     this.stderrLines = lineEvents(subprocess.stderr);
+    // A descendant that outlived the process (a daemon it started) may hold its stdout/stderr open:
+    // once the process itself has exited, wait a little for its last output, not for the pipes to close.
+    let pipeGrace: NodeJS.Timeout | undefined;
+    subprocess.once("exit", () => {
+      pipeGrace = setTimeout(() => {
+        subprocess.stdout?.destroy();
+        subprocess.stderr?.destroy();
+      }, PIPE_GRACE_MS);
+    });
     this.exited = subprocess.then((result) => {
+      clearTimeout(pipeGrace);
       this.finished = true;
       if (result.failed && result.exitCode === undefined && result.signal === undefined) {
         return { startError: result.originalMessage ?? result.shortMessage ?? "could not start" };

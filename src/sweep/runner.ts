@@ -3,13 +3,14 @@
  * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
  */
 import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader, type Row } from "../output/columns.js";
 import { CsvWriter, readCsvRows } from "../output/csv.js";
-import { lockCsv } from "../output/lock.js";
+import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
 import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
 import { openFileShortfall } from "../process/limits.js";
@@ -63,6 +64,42 @@ function newRunId(): string {
 
 const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
 
+/**
+ * Makes sure rows can be written to `file` (creating its directory) and takes its lock,
+ * before anything runs: a path under a file, in /proc or unwritable is a PreflightError.
+ */
+async function prepareOutput(spec: SweepSpec, lockWaitMs: number): Promise<CsvLock> {
+  const file = spec.output.csv;
+  const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
+  try {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
+      let blocker = path.dirname(file);
+      while (!existsSync(blocker) && path.dirname(blocker) !== blocker) blocker = path.dirname(blocker);
+      throw new Error(`${blocker} is not a directory`);
+    }
+    let isFile = true;
+    try {
+      isFile = statSync(file).isFile();
+      if (isFile) closeSync(openSync(file, "r+")); // writable, and left as it is
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (!isFile) throw new Error("it exists and is not a regular file");
+  } catch (error) {
+    throw cannot(error);
+  }
+  try {
+    return await lockCsv(file, lockWaitMs);
+  } catch (error) {
+    if (error instanceof LockBusyError) throw error;
+    throw cannot(error); // e.g. the directory does not take new files
+  }
+}
+
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
   const shortfall = openFileShortfall(maxConnections);
@@ -70,7 +107,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
 
   const header = csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
   const csv = new CsvWriter(spec.output.csv, header);
-  const lock = await lockCsv(spec.output.csv, options.lockWaitMs);
+  const lock = await prepareOutput(spec, options.lockWaitMs);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

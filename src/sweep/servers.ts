@@ -23,6 +23,7 @@ function expandEnv(env: Record<string, string>, values: Record<string, string | 
 
 async function waitForStdoutLine(child: ChildProcess, pattern: RegExp, deadline: number, abort: AbortSignal): Promise<boolean> {
   if (pattern.test(child.stdout())) return true;
+  if (abort.aborted) return false; // an abort event that already fired will not fire again
   return new Promise((resolve) => {
     const timer = setTimeout(() => finish(false), Math.max(0, deadline - Date.now()));
     const finish = (ready: boolean) => {
@@ -55,11 +56,12 @@ export async function startServer(
       : await waitForStdoutLine(child, spec.ready.pattern, deadline, abort);
   if (ready && !child.hasExited) return server;
 
-  await child.stop(spec.stopSignal, spec.stopGraceS * 1000);
+  const exitedOnItsOwn = child.hasExited; // once we stop it, it has exited too: that is not a failed start
+  const { exit } = await child.stop(spec.stopSignal, spec.stopGraceS * 1000);
   if (abort.aborted) throw new CellFailure("interrupted", "interrupted while the server was starting");
   const output = lastLines(child.stderr() || child.stdout());
-  if (server.exitedEarly) {
-    throw new CellFailure("server_failed", `server ${server.exitedEarly} before it was ready${output}`, { server: child });
+  if (exitedOnItsOwn) {
+    throw new CellFailure("server_failed", `server ${describeExit(exit)} before it was ready${output}`, { server: child });
   }
   const readiness = spec.ready.kind === "port" ? `accepting on ${host}:${port}` : `printing a line matching ${spec.ready.pattern}`;
   throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}`, { server: child });
