@@ -80,11 +80,11 @@ describe("server faults (built-in client, fault-server.mjs)", () => {
     { mode: "wrong-type", column: "errors_bad_frame", client: {} },
   ])("$mode: every connection fails ($column), no response counted; the next cell is fine", async ({ mode, column, client }) => {
     const { dir, result, rows } = await runFaultSweep(serverFaultSpec(mode, {}, client));
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(1);
     expect(rows.map((row) => row.cell)).toEqual([`connections=4,mode=${mode}`, "connections=4,mode=normal"]);
     const [fault, next] = rows;
     const context = JSON.stringify(fault);
-    expect(fault!.status, context).toBe("ok");
+    expect(fault!.status, context).toBe("no_responses");
     expect(Number(fault![column]), context).toBe(4);
     expect(Number(fault!.errors), context).toBe(4);
     expect(Number(fault!.responses), context).toBe(0);

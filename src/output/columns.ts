@@ -62,10 +62,12 @@ export function csvHeader(matrixKeys: readonly string[], extraColumns: readonly 
 
 export type CellStatus =
   | "ok"
+  | "no_responses"
   | "client_exit"
   | "client_failed"
   | "parse_error"
   | "timeout"
   | "server_failed"
   | "server_not_ready"
-  | "server_exited";
+  | "server_exited"
+  | "profile_failed";

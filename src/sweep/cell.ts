@@ -7,12 +7,14 @@ import path from "node:path";
 import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { Row } from "../output/columns.js";
 import { ChildProcess, describeExit, type ExitInfo } from "../process/child.js";
-import { treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import { processTree, treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
+import type { CellTracer } from "./tracing.js";
 
 export interface CellRunContext {
   spec: SweepSpec;
@@ -23,28 +25,39 @@ export interface CellRunContext {
   /** Where raw outputs of this run go. */
   rawDir: string;
   abort: AbortSignal;
+  /** Set for a traced pass: its profilers, and the label that keeps its raw files apart. */
+  trace?: { tracer: CellTracer; label: string };
 }
 
 export interface CellRunResult {
   row: Row;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
+  /** A traced pass's syscall tables, and why any is missing. */
+  syscalls?: { counts: SyscallCounts[]; problems: string[] };
 }
 
-/** Observes the measured window: samples the server's and client's /proc counters as it opens and closes. */
+/**
+ * Observes the measured window: samples the server's and client's /proc counters as it opens
+ * and closes, and attaches / detaches a traced pass's profilers then.
+ */
 class WindowObserver {
   private before?: { server?: TreeUsage; client: TreeUsage };
   usage?: { server?: TreeUsage; client: TreeUsage };
   constructor(
     private readonly client: ChildProcess,
     private readonly server: RunningServer | undefined,
+    private readonly tracer: CellTracer | undefined,
   ) {}
   opened(): void {
     if (this.before || !this.client.pid) return;
-    this.before = { server: this.server?.child.pid ? treeUsage(this.server.child.pid) : undefined, client: treeUsage(this.client.pid) };
+    const serverPid = this.server?.child.pid;
+    this.before = { server: serverPid ? treeUsage(serverPid) : undefined, client: treeUsage(this.client.pid) };
+    this.tracer?.windowOpened({ server: serverPid ? processTree(serverPid) : undefined, client: processTree(this.client.pid) });
   }
   closed(): void {
     if (!this.before || this.usage || !this.client.pid) return;
+    this.tracer?.windowClosed();
     const serverNow = this.server?.child.pid ? treeUsage(this.server.child.pid) : undefined;
     this.usage = {
       server: this.before.server && serverNow ? usageBetween(this.before.server, serverNow) : undefined,
@@ -95,17 +108,20 @@ function saveRawOutput(file: string, processes: { label: string; child: ChildPro
 
 export async function runCellOnce(context: CellRunContext): Promise<CellRunResult> {
   const { spec, cell, repeat, abort } = context;
-  const rawFile = path.join(context.rawDir, `${cell.id}.r${repeat}.log`);
+  const tracer = context.trace?.tracer;
+  const rawFile = path.join(context.rawDir, `${cell.id}.r${repeat}${context.trace ? `.${context.trace.label}` : ""}.log`);
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;
   let client: ChildProcess | undefined;
   let stopNote = "";
   try {
-    server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort) : undefined;
+    const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
+    server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
-    client = new ChildProcess(expandTemplate(spec.client.argv, values), { cwd: spec.client.cwd, env: clientEnv(spec, values) });
-    const observer = new WindowObserver(client, server);
+    const clientArgv = expandTemplate(spec.client.argv, values);
+    client = new ChildProcess(tracer?.wrap("client", clientArgv) ?? clientArgv, { cwd: spec.client.cwd, env: clientEnv(spec, values) });
+    const observer = new WindowObserver(client, server, tracer);
     if (spec.client.builtin) {
       client.stderrLines((line) => {
         if (line === WINDOW_STARTED_LINE) observer.opened();
@@ -147,15 +163,20 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     } else if ("error" in parsed) {
       row.status = exit.exitCode === 0 ? "parse_error" : "client_failed";
       row.error = exit.exitCode === 0 ? parsed.error : clientProblem;
+    } else if (exit.exitCode === 0 && figures.responses !== undefined && Number(figures.responses) === 0) {
+      // The run happened, but a server that answered nothing was not measured: say so, do not call it ok.
+      row.status = "no_responses";
+      row.error = "no valid reply to any request in the window (see the errors_* columns and the raw output)";
     } else {
       row.status = exit.exitCode === 0 ? "ok" : "client_exit";
       row.error = clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
     saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])]);
-    return { row, rawOutput };
+    return { row, rawOutput, ...(tracer ? { syscalls: await tracer.results() } : {}) };
   } catch (error) {
     if (!(error instanceof CellFailure)) throw error;
+    await tracer?.abort();
     if (server && context.servers) await context.servers.release(server);
     if (error.status === "interrupted") throw error;
     const processes = [

@@ -13,11 +13,15 @@ import { CsvWriter, readCsvRows } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
 import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
+import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
 import { openFileShortfall } from "../process/limits.js";
-import { runCellOnce } from "./cell.js";
+import { perfProblem, straceProblem } from "../profile/preflight.js";
+import { summarize, type SyscallCounts } from "../profile/profiler.js";
+import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { ServerPool } from "./servers.js";
+import { CellTracer, tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 
@@ -105,8 +109,15 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   const shortfall = openFileShortfall(maxConnections);
   if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
 
+  const plan = tracePlan(spec);
+  if (plan) {
+    const problem = tracePlanProblem(spec, plan) ?? (plan.source === "strace" ? straceProblem(plan.attach) : perfProblem());
+    if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
+  }
+
   const header = csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
   const csv = new CsvWriter(spec.output.csv, header);
+  const syscallsCsv = plan ? syscallsCsvWriter(spec.output.csv) : undefined;
   const lock = await prepareOutput(spec, options.lockWaitMs);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
@@ -123,10 +134,13 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   let progress = new Progress(0, 0, options.out);
   try {
     const done = options.resume ? completedRuns(spec) : new Set<string>();
-    csv.open(options.resume ? "append" : spec.output.mode); // resuming a `new` file must not wipe it
+    const mode = options.resume ? "append" : spec.output.mode; // resuming a `new` file must not wipe it
+    csv.open(mode);
+    syscallsCsv?.open(mode);
     const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
     const runId = newRunId();
     const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
+    mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress = new Progress(jobs.length, spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S, options.out);
     progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${done.size > 0 ? ` (${done.size} already done, resumed)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
@@ -146,8 +160,11 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           progress.cellStarted(label, lastRespPerS);
           const startedAt = new Date().toISOString();
           try {
-            const { row } = await runCellOnce({ spec, cell: job.cell, repeat: job.repeat, servers, rawDir, abort: controller.signal });
+            const context = { spec, cell: job.cell, repeat: job.repeat, servers, rawDir, abort: controller.signal };
+            const { row, syscalls } = plan ? await runProfiled(context, plan) : { row: (await runCellOnce(context)).row, syscalls: [] };
             const full: Row = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, ...job.cell.values, ...row };
+            const tableIdentity = { run_id: runId, cell: job.cell.id, repeat: job.repeat };
+            if (syscalls.length > 0) syscallsCsv!.append(...syscalls.flatMap((counts) => syscallRows(tableIdentity, counts)));
             csv.append(full);
             rows.push(full);
             if (row.status === "ok") lastRespPerS = Number(row.resp_per_s);
@@ -174,6 +191,45 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
 }
 
 const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;
+
+/**
+ * A profiled run: a clean pass whose figures fill the row and a traced pass whose syscall tables
+ * fill the syscall columns (`pass: same`: the traced pass alone, its rate kept out of resp_per_s).
+ */
+async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ row: Row; syscalls: SyscallCounts[] }> {
+  const runTraced = () =>
+    runCellOnce({ ...context, trace: { tracer: new CellTracer(plan, path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`)), label: "traced" } });
+  let base: Row;
+  let cleanRespPerS: number | undefined;
+  let traced: CellRunResult;
+  if (plan.pass === "same") {
+    traced = await runTraced();
+    const { req_per_s: _req, resp_per_s: _resp, ...rest } = traced.row;
+    base = rest;
+  } else {
+    base = (await runCellOnce(context)).row;
+    if (base.status !== "ok") return { row: base, syscalls: [] }; // a broken cell is not worth tracing
+    cleanRespPerS = Number(base.resp_per_s);
+    traced = await runTraced();
+  }
+  const row: Row = { ...base, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
+  if (cleanRespPerS && traced.row.resp_per_s !== undefined) row.traced_ratio = Number((Number(traced.row.resp_per_s) / cleanRespPerS).toFixed(3));
+  const counts = traced.syscalls?.counts ?? [];
+  for (const table of counts) {
+    const summary = summarize(table, Number(traced.row.responses) || undefined);
+    row[`${table.target}_syscalls_total`] = summary.syscalls_total;
+    row[`${table.target}_syscall_errors`] = summary.syscall_errors;
+    row[`${table.target}_syscalls_per_request`] = summary.syscalls_per_request;
+    row[`${table.target}_top_syscall`] = summary.top_syscall;
+  }
+  const problems = [...(traced.syscalls?.problems ?? [])];
+  if (plan.pass === "separate" && traced.row.status !== "ok") problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
+  if (problems.length > 0) {
+    if (row.status === "ok") row.status = "profile_failed";
+    row.error = [row.error, ...problems].filter(Boolean).join("; ");
+  }
+  return { row, syscalls: counts };
+}
 
 /** Cell × repeat pairs this spec already has an ok row for (failed ones are run again by --resume). */
 function completedRuns(spec: SweepSpec): Set<string> {

@@ -38,14 +38,18 @@ async function waitForStdoutLine(child: ChildProcess, pattern: RegExp, deadline:
   });
 }
 
+/** Changes the command line as launched (a traced pass wraps it in strace). */
+export type WrapCommand = (argv: string[]) => string[];
+
 export async function startServer(
   spec: ServerSpec,
   values: Record<string, string | number>,
   host: string,
   port: number,
   abort: AbortSignal,
+  wrap: WrapCommand = (argv) => argv,
 ): Promise<RunningServer> {
-  const argv = expandTemplate(spec.argv, values);
+  const argv = wrap(expandTemplate(spec.argv, values));
   const child = new ChildProcess(argv, { cwd: spec.cwd, env: expandEnv(spec.env, values) });
   const server: RunningServer = { child, port, commandLine: argv.join(" ") };
   void child.exited.then((exit) => (server.exitedEarly = describeExit(exit)));
@@ -81,11 +85,11 @@ export class ServerPool {
     private readonly host: string,
   ) {}
 
-  /** The server for one cell run: a fresh one, or the group's (started on first use). */
-  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal): Promise<RunningServer> {
+  /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
+  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
     const start = async () => {
       const port = await freePort(this.host);
-      return startServer(this.spec, valuesFor(port), this.host, port, abort);
+      return startServer(this.spec, valuesFor(port), this.host, port, abort, wrap);
     };
     if (this.spec.lifetime === "cell") return start();
     const key = this.groupKey(valuesFor(0));
@@ -98,7 +102,7 @@ export class ServerPool {
     const running = await server;
     if (running.exitedEarly) {
       this.shared.delete(key);
-      return this.acquire(valuesFor, abort);
+      return this.acquire(valuesFor, abort, wrap);
     }
     return running;
   }

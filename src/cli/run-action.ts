@@ -1,0 +1,51 @@
+/** `tcpsweep run`: loaded only when that command runs, so the client and server start lean. */
+import path from "node:path";
+import { CsvHeaderError } from "../output/csv.js";
+import { LockBusyError } from "../output/lock.js";
+import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
+import { PreflightError, describeCommands, planJobs, runSweep } from "../sweep/runner.js";
+import { SpecError, formatSpecIssue, loadSpec, parseDuration } from "../sweep/spec.js";
+import { fail } from "./exit.js";
+
+export interface RunFlags {
+  dryRun?: boolean;
+  only?: string;
+  resume?: boolean;
+  repeat?: number;
+  duration?: string;
+  csv?: string;
+  lockWait: string;
+}
+
+export async function runAction(specFile: string, flags: RunFlags): Promise<void> {
+  const lockWaitS = parseDuration(flags.lockWait);
+  if (lockWaitS === undefined) fail(`tcpsweep run: --lock-wait: expected a duration like 10s, got "${flags.lockWait}"`, 2);
+  const durationS = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+  if (flags.duration !== undefined && durationS === undefined) {
+    const message = `expected a duration like "10s", "500ms", "2m" or a number of seconds, got ${JSON.stringify(flags.duration)}`;
+    fail(formatSpecIssue({ file: specFile, path: "--duration", message }), 2);
+  }
+  try {
+    const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}) });
+    if (flags.csv) spec.output.csv = path.resolve(flags.csv);
+    const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
+    if (flags.dryRun) return printDryRun(spec, cells);
+    process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr });
+  } catch (error) {
+    if (error instanceof SpecError) fail(error.issues.map(formatSpecIssue).join("\n"), 2);
+    if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError) fail(`tcpsweep run: ${error.message}`, 2);
+    throw error;
+  }
+}
+
+function printDryRun(spec: Awaited<ReturnType<typeof loadSpec>>, cells: ReturnType<typeof expandCells>): void {
+  const jobs = planJobs(spec, cells);
+  const lines = [`${spec.name}: ${cells.length} cells × ${spec.repeat} repeats = ${jobs.length} runs → ${spec.output.csv}`];
+  for (const job of jobs) {
+    const commands = describeCommands(spec, job.cell);
+    lines.push(`${job.cell.id} #${job.repeat}`);
+    if (commands.server) lines.push(`  server: ${commands.server.join(" ")}`);
+    lines.push(`  client: ${commands.client.join(" ")}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

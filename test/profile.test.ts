@@ -1,0 +1,114 @@
+/**
+ * Syscall profiling of sweep cells on real processes with real strace and perf: the tables,
+ * the per-request figures, the traced pass kept apart from the clean one, and refusals.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { parseStraceSummary, StraceParseError } from "../src/profile/strace-summary.js";
+import { killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+
+afterEach(() => killRunningClis());
+afterAll(() => removeTempDirs());
+
+function profiledSpec(csv: string, profile: Record<string, unknown>, matrix: Record<string, unknown> = { connections: [20], threads: [2] }) {
+  return { name: "prof", duration: "1s", warmup: "0.3s", matrix, server: { builtin: true }, output: { csv }, profile };
+}
+
+async function runProfiled(profile: Record<string, unknown>, matrix?: Record<string, unknown>) {
+  const dir = makeTempDir();
+  const csv = path.join(dir, "prof.csv");
+  const spec = writeSpec(dir, profiledSpec(csv, profile, matrix));
+  const result = await runCli(["run", spec], { cwd: dir, timeoutMs: 90_000 });
+  return { dir, csv, result };
+}
+
+describe("strace over the window", () => {
+  it("target both, pass separate: clean figures in the row, traced counts in the syscall columns and table", async () => {
+    const { dir, csv, result } = await runProfiled({ strace: { target: "both" } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(leftoverProcesses(result)).toEqual([]);
+    const [row] = readCsv(csv).rows;
+    expect(row!.status).toBe("ok");
+    expect(row!.syscall_source).toBe("strace");
+    for (const target of ["server", "client"]) {
+      // A request costs the server at least one read and one write.
+      expect(Number(row![`${target}_syscalls_per_request`])).toBeGreaterThanOrEqual(1.5);
+      expect(Number(row![`${target}_syscalls_total`])).toBeGreaterThan(Number(row!.responses) / 10);
+      expect(row![`${target}_top_syscall`]).toMatch(/^\w+ \(\d+%\)$/);
+    }
+    // The traced pass ran separately: its rate is its own, not the clean one.
+    expect(Number(row!.traced_resp_per_s)).toBeGreaterThan(0);
+    expect(Number(row!.traced_ratio)).toBeCloseTo(Number(row!.traced_resp_per_s) / Number(row!.resp_per_s), 2);
+
+    const table = readCsv(path.join(dir, "prof.syscalls.csv"));
+    expect(table.header).toEqual(["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"]);
+    const serverRows = table.rows.filter((r) => r.target === "server");
+    expect(serverRows.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
+    const sum = serverRows.reduce((total, r) => total + Number(r.calls), 0);
+    expect(sum).toBe(Number(row!.server_syscalls_total));
+    expect(table.rows.some((r) => r.target === "client")).toBe(true);
+
+    // The raw strace summaries sit beside the row's raw output and parse to the same totals.
+    const rawServer = path.join(dir, row!.raw_output!.replace(/\.log$/, ".strace-server.txt"));
+    const parsed = parseStraceSummary(readFileSync(path.resolve(dir, rawServer), "utf8"));
+    expect(parsed).not.toBeInstanceOf(StraceParseError);
+    expect((parsed as Exclude<typeof parsed, StraceParseError>).total.calls).toBe(Number(row!.server_syscalls_total));
+  });
+
+  it("pass same: the traced rate never appears as the clean rate", async () => {
+    const { csv, result } = await runProfiled({ strace: { target: "server", pass: "same" } });
+    expect(result.status, result.stderr).toBe(0);
+    const [row] = readCsv(csv).rows;
+    expect(row!.resp_per_s).toBe("");
+    expect(row!.req_per_s).toBe("");
+    expect(Number(row!.traced_resp_per_s)).toBeGreaterThan(0);
+    expect(row!.traced_ratio).toBe("");
+    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThan(1);
+  });
+
+  it("attach: launch wraps the server from its start", async () => {
+    const { dir, csv, result } = await runProfiled({ strace: { target: "server", attach: "launch" } }, { connections: [5], threads: [1] });
+    expect(result.status, result.stderr).toBe(0);
+    const [row] = readCsv(csv).rows;
+    expect(Number(row!.server_syscalls_total)).toBeGreaterThan(0);
+    // Counted from launch: the start-up calls (execve, mmap of the binary) are in the table too.
+    const calls = readCsv(path.join(dir, "prof.syscalls.csv")).rows.map((r) => r.syscall);
+    expect(calls).toContain("execve");
+  });
+});
+
+describe("perf tracepoints", () => {
+  it("counts the server's syscalls per request with source perf", async () => {
+    const { dir, csv, result } = await runProfiled({ perf: { events: "syscalls" } });
+    expect(result.status, result.stderr).toBe(0);
+    const [row] = readCsv(csv).rows;
+    expect(row!.syscall_source).toBe("perf");
+    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThanOrEqual(1.5);
+    const table = readCsv(path.join(dir, "prof.syscalls.csv")).rows;
+    expect(table.every((r) => r.source === "perf" && r.target === "server")).toBe(true);
+    expect(table.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
+  });
+});
+
+describe("refusals before anything runs", () => {
+  it("strace missing: exit 2 naming it and how to install it, nothing written", async () => {
+    const dir = makeTempDir();
+    const csv = path.join(dir, "prof.csv");
+    const spec = writeSpec(dir, profiledSpec(csv, { strace: { target: "server" } }));
+    const result = await runCli(["run", spec], { cwd: dir, env: { PATH: path.join(dir, "empty-path") } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/strace is not installed.*apt-get install -y strace/);
+    expect(existsSync(csv)).toBe(false);
+  });
+
+  it("strace and perf together are refused", async () => {
+    const dir = makeTempDir();
+    const csv = path.join(dir, "prof.csv");
+    const spec = writeSpec(dir, profiledSpec(csv, { strace: { target: "server" }, perf: { events: "syscalls" } }));
+    const result = await runCli(["run", spec], { cwd: dir });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/strace or perf, not both/);
+    expect(existsSync(csv)).toBe(false);
+  });
+});
