@@ -19,6 +19,13 @@ import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocume
 import { ROOT_PATH, SpecError, describeValue, didYouMean, formatPath, type SpecIssue } from "./errors.js";
 import { expandCells } from "./matrix.js";
 import { TemplateError, placeholdersOf, splitCommand } from "./template.js";
+import { parseAddress } from "../client/options.js";
+
+/** host and port of a valid address; undefined for one the schema has already reported. */
+function hostAndPort(address: string): { host: string; port: number } | undefined {
+  const parsed = parseAddress(address);
+  return typeof parsed === "string" ? undefined : parsed;
+}
 
 export { SpecError, formatSpecIssue, type SpecIssue } from "./errors.js";
 
@@ -285,19 +292,9 @@ const signalSchema = z.string(expect("a signal name such as SIGTERM")).superRefi
   });
 });
 
-const ADDRESS_RE = /^(\[[^\]\s]+\]|[^:\s[\]]+):(\d{1,5})$/;
-
-/** Split `host:port` / `[v6]:port`; undefined when malformed. */
-export function parseAddress(address: string): { host: string; port: number } | undefined {
-  const m = ADDRESS_RE.exec(address);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: (m[1] as string).replace(/^\[(.*)\]$/, "$1"), port };
-}
 
 const addressSchema = z.string(expect("host:port")).superRefine((s, ctx) => {
-  if (!parseAddress(s)) {
+  if (typeof parseAddress(s) === "string") {
     ctx.addIssue({ code: "custom", input: s, message: `expected host:port (e.g. 127.0.0.1:9000, port 1..65535), got ${describeValue(s)}` });
   }
 });
@@ -961,7 +958,7 @@ function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], override
     if (p.profile.perf) profile.perf = { events: p.profile.perf.events ?? "syscalls" };
   }
 
-  const addr = p.address !== undefined ? parseAddress(p.address) : undefined;
+  const addr = p.address !== undefined ? hostAndPort(p.address) : undefined;
   return {
     file,
     name,
@@ -1079,7 +1076,7 @@ export async function loadSpec(file: string, overrides: SpecOverrides = {}, opti
 export function cellTemplateValues(spec: SweepSpec, cell: Pick<Cell, "values">, port?: number): Record<string, string | number> {
   let host = spec.host;
   let p = port;
-  const addr = spec.address !== undefined ? parseAddress(spec.address) : undefined;
+  const addr = spec.address !== undefined ? hostAndPort(spec.address) : undefined;
   if (addr) {
     host = addr.host;
     p = addr.port;
