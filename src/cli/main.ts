@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { registerCompareCommand } from "./compare-command.js";
+import { registerReportCommand } from "./report-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerServerCommand } from "./server-command.js";
 import { registerStraceParseCommand } from "./strace-parse-command.js";
@@ -19,5 +21,7 @@ registerRunCommand(program);
 registerClientCommand(program);
 registerServerCommand(program);
 registerStraceParseCommand(program);
+registerCompareCommand(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);

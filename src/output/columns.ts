@@ -28,6 +28,7 @@ export const FIGURE_COLUMNS = [
   "connections_established",
   "client_exit_code",
   "client_cpu_s",
+  "client_threads",
   "server_cpu_s",
   "server_max_rss_kb",
   "server_ctx_voluntary",

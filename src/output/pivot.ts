@@ -1,14 +1,10 @@
 /**
  * The end-of-run pivot: rows = connections, columns = threads (or the first two matrix
- * keys), values = median resp/s over a cell's ok repeats; one table per value of other keys.
+ * keys), values = median resp/s over a cell's ok repeats with their spread (min–max, CV)
+ * and flags (some failed, noisy, client-bound); one table per value of other keys.
  */
 import type { Row } from "./columns.js";
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+import { CLIENT_BOUND_CORE_SHARE, NOISE_CV_THRESHOLD, repeatStats, type RepeatStatsOptions } from "./stats.js";
 
 function axes(matrixKeys: readonly string[]): { rowKey: string; columnKey?: string; rest: string[] } {
   const preferred = ["connections", "threads"].filter((key) => matrixKeys.includes(key));
@@ -18,14 +14,53 @@ function axes(matrixKeys: readonly string[]): { rowKey: string; columnKey?: stri
 
 const distinct = (values: string[]) => [...new Set(values)];
 
-/** One cell's figure: the median of ok repeats, "FAIL <status>" when none was ok, "*" when some failed. */
-function cellText(rows: Row[]): string {
-  const ok = rows.filter((row) => row.status === "ok").map((row) => Number(row.resp_per_s));
-  if (ok.length === 0) return rows.length === 0 ? "" : `FAIL ${String(rows[0]!.status)}`;
-  return `${Math.round(median(ok))}${ok.length < rows.length ? "*" : ""}`;
+/** Markers a cell can carry, in the order they are printed, with their legend. */
+const MARKS = {
+  "*": () => "* some repeats failed: the figures are of the ok ones",
+  "~": (o: RepeatStatsOptions) => `~ noisy: the ok repeats' resp/s vary by more than ${percent(o.noiseThreshold ?? NOISE_CV_THRESHOLD)} (CV)`,
+  "!": (o: RepeatStatsOptions) =>
+    `! client-bound: the client used more than ${percent(o.clientBoundThreshold ?? CLIENT_BOUND_CORE_SHARE)} of a core per worker thread in the window, so the server may be faster than shown`,
+  t: () => "t traced rate (pass: same profiling has no clean pass)",
+} as const;
+type Mark = keyof typeof MARKS;
+
+function percent(fraction: number): string {
+  return `${Number((fraction * 100).toFixed(2))}%`;
 }
 
-export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[]): string {
+interface CellText {
+  value: string;
+  marks: Mark[];
+  /** "(min–max, CV%)" with two or more ok repeats. */
+  spread: string;
+}
+
+/** One cell: the median of ok repeats, "FAIL <status>" when none was ok. */
+function cellText(rows: Row[], options: RepeatStatsOptions): CellText {
+  if (rows.length === 0) return { value: "", marks: [], spread: "" };
+  let stats = repeatStats(rows, options);
+  const marks: Mark[] = [];
+  if (stats.ok === 0 && stats.failedStatus === undefined) {
+    // Ok rows without resp/s: `pass: same` profiling, whose only rate is the traced one.
+    stats = repeatStats(rows, { ...options, metric: "traced_resp_per_s" });
+    if (stats.ok > 0) marks.push("t");
+  }
+  if (stats.median === undefined) return { value: stats.failedStatus ? `FAIL ${stats.failedStatus}` : "-", marks: [], spread: "" };
+  if (stats.someFailed) marks.push("*");
+  if (stats.noisy) marks.push("~");
+  if (stats.clientBound) marks.push("!");
+  const spread =
+    stats.ok >= 2
+      ? `(${Math.round(stats.min!)}–${Math.round(stats.max!)}${stats.cv === undefined ? "" : `, ${(stats.cv * 100).toFixed(1)}%`})`
+      : "";
+  return { value: String(Math.round(stats.median)), marks, spread };
+}
+
+/**
+ * The pivot of a run's rows. `options` sets the noisy and client-bound thresholds
+ * (defaults {@link NOISE_CV_THRESHOLD}, {@link CLIENT_BOUND_CORE_SHARE}).
+ */
+export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[], options: RepeatStatsOptions = {}): string {
   if (rows.length === 0 || matrixKeys.length === 0) return "";
   const { rowKey, columnKey, rest } = axes(matrixKeys);
   const key = (row: Row, k: string) => String(row[k]);
@@ -34,20 +69,37 @@ export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[])
     const group = rest.map((k) => `${k}=${key(row, k)}`).join(",");
     groups.set(group, [...(groups.get(group) ?? []), row]);
   }
+  const used = new Set<Mark>();
   const tables: string[] = [];
   for (const [group, groupRows] of groups) {
     const rowValues = distinct(groupRows.map((row) => key(row, rowKey)));
     const columnValues = columnKey ? distinct(groupRows.map((row) => key(row, columnKey))) : [""];
     const header = [`${rowKey} \\ ${columnKey ?? ""}`.trim(), ...columnValues.map((v) => (columnKey ? `${columnKey}=${v}` : "resp/s"))];
-    const lines = rowValues.map((r) => [
-      r,
-      ...columnValues.map((c) => cellText(groupRows.filter((row) => key(row, rowKey) === r && (!columnKey || key(row, columnKey) === c)))),
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
-    const format = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
-    tables.push(
-      [`resp/s (median of ok repeats; * = some repeats failed)${group ? ` for ${group}` : ""}`, format(header), ...lines.map(format)].join("\n"),
+    const cells = rowValues.map((r) =>
+      columnValues.map((c) => cellText(groupRows.filter((row) => key(row, rowKey) === r && (!columnKey || key(row, columnKey) === c)), options)),
     );
+    for (const cell of cells.flat()) for (const mark of cell.marks) used.add(mark);
+    // Each column aligns its medians, markers and spreads separately.
+    const texts = columnValues.map((_, ci) => {
+      const column = cells.map((line) => line[ci]!);
+      const wValue = Math.max(...column.map((cell) => cell.value.length));
+      const wMarks = Math.max(...column.map((cell) => cell.marks.length));
+      const wSpread = Math.max(...column.map((cell) => cell.spread.length));
+      return column.map(
+        (cell) => cell.value.padStart(wValue) + cell.marks.join("").padEnd(wMarks) + (wSpread > 0 ? ` ${cell.spread.padEnd(wSpread)}` : ""),
+      );
+    });
+    const lines = rowValues.map((r, ri) => [r, ...texts.map((column) => column[ri]!)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
+    const format = (parts: string[]) =>
+      parts
+        .map((part, i) => (i === 0 ? part.padEnd(widths[i]!) : part.padStart(widths[i]!)))
+        .join("  ")
+        .trimEnd();
+    const spreadShown = cells.flat().some((cell) => cell.spread !== "");
+    const title = `resp/s: median of ok repeats${spreadShown ? " (min–max, CV)" : ""}${group ? ` for ${group}` : ""}`;
+    tables.push([title, format(header), ...lines.map(format)].join("\n"));
   }
-  return tables.join("\n\n");
+  const legend = (Object.keys(MARKS) as Mark[]).filter((mark) => used.has(mark)).map((mark) => MARKS[mark](options));
+  return [tables.join("\n\n"), ...(legend.length > 0 ? ["", ...legend] : [])].join("\n");
 }

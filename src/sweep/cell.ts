@@ -149,6 +149,8 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...figures,
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
       client_cpu_s: round(usage?.client.cpuS),
+      // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
+      client_threads: figures.client_threads,
       server_cpu_s: round(usage?.server?.cpuS),
       server_max_rss_kb: usage?.server?.peakRssKb,
       server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,

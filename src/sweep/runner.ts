@@ -11,6 +11,7 @@ import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader, type Row } from "../output/columns.js";
 import { CsvWriter, readCsvRows } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
+import { writeRunMeta } from "../output/meta.js";
 import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
@@ -139,6 +140,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     syscallsCsv?.open(mode);
     const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
     const runId = newRunId();
+    await writeRunMeta(spec, cells, runId, options.out); // <name>.<run_id>.meta.json beside the CSV: the run's environment
     const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress = new Progress(jobs.length, spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S, options.out);

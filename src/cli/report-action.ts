@@ -1,0 +1,24 @@
+/** `tcpsweep report`: loaded only when that command runs, with vega behind it. */
+import path from "node:path";
+import { ReportInputError, writeReport } from "../report/report.js";
+import { fail } from "./exit.js";
+
+export async function reportAction(csvFile: string, flags: { out?: string; run?: string }): Promise<void> {
+  let result;
+  try {
+    result = await writeReport(csvFile, { ...(flags.out !== undefined ? { out: flags.out } : {}), ...(flags.run !== undefined ? { run: flags.run } : {}) });
+  } catch (error) {
+    if (error instanceof ReportInputError) fail(`tcpsweep report: ${error.message}`, 2);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "ENOTDIR" || code === "EROFS" || code === "EEXIST" || code === "ENOSPC") {
+      fail(`tcpsweep report: cannot write the report: ${(error as Error).message}`, 2);
+    }
+    throw error;
+  }
+  for (const warning of result.warnings) process.stderr.write(`tcpsweep report: ${warning}\n`);
+  const relative = (file: string) => path.relative(process.cwd(), file) || ".";
+  const cells = `${result.data.cells.length} cell${result.data.cells.length === 1 ? "" : "s"}`;
+  process.stdout.write(`report of run ${result.data.run.runId} (${cells}): ${relative(result.indexFile)}\n`);
+  process.stdout.write(`charts: ${result.charts.map((chart) => `${chart.id}.svg`).join(", ")}\n`);
+  for (const omitted of result.omitted) process.stdout.write(`not drawn: ${omitted.title}: ${omitted.reason}\n`);
+}

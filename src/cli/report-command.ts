@@ -1,0 +1,12 @@
+import { Command } from "commander";
+
+/** `tcpsweep report <results.csv>`: charts and a table of one run as a self-contained HTML page. */
+export function registerReportCommand(program: Command): void {
+  program
+    .command("report")
+    .description("chart one run of a results CSV: index.html (self-contained, no network) and one SVG per chart")
+    .argument("<results.csv>", "a CSV written by tcpsweep run (its .syscalls.csv beside it is used when present)")
+    .option("--out <dir>", "output directory (default: <csv dir>/<csv name>.report/)")
+    .option("--run <id>", "the run_id to report (default: the latest run in the CSV)")
+    .action(async (csvFile: string, flags: { out?: string; run?: string }) => (await import("./report-action.js")).reportAction(csvFile, flags));
+}

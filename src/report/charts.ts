@@ -1,0 +1,273 @@
+/**
+ * `tcpsweep report`, the charts: one Vega-Lite spec per figure, rendered to SVG on the server
+ * (vega-lite compile → vega View with no renderer → toSVG). The SVG needs no script and no
+ * network: text uses the generic sans-serif family, whatever font the viewer has.
+ */
+import { View, Warn, logger, parse } from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { SYSCALL_TARGETS, orderValues, type CellSummary, type ReportData } from "./data.js";
+
+export interface Chart {
+  /** File name stem and HTML id: throughput, latency-p99, ... */
+  id: string;
+  title: string;
+  /** One sentence under the chart: what is plotted and how it was aggregated. */
+  caption: string;
+  svg: string;
+}
+
+/** A chart the data could not fill, and why (listed on the page instead of an empty chart). */
+export interface Omitted {
+  title: string;
+  reason: string;
+}
+
+/** Every chart file name the report may write (stale ones from an earlier report are removed). */
+export const CHART_IDS = ["throughput", "latency-p99", "syscalls-per-request", "syscalls-top", "success-rate"] as const;
+
+type Spec = Record<string, unknown>;
+
+const WIDTH = 400;
+const HEIGHT = 240;
+/** Tableau 10 without its grey, which stands for "other". */
+const PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d"];
+const OTHER_COLOR = "#bab0ac";
+
+const CONFIG = {
+  background: "white",
+  padding: 8,
+  font: "sans-serif",
+  title: { anchor: "start", fontSize: 15, subtitleFontSize: 12, subtitleColor: "#555", offset: 12 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: "normal", gridColor: "#e8e8e8", domainColor: "#888", tickColor: "#888" },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: "normal" },
+  header: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: "normal" },
+  view: { stroke: "#ddd" },
+  point: { size: 45, filled: true },
+  line: { strokeWidth: 2 },
+};
+
+/** Renders a Vega-Lite spec to an SVG string; Vega's warnings are returned, not printed. */
+export async function renderSvg(spec: Spec, warnings: string[] = []): Promise<string> {
+  const log = logger(Warn, undefined, (_method, level, args) => warnings.push(`${level} ${args.map(String).join(" ")}`));
+  const vega = compile({ config: CONFIG, ...spec } as TopLevelSpec, { logger: log }).spec;
+  const view = new View(parse(vega), { renderer: "none", logger: log });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Axis titles with units for the matrix keys tcpsweep knows. */
+function keyTitle(key: string): string {
+  return { connections: "concurrent connections", threads: "server threads" }[key] ?? key;
+}
+
+interface Axes {
+  data: ReportData;
+  /** x encoding for a field "x". */
+  x: Spec;
+  /** color encoding for a field "series", when there is a series key. */
+  color?: Spec;
+  /** The facet's title, when cells are split by further keys. */
+  facetTitle?: string;
+}
+
+const xValuesOf = (data: ReportData) =>
+  data.xKey ? orderValues(data.cells.map((cell) => cell.keys[data.xKey!] ?? "")) : data.cells.map((cell) => cell.cell);
+
+/** A numeric x axis is logarithmic when every value is above 0. */
+const xIsLog = (data: ReportData) => data.xNumeric && xValuesOf(data).every((value) => Number(value) > 0);
+
+function axes(data: ReportData): Axes {
+  const { xKey, seriesKey, facetKeys } = data;
+  const xValues = xValuesOf(data);
+  const log = xIsLog(data);
+  const xTitle = xKey ? `${keyTitle(xKey)}${log ? " (log scale)" : ""}` : "cell";
+  const x: Spec = data.xNumeric
+    ? {
+        field: "x",
+        type: "quantitative",
+        // The matrix's own values end the axis (no nicing to powers of ten), a little padding keeps points off the frame.
+        scale: log ? { type: "log", nice: false, padding: 14 } : { zero: false, nice: false, padding: 14 },
+        axis: { title: xTitle, values: xValues.map(Number), format: "~s", labelOverlap: true, grid: true },
+      }
+    : { field: "x", type: "ordinal", sort: xValues, axis: { title: xTitle, labelAngle: 0 } };
+  const seriesValues = seriesKey ? orderValues(data.cells.map((cell) => cell.keys[seriesKey] ?? "")) : [];
+  return {
+    data,
+    x,
+    ...(seriesKey
+      ? {
+          color: {
+            field: "series",
+            type: "nominal",
+            scale: { domain: seriesValues, range: PALETTE },
+            // Above the plot: beside it, Vega's estimated text widths (no canvas here) waste space.
+            legend: { title: keyTitle(seriesKey), orient: "top", direction: "horizontal" },
+          },
+        }
+      : {}),
+    ...(facetKeys.length > 0 ? { facetTitle: facetKeys.join(", ") } : {}),
+  };
+}
+
+/** The fields every line chart point carries: x, series and facet of its cell. */
+function pointOf(data: ReportData, cell: CellSummary) {
+  const x = data.xKey ? (cell.keys[data.xKey] ?? "") : cell.cell;
+  return {
+    x: data.xNumeric ? Number(x) : x,
+    series: data.seriesKey ? (cell.keys[data.seriesKey] ?? "") : "",
+    facet: data.facetKeys.map((key) => `${key}=${cell.keys[key] ?? ""}`).join(", "),
+    cell: cell.cell,
+  };
+}
+
+/** A layered chart, faceted by the remaining matrix keys when there are any (and by `column` when given). */
+function faceted(a: Axes, values: Spec[], layer: Spec[], head: Spec, column?: { field: string; title: string | null; sort: string[] }): Spec {
+  const facets: Spec = {};
+  if (a.facetTitle) facets.row = { field: "facet", type: "nominal", title: a.facetTitle };
+  if (column) facets.column = { field: column.field, type: "nominal", title: column.title, sort: column.sort };
+  const width = column ? Math.round(WIDTH * 0.75) : WIDTH;
+  const height = column || a.facetTitle ? Math.round(HEIGHT * 0.85) : HEIGHT;
+  if (Object.keys(facets).length === 0) return { ...head, data: { values }, width, height, layer };
+  return { ...head, data: { values }, facet: facets, spec: { width, height, layer } };
+}
+
+function lineLayer(a: Axes, y: Spec): Spec {
+  return {
+    // Lines only join numeric x values; categories (server=nginx, server=go) get points.
+    mark: a.data.xNumeric ? { type: "line", point: true, interpolate: "linear" } : { type: "point", size: 70 },
+    encoding: { x: a.x, y, ...(a.color ? { color: a.color } : {}) },
+  };
+}
+
+function throughputChart(a: Axes): Spec | Omitted {
+  const values = a.data.cells.filter((cell) => cell.respPerS).map((cell) => ({ ...pointOf(a.data, cell), ...cell.respPerS! }));
+  const ranged = values.some((value) => value.max > value.min);
+  const y = { field: "median", type: "quantitative", axis: { title: "responses per second (resp/s)", format: ",d" } };
+  const layer = [lineLayer(a, y)];
+  if (ranged) {
+    layer.unshift({
+      mark: { type: "rule", strokeWidth: 1.5 },
+      encoding: { x: a.x, y: { field: "min", type: "quantitative" }, y2: { field: "max" }, ...(a.color ? { color: a.color } : {}) },
+    });
+  }
+  const subtitle = `median of the ok repeats${ranged ? "; vertical bars span min–max" : ""}`;
+  return faceted(a, values, layer, { title: { text: "Throughput", subtitle } });
+}
+
+function latencyChart(a: Axes): Spec | Omitted {
+  const values = a.data.cells.filter((cell) => cell.p99Us !== undefined && cell.p99Us > 0).map((cell) => ({ ...pointOf(a.data, cell), p99: cell.p99Us! }));
+  if (values.length === 0) return { title: "p99 latency", reason: "no ok run reported a p99 latency" };
+  const y = { field: "p99", type: "quantitative", scale: { type: "log" }, axis: { title: "p99 latency (µs, log scale)", format: "~s" } };
+  return faceted(a, values, [lineLayer(a, y)], { title: { text: "p99 latency", subtitle: "median of the ok repeats' 99th percentile" } });
+}
+
+function syscallsPerRequestChart(a: Axes): Spec | Omitted {
+  const values = a.data.cells.flatMap((cell) =>
+    SYSCALL_TARGETS.filter((target) => cell.syscallsPerRequest[target] !== undefined).map((target) => ({
+      ...pointOf(a.data, cell),
+      target,
+      perRequest: cell.syscallsPerRequest[target]!,
+    })),
+  );
+  if (values.length === 0) return { title: "Syscalls per request", reason: "server/client_syscalls_per_request are empty (run without syscall profiling)" };
+  const targets = SYSCALL_TARGETS.filter((target) => values.some((value) => value.target === target));
+  const y = { field: "perRequest", type: "quantitative", axis: { title: "syscalls per request" } };
+  return faceted(
+    a,
+    values,
+    [lineLayer(a, y)],
+    { title: { text: "Syscalls per request", subtitle: "traced pass; median of the ok repeats" } },
+    { field: "target", title: null, sort: targets },
+  );
+}
+
+function topSyscallsChart(a: Axes): Spec | Omitted {
+  const { data } = a;
+  if (!data.syscallsFile) return { title: "Top syscalls per cell", reason: "no .syscalls.csv beside the CSV" };
+  if (data.syscallShares.length === 0) return { title: "Top syscalls per cell", reason: data.syscallsNote ?? "the syscall table has no rows for this run" };
+  const labelOf = new Map(data.cells.map((cell) => [cell.cell, data.matrixKeys.length > 0 ? data.matrixKeys.map((key) => cell.keys[key]).join(" / ") : cell.cell]));
+  const cellOrder = data.cells.map((cell) => labelOf.get(cell.cell) ?? cell.cell);
+  const domain = [...data.topSyscalls, ...(data.syscallShares.some((share) => share.syscall === "other") ? ["other"] : [])];
+  const range = domain.map((syscall, i) => (syscall === "other" ? OTHER_COLOR : PALETTE[i % PALETTE.length]!));
+  const values = data.syscallShares.map((share) => ({
+    ...share,
+    label: labelOf.get(share.cell) ?? share.cell,
+    rank: domain.indexOf(share.syscall),
+  }));
+  const targets = SYSCALL_TARGETS.filter((target) => values.some((value) => value.target === target));
+  const step = Math.max(18, Math.min(40, Math.round(360 / Math.max(1, cellOrder.length))));
+  const longLabels = cellOrder.some((label) => label.length > 6) || cellOrder.length > 8;
+  return {
+    title: { text: "Top syscalls per request, by cell", subtitle: `top ${data.topSyscalls.length} by calls per request, the rest as "other"; median of the ok repeats` },
+    data: { values },
+    facet: { column: { field: "target", type: "nominal", title: null, sort: targets } },
+    spec: {
+      width: { step },
+      height: HEIGHT,
+      mark: { type: "bar" },
+      encoding: {
+        x: {
+          field: "label",
+          type: "ordinal",
+          sort: cellOrder,
+          axis: { title: data.matrixKeys.length > 0 ? data.matrixKeys.join(" / ") : "cell", labelAngle: longLabels ? -40 : 0 },
+        },
+        y: { field: "perRequest", type: "quantitative", aggregate: "sum", stack: "zero", axis: { title: "calls per request" } },
+        color: { field: "syscall", type: "nominal", scale: { domain, range }, legend: { title: "syscall" } },
+        order: { field: "rank", type: "quantitative", sort: "ascending" },
+      },
+    },
+  };
+}
+
+function successChart(a: Axes): Spec | Omitted {
+  const cells = a.data.cells.filter((cell) => cell.successPct !== undefined);
+  if (!cells.some((cell) => cell.successPct! < 100)) return { title: "Success rate", reason: "100 % in every cell" };
+  const values = cells.map((cell) => ({ ...pointOf(a.data, cell), success: cell.successPct! }));
+  const lowest = Math.min(...values.map((value) => value.success));
+  const floor = lowest >= 90 ? Math.floor(lowest) : 0;
+  const y = { field: "success", type: "quantitative", scale: { domain: [floor, 100], zero: false }, axis: { title: "success rate (%)" } };
+  return faceted(a, values, [lineLayer(a, y)], { title: { text: "Success rate", subtitle: "median over every repeat, failed ones included" } });
+}
+
+/** " Missing: connections=1000,threads=4 (server_failed)." for cells no repeat of which was ok. */
+function missingCells(data: ReportData): string {
+  const failed = data.cells.filter((cell) => cell.ok === 0);
+  if (failed.length === 0) return "";
+  const listed = failed.slice(0, 4).map((cell) => `${cell.cell} (${cell.status})`);
+  return ` Not plotted, no ok repeat: ${listed.join(", ")}${failed.length > listed.length ? ` and ${failed.length - listed.length} more` : ""}.`;
+}
+
+const CAPTIONS: Record<(typeof CHART_IDS)[number], (data: ReportData) => string> = {
+  throughput: (d) => `Responses per second against ${keyTitle(d.xKey ?? "cell")}${d.seriesKey ? `, one line per value of ${d.seriesKey}` : ""}.${missingCells(d)}`,
+  "latency-p99": (d) => `99th-percentile request latency against ${keyTitle(d.xKey ?? "cell")}, ${xIsLog(d) ? "both axes" : "y axis"} logarithmic.`,
+  "syscalls-per-request": () => "System calls per answered request in the traced pass, for each profiled process.",
+  "syscalls-top": (d) => `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}.`,
+  "success-rate": () => "Share of requests answered correctly; shown because some cell fell below 100 %.",
+};
+
+/** Builds and renders every chart the data can fill; the others come back as omitted, with a reason. */
+export async function buildCharts(data: ReportData, warnings: string[] = []): Promise<{ charts: Chart[]; omitted: Omitted[] }> {
+  const a = axes(data);
+  const specs: [(typeof CHART_IDS)[number], Spec | Omitted][] = [
+    ["throughput", throughputChart(a)],
+    ["latency-p99", latencyChart(a)],
+    ["syscalls-per-request", syscallsPerRequestChart(a)],
+    ["syscalls-top", topSyscallsChart(a)],
+    ["success-rate", successChart(a)],
+  ];
+  const charts: Chart[] = [];
+  const omitted: Omitted[] = [];
+  for (const [id, spec] of specs) {
+    if ("reason" in spec) {
+      omitted.push(spec as Omitted);
+      continue;
+    }
+    const title = (spec.title as { text: string }).text;
+    charts.push({ id, title, caption: CAPTIONS[id](data), svg: await renderSvg(spec, warnings) });
+  }
+  return { charts, omitted };
+}

@@ -1,0 +1,380 @@
+/**
+ * `tcpsweep report`, the data side: reads a results CSV (and `<name>.syscalls.csv` beside it),
+ * picks one run, and summarises each cell over its repeats — the figures the charts and the
+ * table show. Nothing here renders.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "csv-parse/sync";
+import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
+import { median, numeric, repeatStats } from "../output/stats.js";
+
+/** A problem with the input that the user can act on: one line, exit status 2. */
+export class ReportInputError extends Error {}
+
+export type SyscallTarget = "server" | "client";
+export const SYSCALL_TARGETS: readonly SyscallTarget[] = ["server", "client"];
+
+/** One cell of the chosen run, summarised over its repeats. */
+export interface CellSummary {
+  cell: string;
+  /** Matrix key → value, as written in the CSV. */
+  keys: Record<string, string>;
+  /** Rows of this cell in the run (all statuses) and how many were ok. */
+  runs: number;
+  ok: number;
+  /** "ok", "ok 2/3 (timeout)", or the failed status when no repeat was ok. */
+  status: string;
+  /** resp/s over the ok repeats. */
+  respPerS?: { median: number; min: number; max: number };
+  /** Median p99 latency (µs) over the ok repeats. */
+  p99Us?: number;
+  /** Median success rate (%) over every repeat that reported one, ok or not. */
+  successPct?: number;
+  /** Median syscalls per request over the ok repeats, per target (traced pass). */
+  syscallsPerRequest: Partial<Record<SyscallTarget, number>>;
+}
+
+/** One bar segment of the top-syscalls chart: a syscall's calls per request in a cell, median over ok repeats. */
+export interface SyscallShare {
+  cell: string;
+  target: SyscallTarget;
+  /** A syscall name, or "other" for everything outside the top ones. */
+  syscall: string;
+  perRequest: number;
+}
+
+export interface RunInfo {
+  runId: string;
+  spec: string;
+  rows: number;
+  ok: number;
+  firstStarted?: string;
+  lastStarted?: string;
+}
+
+/** A few fields of the run's meta.json (written by `tcpsweep run` beside the CSV), when it exists. */
+export interface RunMetaSummary {
+  file: string;
+  cpu?: string;
+  node?: string;
+  tcpsweep?: string;
+  governor?: string;
+}
+
+export interface ReportData {
+  csvFile: string;
+  meta?: RunMetaSummary;
+  /** The syscall table beside the CSV, when it exists. */
+  syscallsFile?: string;
+  matrixKeys: string[];
+  /** The charts' x axis (connections when the matrix has it), their series (threads) and the keys that facet them. */
+  xKey?: string;
+  xNumeric: boolean;
+  seriesKey?: string;
+  facetKeys: string[];
+  run: RunInfo;
+  /** Every run in the CSV, oldest first. */
+  runs: RunInfo[];
+  hostnames: string[];
+  kernels: string[];
+  durationsS: number[];
+  cells: CellSummary[];
+  /** Top syscalls per cell (empty when there is no syscall table for this run). */
+  syscallShares: SyscallShare[];
+  /** The syscalls shown by name, biggest first ("other" is not among them). */
+  topSyscalls: string[];
+  /** Why the syscall table is not charted, when it exists but cannot be. */
+  syscallsNote?: string;
+}
+
+export interface LoadOptions {
+  /** A run_id of the CSV; default the latest. */
+  runId?: string;
+  /** How many syscalls the stacked bars name; the rest is "other". */
+  topSyscalls?: number;
+}
+
+const REQUIRED_COLUMNS = ["run_id", "cell", "status", "resp_per_s"];
+
+/** Reads a CSV as header + rows; a file that is not CSV at all is an input error. */
+function readCsv(file: string, what: string): { header: string[]; rows: Record<string, string>[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/, \w+ '.*'$/, "") : String(error);
+    throw new ReportInputError(`cannot read ${what} ${file}: ${reason}`);
+  }
+  let records: string[][];
+  try {
+    records = parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
+  } catch (error) {
+    throw new ReportInputError(`${file} is not a tcpsweep ${what}: not CSV (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const header = records[0] ?? [];
+  const rows = records.slice(1).map((record) => Object.fromEntries(header.map((column, i) => [column, record[i] ?? ""])));
+  return { header, rows };
+}
+
+/** The matrix keys: the columns between the identity columns and the figures. */
+export function matrixKeysOf(header: readonly string[]): string[] {
+  const identity = new Set<string>(IDENTITY_COLUMNS);
+  const figures = new Set<string>(FIGURE_COLUMNS);
+  const lastIdentity = Math.max(...header.map((column, i) => (identity.has(column) ? i : -1)));
+  const firstFigure = header.findIndex((column) => figures.has(column));
+  const end = firstFigure === -1 ? header.length : firstFigure;
+  return header.slice(lastIdentity + 1, end).filter((column) => !identity.has(column) && !figures.has(column));
+}
+
+const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];
+
+const isNumericText = (value: string) => numeric(value) !== undefined;
+
+/** Orders a key's values numerically when they all are numbers, else by first appearance. */
+export function orderValues(values: readonly string[]): string[] {
+  const unique = distinct(values);
+  return unique.every(isNumericText) ? unique.sort((a, b) => Number(a) - Number(b)) : unique;
+}
+
+function runInfos(rows: readonly Record<string, string>[]): RunInfo[] {
+  const byRun = new Map<string, Record<string, string>[]>();
+  for (const row of rows) {
+    const id = row.run_id ?? "";
+    byRun.set(id, [...(byRun.get(id) ?? []), row]);
+  }
+  const infos = [...byRun].map(([runId, runRows]): RunInfo => {
+    const started = runRows.map((row) => row.started_at ?? "").filter(Boolean).sort();
+    return {
+      runId,
+      spec: distinct(runRows.map((row) => row.spec ?? "").filter(Boolean)).join(", "),
+      rows: runRows.length,
+      ok: runRows.filter((row) => row.status === "ok").length,
+      ...(started.length > 0 ? { firstStarted: started[0], lastStarted: started[started.length - 1] } : {}),
+    };
+  });
+  // Oldest first by start time; runs without one keep file order (stable sort).
+  return infos.sort((a, b) => (a.firstStarted && b.firstStarted ? a.firstStarted.localeCompare(b.firstStarted) : 0));
+}
+
+/** The axes: connections (or the first numeric key) across, threads (or the next key) as series, the rest as facets. */
+function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
+  const allNumeric = (key: string) => rows.every((row) => isNumericText(String(row[key] ?? "")));
+  const xKey = matrixKeys.includes("connections") ? "connections" : (matrixKeys.find(allNumeric) ?? matrixKeys[0]);
+  const rest = matrixKeys.filter((key) => key !== xKey);
+  const seriesKey = rest.includes("threads") ? "threads" : rest[0];
+  return {
+    xKey,
+    xNumeric: xKey !== undefined && allNumeric(xKey),
+    seriesKey,
+    facetKeys: rest.filter((key) => key !== seriesKey),
+  };
+}
+
+function medianOf(rows: readonly Row[], column: string): number | undefined {
+  const values = rows.map((row) => numeric(row[column])).filter((value): value is number => value !== undefined);
+  return values.length > 0 ? median(values) : undefined;
+}
+
+function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[]): CellSummary {
+  const stats = repeatStats(rows);
+  const okRows = rows.filter((row) => row.status === "ok");
+  const failed = distinct(rows.filter((row) => row.status !== "ok").map((row) => String(row.status || "unknown")));
+  const status =
+    okRows.length === rows.length ? "ok" : okRows.length > 0 ? `ok ${okRows.length}/${rows.length} (${failed.join(", ")})` : failed.join(", ");
+  const syscallsPerRequest: Partial<Record<SyscallTarget, number>> = {};
+  for (const target of SYSCALL_TARGETS) {
+    const value = medianOf(okRows, `${target}_syscalls_per_request`);
+    if (value !== undefined) syscallsPerRequest[target] = value;
+  }
+  const p99Us = medianOf(okRows, "latency_p99_us");
+  const successPct = medianOf(rows, "success_rate_pct");
+  return {
+    cell,
+    keys: Object.fromEntries(matrixKeys.map((key) => [key, String(rows[0]?.[key] ?? "")])),
+    runs: rows.length,
+    ok: okRows.length,
+    status,
+    ...(stats.median !== undefined ? { respPerS: { median: stats.median, min: stats.min!, max: stats.max! } } : {}),
+    ...(p99Us !== undefined ? { p99Us } : {}),
+    ...(successPct !== undefined ? { successPct } : {}),
+    syscallsPerRequest,
+  };
+}
+
+/** The requests a traced pass answered: total syscalls / syscalls per request of the row, else its responses. */
+function tracedResponses(row: Row, target: SyscallTarget): number | undefined {
+  const total = numeric(row[`${target}_syscalls_total`]);
+  const perRequest = numeric(row[`${target}_syscalls_per_request`]);
+  if (total !== undefined && perRequest) return total / perRequest;
+  const responses = numeric(row.responses);
+  return responses ? responses : undefined;
+}
+
+/**
+ * Calls per request of each syscall in each cell (median over the ok repeats that have a table),
+ * the `top` syscalls by calls per request named and the rest summed as "other".
+ */
+function syscallShares(
+  file: string,
+  runId: string,
+  mainRows: readonly Row[],
+  top: number,
+): { shares: SyscallShare[]; topSyscalls: string[]; note?: string } {
+  let table: ReturnType<typeof readCsv>;
+  try {
+    table = readCsv(file, "syscall table");
+  } catch (error) {
+    // The main figures can still be charted without it.
+    if (error instanceof ReportInputError) return { shares: [], topSyscalls: [], note: `${error.message}; not charted` };
+    throw error;
+  }
+  const { header, rows } = table;
+  const missing = ["run_id", "cell", "repeat", "target", "syscall", "calls"].filter((column) => !header.includes(column));
+  if (missing.length > 0) return { shares: [], topSyscalls: [], note: `${path.basename(file)} has no ${missing.join("/")} column; not charted` };
+  const okRow = new Map(mainRows.filter((row) => row.status === "ok").map((row) => [`${String(row.cell)}#${String(row.repeat)}`, row]));
+  // cell → target → syscall → per-request values (one per repeat)
+  const values = new Map<string, Map<string, number[]>>();
+  let skipped = 0;
+  for (const row of rows) {
+    if (row.run_id !== runId) continue;
+    const target = row.target as SyscallTarget;
+    const main = okRow.get(`${row.cell}#${row.repeat}`);
+    const calls = numeric(row.calls);
+    const responses = main && SYSCALL_TARGETS.includes(target) ? tracedResponses(main, target) : undefined;
+    if (!main || calls === undefined || !responses || !row.syscall) {
+      skipped++;
+      continue;
+    }
+    const key = `${row.cell}\u0000${target}`;
+    const perSyscall = values.get(key) ?? new Map<string, number[]>();
+    perSyscall.set(row.syscall, [...(perSyscall.get(row.syscall) ?? []), calls / responses]);
+    values.set(key, perSyscall);
+  }
+  if (values.size === 0) {
+    const note = skipped > 0 ? "its rows for this run belong to no ok run of the CSV" : "it has no rows for this run";
+    return { shares: [], topSyscalls: [], note: `${path.basename(file)}: ${note}; not charted` };
+  }
+  const medians: SyscallShare[] = [];
+  for (const [key, perSyscall] of values) {
+    const [cell, target] = key.split("\u0000") as [string, SyscallTarget];
+    for (const [syscall, list] of perSyscall) medians.push({ cell, target, syscall, perRequest: median(list) });
+  }
+  const weight = new Map<string, number>();
+  for (const share of medians) weight.set(share.syscall, (weight.get(share.syscall) ?? 0) + share.perRequest);
+  const ranked = [...weight].sort((a, b) => b[1] - a[1]).map(([syscall]) => syscall);
+  // Naming all but one leaves a lone "other" segment; name it instead.
+  const topSyscalls = ranked.length <= top + 1 ? ranked : ranked.slice(0, top);
+  const named = new Set(topSyscalls);
+  const shares = new Map<string, SyscallShare>();
+  for (const share of medians) {
+    const syscall = named.has(share.syscall) ? share.syscall : "other";
+    const key = `${share.cell}\u0000${share.target}\u0000${syscall}`;
+    const existing = shares.get(key);
+    if (existing) existing.perRequest += share.perRequest;
+    else shares.set(key, { ...share, syscall });
+  }
+  return { shares: [...shares.values()], topSyscalls };
+}
+
+/**
+ * `<csv dir>/<spec>.<run_id>.meta.json`, read loosely: the report shows a few of its fields and
+ * never fails over it (an older run has none; a newer meta version may move fields).
+ */
+function readMeta(csvFile: string, run: RunInfo): RunMetaSummary | undefined {
+  if (!run.spec || run.spec.includes(",")) return undefined;
+  const file = path.join(path.dirname(csvFile), `${run.spec}.${run.runId}.meta.json`);
+  let meta: unknown;
+  try {
+    meta = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+  const at = (...keys: string[]): unknown => keys.reduce<unknown>((value, key) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), meta);
+  const text = (...keys: string[]) => {
+    const value = at(...keys);
+    return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
+  };
+  const cpuModel = text("host", "cpu_model");
+  const cpus = text("host", "cpu_count");
+  const cpu = cpuModel || cpus ? [cpuModel, cpus ? `${cpus} CPUs` : undefined].filter(Boolean).join(", ") : undefined;
+  const version = text("tcpsweep", "version");
+  const git = text("tcpsweep", "git_describe");
+  const tcpsweep = version ? `${version}${git ? ` (${git})` : ""}` : undefined;
+  const node = text("node");
+  const governor = text("cpu_governor");
+  return { file, ...(cpu ? { cpu } : {}), ...(node ? { node } : {}), ...(tcpsweep ? { tcpsweep } : {}), ...(governor ? { governor } : {}) };
+}
+
+/** Loads the CSV and summarises one run of it (the latest unless `runId`). */
+export function loadReportData(csvFile: string, options: LoadOptions = {}): ReportData {
+  if (!existsSync(csvFile)) throw new ReportInputError(`cannot read ${csvFile}: no such file`);
+  const { header, rows } = readCsv(csvFile, "results CSV");
+  const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
+  if (missing.length > 0) {
+    throw new ReportInputError(`${csvFile} is not a tcpsweep results CSV: no ${missing.join(", ")} column${missing.length > 1 ? "s" : ""} in its header`);
+  }
+  if (rows.length === 0) throw new ReportInputError(`${csvFile} has a header but no rows`);
+  const runs = runInfos(rows);
+  let run: RunInfo | undefined;
+  if (options.runId !== undefined) {
+    run = runs.find((info) => info.runId === options.runId);
+    if (!run) {
+      const known = runs.map((info) => info.runId);
+      const listed = known.length > 5 ? [...known.slice(0, 2), "…", ...known.slice(-2)] : known;
+      throw new ReportInputError(`${csvFile} has no run ${options.runId}; its runs: ${listed.join(", ")}`);
+    }
+  } else {
+    run = runs[runs.length - 1]!;
+  }
+  const runId = run.runId;
+  const runRows: Row[] = rows.filter((row) => row.run_id === runId);
+  if (run.ok === 0) {
+    const statuses = distinct(runRows.map((row) => row.status || "(empty)"));
+    throw new ReportInputError(`${csvFile}: run ${runId} has no ok rows (statuses: ${statuses.join(", ")}); nothing to chart`);
+  }
+
+  const matrixKeys = matrixKeysOf(header);
+  const axes = chooseAxes(matrixKeys, runRows);
+  const byCell = new Map<string, Row[]>();
+  for (const row of runRows) {
+    const cell = String(row.cell ?? "");
+    byCell.set(cell, [...(byCell.get(cell) ?? []), row]);
+  }
+  // Cells in matrix order: each key's values numerically (or as first seen), keys in header order.
+  const order = matrixKeys.map((key) => orderValues(runRows.map((row) => String(row[key] ?? ""))));
+  const rank = (summary: CellSummary) => matrixKeys.map((key, i) => order[i]!.indexOf(summary.keys[key] ?? ""));
+  const cells = [...byCell]
+    .map(([cell, cellRows]) => summarizeCell(cell, cellRows, matrixKeys))
+    .sort((a, b) => {
+      const ra = rank(a);
+      const rb = rank(b);
+      const differs = ra.findIndex((value, i) => value !== rb[i]);
+      return differs === -1 ? 0 : ra[differs]! - rb[differs]!;
+    });
+
+  const syscallsFile = path.join(path.dirname(csvFile), `${path.basename(csvFile, path.extname(csvFile))}.syscalls.csv`);
+  const hasSyscalls = existsSync(syscallsFile);
+  const syscalls = hasSyscalls ? syscallShares(syscallsFile, runId, runRows, options.topSyscalls ?? 8) : undefined;
+
+  const meta = readMeta(csvFile, run);
+  const column = (name: string) => distinct(runRows.map((row) => String(row[name] ?? "")).filter(Boolean));
+  return {
+    csvFile,
+    ...(hasSyscalls ? { syscallsFile } : {}),
+    ...(meta ? { meta } : {}),
+    matrixKeys,
+    ...axes,
+    run,
+    runs,
+    hostnames: column("hostname"),
+    kernels: column("kernel"),
+    durationsS: column("duration_s")
+      .map(Number)
+      .filter(Number.isFinite),
+    cells,
+    syscallShares: syscalls?.shares ?? [],
+    topSyscalls: syscalls?.topSyscalls ?? [],
+    ...(syscalls?.note ? { syscallsNote: syscalls.note } : {}),
+  };
+}

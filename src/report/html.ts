@@ -1,0 +1,164 @@
+/**
+ * `tcpsweep report`, the page: one self-contained HTML file — inline CSS, the charts' SVG inline,
+ * no script, no font or stylesheet to fetch (a Content-Security-Policy forbids any), so it opens
+ * the same from a laptop, a CI artifact or an air-gapped lab machine.
+ */
+import path from "node:path";
+import type { Chart, Omitted } from "./charts.js";
+import { SYSCALL_TARGETS, type CellSummary, type ReportData } from "./data.js";
+
+export interface PageInput {
+  data: ReportData;
+  charts: Chart[];
+  omitted: Omitted[];
+  /** Where index.html goes, to show paths relative to it. */
+  outDir: string;
+  generatedAt: Date;
+  version: string;
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+const integer = (value: number) => Math.round(value).toLocaleString("en-US");
+function decimal(value: number, digits = 2): string {
+  return value.toLocaleString("en-US", { maximumFractionDigits: digits });
+}
+const dash = "–";
+
+const STYLE = `
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f7f9; color: #1d2330; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 24px 40px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 16px; margin: 28px 0 10px; }
+.sub { color: #5a6272; margin: 0; }
+.runinfo { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 14px 0 0; }
+.runinfo dt { color: #5a6272; }
+.runinfo dd { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.scroll { overflow-x: auto; max-width: 100%; }
+figure { margin: 0; background: white; border: 1px solid #e1e4ea; border-radius: 6px; padding: 8px 10px 8px; max-width: 100%; }
+figure svg { display: block; max-width: 100%; height: auto; }
+figcaption { color: #5a6272; font-size: 12.5px; margin: 4px 0 0 8px; max-width: 520px; }
+figcaption a { color: inherit; }
+table { border-collapse: collapse; background: white; border: 1px solid #e1e4ea; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #eceef2; text-align: right; white-space: nowrap; }
+th { background: #f0f2f5; font-weight: 600; white-space: normal; vertical-align: bottom; max-width: 120px; }
+td.text, th.text { text-align: left; }
+tr.bad td.status { color: #b3261e; font-weight: 600; }
+tr.partial td.status { color: #9a6700; }
+tr.current td { font-weight: 600; }
+.omitted { color: #5a6272; margin: 10px 0 0; padding-left: 18px; }
+footer { color: #7a8291; font-size: 12px; margin-top: 32px; }
+code { font-size: 12.5px; }
+`;
+
+function runInfo(data: ReportData): string {
+  const { run } = data;
+  const when = run.firstStarted ? `${run.firstStarted}${run.lastStarted && run.lastStarted !== run.firstStarted ? ` ${dash} ${run.lastStarted}` : ""}` : "(not recorded)";
+  const windows = data.durationsS.length > 0 ? `${decimal(Math.min(...data.durationsS))}${Math.max(...data.durationsS) - Math.min(...data.durationsS) >= 0.01 ? ` ${dash} ${decimal(Math.max(...data.durationsS))}` : ""} s` : "(not recorded)";
+  const items: [string, string][] = [
+    ["run", run.runId],
+    ["spec", run.spec || "(not recorded)"],
+    ["started", when],
+    ["rows", `${run.rows} (${run.ok} ok) in ${data.cells.length} cell${data.cells.length === 1 ? "" : "s"}`],
+    ["measured window", windows],
+    ["hostname", data.hostnames.join(", ") || "(not recorded)"],
+    ["kernel", data.kernels.join(", ") || "(not recorded)"],
+    ["matrix", data.matrixKeys.join(" × ") || "(none)"],
+    ["CSV", data.csvFile],
+  ];
+  if (data.meta?.cpu) items.push(["CPU", data.meta.cpu]);
+  if (data.meta?.governor) items.push(["CPU governor", data.meta.governor]);
+  if (data.meta?.node) items.push(["Node.js", data.meta.node]);
+  if (data.meta?.tcpsweep) items.push(["tcpsweep", data.meta.tcpsweep]);
+  if (data.syscallsFile) items.push(["syscall table", data.syscallsFile]);
+  if (data.meta) items.push(["meta.json", data.meta.file]);
+  return `<dl class="runinfo">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+}
+
+function cellTable(data: ReportData): string {
+  const targets = SYSCALL_TARGETS.filter((target) => data.cells.some((cell) => cell.syscallsPerRequest[target] !== undefined));
+  const head = [
+    ...data.matrixKeys.map((key) => `<th>${escapeHtml(key)}</th>`),
+    "<th>ok / runs</th>",
+    "<th>resp/s (median)</th>",
+    "<th>resp/s min " + dash + " max</th>",
+    "<th>p99 latency (µs)</th>",
+    "<th>success (%)</th>",
+    ...targets.map((target) => `<th>${target} syscalls / req</th>`),
+    '<th class="text">status</th>',
+  ];
+  const row = (cell: CellSummary) => {
+    const rowClass = cell.ok === 0 ? "bad" : cell.ok < cell.runs ? "partial" : "";
+    const cells = [
+      ...data.matrixKeys.map((key) => `<td>${escapeHtml(cell.keys[key] ?? "")}</td>`),
+      `<td>${cell.ok} / ${cell.runs}</td>`,
+      `<td>${cell.respPerS ? integer(cell.respPerS.median) : dash}</td>`,
+      `<td>${cell.respPerS && cell.ok > 1 ? `${integer(cell.respPerS.min)} ${dash} ${integer(cell.respPerS.max)}` : dash}</td>`,
+      `<td>${cell.p99Us !== undefined ? integer(cell.p99Us) : dash}</td>`,
+      `<td>${cell.successPct !== undefined ? decimal(cell.successPct) : dash}</td>`,
+      ...targets.map((target) => `<td>${cell.syscallsPerRequest[target] !== undefined ? decimal(cell.syscallsPerRequest[target]!) : dash}</td>`),
+      `<td class="text status">${escapeHtml(cell.status)}</td>`,
+    ];
+    return `<tr${rowClass ? ` class="${rowClass}"` : ""}>${cells.join("")}</tr>`;
+  };
+  return `<div class="scroll"><table id="cells"><thead><tr>${head.join("")}</tr></thead><tbody>${data.cells.map(row).join("\n")}</tbody></table></div>`;
+}
+
+function otherRuns(data: ReportData): string {
+  if (data.runs.length < 2) return "";
+  const shown = data.runs.slice(-12).reverse();
+  const rows = shown.map(
+    (run) =>
+      `<tr${run.runId === data.run.runId ? ' class="current"' : ""}><td class="text"><code>${escapeHtml(run.runId)}</code></td><td class="text">${escapeHtml(run.spec)}</td><td class="text">${escapeHtml(run.firstStarted ?? "")}</td><td>${run.ok} / ${run.rows}</td></tr>`,
+  );
+  const more = data.runs.length > shown.length ? `<p class="sub">and ${data.runs.length - shown.length} older runs.</p>` : "";
+  return `<h2>Runs in this CSV</h2><p class="sub">This report shows the run in bold; <code>tcpsweep report ${escapeHtml(path.basename(data.csvFile))} --run ID</code> shows another.</p>
+<table id="runs"><thead><tr><th class="text">run id</th><th class="text">spec</th><th class="text">started</th><th>ok / rows</th></tr></thead><tbody>${rows.join("\n")}</tbody></table>${more}`;
+}
+
+export function renderPage(input: PageInput): string {
+  const { data, charts, omitted } = input;
+  const title = `tcpsweep report: ${data.run.spec || path.basename(data.csvFile)} ${dash} run ${data.run.runId}`;
+  const figures = charts.map(
+    (chart) =>
+      `<figure id="${chart.id}">\n${chart.svg}\n<figcaption>${escapeHtml(chart.caption)} <a href="${chart.id}.svg">${chart.id}.svg</a></figcaption>\n</figure>`,
+  );
+  const notShown =
+    omitted.length > 0
+      ? `<ul class="omitted">${omitted.map((o) => `<li>${escapeHtml(o.title)}: not shown, ${escapeHtml(o.reason)}.</li>`).join("")}</ul>`
+      : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${escapeHtml(title)}</h1>
+<p class="sub">${escapeHtml([data.hostnames.join(", "), data.kernels.join(", "), data.run.firstStarted ?? ""].filter(Boolean).join(" · "))}</p>
+${runInfo(data)}
+</header>
+<h2>Charts</h2>
+<section class="charts">
+${figures.join("\n")}
+</section>
+${notShown}
+<h2>Cells</h2>
+<p class="sub">Medians over the ok repeats (success: over every repeat). A cell none of whose repeats was ok has no figures.</p>
+${cellTable(data)}
+${otherRuns(data)}
+<footer>Generated by tcpsweep ${escapeHtml(input.version)} on ${escapeHtml(input.generatedAt.toISOString())} from ${escapeHtml(data.csvFile)}. Each chart is also a standalone SVG file beside this page.</footer>
+</main>
+</body>
+</html>
+`;
+}
