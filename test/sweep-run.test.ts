@@ -79,6 +79,7 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
       expect(Number(row.requests), context).toBeGreaterThan(0);
       expect(row.requests, context).toBe(row.responses);
       expect(Number(row.connections_established)).toBe(Number(row.connections));
+      expect(Number(row.connections_in_window)).toBe(Number(row.connections));
       expect(Number(row.errors)).toBe(0);
       for (const column of LATENCY_COLUMNS) expect(Number.isFinite(Number(row[column])) && row[column] !== "", `${column}: ${context}`).toBe(true);
       expect(Number(row.server_cpu_s), context).toBeGreaterThan(0);

@@ -32,6 +32,8 @@ export class LoadLoop {
   requests = 0;
   responses = 0;
   lateSends = 0;
+  /** Connections that sent at least one request inside the window (the others died before it). */
+  connectionsInWindow = 0;
   private readonly connections = new Set<LoadConnection>();
   /** Open loop: connections in send order (round robin) and the schedule's origin and progress. */
   private schedule?: { ring: LoadConnection[]; origin: number; sent: number; timer?: NodeJS.Timeout };
@@ -136,6 +138,7 @@ export class LoadLoop {
       responses: this.responses,
       errors: this.errors,
       lateSends: this.lateSends,
+      connectionsInWindow: this.connectionsInWindow,
       histogram: histogramCounts(this.histogram),
     });
   }
@@ -148,6 +151,7 @@ class LoadConnection {
   /** Requests awaiting their reply, oldest first (replies come in order on one connection). */
   private readonly inFlight: InFlight[] = [];
   private finished = false;
+  private sentInWindow = false;
   private readonly onFrame = (frame: Frame) => this.receive(frame);
 
   constructor(
@@ -195,7 +199,13 @@ class LoadConnection {
 
   private write(at: number): void {
     const counted = Atomics.load(this.loop.phase, 0) === Phase.MEASURE;
-    if (counted) this.loop.requests++;
+    if (counted) {
+      this.loop.requests++;
+      if (!this.sentInWindow) {
+        this.sentInWindow = true;
+        this.loop.connectionsInWindow++;
+      }
+    }
     this.inFlight.push({ at, counted });
     this.socket.write(this.loop.request);
   }

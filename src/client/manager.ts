@@ -22,6 +22,8 @@ export interface LoadResult {
   errors: ErrorCounts;
   /** Open loop: sends that left late (see LATE_SEND_MS). */
   lateSends: number;
+  /** Connections that sent in the window: fewer than established when some died before it. */
+  connectionsInWindow: number;
   /** The window actually measured, not the nominal duration. */
   windowS: number;
   latencyUs: LatencyHistogram;
@@ -101,20 +103,22 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   }
 }
 
-function mergeResults(results: WorkerResult[]): Pick<LoadResult, "requests" | "responses" | "errors" | "lateSends" | "latencyUs"> {
+function mergeResults(results: WorkerResult[]): Pick<LoadResult, "requests" | "responses" | "errors" | "lateSends" | "connectionsInWindow" | "latencyUs"> {
   const latencyUs = newLatencyHistogram();
   const errors = emptyErrorCounts();
   let requests = 0;
   let responses = 0;
   let lateSends = 0;
+  let connectionsInWindow = 0;
   for (const result of results) {
+    connectionsInWindow += result.connectionsInWindow;
     requests += result.requests;
     responses += result.responses;
     lateSends += result.lateSends;
     for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
     addCounts(latencyUs, result.histogram);
   }
-  return { requests, responses, errors, lateSends, latencyUs };
+  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs };
 }
 
 /** A LoadLoop in this thread, speaking the same messages and events as a Worker. */

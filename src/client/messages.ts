@@ -38,6 +38,7 @@ export type FromWorker =
       errors: ErrorCounts;
       /** Open loop: sends that left more than LATE_SEND_MS after their scheduled time. */
       lateSends: number;
+      connectionsInWindow: number;
       /** The worker's latency histogram. */
       histogram: HistogramCounts;
     };

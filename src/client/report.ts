@@ -16,7 +16,7 @@ export interface ClientReport {
   success_rate_pct: number;
   latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
   errors: ErrorCounts & { total: number };
-  connections: { requested: number; established: number };
+  connections: { requested: number; established: number; in_window: number };
   threads: number;
   length: number;
   warmup_s: number;
@@ -54,7 +54,7 @@ export function buildReport(result: LoadResult): ClientReport {
             mean: round(latencyUs.mean, 1),
           },
     errors: { ...result.errors, total: Object.values(result.errors).reduce((a, b) => a + b, 0) },
-    connections: { requested: options.connections, established: result.connectionsEstablished },
+    connections: { requested: options.connections, established: result.connectionsEstablished, in_window: result.connectionsInWindow },
     threads: Math.min(options.threads, options.connections),
     length: options.length,
     warmup_s: options.warmupS,
@@ -76,7 +76,7 @@ export function formatTextReport(report: ClientReport): string {
       ? `Latency (us): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, p99.9 ${latency.p999}, max ${latency.max}, mean ${latency.mean}`
       : "Latency (us): no responses in the window",
     `Errors: ${errors.total} (connect failed ${errors.connect_failed}, timed out ${errors.timed_out}, closed by server ${errors.closed_by_server}, bad frame ${errors.bad_frame})`,
-    `Connections: ${report.connections.established}/${report.connections.requested} on ${report.threads} threads to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
+    `Connections: ${report.connections.established}/${report.connections.requested} established, ${report.connections.in_window} sending in the window, on ${report.threads} threads to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
     ...(report.mode === "open-loop"
       ? [`Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`]
       : []),

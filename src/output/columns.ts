@@ -26,6 +26,7 @@ export const FIGURE_COLUMNS = [
   "errors_closed",
   "errors_bad_frame",
   "connections_established",
+  "connections_in_window",
   "client_exit_code",
   "client_cpu_s",
   "client_threads",

@@ -67,6 +67,7 @@ function parseJson(stdout: string): ParsedOutput {
       errors_closed: report.errors?.closed_by_server,
       errors_bad_frame: report.errors?.bad_frame,
       connections_established: report.connections?.established,
+      connections_in_window: report.connections?.in_window,
       client_threads: typeof report.threads === "number" ? report.threads : undefined,
     },
   };

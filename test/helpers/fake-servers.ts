@@ -381,7 +381,7 @@ export interface ClientJson {
   success_rate_pct: number;
   latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
   errors: { connect_failed: number; timed_out: number; closed_by_server: number; bad_frame: number; total: number };
-  connections: { requested: number; established: number };
+  connections: { requested: number; established: number; in_window: number };
   threads: number;
   elapsed_s: number;
   cpu: { user_s: number; sys_s: number };
