@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { ClientReport } from "../../src/client/report.js";
 import { FRAME_SIZE, FrameDecoder, FrameError, MessageType, encodeFrame, type Frame } from "../../src/protocol/index.js";
 
 export const HOST = "127.0.0.1";
@@ -277,16 +278,20 @@ export interface RealServer {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitResult & { ms: number; forced: boolean }>;
 }
 
+/** Spawns argv with piped output collected as it comes; the child is stopped by the suite's cleanup. */
+function spawnTracked(argv: readonly string[]): { child: ChildProcess; pid: number; out: { stdout: string; stderr: string } } {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  if (child.pid === undefined) throw new Error(`could not start ${argv[0]}`);
+  startedChildren.add(child);
+  const out = { stdout: "", stderr: "" };
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => (out.stdout += text));
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => (out.stderr += text));
+  return { child, pid: child.pid, out };
+}
+
 /** Starts `tcpsweep server --port 0 ...args` and waits for its `listening on HOST:PORT` line. */
 export async function startRealServer(args: readonly string[] = [], startTimeoutMs = 20_000): Promise<RealServer> {
-  const child = spawn(process.execPath, [CLI, "server", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  if (child.pid === undefined) throw new Error("tcpsweep server did not start");
-  const pid = child.pid;
-  startedChildren.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const { child, pid, out } = spawnTracked([process.execPath, CLI, "server", "--port", "0", ...args]);
   const exited = exitOf(child);
 
   const stop: RealServer["stop"] = async (signal = "SIGTERM", graceMs = 5000) => {
@@ -304,10 +309,10 @@ export async function startRealServer(args: readonly string[] = [], startTimeout
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       killIfAlive(pid);
-      reject(new Error(`tcpsweep server printed no "listening on" line within ${startTimeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`tcpsweep server printed no "listening on" line within ${startTimeoutMs} ms; stderr: ${out.stderr}`));
     }, startTimeoutMs);
     const onData = () => {
-      const match = /^listening on (\S+):(\d+)$/m.exec(stdout);
+      const match = /^listening on (\S+):(\d+)$/m.exec(out.stdout);
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
@@ -316,10 +321,10 @@ export async function startRealServer(args: readonly string[] = [], startTimeout
     child.stdout!.on("data", onData);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`tcpsweep server exited (${signal ?? code}) before listening; stderr: ${stderr}`));
+      reject(new Error(`tcpsweep server exited (${signal ?? code}) before listening; stderr: ${out.stderr}`));
     });
   });
-  return { pid, host: HOST, port, child, exited, stdout: () => stdout, stderr: () => stderr, stop };
+  return { pid, host: HOST, port, child, exited, stdout: () => out.stdout, stderr: () => out.stderr, stop };
 }
 
 export interface CliResult extends ExitResult {
@@ -337,20 +342,13 @@ export interface CliResult extends ExitResult {
 export function runCli(args: readonly string[], options: { wrapper?: readonly string[]; timeoutMs?: number } = {}): Promise<CliResult> {
   const wrapper = options.wrapper ?? [];
   const argv = [...wrapper, process.execPath, CLI, ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   const started = performance.now();
-  if (child.pid === undefined) return Promise.reject(new Error(`could not start ${argv[0]}`));
-  const pid = child.pid;
-  startedChildren.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const { child, pid, out } = spawnTracked(argv);
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       killIfAlive(pid);
-      reject(new Error(`tcpsweep ${args.join(" ")} still running after ${timeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`tcpsweep ${args.join(" ")} still running after ${timeoutMs} ms; stderr: ${out.stderr}`));
     }, timeoutMs);
     child.once("error", (error) => {
       clearTimeout(timer);
@@ -359,7 +357,7 @@ export function runCli(args: readonly string[], options: { wrapper?: readonly st
     // "close", not "exit": all output has been read by then.
     child.once("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started, pid });
+      resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, ms: performance.now() - started, pid });
     });
   });
 }
@@ -373,21 +371,8 @@ export async function runClientJson(args: readonly string[], options?: { timeout
   return { ...result, report: JSON.parse(lines[0]!) as ClientJson };
 }
 
-export interface ClientJson {
-  requests: number;
-  responses: number;
-  req_per_s: number;
-  resp_per_s: number;
-  success_rate_pct: number;
-  latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
-  errors: { connect_failed: number; timed_out: number; closed_by_server: number; bad_frame: number; total: number };
-  connections: { requested: number; established: number; in_window: number };
-  threads: number;
-  elapsed_s: number;
-  cpu: { user_s: number; sys_s: number };
-  peak_rss_kb: number;
-  [key: string]: unknown;
-}
+/** The client's `--json` report, as the client itself declares it. */
+export type ClientJson = ClientReport;
 
 // ---------------------------------------------------------------------------------------------
 // A raw frame-level client
