@@ -8,9 +8,9 @@ import {
   WINDOW_STARTED_LINE,
   buildReport,
   formatTextReport,
-  parseAddress,
   runLoad,
 } from "../client/index.js";
+import { parseAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
 import { integerIn, positiveNumber, seconds } from "./arguments.js";
 import { fail } from "./exit.js";

@@ -1,6 +1,6 @@
 export { runLoad, NoConnectionError, type LoadResult, type WindowHooks } from "./manager.js";
 export { buildReport, formatTextReport, type ClientReport } from "./report.js";
-export { parseAddress, MAX_CONNECTIONS, type ClientOptions } from "./options.js";
+export { MAX_CONNECTIONS, type ClientOptions } from "./options.js";
 
 /** Lines `--announce-window` writes to stderr, so a sweep knows when the window opens and closes. */
 export const WINDOW_STARTED_LINE = "tcpsweep client: window started";

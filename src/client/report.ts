@@ -1,5 +1,6 @@
 /** The client's report: the reference client's text lines (scrapers depend on them) or one JSON object. */
 import type { ErrorCounts } from "./messages.js";
+import { formatAddress } from "../process/address.js";
 import { LATE_SEND_MS } from "./load-loop.js";
 import type { LoadResult } from "./manager.js";
 
@@ -31,9 +32,8 @@ const floorTo = (value: number, digits: number) => Math.floor(value * 10 ** digi
 
 export function buildReport(result: LoadResult): ClientReport {
   const { options, latencyUs } = result;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
-    address: `${host}:${options.port}`,
+    address: formatAddress(options.host, options.port),
     ...(options.rate === undefined
       ? { mode: "closed-loop" as const }
       : { mode: "open-loop" as const, target_rate: options.rate, late_sends: result.lateSends }),

@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { formatAddress } from "../process/address.js";
 import { serveConnection, type ReplyMode } from "./connection.js";
 
 export interface ServerOptions {
@@ -30,8 +31,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
 }
 
 function announce(host: string, port: number): void {
-  const shown = host.includes(":") ? `[${host}]` : host;
-  process.stdout.write(`listening on ${shown}:${port}\n`);
+  process.stdout.write(`listening on ${formatAddress(host, port)}\n`);
 }
 
 function listen(options: ServerOptions): Promise<{ server: Server; sockets: Set<Socket> }> {

@@ -13,7 +13,7 @@ import { parseClientOutput } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
-import { expandTemplate } from "./template.js";
+import { expandEnv, expandTemplate } from "./template.js";
 import type { CellTracer } from "./tracing.js";
 
 export interface CellRunContext {
@@ -66,10 +66,6 @@ class WindowObserver {
   }
 }
 
-function clientEnv(spec: SweepSpec, values: Record<string, string | number>): Record<string, string> {
-  return Object.fromEntries(Object.entries(spec.client.env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
-}
-
 /** Runs the client; resolves with its exit, or throws CellFailure on the hard timeout or an interrupt. */
 async function runClient(client: ChildProcess, deadline: number, abort: AbortSignal): Promise<ExitInfo> {
   let timer: NodeJS.Timeout | undefined;
@@ -120,7 +116,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
-    client = new ChildProcess(tracer?.wrap("client", clientArgv) ?? clientArgv, { cwd: spec.client.cwd, env: clientEnv(spec, values) });
+    client = new ChildProcess(tracer?.wrap("client", clientArgv) ?? clientArgv, { cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
     const observer = new WindowObserver(client, server, tracer);
     if (spec.client.builtin) {
       client.stderrLines((line) => {

@@ -15,13 +15,14 @@ import { writeRunMeta } from "../output/meta.js";
 import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
+import { formatAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
 import { perfProblem, straceProblem } from "../profile/preflight.js";
 import { summarize, type SyscallCounts } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
-import { ServerPool } from "./servers.js";
+import { ServerPool, serverGroupKey } from "./servers.js";
 import { CellTracer, tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
@@ -46,14 +47,14 @@ export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
   for (let repeat = 1; repeat <= spec.repeat; repeat++) for (const cell of cells) jobs.push({ cell, repeat });
   if (spec.server?.lifetime !== "group") return jobs;
   // One server per distinct command line: keep each group's runs together so it starts once.
-  const groupOf = (job: CellJob) => JSON.stringify(expandTemplate(spec.server!.argv, { ...cellTemplateValues(spec, job.cell, 0), port: "", address: "" }));
+  const groupOf = (job: CellJob) => serverGroupKey(spec.server!, cellTemplateValues(spec, job.cell, 0));
   const order = [...new Set(jobs.map(groupOf))];
   return jobs.map((job, i) => ({ job, group: order.indexOf(groupOf(job)), i })).sort((a, b) => a.group - b.group || a.i - b.i).map(({ job }) => job);
 }
 
 /** The commands a cell would run, with the port it would get left as a placeholder. */
 export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
-  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: `${spec.host.includes(":") ? `[${spec.host}]` : spec.host}:<port>` }) };
+  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.host, "<port>") }) };
   return {
     ...(spec.server ? { server: expandTemplate(spec.server.argv, values) } : {}),
     client: expandTemplate(spec.client.argv, values),

@@ -6,7 +6,7 @@ import { ChildProcess, describeExit } from "../process/child.js";
 import { freePort, waitUntilAccepting } from "../process/ports.js";
 import { CellFailure } from "./failure.js";
 import type { ServerSpec } from "./spec.js";
-import { expandTemplate } from "./template.js";
+import { expandEnv, expandTemplate } from "./template.js";
 
 export interface RunningServer {
   child: ChildProcess;
@@ -15,10 +15,6 @@ export interface RunningServer {
   exitedEarly?: string;
   /** As shown in messages. */
   commandLine: string;
-}
-
-function expandEnv(env: Record<string, string>, values: Record<string, string | number>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
 }
 
 async function waitForStdoutLine(child: ChildProcess, pattern: RegExp, deadline: number, abort: AbortSignal): Promise<boolean> {
@@ -92,7 +88,7 @@ export class ServerPool {
       return startServer(this.spec, valuesFor(port), this.host, port, abort, wrap);
     };
     if (this.spec.lifetime === "cell") return start();
-    const key = this.groupKey(valuesFor(0));
+    const key = serverGroupKey(this.spec, valuesFor(0));
     let server = this.shared.get(key);
     if (!server) {
       server = start();
@@ -123,9 +119,9 @@ export class ServerPool {
     const { forced } = await server.child.stop(this.spec.stopSignal, this.spec.stopGraceS * 1000);
     return { forced };
   }
+}
 
-  /** Same command line (port aside) ⇒ same server. */
-  private groupKey(values: Record<string, string | number>): string {
-    return JSON.stringify(expandTemplate(this.spec.argv, { ...values, port: "{port}", address: "{address}" }));
-  }
+/** Same command line, port aside ⇒ same server (`lifetime: group`). */
+export function serverGroupKey(spec: ServerSpec, values: Readonly<Record<string, string | number>>): string {
+  return JSON.stringify(expandTemplate(spec.argv, { ...values, port: "{port}", address: "{address}" }));
 }

@@ -19,7 +19,7 @@ import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocume
 import { ROOT_PATH, SpecError, describeValue, didYouMean, formatPath, type SpecIssue } from "./errors.js";
 import { expandCells } from "./matrix.js";
 import { TemplateError, placeholdersOf, splitCommand } from "./template.js";
-import { parseAddress } from "../client/options.js";
+import { formatAddress, parseAddress } from "../process/address.js";
 
 /** host and port of a valid address; undefined for one the schema has already reported. */
 function hostAndPort(address: string): { host: string; port: number } | undefined {
@@ -1086,7 +1086,7 @@ export function cellTemplateValues(spec: SweepSpec, cell: Pick<Cell, "values">, 
     ...cell.values,
     host,
     port: p,
-    address: `${host.includes(":") ? `[${host}]` : host}:${p}`,
+    address: formatAddress(host, p),
     duration: Math.max(1, Math.ceil(spec.durationS)),
     duration_s: spec.durationS,
     warmup: Math.ceil(spec.warmupS),

@@ -180,3 +180,8 @@ export function expandTemplate(argv: readonly string[], values: Readonly<Record<
       .join(""),
   );
 }
+
+/** An `env` map with its values' placeholders filled in. */
+export function expandEnv(env: Readonly<Record<string, string>>, values: Readonly<Record<string, string | number>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
+}
