@@ -31,6 +31,11 @@ export function registerClientCommand(program: Command): void {
     .option("-l, --length <bytes>", `CLIENT_CHAT payload bytes (0…${MAX_PAYLOAD})`, integerIn(0, MAX_PAYLOAD), MAX_PAYLOAD)
     .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
+    .addOption(
+      new Option("--verify <what>", "what makes a reply a response: type (a whole ECHO/ACK/INFO frame; ECHO payload mismatches counted apart) or payload (a wrong ECHO payload is a bad frame)")
+        .choices(["type", "payload"])
+        .default("type"),
+    )
     .option("--json", "print one JSON object instead of the text report")
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
     .action(async (flags) => {
@@ -46,6 +51,7 @@ export function registerClientCommand(program: Command): void {
         length: flags.length,
         timeoutS: flags.timeout,
         rate: flags.rate,
+        verify: flags.verify as "type" | "payload",
       };
       try {
         const hooks = flags.announceWindow

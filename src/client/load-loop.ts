@@ -34,6 +34,12 @@ export class LoadLoop {
   lateSends = 0;
   /** Connections that sent at least one request inside the window (the others died before it). */
   connectionsInWindow = 0;
+  payloadMismatches = 0;
+  unansweredOutsideWindow = 0;
+  readonly windowStart: Float64Array;
+  readonly perSecond: number[];
+  /** Every connection that was established, finished or not: each keeps its own count of window responses. */
+  private readonly established: LoadConnection[] = [];
   private readonly connections = new Set<LoadConnection>();
   /** Open loop: connections in send order (round robin) and the schedule's origin and progress. */
   private schedule?: { ring: LoadConnection[]; origin: number; sent: number; timer?: NodeJS.Timeout };
@@ -46,6 +52,8 @@ export class LoadLoop {
     private readonly post: (message: FromWorker) => void,
   ) {
     this.phase = new Int32Array(config.phase);
+    this.windowStart = new Float64Array(config.windowStart);
+    this.perSecond = new Array<number>(config.windowSeconds).fill(0);
     this.payload = Buffer.alloc(config.length);
     for (let i = 0; i < this.payload.length; i++) this.payload[i] = 0x20 + (i % 95); // printable, so a capture is readable
     const request = encodeFrame(MessageType.CLIENT_CHAT, this.payload);
@@ -121,8 +129,10 @@ export class LoadLoop {
   private openConnection(): Promise<string | undefined> {
     return new Promise((resolve) => {
       const connection = new LoadConnection(this, (failure) => {
-        if (failure === undefined) this.connections.add(connection);
-        else this.errors.connect_failed++;
+        if (failure === undefined) {
+          this.connections.add(connection);
+          this.established.push(connection);
+        } else this.errors.connect_failed++;
         resolve(failure);
       });
     });
@@ -139,6 +149,11 @@ export class LoadLoop {
       errors: this.errors,
       lateSends: this.lateSends,
       connectionsInWindow: this.connectionsInWindow,
+      // Connections that never connected count as zeros: fairness is over every requested connection.
+      connectionResponses: [...this.established.map((c) => c.windowResponses), ...new Array<number>(this.config.connections - this.established.length).fill(0)],
+      payloadMismatches: this.payloadMismatches,
+      unansweredOutsideWindow: this.unansweredOutsideWindow,
+      perSecond: this.perSecond,
       histogram: histogramCounts(this.histogram),
     });
   }
@@ -152,6 +167,8 @@ class LoadConnection {
   private readonly inFlight: InFlight[] = [];
   private finished = false;
   private sentInWindow = false;
+  /** Replies to this connection's window requests. */
+  windowResponses = 0;
   private readonly onFrame = (frame: Frame) => this.receive(frame);
 
   constructor(
@@ -236,12 +253,18 @@ class LoadConnection {
     if (this.finished) return;
     const loop = this.loop;
     const request = this.inFlight.shift();
-    if (!request || !isServerReply(frame.type) || (frame.type === MessageType.SERVER_ECHO && !frame.payload.equals(loop.payload))) {
-      return this.fail("bad_frame");
-    }
+    if (!request || !isServerReply(frame.type)) return this.fail("bad_frame");
+    // The study's rule: a whole ECHO / ACK / INFO frame is a response; a wrong ECHO payload is counted apart, or refused under verify payload.
+    const mismatch = frame.type === MessageType.SERVER_ECHO && !frame.payload.equals(loop.payload);
+    if (mismatch && loop.config.verifyPayload) return this.fail("bad_frame");
     if (request.counted) {
+      const now = performance.now();
       loop.responses++;
-      loop.histogram.recordValue(Math.round((performance.now() - request.at) * 1000));
+      this.windowResponses++;
+      if (mismatch) loop.payloadMismatches++;
+      loop.histogram.recordValue(Math.round((now - request.at) * 1000));
+      const second = Math.floor((performance.timeOrigin + now - loop.windowStart[0]!) / 1000);
+      if (second >= 0 && second < loop.perSecond.length) loop.perSecond[second]!++;
     }
     if (loop.config.ratePerS === undefined) this.sendNext();
     else if (this.inFlight.length === 0 && Atomics.load(loop.phase, 0) === Phase.DRAIN) this.finish();
@@ -257,6 +280,8 @@ class LoadConnection {
   private fail(kind: keyof ErrorCounts): void {
     if (this.finished) return;
     this.loop.errors[kind]++;
+    // A warmup request that never got its reply is a failed request too (window ones are in `requests` already).
+    if (kind === "timed_out") this.loop.unansweredOutsideWindow += this.inFlight.filter((request) => !request.counted).length;
     this.finish();
   }
 

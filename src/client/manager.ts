@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { LoadLoop } from "./load-loop.js";
+import { connectionSpread, mergeSeconds, type ConnectionSpread, type SecondSeries } from "./connection-stats.js";
 import { addCounts, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { ClientOptions } from "./options.js";
@@ -24,6 +25,14 @@ export interface LoadResult {
   lateSends: number;
   /** Connections that sent in the window: fewer than established when some died before it. */
   connectionsInWindow: number;
+  /** Counted ECHO replies whose payload differs from the request (verify type). */
+  payloadMismatches: number;
+  /** Requests sent before the window that never got a reply: failures the window's own counts miss. */
+  unansweredOutsideWindow: number;
+  /** Responses in the window per requested connection: served, Jain's index, min / p50 / max. */
+  connectionSpread: ConnectionSpread;
+  /** Responses per whole second of the window. */
+  seconds: SecondSeries;
   /** The window actually measured, not the nominal duration. */
   windowS: number;
   latencyUs: LatencyHistogram;
@@ -53,6 +62,7 @@ export interface WindowHooks {
 export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): Promise<LoadResult> {
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
+  const windowStartBuffer = new SharedArrayBuffer(8);
   const shares = spreadConnections(options.connections, options.threads);
   const workers = shares.map((connections) => {
     const config: WorkerConfig = {
@@ -63,6 +73,9 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       timeoutMs: Math.round(options.timeoutS * 1000),
       ...(options.rate !== undefined ? { ratePerS: (options.rate * connections) / options.connections } : {}),
       phase: phaseBuffer,
+      windowStart: windowStartBuffer,
+      windowSeconds: Math.ceil(options.durationS) + 1,
+      verifyPayload: options.verify === "payload",
     };
     // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
     return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
@@ -80,6 +93,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
 
     const cpuBefore = process.cpuUsage();
     const windowStart = performance.now();
+    new Float64Array(windowStartBuffer)[0] = performance.timeOrigin + windowStart; // published by the Atomics.store below
     Atomics.store(phase, 0, Phase.MEASURE);
     hooks.windowStarted?.();
     await sleep(options.durationS * 1000);
@@ -89,10 +103,13 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     hooks.windowEnded?.();
     for (const worker of workers) worker.postMessage({ kind: "stop" } satisfies ToWorker);
 
+    const perLoop = await results;
     return {
       options,
       connectionsEstablished: established,
-      ...mergeResults(await results),
+      ...mergeResults(perLoop),
+      // A trailing partial second is left out of the series: its count would not be a per-second rate.
+      seconds: mergeSeconds(perLoop.map((result) => result.perSecond), Math.floor(windowS + 1e-9)),
       windowS,
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
@@ -103,22 +120,30 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   }
 }
 
-function mergeResults(results: WorkerResult[]): Pick<LoadResult, "requests" | "responses" | "errors" | "lateSends" | "connectionsInWindow" | "latencyUs"> {
+type MergedCounts = "requests" | "responses" | "errors" | "lateSends" | "connectionsInWindow" | "latencyUs" | "payloadMismatches" | "unansweredOutsideWindow" | "connectionSpread";
+
+/** Exact merge: sums of counts, and the per-connection counts of all loops side by side. */
+function mergeResults(results: WorkerResult[]): Pick<LoadResult, MergedCounts> {
   const latencyUs = newLatencyHistogram();
   const errors = emptyErrorCounts();
   let requests = 0;
   let responses = 0;
   let lateSends = 0;
   let connectionsInWindow = 0;
+  let payloadMismatches = 0;
+  let unansweredOutsideWindow = 0;
   for (const result of results) {
     connectionsInWindow += result.connectionsInWindow;
+    payloadMismatches += result.payloadMismatches;
+    unansweredOutsideWindow += result.unansweredOutsideWindow;
     requests += result.requests;
     responses += result.responses;
     lateSends += result.lateSends;
     for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
     addCounts(latencyUs, result.histogram);
   }
-  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs };
+  const spread = connectionSpread(results.flatMap((result) => result.connectionResponses));
+  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs, payloadMismatches, unansweredOutsideWindow, connectionSpread: spread };
 }
 
 /** A LoadLoop in this thread, speaking the same messages and events as a Worker. */

@@ -14,6 +14,12 @@ export interface WorkerConfig {
   ratePerS?: number;
   /** Int32Array view over it holds the current Phase. */
   phase: SharedArrayBuffer;
+  /** Float64Array view over it holds the window's start, epoch ms (performance.timeOrigin + now()), set before MEASURE. */
+  windowStart: SharedArrayBuffer;
+  /** Per-second buckets to keep: the window's whole seconds and one more for timer overshoot. */
+  windowSeconds: number;
+  /** `--verify payload`: an ECHO whose payload differs from the request is a bad frame, not a mismatch. */
+  verifyPayload: boolean;
 }
 
 export interface ErrorCounts {
@@ -39,6 +45,14 @@ export type FromWorker =
       /** Open loop: sends that left more than LATE_SEND_MS after their scheduled time. */
       lateSends: number;
       connectionsInWindow: number;
+      /** Responses in the window, one entry per connection this loop was asked to open (0 for one that failed to connect). */
+      connectionResponses: number[];
+      /** Counted ECHO replies whose payload differs from the request (`verify: type`). */
+      payloadMismatches: number;
+      /** Requests sent before the window that never got a reply (timed out or abandoned at the drain). */
+      unansweredOutsideWindow: number;
+      /** Responses per second of the window, by arrival time. */
+      perSecond: number[];
       /** The worker's latency histogram. */
       histogram: HistogramCounts;
     };

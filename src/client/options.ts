@@ -12,6 +12,8 @@ export interface ClientOptions {
   timeoutS: number;
   /** Open loop: total requests per second over all connections; undefined = closed loop. */
   rate?: number;
+  /** What makes a reply a response: `type` (the study's rule: a whole ECHO / ACK / INFO frame) or `payload` (an ECHO must also carry the request's payload). */
+  verify: "type" | "payload";
 }
 
 export const MAX_CONNECTIONS = 65000;

@@ -14,10 +14,26 @@ export interface ClientReport {
   responses: number;
   req_per_s: number;
   resp_per_s: number;
+  /** Responses ÷ (window requests + earlier requests that never got a reply), see README "Success rate". */
   success_rate_pct: number;
+  verify: "type" | "payload";
+  /** Counted ECHO replies whose payload differs from the request (always 0 under verify payload: those are bad frames). */
+  payload_mismatches: number;
+  /** Requests sent before the window (warmup) that timed out or were abandoned: in the success rate's denominator. */
+  unanswered_before_window: number;
   latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
   errors: ErrorCounts & { total: number };
-  connections: { requested: number; established: number; in_window: number };
+  connections: { requested: number; established: number; in_window: number; served: number; starved: number };
+  /** Jain's index of per-connection responses in the window over all requested connections; null when nothing was answered. */
+  fairness_jain: number | null;
+  /** Per-connection responses in the window (over all requested connections). */
+  conn_resp: { min: number; p50: number; max: number };
+  /** Responses per whole second of the window (a trailing partial second is left out). */
+  resp_per_s_series: number[];
+  resp_per_s_min_1s: number | null;
+  resp_per_s_max_1s: number | null;
+  /** Whole seconds of the window with no response at all. */
+  stall_seconds: number | null;
   threads: number;
   length: number;
   warmup_s: number;
@@ -31,7 +47,8 @@ const round = (value: number, digits: number) => Number(value.toFixed(digits));
 const floorTo = (value: number, digits: number) => Math.floor(value * 10 ** digits + 1e-7) / 10 ** digits; // 1e-7: binary fractions of exact decimals
 
 export function buildReport(result: LoadResult): ClientReport {
-  const { options, latencyUs } = result;
+  const { options, latencyUs, connectionSpread: spread, seconds } = result;
+  const attempted = result.requests + result.unansweredOutsideWindow;
   return {
     address: formatAddress(options.host, options.port),
     ...(options.rate === undefined
@@ -41,7 +58,10 @@ export function buildReport(result: LoadResult): ClientReport {
     responses: result.responses,
     req_per_s: round(result.requests / result.windowS, 2),
     resp_per_s: round(result.responses / result.windowS, 2),
-    success_rate_pct: result.requests === 0 ? 0 : floorTo((100 * result.responses) / result.requests, 3),
+    success_rate_pct: attempted === 0 ? 0 : floorTo((100 * result.responses) / attempted, 3),
+    verify: options.verify,
+    payload_mismatches: result.payloadMismatches,
+    unanswered_before_window: result.unansweredOutsideWindow,
     latency_us:
       latencyUs.totalCount === 0
         ? null
@@ -54,7 +74,19 @@ export function buildReport(result: LoadResult): ClientReport {
             mean: round(latencyUs.mean, 1),
           },
     errors: { ...result.errors, total: Object.values(result.errors).reduce((a, b) => a + b, 0) },
-    connections: { requested: options.connections, established: result.connectionsEstablished, in_window: result.connectionsInWindow },
+    connections: {
+      requested: options.connections,
+      established: result.connectionsEstablished,
+      in_window: result.connectionsInWindow,
+      served: spread.served,
+      starved: result.connectionsEstablished - spread.served,
+    },
+    fairness_jain: spread.jain === undefined ? null : round(spread.jain, 4),
+    conn_resp: { min: spread.min ?? 0, p50: spread.p50 ?? 0, max: spread.max ?? 0 },
+    resp_per_s_series: seconds.series,
+    resp_per_s_min_1s: seconds.min ?? null,
+    resp_per_s_max_1s: seconds.max ?? null,
+    stall_seconds: seconds.stallSeconds ?? null,
     threads: Math.min(options.threads, options.connections),
     length: options.length,
     warmup_s: options.warmupS,
@@ -80,6 +112,11 @@ export function formatTextReport(report: ClientReport): string {
     ...(report.mode === "open-loop"
       ? [`Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`]
       : []),
+    // Lines after the reference client's four (scrapers read those four only).
+    `Served connections: ${report.connections.served} of ${report.connections.requested} (${report.connections.starved} established but starved); responses per connection min ${report.conn_resp.min}, p50 ${report.conn_resp.p50}, max ${report.conn_resp.max}; Jain fairness ${report.fairness_jain ?? "n/a"}`,
+    `Payload mismatches: ${report.payload_mismatches} (ECHO replies whose payload differs from the request; verify ${report.verify})`,
+    `Per second: ${report.resp_per_s_series.length === 0 ? "window shorter than 1 s" : `min ${report.resp_per_s_min_1s}, max ${report.resp_per_s_max_1s} response/sec; ${report.stall_seconds} s without a reply`}`,
+    `Unanswered before the window: ${report.unanswered_before_window} requests (timed out; counted in the success rate)`,
     `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,
   ].join("\n");
 }
