@@ -25,8 +25,19 @@ export const FIGURE_COLUMNS = [
   "errors_timeout",
   "errors_closed",
   "errors_bad_frame",
+  "payload_mismatches",
   "connections_established",
   "connections_in_window",
+  "connections_requested",
+  "connections_served",
+  "connections_starved",
+  "fairness_jain",
+  "conn_resp_min",
+  "conn_resp_p50",
+  "conn_resp_max",
+  "resp_per_s_min_1s",
+  "resp_per_s_max_1s",
+  "stall_seconds",
   "client_exit_code",
   "client_cpu_s",
   "client_threads",
@@ -40,6 +51,7 @@ export const FIGURE_COLUMNS = [
   "server_syscall_errors",
   "server_syscalls_per_request",
   "server_top_syscall",
+  "syscall_note",
   "client_syscalls_total",
   "client_syscall_errors",
   "client_syscalls_per_request",
@@ -64,6 +76,8 @@ export function csvHeader(matrixKeys: readonly string[], extraColumns: readonly 
 
 export type CellStatus =
   | "ok"
+  /** The run finished but not as specified: connections starved, payload mismatches, or a stall (README "Status"). */
+  | "degraded"
   | "no_responses"
   | "client_exit"
   | "client_failed"

@@ -202,7 +202,11 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
     if (!newOk) comparison.newFailed = failedStatus(n.rows);
     if (!baseOk && !newOk) return { ...comparison, verdict: "both failed" };
     if (!baseOk) return { ...comparison, verdict: "fixed" };
-    if (!newOk) return { ...comparison, verdict: "regressed", reasons: [`no ok repeat (${comparison.newFailed})`] };
+    // A run that stopped running as specified is a regression even when some repeats stayed ok.
+    const newDegraded = n.rows.find((row) => row.status === "degraded");
+    const degradedReason = newDegraded && !b.rows.some((row) => row.status === "degraded") ? `degraded: ${newDegraded.error}` : undefined;
+    if (!newOk) return { ...comparison, verdict: "regressed", reasons: [`no ok repeat (${degradedReason ?? comparison.newFailed})`] };
+    if (degradedReason) return { ...comparison, verdict: "regressed", reasons: [`some repeats ${degradedReason}`] };
     const reasons = METRICS.filter((metric) => metrics[metric.name].regressed).map((metric) => `${metric.name} ${signed(metrics[metric.name].changePct!)}`);
     if (reasons.length > 0) return { ...comparison, verdict: "regressed", reasons };
     return { ...comparison, verdict: METRICS.some((metric) => metrics[metric.name].improved) ? "improved" : "ok" };

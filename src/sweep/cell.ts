@@ -15,6 +15,7 @@ import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 import type { CellTracer } from "./tracing.js";
+import { degradedReasons } from "./validity.js";
 
 export interface CellRunContext {
   spec: SweepSpec;
@@ -166,8 +167,9 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       row.status = "no_responses";
       row.error = "no valid reply to any request in the window (see the errors_* columns and the raw output)";
     } else {
-      row.status = exit.exitCode === 0 ? "ok" : "client_exit";
-      row.error = clientProblem;
+      const degraded = exit.exitCode === 0 ? degradedReasons(row, spec.validity) : [];
+      row.status = exit.exitCode !== 0 ? "client_exit" : degraded.length > 0 ? "degraded" : "ok";
+      row.error = exit.exitCode === 0 ? degraded.join("; ") : clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
     saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])]);

@@ -171,7 +171,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
             csv.append(full);
             rows.push(full);
             if (row.status === "ok") lastRespPerS = Number(row.resp_per_s);
-            progress.cellFinished(label, row.status === "ok" ? `${Math.round(Number(row.resp_per_s))} resp/s` : `${row.status}: ${row.error}`);
+            const rate = `${Math.round(Number(row.resp_per_s))} resp/s`;
+            progress.cellFinished(label, row.status === "ok" ? rate : row.status === "degraded" ? `${rate}, degraded: ${row.error}` : `${row.status}: ${row.error}`);
           } catch (error) {
             if (error instanceof CellFailure && error.status === "interrupted") return;
             throw error;
@@ -211,7 +212,8 @@ async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ 
     base = rest;
   } else {
     base = (await runCellOnce(context)).row;
-    if (base.status !== "ok") return { row: base, syscalls: [] }; // a broken cell is not worth tracing
+    // A broken cell is not worth tracing; a degraded one is (an io_uring server whose echoes differ is still profiled).
+    if (base.status !== "ok" && base.status !== "degraded") return { row: base, syscalls: [] };
     cleanRespPerS = Number(base.resp_per_s);
     traced = await runTraced();
   }
@@ -224,9 +226,11 @@ async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ 
     row[`${table.target}_syscall_errors`] = summary.syscall_errors;
     row[`${table.target}_syscalls_per_request`] = summary.syscalls_per_request;
     row[`${table.target}_top_syscall`] = summary.top_syscall;
+    if (table.target === "server" && summary.note) row.syscall_note = summary.note;
   }
   const problems = [...(traced.syscalls?.problems ?? [])];
-  if (plan.pass === "separate" && traced.row.status !== "ok") problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
+  // A degraded traced pass still counted the server's syscalls over a real window.
+  if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded") problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
   if (problems.length > 0) {
     if (row.status === "ok") row.status = "profile_failed";
     row.error = [row.error, ...problems].filter(Boolean).join("; ");

@@ -59,6 +59,8 @@ export interface ClientSpec extends CommandTemplate {
   builtin: boolean;
   parser: "json" | "seed-text" | "regex";
   regex?: RegExp;
+  /** Built-in client: what makes a reply a response (`type`, the study's rule, or `payload`). */
+  verify: "type" | "payload";
 }
 
 export interface SweepSpec {
@@ -83,6 +85,8 @@ export interface SweepSpec {
   };
   server?: ServerSpec;
   client: ClientSpec;
+  /** When a finished run is `degraded` rather than `ok`: the share of requested connections that must be served. */
+  validity: { minServedPct: number };
   /** `csv` is absolute; `csvAsWritten` is the path as written (or the default `results/<name>.csv`). */
   output: { csv: string; mode: "append" | "new"; csvAsWritten?: string };
   profile?: {
@@ -134,6 +138,7 @@ const DEFAULTS = {
   readyTimeoutS: 10,
   stopGraceS: 2,
   timeoutSlackS: 30,
+  minServedPct: 100,
 } as const;
 
 /** dist/cli/main.js next to this module's dist/sweep/spec.js. */
@@ -432,6 +437,7 @@ const clientSchema = z
       threads: intSchema(1).optional(),
       length: lengthValue.optional(),
       timeout: durationSchema(true).optional(),
+      verify: oneOf(["type", "payload"]).optional(),
       command: commandSchema.optional(),
       parser: oneOf(["json", "seed-text", "regex"]).optional(),
       regex: regexSchema(true).optional(),
@@ -452,7 +458,7 @@ const clientSchema = z
         ctx.addIssue({ code: "custom", message: 'needs a "command" when "builtin" is false' });
       }
       if (hasCommand && c.builtin !== true) {
-        for (const k of ["threads", "length", "timeout"]) {
+        for (const k of ["threads", "length", "timeout", "verify"]) {
           if (c[k] !== undefined) {
             ctx.addIssue({ code: "custom", path: [k], message: `only applies to the built-in client; pass it in the command instead` });
           }
@@ -473,6 +479,17 @@ const clientSchema = z
     },
     { when: () => true },
   );
+
+const validitySchema = z.strictObject(
+  {
+    min_served_pct: z
+      .number(expect("a percentage from 0 to 100"))
+      .min(0, expect("a percentage from 0 to 100"))
+      .max(100, expect("a percentage from 0 to 100"))
+      .optional(),
+  },
+  expect("a mapping (min_served_pct)"),
+);
 
 const outputSchema = z.strictObject(
   { csv: stringSchema("a file path").optional(), mode: oneOf(["append", "new"]).optional() },
@@ -513,6 +530,7 @@ export const specSchema = z.strictObject(
     matrix: matrixSchema,
     server: serverSchema.optional(),
     client: clientSchema.optional(),
+    validity: validitySchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
   },
@@ -537,6 +555,7 @@ export interface BuiltinClientOptions {
   threads?: number;
   length?: number;
   timeoutS?: number;
+  verify?: "type" | "payload";
 }
 
 /**
@@ -562,6 +581,7 @@ export function builtinArgv(
   if (has("length")) argv.push("-l", "{length}");
   else if (opts.length !== undefined) argv.push("-l", String(opts.length));
   if (opts.timeoutS !== undefined) argv.push("--timeout", String(opts.timeoutS));
+  if (opts.verify === "payload") argv.push("--verify", "payload");
   return argv;
 }
 
@@ -939,12 +959,13 @@ function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], override
   const client: ClientSpec = {
     builtin: clientBuiltin,
     argv: clientBuiltin
-      ? builtinArgv("client", opts.cliEntry, { matrixKeys, threads: c.threads, length: c.length, timeoutS: c.timeout })
+      ? builtinArgv("client", opts.cliEntry, { matrixKeys, threads: c.threads, length: c.length, timeoutS: c.timeout, verify: c.verify })
       : (c.command ?? []),
     env: c.env ?? {},
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
     parser: clientBuiltin ? "json" : (c.parser ?? "json"),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
+    verify: c.verify ?? "type",
   };
 
   const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;
@@ -974,6 +995,7 @@ function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], override
     matrix,
     ...(server ? { server } : {}),
     client,
+    validity: { minServedPct: p.validity?.min_served_pct ?? DEFAULTS.minServedPct },
     output: { csv: resolvePath(csvAsWritten), csvAsWritten, mode: p.output?.mode ?? "append" },
     ...(profile ? { profile } : {}),
   };
