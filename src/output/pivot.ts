@@ -21,6 +21,9 @@ const MARKS = {
   "!": (o: RepeatStatsOptions) =>
     `! client-bound: the client used more than ${percent(o.clientBoundThreshold ?? CLIENT_BOUND_CORE_SHARE)} of a core per worker thread in the window, so the server may be faster than shown`,
   t: () => "t traced rate (pass: same profiling has no clean pass)",
+  s: () => "sN/M starved: only N of the M requested connections got a reply in the window (the row is degraded, see its error)",
+  p: () => "p payload mismatches: ECHO replies carried other bytes than were sent (counted as responses under verify: type; degraded)",
+  z: () => "z stall: a second or more of the window without any reply (degraded)",
 } as const;
 type Mark = keyof typeof MARKS;
 
@@ -31,29 +34,69 @@ function percent(fraction: number): string {
 interface CellText {
   value: string;
   marks: Mark[];
+  /** The served fraction after `s`, e.g. "273/4000". */
+  served?: string;
+  /** No repeat was ok: the figures are of the degraded ones. */
+  fromDegraded?: boolean;
   /** "(min–max, CV%)" with two or more ok repeats. */
   spread: string;
 }
 
-/** One cell: the median of ok repeats, "FAIL <status>" when none was ok. */
+const figure = (row: Row, column: string) => (row[column] === undefined || row[column] === "" ? undefined : Number(row[column]));
+
+/** What the degraded-run markers say about these rows: the worst served fraction, mismatches, stalls. */
+function validityMarks(rows: Row[]): { marks: Mark[]; served?: string } {
+  const marks: Mark[] = [];
+  const starved = rows
+    .filter((row) => (figure(row, "connections_served") ?? Infinity) < (figure(row, "connections_requested") ?? -Infinity))
+    .sort((a, b) => figure(a, "connections_served")! - figure(b, "connections_served")!)[0];
+  if (rows.some((row) => (figure(row, "payload_mismatches") ?? 0) > 0)) marks.push("p");
+  if (rows.some((row) => (figure(row, "stall_seconds") ?? 0) >= 1)) marks.push("z");
+  if (starved) marks.push("s"); // last: it carries its served fraction
+  return { marks, ...(starved ? { served: `${starved.connections_served}/${starved.connections_requested}` } : {}) };
+}
+
+/**
+ * One cell: the median of ok repeats; with none ok, the median of the degraded ones (they ran,
+ * but not as specified: the markers say how); "FAIL <status>" when neither.
+ */
 function cellText(rows: Row[], options: RepeatStatsOptions): CellText {
   if (rows.length === 0) return { value: "", marks: [], spread: "" };
+  let measured = rows;
   let stats = repeatStats(rows, options);
+  const degraded = rows.filter((row) => row.status === "degraded");
+  if (stats.ok === 0 && degraded.length > 0) {
+    measured = degraded.map((row) => ({ ...row, status: "ok" }));
+    stats = repeatStats(measured, options);
+  }
   const marks: Mark[] = [];
   if (stats.ok === 0 && stats.failedStatus === undefined) {
     // Ok rows without resp/s: `pass: same` profiling, whose only rate is the traced one.
-    stats = repeatStats(rows, { ...options, metric: "traced_resp_per_s" });
+    stats = repeatStats(measured, { ...options, metric: "traced_resp_per_s" });
     if (stats.ok > 0) marks.push("t");
   }
   if (stats.median === undefined) return { value: stats.failedStatus ? `FAIL ${stats.failedStatus}` : "-", marks: [], spread: "" };
-  if (stats.someFailed) marks.push("*");
+  if (stats.someFailed || measured.length < rows.length) marks.push("*");
   if (stats.noisy) marks.push("~");
   if (stats.clientBound) marks.push("!");
+  const validity = validityMarks(rows);
+  marks.push(...validity.marks);
   const spread =
     stats.ok >= 2
       ? `(${Math.round(stats.min!)}–${Math.round(stats.max!)}${stats.cv === undefined ? "" : `, ${(stats.cv * 100).toFixed(1)}%`})`
       : "";
-  return { value: String(Math.round(stats.median)), marks, spread };
+  return {
+    value: String(Math.round(stats.median)),
+    marks,
+    spread,
+    ...(validity.served ? { served: validity.served } : {}),
+    ...(measured !== rows ? { fromDegraded: true } : {}),
+  };
+}
+
+/** The markers as printed: `s` carries the served fraction after a space, e.g. "57797 s273/4000". */
+function markText(cell: CellText): string {
+  return cell.marks.map((mark) => (mark === "s" ? ` s${cell.served}` : mark)).join("");
 }
 
 /**
@@ -83,10 +126,10 @@ export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[],
     const texts = columnValues.map((_, ci) => {
       const column = cells.map((line) => line[ci]!);
       const wValue = Math.max(...column.map((cell) => cell.value.length));
-      const wMarks = Math.max(...column.map((cell) => cell.marks.length));
+      const wMarks = Math.max(...column.map((cell) => markText(cell).length));
       const wSpread = Math.max(...column.map((cell) => cell.spread.length));
       return column.map(
-        (cell) => cell.value.padStart(wValue) + cell.marks.join("").padEnd(wMarks) + (wSpread > 0 ? ` ${cell.spread.padEnd(wSpread)}` : ""),
+        (cell) => cell.value.padStart(wValue) + markText(cell).padEnd(wMarks) + (wSpread > 0 ? ` ${cell.spread.padEnd(wSpread)}` : ""),
       );
     });
     const lines = rowValues.map((r, ri) => [r, ...texts.map((column) => column[ri]!)]);
@@ -97,7 +140,8 @@ export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[],
         .join("  ")
         .trimEnd();
     const spreadShown = cells.flat().some((cell) => cell.spread !== "");
-    const title = `resp/s: median of ok repeats${spreadShown ? " (min–max, CV)" : ""}${group ? ` for ${group}` : ""}`;
+    const degradedShown = cells.flat().some((cell) => cell.fromDegraded);
+    const title = `resp/s: median of ok repeats${degradedShown ? " (of the degraded ones where none was ok)" : ""}${spreadShown ? " (min–max, CV)" : ""}${group ? ` for ${group}` : ""}`;
     tables.push([title, format(header), ...lines.map(format)].join("\n"));
   }
   const legend = (Object.keys(MARKS) as Mark[]).filter((mark) => used.has(mark)).map((mark) => MARKS[mark](options));
