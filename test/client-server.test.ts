@@ -97,7 +97,24 @@ function expectReportShape(report: ClientJson): void {
     total: expect.any(Number),
   });
   expect(report.errors.total).toBe(report.errors.connect_failed + report.errors.timed_out + report.errors.closed_by_server + report.errors.bad_frame);
-  expect(report.connections).toEqual({ requested: expect.any(Number), established: expect.any(Number), in_window: expect.any(Number) });
+  expect(report.connections).toEqual({
+    requested: expect.any(Number),
+    established: expect.any(Number),
+    in_window: expect.any(Number),
+    served: expect.any(Number),
+    starved: expect.any(Number),
+  });
+  // Per-connection accounting: served + starved = established; the counts add up to the responses.
+  expect(report.connections.served + report.connections.starved).toBe(report.connections.established);
+  expect(report.conn_resp.min).toBeLessThanOrEqual(report.conn_resp.p50);
+  expect(report.conn_resp.p50).toBeLessThanOrEqual(report.conn_resp.max);
+  expect(report.conn_resp.max).toBeLessThanOrEqual(report.responses);
+  if (report.responses === 0) expect(report.fairness_jain).toBeNull();
+  else expect(report.fairness_jain).toBeGreaterThanOrEqual(1 / report.connections.requested - 1e-4);
+  expect(report.payload_mismatches).toBeLessThanOrEqual(report.responses);
+  // The series covers the window's whole seconds and never holds more than the window's responses.
+  expect(report.resp_per_s_series).toHaveLength(Math.floor(report.elapsed_s));
+  expect(report.resp_per_s_series.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(report.responses);
   expect(report.cpu).toEqual({ user_s: expect.any(Number), sys_s: expect.any(Number) });
   expect(report.cpu.user_s).toBeGreaterThanOrEqual(0);
   expect(report.cpu.sys_s).toBeGreaterThanOrEqual(0);
@@ -131,7 +148,9 @@ function expectAllAnswered(report: ClientJson, connections: number): void {
   expect(report.success_rate_pct).toBe(100);
   expect(report.errors).toEqual({ connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0, total: 0 });
   // Every connection stayed alive into the window and sent there.
-  expect(report.connections).toEqual({ requested: connections, established: connections, in_window: connections });
+  expect(report.connections).toEqual({ requested: connections, established: connections, in_window: connections, served: connections, starved: 0 });
+  expect(report.payload_mismatches).toBe(0);
+  expect(report.unanswered_before_window).toBe(0);
   expectRatesMatchCounts(report);
 }
 
@@ -256,7 +275,6 @@ const misbehaving: { name: string; start: () => Promise<FakeServer>; kind: Error
   { name: "garbage (unknown type byte)", start: () => garbageServer("unknown-type"), kind: "bad_frame", framesPerConnection: 1 },
   { name: "garbage (length field over 1021)", start: () => garbageServer("bad-length"), kind: "bad_frame", framesPerConnection: 1 },
   { name: "a wrong message type (CLIENT_CHAT back)", start: wrongTypeServer, kind: "bad_frame", framesPerConnection: 1 },
-  { name: "an ECHO with a different payload", start: wrongEchoServer, kind: "bad_frame", framesPerConnection: 1 },
   { name: "a short frame, then nothing", start: () => shortFrameServer(100), kind: "timed_out", framesPerConnection: 1 },
   { name: "no reply at all", start: silentServer, kind: "timed_out", framesPerConnection: 1 },
   { name: `a close after ${CLOSE_AFTER} frames`, start: () => closingServer({ afterFrames: CLOSE_AFTER }), kind: "closed_by_server", framesPerConnection: CLOSE_AFTER + 1 },
@@ -288,6 +306,46 @@ describe("client against misbehaving servers", () => {
       }
       // A timeout is detected after --timeout, not sooner and not much later.
       if (kind === "timed_out") expect(result.ms).toBeLessThan(8000);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe("the study's reply rule: a whole ECHO / ACK / INFO frame is a response", () => {
+  it("counts ECHOs with a different payload as responses and as payload_mismatches; --verify payload refuses them as bad frames", async () => {
+    const fake = await wrongEchoServer();
+    try {
+      const args = ["-a", `${HOST}:${fake.port}`, "-c", "2", "--threads", "1", "-t", "1", "--warmup", "0", "--timeout", "1"];
+      const { report } = await runClientJson(args);
+      expectReportShape(report);
+      expect(report.verify).toBe("type");
+      expect(report.responses).toBeGreaterThan(0);
+      expect(report.payload_mismatches).toBe(report.responses);
+      expect(report.errors.total).toBe(0);
+      expect(report.connections).toMatchObject({ served: 2, starved: 0 });
+
+      const strict = await runClientJson([...args, "--verify", "payload"]);
+      expectReportShape(strict.report);
+      expect(strict.report.verify).toBe("payload");
+      expect(strict.report.errors.bad_frame).toBe(2);
+      expect(strict.report.responses).toBe(0);
+      expect(strict.report.payload_mismatches).toBe(0);
+      expect(strict.report.fairness_jain).toBeNull();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a request that waits forever counts against the success rate, even when it was sent before the window", async () => {
+    // Every request is sent in warmup and never answered: the window's own counts are 0 of 0.
+    const fake = await silentServer();
+    try {
+      const { report } = await runClientJson(["-a", `${HOST}:${fake.port}`, "-c", "3", "--threads", "1", "-t", "1", "--warmup", "0.5", "--timeout", "1"]);
+      expect(report.requests).toBe(0);
+      expect(report.unanswered_before_window).toBe(3);
+      expect(report.success_rate_pct).toBe(0);
+      expect(report.connections).toMatchObject({ requested: 3, established: 3, served: 0, starved: 3 });
     } finally {
       await fake.close();
     }
