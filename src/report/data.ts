@@ -8,6 +8,7 @@ import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
 import { median, numeric, repeatStats } from "../output/stats.js";
+import { cellValidity, secondSeries, type CellValidity, type SecondSeries } from "./validity-data.js";
 
 /** A problem with the input that the user can act on: one line, exit status 2. */
 export class ReportInputError extends Error {}
@@ -33,6 +34,10 @@ export interface CellSummary {
   successPct?: number;
   /** Median syscalls per request over the ok repeats, per target (traced pass). */
   syscallsPerRequest: Partial<Record<SyscallTarget, number>>;
+  /** Served connections, fairness, degraded reasons, syscall note. */
+  validity: CellValidity;
+  /** No repeat was ok: resp/s and p99 are the degraded repeats'. */
+  fromDegraded?: boolean;
 }
 
 /** One bar segment of the top-syscalls chart: a syscall's calls per request in a cell, median over ok repeats. */
@@ -86,6 +91,10 @@ export interface ReportData {
   topSyscalls: string[];
   /** Why the syscall table is not charted, when it exists but cannot be. */
   syscallsNote?: string;
+  /** Per-second responses of the cells asked for (`--series`) and of the degraded ones. */
+  seconds: SecondSeries[];
+  /** Cell runs whose series was wanted but whose raw output no longer has it. */
+  secondsMissing: string[];
 }
 
 export interface LoadOptions {
@@ -93,6 +102,8 @@ export interface LoadOptions {
   runId?: string;
   /** How many syscalls the stacked bars name; the rest is "other". */
   topSyscalls?: number;
+  /** Cells (ids) whose per-second series to draw, besides the degraded ones. */
+  seriesCells?: string[];
 }
 
 const REQUIRED_COLUMNS = ["run_id", "cell", "status", "resp_per_s"];
@@ -177,8 +188,12 @@ function medianOf(rows: readonly Row[], column: string): number | undefined {
 }
 
 function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[]): CellSummary {
-  const stats = repeatStats(rows);
-  const okRows = rows.filter((row) => row.status === "ok");
+  // With no ok repeat, degraded ones still measured something: chart them, marked as such.
+  const degraded = rows.filter((row) => row.status === "degraded");
+  const fromDegraded = !rows.some((row) => row.status === "ok") && degraded.length > 0;
+  const measured = fromDegraded ? degraded.map((row) => ({ ...row, status: "ok" })) : rows;
+  const stats = repeatStats(measured);
+  const okRows = measured.filter((row) => row.status === "ok");
   const failed = distinct(rows.filter((row) => row.status !== "ok").map((row) => String(row.status || "unknown")));
   const status =
     okRows.length === rows.length ? "ok" : okRows.length > 0 ? `ok ${okRows.length}/${rows.length} (${failed.join(", ")})` : failed.join(", ");
@@ -193,8 +208,10 @@ function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[])
     cell,
     keys: Object.fromEntries(matrixKeys.map((key) => [key, String(rows[0]?.[key] ?? "")])),
     runs: rows.length,
-    ok: okRows.length,
+    ok: fromDegraded ? 0 : okRows.length,
     status,
+    validity: cellValidity(rows),
+    ...(fromDegraded ? { fromDegraded } : {}),
     ...(stats.median !== undefined ? { respPerS: { median: stats.median, min: stats.min!, max: stats.max! } } : {}),
     ...(p99Us !== undefined ? { p99Us } : {}),
     ...(successPct !== undefined ? { successPct } : {}),
@@ -329,7 +346,7 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
   }
   const runId = run.runId;
   const runRows: Row[] = rows.filter((row) => row.run_id === runId);
-  if (run.ok === 0) {
+  if (run.ok === 0 && !runRows.some((row) => row.status === "degraded")) {
     const statuses = distinct(runRows.map((row) => row.status || "(empty)"));
     throw new ReportInputError(`${csvFile}: run ${runId} has no ok rows (statuses: ${statuses.join(", ")}); nothing to chart`);
   }
@@ -358,6 +375,8 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
   const syscalls = hasSyscalls ? syscallShares(syscallsFile, runId, runRows, options.topSyscalls ?? 8) : undefined;
 
   const meta = readMeta(csvFile, run);
+  const seconds = secondSeries(csvFile, runRows, options.seriesCells ?? []);
+  if (seconds.unknown.length > 0) throw new ReportInputError(`--series ${seconds.unknown.join(", ")}: no such cell in run ${runId}; its cells: ${[...byCell.keys()].join("; ")}`);
   const column = (name: string) => distinct(runRows.map((row) => String(row[name] ?? "")).filter(Boolean));
   return {
     csvFile,
@@ -369,12 +388,12 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
     runs,
     hostnames: column("hostname"),
     kernels: column("kernel"),
-    durationsS: column("duration_s")
-      .map(Number)
-      .filter(Number.isFinite),
+    durationsS: column("duration_s").map(Number).filter(Number.isFinite),
     cells,
     syscallShares: syscalls?.shares ?? [],
     topSyscalls: syscalls?.topSyscalls ?? [],
     ...(syscalls?.note ? { syscallsNote: syscalls.note } : {}),
+    seconds: seconds.series,
+    secondsMissing: seconds.missing,
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * `tcpsweep report`, what a cell's rows say about whether it ran as specified: served
+ * connections, fairness, degraded reasons, the syscall note; and the per-second series of
+ * chosen cells, read back from the client's JSON in each run's raw output file.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Row } from "../output/columns.js";
+import { median, numeric } from "../output/stats.js";
+
+export interface CellValidity {
+  /** The fewest connections served in any repeat, of how many requested (when the client reported it). */
+  served?: { served: number; requested: number };
+  /** Median Jain's index over the repeats that reported one. */
+  fairness?: number;
+  /** Distinct reasons of the degraded repeats ("served 273 of 4000 connections; 3745 starved"). */
+  degradedReasons: string[];
+  /** syscall_note of any repeat (io_uring). */
+  syscallNote?: string;
+}
+
+export function cellValidity(rows: readonly Row[]): CellValidity {
+  const served = rows
+    .map((row) => ({ served: numeric(row.connections_served), requested: numeric(row.connections_requested) }))
+    .filter((s): s is { served: number; requested: number } => s.served !== undefined && s.requested !== undefined)
+    .sort((a, b) => a.served / a.requested - b.served / b.requested)[0];
+  const fairness = rows.map((row) => numeric(row.fairness_jain)).filter((value): value is number => value !== undefined);
+  const note = rows.map((row) => String(row.syscall_note ?? "")).find(Boolean);
+  return {
+    ...(served ? { served } : {}),
+    ...(fairness.length > 0 ? { fairness: median(fairness) } : {}),
+    degradedReasons: [...new Set(rows.filter((row) => row.status === "degraded").map((row) => String(row.error ?? "")))],
+    ...(note ? { syscallNote: note } : {}),
+  };
+}
+
+/** Responses per second of one run's window. */
+export interface SecondSeries {
+  cell: string;
+  repeat: string;
+  series: number[];
+}
+
+/**
+ * The raw output file of a row: as recorded (relative to where the sweep ran), else found under
+ * `<csv dir>/<csv name>.raw/<run_id>/` by its name (the report may run from another directory).
+ */
+function rawFileOf(csvFile: string, row: Row): string | undefined {
+  const recorded = String(row.raw_output ?? "");
+  if (!recorded) return undefined;
+  if (existsSync(recorded)) return recorded;
+  const beside = path.join(path.dirname(csvFile), `${path.basename(csvFile, path.extname(csvFile))}.raw`, String(row.run_id ?? ""), path.basename(recorded));
+  return existsSync(beside) ? beside : undefined;
+}
+
+/** The built-in client's resp_per_s_series from its JSON line in a raw output file. */
+function seriesIn(file: string): number[] | undefined {
+  for (const line of readFileSync(file, "utf8").split("\n").reverse()) {
+    if (!line.startsWith("{") || !line.includes('"resp_per_s_series"')) continue;
+    try {
+      const series = (JSON.parse(line) as { resp_per_s_series?: unknown }).resp_per_s_series;
+      if (Array.isArray(series) && series.every((x) => typeof x === "number")) return series as number[];
+    } catch {
+      // not the client's JSON after all
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Per-second series of each repeat of the cells asked for and of every degraded cell, where the raw
+ * output still holds them; `unknown` lists asked-for cells the run does not have.
+ */
+export function secondSeries(csvFile: string, rows: readonly Row[], asked: readonly string[]): { series: SecondSeries[]; missing: string[]; unknown: string[] } {
+  const present = new Set(rows.map((row) => String(row.cell ?? "")));
+  const cells = new Set([...asked, ...rows.filter((row) => row.status === "degraded").map((row) => String(row.cell ?? ""))]);
+  const series: SecondSeries[] = [];
+  const missing: string[] = [];
+  for (const row of rows) {
+    const cell = String(row.cell ?? "");
+    if (!cells.has(cell)) continue;
+    const file = rawFileOf(csvFile, row);
+    const values = file ? seriesIn(file) : undefined;
+    if (values && values.length > 0) series.push({ cell, repeat: String(row.repeat ?? ""), series: values });
+    else missing.push(`${cell} #${String(row.repeat ?? "")}`);
+  }
+  return { series, missing, unknown: asked.filter((cell) => !present.has(cell)) };
+}
