@@ -3,10 +3,14 @@ import path from "node:path";
 import { ReportInputError, writeReport } from "../report/report.js";
 import { fail } from "./exit.js";
 
-export async function reportAction(csvFile: string, flags: { out?: string; run?: string }): Promise<void> {
+export async function reportAction(csvFile: string, flags: { out?: string; run?: string; series?: string[] }): Promise<void> {
   let result;
   try {
-    result = await writeReport(csvFile, { ...(flags.out !== undefined ? { out: flags.out } : {}), ...(flags.run !== undefined ? { run: flags.run } : {}) });
+    result = await writeReport(csvFile, {
+      ...(flags.out !== undefined ? { out: flags.out } : {}),
+      ...(flags.run !== undefined ? { run: flags.run } : {}),
+      ...(flags.series !== undefined ? { series: flags.series } : {}),
+    });
   } catch (error) {
     if (error instanceof ReportInputError) fail(`tcpsweep report: ${error.message}`, 2);
     const code = (error as NodeJS.ErrnoException).code;

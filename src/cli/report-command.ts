@@ -8,5 +8,6 @@ export function registerReportCommand(program: Command): void {
     .argument("<results.csv>", "a CSV written by tcpsweep run (its .syscalls.csv beside it is used when present)")
     .option("--out <dir>", "output directory (default: <csv dir>/<csv name>.report/)")
     .option("--run <id>", "the run_id to report (default: the latest run in the CSV)")
-    .action(async (csvFile: string, flags: { out?: string; run?: string }) => (await import("./report-action.js")).reportAction(csvFile, flags));
+    .option("--series <cell>", "also chart the per-second responses of this cell (its id, e.g. connections=100,threads=2); repeatable", (value: string, previous: string[] = []) => [...previous, value])
+    .action(async (csvFile: string, flags: { out?: string; run?: string; series?: string[] }) => (await import("./report-action.js")).reportAction(csvFile, flags));
 }

@@ -23,7 +23,7 @@ export interface Omitted {
 }
 
 /** Every chart file name the report may write (stale ones from an earlier report are removed). */
-export const CHART_IDS = ["throughput", "latency-p99", "syscalls-per-request", "syscalls-top", "success-rate"] as const;
+export const CHART_IDS = ["throughput", "latency-p99", "syscalls-per-request", "syscalls-top", "success-rate", "served-connections", "per-second"] as const;
 
 type Spec = Record<string, unknown>;
 
@@ -233,9 +233,40 @@ function successChart(a: Axes): Spec | Omitted {
   return faceted(a, values, [lineLayer(a, y)], { title: { text: "Success rate", subtitle: "median over every repeat, failed ones included" } });
 }
 
+function servedChart(a: Axes): Spec | Omitted {
+  const cells = a.data.cells.filter((cell) => cell.validity.served);
+  if (!cells.some((cell) => cell.validity.served!.served < cell.validity.served!.requested)) {
+    return { title: "Served connections", reason: cells.length > 0 ? "every requested connection was served in every cell" : "no row reports connections_served" };
+  }
+  const values = cells.map((cell) => ({ ...pointOf(a.data, cell), served: (100 * cell.validity.served!.served) / cell.validity.served!.requested }));
+  const y = { field: "served", type: "quantitative", scale: { domain: [0, 100] }, axis: { title: "connections served (% of requested)" } };
+  return faceted(a, values, [lineLayer(a, y)], { title: { text: "Served connections", subtitle: "connections with at least one reply in the window ÷ requested; worst repeat" } });
+}
+
+function perSecondChart(a: Axes): Spec | Omitted {
+  const { seconds, secondsMissing } = a.data;
+  if (seconds.length === 0) {
+    const reason = secondsMissing.length > 0 ? `the raw output of ${secondsMissing.slice(0, 3).join(", ")} has no per-second series` : "no cell was degraded or asked for with --series";
+    return { title: "Responses per second in the window", reason };
+  }
+  const values = seconds.flatMap((run) => run.series.map((responses, i) => ({ second: i + 1, responses, run: `${run.cell} #${run.repeat}` })));
+  return {
+    title: { text: "Responses per second in the window", subtitle: "each whole second of the measured window, all connections; one line per cell run" },
+    data: { values },
+    width: WIDTH,
+    height: HEIGHT,
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "second", type: "quantitative", axis: { title: "second of the window", tickMinStep: 1 } },
+      y: { field: "responses", type: "quantitative", axis: { title: "responses in that second", format: ",d" } },
+      color: { field: "run", type: "nominal", scale: { range: PALETTE }, legend: { title: "cell run", orient: "bottom", direction: "vertical" } },
+    },
+  };
+}
+
 /** " Missing: connections=1000,threads=4 (server_failed)." for cells no repeat of which was ok. */
 function missingCells(data: ReportData): string {
-  const failed = data.cells.filter((cell) => cell.ok === 0);
+  const failed = data.cells.filter((cell) => cell.ok === 0 && !cell.fromDegraded);
   if (failed.length === 0) return "";
   const listed = failed.slice(0, 4).map((cell) => `${cell.cell} (${cell.status})`);
   return ` Not plotted, no ok repeat: ${listed.join(", ")}${failed.length > listed.length ? ` and ${failed.length - listed.length} more` : ""}.`;
@@ -247,6 +278,8 @@ const CAPTIONS: Record<(typeof CHART_IDS)[number], (data: ReportData) => string>
   "syscalls-per-request": () => "System calls per answered request in the traced pass, for each profiled process.",
   "syscalls-top": (d) => `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}.`,
   "success-rate": () => "Share of requests answered correctly; shown because some cell fell below 100 %.",
+  "served-connections": () => "Share of the requested connections that got any reply in the window; shown because some cell left connections starved (degraded).",
+  "per-second": (d) => `Responses in each second of the window, for ${d.seconds.some((run) => d.cells.find((cell) => cell.cell === run.cell)?.validity.degradedReasons.length) ? "the degraded cells and " : ""}the cells asked for with --series; a dip to 0 is a stall.`,
 };
 
 /** Builds and renders every chart the data can fill; the others come back as omitted, with a reason. */
@@ -258,6 +291,8 @@ export async function buildCharts(data: ReportData, warnings: string[] = []): Pr
     ["syscalls-per-request", syscallsPerRequestChart(a)],
     ["syscalls-top", topSyscallsChart(a)],
     ["success-rate", successChart(a)],
+    ["served-connections", servedChart(a)],
+    ["per-second", perSecondChart(a)],
   ];
   const charts: Chart[] = [];
   const omitted: Omitted[] = [];

@@ -196,7 +196,7 @@ function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[])
   const okRows = measured.filter((row) => row.status === "ok");
   const failed = distinct(rows.filter((row) => row.status !== "ok").map((row) => String(row.status || "unknown")));
   const status =
-    okRows.length === rows.length ? "ok" : okRows.length > 0 ? `ok ${okRows.length}/${rows.length} (${failed.join(", ")})` : failed.join(", ");
+    fromDegraded || okRows.length === 0 ? failed.join(", ") : okRows.length === rows.length ? "ok" : `ok ${okRows.length}/${rows.length} (${failed.join(", ")})`;
   const syscallsPerRequest: Partial<Record<SyscallTarget, number>> = {};
   for (const target of SYSCALL_TARGETS) {
     const value = medianOf(okRows, `${target}_syscalls_per_request`);

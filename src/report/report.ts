@@ -15,6 +15,8 @@ export interface ReportOptions {
   out?: string;
   /** run_id to show; default the latest run. */
   run?: string;
+  /** Cells whose per-second series to chart, besides the degraded ones. */
+  series?: string[];
 }
 
 export interface ReportResult {
@@ -42,7 +44,7 @@ function packageVersion(): string {
 
 /** Loads, renders and writes the report; input problems throw ReportInputError. */
 export async function writeReport(csvFile: string, options: ReportOptions = {}): Promise<ReportResult> {
-  const data = loadReportData(csvFile, options.run !== undefined ? { runId: options.run } : {});
+  const data = loadReportData(csvFile, { ...(options.run !== undefined ? { runId: options.run } : {}), ...(options.series ? { seriesCells: options.series } : {}) });
   const warnings: string[] = [];
   const { charts, omitted } = await buildCharts(data, warnings);
   const outDir = options.out ?? defaultOutDir(csvFile);
