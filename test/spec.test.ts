@@ -192,7 +192,7 @@ describe("unknown keys", () => {
       'sweeps/x.yaml:10 profile.strace.targte: unknown key; did you mean "target"?',
       "sweeps/x.yaml:11 bogus: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, client, validity, output, profile",
       'sweeps/x.yaml:12 Duration: unknown key; did you mean "duration"?',
-      'sweeps/x.yaml:13 readyTimeout: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, client, output, profile',
+      'sweeps/x.yaml:13 readyTimeout: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, client, validity, output, profile',
     ]);
   });
   it("points at the key even when its value is on the next line", () => {

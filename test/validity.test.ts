@@ -3,9 +3,11 @@
  * starvation in the success rate and the `degraded` status, against real misbehaving servers
  * (test/fixtures/programs/fault-server.mjs) and the built-in pair, all as child processes.
  */
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { connectionSpread, jainIndex, mergeSeconds, nearestRank } from "../src/client/connection-stats.js";
+import { IO_URING_NOTE, summarize, type SyscallCounts } from "../src/profile/profiler.js";
 import { formatSpecIssue, parseSpecText, SpecError } from "../src/sweep/spec.js";
 import { FAULT_SERVER, NODE, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
 
@@ -69,6 +71,24 @@ describe("spec keys client.verify and validity.min_served_pct", () => {
   });
 });
 
+describe("syscall_note", () => {
+  const table = (rows: [string, number][]): SyscallCounts => ({
+    source: "strace",
+    target: "server",
+    rows: rows.map(([syscall, calls]) => ({ syscall, calls })),
+    total: { calls: rows.reduce((sum, [, calls]) => sum + calls, 0) },
+    rawFile: "x",
+  });
+  it("says io_uring when io_uring_enter is among the top syscalls, and nothing otherwise", () => {
+    expect(summarize(table([["io_uring_enter", 900], ["futex", 40]]), 1000).note).toBe(IO_URING_NOTE);
+    expect(summarize(table([["read", 1000], ["write", 1000], ["epoll_wait", 300], ["futex", 10], ["io_uring_enter", 5]]), 1000).note).toBe(IO_URING_NOTE);
+    expect(summarize(table([["read", 1000], ["write", 1000], ["epoll_wait", 300]]), 1000).note).toBeUndefined();
+    // Sixth or lower: a helper thread's ring, not the server's I/O path.
+    const sixth = table([["read", 900], ["write", 800], ["epoll_wait", 700], ["futex", 600], ["brk", 500], ["io_uring_enter", 1]]);
+    expect(summarize(sixth, 1000).note).toBeUndefined();
+  });
+});
+
 type Row = Record<string, string>;
 
 async function sweep(spec: Record<string, unknown>, args: string[] = [], dir = makeTempDir()) {
@@ -110,6 +130,17 @@ describe("rows that did not run as specified are degraded", () => {
     expect(result.stderr).toMatch(new RegExp(`^500\\s+${Math.round(Number(row.resp_per_s))} s100/500$`, "m"));
     expect(result.stderr).toContain("sN/M starved: only N of the M requested connections got a reply in the window");
     expect(result.stderr).toContain("1 runs, 1 not ok");
+
+    // The report: the cell in amber with its reason, served and fairness columns, the served and per-second charts.
+    const report = await runCli(["report", "out/truth.csv"], { cwd: dir });
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/charts: .*served-connections\.svg, per-second\.svg/);
+    const html = readFileSync(path.join(dir, "out/truth.report/index.html"), "utf8");
+    expect(html).toContain('<tr class="degraded">');
+    expect(html).toContain("degraded: served 100 of 500 connections; 400 starved</td>");
+    expect(html).toContain("<th>fairness (Jain)</th>");
+    expect(html).toContain("<td>100 / 500</td>");
+    expect(existsSync(path.join(dir, "out/truth.report/per-second.svg"))).toBe(true);
 
     const resumed = await sweep(spec, ["--resume"], dir);
     expect(resumed.result.stderr).toMatch(/sweep truth: 1 runs,/); // the degraded run is run again, not skipped
