@@ -169,6 +169,19 @@ describe("tcpsweep compare", () => {
     expect(lineOf(result.stdout, "connections=1")).toMatch(/REGRESSED: no ok repeat \(server_exited\)$/);
   });
 
+  it("ok → degraded is a regression, with the reason, even at the same resp/s", async () => {
+    const file = writeVariant(
+      "degraded.csv",
+      edited("connections=1", (row) => {
+        row.status = "degraded";
+        row.error = "served 1 of 2 connections; 1 starved";
+      }),
+    );
+    const result = await compare(BASE, file);
+    expect(result.code).toBe(1);
+    expect(lineOf(result.stdout, "connections=1")).toMatch(/REGRESSED: no ok repeat \(degraded: served 1 of 2 connections; 1 starved\)$/);
+  });
+
   it("takes the latest run of each file by started_at; --base-run / --new-run pick others", async () => {
     const later = new Date(Date.parse(baseRows[0]!.started_at!) + 3_600_000).toISOString();
     const newer = baseRows.map((row) => ({ ...row, run_id: "later-run", started_at: later, resp_per_s: String(Number(row.resp_per_s) * 0.5) }));
