@@ -128,7 +128,7 @@ describe("rows that did not run as specified are degraded", () => {
     expect(Number(row.conn_resp_max), context).toBeGreaterThan(0);
     expect(Number(row.resp_per_s), context).toBeGreaterThan(0);
     expect(result.stderr).toMatch(new RegExp(`^500\\s+${Math.round(Number(row.resp_per_s))} s100/500$`, "m"));
-    expect(result.stderr).toContain("sN/M starved: only N of the M requested connections got a reply in the window");
+    expect(result.stderr).toContain("sN/M starved: only N of the M requested connections got a reply in the window (degraded");
     expect(result.stderr).toContain("1 runs, 1 not ok");
 
     // The report: the cell in amber with its reason, served and fairness columns, the served and per-second charts.

@@ -21,7 +21,7 @@ const MARKS = {
   "!": (o: RepeatStatsOptions) =>
     `! client-bound: the client used more than ${percent(o.clientBoundThreshold ?? CLIENT_BOUND_CORE_SHARE)} of a core per worker thread in the window, so the server may be faster than shown`,
   t: () => "t traced rate (pass: same profiling has no clean pass)",
-  s: () => "sN/M starved: only N of the M requested connections got a reply in the window (the row is degraded, see its error)",
+  s: () => "sN/M starved: only N of the M requested connections got a reply in the window (degraded unless validity.min_served_pct allows it; see the error)",
   p: () => "p payload mismatches: ECHO replies carried other bytes than were sent (counted as responses under verify: type; degraded)",
   z: () => "z stall: a second or more of the window without any reply (degraded)",
 } as const;
