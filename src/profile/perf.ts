@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { ChildProcess } from "../process/child.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type SyscallCounts, type WindowProfiler } from "./profiler.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type SyscallCounts } from "./profiler.js";
 
 /** Per-syscall events are one file descriptor per thread each, so only these get their own row. */
 const COUNTED_SYSCALLS = [
@@ -46,8 +46,9 @@ export function parsePerfStat(text: string, target: ProfileTarget, rawFile: stri
   return { source: "perf", target, rows, total: { calls: total, errors: counts.get(ERROR_EVENT) }, rawFile };
 }
 
-export class PerfWindowProfiler implements WindowProfiler {
+export class PerfWindowProfiler implements Profiler {
   private perf?: ChildProcess;
+  private counts?: Promise<SyscallCounts | ProfileError>;
 
   constructor(
     readonly target: ProfileTarget,
@@ -62,7 +63,20 @@ export class PerfWindowProfiler implements WindowProfiler {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  async end(): Promise<SyscallCounts | ProfileError> {
+  wrap(argv: string[]): string[] {
+    return argv;
+  }
+
+  async end(): Promise<void> {
+    this.counts ??= this.detach();
+    await this.counts;
+  }
+
+  result(): Promise<SyscallCounts | ProfileError> {
+    return this.counts ?? Promise.resolve(new ProfileError(`the ${this.target}'s window never closed, so it was not profiled`));
+  }
+
+  private async detach(): Promise<SyscallCounts | ProfileError> {
     const perf = this.perf;
     if (!perf) return new ProfileError(`perf was never attached to the ${this.target}`);
     if (perf.hasExited) return new ProfileError(`perf stopped before the window ended: ${perf.stderr().trim().split("\n").slice(-2).join(" | ")}`);

@@ -29,12 +29,21 @@ export interface SyscallCounts {
 /** Why a profile could not be taken; becomes part of the row's error, never a table of zeros. */
 export class ProfileError extends Error {}
 
-export interface WindowProfiler {
+/**
+ * One profiler watching one target of one traced pass. Every variant (strace attached over the
+ * window, strace wrapping the command from launch, perf tracepoints) implements all of it; the
+ * variants are registered in registry.ts.
+ */
+export interface Profiler {
   readonly target: ProfileTarget;
-  /** Starts counting the given processes (all their threads and future children). */
+  /** The command as launched: a launch profiler wraps it, a window profiler returns it unchanged. */
+  wrap(argv: string[]): string[];
+  /** The window opened: start counting these processes (all their threads and future children). */
   begin(pids: number[]): Promise<void>;
-  /** Stops counting and returns the table. */
-  end(): Promise<SyscallCounts | ProfileError>;
+  /** The window closed: stop counting (a launch profiler counts until its process exits). */
+  end(): Promise<void>;
+  /** The table, or why there is none; called once the target's processes have stopped. */
+  result(): Promise<SyscallCounts | ProfileError>;
   /** Kills the profiler if it is still running (interrupt, failure). */
   abort(): Promise<void>;
 }

@@ -17,7 +17,6 @@ import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
 import { formatAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
-import { perfProblem, straceProblem } from "../profile/preflight.js";
 import { summarize, type SyscallCounts } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
@@ -113,7 +112,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
 
   const plan = tracePlan(spec);
   if (plan) {
-    const problem = tracePlanProblem(spec, plan) ?? (plan.source === "strace" ? straceProblem(plan.attach) : perfProblem());
+    const problem = tracePlanProblem(spec, plan);
     if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
   }
 
