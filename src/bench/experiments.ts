@@ -9,6 +9,7 @@ import type { Progress } from "../output/progress.js";
 import { processTree } from "../process/proctree.js";
 import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
+import { LocalLauncher } from "../launch/local.js";
 import type { BenchOptions } from "./options.js";
 import { launchClient, withServer, type ClientRun, type ProcessScope, type RunningServer } from "./processes.js";
 import { NATIVE_CLIENT, NATIVE_SERVER, TCPSWEEP_SERVER, tcpsweepClient, type ClientKind, type Load } from "./tools.js";
@@ -136,10 +137,12 @@ export interface Perturbation {
   profilers: ProfilerOutcome[];
 }
 
+const LOCAL = new LocalLauncher();
+
 export function profilerChoices(): ProfilerChoice[] {
   return [
-    { name: "strace", unavailable: PROFILERS["strace-window"].preflight(), create: (rawFile) => PROFILERS["strace-window"].create("server", rawFile, []) },
-    { name: "perf", unavailable: PROFILERS.perf.preflight(), create: (rawFile) => PROFILERS.perf.create("server", rawFile, []) },
+    { name: "strace", unavailable: PROFILERS["strace-window"].preflight(), create: (rawFile) => PROFILERS["strace-window"].create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }) },
+    { name: "perf", unavailable: PROFILERS.perf.preflight(), create: (rawFile) => PROFILERS.perf.create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }) },
   ];
 }
 

@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { ChildProcess } from "../process/child.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type SyscallCounts } from "./profiler.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 
 /** Per-syscall events are one file descriptor per thread each, so only these get their own row. */
 const COUNTED_SYSCALLS = [
@@ -47,18 +47,21 @@ export function parsePerfStat(text: string, target: ProfileTarget, rawFile: stri
 }
 
 export class PerfWindowProfiler implements Profiler {
-  private perf?: ChildProcess;
+  private perf?: Launched;
   private counts?: Promise<SyscallCounts | ProfileError>;
 
-  constructor(
-    readonly target: ProfileTarget,
-    private readonly rawFile: string,
-  ) {}
+  readonly target: ProfileTarget;
+  private readonly rawFile: string;
+  private readonly launcher: Launcher;
+
+  constructor(setup: ProfilerSetup) {
+    ({ target: this.target, rawFile: this.rawFile, launcher: this.launcher } = setup);
+  }
 
   async begin(pids: number[]): Promise<void> {
     const events = ["-e", TOTAL_EVENT, "-e", ERROR_EVENT, "--filter", "ret < 0"];
     for (const name of COUNTED_SYSCALLS.filter(tracepointExists)) events.push("-e", `syscalls:sys_enter_${name}`);
-    this.perf = new ChildProcess(["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")]);
+    this.perf = this.launcher.start({ argv: ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")] });
     // perf stat opens its counters before it reads the first signal; give it that moment.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

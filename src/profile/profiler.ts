@@ -2,7 +2,7 @@
  * Syscall counting over a cell's measured window, behind one interface for strace and perf:
  * `begin(pids)` as the window opens, `end()` as it closes → a table of counts per syscall.
  */
-import type { ChildProcess } from "../process/child.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
 
 export type ProfileTarget = "server" | "client";
 export type SyscallSource = "strace" | "perf";
@@ -24,6 +24,16 @@ export interface SyscallCounts {
   total: { calls: number; errors?: number };
   /** The profiler's own output, kept so every figure can be traced back. */
   rawFile: string;
+}
+
+export interface ProfilerSetup {
+  target: ProfileTarget;
+  /** Where its raw output goes (kept beside the run's log). */
+  rawFile: string;
+  /** Extra arguments from the spec (strace's `args`). */
+  extraArgs: readonly string[];
+  /** Starts the profiler's own process, on the host of the processes it watches. */
+  launcher: Launcher;
 }
 
 /** Why a profile could not be taken; becomes part of the row's error, never a table of zeros. */
@@ -49,7 +59,7 @@ export interface Profiler {
 }
 
 /** Stops a profiler process the way that makes it print its summary, within a bounded time. */
-export async function interruptForSummary(child: ChildProcess, limitMs = 10_000): Promise<void> {
+export async function interruptForSummary(child: Launched, limitMs = 10_000): Promise<void> {
   child.signal("SIGINT");
   const timer = setTimeout(() => child.signal("SIGKILL"), limitMs);
   await child.exited;

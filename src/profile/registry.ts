@@ -5,7 +5,7 @@
  */
 import { PerfWindowProfiler } from "./perf.js";
 import { perfProblem, straceProblem } from "./preflight.js";
-import type { ProfileTarget, Profiler, SyscallSource } from "./profiler.js";
+import type { Profiler, ProfilerSetup, SyscallSource } from "./profiler.js";
 import { StraceLaunchProfiler } from "./strace-launch.js";
 import { StraceWindowProfiler } from "./strace.js";
 
@@ -16,23 +16,24 @@ export interface ProfilerEntry {
   source: SyscallSource;
   /** Why it cannot count on this machine (with how to fix it), or undefined when it can. */
   preflight(): string | undefined;
-  create(target: ProfileTarget, rawFile: string, extraArgs: readonly string[]): Profiler;
+  create(setup: ProfilerSetup): Profiler;
 }
+
 
 export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
   "strace-window": {
     source: "strace",
     preflight: () => straceProblem("window"),
-    create: (target, rawFile, extraArgs) => new StraceWindowProfiler(target, rawFile, extraArgs),
+    create: (setup) => new StraceWindowProfiler(setup),
   },
   "strace-launch": {
     source: "strace",
     preflight: () => straceProblem("launch"),
-    create: (target, rawFile, extraArgs) => new StraceLaunchProfiler(target, rawFile, extraArgs),
+    create: (setup) => new StraceLaunchProfiler(setup),
   },
   perf: {
     source: "perf",
     preflight: perfProblem,
-    create: (target, rawFile) => new PerfWindowProfiler(target, rawFile),
+    create: (setup) => new PerfWindowProfiler(setup),
   },
 };

@@ -3,15 +3,17 @@
  * process's whole life, startup included, for programs strace cannot attach to later. Its
  * summary is written when the traced process exits, so the table is read after the stop.
  */
-import { type ProfileError, type ProfileTarget, type Profiler, type SyscallCounts } from "./profiler.js";
+import type { ProfileError, ProfileTarget, Profiler, ProfilerSetup, SyscallCounts } from "./profiler.js";
 import { readStraceCounts } from "./strace.js";
 
 export class StraceLaunchProfiler implements Profiler {
-  constructor(
-    readonly target: ProfileTarget,
-    private readonly rawFile: string,
-    private readonly extraArgs: readonly string[],
-  ) {}
+  readonly target: ProfileTarget;
+  private readonly rawFile: string;
+  private readonly extraArgs: readonly string[];
+
+  constructor(setup: ProfilerSetup) {
+    ({ target: this.target, rawFile: this.rawFile, extraArgs: this.extraArgs } = setup);
+  }
 
   wrap(argv: string[]): string[] {
     return ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, "--", ...argv];

@@ -1,7 +1,7 @@
 /** strace -c -f as a window profiler (attach to running processes) or a launch wrapper. */
 import { readFile } from "node:fs/promises";
-import { ChildProcess } from "../process/child.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type Profiler, type SyscallCounts } from "./profiler.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type Profiler, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 import { StraceParseError, parseStraceSummary, type SyscallRow } from "./strace-summary.js";
 
 /** How long attaching may take before the window is counted anyway (strace attaches in milliseconds). */
@@ -45,17 +45,20 @@ export async function readStraceCounts(rawFile: string, target: ProfileTarget): 
  * processes, and nothing of startup or warmup.
  */
 export class StraceWindowProfiler implements Profiler {
-  private strace?: ChildProcess;
+  private strace?: Launched;
   private counts?: Promise<SyscallCounts | ProfileError>;
 
-  constructor(
-    readonly target: ProfileTarget,
-    private readonly rawFile: string,
-    private readonly extraArgs: readonly string[],
-  ) {}
+  readonly target: ProfileTarget;
+  private readonly rawFile: string;
+  private readonly extraArgs: readonly string[];
+  private readonly launcher: Launcher;
+
+  constructor(setup: ProfilerSetup) {
+    ({ target: this.target, rawFile: this.rawFile, extraArgs: this.extraArgs, launcher: this.launcher } = setup);
+  }
 
   async begin(pids: number[]): Promise<void> {
-    const strace = new ChildProcess(["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])]);
+    const strace = this.launcher.start({ argv: ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])] });
     this.strace = strace;
     const attached = new Set<string>();
     await new Promise<void>((resolve) => {

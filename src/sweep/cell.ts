@@ -6,8 +6,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { Row } from "../output/columns.js";
-import { ChildProcess, describeExit, type ExitInfo } from "../process/child.js";
-import { processTree, treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { describeExit, type ExitInfo } from "../process/child.js";
+import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
 import { CellFailure } from "./failure.js";
@@ -22,6 +23,8 @@ export interface CellRunContext {
   repeat: number;
   /** Started per spec with a server; undefined when measuring `address`. */
   servers?: ServerPool;
+  /** Where the client runs. */
+  clientLauncher: Launcher;
   /** Where raw outputs of this run go. */
   rawDir: string;
   abort: AbortSignal;
@@ -45,29 +48,30 @@ class WindowObserver {
   private before?: { server?: TreeUsage; client: TreeUsage };
   usage?: { server?: TreeUsage; client: TreeUsage };
   constructor(
-    private readonly client: ChildProcess,
+    private readonly client: Launched,
     private readonly server: RunningServer | undefined,
     private readonly tracer: CellTracer | undefined,
   ) {}
   opened(): void {
-    if (this.before || !this.client.pid) return;
-    const serverPid = this.server?.child.pid;
-    this.before = { server: serverPid ? treeUsage(serverPid) : undefined, client: treeUsage(this.client.pid) };
-    this.tracer?.windowOpened({ server: serverPid ? processTree(serverPid) : undefined, client: processTree(this.client.pid) });
+    const client = this.client.usage();
+    if (this.before || !client) return;
+    this.before = { server: this.server?.child.usage(), client };
+    this.tracer?.windowOpened({ server: this.server?.child.processIds(), client: this.client.processIds() });
   }
   closed(): void {
-    if (!this.before || this.usage || !this.client.pid) return;
+    const client = this.client.usage();
+    if (!this.before || this.usage || !client) return;
     this.tracer?.windowClosed();
-    const serverNow = this.server?.child.pid ? treeUsage(this.server.child.pid) : undefined;
+    const serverNow = this.server?.child.usage();
     this.usage = {
       server: this.before.server && serverNow ? usageBetween(this.before.server, serverNow) : undefined,
-      client: usageBetween(this.before.client, treeUsage(this.client.pid)),
+      client: usageBetween(this.before.client, client),
     };
   }
 }
 
 /** Runs the client; resolves with its exit, or throws CellFailure on the hard timeout or an interrupt. */
-async function runClient(client: ChildProcess, deadline: number, abort: AbortSignal): Promise<ExitInfo> {
+async function runClient(client: Launched, deadline: number, abort: AbortSignal): Promise<ExitInfo> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<"timeout" | "interrupted">((resolve) => {
@@ -89,7 +93,7 @@ async function runClient(client: ChildProcess, deadline: number, abort: AbortSig
   }
 }
 
-function saveRawOutput(file: string, processes: { label: string; child: ChildProcess }[]): void {
+function saveRawOutput(file: string, processes: { label: string; child: Launched }[]): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const sections = processes.flatMap(({ label, child }) => [
     `### ${label}: ${child.argv.join(" ")}`,
@@ -109,14 +113,14 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;
-  let client: ChildProcess | undefined;
+  let client: Launched | undefined;
   let stopNote = "";
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
-    client = new ChildProcess(tracer?.wrap("client", clientArgv) ?? clientArgv, { cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
+    client = context.clientLauncher.start({ argv: tracer?.wrap("client", clientArgv) ?? clientArgv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
     const observer = new WindowObserver(client, server, tracer);
     if (spec.client.builtin) {
       client.stderrLines((line) => {

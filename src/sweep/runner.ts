@@ -16,7 +16,8 @@ import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
 import { formatAddress } from "../process/address.js";
-import { openFileShortfall } from "../process/limits.js";
+import { chooseLaunchers } from "../launch/choose.js";
+import type { Launcher } from "../launch/launcher.js";
 import { summarize, type SyscallCounts } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
@@ -107,7 +108,8 @@ async function prepareOutput(spec: SweepSpec, lockWaitMs: number): Promise<CsvLo
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
-  const shortfall = openFileShortfall(maxConnections);
+  const launchers = chooseLaunchers(spec);
+  const shortfall = launchers.client.openFileShortfall(maxConnections);
   if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
 
   const plan = tracePlan(spec);
@@ -130,7 +132,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const servers = spec.server ? new ServerPool(spec.server, spec.host) : undefined;
+  const servers = spec.server ? new ServerPool(launchers.server, spec.server, spec.host) : undefined;
   const rows: Row[] = [];
   let progress = new Progress(0, 0, options.out);
   try {
@@ -162,8 +164,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           progress.cellStarted(label, lastRespPerS);
           const startedAt = new Date().toISOString();
           try {
-            const context = { spec, cell: job.cell, repeat: job.repeat, servers, rawDir, abort: controller.signal };
-            const { row, syscalls } = plan ? await runProfiled(context, plan) : { row: (await runCellOnce(context)).row, syscalls: [] };
+            const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal };
+            const { row, syscalls } = plan ? await runProfiled(context, plan, launchers.profiler) : { row: (await runCellOnce(context)).row, syscalls: [] };
             const full: Row = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, ...job.cell.values, ...row };
             const tableIdentity = { run_id: runId, cell: job.cell.id, repeat: job.repeat };
             if (syscalls.length > 0) syscallsCsv!.append(...syscalls.flatMap((counts) => syscallRows(tableIdentity, counts)));
@@ -198,9 +200,9 @@ const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}
  * A profiled run: a clean pass whose figures fill the row and a traced pass whose syscall tables
  * fill the syscall columns (`pass: same`: the traced pass alone, its rate kept out of resp_per_s).
  */
-async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ row: Row; syscalls: SyscallCounts[] }> {
-  const runTraced = () =>
-    runCellOnce({ ...context, trace: { tracer: new CellTracer(plan, path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`)), label: "traced" } });
+async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<{ row: Row; syscalls: SyscallCounts[] }> {
+  const rawBase = path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`);
+  const runTraced = () => runCellOnce({ ...context, trace: { tracer: new CellTracer(plan, rawBase, launcher), label: "traced" } });
   let base: Row;
   let cleanRespPerS: number | undefined;
   let traced: CellRunResult;

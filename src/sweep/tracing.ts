@@ -3,6 +3,7 @@
  * target, and their tables. The kind of profiler is decided once, in {@link tracePlan}.
  */
 import { ProfileError, type ProfileTarget, type Profiler, type SyscallCounts, type SyscallSource } from "../profile/profiler.js";
+import type { Launcher } from "../launch/launcher.js";
 import { PROFILERS, type ProfilerKind } from "../profile/registry.js";
 import type { SweepSpec } from "./spec.js";
 
@@ -43,12 +44,14 @@ export class CellTracer {
   private readonly ended: Promise<unknown>[] = [];
 
   constructor(
-    private readonly plan: TracePlan,
+    plan: TracePlan,
     /** Raw profiler output goes to `<base>.<source>-<target>.txt`. */
     rawBase: string,
+    /** Starts the profiler processes (beside the processes they watch). */
+    launcher: Launcher,
   ) {
     for (const target of plan.targets) {
-      this.profilers.set(target, PROFILERS[plan.kind].create(target, `${rawBase}.${plan.source}-${target}.txt`, plan.args));
+      this.profilers.set(target, PROFILERS[plan.kind].create({ target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher }));
     }
   }
 
