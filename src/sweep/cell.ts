@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
-import type { Row } from "../output/columns.js";
+import type { RunResult } from "../record/run-record.js";
 import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit, type ExitInfo } from "../process/child.js";
 import { usageBetween, type TreeUsage } from "../process/proctree.js";
@@ -33,7 +33,7 @@ export interface CellRunContext {
 }
 
 export interface CellRunResult {
-  row: Row;
+  row: RunResult;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
   /** A traced pass's syscall tables, and why any is missing. */
@@ -142,11 +142,12 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     }
 
     const parsed = exit.startError ? { error: describeExit(exit) } : parseClientOutput(spec.client, client.stdout());
-    const figures: Row = "figures" in parsed ? parsed.figures : {};
+    const figures = "figures" in parsed ? parsed.figures : {};
     const usage = observer.usage;
-    const row: Row = {
+    const row: RunResult = {
       duration_s: spec.durationS,
       ...figures,
+      ...("extra" in parsed && parsed.extra ? { extra: parsed.extra } : {}),
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
       client_cpu_s: round(usage?.client.cpuS),
       // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
@@ -157,6 +158,8 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,
       server_processes: usage?.server?.processes,
       raw_output: rawOutput,
+      status: "ok",
+      error: "",
     };
     const clientProblem = exit.exitCode === 0 ? "" : `client ${describeExit(exit)}${lastLines(client.stderr())}`;
     if (serverDied) {
