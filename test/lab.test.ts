@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createLab, labNamespaces, type Lab } from "./helpers/lab.js";
+import { execa } from "execa";
+import { LAB_PREFIX, checkLabPrerequisites, cleanStaleLabs, createLab, labNamespaces, type Lab } from "./helpers/lab.js";
 
 const HOSTS = ["srv", "load1", "load2"];
 let lab: Lab;
@@ -90,6 +91,34 @@ describe("lab", () => {
   });
 });
 
+describe("a host that drops off the network", () => {
+  it("an open session ends within the keep-alive bound, and new connections time out", async () => {
+    const cut = await createLab({ hosts: ["s1"], connectTimeoutS: 2 });
+    try {
+      const argv = cut.sshArgv("s1", "echo started; sleep 60");
+      const session = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+      await new Promise<void>((resolve, reject) => {
+        session.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("started") && resolve());
+        session.once("exit", (code) => reject(new Error(`session ended early (${code})`)));
+      });
+      const cutAt = Date.now();
+      await cut.cutNetwork("s1");
+      const code = await new Promise<number | null>((resolve) => session.once("exit", (exitCode) => resolve(exitCode)));
+      const sessionEndMs = Date.now() - cutAt;
+      expect(code).toBe(255);
+      // ServerAliveInterval 1 × ServerAliveCountMax 3: about 3-4 s, far below the 60 s command.
+      expect(sessionEndMs).toBeLessThan(15_000);
+      const started = Date.now();
+      const fresh = await cut.ssh("s1", "true", { timeoutMs: 20_000 });
+      expect(fresh.timedOut).toBe(false);
+      expect(fresh.exitCode).toBe(255);
+      expect(Date.now() - started).toBeLessThan(10_000); // ConnectTimeout 2 s (or the ARP failure first)
+    } finally {
+      await cut.destroy();
+    }
+  });
+});
+
 describe("lab teardown", () => {
   it("destroy() leaves no namespace, no sshd and no files of the lab", async () => {
     const extra = await createLab({ hosts: ["a1", "a2"] });
@@ -106,5 +135,33 @@ describe("lab teardown", () => {
     expect(existsSync(extra.dir)).toBe(false);
     await new Promise((resolve) => (session.exitCode !== null ? resolve(null) : session.once("exit", resolve)));
     expect(session.exitCode ?? session.signalCode).not.toBe(0);
+  });
+});
+
+describe("lab prerequisites and leftovers", () => {
+  it("a machine without OpenSSH or iproute2 fails with how to install them", () => {
+    expect(() => checkLabPrerequisites({ searchPath: "/nonexistent", sshd: "/nonexistent/sshd" })).toThrow(
+      /\/nonexistent\/sshd, ssh, ssh-keygen, ip not found; .*apt-get install -y openssh-server openssh-client iproute2/,
+    );
+    expect(() => checkLabPrerequisites({ uid: 1000 })).toThrow(/network namespaces need root \(running as uid 1000\)/);
+    expect(() => checkLabPrerequisites()).not.toThrow(); // this machine has them (CI installs them)
+  });
+
+  it("cleanStaleLabs removes a crashed run's namespaces and the processes left in them", async () => {
+    // A PID that surely belongs to no live process: one of our own children, after it exited.
+    const gone = await execa(process.execPath, ["-e", "console.log(process.pid)"]);
+    const ns = `${LAB_PREFIX}${gone.stdout.trim()}-dead00-srv`;
+    await execa("ip", ["netns", "add", ns]);
+    const leftover = spawn("ip", ["netns", "exec", ns, "sleep", "60"], { stdio: "ignore" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(`/proc/${leftover.pid}`)).toBe(true);
+    const removed = await cleanStaleLabs();
+    expect(removed).toContain(ns);
+    expect(await labNamespaces(`${LAB_PREFIX}${gone.stdout.trim()}`)).toEqual([]);
+    await new Promise((resolve) => (leftover.exitCode !== null || leftover.signalCode !== null ? resolve(null) : leftover.once("exit", resolve)));
+    expect(leftover.signalCode).toBe("SIGKILL");
+    // A live lab (this file's, whose creator is this process) is not stale.
+    expect(removed.some((name) => name.startsWith(lab.controllerNs.replace(/-ctl$/, "")))).toBe(false);
+    expect((await labNamespaces(lab.controllerNs.replace(/-ctl$/, ""))).length).toBe(HOSTS.length + 2);
   });
 });

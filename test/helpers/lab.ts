@@ -60,6 +60,8 @@ export interface Lab {
   nsArgv(host: string, argv: string[]): string[];
   /** The PID of the host's listening sshd (undefined once killed). */
   sshdPid(host: string): number | undefined;
+  /** Takes the host's link down: it stops answering at all (a machine that dropped off the network). */
+  cutNetwork(host: string): Promise<void>;
   /** SIGKILLs the host's listening sshd and waits until it is gone. */
   killSshd(host: string): Promise<void>;
   /** Kills every process in the lab's namespaces, deletes them (and with them every link), removes files. */
@@ -91,20 +93,24 @@ async function must(argv: string[], why: string): Promise<string> {
   return result.stdout;
 }
 
-function onPath(tool: string): boolean {
+function onPath(tool: string, searchPath: string): boolean {
   if (tool.startsWith("/")) return existsSync(tool);
-  return (process.env.PATH ?? "").split(":").some((dir) => dir && existsSync(path.join(dir, tool)));
+  return searchPath.split(":").some((dir) => dir && existsSync(path.join(dir, tool)));
 }
 
-/** Fails (never skips) with what is missing and how to get it. */
-function checkPrerequisites(): void {
-  const missing = [SSHD, "ssh", "ssh-keygen", "ip"].filter((tool) => !onPath(tool));
+/** Fails (never skips) with what is missing and how to get it; the parameters exist for its own test. */
+export function checkLabPrerequisites(
+  env: { searchPath?: string; sshd?: string; uid?: number } = {},
+): void {
+  const searchPath = env.searchPath ?? process.env.PATH ?? "";
+  const uid = env.uid ?? process.getuid?.();
+  const missing = [env.sshd ?? SSHD, "ssh", "ssh-keygen", "ip"].filter((tool) => !onPath(tool, searchPath));
   if (missing.length > 0) {
     throw new LabError(`lab: ${missing.join(", ")} not found; the multi-host tests need OpenSSH and iproute2: ${INSTALL_HINT}`);
   }
-  if (process.getuid?.() !== 0) {
+  if (uid !== 0) {
     throw new LabError(
-      `lab: network namespaces need root (running as uid ${process.getuid?.()}); run the multi-host tests as root (CI does)`,
+      `lab: network namespaces need root (running as uid ${uid}); run the multi-host tests as root (CI does)`,
     );
   }
 }
@@ -233,7 +239,7 @@ export interface LabOptions {
 }
 
 export async function createLab(options: LabOptions): Promise<Lab> {
-  checkPrerequisites();
+  checkLabPrerequisites();
   for (const name of options.hosts) {
     if (!/^[a-z][a-z0-9]{0,9}$/.test(name) || name === "br" || name === "ctl") {
       throw new LabError(`lab: host name "${name}" must be 1-10 lowercase letters/digits (and not "br" or "ctl")`);
@@ -359,6 +365,9 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       sshdPid: (name) => {
         const child = sshds.get(hostOf(name).name);
         return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+      },
+      cutNetwork: async (name) => {
+        await must(["ip", "-n", hostOf(name).ns, "link", "set", "eth0", "down"], `cutting ${name} off`);
       },
       killSshd: async (name) => {
         const child = sshds.get(hostOf(name).name);
