@@ -91,6 +91,54 @@ describe("lab", () => {
   });
 });
 
+describe("what the planned agent relies on", () => {
+  /** Runs `cat >/dev/null; touch MARKER; sleep 30` on load1 through `argv`, kills the local ssh, waits for MARKER. */
+  async function eofAfterKillingSsh(argv: string[], marker: string): Promise<number> {
+    const session = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        session.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("started") && resolve());
+        session.once("exit", (code) => reject(new Error(`session ended early (${code})`)));
+      });
+      expect(existsSync(marker)).toBe(false); // stdin still open: the remote command is blocked in cat
+      const killedAt = Date.now();
+      session.kill("SIGKILL"); // the local ssh only; the remote side sees the channel close
+      while (!existsSync(marker) && Date.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 50));
+      return existsSync(marker) ? Date.now() - killedAt : Infinity;
+    } finally {
+      session.kill("SIGKILL");
+    }
+  }
+
+  it("killing ssh gives the remote command EOF on stdin (plain and multiplexed sessions)", async () => {
+    const plainMarker = `${lab.dir}/eof-plain`;
+    const command = (marker: string) => `echo started; cat >/dev/null; touch ${marker}; sleep 30`;
+    expect(await eofAfterKillingSsh(lab.sshArgv("load1", command(plainMarker)), plainMarker)).toBeLessThan(5_000);
+
+    // The same through a ControlMaster: killing the multiplexing client must close its channel too.
+    const control = ["-o", `ControlPath=${lab.dir}/cm-%C`];
+    const masterArgv = lab.sshArgv("load1", "", ["-N", "-o", "ControlMaster=yes", "-o", "ControlPersist=no", ...control]);
+    const master = spawn(masterArgv[0]!, masterArgv.slice(1), { stdio: "ignore" });
+    try {
+      const deadline = Date.now() + 10_000;
+      let check = await lab.ssh("load1", "", { sshOptions: ["-O", "check", ...control] });
+      while (check.exitCode !== 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        check = await lab.ssh("load1", "", { sshOptions: ["-O", "check", ...control] });
+      }
+      expect(check.stderr).toMatch(/Master running/); // else the client below would not be multiplexed
+      const muxMarker = `${lab.dir}/eof-mux`;
+      const muxArgv = lab.sshArgv("load1", command(muxMarker), ["-o", "ControlMaster=no", ...control]);
+      expect(await eofAfterKillingSsh(muxArgv, muxMarker)).toBeLessThan(5_000);
+      // The master survived its client: the next cell reuses it without a handshake.
+      const reuse = await lab.ssh("load1", "echo reused", { sshOptions: ["-o", "ControlMaster=no", ...control] });
+      expect(reuse.stdout.trim()).toBe("reused");
+    } finally {
+      master.kill("SIGKILL");
+    }
+  });
+});
+
 describe("a host that drops off the network", () => {
   it("an open session ends within the keep-alive bound, and new connections time out", async () => {
     const cut = await createLab({ hosts: ["s1"], connectTimeoutS: 2 });

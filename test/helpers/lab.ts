@@ -348,7 +348,8 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       return host;
     };
     const sshArgv = (name: string, command: string, sshOptions: string[] = []) => [
-      "ip", "netns", "exec", controllerNs, "ssh", "-F", sshConfigPath, ...sshOptions, hostOf(name).name, command,
+      "ip", "netns", "exec", controllerNs, "ssh", "-F", sshConfigPath, ...sshOptions, hostOf(name).name,
+      ...(command === "" ? [] : [command]), // "" for ssh -N / -O, which take no command
     ];
     const nsArgv = (name: string, argv: string[]) => ["ip", "netns", "exec", hostOf(name).ns, ...argv];
 
