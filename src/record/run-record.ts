@@ -53,6 +53,9 @@ export interface UsageFigures {
   server_ctx_voluntary?: number;
   server_ctx_involuntary?: number;
   server_processes?: number;
+  /** CPU lists the client's and server's trees were pinned to (empty: not pinned). */
+  client_cpus?: string;
+  server_cpus?: string;
 }
 
 /** A traced pass's syscall summaries and how much tracing slowed the run. */

@@ -157,6 +157,8 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,
       server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,
       server_processes: usage?.server?.processes,
+      client_cpus: spec.client.cpus,
+      server_cpus: spec.server?.cpus,
       raw_output: rawOutput,
       status: "ok",
       error: "",

@@ -86,6 +86,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
       stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
       stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
       lifetime: s.lifetime ?? "cell",
+      ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
     };
   }
 
@@ -99,6 +100,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     env: c.env ?? {},
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
     parser: clientBuiltin ? "json" : (c.parser ?? "json"),
+    ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
   };
 

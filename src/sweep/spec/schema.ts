@@ -11,6 +11,7 @@ import {
   asObject,
   booleanSchema,
   commandSchema,
+  cpusSchema,
   durationSchema,
   envSchema,
   expect,
@@ -122,6 +123,7 @@ export const serverSchema = z
       stop_grace: durationSchema(false).optional(),
       lifetime: oneOf(["cell", "group"]).optional(),
       reply: oneOf(["echo", "ack"]).optional(),
+      cpus: cpusSchema.optional(),
     },
     expect("a mapping (builtin or command, env, cwd, ready, ...)"),
   )
@@ -155,6 +157,7 @@ export const clientSchema = z
       regex: regexSchema(true).optional(),
       env: envSchema.optional(),
       cwd: stringSchema("a directory path").optional(),
+      cpus: cpusSchema.optional(),
     },
     expect("a mapping (builtin or command, parser, ...)"),
   )
