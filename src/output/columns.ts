@@ -52,6 +52,7 @@ export const FIGURE_COLUMNS = [
   "client_top_syscall",
   "traced_resp_per_s",
   "traced_ratio",
+  "overhead_s",
   "status",
   "error",
   "raw_output",

@@ -75,6 +75,8 @@ export interface TracingFigures {
 
 /** How the run ended and where its evidence is. */
 export interface Outcome {
+  /** Wall time of the run (all its passes) that was neither warmup nor window, seconds. */
+  overhead_s?: number;
   status: CellStatus;
   /** Why the run is not ok (empty when it is), in words a person can act on. */
   error: string;
