@@ -3,7 +3,6 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   SpecError,
-  builtinArgv,
   cellTemplateValues,
   formatSpecIssue,
   loadSpec,
@@ -12,6 +11,8 @@ import {
   type SpecIssue,
   type SpecOverrides,
 } from "../src/sweep/spec.js";
+import { builtinClientArgv } from "../src/client/argv.js";
+import { builtinServerArgv } from "../src/server/argv.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/specs/", import.meta.url));
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -508,17 +509,17 @@ describe("output / profile", () => {
   });
 });
 
-describe("builtinArgv", () => {
+describe("built-in command lines", () => {
   it("server: threads/reply placeholders only when they are matrix keys", () => {
-    expect(builtinArgv("server", "/x/main.js", { matrixKeys: ["connections"] })).toEqual([
+    expect(builtinServerArgv("/x/main.js", { matrixKeys: ["connections"] })).toEqual([
       process.execPath, "/x/main.js", "server", "--host", "{host}", "--port", "{port}", "--reply", "echo",
     ]);
-    expect(builtinArgv("server", "/x/main.js", { matrixKeys: ["threads", "reply"], reply: "ack" }).slice(5)).toEqual([
+    expect(builtinServerArgv("/x/main.js", { matrixKeys: ["threads", "reply"], reply: "ack" }).slice(5)).toEqual([
       "--port", "{port}", "--threads", "{threads}", "--reply", "{reply}",
     ]);
   });
   it("client: fixed options", () => {
-    expect(builtinArgv("client", "/x/main.js", { matrixKeys: ["connections"], threads: 3, length: 10, timeoutS: 1.5 }).slice(13)).toEqual([
+    expect(builtinClientArgv("/x/main.js", { matrixKeys: ["connections"], threads: 3, length: 10, timeoutS: 1.5 }).slice(13)).toEqual([
       "--threads", "3", "-l", "10", "--timeout", "1.5",
     ]);
   });

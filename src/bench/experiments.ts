@@ -7,10 +7,9 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Progress } from "../output/progress.js";
 import { processTree } from "../process/proctree.js";
-import { PerfWindowProfiler } from "../profile/perf.js";
-import { perfProblem, straceProblem } from "../profile/preflight.js";
-import { ProfileError, type WindowProfiler } from "../profile/profiler.js";
-import { StraceWindowProfiler } from "../profile/strace.js";
+import { ProfileError, type Profiler } from "../profile/profiler.js";
+import { PROFILERS } from "../profile/registry.js";
+import { LocalLauncher } from "../launch/local.js";
 import type { BenchOptions } from "./options.js";
 import { launchClient, withServer, type ClientRun, type ProcessScope, type RunningServer } from "./processes.js";
 import { NATIVE_CLIENT, NATIVE_SERVER, TCPSWEEP_SERVER, tcpsweepClient, type ClientKind, type Load } from "./tools.js";
@@ -128,7 +127,7 @@ export interface ProfilerChoice {
   name: "strace" | "perf";
   /** Why this profiler cannot run here (it is then left out), or undefined. */
   unavailable?: string;
-  create(rawFile: string): WindowProfiler;
+  create(rawFile: string): Profiler;
 }
 
 export type ProfilerOutcome = Pick<ProfilerChoice, "name" | "unavailable"> & { runs: ProfiledRun[] };
@@ -138,10 +137,12 @@ export interface Perturbation {
   profilers: ProfilerOutcome[];
 }
 
+const LOCAL = new LocalLauncher();
+
 export function profilerChoices(): ProfilerChoice[] {
   return [
-    { name: "strace", unavailable: straceProblem("window"), create: (rawFile) => new StraceWindowProfiler("server", rawFile, []) },
-    { name: "perf", unavailable: perfProblem(), create: (rawFile) => new PerfWindowProfiler("server", rawFile) },
+    { name: "strace", unavailable: PROFILERS["strace-window"].preflight(), create: (rawFile) => PROFILERS["strace-window"].create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }) },
+    { name: "perf", unavailable: PROFILERS.perf.preflight(), create: (rawFile) => PROFILERS.perf.create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }) },
   ];
 }
 
@@ -150,7 +151,7 @@ export function profilerChoices(): ProfilerChoice[] {
  * for the measured window. The profiler's span is a few milliseconds off the client's window (it
  * attaches as the warmup ends), so syscalls per response compares rates over each one's own span.
  */
-async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: WindowProfiler): Promise<ProfiledRun> {
+async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: Profiler): Promise<ProfiledRun> {
   const load = loadOn(ctx, server, PROFILED_CONNECTIONS);
   const launchedAt = performance.now();
   const client = launchClient(ctx.scope, NATIVE_CLIENT, load);
@@ -162,7 +163,8 @@ async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: W
     const tracedFrom = performance.now();
     await sleep(Math.max(0, launchedAt + (load.warmupS + load.durationS) * 1000 - tracedFrom));
     const tracedS = (performance.now() - tracedFrom) / 1000;
-    const counts = await profiler.end();
+    await profiler.end();
+    const counts = await profiler.result();
     const run = await client.finished;
     if (counts instanceof ProfileError) throw counts;
     return { run, syscallsPerResponse: counts.total.calls / tracedS / run.respPerS };

@@ -5,7 +5,11 @@
  */
 import int32Module from "hdr-histogram-js/dist/Int32Histogram.js";
 
-const Int32Histogram = int32Module.default; // a CommonJS module whose `exports.default` is the class
+// A CommonJS module whose `exports.default` is the class: Node's ESM loader hands us the exports
+// object, vitest's loader the class itself (so tests can import this module directly).
+type Int32HistogramClass = typeof int32Module.default;
+const loaded = int32Module as unknown as Int32HistogramClass | { default: Int32HistogramClass };
+const Int32Histogram = typeof loaded === "function" ? loaded : loaded.default;
 export type LatencyHistogram = InstanceType<typeof Int32Histogram>;
 
 /** Latencies in microseconds, 1 µs … 60 s before resizing, 3 significant digits. */

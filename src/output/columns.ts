@@ -1,10 +1,14 @@
 /**
- * The main CSV's columns. The header is the schema: a file written with another header
- * is never appended to. README "CSV columns" documents each one with its unit.
+ * The main CSV's columns, derived from the run record. The header is the schema: a file
+ * written with another header is never appended to. README "CSV columns" documents each one
+ * with its unit.
  */
+import type { ClientFigures, Outcome, RunIdentity, RunRecord, TracingFigures, UsageFigures } from "../record/run-record.js";
+
+export type { CellStatus } from "../record/run-record.js";
 
 /** Before the matrix keys. */
-export const IDENTITY_COLUMNS = ["run_id", "started_at", "spec", "cell", "repeat"] as const;
+export const IDENTITY_COLUMNS = ["run_id", "started_at", "spec", "cell", "repeat"] as const satisfies readonly (keyof RunIdentity)[];
 
 /** After the matrix keys. */
 export const FIGURE_COLUMNS = [
@@ -41,11 +45,13 @@ export const FIGURE_COLUMNS = [
   "client_exit_code",
   "client_cpu_s",
   "client_threads",
+  "client_cpus",
   "server_cpu_s",
   "server_max_rss_kb",
   "server_ctx_voluntary",
   "server_ctx_involuntary",
   "server_processes",
+  "server_cpus",
   "syscall_source",
   "server_syscalls_total",
   "server_syscall_errors",
@@ -58,32 +64,42 @@ export const FIGURE_COLUMNS = [
   "client_top_syscall",
   "traced_resp_per_s",
   "traced_ratio",
+  "overhead_s",
   "status",
   "error",
   "raw_output",
   "hostname",
   "kernel",
-] as const;
+] as const satisfies readonly (keyof FigureFields)[];
+
+/** The record's fields that are figure columns, in one type. */
+type FigureFields = ClientFigures & UsageFigures & TracingFigures & Outcome & Pick<RunIdentity, "hostname" | "kernel">;
+
+/**
+ * Compile-time check, the other direction: a record field that no column writes fails here,
+ * naming the field ("... is not assignable to type 'never'"). */
+type Unwritten = Exclude<keyof FigureFields, (typeof FIGURE_COLUMNS)[number]>;
+const everyFieldHasAColumn: [Unwritten] extends [never] ? true : Unwritten = true;
+void everyFieldHasAColumn;
 
 export type FigureColumn = (typeof FIGURE_COLUMNS)[number] | (typeof IDENTITY_COLUMNS)[number];
 export type RowValue = string | number | undefined;
+/** A row as written or read back: column → value (sinks that summarise, compare and the report read these). */
 export type Row = Partial<Record<FigureColumn, RowValue>> & Record<string, RowValue>;
+
+/** The one function that turns a run record into a CSV row. */
+export function recordToRow(record: RunRecord): Row {
+  const row: Row = {};
+  for (const column of IDENTITY_COLUMNS) row[column] = record[column];
+  for (const [key, value] of Object.entries(record.matrix)) row[key] = value;
+  for (const column of FIGURE_COLUMNS) row[column] = record[column];
+  // Extra columns (a regex client's groups) never overwrite a standard or matrix column.
+  for (const [key, value] of Object.entries(record.extra ?? {})) if (!(key in row)) row[key] = value;
+  return row;
+}
 
 /** Matrix keys sit between identity and figures; a regex client's extra named groups go last. */
 export function csvHeader(matrixKeys: readonly string[], extraColumns: readonly string[] = []): string[] {
   return [...IDENTITY_COLUMNS, ...matrixKeys, ...FIGURE_COLUMNS, ...extraColumns];
 }
 
-export type CellStatus =
-  | "ok"
-  /** The run finished but not as specified: connections starved, payload mismatches, or a stall (README "Status"). */
-  | "degraded"
-  | "no_responses"
-  | "client_exit"
-  | "client_failed"
-  | "parse_error"
-  | "timeout"
-  | "server_failed"
-  | "server_not_ready"
-  | "server_exited"
-  | "profile_failed";

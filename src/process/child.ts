@@ -4,7 +4,7 @@
  */
 import { execa } from "execa";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isAlive, processTree } from "./proctree.js";
+import { isAlive, processTree, treeUsage, type TreeUsage } from "./proctree.js";
 
 export interface ExitInfo {
   /** undefined when killed by a signal or never started. */
@@ -44,6 +44,7 @@ class OutputTail {
   }
 }
 
+/** A local child process; the local launcher hands these out (it implements launch/launcher.ts's Launched). */
 export class ChildProcess {
   readonly pid: number | undefined;
   readonly exited: Promise<ExitInfo>;
@@ -105,6 +106,16 @@ export class ChildProcess {
 
   stderr(): string {
     return this.stderrTail.text();
+  }
+
+  /** This process and every live descendant. */
+  processIds(): number[] {
+    return this.pid === undefined ? [] : processTree(this.pid);
+  }
+
+  /** A snapshot of the tree's /proc counters (undefined when it never started). */
+  usage(): TreeUsage | undefined {
+    return this.pid === undefined ? undefined : treeUsage(this.pid);
   }
 
   /** Sends `signal` to the process group and every descendant (some leave the group). */

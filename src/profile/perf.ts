@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { ChildProcess } from "../process/child.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type SyscallCounts, type WindowProfiler } from "./profiler.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 
 /** Per-syscall events are one file descriptor per thread each, so only these get their own row. */
 const COUNTED_SYSCALLS = [
@@ -46,23 +46,40 @@ export function parsePerfStat(text: string, target: ProfileTarget, rawFile: stri
   return { source: "perf", target, rows, total: { calls: total, errors: counts.get(ERROR_EVENT) }, rawFile };
 }
 
-export class PerfWindowProfiler implements WindowProfiler {
-  private perf?: ChildProcess;
+export class PerfWindowProfiler implements Profiler {
+  private perf?: Launched;
+  private counts?: Promise<SyscallCounts | ProfileError>;
 
-  constructor(
-    readonly target: ProfileTarget,
-    private readonly rawFile: string,
-  ) {}
+  readonly target: ProfileTarget;
+  private readonly rawFile: string;
+  private readonly launcher: Launcher;
+
+  constructor(setup: ProfilerSetup) {
+    ({ target: this.target, rawFile: this.rawFile, launcher: this.launcher } = setup);
+  }
 
   async begin(pids: number[]): Promise<void> {
     const events = ["-e", TOTAL_EVENT, "-e", ERROR_EVENT, "--filter", "ret < 0"];
     for (const name of COUNTED_SYSCALLS.filter(tracepointExists)) events.push("-e", `syscalls:sys_enter_${name}`);
-    this.perf = new ChildProcess(["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")]);
+    this.perf = this.launcher.start({ argv: ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")] });
     // perf stat opens its counters before it reads the first signal; give it that moment.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  async end(): Promise<SyscallCounts | ProfileError> {
+  wrap(argv: string[]): string[] {
+    return argv;
+  }
+
+  async end(): Promise<void> {
+    this.counts ??= this.detach();
+    await this.counts;
+  }
+
+  result(): Promise<SyscallCounts | ProfileError> {
+    return this.counts ?? Promise.resolve(new ProfileError(`the ${this.target}'s window never closed, so it was not profiled`));
+  }
+
+  private async detach(): Promise<SyscallCounts | ProfileError> {
     const perf = this.perf;
     if (!perf) return new ProfileError(`perf was never attached to the ${this.target}`);
     if (perf.hasExited) return new ProfileError(`perf stopped before the window ended: ${perf.stderr().trim().split("\n").slice(-2).join(" | ")}`);

@@ -2,7 +2,7 @@
  * Syscall counting over a cell's measured window, behind one interface for strace and perf:
  * `begin(pids)` as the window opens, `end()` as it closes → a table of counts per syscall.
  */
-import type { ChildProcess } from "../process/child.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
 
 export type ProfileTarget = "server" | "client";
 export type SyscallSource = "strace" | "perf";
@@ -26,21 +26,40 @@ export interface SyscallCounts {
   rawFile: string;
 }
 
+export interface ProfilerSetup {
+  target: ProfileTarget;
+  /** Where its raw output goes (kept beside the run's log). */
+  rawFile: string;
+  /** Extra arguments from the spec (strace's `args`). */
+  extraArgs: readonly string[];
+  /** Starts the profiler's own process, on the host of the processes it watches. */
+  launcher: Launcher;
+}
+
 /** Why a profile could not be taken; becomes part of the row's error, never a table of zeros. */
 export class ProfileError extends Error {}
 
-export interface WindowProfiler {
+/**
+ * One profiler watching one target of one traced pass. Every variant (strace attached over the
+ * window, strace wrapping the command from launch, perf tracepoints) implements all of it; the
+ * variants are registered in registry.ts.
+ */
+export interface Profiler {
   readonly target: ProfileTarget;
-  /** Starts counting the given processes (all their threads and future children). */
+  /** The command as launched: a launch profiler wraps it, a window profiler returns it unchanged. */
+  wrap(argv: string[]): string[];
+  /** The window opened: start counting these processes (all their threads and future children). */
   begin(pids: number[]): Promise<void>;
-  /** Stops counting and returns the table. */
-  end(): Promise<SyscallCounts | ProfileError>;
+  /** The window closed: stop counting (a launch profiler counts until its process exits). */
+  end(): Promise<void>;
+  /** The table, or why there is none; called once the target's processes have stopped. */
+  result(): Promise<SyscallCounts | ProfileError>;
   /** Kills the profiler if it is still running (interrupt, failure). */
   abort(): Promise<void>;
 }
 
 /** Stops a profiler process the way that makes it print its summary, within a bounded time. */
-export async function interruptForSummary(child: ChildProcess, limitMs = 10_000): Promise<void> {
+export async function interruptForSummary(child: Launched, limitMs = 10_000): Promise<void> {
   child.signal("SIGINT");
   const timer = setTimeout(() => child.signal("SIGKILL"), limitMs);
   await child.exited;

@@ -1,7 +1,7 @@
 /** strace -c -f as a window profiler (attach to running processes) or a launch wrapper. */
 import { readFile } from "node:fs/promises";
-import { ChildProcess } from "../process/child.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCounts, type WindowProfiler } from "./profiler.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type Profiler, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 import { StraceParseError, parseStraceSummary, type SyscallRow } from "./strace-summary.js";
 
 /** How long attaching may take before the window is counted anyway (strace attaches in milliseconds). */
@@ -39,27 +39,26 @@ export async function readStraceCounts(rawFile: string, target: ProfileTarget): 
   };
 }
 
-/** `strace -c -f -o FILE [args] -- argv`: counts the whole life of a process, from launch. */
-export function straceLaunchArgv(argv: readonly string[], rawFile: string, extraArgs: readonly string[]): string[] {
-  return ["strace", "-c", "-f", "-o", rawFile, ...extraArgs, "--", ...argv];
-}
-
 /**
  * Attaches `strace -c -f -p PID…` to every process of a tree as the window opens and detaches
  * with SIGINT as it closes, so strace prints the window's summary: all threads and worker
  * processes, and nothing of startup or warmup.
  */
-export class StraceWindowProfiler implements WindowProfiler {
-  private strace?: ChildProcess;
+export class StraceWindowProfiler implements Profiler {
+  private strace?: Launched;
+  private counts?: Promise<SyscallCounts | ProfileError>;
 
-  constructor(
-    readonly target: ProfileTarget,
-    private readonly rawFile: string,
-    private readonly extraArgs: readonly string[],
-  ) {}
+  readonly target: ProfileTarget;
+  private readonly rawFile: string;
+  private readonly extraArgs: readonly string[];
+  private readonly launcher: Launcher;
+
+  constructor(setup: ProfilerSetup) {
+    ({ target: this.target, rawFile: this.rawFile, extraArgs: this.extraArgs, launcher: this.launcher } = setup);
+  }
 
   async begin(pids: number[]): Promise<void> {
-    const strace = new ChildProcess(["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])]);
+    const strace = this.launcher.start({ argv: ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])] });
     this.strace = strace;
     const attached = new Set<string>();
     await new Promise<void>((resolve) => {
@@ -74,7 +73,20 @@ export class StraceWindowProfiler implements WindowProfiler {
     });
   }
 
-  async end(): Promise<SyscallCounts | ProfileError> {
+  wrap(argv: string[]): string[] {
+    return argv;
+  }
+
+  async end(): Promise<void> {
+    this.counts ??= this.detach();
+    await this.counts;
+  }
+
+  result(): Promise<SyscallCounts | ProfileError> {
+    return this.counts ?? Promise.resolve(new ProfileError(`the ${this.target}'s window never closed, so it was not profiled`));
+  }
+
+  private async detach(): Promise<SyscallCounts | ProfileError> {
     const strace = this.strace;
     if (!strace) return new ProfileError(`strace was never attached to the ${this.target}`);
     if (strace.hasExited) {

@@ -5,15 +5,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
-import type { Row } from "../output/columns.js";
-import { ChildProcess, describeExit, type ExitInfo } from "../process/child.js";
-import { processTree, treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import type { RunResult } from "../record/run-record.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { describeExit, type ExitInfo } from "../process/child.js";
+import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
+import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
 import type { CellTracer } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
 
@@ -23,6 +25,8 @@ export interface CellRunContext {
   repeat: number;
   /** Started per spec with a server; undefined when measuring `address`. */
   servers?: ServerPool;
+  /** Where the client runs. */
+  clientLauncher: Launcher;
   /** Where raw outputs of this run go. */
   rawDir: string;
   abort: AbortSignal;
@@ -31,7 +35,7 @@ export interface CellRunContext {
 }
 
 export interface CellRunResult {
-  row: Row;
+  row: RunResult;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
   /** A traced pass's syscall tables, and why any is missing. */
@@ -46,29 +50,33 @@ class WindowObserver {
   private before?: { server?: TreeUsage; client: TreeUsage };
   usage?: { server?: TreeUsage; client: TreeUsage };
   constructor(
-    private readonly client: ChildProcess,
+    private readonly client: Launched,
     private readonly server: RunningServer | undefined,
     private readonly tracer: CellTracer | undefined,
+    private readonly clock: PhaseClock,
   ) {}
   opened(): void {
-    if (this.before || !this.client.pid) return;
-    const serverPid = this.server?.child.pid;
-    this.before = { server: serverPid ? treeUsage(serverPid) : undefined, client: treeUsage(this.client.pid) };
-    this.tracer?.windowOpened({ server: serverPid ? processTree(serverPid) : undefined, client: processTree(this.client.pid) });
+    const client = this.client.usage();
+    if (this.before || !client) return;
+    this.clock.next("window");
+    this.before = { server: this.server?.child.usage(), client };
+    this.tracer?.windowOpened({ server: this.server?.child.processIds(), client: this.client.processIds() });
   }
   closed(): void {
-    if (!this.before || this.usage || !this.client.pid) return;
+    const client = this.client.usage();
+    if (!this.before || this.usage || !client) return;
+    this.clock.next("drain and client exit");
     this.tracer?.windowClosed();
-    const serverNow = this.server?.child.pid ? treeUsage(this.server.child.pid) : undefined;
+    const serverNow = this.server?.child.usage();
     this.usage = {
       server: this.before.server && serverNow ? usageBetween(this.before.server, serverNow) : undefined,
-      client: usageBetween(this.before.client, treeUsage(this.client.pid)),
+      client: usageBetween(this.before.client, client),
     };
   }
 }
 
 /** Runs the client; resolves with its exit, or throws CellFailure on the hard timeout or an interrupt. */
-async function runClient(client: ChildProcess, deadline: number, abort: AbortSignal): Promise<ExitInfo> {
+async function runClient(client: Launched, deadline: number, abort: AbortSignal): Promise<ExitInfo> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<"timeout" | "interrupted">((resolve) => {
@@ -90,7 +98,7 @@ async function runClient(client: ChildProcess, deadline: number, abort: AbortSig
   }
 }
 
-function saveRawOutput(file: string, processes: { label: string; child: ChildProcess }[]): void {
+function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[]): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const sections = processes.flatMap(({ label, child }) => [
     `### ${label}: ${child.argv.join(" ")}`,
@@ -100,6 +108,7 @@ function saveRawOutput(file: string, processes: { label: string; child: ChildPro
     child.stderr(),
     `--- ${child.hasExited ? "ended" : "running"} ---`,
   ]);
+  sections.push("### phases (wall time of this pass)", formatPhases(phases));
   writeFileSync(file, `${sections.join("\n")}\n`);
 }
 
@@ -110,15 +119,17 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;
-  let client: ChildProcess | undefined;
+  let client: Launched | undefined;
   let stopNote = "";
+  const clock = new PhaseClock("server start");
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
+    clock.next("client start, connects, warmup");
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
-    client = new ChildProcess(tracer?.wrap("client", clientArgv) ?? clientArgv, { cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
-    const observer = new WindowObserver(client, server, tracer);
+    client = context.clientLauncher.start({ argv: tracer?.wrap("client", clientArgv) ?? clientArgv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
+    const observer = new WindowObserver(client, server, tracer, clock);
     if (spec.client.builtin) {
       client.stderrLines((line) => {
         if (line === WINDOW_STARTED_LINE) observer.opened();
@@ -132,6 +143,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     }
 
     const exit = await runClient(client, deadline, abort);
+    clock.next("server stop");
     const serverDied = server?.exitedEarly;
     if (server && context.servers) {
       const { forced } = await context.servers.release(server);
@@ -139,11 +151,12 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     }
 
     const parsed = exit.startError ? { error: describeExit(exit) } : parseClientOutput(spec.client, client.stdout());
-    const figures: Row = "figures" in parsed ? parsed.figures : {};
+    const figures = "figures" in parsed ? parsed.figures : {};
     const usage = observer.usage;
-    const row: Row = {
+    const row: RunResult = {
       duration_s: spec.durationS,
       ...figures,
+      ...("extra" in parsed && parsed.extra ? { extra: parsed.extra } : {}),
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
       client_cpu_s: round(usage?.client.cpuS),
       // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
@@ -153,7 +166,11 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,
       server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,
       server_processes: usage?.server?.processes,
+      client_cpus: spec.client.cpus,
+      server_cpus: spec.server?.cpus,
       raw_output: rawOutput,
+      status: "ok",
+      error: "",
     };
     const clientProblem = exit.exitCode === 0 ? "" : `client ${describeExit(exit)}${lastLines(client.stderr())}`;
     if (serverDied) {
@@ -172,8 +189,12 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       row.error = exit.exitCode === 0 ? degraded.join("; ") : clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
-    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])]);
-    return { row, rawOutput, ...(tracer ? { syscalls: await tracer.results() } : {}) };
+    clock.next("profiler results");
+    const syscalls = tracer ? await tracer.results() : undefined;
+    const phases = clock.phases();
+    row.overhead_s = overheadSeconds(phases, spec.warmupS, row.duration_s ?? spec.durationS);
+    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases);
+    return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };
   } catch (error) {
     if (!(error instanceof CellFailure)) throw error;
     await tracer?.abort();
@@ -183,7 +204,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...(client ? [{ label: "client", child: client }] : []),
       ...(error.processes.server ?? server?.child ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
     ];
-    saveRawOutput(rawFile, processes);
+    saveRawOutput(rawFile, processes, clock.phases());
     return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };
   }
 }

@@ -1,9 +1,11 @@
 /** Turns a client's stdout into row figures, by the spec's `client.parser`. */
 import type { ClientReport } from "../client/index.js";
-import type { Row } from "../output/columns.js";
+import { FIGURE_COLUMNS } from "../output/columns.js";
+import type { ClientFigures, RunResult } from "../record/run-record.js";
 import type { ClientSpec } from "./spec.js";
 
-export type ParsedOutput = { figures: Row } | { error: string };
+/** What a client's output says: figures for the record, and a regex client's extra named groups. */
+export type ParsedOutput = { figures: Partial<RunResult>; extra?: Record<string, string | number> } | { error: string };
 
 const SEED_TEXT_LINES = {
   speed: /^Speed:\s*([\d.]+)\s*request\/sec,\s*([\d.]+)\s*response\/sec\s*$/m,
@@ -47,55 +49,58 @@ function parseJson(stdout: string): ParsedOutput {
     return { error: "client JSON has no numeric requests / resp_per_s" };
   }
   const latency = report.latency_us;
-  return {
-    figures: {
-      duration_s: report.elapsed_s,
-      requests: report.requests,
-      responses: report.responses,
-      req_per_s: report.req_per_s,
-      resp_per_s: report.resp_per_s,
-      success_rate_pct: report.success_rate_pct,
-      latency_p50_us: latency?.p50,
-      latency_p90_us: latency?.p90,
-      latency_p99_us: latency?.p99,
-      latency_p999_us: latency?.p999,
-      latency_max_us: latency?.max,
-      latency_mean_us: latency?.mean,
-      errors: report.errors?.total,
-      errors_connect: report.errors?.connect_failed,
-      errors_timeout: report.errors?.timed_out,
-      errors_closed: report.errors?.closed_by_server,
-      errors_bad_frame: report.errors?.bad_frame,
-      payload_mismatches: report.payload_mismatches,
-      connections_established: report.connections?.established,
-      connections_in_window: report.connections?.in_window,
-      // Fields an older or external JSON client lacks stay empty (and are never read as a failure).
-      connections_requested: report.connections?.requested,
-      connections_served: report.connections?.served,
-      connections_starved: report.connections?.starved,
-      fairness_jain: report.fairness_jain ?? undefined,
-      conn_resp_min: report.conn_resp?.min,
-      conn_resp_p50: report.conn_resp?.p50,
-      conn_resp_max: report.conn_resp?.max,
-      resp_per_s_min_1s: report.resp_per_s_min_1s ?? undefined,
-      resp_per_s_max_1s: report.resp_per_s_max_1s ?? undefined,
-      stall_seconds: report.stall_seconds ?? undefined,
-      client_threads: typeof report.threads === "number" ? report.threads : undefined,
-    },
+  const figures: ClientFigures = {
+    duration_s: report.elapsed_s,
+    requests: report.requests,
+    responses: report.responses,
+    req_per_s: report.req_per_s,
+    resp_per_s: report.resp_per_s,
+    success_rate_pct: report.success_rate_pct,
+    latency_p50_us: latency?.p50,
+    latency_p90_us: latency?.p90,
+    latency_p99_us: latency?.p99,
+    latency_p999_us: latency?.p999,
+    latency_max_us: latency?.max,
+    latency_mean_us: latency?.mean,
+    errors: report.errors?.total,
+    errors_connect: report.errors?.connect_failed,
+    errors_timeout: report.errors?.timed_out,
+    errors_closed: report.errors?.closed_by_server,
+    errors_bad_frame: report.errors?.bad_frame,
+    payload_mismatches: report.payload_mismatches,
+    connections_established: report.connections?.established,
+    connections_in_window: report.connections?.in_window,
+    // Fields an older or external JSON client lacks stay empty (and are never read as a failure).
+    connections_requested: report.connections?.requested,
+    connections_served: report.connections?.served,
+    connections_starved: report.connections?.starved,
+    fairness_jain: report.fairness_jain ?? undefined,
+    conn_resp_min: report.conn_resp?.min,
+    conn_resp_p50: report.conn_resp?.p50,
+    conn_resp_max: report.conn_resp?.max,
+    resp_per_s_min_1s: report.resp_per_s_min_1s ?? undefined,
+    resp_per_s_max_1s: report.resp_per_s_max_1s ?? undefined,
+    stall_seconds: report.stall_seconds ?? undefined,
+    client_threads: typeof report.threads === "number" ? report.threads : undefined,
   };
+  return { figures };
 }
 
 /** Named groups become columns; a group named like a standard column fills that column. */
 function parseRegex(stdout: string, pattern: RegExp): ParsedOutput {
   const match = pattern.exec(stdout);
   if (!match?.groups) return { error: `client output does not match ${pattern}` };
-  const figures: Row = {};
+  const figures: Record<string, string | number> = {};
+  const extra: Record<string, string | number> = {};
   for (const [name, value] of Object.entries(match.groups)) {
     if (value === undefined) continue;
     const number = Number(value);
-    figures[name] = value.trim() !== "" && Number.isFinite(number) ? number : value;
+    const typed = value.trim() !== "" && Number.isFinite(number) ? number : value;
+    if ((FIGURE_COLUMNS as readonly string[]).includes(name)) figures[name] = typed;
+    else extra[name] = typed;
   }
-  return { figures };
+  // A group named like a standard column fills that column, as written by the user's regex.
+  return { figures: figures as Partial<RunResult>, extra };
 }
 
 export function parseClientOutput(client: ClientSpec, stdout: string): ParsedOutput {

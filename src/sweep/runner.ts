@@ -8,17 +8,18 @@ import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
-import { FIGURE_COLUMNS, csvHeader, type Row } from "../output/columns.js";
-import { CsvWriter, readCsvRows } from "../output/csv.js";
+import { FIGURE_COLUMNS } from "../output/columns.js";
+import { readCsvRows } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
 import { writeRunMeta } from "../output/meta.js";
-import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
-import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
+import { openSinks } from "../output/sinks/open.js";
+import { runLabel, type RunSink } from "../output/sinks/sink.js";
+import type { RunRecord, RunResult } from "../record/run-record.js";
 import { formatAddress } from "../process/address.js";
-import { openFileShortfall } from "../process/limits.js";
-import { perfProblem, straceProblem } from "../profile/preflight.js";
-import { summarize, type SyscallCounts } from "../profile/profiler.js";
+import { chooseLaunchers } from "../launch/choose.js";
+import type { Launcher } from "../launch/launcher.js";
+import { summarize, type ProfileTarget } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
@@ -108,21 +109,20 @@ async function prepareOutput(spec: SweepSpec, lockWaitMs: number): Promise<CsvLo
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
-  const shortfall = openFileShortfall(maxConnections);
+  const launchers = chooseLaunchers(spec);
+  const shortfall = launchers.client.openFileShortfall(maxConnections);
   if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
 
   const plan = tracePlan(spec);
   if (plan) {
-    const problem = tracePlanProblem(spec, plan) ?? (plan.source === "strace" ? straceProblem(plan.attach) : perfProblem());
+    const problem = tracePlanProblem(spec, plan);
     if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
   }
 
-  const header = csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
-  const csv = new CsvWriter(spec.output.csv, header);
-  const syscallsCsv = plan ? syscallsCsvWriter(spec.output.csv) : undefined;
   const lock = await prepareOutput(spec, options.lockWaitMs);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
+  const progress = new Progress(0, 0, options.out); // messages only; per-run lines come from the progress sink
   const onSignal = (signal: NodeJS.Signals) => {
     if (interruptedBy) return;
     interruptedBy = signal;
@@ -131,26 +131,31 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const servers = spec.server ? new ServerPool(spec.server, spec.host) : undefined;
-  const rows: Row[] = [];
-  let progress = new Progress(0, 0, options.out);
+  const servers = spec.server ? new ServerPool(launchers.server, spec.server, spec.host) : undefined;
+  let sinks: RunSink[] = [];
+  let notOk = 0;
   try {
     const done = options.resume ? completedRuns(spec) : new Set<string>();
-    const mode = options.resume ? "append" : spec.output.mode; // resuming a `new` file must not wipe it
-    csv.open(mode);
-    syscallsCsv?.open(mode);
     const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
+    sinks = openSinks({
+      csvFile: spec.output.csv,
+      mode: options.resume ? "append" : spec.output.mode, // resuming a `new` file must not wipe it
+      matrixKeys: spec.matrix.keys,
+      extraColumns: regexColumns(spec.client, [...FIGURE_COLUMNS]),
+      syscalls: plan !== undefined,
+      runs: jobs.length,
+      estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
+      out: options.out,
+    });
     const runId = newRunId();
     await writeRunMeta(spec, cells, runId, options.out); // <name>.<run_id>.meta.json beside the CSV: the run's environment
     const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
-    progress = new Progress(jobs.length, spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S, options.out);
     progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${done.size > 0 ? ` (${done.size} already done, resumed)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
     );
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
     const limit = pLimit(spec.concurrency);
-    let lastRespPerS: number | undefined;
     let first = true;
     await Promise.all(
       jobs.map((job) =>
@@ -159,20 +164,14 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           if (!first && spec.cooldownS > 0) await sleep(spec.cooldownS * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
           first = false;
           if (controller.signal.aborted) return;
-          const label = `${job.cell.id} #${job.repeat}`;
-          progress.cellStarted(label, lastRespPerS);
+          for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
           const startedAt = new Date().toISOString();
           try {
-            const context = { spec, cell: job.cell, repeat: job.repeat, servers, rawDir, abort: controller.signal };
-            const { row, syscalls } = plan ? await runProfiled(context, plan) : { row: (await runCellOnce(context)).row, syscalls: [] };
-            const full: Row = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, ...job.cell.values, ...row };
-            const tableIdentity = { run_id: runId, cell: job.cell.id, repeat: job.repeat };
-            if (syscalls.length > 0) syscallsCsv!.append(...syscalls.flatMap((counts) => syscallRows(tableIdentity, counts)));
-            csv.append(full);
-            rows.push(full);
-            if (row.status === "ok") lastRespPerS = Number(row.resp_per_s);
-            const rate = `${Math.round(Number(row.resp_per_s))} resp/s`;
-            progress.cellFinished(label, row.status === "ok" ? rate : row.status === "degraded" ? `${rate}, degraded: ${row.error}` : `${row.status}: ${row.error}`);
+            const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal };
+            const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
+            const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
+            for (const sink of sinks) sink.write(record);
+            if (record.status !== "ok") notOk++;
           } catch (error) {
             if (error instanceof CellFailure && error.status === "interrupted") return;
             throw error;
@@ -186,12 +185,9 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-  const pivot = formatPivot(rows, spec.matrix.keys);
-  if (pivot) options.out.write(`\n${pivot}\n`);
+  for (const sink of sinks) sink.close({ interrupted: interruptedBy !== undefined });
   if (interruptedBy) return interruptedBy === "SIGINT" ? 130 : 143;
-  const failed = rows.filter((row) => row.status !== "ok").length;
-  options.out.write(`\n${rows.length} runs, ${failed} not ok; rows in ${path.relative(process.cwd(), spec.output.csv)}\n`);
-  return failed > 0 ? 1 : 0;
+  return notOk > 0 ? 1 : 0;
 }
 
 const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;
@@ -200,10 +196,10 @@ const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}
  * A profiled run: a clean pass whose figures fill the row and a traced pass whose syscall tables
  * fill the syscall columns (`pass: same`: the traced pass alone, its rate kept out of resp_per_s).
  */
-async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ row: Row; syscalls: SyscallCounts[] }> {
-  const runTraced = () =>
-    runCellOnce({ ...context, trace: { tracer: new CellTracer(plan, path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`)), label: "traced" } });
-  let base: Row;
+async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<RunResult> {
+  const rawBase = path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`);
+  const runTraced = () => runCellOnce({ ...context, trace: { tracer: new CellTracer(plan, rawBase, launcher), label: "traced" } });
+  let base: RunResult;
   let cleanRespPerS: number | undefined;
   let traced: CellRunResult;
   if (plan.pass === "same") {
@@ -213,21 +209,25 @@ async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ 
   } else {
     base = (await runCellOnce(context)).row;
     // A broken cell is not worth tracing; a degraded one is (an io_uring server whose echoes differ is still profiled).
-    if (base.status !== "ok" && base.status !== "degraded") return { row: base, syscalls: [] };
-    cleanRespPerS = Number(base.resp_per_s);
+    if (base.status !== "ok" && base.status !== "degraded") return base;
+    cleanRespPerS = base.resp_per_s;
     traced = await runTraced();
   }
-  const row: Row = { ...base, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
-  if (cleanRespPerS && traced.row.resp_per_s !== undefined) row.traced_ratio = Number((Number(traced.row.resp_per_s) / cleanRespPerS).toFixed(3));
+  const row: RunResult = { ...base, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
+  // Both passes' time outside their windows (pass: same has one pass, which `base` came from).
+  if (plan.pass === "separate") row.overhead_s = Number(((base.overhead_s ?? 0) + (traced.row.overhead_s ?? 0)).toFixed(3));
+  if (cleanRespPerS && traced.row.resp_per_s !== undefined) row.traced_ratio = Number((traced.row.resp_per_s / cleanRespPerS).toFixed(3));
   const counts = traced.syscalls?.counts ?? [];
   for (const table of counts) {
-    const summary = summarize(table, Number(traced.row.responses) || undefined);
-    row[`${table.target}_syscalls_total`] = summary.syscalls_total;
-    row[`${table.target}_syscall_errors`] = summary.syscall_errors;
-    row[`${table.target}_syscalls_per_request`] = summary.syscalls_per_request;
-    row[`${table.target}_top_syscall`] = summary.top_syscall;
+    const summary = summarize(table, traced.row.responses || undefined);
+    const columns = SYSCALL_SUMMARY_COLUMNS[table.target];
+    row[columns.total] = summary.syscalls_total;
+    row[columns.errors] = summary.syscall_errors;
+    row[columns.perRequest] = summary.syscalls_per_request;
+    row[columns.top] = summary.top_syscall;
     if (table.target === "server" && summary.note) row.syscall_note = summary.note;
   }
+  if (counts.length > 0) row.syscallTables = counts;
   const problems = [...(traced.syscalls?.problems ?? [])];
   // A degraded traced pass still counted the server's syscalls over a real window.
   if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded") problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
@@ -235,8 +235,14 @@ async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ 
     if (row.status === "ok") row.status = "profile_failed";
     row.error = [row.error, ...problems].filter(Boolean).join("; ");
   }
-  return { row, syscalls: counts };
+  return row;
 }
+
+/** Where each target's syscall summary goes in the record. */
+const SYSCALL_SUMMARY_COLUMNS = {
+  server: { total: "server_syscalls_total", errors: "server_syscall_errors", perRequest: "server_syscalls_per_request", top: "server_top_syscall" },
+  client: { total: "client_syscalls_total", errors: "client_syscall_errors", perRequest: "client_syscalls_per_request", top: "client_top_syscall" },
+} as const satisfies Record<ProfileTarget, Record<string, keyof RunResult>>;
 
 /** Cell × repeat pairs this spec already has an ok row for (failed ones are run again by --resume). */
 function completedRuns(spec: SweepSpec): Set<string> {

@@ -2,14 +2,14 @@
  * Servers under test: start from the spec's template, wait until ready, stop the whole tree.
  * With `lifetime: group` one server serves every cell whose command line is the same.
  */
-import { ChildProcess, describeExit } from "../process/child.js";
-import { freePort, waitUntilAccepting } from "../process/ports.js";
+import type { Launched, Launcher } from "../launch/launcher.js";
+import { describeExit } from "../process/child.js";
 import { CellFailure } from "./failure.js";
 import type { ServerSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 
 export interface RunningServer {
-  child: ChildProcess;
+  child: Launched;
   port: number;
   /** Set when the server stopped on its own (it should not while in use). */
   exitedEarly?: string;
@@ -17,7 +17,7 @@ export interface RunningServer {
   commandLine: string;
 }
 
-async function waitForStdoutLine(child: ChildProcess, pattern: RegExp, deadline: number, abort: AbortSignal): Promise<boolean> {
+async function waitForStdoutLine(child: Launched, pattern: RegExp, deadline: number, abort: AbortSignal): Promise<boolean> {
   if (pattern.test(child.stdout())) return true;
   if (abort.aborted) return false; // an abort event that already fired will not fire again
   return new Promise((resolve) => {
@@ -38,6 +38,7 @@ async function waitForStdoutLine(child: ChildProcess, pattern: RegExp, deadline:
 export type WrapCommand = (argv: string[]) => string[];
 
 export async function startServer(
+  launcher: Launcher,
   spec: ServerSpec,
   values: Record<string, string | number>,
   host: string,
@@ -46,13 +47,13 @@ export async function startServer(
   wrap: WrapCommand = (argv) => argv,
 ): Promise<RunningServer> {
   const argv = wrap(expandTemplate(spec.argv, values));
-  const child = new ChildProcess(argv, { cwd: spec.cwd, env: expandEnv(spec.env, values) });
+  const child = launcher.start({ argv, cwd: spec.cwd, env: expandEnv(spec.env, values) });
   const server: RunningServer = { child, port, commandLine: argv.join(" ") };
   void child.exited.then((exit) => (server.exitedEarly = describeExit(exit)));
   const deadline = Date.now() + spec.readyTimeoutS * 1000;
   const ready =
     spec.ready.kind === "port"
-      ? await waitUntilAccepting(host, port, deadline, () => child.hasExited || abort.aborted)
+      ? await launcher.waitUntilAccepting(host, port, deadline, () => child.hasExited || abort.aborted)
       : await waitForStdoutLine(child, spec.ready.pattern, deadline, abort);
   if (ready && !child.hasExited) return server;
 
@@ -77,6 +78,7 @@ export class ServerPool {
   private readonly shared = new Map<string, Promise<RunningServer>>();
 
   constructor(
+    private readonly launcher: Launcher,
     private readonly spec: ServerSpec,
     private readonly host: string,
   ) {}
@@ -84,8 +86,8 @@ export class ServerPool {
   /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
   async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
     const start = async () => {
-      const port = await freePort(this.host);
-      return startServer(this.spec, valuesFor(port), this.host, port, abort, wrap);
+      const port = await this.launcher.freePort(this.host);
+      return startServer(this.launcher, this.spec, valuesFor(port), this.host, port, abort, wrap);
     };
     if (this.spec.lifetime === "cell") return start();
     const key = serverGroupKey(this.spec, valuesFor(0));

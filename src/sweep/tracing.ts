@@ -1,17 +1,17 @@
 /**
- * Syscall profiling of one traced pass: which profiler watches which target, how it is
- * started (attached over the window, or wrapping the command from launch), and its tables.
+ * Syscall profiling of one traced pass: which profiler (from the registry) watches which
+ * target, and their tables. The kind of profiler is decided once, in {@link tracePlan}.
  */
-import { PerfWindowProfiler } from "../profile/perf.js";
-import { ProfileError, type ProfileTarget, type SyscallCounts, type SyscallSource, type WindowProfiler } from "../profile/profiler.js";
-import { StraceWindowProfiler, readStraceCounts, straceLaunchArgv } from "../profile/strace.js";
+import { ProfileError, type ProfileTarget, type Profiler, type SyscallCounts, type SyscallSource } from "../profile/profiler.js";
+import type { Launcher } from "../launch/launcher.js";
+import { PROFILERS, type ProfilerKind } from "../profile/registry.js";
 import type { SweepSpec } from "./spec.js";
 
 export interface TracePlan {
+  kind: ProfilerKind;
   source: SyscallSource;
   targets: ProfileTarget[];
-  attach: "window" | "launch";
-  /** Extra strace arguments. */
+  /** Extra profiler arguments (strace's `args`). */
   args: string[];
   /** `same`: the traced pass is the only pass (its rate is not the clean rate). */
   pass: "separate" | "same";
@@ -21,46 +21,43 @@ export function tracePlan(spec: SweepSpec): TracePlan | undefined {
   const strace = spec.profile?.strace;
   if (strace) {
     const targets: ProfileTarget[] = strace.target === "both" ? ["server", "client"] : [strace.target];
-    return { source: "strace", targets: spec.server ? targets : targets.filter((t) => t === "client"), attach: strace.attach, args: strace.args, pass: strace.pass };
+    const kind = strace.attach === "launch" ? "strace-launch" : "strace-window";
+    return { kind, source: PROFILERS[kind].source, targets: spec.server ? targets : targets.filter((t) => t === "client"), args: strace.args, pass: strace.pass };
   }
-  if (spec.profile?.perf) return { source: "perf", targets: ["server"], attach: "window", args: [], pass: "separate" };
+  if (spec.profile?.perf) return { kind: "perf", source: PROFILERS.perf.source, targets: ["server"], args: [], pass: "separate" };
   return undefined;
 }
 
-/** Why this plan cannot run with this spec (checked before the sweep starts), or undefined. */
+/** Why this plan cannot run with this spec on this machine (checked before the sweep starts), or undefined. */
 export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | undefined {
   if (spec.profile?.strace && spec.profile.perf) return "profile: use strace or perf, not both: each would perturb the other's counts";
   if (plan.targets.length === 0) return "profile.strace.target: server, but the spec has no server to trace (it measures an address); trace the client";
-  if (plan.attach === "launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
+  if (plan.kind === "strace-launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
     return "profile.strace.attach: launch needs server.lifetime: cell (a group's server is shared by clean and traced passes)";
   }
-  return undefined;
+  return PROFILERS[plan.kind].preflight();
 }
 
 export class CellTracer {
-  private readonly profilers = new Map<ProfileTarget, WindowProfiler>();
+  private readonly profilers = new Map<ProfileTarget, Profiler>();
   private readonly pending: Promise<unknown>[] = [];
-  private readonly ended = new Map<ProfileTarget, Promise<SyscallCounts | ProfileError>>();
+  private readonly ended: Promise<unknown>[] = [];
 
   constructor(
-    private readonly plan: TracePlan,
+    plan: TracePlan,
     /** Raw profiler output goes to `<base>.<source>-<target>.txt`. */
-    private readonly rawBase: string,
+    rawBase: string,
+    /** Starts the profiler processes (beside the processes they watch). */
+    launcher: Launcher,
   ) {
-    if (plan.attach !== "window") return;
     for (const target of plan.targets) {
-      const file = this.rawFile(target);
-      this.profilers.set(target, plan.source === "strace" ? new StraceWindowProfiler(target, file, plan.args) : new PerfWindowProfiler(target, file));
+      this.profilers.set(target, PROFILERS[plan.kind].create({ target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher }));
     }
   }
 
-  rawFile(target: ProfileTarget): string {
-    return `${this.rawBase}.${this.plan.source}-${target}.txt`;
-  }
-
-  /** The command as launched: wrapped in strace from its start when attach is `launch`. */
+  /** The command as launched (wrapped from its start by a launch profiler). */
   wrap(target: ProfileTarget, argv: string[]): string[] {
-    return this.plan.attach === "launch" && this.plan.targets.includes(target) ? straceLaunchArgv(argv, this.rawFile(target), this.plan.args) : argv;
+    return this.profilers.get(target)?.wrap(argv) ?? argv;
   }
 
   windowOpened(pids: Partial<Record<ProfileTarget, number[]>>): void {
@@ -71,19 +68,13 @@ export class CellTracer {
   }
 
   windowClosed(): void {
-    for (const [target, profiler] of this.profilers) {
-      this.ended.set(target, Promise.all(this.pending).then(() => profiler.end()));
-    }
+    for (const profiler of this.profilers.values()) this.ended.push(Promise.all(this.pending).then(() => profiler.end()));
   }
 
   /** Every target's table, or why it is missing; call once the processes have stopped. */
   async results(): Promise<{ counts: SyscallCounts[]; problems: string[] }> {
-    const outcomes = await Promise.all(
-      this.plan.targets.map((target) => {
-        if (this.plan.attach === "launch") return readStraceCounts(this.rawFile(target), target);
-        return this.ended.get(target) ?? Promise.resolve(new ProfileError(`the ${target}'s window never closed, so it was not profiled`));
-      }),
-    );
+    await Promise.all(this.ended);
+    const outcomes = await Promise.all([...this.profilers.values()].map((profiler) => profiler.result()));
     return {
       counts: outcomes.filter((o): o is SyscallCounts => !(o instanceof ProfileError)),
       problems: outcomes.filter((o): o is ProfileError => o instanceof ProfileError).map((o) => o.message),

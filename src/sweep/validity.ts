@@ -3,35 +3,27 @@
  * connections the server never answered, replies that echo the wrong bytes, a window with a
  * stall. Such a row is `degraded`, with the reasons in words and numbers, never `ok`.
  */
-import type { Row } from "../output/columns.js";
+import type { RunResult } from "../record/run-record.js";
 import type { SweepSpec } from "./spec.js";
-
-const numberIn = (row: Row, column: string): number | undefined => {
-  const value = row[column];
-  if (value === undefined || value === "") return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-};
 
 /**
  * Reasons the row is degraded (empty when it is not). Only figures the client reported are
  * judged: a client that does not report a figure (seed-text, regex) is never marked for it.
  */
-export function degradedReasons(row: Row, validity: SweepSpec["validity"]): string[] {
+export function degradedReasons(row: RunResult, validity: SweepSpec["validity"]): string[] {
   const reasons: string[] = [];
-  const requested = numberIn(row, "connections_requested");
-  const served = numberIn(row, "connections_served");
+  const { connections_requested: requested, connections_served: served } = row;
   if (requested !== undefined && served !== undefined && served * 100 < requested * validity.minServedPct) {
-    const starved = numberIn(row, "connections_starved") ?? 0;
-    const unconnected = requested - (numberIn(row, "connections_established") ?? requested);
+    const starved = row.connections_starved ?? 0;
+    const unconnected = requested - (row.connections_established ?? requested);
     const threshold = validity.minServedPct < 100 ? ` (below validity.min_served_pct ${validity.minServedPct} %)` : "";
     reasons.push(`served ${served} of ${requested} connections; ${starved} starved${unconnected > 0 ? `, ${unconnected} never connected` : ""}${threshold}`);
   }
-  const mismatches = numberIn(row, "payload_mismatches");
+  const mismatches = row.payload_mismatches;
   if (mismatches !== undefined && mismatches > 0) {
-    reasons.push(`${mismatches} of ${numberIn(row, "responses") ?? "?"} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`);
+    reasons.push(`${mismatches} of ${row.responses ?? "?"} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`);
   }
-  const stall = numberIn(row, "stall_seconds");
+  const stall = row.stall_seconds;
   if (stall !== undefined && stall >= 1) reasons.push(`${stall} s without a reply in the window`);
   return reasons;
 }

@@ -1,0 +1,23 @@
+/**
+ * The built-in client's command line as a sweep runs it: the client owns its flags, a spec
+ * only says which matrix keys and settings feed them (as `{placeholder}`s).
+ */
+export interface BuiltinClientOptions {
+  matrixKeys: readonly string[];
+  threads?: number;
+  length?: number;
+  timeoutS?: number;
+  verify?: "type" | "payload";
+}
+
+/** `[node, cliEntry, "client", ...]` with `{address}`, `{connections}`, `{duration_s}`, `{warmup_s}` and matrix keys it understands. */
+export function builtinClientArgv(cliEntry: string, opts: BuiltinClientOptions): string[] {
+  const has = (k: string) => opts.matrixKeys.includes(k);
+  const argv = [process.execPath, cliEntry, "client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window"];
+  if (opts.threads !== undefined) argv.push("--threads", String(opts.threads));
+  if (has("length")) argv.push("-l", "{length}");
+  else if (opts.length !== undefined) argv.push("-l", String(opts.length));
+  if (opts.timeoutS !== undefined) argv.push("--timeout", String(opts.timeoutS));
+  if (opts.verify === "payload") argv.push("--verify", "payload");
+  return argv;
+}

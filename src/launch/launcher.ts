@@ -1,0 +1,46 @@
+/**
+ * The process launcher seam: every process a run starts (server, client, profiler) is started,
+ * watched, measured and stopped through a {@link Launcher}, so where it runs (this machine,
+ * pinned to CPUs, another host) is a choice made in one place (choose.ts), not a branch in the
+ * sweep. One file per variant beside this one.
+ */
+import type { ExitInfo } from "../process/child.js";
+import type { TreeUsage } from "../process/proctree.js";
+
+export interface StartRequest {
+  argv: readonly string[];
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** A process a run started, wherever it runs, with the whole tree it starts. */
+export interface Launched {
+  /** The command line as launched (with whatever the launcher put in front of it). */
+  readonly argv: readonly string[];
+  readonly exited: Promise<ExitInfo>;
+  readonly hasExited: boolean;
+  stdout(): string;
+  stderr(): string;
+  stdoutLines(listener: (line: string) => void): void;
+  stderrLines(listener: (line: string) => void): void;
+  /** PIDs of its whole tree as its host sees them (for a profiler started on the same host). */
+  processIds(): number[];
+  /** A snapshot of its tree's counters; subtract two with usageBetween for a window. */
+  usage(): TreeUsage | undefined;
+  /** Sends `signal` to the whole tree. */
+  signal(signal: NodeJS.Signals): void;
+  /** `signal`, then SIGKILL for whatever of the tree is alive after `graceMs`; resolves when none is left. */
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean; exit: ExitInfo }>;
+}
+
+export interface Launcher {
+  /** Where its processes run, for messages and the CSV ("this machine", "this machine, CPUs 0-1"). */
+  readonly where: string;
+  start(request: StartRequest): Launched;
+  /** A port nobody listens on at `host`, as seen from where the processes run. */
+  freePort(host: string): Promise<number>;
+  /** Polls until host:port accepts (seen from where the processes run), `giveUp()` says stop, or the deadline passes. */
+  waitUntilAccepting(host: string, port: number, deadline: number, giveUp: () => boolean): Promise<boolean>;
+  /** Why `sockets` connections cannot be opened there (with how to fix it), or undefined when they can. */
+  openFileShortfall(sockets: number): string | undefined;
+}

@@ -1,0 +1,39 @@
+/**
+ * Every profiler tcpsweep can run, in one table keyed by what the spec asks for. Adding a
+ * profiler is one module implementing {@link Profiler} plus one entry here; a kind without an
+ * entry does not compile.
+ */
+import { PerfWindowProfiler } from "./perf.js";
+import { perfProblem, straceProblem } from "./preflight.js";
+import type { Profiler, ProfilerSetup, SyscallSource } from "./profiler.js";
+import { StraceLaunchProfiler } from "./strace-launch.js";
+import { StraceWindowProfiler } from "./strace.js";
+
+export type ProfilerKind = "strace-window" | "strace-launch" | "perf";
+
+export interface ProfilerEntry {
+  /** What the CSV's syscall_source says. */
+  source: SyscallSource;
+  /** Why it cannot count on this machine (with how to fix it), or undefined when it can. */
+  preflight(): string | undefined;
+  create(setup: ProfilerSetup): Profiler;
+}
+
+
+export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
+  "strace-window": {
+    source: "strace",
+    preflight: () => straceProblem("window"),
+    create: (setup) => new StraceWindowProfiler(setup),
+  },
+  "strace-launch": {
+    source: "strace",
+    preflight: () => straceProblem("launch"),
+    create: (setup) => new StraceLaunchProfiler(setup),
+  },
+  perf: {
+    source: "perf",
+    preflight: perfProblem,
+    create: (setup) => new PerfWindowProfiler(setup),
+  },
+};

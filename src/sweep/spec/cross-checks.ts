@@ -1,0 +1,169 @@
+/**
+ * Rules between sections, run on the raw data whatever zod said, so one pass reports
+ * everything: placeholders vs matrix keys, include/exclude vs matrix values, server vs
+ * address, builtin client vs matrix.
+ */
+import type { z } from "zod";
+import { describeValue, didYouMean } from "../errors.js";
+import { placeholdersOf } from "../template.js";
+import type { RawIssue, Seg } from "./locate.js";
+import { clientSchema, serverSchema, type ParsedClient, type ParsedServer } from "./schema.js";
+import { CpuListError, checkCpuList } from "../../placement/cpus.js";
+import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";
+import type { MatrixValue } from "./types.js";
+
+export interface CrossContext {
+  raw: Loose;
+  matrixKeys: string[] | undefined;
+  matrix: Loose | undefined;
+  issues: RawIssue[];
+  /** This machine's online CPUs, for `cpus:` lists. */
+  onlineCpus: readonly number[];
+}
+
+/** Parse one section on its own so cross-checks can use it even when other sections are broken. */
+export function sectionOf<T extends z.ZodType>(schema: T, value: unknown): z.output<T> | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+export function matrixKeysOf(rawMatrix: unknown): string[] | undefined {
+  const m = asObject(rawMatrix);
+  return m ? Object.keys(m).filter((k) => !MATRIX_META_KEYS.includes(k)) : undefined;
+}
+
+export function quoteList(values: readonly unknown[]): string {
+  return values.map((v) => (typeof v === "string" ? v : String(v))).join(", ");
+}
+
+export function checkPlaceholders(section: "server" | "client", rawSection: Loose, parsed: ParsedServer | ParsedClient | undefined, ctx: CrossContext): void {
+  const defined = [...(ctx.matrixKeys ?? []), ...BUILTIN_PLACEHOLDERS];
+  const check = (args: string[], where: Seg[]) => {
+    let names: string[];
+    try {
+      names = placeholdersOf(args);
+    } catch {
+      return; // malformed braces are reported by the schema
+    }
+    for (const n of names) {
+      if (defined.includes(n)) continue;
+      if (ctx.matrixKeys === undefined) continue; // matrix broken: cannot tell
+      const hint = didYouMean(n, defined);
+      ctx.issues.push({
+        path: where,
+        message: `unknown placeholder {${n}}${hint ? ` (did you mean {${hint}}?)` : ""}; defined: ${defined.join(", ")}`,
+      });
+    }
+  };
+  const command = parsed?.command ?? sectionOf(commandSchema, rawSection.command);
+  if (command) {
+    if (Array.isArray(rawSection.command)) command.forEach((arg, i) => check([arg], [section, "command", i]));
+    else check(command, [section, "command"]);
+  }
+  const env = parsed?.env ?? sectionOf(envSchema, rawSection.env);
+  if (env) for (const [k, v] of Object.entries(env)) check([v], [section, "env", k]);
+}
+
+/** `values[k]` is undefined when the list for `k` is not a list (already reported). */
+export function checkPatterns(kind: "include" | "exclude", keys: readonly string[], values: Record<string, MatrixValue[] | undefined>, ctx: CrossContext): void {
+  const rawList = ctx.matrix?.[kind];
+  if (!Array.isArray(rawList)) return;
+  rawList.forEach((entry: unknown, i) => {
+    const e = asObject(entry);
+    if (!e) return;
+    const at: Seg[] = ["matrix", kind, i];
+    const entryKeys = Object.keys(e);
+    if (entryKeys.length === 0) {
+      ctx.issues.push({
+        path: at,
+        message: kind === "exclude" ? "an empty entry would exclude every cell; name at least one matrix key" : `must name every matrix key (${keys.join(", ")})`,
+      });
+      return;
+    }
+    for (const k of entryKeys) {
+      if (!keys.includes(k)) {
+        const hint = didYouMean(k, keys);
+        ctx.issues.push({
+          path: [...at, k],
+          atKey: true,
+          message: `"${k}" is not a matrix key${hint ? ` (did you mean "${hint}"?)` : ""}; matrix keys: ${keys.join(", ")}`,
+        });
+      } else if (kind === "exclude" && values[k]?.length) {
+        const list = values[k];
+        const v = e[k];
+        if (!list.some((x) => String(x) === String(v))) {
+          ctx.issues.push({ path: [...at, k], message: `${describeValue(v)} is not one of the ${k} values (${quoteList(list)})` });
+        }
+      }
+    }
+    if (kind === "include") {
+      const missing = keys.filter((k) => !entryKeys.includes(k));
+      if (missing.length) {
+        ctx.issues.push({ path: at, message: `must name every matrix key; missing: ${missing.join(", ")}` });
+      }
+    }
+  });
+}
+
+export function crossChecks(ctx: CrossContext): void {
+  const { raw } = ctx;
+  const rawServer = asObject(raw.server);
+  const rawClient = asObject(raw.client);
+
+  // server vs address vs host
+  if (raw.server !== undefined && raw.address !== undefined) {
+    ctx.issues.push({ path: ["address"], message: 'cannot be used together with "server"; address is for measuring an already-running server' });
+  }
+  if (raw.server === undefined && raw.address === undefined) {
+    ctx.issues.push({ path: ["address"], message: 'required when there is no "server" section: host:port of the already-running server to measure (or add server: {builtin: true})' });
+  }
+  if (raw.host !== undefined && raw.address !== undefined && raw.server === undefined) {
+    ctx.issues.push({ path: ["host"], message: 'cannot be combined with "address" (the address already names the host)' });
+  }
+
+  // builtin client needs connections
+  const clientIsBuiltin = !rawClient || rawClient.builtin === true || (rawClient.command === undefined && rawClient.builtin !== false);
+  if (clientIsBuiltin && ctx.matrixKeys && !ctx.matrixKeys.includes("connections")) {
+    ctx.issues.push({ path: ["matrix"], message: 'the built-in client needs a "connections" list in the matrix, e.g. connections: [1, 10, 100]' });
+  }
+
+  // builtin server and a `reply` matrix key
+  if (rawServer?.builtin === true && ctx.matrix && Array.isArray(ctx.matrix.reply)) {
+    ctx.matrix.reply.forEach((v: unknown, i: number) => {
+      if (v !== "echo" && v !== "ack") {
+        ctx.issues.push({ path: ["matrix", "reply", i], message: `the built-in server's reply mode must be "echo" or "ack", got ${describeValue(v)}` });
+      }
+    });
+    if (rawServer.reply !== undefined) {
+      ctx.issues.push({ path: ["server", "reply"], message: 'conflicts with the matrix key "reply"; remove one of them' });
+    }
+  }
+
+  // CPU lists name CPUs of this machine (where server and client run)
+  for (const [section, rawSection] of [["server", rawServer], ["client", rawClient]] as const) {
+    const cpus = rawSection === undefined ? undefined : sectionOf(cpusSchema, rawSection.cpus);
+    if (cpus === undefined) continue;
+    try {
+      checkCpuList(cpus, ctx.onlineCpus);
+    } catch (error) {
+      if (!(error instanceof CpuListError)) throw error;
+      ctx.issues.push({ path: [section, "cpus"], message: error.message });
+    }
+  }
+
+  // placeholders
+  if (rawServer) checkPlaceholders("server", rawServer, sectionOf(serverSchema, rawServer), ctx);
+  if (rawClient) checkPlaceholders("client", rawClient, sectionOf(clientSchema, rawClient), ctx);
+
+  // include / exclude, against the raw lists so this works even when some list has a bad value
+  if (ctx.matrix && ctx.matrixKeys) {
+    const values: Record<string, MatrixValue[] | undefined> = {};
+    for (const k of ctx.matrixKeys) {
+      const list = ctx.matrix[k];
+      values[k] = Array.isArray(list) ? list.filter((v): v is MatrixValue => typeof v === "string" || typeof v === "number") : undefined;
+    }
+    checkPatterns("exclude", ctx.matrixKeys, values, ctx);
+    checkPatterns("include", ctx.matrixKeys, values, ctx);
+  }
+}
+

@@ -1,0 +1,140 @@
+/** Turns a validated spec into the {@link SweepSpec} the runner uses: defaults, paths, built-in command lines. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { builtinClientArgv } from "../../client/argv.js";
+import { builtinServerArgv } from "../../server/argv.js";
+import { hostAndPort } from "./schema-parts.js";
+import type { CellPattern, ParsedMatrix, ParsedSpec } from "./schema.js";
+import type { ClientSpec, MatrixValue, ParseOptions, ServerSpec, SpecOverrides, SweepSpec } from "./types.js";
+
+export const DEFAULTS = {
+  durationS: 10,
+  warmupS: 1,
+  cooldownS: 0,
+  repeat: 1,
+  concurrency: 1,
+  host: "127.0.0.1",
+  readyTimeoutS: 10,
+  stopGraceS: 2,
+  timeoutSlackS: 30,
+  minServedPct: 100,
+} as const;
+
+/** dist/cli/main.js, two folders up from this module (dist/sweep/spec/resolve.js). */
+export function defaultCliEntry(): string {
+  return fileURLToPath(new URL("../../cli/main.js", import.meta.url));
+}
+
+
+export function matrixValuesOf(m: ParsedMatrix, keys: readonly string[]): Record<string, MatrixValue[]> {
+  const loose = m as unknown as Record<string, MatrixValue[] | undefined>;
+  const values: Record<string, MatrixValue[]> = {};
+  for (const k of keys) values[k] = loose[k] ?? [];
+  return values;
+}
+
+// ---------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------
+
+export function defaultName(file: string): string {
+  const base = path.basename(file).replace(/\.ya?ml$/i, "");
+  const cleaned = base.replace(/[^A-Za-z0-9._-]+/g, "-");
+  return cleaned || "sweep";
+}
+
+/** Normalise include/exclude values to the matrix's own values (so `"4"` in a pattern matches `4`). */
+export function normalisePattern(p: CellPattern, values: Record<string, MatrixValue[]>): CellPattern {
+  const out: CellPattern = {};
+  for (const [k, v] of Object.entries(p)) {
+    out[k] = values[k]?.find((x) => String(x) === String(v)) ?? v;
+  }
+  return out;
+}
+
+export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], overrides: SpecOverrides, opts: Required<ParseOptions>): SweepSpec {
+  const name = p.name ?? defaultName(file);
+  const durationS = overrides.durationS ?? p.duration ?? DEFAULTS.durationS;
+  const warmupS = p.warmup ?? DEFAULTS.warmupS;
+  const resolvePath = (s: string) => path.resolve(opts.cwd, s);
+
+  const values = matrixValuesOf(p.matrix, matrixKeys);
+  const matrix: SweepSpec["matrix"] = {
+    keys: matrixKeys,
+    values,
+    include: (p.matrix.include ?? []).map((e) => normalisePattern(e as CellPattern, values)),
+    exclude: (p.matrix.exclude ?? []).map((e) => normalisePattern(e as CellPattern, values)),
+  };
+
+  let server: ServerSpec | undefined;
+  if (p.server) {
+    const s = p.server;
+    const builtin = s.builtin === true;
+    server = {
+      builtin,
+      argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply }) : (s.command ?? []),
+      env: s.env ?? {},
+      ...(s.cwd !== undefined ? { cwd: resolvePath(s.cwd), cwdAsWritten: s.cwd } : {}),
+      ready:
+        s.ready === undefined
+          ? builtin
+            ? { kind: "stdout", pattern: /^listening on / }
+            : { kind: "port" }
+          : s.ready === "port"
+            ? { kind: "port" }
+            : { kind: "stdout", pattern: s.ready.stdout },
+      readyTimeoutS: s.ready_timeout ?? DEFAULTS.readyTimeoutS,
+      stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
+      stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
+      lifetime: s.lifetime ?? "cell",
+      ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    };
+  }
+
+  const c = p.client ?? {};
+  const clientBuiltin = c.command === undefined;
+  const client: ClientSpec = {
+    builtin: clientBuiltin,
+    argv: clientBuiltin
+      ? builtinClientArgv(opts.cliEntry, { matrixKeys, threads: c.threads, length: c.length, timeoutS: c.timeout, verify: c.verify })
+      : (c.command ?? []),
+    env: c.env ?? {},
+    ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
+    parser: clientBuiltin ? "json" : (c.parser ?? "json"),
+    ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
+    ...(c.regex !== undefined ? { regex: c.regex } : {}),
+    verify: c.verify ?? "type",
+  };
+
+  const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;
+  let profile: SweepSpec["profile"];
+  if (p.profile) {
+    profile = {};
+    if (p.profile.strace) {
+      const st = p.profile.strace;
+      profile.strace = { target: st.target ?? "server", pass: st.pass ?? "separate", attach: st.attach ?? "window", args: st.args ?? [] };
+    }
+    if (p.profile.perf) profile.perf = { events: p.profile.perf.events ?? "syscalls" };
+  }
+
+  const addr = p.address !== undefined ? hostAndPort(p.address) : undefined;
+  return {
+    file,
+    name,
+    ...(p.description !== undefined ? { description: p.description } : {}),
+    durationS,
+    warmupS,
+    cooldownS: p.cooldown ?? DEFAULTS.cooldownS,
+    repeat: overrides.repeat ?? p.repeat ?? DEFAULTS.repeat,
+    timeoutS: p.timeout ?? (server?.readyTimeoutS ?? 0) + warmupS + durationS + DEFAULTS.timeoutSlackS,
+    concurrency: p.concurrency ?? DEFAULTS.concurrency,
+    host: p.host ?? addr?.host ?? DEFAULTS.host,
+    ...(p.address !== undefined ? { address: p.address } : {}),
+    matrix,
+    ...(server ? { server } : {}),
+    client,
+    validity: { minServedPct: p.validity?.min_served_pct ?? DEFAULTS.minServedPct },
+    output: { csv: resolvePath(csvAsWritten), csvAsWritten, mode: p.output?.mode ?? "append" },
+    ...(profile ? { profile } : {}),
+  };
+}

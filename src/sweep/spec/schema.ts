@@ -1,0 +1,260 @@
+/** The spec file's shape as zod schemas: the single source of truth for keys, types, ranges and same-section rules. */
+import { z } from "zod";
+import { describeValue } from "../errors.js";
+import type { MatrixValue } from "./types.js";
+import {
+  BUILTIN_PLACEHOLDERS,
+  MATRIX_KEY_RE,
+  MATRIX_META_KEYS,
+  NAME_RE,
+  addressSchema,
+  asObject,
+  booleanSchema,
+  commandSchema,
+  cpusSchema,
+  durationSchema,
+  envSchema,
+  expect,
+  hostSchema,
+  intSchema,
+  oneOf,
+  regexSchema,
+  signalSchema,
+  stringSchema,
+  type IssueLike,
+} from "./schema-parts.js";
+
+// -- matrix ------------------------------------------------------------------
+
+export const matrixScalar = z.union([z.number(), z.string()], expect("a string or number")).superRefine((v, ctx) => {
+  if (typeof v === "string" && (v === "" || /[,=]/.test(v))) {
+    ctx.addIssue({
+      code: "custom",
+      input: v,
+      message: `matrix values must be non-empty and cannot contain "," or "=" (they appear in cell ids like connections=10,threads=2), got ${describeValue(v)}`,
+    });
+  }
+});
+
+export function matrixList<T extends z.ZodType<MatrixValue>>(element: T) {
+  return z
+    .array(element, {
+      error: (iss: IssueLike) => {
+        const base = expect("a non-empty list of values").error(iss);
+        return typeof iss.input === "number" || typeof iss.input === "string"
+          ? `${base} (write [${String(iss.input)}] for a single value)`
+          : base;
+      },
+    })
+    .min(1, { error: "expected a non-empty list of values, got an empty list" })
+    .superRefine(
+      (list, ctx) => {
+        if (!Array.isArray(list)) return;
+        const seen = new Set<string>();
+        list.forEach((v: unknown, i) => {
+          if (typeof v !== "string" && typeof v !== "number") return;
+          const k = String(v);
+          if (seen.has(k)) ctx.addIssue({ code: "custom", path: [i], input: v, message: `duplicate value ${describeValue(v)}` });
+          seen.add(k);
+        });
+      },
+      { when: () => true },
+    );
+}
+
+export const connectionsValue = intSchema(1, 65000);
+export const threadsValue = intSchema(1, 1024);
+export const lengthValue = intSchema(0, 1021);
+
+export const cellPattern = z
+  .object(
+    { connections: connectionsValue.optional(), threads: threadsValue.optional(), length: lengthValue.optional() },
+    expect("a mapping of matrix key: value"),
+  )
+  .catchall(matrixScalar);
+
+export const matrixSchema = z
+  .object(
+    {
+      connections: matrixList(connectionsValue).optional(),
+      threads: matrixList(threadsValue).optional(),
+      length: matrixList(lengthValue).optional(),
+      include: z.array(cellPattern, expect("a list of mappings (matrix key: value)")).optional(),
+      exclude: z.array(cellPattern, expect("a list of mappings (matrix key: value)")).optional(),
+    },
+    expect("a mapping of matrix keys to lists of values"),
+  )
+  .catchall(matrixList(matrixScalar))
+  .superRefine(
+    (m, ctx) => {
+      if (typeof m !== "object" || m === null || Array.isArray(m)) return;
+      const keys = Object.keys(m).filter((k) => !MATRIX_META_KEYS.includes(k));
+      if (keys.length === 0) {
+        ctx.addIssue({ code: "custom", message: "the matrix needs at least one key, e.g. connections: [1, 10, 100]" });
+      }
+      for (const k of keys) {
+        if (!MATRIX_KEY_RE.test(k)) {
+          ctx.addIssue({ code: "custom", path: [k], params: { at: "key" }, message: `matrix key ${JSON.stringify(k)} must be a placeholder name (letters, digits, _; not starting with a digit)` });
+        } else if ((BUILTIN_PLACEHOLDERS as readonly string[]).includes(k)) {
+          ctx.addIssue({ code: "custom", path: [k], params: { at: "key" }, message: `"${k}" is a built-in placeholder and cannot be a matrix key` });
+        }
+      }
+    },
+    { when: () => true },
+  );
+
+// -- server / client ------------------------------------------------------------
+
+export const serverSchema = z
+  .strictObject(
+    {
+      builtin: booleanSchema.optional(),
+      command: commandSchema.optional(),
+      env: envSchema.optional(),
+      cwd: stringSchema("a directory path").optional(),
+      ready: z
+        .union(
+          [z.literal("port"), z.strictObject({ stdout: regexSchema(false) }, expect('a mapping {stdout: "regex"}'))],
+          expect('"port" or {stdout: "regex"}'),
+        )
+        .optional(),
+      ready_timeout: durationSchema(true).optional(),
+      stop_signal: signalSchema.optional(),
+      stop_grace: durationSchema(false).optional(),
+      lifetime: oneOf(["cell", "group"]).optional(),
+      reply: oneOf(["echo", "ack"]).optional(),
+      cpus: cpusSchema.optional(),
+    },
+    expect("a mapping (builtin or command, env, cwd, ready, ...)"),
+  )
+  .superRefine(
+    (value, ctx) => {
+      const s = asObject(value);
+      if (!s) return;
+      const builtin = s.builtin === true;
+      if (builtin && s.command !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["command"], message: 'cannot be combined with "builtin: true"; use one or the other' });
+      }
+      if (!builtin && s.command === undefined) {
+        ctx.addIssue({ code: "custom", message: 'needs either "builtin: true" or a "command" (omit the whole server section to measure an already-running server at "address")' });
+      }
+      if (!builtin && s.reply !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["reply"], message: 'only applies to the built-in server ("builtin: true")' });
+      }
+    },
+    { when: () => true },
+  );
+
+export const clientSchema = z
+  .strictObject(
+    {
+      builtin: booleanSchema.optional(),
+      threads: intSchema(1).optional(),
+      length: lengthValue.optional(),
+      timeout: durationSchema(true).optional(),
+      verify: oneOf(["type", "payload"]).optional(),
+      command: commandSchema.optional(),
+      parser: oneOf(["json", "seed-text", "regex"]).optional(),
+      regex: regexSchema(true).optional(),
+      env: envSchema.optional(),
+      cwd: stringSchema("a directory path").optional(),
+      cpus: cpusSchema.optional(),
+    },
+    expect("a mapping (builtin or command, parser, ...)"),
+  )
+  .superRefine(
+    (value, ctx) => {
+      const c = asObject(value);
+      if (!c) return;
+      const hasCommand = c.command !== undefined;
+      if (c.builtin === true && hasCommand) {
+        ctx.addIssue({ code: "custom", path: ["command"], message: 'cannot be combined with "builtin: true"; use one or the other' });
+      }
+      if (c.builtin === false && !hasCommand) {
+        ctx.addIssue({ code: "custom", message: 'needs a "command" when "builtin" is false' });
+      }
+      if (hasCommand && c.builtin !== true) {
+        for (const k of ["threads", "length", "timeout", "verify"]) {
+          if (c[k] !== undefined) {
+            ctx.addIssue({ code: "custom", path: [k], message: `only applies to the built-in client; pass it in the command instead` });
+          }
+        }
+        if (c.parser === undefined) {
+          ctx.addIssue({ code: "custom", path: ["parser"], message: 'required with "command": one of "json", "seed-text", "regex"' });
+        }
+      }
+      if (!hasCommand && c.parser !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["parser"], message: 'only applies with "command" (the built-in client always reports JSON)' });
+      }
+      if (c.parser === "regex" && c.regex === undefined) {
+        ctx.addIssue({ code: "custom", path: ["regex"], message: 'required when parser is "regex"' });
+      }
+      if (c.regex !== undefined && c.parser !== "regex") {
+        ctx.addIssue({ code: "custom", path: ["regex"], message: 'only used with "parser: regex"' });
+      }
+    },
+    { when: () => true },
+  );
+
+export const validitySchema = z.strictObject(
+  {
+    min_served_pct: z
+      .number(expect("a percentage from 0 to 100"))
+      .min(0, expect("a percentage from 0 to 100"))
+      .max(100, expect("a percentage from 0 to 100"))
+      .optional(),
+  },
+  expect("a mapping (min_served_pct)"),
+);
+
+const outputSchema = z.strictObject(
+  { csv: stringSchema("a file path").optional(), mode: oneOf(["append", "new"]).optional() },
+  expect("a mapping (csv, mode)"),
+);
+
+export const profileSchema = z.strictObject(
+  {
+    strace: z
+      .strictObject(
+        {
+          target: oneOf(["server", "client", "both"]).optional(),
+          pass: oneOf(["separate", "same"]).optional(),
+          attach: oneOf(["window", "launch"]).optional(),
+          args: z.array(z.string(expect("a string")), expect("a list of strings")).optional(),
+        },
+        expect("a mapping (target, pass, attach, args)"),
+      )
+      .optional(),
+    perf: z.strictObject({ events: oneOf(["syscalls"]).optional() }, expect("a mapping (events)")).optional(),
+  },
+  expect("a mapping (strace, perf)"),
+);
+
+/** The whole spec file. */
+export const specSchema = z.strictObject(
+  {
+    name: z.string(expect("a name")).regex(NAME_RE, expect("a name of letters, digits, '.', '_' or '-'")).optional(),
+    description: z.string(expect("a string")).optional(),
+    duration: durationSchema(true).optional(),
+    warmup: durationSchema(false).optional(),
+    cooldown: durationSchema(false).optional(),
+    repeat: intSchema(1).optional(),
+    timeout: durationSchema(true).optional(),
+    concurrency: intSchema(1).optional(),
+    host: hostSchema.optional(),
+    address: addressSchema.optional(),
+    matrix: matrixSchema,
+    server: serverSchema.optional(),
+    client: clientSchema.optional(),
+    validity: validitySchema.optional(),
+    output: outputSchema.optional(),
+    profile: profileSchema.optional(),
+  },
+  expect("a mapping of settings (name, duration, matrix, server, client, ...)"),
+);
+
+export type ParsedSpec = z.output<typeof specSchema>;
+export type ParsedServer = z.output<typeof serverSchema>;
+export type ParsedClient = z.output<typeof clientSchema>;
+export type CellPattern = Record<string, MatrixValue>;
+export type ParsedMatrix = z.output<typeof matrixSchema>;

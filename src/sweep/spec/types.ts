@@ -1,0 +1,86 @@
+/** The resolved spec: what the runner consumes once a file has been validated. */
+export type MatrixValue = string | number;
+
+export interface CommandTemplate {
+  /** argv with `{placeholder}`s; argv[0] is the program. */
+  argv: string[];
+  /** Extra environment; values may contain `{placeholder}`s too. */
+  env: Record<string, string>;
+  /** Absolute working directory (resolved against process.cwd()). */
+  cwd?: string;
+  /** `cwd` as written in the spec, for messages. */
+  cwdAsWritten?: string;
+  /** CPUs the process tree is pinned to (a normalised Linux CPU list); undefined = not pinned. */
+  cpus?: string;
+}
+
+export interface ServerSpec extends CommandTemplate {
+  builtin: boolean;
+  ready: { kind: "port" } | { kind: "stdout"; pattern: RegExp };
+  readyTimeoutS: number;
+  stopSignal: NodeJS.Signals;
+  stopGraceS: number;
+  lifetime: "cell" | "group";
+}
+
+export interface ClientSpec extends CommandTemplate {
+  builtin: boolean;
+  parser: "json" | "seed-text" | "regex";
+  regex?: RegExp;
+  /** Built-in client: what makes a reply a response (`type`, the study's rule, or `payload`). */
+  verify: "type" | "payload";
+}
+
+export interface SweepSpec {
+  /** The spec file as given (used in messages). */
+  file: string;
+  name: string;
+  description?: string;
+  durationS: number;
+  warmupS: number;
+  cooldownS: number;
+  repeat: number;
+  timeoutS: number;
+  concurrency: number;
+  host: string;
+  address?: string;
+  matrix: {
+    /** Matrix keys in the order written in the file. */
+    keys: string[];
+    values: Record<string, MatrixValue[]>;
+    include: Record<string, MatrixValue>[];
+    exclude: Record<string, MatrixValue>[];
+  };
+  server?: ServerSpec;
+  client: ClientSpec;
+  /** When a finished run is `degraded` rather than `ok`: the share of requested connections that must be served. */
+  validity: { minServedPct: number };
+  /** `csv` is absolute; `csvAsWritten` is the path as written (or the default `results/<name>.csv`). */
+  output: { csv: string; mode: "append" | "new"; csvAsWritten?: string };
+  profile?: {
+    strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
+    perf?: { events: "syscalls" };
+  };
+}
+
+export interface Cell {
+  /** 0-based position in the expanded cell list. */
+  index: number;
+  /** `connections=100,threads=4` in matrix key order. */
+  id: string;
+  values: Record<string, MatrixValue>;
+}
+
+export interface SpecOverrides {
+  repeat?: number;
+  durationS?: number;
+}
+
+export interface ParseOptions {
+  /** Absolute path of the tcpsweep CLI entry used in builtin argv. Default: {@link defaultCliEntry}. */
+  cliEntry?: string;
+  /** Directory relative paths are resolved against. Default: process.cwd(). */
+  cwd?: string;
+  /** CPUs `cpus:` lists may name. Default: this machine's online CPUs. */
+  onlineCpus?: readonly number[];
+}
