@@ -44,6 +44,15 @@ class OutputTail {
   }
 }
 
+/** Every child started and not yet exited: what a second Ctrl-C kills at once. */
+const liveChildren = new Set<ChildProcess>();
+
+/** SIGKILLs every live child's process group and descendants now, without waiting for any grace. */
+export function killEveryChildNow(): number {
+  for (const child of liveChildren) child.signal("SIGKILL");
+  return liveChildren.size;
+}
+
 export class ChildProcess {
   readonly pid: number | undefined;
   readonly exited: Promise<ExitInfo>;
@@ -68,6 +77,7 @@ export class ChildProcess {
       cleanup: true,
     });
     this.pid = subprocess.pid;
+    liveChildren.add(this);
     subprocess.stdout?.on("data", (chunk: Buffer) => this.stdoutTail.add(chunk));
     subprocess.stderr?.on("data", (chunk: Buffer) => this.stderrTail.add(chunk));
     this.stdoutLines = lineEvents(subprocess.stdout);
@@ -84,6 +94,7 @@ export class ChildProcess {
     this.exited = subprocess.then((result) => {
       clearTimeout(pipeGrace);
       this.finished = true;
+      liveChildren.delete(this);
       if (result.failed && result.exitCode === undefined && result.signal === undefined) {
         return { startError: result.originalMessage ?? result.shortMessage ?? "could not start" };
       }

@@ -3,7 +3,7 @@
  * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,6 +16,7 @@ import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
 import { formatAddress } from "../process/address.js";
+import { killEveryChildNow } from "../process/child.js";
 import { openFileShortfall } from "../process/limits.js";
 import { perfProblem, straceProblem } from "../profile/preflight.js";
 import { summarize, type SyscallCounts } from "../profile/profiler.js";
@@ -64,6 +65,12 @@ export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string
 /** A problem that stops the sweep before it starts (exit 2): limits, output, profiling. */
 export class PreflightError extends Error {}
 
+/**
+ * Printed on stderr (exactly this line) once SIGINT / SIGTERM are handled: from then on a signal stops
+ * the sweep cleanly (exit 130 / 143); before it, a signal simply ends the process (nothing has run yet).
+ */
+export const SIGNAL_HANDLERS_LINE = "tcpsweep: signal handlers installed (SIGINT/SIGTERM stop the sweep cleanly; a second one kills at once)";
+
 function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
 }
@@ -74,7 +81,7 @@ const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
  * Makes sure rows can be written to `file` (creating its directory) and takes its lock,
  * before anything runs: a path under a file, in /proc or unwritable is a PreflightError.
  */
-async function prepareOutput(spec: SweepSpec, lockWaitMs: number): Promise<CsvLock> {
+async function prepareOutput(spec: SweepSpec, lockWaitMs: number, out: NodeJS.WritableStream): Promise<CsvLock> {
   const file = spec.output.csv;
   const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
   try {
@@ -99,10 +106,21 @@ async function prepareOutput(spec: SweepSpec, lockWaitMs: number): Promise<CsvLo
     throw cannot(error);
   }
   try {
-    return await lockCsv(file, lockWaitMs);
+    const sayWaiting = (holder: number | undefined) =>
+      out.write(`waiting up to ${lockWaitMs / 1000} s for the lock on ${file}: held by another tcpsweep run, PID ${holder} (${commandOf(holder)})\n`);
+    return await lockCsv(file, lockWaitMs, sayWaiting);
   } catch (error) {
     if (error instanceof LockBusyError) throw error;
     throw cannot(error); // e.g. the directory does not take new files
+  }
+}
+
+/** A process's command line, for messages about it. */
+function commandOf(pid: number | undefined): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ") || "command unknown";
+  } catch {
+    return "command unknown";
   }
 }
 
@@ -120,17 +138,26 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   const header = csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
   const csv = new CsvWriter(spec.output.csv, header);
   const syscallsCsv = plan ? syscallsCsvWriter(spec.output.csv) : undefined;
-  const lock = await prepareOutput(spec, options.lockWaitMs);
+  const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
+  let forced = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interruptedBy) return;
+    if (interruptedBy) {
+      // A second signal while stopping (e.g. a server that takes its stop_grace): do not wait any longer.
+      if (forced) return;
+      forced = true;
+      progress.message(`second signal (${signal}): killing every child process now (SIGKILL); rows written so far are kept`);
+      killEveryChildNow();
+      return;
+    }
     interruptedBy = signal;
     progress.message(`${signal}: stopping the current cell and every child process; rows written so far are kept`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
   const servers = spec.server ? new ServerPool(spec.server, spec.host) : undefined;
   const rows: Row[] = [];
   let progress = new Progress(0, 0, options.out);
@@ -152,6 +179,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     const limit = pLimit(spec.concurrency);
     let lastRespPerS: number | undefined;
     let first = true;
+    let unexpected: { error: unknown } | undefined;
     await Promise.all(
       jobs.map((job) =>
         limit(async () => {
@@ -174,11 +202,14 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
             progress.cellFinished(label, row.status === "ok" ? `${Math.round(Number(row.resp_per_s))} resp/s` : `${row.status}: ${row.error}`);
           } catch (error) {
             if (error instanceof CellFailure && error.status === "interrupted") return;
-            throw error;
+            // Unforeseen (ENOSPC, EROFS, a bug): stop the other runs cleanly, then let it through (exit 3).
+            unexpected ??= { error };
+            controller.abort();
           }
         }),
       ),
     );
+    if (unexpected) throw unexpected.error;
   } finally {
     await servers?.stopAll();
     lock.release();
