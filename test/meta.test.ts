@@ -108,6 +108,31 @@ describe("a run writes <name>.<run_id>.meta.json beside its CSV", () => {
   });
 });
 
+describe("secrets stay out of meta.json", () => {
+  it("server.env / client.env values whose names contain TOKEN, SECRET, PASSWORD or KEY (any case) are <redacted>", async () => {
+    const dir = makeTempDir("tcpsweep-meta-secret-");
+    const secrets = { API_TOKEN: "tok-1111", db_password: "pw-2222", Client_Secret: "sec-3333", SSH_KEY_FILE: "key-4444", apikey: "key-5555" };
+    const specFile = writeSpec(dir, {
+      name: "secret",
+      duration: "0.5s",
+      warmup: 0,
+      matrix: { connections: [1] },
+      server: { command: ["node", FAULT_SERVER, "--mode", "normal", "--port", "{port}"], ready: "port", env: { API_TOKEN: secrets.API_TOKEN, db_password: secrets.db_password, PLAIN_SETTING: "visible-1" } },
+      client: { builtin: true, env: { Client_Secret: secrets.Client_Secret, SSH_KEY_FILE: secrets.SSH_KEY_FILE, apikey: secrets.apikey, MONKEY_LEVEL: "9" } },
+      output: { csv: "secret.csv" },
+    });
+    const result = await runCli(["run", specFile], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const [row] = readCsv(path.join(dir, "secret.csv")).rows;
+    const text = readFileSync(metaPath(path.join(dir, "secret.csv"), "secret", row!.run_id!), "utf8");
+    for (const value of Object.values(secrets)) expect(text, `secret ${value} written`).not.toContain(value);
+    const meta = JSON.parse(text) as { spec: { server: { env: Record<string, string> }; client: { env: Record<string, string> } } };
+    // Names are kept (they say what was set); only the values go. MONKEY contains KEY: redacted too (names, not meanings).
+    expect(meta.spec.server.env).toEqual({ API_TOKEN: "<redacted>", db_password: "<redacted>", PLAIN_SETTING: "visible-1" });
+    expect(meta.spec.client.env).toEqual({ Client_Secret: "<redacted>", SSH_KEY_FILE: "<redacted>", apikey: "<redacted>", MONKEY_LEVEL: "<redacted>" });
+  });
+});
+
 describe("collectRunMeta", () => {
   const parse = (yaml: string, cwd: string) => parseSpecText(yaml, path.join(cwd, "spec.yaml"), {}, { cwd });
 

@@ -3,7 +3,7 @@
  * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,14 +17,13 @@ import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
 import { formatAddress } from "../process/address.js";
 import { killEveryChildNow } from "../process/child.js";
-import { openFileShortfall } from "../process/limits.js";
-import { perfProblem, straceProblem } from "../profile/preflight.js";
 import { summarize, type SyscallCounts } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { ServerPool, serverGroupKey } from "./servers.js";
-import { CellTracer, tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
+import { PreflightError, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
+import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 
@@ -62,8 +61,10 @@ export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string
   };
 }
 
-/** A problem that stops the sweep before it starts (exit 2): limits, output, profiling. */
-export class PreflightError extends Error {}
+export { PreflightError };
+
+/** The CSV header of a sweep: identity, matrix keys, figures, regex groups. */
+export const sweepHeader = (spec: SweepSpec) => csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
 
 /**
  * Printed on stderr (exactly this line) once SIGINT / SIGTERM are handled: from then on a signal stops
@@ -77,41 +78,18 @@ function newRunId(): string {
 
 const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
 
-/**
- * Makes sure rows can be written to `file` (creating its directory) and takes its lock,
- * before anything runs: a path under a file, in /proc or unwritable is a PreflightError.
- */
+/** Checks that rows can be written to output.csv (creating its directory) and takes its lock. */
 async function prepareOutput(spec: SweepSpec, lockWaitMs: number, out: NodeJS.WritableStream): Promise<CsvLock> {
+  checkOutput(spec, true);
   const file = spec.output.csv;
-  const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
-  try {
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
-      let blocker = path.dirname(file);
-      while (!existsSync(blocker) && path.dirname(blocker) !== blocker) blocker = path.dirname(blocker);
-      throw new Error(`${blocker} is not a directory`);
-    }
-    let isFile = true;
-    try {
-      isFile = statSync(file).isFile();
-      if (isFile) closeSync(openSync(file, "r+")); // writable, and left as it is
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    if (!isFile) throw new Error("it exists and is not a regular file");
-  } catch (error) {
-    throw cannot(error);
-  }
   try {
     const sayWaiting = (holder: number | undefined) =>
       out.write(`waiting up to ${lockWaitMs / 1000} s for the lock on ${file}: held by another tcpsweep run, PID ${holder} (${commandOf(holder)})\n`);
     return await lockCsv(file, lockWaitMs, sayWaiting);
   } catch (error) {
     if (error instanceof LockBusyError) throw error;
-    throw cannot(error); // e.g. the directory does not take new files
+    // e.g. the directory does not take new files
+    throw new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -125,17 +103,8 @@ function commandOf(pid: number | undefined): string {
 }
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
-  const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
-  const shortfall = openFileShortfall(maxConnections);
-  if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
-
-  const plan = tracePlan(spec);
-  if (plan) {
-    const problem = tracePlanProblem(spec, plan) ?? (plan.source === "strace" ? straceProblem(plan.attach) : perfProblem());
-    if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
-  }
-
-  const header = csvHeader(spec.matrix.keys, regexColumns(spec.client, [...FIGURE_COLUMNS]));
+  const plan = checkLimitsAndProfiler(spec, cells);
+  const header = sweepHeader(spec);
   const csv = new CsvWriter(spec.output.csv, header);
   const syscallsCsv = plan ? syscallsCsvWriter(spec.output.csv) : undefined;
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
