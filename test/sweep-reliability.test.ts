@@ -123,6 +123,8 @@ describe("ten runs race for one stale lock", () => {
       expect(pids.has(holder) && holder !== result.pid, result.stderr).toBe(true);
       expect(result.stderr).toContain(`${NODE} ${CLI} run`);
     }
+    const overlapsMs = intervals.slice(1).map((interval, i) => interval.from - intervals[i]!.to);
+    console.log(`lock race: 10 runs, ${waited.length} said they waited, ${rows.length} rows in ${blocks.length} blocks, smallest gap between holders ${Math.min(...overlapsMs)} ms`);
     // No lock, claim or temporary file left behind.
     expect(listTree(dir).filter((entry) => /\.lock/.test(entry))).toEqual([]);
   });
@@ -184,7 +186,7 @@ describe("a row is written whole or not at all", () => {
     makeReadOnly(rawDir);
     const result = await cli.result;
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toMatch(new RegExp(`^tcpsweep: unexpected error: EROFS: read-only file system, open '${rawDir}/connections=\\d+\\.r1\\.log'$`, "m"));
+    expect(result.stderr).toMatch(new RegExp(`^tcpsweep: unexpected error: run connections=\\d+ #1: EROFS: read-only file system, open '${rawDir}/connections=\\d+\\.r1\\.log'$`, "m"));
     expect(result.stderr, "--debug prints the stack").toMatch(/^\s+at .*:\d+:\d+\)?$/m);
     expect(leftoverProcesses(result)).toEqual([]);
     const rows = expectWholeRows(path.join(dir, "ro.csv"));

@@ -172,7 +172,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           } catch (error) {
             if (error instanceof CellFailure && error.status === "interrupted") return;
             // Unforeseen (ENOSPC, EROFS, a bug): stop the other runs cleanly, then let it through (exit 3).
-            unexpected ??= { error };
+            unexpected ??= { error: locate(error, label, rawDir, spec.output.csv) };
             controller.abort();
           }
         }),
@@ -191,6 +191,19 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   const failed = rows.filter((row) => row.status !== "ok").length;
   options.out.write(`\n${rows.length} runs, ${failed} not ok; rows in ${path.relative(process.cwd(), spec.output.csv)}\n`);
   return failed > 0 ? 1 : 0;
+}
+
+/**
+ * An unforeseen error of one run, saying which run, and where it was writing when the error itself does
+ * not (Node's `write` errors carry no path: `ENOSPC: no space left on device, write`).
+ */
+function locate(error: unknown, label: string, rawDir: string, csvFile: string): Error {
+  if (!(error instanceof Error)) return new Error(`run ${label}: ${String(error)}`);
+  const errno = error as NodeJS.ErrnoException;
+  const where = errno.code && !errno.path && !error.message.includes(csvFile) ? ` (its raw output goes under ${rawDir}, its row to ${csvFile})` : "";
+  const located = new Error(`run ${label}: ${error.message}${where}`, { cause: error.cause });
+  located.stack = error.stack;
+  return located;
 }
 
 const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;
