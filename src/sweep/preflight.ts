@@ -4,7 +4,7 @@
  */
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import path from "node:path";
-import { headerMismatch } from "../output/csv.js";
+import { CsvHeaderError, headerMismatch } from "../output/csv.js";
 import { lockBusyMessage, lockHolder } from "../output/lock.js";
 import { openFileShortfall } from "../process/limits.js";
 import { perfProblem, straceProblem } from "../profile/preflight.js";
@@ -59,6 +59,13 @@ export function checkOutput(spec: SweepSpec, create: boolean): void {
   }
 }
 
+/** Rows with `header` can go into output.csv (a new file, or one with the same header; `--resume` always appends). */
+export function checkHeader(spec: SweepSpec, header: readonly string[], resume: boolean): void {
+  const mode = resume ? "append" : spec.output.mode;
+  const mismatch = mode === "append" ? headerMismatch(spec.output.csv, header) : undefined;
+  if (mismatch) throw new CsvHeaderError(mismatch);
+}
+
 /**
  * `--dry-run`: every check a real run makes before it starts, without creating or locking anything.
  * Returns the messages a real run would refuse with (empty when it would start).
@@ -74,9 +81,7 @@ export function dryRunProblems(spec: SweepSpec, cells: readonly Cell[], header: 
   };
   attempt(() => checkLimitsAndProfiler(spec, cells));
   attempt(() => checkOutput(spec, false));
-  const mode = resume ? "append" : spec.output.mode;
-  const mismatch = mode === "append" ? headerMismatch(spec.output.csv, header) : undefined;
-  if (mismatch) problems.push(mismatch);
+  attempt(() => checkHeader(spec, header, resume));
   const holder = lockHolder(spec.output.csv);
   if (holder !== undefined) problems.push(lockBusyMessage(spec.output.csv, holder));
   return problems;

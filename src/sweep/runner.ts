@@ -22,7 +22,7 @@ import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js"
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { ServerPool, serverGroupKey } from "./servers.js";
-import { PreflightError, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
+import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
@@ -105,6 +105,7 @@ function commandOf(pid: number | undefined): string {
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const plan = checkLimitsAndProfiler(spec, cells);
   const header = sweepHeader(spec);
+  checkHeader(spec, header, options.resume); // again under the lock, by csv.open
   const csv = new CsvWriter(spec.output.csv, header);
   const syscallsCsv = plan ? syscallsCsvWriter(spec.output.csv) : undefined;
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
