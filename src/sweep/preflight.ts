@@ -80,8 +80,9 @@ export function dryRunProblems(spec: SweepSpec, cells: readonly Cell[], header: 
     }
   };
   attempt(() => checkLimitsAndProfiler(spec, cells));
+  const problemsBefore = problems.length;
   attempt(() => checkOutput(spec, false));
-  attempt(() => checkHeader(spec, header, resume));
+  if (problems.length === problemsBefore) attempt(() => checkHeader(spec, header, resume)); // a directory has no header to read
   const holder = lockHolder(spec.output.csv);
   if (holder !== undefined) problems.push(lockBusyMessage(spec.output.csv, holder));
   return problems;

@@ -78,9 +78,8 @@ function newRunId(): string {
 
 const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
 
-/** Checks that rows can be written to output.csv (creating its directory) and takes its lock. */
+/** Takes output.csv's lock, saying whom it waits for. */
 async function prepareOutput(spec: SweepSpec, lockWaitMs: number, out: NodeJS.WritableStream): Promise<CsvLock> {
-  checkOutput(spec, true);
   const file = spec.output.csv;
   try {
     const sayWaiting = (holder: number | undefined) =>
@@ -105,9 +104,10 @@ function commandOf(pid: number | undefined): string {
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const plan = checkLimitsAndProfiler(spec, cells);
   const header = sweepHeader(spec);
-  checkHeader(spec, header, options.resume); // again under the lock, by csv.open
   const csv = new CsvWriter(spec.output.csv, header);
   const syscallsCsv = plan ? syscallsCsvWriter(spec.output.csv) : undefined;
+  checkOutput(spec, true);
+  checkHeader(spec, header, options.resume); // before waiting for the lock; csv.open checks again under it
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
