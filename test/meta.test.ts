@@ -13,6 +13,7 @@ import { collectRunMeta, metaPath, writeRunMeta, type RunMeta } from "../src/out
 import { readOpenFileLimit } from "../src/process/limits.js";
 import { expandCells } from "../src/sweep/matrix.js";
 import { parseSpecText } from "../src/sweep/spec.js";
+import { requireTool } from "./helpers/system-tools.js";
 import { FAULT_SERVER, REPO, killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
 
 afterEach(() => killRunningClis());
@@ -20,12 +21,12 @@ afterAll(() => removeTempDirs());
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
-/** What `git describe --always --dirty` says in `dir`, or null (no git, no repository). */
+/** What `git describe --always --dirty` says in `dir`, or null (not a repository). The global setup installs git. */
 function gitDescribe(dir: string): string | null {
-  const result = spawnSync("git", ["describe", "--always", "--dirty"], { cwd: dir, encoding: "utf8", env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } });
+  const result = spawnSync(requireTool("git"), ["describe", "--always", "--dirty"], { cwd: dir, encoding: "utf8", env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } });
+  if (result.error) throw result.error;
   return result.status === 0 ? result.stdout.trim() : null;
 }
-const hasGit = spawnSync("git", ["--version"]).status === 0;
 const withoutDirty = (describe: string | null | undefined) => describe?.replace(/-dirty$/, "") ?? null;
 
 /** The first executable `name` on PATH, as the kernel would find it. */
@@ -68,7 +69,10 @@ describe("a run writes <name>.<run_id>.meta.json beside its CSV", () => {
     expect(Date.parse(meta.written_at)).toBeLessThanOrEqual(Date.parse(row!.started_at!)); // at the start of the run
     const pkg = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string };
     expect(meta.tcpsweep.version).toBe(pkg.version);
-    expect(withoutDirty(meta.tcpsweep.git_describe)).toBe(withoutDirty(gitDescribe(REPO)));
+    // The checkout is a git repository and git is installed: null on both sides would hide a broken probe.
+    const repoDescribe = gitDescribe(REPO);
+    expect(repoDescribe, `git describe in ${REPO}`).toEqual(expect.any(String));
+    expect(withoutDirty(meta.tcpsweep.git_describe)).toBe(withoutDirty(repoDescribe));
     expect(meta.node).toBe(process.version);
 
     expect(meta.host.kernel).toBe(os.release());
@@ -104,10 +108,35 @@ describe("a run writes <name>.<run_id>.meta.json beside its CSV", () => {
   });
 });
 
+describe("secrets stay out of meta.json", () => {
+  it("server.env / client.env values whose names contain TOKEN, SECRET, PASSWORD or KEY (any case) are <redacted>", async () => {
+    const dir = makeTempDir("tcpsweep-meta-secret-");
+    const secrets = { API_TOKEN: "tok-1111", db_password: "pw-2222", Client_Secret: "sec-3333", SSH_KEY_FILE: "key-4444", apikey: "key-5555" };
+    const specFile = writeSpec(dir, {
+      name: "secret",
+      duration: "0.5s",
+      warmup: 0,
+      matrix: { connections: [1] },
+      server: { command: ["node", FAULT_SERVER, "--mode", "normal", "--port", "{port}"], ready: "port", env: { API_TOKEN: secrets.API_TOKEN, db_password: secrets.db_password, PLAIN_SETTING: "visible-1" } },
+      client: { builtin: true, env: { Client_Secret: secrets.Client_Secret, SSH_KEY_FILE: secrets.SSH_KEY_FILE, apikey: secrets.apikey, MONKEY_LEVEL: "9" } },
+      output: { csv: "secret.csv" },
+    });
+    const result = await runCli(["run", specFile], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const [row] = readCsv(path.join(dir, "secret.csv")).rows;
+    const text = readFileSync(metaPath(path.join(dir, "secret.csv"), "secret", row!.run_id!), "utf8");
+    for (const value of Object.values(secrets)) expect(text, `secret ${value} written`).not.toContain(value);
+    const meta = JSON.parse(text) as { spec: { server: { env: Record<string, string> }; client: { env: Record<string, string> } } };
+    // Names are kept (they say what was set); only the values go. MONKEY contains KEY: redacted too (names, not meanings).
+    expect(meta.spec.server.env).toEqual({ API_TOKEN: "<redacted>", db_password: "<redacted>", PLAIN_SETTING: "visible-1" });
+    expect(meta.spec.client.env).toEqual({ Client_Secret: "<redacted>", SSH_KEY_FILE: "<redacted>", apikey: "<redacted>", MONKEY_LEVEL: "<redacted>" });
+  });
+});
+
 describe("collectRunMeta", () => {
   const parse = (yaml: string, cwd: string) => parseSpecText(yaml, path.join(cwd, "spec.yaml"), {}, { cwd });
 
-  it.skipIf(!hasGit)("a server script in a git repository: its sha256 and git describe (dirty once edited), also through PATH and a symlink", async () => {
+  it("a server script in a git repository: its sha256 and git describe (dirty once edited), also through PATH and a symlink", async () => {
     const dir = makeTempDir("tcpsweep-meta-git-");
     const repo = path.join(dir, "repo");
     mkdirSync(path.join(repo, "bin"), { recursive: true });

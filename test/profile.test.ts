@@ -4,12 +4,25 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { perfProblem, straceProblem } from "../src/profile/preflight.js";
 import { parseStraceSummary, StraceParseError } from "../src/profile/strace-summary.js";
-import { killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import { REPO, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
+
+/**
+ * Not root and ptrace or perf not permitted: the tests of that profiler fail first, with tcpsweep's own
+ * preflight message (which setting, the sysctl that changes it), never silently or with a skip.
+ */
+function requirePermission(problem: () => string | undefined): void {
+  beforeAll(() => {
+    const why = problem();
+    if (why) throw new Error(`this machine cannot run the profiling tests: ${why}`);
+  });
+}
 
 function profiledSpec(csv: string, profile: Record<string, unknown>, matrix: Record<string, unknown> = { connections: [20], threads: [2] }) {
   return { name: "prof", duration: "1s", warmup: "0.3s", matrix, server: { builtin: true }, output: { csv }, profile };
@@ -24,6 +37,7 @@ async function runProfiled(profile: Record<string, unknown>, matrix?: Record<str
 }
 
 describe("strace over the window", () => {
+  requirePermission(() => straceProblem("window"));
   it("target both, pass separate: clean figures in the row, traced counts in the syscall columns and table", async () => {
     const { dir, csv, result } = await runProfiled({ strace: { target: "both" } });
     expect(result.status, result.stderr).toBe(0);
@@ -79,6 +93,7 @@ describe("strace over the window", () => {
 });
 
 describe("perf tracepoints", () => {
+  requirePermission(() => perfProblem());
   it("counts the server's syscalls per request with source perf", async () => {
     const { dir, csv, result } = await runProfiled({ perf: { events: "syscalls" } });
     expect(result.status, result.stderr).toBe(0);
@@ -92,6 +107,21 @@ describe("perf tracepoints", () => {
 });
 
 describe("refusals before anything runs", () => {
+  it("as an unprivileged user, the preflight names the kernel setting in the way and the sysctl that changes it", () => {
+    const script = `import(${JSON.stringify(path.join(REPO, "dist/profile/preflight.js"))}).then((m) => console.log(JSON.stringify({ strace: m.straceProblem("window") ?? null, perf: m.perfProblem() ?? null })))`;
+    const run = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const found = JSON.parse(run.stdout) as { strace: string | null; perf: string | null };
+    const scopeFile = "/proc/sys/kernel/yama/ptrace_scope";
+    const scope = existsSync(scopeFile) ? Number(readFileSync(scopeFile, "utf8")) : 0;
+    // Without CAP_SYS_PTRACE, Yama's scope ≥ 1 forbids attaching to running servers; scope 0 (or no Yama) allows it.
+    if (scope >= 1) expect(found.strace).toMatch(/kernel\.yama\.ptrace_scope = \d.*sysctl kernel\.yama\.ptrace_scope=0/);
+    else expect(found.strace).toBeNull();
+    // Tracepoints need perf_event_paranoid -1 (or CAP_PERFMON and a readable tracefs) for a non-root user.
+    const paranoid = Number(readFileSync("/proc/sys/kernel/perf_event_paranoid", "utf8"));
+    if (paranoid > -1) expect(found.perf).toMatch(new RegExp(`kernel\\.perf_event_paranoid = ${paranoid} \\(sysctl kernel\\.perf_event_paranoid=-1\\)`));
+  });
+
   it("strace missing: exit 2 naming it and how to install it, nothing written", async () => {
     const dir = makeTempDir();
     const csv = path.join(dir, "prof.csv");

@@ -1,18 +1,18 @@
 /**
  * `tcpsweep report` end to end: a real sweep's CSV and a hand-written one with a syscall table,
  * the CLI as a real process, and the page opened in a real headless Chromium (Debian's
- * `chromium`, which .ci/run installs): charts drawn, no console error, no network request.
+ * `chromium` or `chromium-browser` on PATH, which the test setup installs): charts drawn, no console error, no network request.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { stringify } from "csv-stringify/sync";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { csvHeader } from "../src/output/columns.js";
+import { requireTool } from "./helpers/system-tools.js";
 import { killRunningClis, leftoverProcesses, listTree, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec, type CliResult } from "./helpers/sweep.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** The lead looks at this one; the test's own copies live in its temp dir. */
 const SHARED_SCREENSHOT = "/tmp/tcpsweep-report.png";
 const SHARED_REPORT_DIR = "/tmp/tcpsweep-report";
@@ -179,10 +179,9 @@ let browser: Browser | undefined;
 
 async function openInChromium(indexFile: string, screenshot: string): Promise<PageCheck> {
   if (!browser) {
-    // No skip: .ci/run installs chromium, so a missing one is a broken setup.
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`).toBe(true);
+    // No skip: the test setup (test/setup/system-tools.ts) installs chromium, so a missing one is a broken setup.
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: requireTool("chromium"),
       headless: true,
       args: [
         "--headless",

@@ -91,7 +91,7 @@ describe("server faults (built-in client, fault-server.mjs)", () => {
     expect(Number(fault!.success_rate_pct), context).toBe(0);
     expect(Number(fault!.connections_established), context).toBe(4);
     expectHealthy(next);
-    expect(await portIsFree(rowPort(dir, fault!)!)).toBe(true);
+    expect(await portIsFree(rowPort(dir, fault))).toBe(true);
   });
 
   it("exit-mid-run: the row says server_exited with the exit code; the next cell gets a new server and is ok", async () => {
@@ -104,7 +104,7 @@ describe("server faults (built-in client, fault-server.mjs)", () => {
     expect(rawOf(dir, fault!)).toContain("fault-server: exiting mid-run on purpose");
     expect(result.stderr).toContain("connections=4,mode=exit-mid-run #1: server_exited");
     expectHealthy(next);
-    expect(await portIsFree(rowPort(dir, fault!)!)).toBe(true);
+    expect(await portIsFree(rowPort(dir, fault))).toBe(true);
   });
 
   it("never-ready: server_not_ready after ready_timeout 1s, the server is stopped, the next cell is ok", async () => {
@@ -128,14 +128,14 @@ describe("server faults (built-in client, fault-server.mjs)", () => {
     expect(fault!.error).toBe("server ignored SIGTERM and was killed after 0.5 s");
     expect(Number(fault!.responses)).toBeGreaterThan(0);
     expectHealthy(next);
-    expect(await portIsFree(rowPort(dir, fault!)!)).toBe(true);
+    expect(await portIsFree(rowPort(dir, fault))).toBe(true);
   });
 
   it("fork-holder: the child that holds the port (in its own session) is stopped too; the port is free afterwards", async () => {
     const { dir, result, rows } = await runFaultSweep(serverFaultSpec("fork-holder"));
     expect(result.code, result.stderr).toBe(0);
     const [fault, next] = rows;
-    const port = rowPort(dir, fault!)!;
+    const port = rowPort(dir, fault);
     // The holder child was seen while it ran: a node process serving that port, started by the fork-holder.
     const holders = result.descendants.filter((proc) => proc.cmdline.includes(`--mode normal --host 127.0.0.1 --port ${port}`));
     expect(holders, JSON.stringify(result.descendants)).toHaveLength(1);
@@ -145,7 +145,7 @@ describe("server faults (built-in client, fault-server.mjs)", () => {
     expect(Number(fault!.server_processes), "both processes were measured").toBe(2);
     expect(await portIsFree(port)).toBe(true);
     expectHealthy(next);
-    expect(rowPort(dir, next!)).not.toBe(undefined);
+    expect(rowPort(dir, next)).toBeGreaterThan(0);
   });
 
   it("daemon-holder: a daemon outside the server's tree keeps its output pipes open; the sweep does not wait for it", async () => {
@@ -217,7 +217,7 @@ describe("client faults (fault-client.mjs, parser seed-text)", () => {
     expect(rawOf(dir, fault!)).toContain("fault-client: hanging");
     expect(result.descendants.filter((proc) => proc.cmdline.includes("--mode hang"))).toHaveLength(1);
     expectHealthy(next);
-    expect(await portIsFree(rowPort(dir, fault!)!)).toBe(true);
+    expect(await portIsFree(rowPort(dir, fault))).toBe(true);
   });
 
   it("garbage output: parse_error saying what is missing, raw output saved beside the CSV", async () => {

@@ -6,7 +6,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import pLimit from "p-limit";
+import { SIGNAL_HANDLERS_LINE } from "../src/sweep/runner.js";
 import {
+  FAULT_SERVER,
+  NODE,
   killRunningClis,
   leftoverProcesses,
   makeTempDir,
@@ -83,82 +87,161 @@ describe("interrupting a sweep", () => {
     expect(existsSync(`${csvFile}.lock`)).toBe(false);
   });
 
-  const SEED = 20251125;
-  const INTERRUPTIONS = 22;
-  it(`${INTERRUPTIONS} interruptions at random moments (seed ${SEED}), then --resume completes every sweep`, { timeout: 150_000 }, async () => {
-    const plan = fc.sample(fc.record({ signal: fc.constantFrom("SIGINT" as const, "SIGTERM" as const), delayMs: fc.integer({ min: -600, max: 3000 }) }), {
-      seed: SEED,
-      numRuns: 3 * INTERRUPTIONS, // a run that finishes before its moment sends no signal: draw until enough were sent
-    });
+  it("a second SIGINT while the first stop waits (server ignoring SIGTERM, stop_grace 20s) kills every tree at once: exit 130, whole rows", async () => {
     const dir = makeTempDir();
-    // Three cells, one of them a 2-process server (node:cluster), two repeats each.
-    const matrix = { connections: [1, 2], threads: [1, 2], exclude: [{ connections: 1, threads: 2 }] };
-    const cells = ["connections=1,threads=1", "connections=2,threads=1", "connections=2,threads=2"];
-    const repeats = 2;
-    const runsPerSweep = cells.length * repeats;
-    let epoch = 0;
-    const specOf = (n: number) => writeSpec(dir, sweepSpec(`epoch-${n}.csv`, matrix, "0.5s", repeats), `epoch-${n}.yaml`);
-    const csvOf = (n: number) => path.join(dir, `epoch-${n}.csv`);
-    specOf(epoch);
-    const stats = { sent: 0, exit130: 0, exit143: 0, finished: 0, killedBeforeHandlers: 0, rows: 0, lostRows: 0, sweepsCompleted: 0 };
+    const csvFile = path.join(dir, "force.csv");
+    const specFile = writeSpec(dir, {
+      name: "force",
+      duration: "3s",
+      warmup: 0,
+      // The first cell's server stops at once (its row is written); the second one ignores SIGTERM.
+      matrix: { mode: ["normal", "ignore-sigterm"], connections: [1] },
+      server: { command: [NODE, FAULT_SERVER, "--mode", "{mode}", "--port", "{port}"], ready: "port", stop_grace: "20s" },
+      client: { builtin: true, threads: 1 },
+      output: { csv: "force.csv" },
+    });
+    const cli = startCli(["run", specFile], { cwd: dir });
+    // The second cell's client runs (descendants() keeps every process seen, the first cell's client too).
+    const secondClient = () => cli.descendants().filter((proc) => / client /.test(proc.cmdline)).length >= 2;
+    expect(await waitFor(secondClient, 45_000), cli.stderrSoFar()).toBe(true);
+    process.kill(cli.pid, "SIGINT");
+    // The graceful stop now waits up to stop_grace (20 s) for the server that ignores SIGTERM.
+    expect(await waitFor(() => cli.stderrSoFar().includes("SIGINT: stopping the current cell"), 5_000), cli.stderrSoFar()).toBe(true);
+    await sleep(300);
+    const secondAt = Date.now();
+    process.kill(cli.pid, "SIGINT");
+    const result = await cli.result;
+    const afterSecondMs = Date.now() - secondAt;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain("second signal (SIGINT): killing every child process now (SIGKILL)");
+    expect(afterSecondMs, "exits at once, not after the 20 s grace").toBeLessThan(5_000);
+    const rows = await expectCleanAfterInterrupt(result, csvFile);
+    expect(rows.map((row) => row.cell)).toEqual(["mode=normal,connections=1"]);
+    expect(existsSync(`${csvFile}.lock`)).toBe(false);
+  }, 90_000);
 
-    /** ok rows of a sweep: whole, one per cell × repeat at most; complete when there are runsPerSweep. */
-    const checkSweep = (n: number, mustBeComplete: boolean) => {
-      const rows = existsSync(csvOf(n)) ? readCsv(csvOf(n)).rows.filter((row) => row.status === "ok") : [];
-      const keys = rows.map((row) => `${row.cell}#${row.repeat}`);
-      expect(new Set(keys).size, `duplicate cell × repeat in epoch ${n}: ${keys.join(" ")}`).toBe(keys.length);
-      if (mustBeComplete) expect(keys.sort()).toEqual(cells.flatMap((cell) => [1, 2].map((r) => `${cell}#${r}`)).sort());
-      return rows.length;
+  /*
+   * 100 interruptions spread evenly over a sweep's lifetime. Each trial starts a fresh 2-run sweep (one
+   * single-process server, one node:cluster server), waits for tcpsweep's SIGNAL_HANDLERS_LINE on stderr,
+   * then sleeps to its moment: moment i lies in slot [i, i+1) of 100 equal slots of the lifetime measured
+   * on an uninterrupted sweep (seeded jitter inside the slot). Checked every time: the exit status, whole
+   * rows only, no process left of the run's trees, every server port free, and `--resume` completing it.
+   */
+  const SEED = Number(process.env.TCPSWEEP_INTERRUPT_SEED ?? 20261202);
+  const TRIALS = 100;
+  const PARALLEL = 3; // trials at once: each mostly waits on its short cells
+  it(`${TRIALS} interruptions spread over the sweep's lifetime (seed ${SEED}), each followed by --resume`, { timeout: 600_000 }, async () => {
+    const dir = makeTempDir();
+    const cells = ["connections=2,threads=1", "connections=2,threads=2"];
+    const specFile = (name: string) => writeSpec(dir, sweepSpec(`${name}.csv`, { connections: [2], threads: [1, 2] }, "0.2s"), `${name}.yaml`);
+    const seedNote = `(seed ${SEED}; rerun with TCPSWEEP_INTERRUPT_SEED=${SEED})`;
+
+    /** Starts a sweep and resolves when it prints the handlers line (its time), or when it exits first. */
+    const startSweep = (name: string) => {
+      const cli = startCli(["run", `${name}.yaml`], { cwd: dir, timeoutMs: 120_000 });
+      const handlersAt = new Promise<number | undefined>((resolve) => {
+        let seen = "";
+        cli.child.stderr!.on("data", (chunk: Buffer) => {
+          seen += chunk.toString("utf8");
+          if (seen.includes(`${SIGNAL_HANDLERS_LINE}\n`)) resolve(Date.now());
+        });
+        void cli.result.then(() => resolve(undefined));
+      });
+      return { cli, handlersAt };
     };
 
-    for (const [i, { signal, delayMs }] of plan.entries()) {
-      if (stats.sent >= INTERRUPTIONS) break;
-      const cli = startCli(["run", `epoch-${epoch}.yaml`, "--resume"], { cwd: dir });
-      const exited = cli.result.then(() => true);
-      // A moment ≥ 0 counts from the sweep's first line (its signal handlers are in place by then): loading the
-      // CLI alone takes ~0.5 s on a busy machine. A moment < 0 hits that start-up: 600 + moment ms after spawning.
-      if (delayMs >= 0) {
-        const sweepStarted = () => / sweep interrupt: \d+ runs/.test(cli.stderrSoFar());
-        expect(await waitFor(() => sweepStarted() || cli.child.exitCode !== null, 30_000), cli.stderrSoFar()).toBe(true);
-      }
-      const early = await Promise.race([exited, sleep(delayMs >= 0 ? delayMs : 600 + delayMs).then(() => false)]);
-      if (!early) {
-        process.kill(cli.pid, signal);
-        stats.sent++;
+    // The lifetime of an uninterrupted sweep: from the handlers line to its exit.
+    specFile("baseline");
+    const baseline = startSweep("baseline");
+    const baselineStart = await baseline.handlersAt;
+    const baselineResult = await baseline.cli.result;
+    expect(baselineResult.code, baselineResult.stderr).toBe(0);
+    expect(baselineStart).toBeDefined();
+    const lifetimeMs = Date.now() - baselineStart!;
+
+    const plan = fc.sample(fc.record({ jitter: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), signal: fc.constantFrom("SIGINT" as const, "SIGTERM" as const) }), {
+      seed: SEED,
+      numRuns: TRIALS,
+    });
+    const stats = { trials: 0, signalsAfterHandlers: 0, exitedBeforeMoment: 0, exit130: 0, exit143: 0, killedBySignal: 0, rowsWritten: 0, rowsLost: 0, orphans: 0, portsChecked: 0, resumed: 0 };
+    const failures: string[] = [];
+
+    const trial = async (i: number) => {
+      const { jitter, signal } = plan[i]!;
+      const momentMs = Math.round(((i + jitter) / TRIALS) * lifetimeMs);
+      const name = `t${i}`;
+      specFile(name);
+      const csvFile = path.join(dir, `${name}.csv`);
+      const { cli, handlersAt } = startSweep(name);
+      const since = await handlersAt;
+      let sent = false;
+      if (since !== undefined) {
+        await sleep(Math.max(0, since + momentMs - Date.now()));
+        if (cli.child.exitCode === null && cli.child.signalCode === null) {
+          process.kill(cli.pid, signal);
+          sent = true;
+        }
       }
       const result = await cli.result;
-      const context = `interruption ${i} (${signal} at ${delayMs} ms, epoch ${epoch}): exit ${result.code ?? result.signal}\n${result.stderr}`;
-      if (result.code === null) stats.killedBeforeHandlers++; // before the sweep installed its handlers (startup) or after it removed them
-      if (early) expect(result.code, context).toBe(0);
-      else expect([EXPECTED_STATUS[signal], 0], context).toContain(result.status);
+      const context = `trial ${i} ${seedNote}: ${signal} at ${momentMs} ms of ${lifetimeMs} ms, sent ${sent}: exit ${result.code ?? result.signal}\n${result.stderr}`;
+      stats.trials++;
+      expect(since, `the handlers line never came\n${context}`).toBeDefined();
+      if (sent) stats.signalsAfterHandlers++;
+      else stats.exitedBeforeMoment++;
+      if (result.code === null) stats.killedBySignal++;
       if (result.code === 130) stats.exit130++;
       if (result.code === 143) stats.exit143++;
+      // The signal interrupts, or it came as the sweep was already finishing (then everything was done).
+      const csvBefore = existsSync(csvFile) ? readCsv(csvFile).rows.filter((row) => row.status === "ok").length : 0;
+      if (sent) expect(result.code === EXPECTED_STATUS[signal] || (result.code === 0 && csvBefore === cells.length), context).toBe(true);
+      else expect(result.code, context).toBe(0);
 
-      const rows = await expectCleanAfterInterrupt(result, csvOf(epoch));
+      const leftovers = leftoverProcesses(result);
+      stats.orphans += leftovers.length;
+      expect(leftovers, `processes left behind\n${context}`).toEqual([]);
+      const servers = result.descendants.filter((proc) => / server /.test(proc.cmdline));
+      const ports = portsOf(result.descendants, / server /);
+      if (servers.length > 0) expect(ports.length, `a server was seen but no port\n${context}`).toBeGreaterThan(0);
+      for (const port of ports) expect(await portIsFree(port), `port ${port} still taken\n${context}`).toBe(true);
+      stats.portsChecked += ports.length;
+      const rows = await expectCleanAfterInterrupt(result, csvFile);
       const runId = runIdOf(result.stderr);
-      if (runId) {
-        const written = rows.filter((row) => row.run_id === runId).length;
-        stats.rows += written;
-        stats.lostRows += Math.max(0, finishedRuns(result.stderr) - written);
-        expect(written, `rows of run ${runId} vs finished runs it reported\n${context}`).toBeGreaterThanOrEqual(finishedRuns(result.stderr));
-      }
-      if (result.code !== null && result.code !== 0) expect(existsSync(`${csvOf(epoch)}.lock`), context).toBe(false);
-      const ok = checkSweep(epoch, result.code === 0);
-      if (result.code === 0) stats.finished++;
-      if (ok === runsPerSweep) {
-        stats.sweepsCompleted++;
-        specOf(++epoch);
-      }
-    }
+      const written = rows.filter((row) => row.run_id === runId).length;
+      stats.rowsWritten += written;
+      stats.rowsLost += Math.max(0, finishedRuns(result.stderr) - written);
+      expect(written, `rows vs finished runs reported\n${context}`).toBe(finishedRuns(result.stderr));
+      expect(existsSync(`${csvFile}.lock`), `lock left\n${context}`).toBe(false);
 
-    // Finish the last sweep without interruption.
-    const last: CliResult = await runCli(["run", `epoch-${epoch}.yaml`, "--resume"], { cwd: dir });
-    expect(last.code, last.stderr).toBe(0);
-    await expectCleanAfterInterrupt(last, csvOf(epoch));
-    checkSweep(epoch, true);
-    for (let n = 0; n < epoch; n++) checkSweep(n, true);
-    console.log(`randomized interruptions (seed ${SEED}): ${JSON.stringify(stats)}; ${epoch + 1} sweeps of ${runsPerSweep} runs completed`);
-    expect(stats.lostRows).toBe(0);
-    expect(stats.sent).toBe(INTERRUPTIONS);
+      // --resume completes the sweep: one ok row per run, no duplicates, nothing left running.
+      const resumed = await runCli(["run", `${name}.yaml`, "--resume"], { cwd: dir, timeoutMs: 120_000 });
+      expect(resumed.code, `--resume\n${context}\n${resumed.stderr}`).toBe(0);
+      expect(leftoverProcesses(resumed), `--resume left processes\n${context}`).toEqual([]);
+      const final = await expectCleanAfterInterrupt(resumed, csvFile);
+      expect(final.map((row) => row.cell).sort(), `--resume did not complete the sweep\n${context}`).toEqual([...cells].sort());
+      stats.resumed++;
+    };
+
+    const limit = pLimit(PARALLEL);
+    await Promise.all(
+      plan.map((_, i) =>
+        limit(async () => {
+          try {
+            await trial(i);
+          } catch (error) {
+            failures.push((error as Error).message);
+          }
+        }),
+      ),
+    );
+    console.log(`interruption trials ${seedNote}: sweep lifetime ${lifetimeMs} ms; ${JSON.stringify(stats)}`);
+    expect(failures, `${failures.length} trials failed ${seedNote}:\n${failures.slice(0, 3).join("\n\n")}`).toEqual([]);
+    expect(stats.trials).toBe(TRIALS);
+    expect(stats.rowsLost).toBe(0);
+    expect(stats.orphans).toBe(0);
+    expect(stats.resumed).toBe(TRIALS);
+    // Spread over the whole lifetime, most moments come before the end: the late ones may find it finished.
+    expect(stats.signalsAfterHandlers, JSON.stringify(stats)).toBeGreaterThanOrEqual(TRIALS * 0.8);
+    expect(stats.signalsAfterHandlers + stats.exitedBeforeMoment).toBe(TRIALS);
+    expect(stats.exit130 + stats.exit143 + stats.killedBySignal, "interrupted runs").toBeGreaterThanOrEqual(stats.signalsAfterHandlers - 5);
   });
 });

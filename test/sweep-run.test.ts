@@ -128,9 +128,10 @@ describe("tcpsweep run: flags", () => {
       [20, 2],
     ]) {
       expect(result.stdout).toContain(`connections=${connections},threads=${threads} #1\n`);
-      expect(result.stdout).toContain(`  server: ${NODE} ${CLI} server --host 127.0.0.1 --port <port> --threads ${threads} --reply echo\n`);
+      // Shell-quoted: the placeholder's < > would be redirections.
+      expect(result.stdout).toContain(`  server: ${NODE} ${CLI} server --host 127.0.0.1 --port '<port>' --threads ${threads} --reply echo\n`);
       expect(result.stdout).toContain(
-        `  client: ${NODE} ${CLI} client -a 127.0.0.1:<port> -c ${connections} -t 1 --warmup 0.2 --json --announce-window\n`,
+        `  client: ${NODE} ${CLI} client -a '127.0.0.1:<port>' -c ${connections} -t 1 --warmup 0.2 --json --announce-window\n`,
       );
     }
     expect(result.descendants).toEqual([]);

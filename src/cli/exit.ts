@@ -1,5 +1,24 @@
+/**
+ * Exit statuses every tcpsweep command shares: 0 ok, 1 some runs (or cells) not ok, 2 bad input or a
+ * failed precondition, 3 an error tcpsweep did not foresee (a full disk, a read-only directory, a bug).
+ */
+export const EXIT_UNEXPECTED = 3;
+
 /** Prints one line a user can act on and ends the process with `code`. */
 export function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
+}
+
+/**
+ * An unforeseen error: one line saying what and where, the stack only with --debug, exit 3.
+ * Node's own errors name the file (`EROFS: read-only file system, open '/x/y.log'`); ours say it.
+ */
+export function failUnexpected(error: unknown, debug: boolean): never {
+  const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message.split("\n")[0]})` : "";
+  const stack = error instanceof Error ? error.stack : undefined;
+  process.stderr.write(`tcpsweep: unexpected error: ${detail}${cause}${debug ? "" : " (run again with --debug for the stack)"}\n`);
+  if (debug && stack) process.stderr.write(`${stack}\n`);
+  process.exit(EXIT_UNEXPECTED);
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { failUnexpected } from "./exit.js";
 import { registerCompareCommand } from "./compare-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerRunCommand } from "./run-command.js";
@@ -13,6 +14,7 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
 const program = new Command("tcpsweep")
   .description("measure TCP servers over a sweep of connections × threads: throughput, latency, success rate, syscalls")
   .version(version)
+  .option("--debug", "on an unexpected error (exit 3), print its stack")
   .showHelpAfterError("(run with --help for usage)")
   // Bad flags exit 2, as every tcpsweep command promises; help and --version exit 0.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -24,4 +26,12 @@ registerStraceParseCommand(program);
 registerCompareCommand(program);
 registerReportCommand(program);
 
-await program.parseAsync(process.argv);
+// Anything not foreseen (ENOSPC, EROFS, a bug) ends with one line and exit 3, distinct from 1 (runs not ok) and 2 (bad input).
+const debug = process.argv.includes("--debug");
+process.on("uncaughtException", (error) => failUnexpected(error, debug));
+process.on("unhandledRejection", (error) => failUnexpected(error, debug));
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  failUnexpected(error, debug);
+}

@@ -3,8 +3,10 @@ import path from "node:path";
 import { CsvHeaderError } from "../output/csv.js";
 import { LockBusyError } from "../output/lock.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
-import { PreflightError, describeCommands, planJobs, runSweep } from "../sweep/runner.js";
+import { dryRunProblems } from "../sweep/preflight.js";
+import { PreflightError, describeCommands, planJobs, runSweep, sweepHeader } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec, parseDuration } from "../sweep/spec.js";
+import { shellQuote } from "../sweep/template.js";
 import { fail } from "./exit.js";
 
 export interface RunFlags {
@@ -29,7 +31,7 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}) });
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
     const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
-    if (flags.dryRun) return printDryRun(spec, cells);
+    if (flags.dryRun) return printDryRun(spec, cells, Boolean(flags.resume));
     process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr });
   } catch (error) {
     if (error instanceof SpecError) fail(error.issues.map(formatSpecIssue).join("\n"), 2);
@@ -38,14 +40,17 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
   }
 }
 
-function printDryRun(spec: Awaited<ReturnType<typeof loadSpec>>, cells: ReturnType<typeof expandCells>): void {
+/** The plan on stdout; then what a real run would refuse (same messages, exit 2). Creates and locks nothing. */
+function printDryRun(spec: Awaited<ReturnType<typeof loadSpec>>, cells: ReturnType<typeof expandCells>, resume: boolean): void {
   const jobs = planJobs(spec, cells);
   const lines = [`${spec.name}: ${cells.length} cells × ${spec.repeat} repeats = ${jobs.length} runs → ${spec.output.csv}`];
   for (const job of jobs) {
     const commands = describeCommands(spec, job.cell);
     lines.push(`${job.cell.id} #${job.repeat}`);
-    if (commands.server) lines.push(`  server: ${commands.server.join(" ")}`);
-    lines.push(`  client: ${commands.client.join(" ")}`);
+    if (commands.server) lines.push(`  server: ${shellQuote(commands.server)}`);
+    lines.push(`  client: ${shellQuote(commands.client)}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
+  const problems = dryRunProblems(spec, cells, sweepHeader(spec), resume);
+  if (problems.length > 0) fail(problems.map((problem) => `tcpsweep run: ${problem}`).join("\n"), 2);
 }

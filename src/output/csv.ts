@@ -1,5 +1,5 @@
 /** The main CSV: header guard, one append per row (a row is never split), reading back for --resume. */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
@@ -44,9 +44,26 @@ export class CsvWriter {
     writeFileSync(this.file, stringify([this.header]));
   }
 
-  /** One write(2) with O_APPEND per call: an interrupted run leaves whole rows only. */
+  /**
+   * The rows whole or not at all: one write(2) on an O_APPEND descriptor (a signal cannot split it), and
+   * when the write fails or comes up short (ENOSPC, a full quota) the file is truncated back to its
+   * previous size before the error goes on, so no torn row is left for --resume or a reader to trip on.
+   */
   append(...rows: Row[]): void {
-    appendFileSync(this.file, stringify(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
+    const bytes = Buffer.from(stringify(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
+    const fd = openSync(this.file, "a");
+    try {
+      const before = fstatSync(fd).size; // we hold the CSV's lock: nobody else appends meanwhile
+      try {
+        const written = writeSync(fd, bytes);
+        if (written !== bytes.length) throw new Error(`short write (${written} of ${bytes.length} bytes), the disk is probably full`);
+      } catch (error) {
+        ftruncateSync(fd, before);
+        throw new Error(`cannot append to ${this.file}: ${(error as Error).message}; the row was not written (the file keeps whole rows only)`, { cause: error });
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 

@@ -212,9 +212,23 @@ async function commandMeta(
   return { builtin: false, argv: [...command.argv], binaries: await Promise.all([...programs].map((program) => binaryMeta(program, command))) };
 }
 
-/** The spec as JSON: RegExps become their source, undefined keys disappear. */
+/** Environment variable names whose values are credentials: never written to meta.json. */
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY/i;
+export const REDACTED = "<redacted>";
+
+/** `env` with the values of secret-looking names (`*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*KEY*`) replaced. */
+export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? REDACTED : value]));
+}
+
+/** The spec as JSON: RegExps become their source, undefined keys disappear, secret env values are redacted. */
 export function jsonSafeSpec(spec: SweepSpec): unknown {
-  return JSON.parse(JSON.stringify(spec, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)));
+  const safe = {
+    ...spec,
+    ...(spec.server ? { server: { ...spec.server, env: redactEnv(spec.server.env) } } : {}),
+    client: { ...spec.client, env: redactEnv(spec.client.env) },
+  };
+  return JSON.parse(JSON.stringify(safe, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)));
 }
 
 /** Gathers a run's environment (see {@link RunMeta}). */

@@ -44,6 +44,15 @@ class OutputTail {
   }
 }
 
+/** Every child started and not yet exited: what a second Ctrl-C kills at once. */
+const liveChildren = new Set<ChildProcess>();
+
+/** SIGKILLs every live child's process group and descendants now, without waiting for any grace. */
+export function killEveryChildNow(): number {
+  for (const child of liveChildren) child.signal("SIGKILL");
+  return liveChildren.size;
+}
+
 /** A local child process; the local launcher hands these out (it implements launch/launcher.ts's Launched). */
 export class ChildProcess {
   readonly pid: number | undefined;
@@ -69,6 +78,7 @@ export class ChildProcess {
       cleanup: true,
     });
     this.pid = subprocess.pid;
+    liveChildren.add(this);
     subprocess.stdout?.on("data", (chunk: Buffer) => this.stdoutTail.add(chunk));
     subprocess.stderr?.on("data", (chunk: Buffer) => this.stderrTail.add(chunk));
     this.stdoutLines = lineEvents(subprocess.stdout);
@@ -85,6 +95,7 @@ export class ChildProcess {
     this.exited = subprocess.then((result) => {
       clearTimeout(pipeGrace);
       this.finished = true;
+      liveChildren.delete(this);
       if (result.failed && result.exitCode === undefined && result.signal === undefined) {
         return { startError: result.originalMessage ?? result.shortMessage ?? "could not start" };
       }

@@ -34,7 +34,9 @@ export function perfProblem(): string | undefined {
   const probe = runs(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "--", "true"]);
   if (probe.missing) return "perf is not installed: install it (Debian: apt-get install -y linux-perf) or remove profile.perf from the spec";
   if (!probe.ok) {
-    return `perf cannot count syscall tracepoints (${probe.output}): run as root or lower kernel.perf_event_paranoid (sysctl kernel.perf_event_paranoid=-1), and make sure tracefs is mounted`;
+    const paranoidFile = "/proc/sys/kernel/perf_event_paranoid";
+    const paranoid = existsSync(paranoidFile) ? ` = ${readFileSync(paranoidFile, "utf8").trim()}` : "";
+    return `perf cannot count syscall tracepoints (${probe.output}): run as root or lower kernel.perf_event_paranoid${paranoid} (sysctl kernel.perf_event_paranoid=-1), and make sure tracefs is mounted and readable`;
   }
   return undefined;
 }

@@ -3,12 +3,12 @@
  * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
-import { FIGURE_COLUMNS } from "../output/columns.js";
+import { FIGURE_COLUMNS, csvHeader } from "../output/columns.js";
 import { readCsvRows } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
 import { writeRunMeta } from "../output/meta.js";
@@ -19,12 +19,14 @@ import type { RunRecord, RunResult } from "../record/run-record.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
+import { killEveryChildNow } from "../process/child.js";
 import { summarize, type ProfileTarget } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { ServerPool, serverGroupKey } from "./servers.js";
-import { CellTracer, tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
+import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
+import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 
@@ -62,8 +64,17 @@ export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string
   };
 }
 
-/** A problem that stops the sweep before it starts (exit 2): limits, output, profiling. */
-export class PreflightError extends Error {}
+export { PreflightError };
+
+/** The CSV header of a sweep: identity, matrix keys, figures, regex groups. */
+export const sweepHeader = (spec: SweepSpec) => csvHeader(spec.matrix.keys, sweepExtraColumns(spec));
+const sweepExtraColumns = (spec: SweepSpec) => regexColumns(spec.client, [...FIGURE_COLUMNS]);
+
+/**
+ * Printed on stderr (exactly this line) once SIGINT / SIGTERM are handled: from then on a signal stops
+ * the sweep cleanly (exit 130 / 143); before it, a signal simply ends the process (nothing has run yet).
+ */
+export const SIGNAL_HANDLERS_LINE = "tcpsweep: signal handlers installed (SIGINT/SIGTERM stop the sweep cleanly; a second one kills at once)";
 
 function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
@@ -71,66 +82,56 @@ function newRunId(): string {
 
 const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
 
-/**
- * Makes sure rows can be written to `file` (creating its directory) and takes its lock,
- * before anything runs: a path under a file, in /proc or unwritable is a PreflightError.
- */
-async function prepareOutput(spec: SweepSpec, lockWaitMs: number): Promise<CsvLock> {
+/** Takes output.csv's lock, saying whom it waits for. */
+async function prepareOutput(spec: SweepSpec, lockWaitMs: number, out: NodeJS.WritableStream): Promise<CsvLock> {
   const file = spec.output.csv;
-  const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
   try {
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
-      let blocker = path.dirname(file);
-      while (!existsSync(blocker) && path.dirname(blocker) !== blocker) blocker = path.dirname(blocker);
-      throw new Error(`${blocker} is not a directory`);
-    }
-    let isFile = true;
-    try {
-      isFile = statSync(file).isFile();
-      if (isFile) closeSync(openSync(file, "r+")); // writable, and left as it is
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    if (!isFile) throw new Error("it exists and is not a regular file");
-  } catch (error) {
-    throw cannot(error);
-  }
-  try {
-    return await lockCsv(file, lockWaitMs);
+    const sayWaiting = (holder: number | undefined) =>
+      out.write(`waiting up to ${lockWaitMs / 1000} s for the lock on ${file}: held by another tcpsweep run, PID ${holder} (${commandOf(holder)})\n`);
+    return await lockCsv(file, lockWaitMs, sayWaiting);
   } catch (error) {
     if (error instanceof LockBusyError) throw error;
-    throw cannot(error); // e.g. the directory does not take new files
+    // e.g. the directory does not take new files
+    throw new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** A process's command line, for messages about it. */
+function commandOf(pid: number | undefined): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ") || "command unknown";
+  } catch {
+    return "command unknown";
   }
 }
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
-  const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
   const launchers = chooseLaunchers(spec);
-  const shortfall = launchers.client.openFileShortfall(maxConnections);
-  if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
-
-  const plan = tracePlan(spec);
-  if (plan) {
-    const problem = tracePlanProblem(spec, plan);
-    if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
-  }
-
-  const lock = await prepareOutput(spec, options.lockWaitMs);
+  const plan = checkLimitsAndProfiler(spec, cells, launchers.client);
+  const header = sweepHeader(spec);
+  checkOutput(spec, true);
+  checkHeader(spec, header, options.resume); // before waiting for the lock; the CSV sink checks again under it
+  const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
+  let forced = false;
   const progress = new Progress(0, 0, options.out); // messages only; per-run lines come from the progress sink
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interruptedBy) return;
+    if (interruptedBy) {
+      // A second signal while stopping (e.g. a server that takes its stop_grace): do not wait any longer.
+      if (forced) return;
+      forced = true;
+      progress.message(`second signal (${signal}): killing every child process now (SIGKILL); rows written so far are kept`);
+      killEveryChildNow();
+      return;
+    }
     interruptedBy = signal;
     progress.message(`${signal}: stopping the current cell and every child process; rows written so far are kept`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
   const servers = spec.server ? new ServerPool(launchers.server, spec.server, spec.host) : undefined;
   let sinks: RunSink[] = [];
   let notOk = 0;
@@ -141,7 +142,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       csvFile: spec.output.csv,
       mode: options.resume ? "append" : spec.output.mode, // resuming a `new` file must not wipe it
       matrixKeys: spec.matrix.keys,
-      extraColumns: regexColumns(spec.client, [...FIGURE_COLUMNS]),
+      extraColumns: sweepExtraColumns(spec),
       syscalls: plan !== undefined,
       runs: jobs.length,
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
@@ -157,6 +158,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
     const limit = pLimit(spec.concurrency);
     let first = true;
+    let unexpected: { error: unknown } | undefined;
     await Promise.all(
       jobs.map((job) =>
         limit(async () => {
@@ -174,11 +176,14 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
             if (record.status !== "ok") notOk++;
           } catch (error) {
             if (error instanceof CellFailure && error.status === "interrupted") return;
-            throw error;
+            // Unforeseen (ENOSPC, EROFS, a bug): stop the other runs cleanly, then let it through (exit 3).
+            unexpected ??= { error: locate(error, runLabel({ cell: job.cell.id, repeat: job.repeat }), rawDir, spec.output.csv) };
+            controller.abort();
           }
         }),
       ),
     );
+    if (unexpected) throw unexpected.error;
   } finally {
     await servers?.stopAll();
     lock.release();
@@ -188,6 +193,19 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   for (const sink of sinks) sink.close({ interrupted: interruptedBy !== undefined });
   if (interruptedBy) return interruptedBy === "SIGINT" ? 130 : 143;
   return notOk > 0 ? 1 : 0;
+}
+
+/**
+ * An unforeseen error of one run, saying which run, and where it was writing when the error itself does
+ * not (Node's `write` errors carry no path: `ENOSPC: no space left on device, write`).
+ */
+function locate(error: unknown, label: string, rawDir: string, csvFile: string): Error {
+  if (!(error instanceof Error)) return new Error(`run ${label}: ${String(error)}`);
+  const errno = error as NodeJS.ErrnoException;
+  const where = errno.code && !errno.path && !error.message.includes(csvFile) ? ` (its raw output goes under ${rawDir}, its row to ${csvFile})` : "";
+  const located = new Error(`run ${label}: ${error.message}${where}`, { cause: error.cause });
+  located.stack = error.stack;
+  return located;
 }
 
 const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;

@@ -185,3 +185,8 @@ export function expandTemplate(argv: readonly string[], values: Readonly<Record<
 export function expandEnv(env: Readonly<Record<string, string>>, values: Readonly<Record<string, string | number>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
 }
+
+/** `argv` as one POSIX shell command line that can be pasted: words with anything special in single quotes. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(" ");
+}

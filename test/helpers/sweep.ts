@@ -292,8 +292,12 @@ export function portsOf(descendants: readonly ProcInfo[], pattern: RegExp = /./)
   return [...ports];
 }
 
-/** Whether nobody listens on host:port (we can bind it ourselves). */
+/**
+ * Whether nobody listens on host:port (we can bind it ourselves). A port that is not a real one
+ * (undefined, 0: which would bind any free port and always "pass") is an error, not a pass.
+ */
 export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`portIsFree: no port to check (got ${port})`);
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once("error", () => resolve(false));
@@ -327,11 +331,13 @@ export function csvExists(file: string): boolean {
   return existsSync(file);
 }
 
-/** The port a row's client was pointed at, from the command line saved in its raw output. */
-export function rowPort(cwd: string, row: Record<string, string>): number | undefined {
-  const raw = readFileSync(path.resolve(cwd, row.raw_output ?? ""), "utf8");
+/** The port a row's client was pointed at, from the command line saved in its raw output; throws when there is none. */
+export function rowPort(cwd: string, row: Record<string, string> | undefined): number {
+  if (!row?.raw_output) throw new Error(`rowPort: the row has no raw_output to read a port from: ${JSON.stringify(row)}`);
+  const raw = readFileSync(path.resolve(cwd, row.raw_output), "utf8");
   const match = /^### client: .*?(?:-a|--address) \S*?:(\d+)/m.exec(raw);
-  return match ? Number(match[1]) : undefined;
+  if (!match) throw new Error(`rowPort: no "-a host:port" on the client line of ${row.raw_output}`);
+  return Number(match[1]);
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

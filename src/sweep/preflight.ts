@@ -1,0 +1,89 @@
+/**
+ * What a sweep checks before anything runs, shared by a real run and `--dry-run` so both refuse
+ * with the same messages: open files, the profiler, the output path, the CSV header, the lock.
+ */
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import path from "node:path";
+import { CsvHeaderError, headerMismatch } from "../output/csv.js";
+import { lockBusyMessage, lockHolder } from "../output/lock.js";
+import { chooseLaunchers } from "../launch/choose.js";
+import type { Launcher } from "../launch/launcher.js";
+import { tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
+import type { Cell, SweepSpec } from "./spec.js";
+
+/** A problem that stops the sweep before it starts (exit 2): limits, output, profiling, header, lock. */
+export class PreflightError extends Error {}
+
+/** Open files for the largest cell and the profiler's permissions; the trace plan when profiling. */
+export function checkLimitsAndProfiler(spec: SweepSpec, cells: readonly Cell[], clientLauncher: Launcher): TracePlan | undefined {
+  const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
+  const shortfall = clientLauncher.openFileShortfall(maxConnections);
+  if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
+  const plan = tracePlan(spec);
+  if (plan) {
+    const problem = tracePlanProblem(spec, plan);
+    if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
+  }
+  return plan;
+}
+
+/** The nearest ancestor of `dir` that exists. */
+function existingAncestor(dir: string): string {
+  let found = dir;
+  while (!existsSync(found) && path.dirname(found) !== found) found = path.dirname(found);
+  return found;
+}
+
+/**
+ * Makes sure rows can be written to output.csv: its directory exists (`create`: made now; otherwise
+ * its nearest existing ancestor is a writable directory) and the file, if any, is a writable regular file.
+ */
+export function checkOutput(spec: SweepSpec, create: boolean): void {
+  const file = spec.output.csv;
+  const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
+  try {
+    const ancestor = existingAncestor(path.dirname(file));
+    if (!statSync(ancestor).isDirectory()) throw new Error(`${ancestor} is not a directory`);
+    if (create) mkdirSync(path.dirname(file), { recursive: true });
+    else accessSync(ancestor, constants.W_OK);
+    let isFile = true;
+    try {
+      isFile = statSync(file).isFile();
+      if (isFile) closeSync(openSync(file, "r+")); // writable, and left as it is
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (!isFile) throw new Error("it exists and is not a regular file");
+  } catch (error) {
+    throw error instanceof PreflightError ? error : cannot(error);
+  }
+}
+
+/** Rows with `header` can go into output.csv (a new file, or one with the same header; `--resume` always appends). */
+export function checkHeader(spec: SweepSpec, header: readonly string[], resume: boolean): void {
+  const mode = resume ? "append" : spec.output.mode;
+  const mismatch = mode === "append" ? headerMismatch(spec.output.csv, header) : undefined;
+  if (mismatch) throw new CsvHeaderError(mismatch);
+}
+
+/**
+ * `--dry-run`: every check a real run makes before it starts, without creating or locking anything.
+ * Returns the messages a real run would refuse with (empty when it would start).
+ */
+export function dryRunProblems(spec: SweepSpec, cells: readonly Cell[], header: readonly string[], resume: boolean): string[] {
+  const problems: string[] = [];
+  const attempt = (check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  };
+  attempt(() => checkLimitsAndProfiler(spec, cells, chooseLaunchers(spec).client));
+  const problemsBefore = problems.length;
+  attempt(() => checkOutput(spec, false));
+  if (problems.length === problemsBefore) attempt(() => checkHeader(spec, header, resume)); // a directory has no header to read
+  const holder = lockHolder(spec.output.csv);
+  if (holder !== undefined) problems.push(lockBusyMessage(spec.output.csv, holder));
+  return problems;
+}
