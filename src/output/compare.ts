@@ -177,7 +177,7 @@ function cellKey(cell: string): string {
 }
 
 /** Rows by cell; of a cell × repeat written twice (a failed run that --resume ran again) the later row counts. */
-function groupByCell(rows: readonly Row[]): Map<string, { cell: string; rows: Row[] }> {
+export function groupByCell(rows: readonly Row[]): Map<string, { cell: string; rows: Row[] }> {
   const latest = new Map<string, Row>();
   for (const row of rows) latest.set(`${cellKey(String(row.cell ?? ""))}#${row.repeat ?? ""}`, row);
   const cells = new Map<string, { cell: string; rows: Row[] }>();

@@ -9,9 +9,9 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader, type Row } from "../output/columns.js";
-import { CsvWriter, readCsvRows } from "../output/csv.js";
+import { CsvWriter } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
-import { writeRunMeta } from "../output/meta.js";
+import { metaPath, updateRunMeta, writeRunMeta } from "../output/meta.js";
 import { formatPivot } from "../output/pivot.js";
 import { Progress } from "../output/progress.js";
 import { syscallRows, syscallsCsvWriter } from "../output/syscalls-csv.js";
@@ -22,18 +22,21 @@ import { summarize, type SyscallCounts } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
+import { planResume, runKey } from "./resume.js";
 import { ServerPool, serverGroupKey } from "./servers.js";
 import { CellTracer, tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 
 export interface SweepOptions {
-  /** `--resume`: skip cell × repeat pairs this spec already has an ok row for. */
+  /** `--resume`: continue the spec's latest unfinished run (see resume.ts). */
   resume: boolean;
   /** How long to wait for another run's lock on the CSV. */
   lockWaitMs: number;
   /** Where progress and the pivot go. */
   out: NodeJS.WriteStream;
+  /** Told the run id once it is known (also the finished run that `--resume` leaves alone). */
+  onRunId?: (runId: string) => void;
 }
 
 export interface CellJob {
@@ -135,18 +138,28 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   const rows: Row[] = [];
   let progress = new Progress(0, 0, options.out);
   try {
-    const done = options.resume ? completedRuns(spec) : new Set<string>();
+    const resume = options.resume ? planResume(spec) : { kind: "none" as const };
+    if (resume.kind === "finished") {
+      options.onRunId?.(resume.runId);
+      options.out.write(`--resume: run ${resume.runId} finished; nothing to resume\n`);
+      return 0;
+    }
+    const done = resume.kind === "resume" ? resume.done : new Set<string>();
     const mode = options.resume ? "append" : spec.output.mode; // resuming a `new` file must not wipe it
     csv.open(mode);
     syscallsCsv?.open(mode);
     const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
-    const runId = newRunId();
-    await writeRunMeta(spec, cells, runId, options.out); // <name>.<run_id>.meta.json beside the CSV: the run's environment
+    const runId = resume.kind === "resume" ? resume.runId : newRunId();
+    options.onRunId?.(runId);
+    const meta = metaPath(spec.output.csv, spec.name, runId);
+    // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
+    if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
+    else await writeRunMeta(spec, cells, runId, options.out);
     const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress = new Progress(jobs.length, spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S, options.out);
     progress.message(
-      `sweep ${spec.name}: ${jobs.length} runs${done.size > 0 ? ` (${done.size} already done, resumed)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
+      `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
     );
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
     const limit = pLimit(spec.concurrency);
@@ -179,6 +192,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
         }),
       ),
     );
+    if (!interruptedBy) await updateRunMeta(meta, (m) => (m.finished_at = new Date().toISOString()), options.out);
   } finally {
     await servers?.stopAll();
     lock.release();
@@ -192,8 +206,6 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   options.out.write(`\n${rows.length} runs, ${failed} not ok; rows in ${path.relative(process.cwd(), spec.output.csv)}\n`);
   return failed > 0 ? 1 : 0;
 }
-
-const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;
 
 /**
  * A profiled run: a clean pass whose figures fill the row and a traced pass whose syscall tables
@@ -232,13 +244,4 @@ async function runProfiled(context: CellRunContext, plan: TracePlan): Promise<{ 
     row.error = [row.error, ...problems].filter(Boolean).join("; ");
   }
   return { row, syscalls: counts };
-}
-
-/** Cell × repeat pairs this spec already has an ok row for (failed ones are run again by --resume). */
-function completedRuns(spec: SweepSpec): Set<string> {
-  return new Set(
-    readCsvRows(spec.output.csv)
-      .filter((row) => row.spec === spec.name && row.status === "ok")
-      .map((row) => runKey(row.cell ?? "", row.repeat ?? "")),
-  );
 }
