@@ -65,7 +65,7 @@ export function summaryLines(comparison: Comparison): string[] {
   const fewest = sides.length > 0 ? Math.min(...sides) : 0;
   if (fewest < comparison.repeatsNeeded) {
     lines.push(
-      `note: a change can be significant at α=${comparison.alpha} over ${comparison.tests} test${comparison.tests === 1 ? "" : "s"} (Holm) only with at least ` +
+      `note: a change can be significant at α=${comparison.alpha} over ${comparison.plannedTests} test${comparison.plannedTests === 1 ? "" : "s"} (Holm) only with at least ` +
         `${comparison.repeatsNeeded} ok repeats per side; some cell here has ${fewest}. Run both with --repeat ${comparison.repeatsNeeded} or more.`,
     );
   }
@@ -142,6 +142,7 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
     alpha: comparison.alpha,
     threshold_pct: comparison.thresholdPct,
     tests: comparison.tests,
+    planned_tests: comparison.plannedTests,
     repeats_needed: comparison.repeatsNeeded,
     environment: "unknown" in environment ? { compared: false, reason: environment.unknown } : { compared: true, differences: environment.differences },
     cells: comparison.cells.map((cell) => ({

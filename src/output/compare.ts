@@ -169,6 +169,8 @@ export interface Comparison {
   /** Tests in the Holm family, and the ok repeats per side that one of them needs to be significant. */
   tests: number;
   repeatsNeeded: number;
+  /** Tests there would be with enough repeats everywhere (what repeatsNeeded is computed for). */
+  plannedTests: number;
 }
 
 /** Cell ids match whatever order the matrix keys were written in. */
@@ -293,8 +295,10 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
     else if (cell.metrics.some((metric) => metric.verdict === "too few repeats")) cell.verdict = "too few repeats";
     else cell.verdict = "~";
   }
-  const tests = Math.max(1, tested.length);
-  return { base, next, thresholdPct, alpha, cells, metrics: metrics.map((m) => m.name), tests, repeatsNeeded: Math.max(MIN_REPEATS, repeatsNeeded(alpha, tests)) };
+  // Repeats needed: for the family this comparison would test if every cell had enough repeats.
+  const planned = cells.filter((cell) => cell.baseRepeats && cell.newRepeats).length * metrics.length;
+  const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, Math.max(planned, tested.length)));
+  return { base, next, thresholdPct, alpha, cells, metrics: metrics.map((m) => m.name), tests: tested.length, repeatsNeeded: needed, plannedTests: Math.max(planned, tested.length) };
 }
 
 export const regressedCells = (comparison: Comparison) => comparison.cells.filter((cell) => cell.regressions.length > 0);
