@@ -49,18 +49,19 @@ if (compareStatus === "none") {
     regressed = true;
     parts.push(`compare with ${night} failed (exit ${compareStatus})${comparison?.error ? `: ${comparison.error}` : ""}`);
   } else {
-    const slower = comparison.cells.flatMap((cell) =>
-      Object.entries(cell.metrics)
-        .filter(([, metric]) => metric.verdict === "slower")
-        .map(([metric, m]) => `${cell.cell} ${metric} ${pct(m.change_pct)} p=${pValue(m.p_adjusted)}`),
-    );
+    const slower = comparison.cells.flatMap((cell) => {
+      const metrics = Object.entries(cell.metrics).filter(([, metric]) => metric.verdict === "slower");
+      return metrics.length === 0 ? [] : [`${cell.cell} ${metrics.map(([metric, m]) => `${metric} ${pct(m.change_pct)} p=${pValue(m.p_adjusted)}`).join(", ")}`];
+    });
     const others = comparison.cells.filter((cell) => cell.regressions.length > 0 && cell.verdict !== "slower");
     regressed = slower.length > 0 || others.length > 0 || Number(compareStatus) !== 0;
     const faster = comparison.summary.faster;
     parts.push(
       `vs ${night}: ${slower.length} slower${slower.length > 0 ? ` (${slower.join("; ")})` : ""}` +
         `${others.length > 0 ? `, ${others.length} regressed (${others.map((cell) => cell.cell).join("; ")})` : ""}` +
-        `${faster > 0 ? `, ${faster} faster` : ""}`,
+        `${faster > 0 ? `, ${faster} faster` : ""}` +
+        // A spec with too few repeats can never show a slowdown: say so every night rather than look clean.
+        `${comparison.summary.too_few_repeats > 0 ? `, ${comparison.summary.too_few_repeats} too few repeats (repeat: ${comparison.repeats_needed} needed)` : ""}`,
     );
     if (comparison.error) parts.push(comparison.error);
     for (const cell of comparison.cells.filter((c) => c.regressions.length > 0)) details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}`);
