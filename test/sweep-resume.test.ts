@@ -34,6 +34,7 @@ describe("run --resume", () => {
     const csv = path.join(dir, "out/res.csv");
     const random = seeded(15);
     let interrupted = 0;
+    let sawUnfinished = false;
     let last = { code: -1 as number | null, stdout: "", stderr: "" };
     for (let attempt = 0; attempt < 15 && last.code !== 0; attempt++) {
       const cli = startCli(["run", spec, "--resume", "--json"], { cwd: dir, timeoutMs: 60_000 });
@@ -51,7 +52,13 @@ describe("run --resume", () => {
       const json = JSON.parse(last.stdout);
       expect(json.exit_status).toBe(last.code);
       if (attempt > 0 && json.run_id) expect(last.stderr).toMatch(new RegExp(`resuming run ${json.run_id}: \\d+ already ok|nothing to resume`));
+      if (last.code === 130 && json.cells.length > 0) {
+        const partial = await runCli(["compare", csv, csv, "--json"], { cwd: dir });
+        expect(JSON.parse(partial.stdout).new.finished, "compare knows the run is not finished").toBe(false);
+        sawUnfinished = true;
+      }
     }
+    expect(sawUnfinished).toBe(true);
     expect(last.code, last.stderr).toBe(0);
     expect(interrupted).toBeGreaterThanOrEqual(3);
 
@@ -78,6 +85,7 @@ describe("run --resume", () => {
     expect(report.stdout).toContain(`report of run ${runIds[0]} (2 cells)`);
     const compared = await runCli(["compare", csv, csv], { cwd: dir });
     expect(compared.stdout).toContain("2 cells compared");
+    expect(compared.stdout).not.toContain("NOT FINISHED");
     expect(compared.stdout).toContain(`${REPEATS}/${REPEATS} ${REPEATS}/${REPEATS}`);
 
     // A finished run is never resumed.

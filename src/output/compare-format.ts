@@ -33,7 +33,8 @@ function verdictText(cell: CellComparison): string {
 }
 
 const describeRun = (run: RunSelection) =>
-  `${run.file} run ${run.runId} (spec ${run.spec || "?"}, started ${run.startedAt || "?"}, ${new Set(run.rows.map((row) => row.cell)).size} cells, ${run.rows.length} rows)`;
+  `${run.file} run ${run.runId} (spec ${run.spec || "?"}, started ${run.startedAt || "?"}, ${new Set(run.rows.map((row) => row.cell)).size} cells, ${run.rows.length} rows)` +
+  (run.finished === false ? " NOT FINISHED: interrupted, `tcpsweep run SPEC --resume` completes it" : "");
 
 /** Lines about the environments, printed before the table. */
 export function environmentLines(check: EnvironmentCheck): string[] {
@@ -133,6 +134,7 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
     spec: selection.spec,
     started_at: selection.startedAt,
     rows: selection.rows.length,
+    finished: selection.finished ?? null,
   });
   const { count, missing } = counts(comparison);
   return {

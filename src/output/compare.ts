@@ -50,6 +50,8 @@ export interface RunSelection {
   rows: Row[];
   /** Every run in the file, oldest first (for messages). */
   allRuns: string[];
+  /** From the run's meta.json: false for an interrupted run; undefined without one (or from before it recorded this). */
+  finished?: boolean;
 }
 
 function readResults(file: string, label: string): { header: string[]; rows: Row[] } {
@@ -104,7 +106,10 @@ export function selectRun(file: string, label: "BASE" | "NEW", runId?: string): 
     chosen = ordered[ordered.length - 1]!;
   }
   const [id, run] = chosen;
-  return { file, runId: id, spec: String(run.rows[0]?.spec ?? ""), startedAt: run.startedAt, rows: run.rows, allRuns };
+  const spec = String(run.rows[0]?.spec ?? "");
+  const meta = readRunMeta(metaPath(file, spec, id));
+  const finished = meta?.finished_at === undefined ? undefined : meta.finished_at !== null;
+  return { file, runId: id, spec, startedAt: run.startedAt, rows: run.rows, allRuns, ...(finished !== undefined ? { finished } : {}) };
 }
 
 
