@@ -5,18 +5,27 @@
  * made slower on purpose (the fault server's --delay-ms) got slower.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, writeSpec } from "./helpers/sweep.js";
 
 afterAll(() => removeTempDirs());
 
-const SCRIPT = path.join(REPO, "scripts/nightly.sh");
+/**
+ * A checkout of its own for a nightly that rebuilds: the build rewrites dist/, which the other
+ * test files running in parallel must not see half-written.
+ */
+function tempRepo(): string {
+  const repo = makeTempDir("tcpsweep-nightly-repo-");
+  for (const entry of ["src", "scripts", "package.json", "tsconfig.json"]) cpSync(path.join(REPO, entry), path.join(repo, entry), { recursive: true });
+  symlinkSync(path.join(REPO, "node_modules"), path.join(repo, "node_modules"));
+  return repo;
+}
 
-function nightly(spec: string, root: string, date: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function nightly(spec: string, root: string, date: string, env: Record<string, string> = {}, repo = REPO): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [SCRIPT, spec], {
+    const child = spawn("bash", [path.join(repo, "scripts/nightly.sh"), spec], {
       env: { ...process.env, TCPSWEEP_NIGHTLY_DIR: root, TCPSWEEP_NIGHTLY_DATE: date, TCPSWEEP_NIGHTLY_BUILD: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -52,14 +61,16 @@ function serverSpec(dir: string, file: string, delayMs: number, extra: Record<st
 }
 
 describe("scripts/nightly.sh", () => {
-  it("a failing spec: non-zero exit and one summary line naming the failure on stdout; the rebuild ran", { timeout: 120_000 }, async () => {
+  it("on a fresh checkout: builds dist/, then a failing spec gives a non-zero exit and one summary line naming the failure", { timeout: 120_000 }, async () => {
     const dir = makeTempDir("tcpsweep-nightly-");
     const root = path.join(dir, "nightly");
     const spec = serverSpec(dir, "broken.yaml", 0, {
       repeat: 1,
       server: { command: [NODE, FAULT_SERVER, "--mode", "crash-on-start", "--port", "{port}"], ready: "port" },
     });
-    const result = await nightly(spec, root, "2026-03-01", { TCPSWEEP_NIGHTLY_BUILD: "1" });
+    const repo = tempRepo();
+    const result = await nightly(spec, root, "2026-03-01", { TCPSWEEP_NIGHTLY_BUILD: "1" }, repo);
+    expect(existsSync(path.join(repo, "dist/cli/main.js")), "the nightly built its checkout").toBe(true);
     expect(result.code, result.stdout + result.stderr).not.toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^nightly broken: 0\/1 cells ok, no earlier night to compare with, /);
