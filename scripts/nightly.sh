@@ -1,30 +1,68 @@
 #!/usr/bin/env bash
 # Nightly sweep for cron. Usage: scripts/nightly.sh [SPEC]   (default sweeps/full.yaml)
-# Writes results/nightly/<date>/<name>.csv and a log beside it; never runs twice at once.
-set -euo pipefail
+#
+# Rebuilds tcpsweep (a `git pull` leaves dist/ stale; tsc takes seconds), runs the sweep into
+# results/nightly/<UTC date>/<name>.csv, writes the HTML report beside it, compares the night with
+# the latest earlier night's CSV of the same spec, and prints ONE summary line on stdout, followed by
+# the failed and regressed cells: cron mails what a job prints, not its exit status. Everything else
+# goes to <name>.log beside the CSV. Exit 0 only for a clean night with no regression.
+# Never runs twice at once (flock). TCPSWEEP_NIGHTLY_DIR and TCPSWEEP_NIGHTLY_DATE move the output
+# and name the night (tests use them); TCPSWEEP_NIGHTLY_BUILD=0 skips the rebuild.
+set -uo pipefail
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin:$PATH
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 2
 
 spec=${1:-sweeps/full.yaml}
-day=$(date -u +%Y-%m-%d)
-out="results/nightly/$day"
-mkdir -p "$out"
-log="$out/$(basename "$spec" .yaml).log"
+name=$(basename "$spec" .yaml)
+root=${TCPSWEEP_NIGHTLY_DIR:-results/nightly}
+day=${TCPSWEEP_NIGHTLY_DATE:-$(date -u +%Y-%m-%d)}
+out="$root/$day"
+mkdir -p "$out" || { echo "nightly $name: cannot create $out"; exit 2; }
+log="$out/$name.log"
+csv="$out/$name.csv"
+note() { echo "$(date -u +%FT%TZ) $*" >>"$log"; }
 
 # flock: a second cron run while the first is still going exits at once (status 75) instead of piling up.
-exec 9>"results/nightly/.lock"
+exec 9>"$root/.lock"
 if ! flock -n 9; then
-  echo "$(date -u +%FT%TZ) another nightly run holds results/nightly/.lock; skipping" | tee -a "$log" >&2
+  note "another nightly run holds $root/.lock; skipping"
+  echo "nightly $name: skipped, another nightly run holds $root/.lock"
   exit 75
 fi
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-[ -f dist/cli/main.js ] || npm run build >>"$log" 2>&1
+if [ "${TCPSWEEP_NIGHTLY_BUILD:-1}" != 0 ]; then
+  note "npm run build"
+  if ! npm run build >>"$log" 2>&1; then
+    echo "nightly $name: build failed (npm run build), log: $log"
+    exit 1
+  fi
+fi
 
-name=$(basename "$spec" .yaml)
-echo "$(date -u +%FT%TZ) nightly: $spec -> $out/$name.csv" >>"$log"
-status=0
-node dist/cli/main.js run "$spec" --csv "$out/$name.csv" >>"$log" 2>&1 || status=$?
-echo "$(date -u +%FT%TZ) nightly: exit $status" >>"$log"
-exit "$status"
+note "sweep $spec -> $csv"
+sweep_status=0
+node dist/cli/main.js run "$spec" --csv "$csv" --json >"$out/$name.run.json" 2>>"$log" || sweep_status=$?
+note "sweep exit $sweep_status"
+
+report_dir="$out/$name.report"
+report_status=0
+node dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
+note "report exit $report_status"
+
+# The latest earlier night with a CSV of this spec (night directories sort by date).
+previous=""
+for candidate in "$root"/*/"$name.csv"; do
+  night=$(basename "$(dirname "$candidate")")
+  [ -f "$candidate" ] && [[ "$night" < "$day" ]] && previous=$candidate
+done
+compare_status=none
+if [ -n "$previous" ] && [ -f "$csv" ]; then
+  compare_status=0
+  node dist/cli/main.js compare "$previous" "$csv" --json >"$out/$name.compare.json" 2>>"$log" || compare_status=$?
+  node dist/cli/main.js compare "$previous" "$csv" >>"$log" 2>&1 || true
+  note "compare with $previous: exit $compare_status"
+fi
+
+node scripts/nightly-summary.mjs "$name" "$out/$name.run.json" "$sweep_status" "$report_dir/index.html" "$report_status" \
+  "$out/$name.compare.json" "$compare_status" "$previous" "$log"

@@ -102,12 +102,13 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
     expect(first.stderr).toContain("4 runs, 0 not ok");
   });
 
-  it("--resume after the complete run runs nothing and adds no row", async () => {
+  it("--resume after the complete run says it finished, runs nothing and adds no row", async () => {
     expect(first?.code, "needs the first run").toBe(0);
     const before = readFileSync(csvFile, "utf8");
     const result = await runCli(["run", specFile, "--resume"], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain("0 runs (4 already done, resumed)");
+    const runId = readCsv(csvFile).rows[0]!.run_id;
+    expect(result.stderr).toContain(`--resume: run ${runId} finished; nothing to resume`);
     expect(countStarted(result, "server") + countStarted(result, "client")).toBe(0);
     expect(readFileSync(csvFile, "utf8")).toBe(before);
     await expectCleanExit(result);

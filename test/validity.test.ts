@@ -143,7 +143,7 @@ describe("rows that did not run as specified are degraded", () => {
     expect(existsSync(path.join(dir, "out/truth.report/per-second.svg"))).toBe(true);
 
     const resumed = await sweep(spec, ["--resume"], dir);
-    expect(resumed.result.stderr).toMatch(/sweep truth: 1 runs,/); // the degraded run is run again, not skipped
+    expect(resumed.result.stderr).toMatch(/sweep truth: 1 runs \(resuming run /); // the degraded run is run again under its run_id, not skipped
     expect(resumed.rows).toHaveLength(2);
     expect(resumed.rows[1]!.status).toBe("degraded");
   }, 120_000);

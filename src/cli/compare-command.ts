@@ -3,7 +3,10 @@ import { fail } from "./exit.js";
 
 export interface CompareFlags {
   threshold: string;
+  alpha: string;
   markdown?: boolean;
+  json?: boolean;
+  strictEnv?: boolean;
   baseRun?: string;
   newRun?: string;
 }
@@ -11,37 +14,51 @@ export interface CompareFlags {
 export function registerCompareCommand(program: Command): void {
   program
     .command("compare")
-    .description("compare two result CSVs cell by cell (resp/s, p99, syscalls/request); exit 1 when a cell regressed beyond the threshold")
+    .description("compare two result CSVs cell by cell with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
     .argument("<base.csv>", "the baseline results")
     .argument("<new.csv>", "the results to check (may be the same file, with --base-run / --new-run)")
-    .option("--threshold <pct>", "relative change that counts as a regression: 5%, 5 or 0.5% (all percent)", "5%")
+    .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
+    .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
+    .option("--json", "print the whole comparison as one JSON object")
+    .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep version (or are missing)")
     .option("--base-run <run_id>", "the run of BASE to compare (default: its latest, by started_at)")
     .option("--new-run <run_id>", "the run of NEW to compare (default: its latest, by started_at)")
     .action(async (baseFile: string, newFile: string, flags: CompareFlags) => compareAction(baseFile, newFile, flags));
 }
 
-/** Exit 0: no regression; 1: some cell regressed; 2: bad input, one line on stderr. */
+/** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
 async function compareAction(baseFile: string, newFile: string, flags: CompareFlags): Promise<void> {
-  const { CompareInputError, compareRuns, formatComparison, parseThreshold, regressedCells, runEnvironmentDifferences, selectRun } = await import(
+  const { CompareInputError, STRICT_ENV_FIELDS, compareRuns, parseAlpha, parseThreshold, regressedCells, runEnvironmentDifferences, selectRun } = await import(
     "../output/compare.js"
   );
+  const { comparisonJson, environmentLines, formatComparison } = await import("../output/compare-format.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
+    const alpha = parseAlpha(flags.alpha);
     const base = selectRun(baseFile, "BASE", flags.baseRun);
     const next = selectRun(newFile, "NEW", flags.newRun);
-    const comparison = compareRuns(base, next, thresholdPct);
+    const comparison = compareRuns(base, next, thresholdPct, alpha);
     const differences = runEnvironmentDifferences(base, next);
-    if (differences && differences.length > 0) {
-      process.stderr.write(
-        `warning: BASE and NEW ran in different environments (from their meta.json), so differences may not be the server's:\n` +
-          differences.map((d) => `  ${d.what}: ${d.base} -> ${d.new}\n`).join(""),
-      );
+    const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
+    const strictProblem =
+      flags.strictEnv && (!differences || differences.some((d) => STRICT_ENV_FIELDS.includes(d.what)))
+        ? `--strict-env: ${differences ? "the runs ran in different environments" : "the environments cannot be compared (a run has no meta.json)"}`
+        : undefined;
+    const exitStatus = strictProblem ? 2 : regressedCells(comparison).length > 0 ? 1 : 0;
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
+    } else if (strictProblem) {
+      process.stderr.write([...environmentLines(environment), `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`, ""].join("\n"));
+    } else {
+      process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment })}\n`);
     }
-    process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown) })}\n`);
-    process.exitCode = regressedCells(comparison).length > 0 ? 1 : 0;
+    process.exitCode = exitStatus;
   } catch (error) {
-    if (error instanceof CompareInputError) fail(`tcpsweep compare: ${error.message}`, 2);
+    if (error instanceof CompareInputError) {
+      if (flags.json) process.stdout.write(`${JSON.stringify({ error: error.message, exit_status: 2 })}\n`);
+      fail(`tcpsweep compare: ${error.message}`, 2);
+    }
     throw error;
   }
 }

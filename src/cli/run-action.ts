@@ -2,6 +2,7 @@
 import path from "node:path";
 import { CsvHeaderError } from "../output/csv.js";
 import { LockBusyError } from "../output/lock.js";
+import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
 import { dryRunProblems } from "../sweep/preflight.js";
 import { PreflightError, describeCommands, planJobs, runSweep, sweepHeader } from "../sweep/runner.js";
@@ -17,6 +18,7 @@ export interface RunFlags {
   duration?: string;
   csv?: string;
   lockWait: string;
+  json?: boolean;
 }
 
 export async function runAction(specFile: string, flags: RunFlags): Promise<void> {
@@ -32,12 +34,29 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
     const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
     if (flags.dryRun) return printDryRun(spec, cells, Boolean(flags.resume));
-    process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr });
+    let runId: string | undefined;
+    const summary = (exitStatus: number, error?: string) =>
+      flags.json && printJson(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }));
+    try {
+      process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr, onRunId: (id) => (runId = id) });
+    } catch (error) {
+      if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError) summary(2, `tcpsweep run: ${error.message}`);
+      throw error;
+    }
+    summary(Number(process.exitCode));
   } catch (error) {
-    if (error instanceof SpecError) fail(error.issues.map(formatSpecIssue).join("\n"), 2);
+    if (error instanceof SpecError) fail(jsonError(flags, error.issues.map(formatSpecIssue).join("\n")), 2);
     if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError) fail(`tcpsweep run: ${error.message}`, 2);
     throw error;
   }
+}
+
+const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+/** With --json a spec error is also one JSON object on stdout; returns the message for stderr. */
+function jsonError(flags: RunFlags, message: string): string {
+  if (flags.json) printJson({ run_id: null, exit_status: 2, error: message });
+  return message;
 }
 
 /** The plan on stdout; then what a real run would refuse (same messages, exit 2). Creates and locks nothing. */

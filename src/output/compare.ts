@@ -1,20 +1,33 @@
 /**
  * `tcpsweep compare BASE.csv NEW.csv`: one run of each file (the latest by default), cells
- * matched by their matrix keys, repeats reduced to the median of the ok ones, and every
- * cell's resp/s, p99 latency and server syscalls/request set side by side with the relative
- * change. A cell regresses when resp/s drops, p99 or syscalls/request rise, beyond the
- * threshold, or when it has no ok repeat any more.
+ * matched by their matrix keys. Each cell's resp/s, p99 latency and server syscalls/request
+ * are compared like benchstat does: a Mann-Whitney U test on the ok repeats (Holm-corrected
+ * across every test of the comparison) and a confidence interval of NEW ÷ BASE; a cell is
+ * slower or faster only when the difference is significant and the whole interval lies beyond
+ * the threshold. Besides that a cell regresses when it was ok and is not any more, when it is
+ * missing from NEW, or when its success rate or served connections drop beyond the threshold.
  */
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { IDENTITY_COLUMNS, type Row } from "./columns.js";
 import { environmentDifferences, metaPath, readRunMeta, type EnvironmentDifference } from "./meta.js";
+import { holm, mannWhitney, ratioInterval, repeatsNeeded } from "./significance.js";
 import { median, numeric } from "./stats.js";
 
 /** Bad input: a missing or foreign file, an unknown run, no common cell, a bad threshold (exit 2). */
 export class CompareInputError extends Error {}
 
 export const DEFAULT_COMPARE_THRESHOLD = "5%";
+export const DEFAULT_ALPHA = 0.05;
+/** Fewer ok repeats than this on either side: no verdict on the numbers. */
+export const MIN_REPEATS = 3;
+
+/** A significance level from "0.05" (0 < α < 1). */
+export function parseAlpha(text: string): number {
+  const value = Number(text);
+  if (!(value > 0 && value < 1)) throw new CompareInputError(`--alpha: expected a significance level between 0 and 1 like 0.05, got ${JSON.stringify(text)}`);
+  return value;
+}
 
 /** A threshold in percent from "5%", "5" or "0.5%" (all percent). */
 export function parseThreshold(text: string): number {
@@ -37,6 +50,8 @@ export interface RunSelection {
   rows: Row[];
   /** Every run in the file, oldest first (for messages). */
   allRuns: string[];
+  /** From the run's meta.json: false for an interrupted run; undefined without one (or from before it recorded this). */
+  finished?: boolean;
 }
 
 function readResults(file: string, label: string): { header: string[]; rows: Row[] } {
@@ -91,51 +106,76 @@ export function selectRun(file: string, label: "BASE" | "NEW", runId?: string): 
     chosen = ordered[ordered.length - 1]!;
   }
   const [id, run] = chosen;
-  return { file, runId: id, spec: String(run.rows[0]?.spec ?? ""), startedAt: run.startedAt, rows: run.rows, allRuns };
+  const spec = String(run.rows[0]?.spec ?? "");
+  const meta = readRunMeta(metaPath(file, spec, id));
+  const finished = meta?.finished_at === undefined ? undefined : meta.finished_at !== null;
+  return { file, runId: id, spec, startedAt: run.startedAt, rows: run.rows, allRuns, ...(finished !== undefined ? { finished } : {}) };
 }
+
 
 export type MetricName = "resp/s" | "p99" | "syscalls/req";
 
-/** Which direction is worse for each metric, and its column. */
-const METRICS: { name: MetricName; column: string; worseWhen: "lower" | "higher" }[] = [
+/** The metrics tested, each with the direction that is worse. */
+export const METRICS: { name: MetricName; column: string; worseWhen: "lower" | "higher" }[] = [
   { name: "resp/s", column: "resp_per_s", worseWhen: "lower" },
   { name: "p99", column: "latency_p99_us", worseWhen: "higher" },
   { name: "syscalls/req", column: "server_syscalls_per_request", worseWhen: "higher" },
 ];
 
+/** Counts that must not drop beyond the threshold (medians; no test: they are not timing noise). */
+const COUNTS: { name: string; column: string }[] = [
+  { name: "success rate", column: "success_rate_pct" },
+  { name: "served connections", column: "connections_served" },
+];
+
+/** `~` is benchstat's "no significant change". */
+export type MetricVerdict = "slower" | "faster" | "~" | "too few repeats";
+
 export interface MetricComparison {
+  metric: MetricName;
+  /** Medians of the ok repeats. */
   base?: number;
   new?: number;
-  /** (new − base) / base × 100; undefined when either is missing or base is 0. */
+  /** Ok repeats with a value, each side. */
+  baseN: number;
+  newN: number;
+  /** (median NEW ÷ median BASE − 1) × 100. */
   changePct?: number;
-  regressed: boolean;
-  improved: boolean;
+  /** Confidence interval of the change in percent (from NEW ÷ BASE); absent when too few repeats. */
+  ci?: { lowPct: number; highPct: number };
+  /** Mann-Whitney two-sided p-value, raw and Holm-adjusted. */
+  p?: number;
+  pAdjusted?: number;
+  verdict: MetricVerdict;
 }
 
-export type CellVerdict = "regressed" | "improved" | "ok" | "added" | "removed" | "fixed" | "both failed";
+export type CellVerdict = MetricVerdict | "regressed" | "added" | "both failed" | "fixed";
 
 export interface CellComparison {
-  /** The cell as the NEW file names it (BASE's when removed). */
+  /** The cell as the NEW file names it (BASE's when missing in NEW). */
   cell: string;
   verdict: CellVerdict;
-  metrics: Record<MetricName, MetricComparison>;
+  metrics: MetricComparison[];
   /** Ok repeats / all repeats on each side (undefined when the cell is absent there). */
   baseRepeats?: { ok: number; total: number };
   newRepeats?: { ok: number; total: number };
-  /** A status of the side that has no ok repeat. */
-  baseFailed?: string;
-  newFailed?: string;
-  /** Why a regressed cell regressed, e.g. "resp/s -20.0%", "no ok repeat (server_exited)". */
-  reasons: string[];
+  /** Why the cell is a regression; empty when it is not. */
+  regressions: string[];
 }
 
 export interface Comparison {
   base: RunSelection;
   next: RunSelection;
   thresholdPct: number;
+  alpha: number;
   cells: CellComparison[];
-  /** Whether either run has server syscalls/request (the columns are shown then). */
-  hasSyscalls: boolean;
+  /** Metrics shown (syscalls/req only when either run has it). */
+  metrics: MetricName[];
+  /** Tests in the Holm family, and the ok repeats per side that one of them needs to be significant. */
+  tests: number;
+  repeatsNeeded: number;
+  /** Tests there would be with enough repeats everywhere (what repeatsNeeded is computed for). */
+  plannedTests: number;
 }
 
 /** Cell ids match whatever order the matrix keys were written in. */
@@ -143,40 +183,80 @@ function cellKey(cell: string): string {
   return cell.split(",").sort().join(",");
 }
 
-function groupByCell(rows: readonly Row[]): Map<string, { cell: string; rows: Row[] }> {
+/** Rows by cell; of a cell × repeat written twice (a failed run that --resume ran again) the later row counts. */
+export function groupByCell(rows: readonly Row[]): Map<string, { cell: string; rows: Row[] }> {
+  const latest = new Map<string, Row>();
+  for (const row of rows) latest.set(`${cellKey(String(row.cell ?? ""))}#${row.repeat ?? ""}`, row);
   const cells = new Map<string, { cell: string; rows: Row[] }>();
-  for (const row of rows) {
+  for (const row of latest.values()) {
     const cell = String(row.cell ?? "");
-    const key = cellKey(cell);
-    const entry = cells.get(key) ?? { cell, rows: [] };
+    const entry = cells.get(cellKey(cell)) ?? { cell, rows: [] };
     entry.rows.push(row);
-    cells.set(key, entry);
+    cells.set(cellKey(cell), entry);
   }
   return cells;
 }
 
-function aggregate(rows: readonly Row[] | undefined, column: string): number | undefined {
-  if (!rows) return undefined;
-  const values = rows.filter((row) => row.status === "ok").flatMap((row) => numeric(row[column]) ?? []);
-  return values.length === 0 ? undefined : median(values);
-}
-
-function compareMetric(base: number | undefined, next: number | undefined, worseWhen: "lower" | "higher", thresholdPct: number): MetricComparison {
-  const changePct = base !== undefined && next !== undefined && base !== 0 ? ((next - base) / base) * 100 : undefined;
-  const worse = changePct === undefined ? 0 : worseWhen === "lower" ? -changePct : changePct;
-  return {
-    ...(base !== undefined ? { base } : {}),
-    ...(next !== undefined ? { new: next } : {}),
-    ...(changePct !== undefined ? { changePct } : {}),
-    regressed: worse > thresholdPct,
-    improved: -worse > thresholdPct,
-  };
-}
+const okValues = (rows: readonly Row[] | undefined, column: string): number[] =>
+  (rows ?? []).filter((row) => row.status === "ok").flatMap((row) => numeric(row[column]) ?? []);
 
 const repeats = (rows: readonly Row[]) => ({ ok: rows.filter((row) => row.status === "ok").length, total: rows.length });
-const failedStatus = (rows: readonly Row[]) => String(rows.find((row) => row.status !== "ok")?.status ?? "");
 
-export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number): Comparison {
+export function signed(pct: number, digits = 1): string {
+  const text = pct.toFixed(digits);
+  const zero = Number(text) === 0;
+  return zero ? (0).toFixed(digits) + "%" : pct > 0 ? `+${text}%` : `${text.replace("-", "−")}%`;
+}
+
+/** A metric's medians, test and interval; its verdict is set once p-values are adjusted. */
+function measureMetric(metric: (typeof METRICS)[number], base: number[], next: number[], alpha: number): MetricComparison {
+  const comparison: MetricComparison = { metric: metric.name, baseN: base.length, newN: next.length, verdict: "too few repeats" };
+  if (base.length > 0) comparison.base = median(base);
+  if (next.length > 0) comparison.new = median(next);
+  if (comparison.base && comparison.new !== undefined) comparison.changePct = (comparison.new / comparison.base - 1) * 100;
+  if (base.length < MIN_REPEATS || next.length < MIN_REPEATS) return comparison;
+  comparison.p = mannWhitney(base, next).p;
+  const interval = ratioInterval(base, next, 1 - alpha);
+  if (interval) comparison.ci = { lowPct: (interval.low - 1) * 100, highPct: (interval.high - 1) * 100 };
+  comparison.verdict = "~";
+  return comparison;
+}
+
+/** slower / faster: significant after Holm, and the whole interval beyond the threshold. */
+function decide(comparison: MetricComparison, worseWhen: "lower" | "higher", alpha: number, thresholdPct: number): MetricVerdict {
+  const { ci, pAdjusted } = comparison;
+  if (pAdjusted === undefined || !(pAdjusted < alpha) || !ci) return comparison.verdict;
+  const up = ci.lowPct > thresholdPct;
+  const down = ci.highPct < -thresholdPct;
+  if (!up && !down) return "~";
+  return up === (worseWhen === "higher") ? "slower" : "faster";
+}
+
+/** Reasons a cell present on both sides regressed, apart from its timing. */
+function statusRegressions(baseRows: readonly Row[], newRows: readonly Row[], thresholdPct: number): string[] {
+  const reasons: string[] = [];
+  const baseOk = repeats(baseRows);
+  const newOk = repeats(newRows);
+  const notOk = newRows.filter((row) => row.status !== "ok");
+  const describe = () => {
+    const statuses = [...new Set(notOk.map((row) => String(row.status ?? "")))].join("/");
+    const error = String(notOk.find((row) => row.error)?.error ?? "");
+    return `${statuses} in ${notOk.length} of ${newOk.total} repeats${error ? ` (${error})` : ""}`;
+  };
+  if (baseOk.ok === baseOk.total && notOk.length > 0) reasons.push(`ok in BASE, ${describe()} in NEW`);
+  else if (baseOk.ok > 0 && newOk.ok === 0) reasons.push(`no ok repeat in NEW: ${describe()}`);
+  for (const count of COUNTS) {
+    const base = okValues(baseRows, count.column);
+    const next = okValues(newRows, count.column);
+    if (base.length === 0 || next.length === 0) continue; // an older CSV without the column
+    const b = median(base);
+    const n = median(next);
+    if (b > 0 && ((b - n) / b) * 100 > thresholdPct) reasons.push(`${count.name} ${+b.toFixed(2)} → ${+n.toFixed(2)} (${signed((n / b - 1) * 100)})`);
+  }
+  return reasons;
+}
+
+export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number, alpha = DEFAULT_ALPHA): Comparison {
   const baseCells = groupByCell(base.rows);
   const newCells = groupByCell(next.rows);
   const keys = [...baseCells.keys(), ...[...newCells.keys()].filter((key) => !baseCells.has(key))];
@@ -185,124 +265,58 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
       `no cell in common: BASE ${base.file} run ${base.runId} has ${[...baseCells.values()].map((c) => c.cell).join("; ")}, NEW ${next.file} run ${next.runId} has ${[...newCells.values()].map((c) => c.cell).join("; ")}`,
     );
   }
+  const hasValues = (metric: (typeof METRICS)[number]) => [...base.rows, ...next.rows].some((row) => numeric(row[metric.column]) !== undefined);
+  const metrics = METRICS.filter((metric) => metric.name !== "syscalls/req" || hasValues(metric));
   const cells = keys.map((key): CellComparison => {
     const b = baseCells.get(key);
     const n = newCells.get(key);
-    const metrics = Object.fromEntries(
-      METRICS.map((metric) => [metric.name, compareMetric(aggregate(b?.rows, metric.column), aggregate(n?.rows, metric.column), metric.worseWhen, thresholdPct)]),
-    ) as Record<MetricName, MetricComparison>;
-    const comparison: CellComparison = { cell: n?.cell ?? b!.cell, verdict: "ok", metrics, reasons: [] };
+    const comparison: CellComparison = {
+      cell: n?.cell ?? b!.cell,
+      verdict: "~",
+      metrics: metrics.map((metric) => measureMetric(metric, okValues(b?.rows, metric.column), okValues(n?.rows, metric.column), alpha)),
+      regressions: [],
+    };
     if (b) comparison.baseRepeats = repeats(b.rows);
     if (n) comparison.newRepeats = repeats(n.rows);
     if (!b) return { ...comparison, verdict: "added" };
-    if (!n) return { ...comparison, verdict: "removed" };
-    const baseOk = comparison.baseRepeats!.ok > 0;
-    const newOk = comparison.newRepeats!.ok > 0;
-    if (!baseOk) comparison.baseFailed = failedStatus(b.rows);
-    if (!newOk) comparison.newFailed = failedStatus(n.rows);
-    if (!baseOk && !newOk) return { ...comparison, verdict: "both failed" };
-    if (!baseOk) return { ...comparison, verdict: "fixed" };
-    // A run that stopped running as specified is a regression even when some repeats stayed ok.
-    const newDegraded = n.rows.find((row) => row.status === "degraded");
-    const degradedReason = newDegraded && !b.rows.some((row) => row.status === "degraded") ? `degraded: ${newDegraded.error}` : undefined;
-    if (!newOk) return { ...comparison, verdict: "regressed", reasons: [`no ok repeat (${degradedReason ?? comparison.newFailed})`] };
-    if (degradedReason) return { ...comparison, verdict: "regressed", reasons: [`some repeats ${degradedReason}`] };
-    const reasons = METRICS.filter((metric) => metrics[metric.name].regressed).map((metric) => `${metric.name} ${signed(metrics[metric.name].changePct!)}`);
-    if (reasons.length > 0) return { ...comparison, verdict: "regressed", reasons };
-    return { ...comparison, verdict: METRICS.some((metric) => metrics[metric.name].improved) ? "improved" : "ok" };
+    if (!n) return { ...comparison, verdict: "regressed", regressions: ["missing in NEW"] };
+    comparison.regressions = statusRegressions(b.rows, n.rows, thresholdPct);
+    return comparison;
   });
-  const hasSyscalls = cells.some((cell) => cell.metrics["syscalls/req"].base !== undefined || cell.metrics["syscalls/req"].new !== undefined);
-  return { base, next, thresholdPct, cells, hasSyscalls };
-}
 
-export const regressedCells = (comparison: Comparison) => comparison.cells.filter((cell) => cell.verdict === "regressed");
-
-function signed(pct: number): string {
-  const text = pct.toFixed(1);
-  return pct >= 0 && text !== "-0.0" ? `+${text}%` : `${text === "-0.0" ? "0.0" : text}%`;
-}
-
-const DIGITS: Record<MetricName, number> = { "resp/s": 0, p99: 0, "syscalls/req": 2 };
-
-function formatValue(metric: MetricName, value: number | undefined): string {
-  return value === undefined ? "-" : value.toFixed(DIGITS[metric]);
-}
-
-function verdictText(cell: CellComparison, thresholdPct: number): string {
-  switch (cell.verdict) {
-    case "regressed":
-      return `REGRESSED: ${cell.reasons.join(", ")}`;
-    case "improved":
-      return `improved beyond ${thresholdPct}%`;
-    case "ok":
-      return `within ${thresholdPct}%`;
-    case "added":
-      return "added (only in NEW)";
-    case "removed":
-      return "removed (only in BASE)";
-    case "fixed":
-      return `fixed (BASE had no ok repeat: ${cell.baseFailed})`;
-    case "both failed":
-      return `no ok repeat in either (${cell.baseFailed} / ${cell.newFailed})`;
+  // Holm over every test actually made: the more cells and metrics, the stronger the evidence each needs.
+  const tested = cells.flatMap((cell) => cell.metrics.filter((metric) => metric.p !== undefined));
+  holm(tested.map((metric) => metric.p!)).forEach((adjusted, i) => (tested[i]!.pAdjusted = adjusted));
+  for (const cell of cells) {
+    if (cell.verdict === "added" || cell.verdict === "regressed") continue;
+    for (const metric of cell.metrics) metric.verdict = decide(metric, METRICS.find((m) => m.name === metric.metric)!.worseWhen, alpha, thresholdPct);
+    const slower = cell.metrics.filter((metric) => metric.verdict === "slower");
+    for (const metric of slower) cell.regressions.push(`${metric.metric} ${formatChange(metric)} p=${formatP(metric.pAdjusted)}`);
+    const baseOk = cell.baseRepeats!.ok > 0;
+    const newOk = cell.newRepeats!.ok > 0;
+    if (cell.regressions.length > 0) cell.verdict = slower.length > 0 && slower.length === cell.regressions.length ? "slower" : "regressed";
+    else if (!baseOk) cell.verdict = newOk ? "fixed" : "both failed";
+    else if (cell.metrics.some((metric) => metric.verdict === "faster")) cell.verdict = "faster";
+    else if (cell.metrics.some((metric) => metric.verdict === "too few repeats")) cell.verdict = "too few repeats";
+    else cell.verdict = "~";
   }
+  // Repeats needed: for the family this comparison would test if every cell had enough repeats.
+  const planned = cells.filter((cell) => cell.baseRepeats && cell.newRepeats).length * metrics.length;
+  const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, Math.max(planned, tested.length)));
+  return { base, next, thresholdPct, alpha, cells, metrics: metrics.map((m) => m.name), tests: tested.length, repeatsNeeded: needed, plannedTests: Math.max(planned, tested.length) };
 }
 
-const describeRun = (run: RunSelection) =>
-  `${run.file} run ${run.runId} (spec ${run.spec || "?"}, started ${run.startedAt || "?"}, ${new Set(run.rows.map((row) => row.cell)).size} cells, ${run.rows.length} rows)`;
+export const regressedCells = (comparison: Comparison) => comparison.cells.filter((cell) => cell.regressions.length > 0);
 
-export interface FormatOptions {
-  markdown: boolean;
+/** "−12.4% [−15.0%, −9.8%]" */
+export function formatChange(metric: MetricComparison): string {
+  if (metric.changePct === undefined) return "-";
+  return `${signed(metric.changePct)}${metric.ci ? ` [${signed(metric.ci.lowPct)}, ${signed(metric.ci.highPct)}]` : ""}`;
 }
 
-/** The comparison as an aligned text table or a GitHub-flavoured markdown table, with a summary line. */
-export function formatComparison(comparison: Comparison, options: FormatOptions): string {
-  const { thresholdPct } = comparison;
-  const metrics: MetricName[] = comparison.hasSyscalls ? ["resp/s", "p99", "syscalls/req"] : ["resp/s", "p99"];
-  const unit: Record<MetricName, string> = { "resp/s": "resp/s", p99: "p99 µs", "syscalls/req": "syscalls/req" };
-  const header = ["cell", ...metrics.flatMap((m) => [`${unit[m]} BASE`, `${unit[m]} NEW`, "change"]), "verdict"];
-  const md = options.markdown;
-  const rows = comparison.cells.map((cell) => [
-    md ? `\`${cell.cell}\`` : cell.cell,
-    ...metrics.flatMap((m) => {
-      const metric = cell.metrics[m];
-      const change = metric.changePct === undefined ? "-" : signed(metric.changePct);
-      return [formatValue(m, metric.base), formatValue(m, metric.new), md && metric.regressed && cell.verdict === "regressed" ? `**${change}**` : change];
-    }),
-    md && cell.verdict === "regressed" ? `**${verdictText(cell, thresholdPct)}**` : verdictText(cell, thresholdPct),
-  ]);
-
-  const regressed = regressedCells(comparison);
-  const count = (verdict: CellVerdict) => comparison.cells.filter((cell) => cell.verdict === verdict).length;
-  const compared = comparison.cells.length - count("added") - count("removed");
-  const summary =
-    `${compared} cell${compared === 1 ? "" : "s"} compared: ${regressed.length} regressed${regressed.length > 0 ? ` (${regressed.map((cell) => cell.cell).join("; ")})` : ""}, ` +
-    `${count("improved")} improved, ${count("ok")} within ${thresholdPct}%` +
-    `${count("fixed") > 0 ? `, ${count("fixed")} fixed` : ""}${count("both failed") > 0 ? `, ${count("both failed")} failed in both` : ""}; ` +
-    `${count("added")} added, ${count("removed")} removed`;
-  const rule = `threshold ${thresholdPct}%: ${comparison.hasSyscalls ? "a resp/s drop, a p99 rise or a syscalls/request rise" : "a resp/s drop or a p99 rise"} beyond it is a regression; figures are medians of the ok repeats`;
-
-  if (md) {
-    const escape = (text: string) => text.replace(/\|/g, "\\|");
-    const line = (cells: string[]) => `| ${cells.map(escape).join(" | ")} |`;
-    return [
-      `**BASE** ${escape(describeRun(comparison.base))}  `,
-      `**NEW** ${escape(describeRun(comparison.next))}  `,
-      rule,
-      "",
-      line(header),
-      `|${header.map((_, i) => (i === 0 || i === header.length - 1 ? " --- " : " ---: ")).join("|")}|`,
-      ...rows.map(line),
-      "",
-      `${regressed.length > 0 ? "**" : ""}${summary}${regressed.length > 0 ? "**" : ""}`,
-    ].join("\n");
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const format = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  return [`BASE ${describeRun(comparison.base)}`, `NEW  ${describeRun(comparison.next)}`, rule, "", format(header), ...rows.map(format), "", summary].join("\n");
+export function formatP(p: number | undefined): string {
+  if (p === undefined) return "-";
+  return p < 0.001 ? p.toExponential(0) : p.toFixed(3);
 }
 
 /**
@@ -315,3 +329,6 @@ export function runEnvironmentDifferences(base: RunSelection, next: RunSelection
   if (!baseMeta || !newMeta) return undefined;
   return environmentDifferences(baseMeta, newMeta);
 }
+
+/** The differences `--strict-env` refuses: those that change what a server can do. */
+export const STRICT_ENV_FIELDS = ["CPU model", "CPU count", "kernel", "tcpsweep version"];

@@ -45,6 +45,12 @@ export interface RunMeta {
   spec_file: string;
   csv: string;
   written_at: string;
+  /** When the run started; `--resume` continues the latest run of a spec and CSV that has no finished_at. */
+  started_at?: string;
+  /** When every cell × repeat of the run had been run (ok or not); null while running or after an interruption. */
+  finished_at?: string | null;
+  /** When `--resume` continued the run, oldest first. */
+  resumed_at?: string[];
   tcpsweep: { version: string; root: string; git_describe: string | null };
   node: string;
   host: {
@@ -247,6 +253,9 @@ export async function collectRunMeta(spec: SweepSpec, cells: readonly Cell[], ru
     spec_file: spec.file,
     csv: spec.output.csv,
     written_at: new Date().toISOString(),
+    started_at: new Date().toISOString(),
+    finished_at: null,
+    resumed_at: [],
     tcpsweep,
     node: process.version,
     host: {
@@ -287,6 +296,24 @@ export async function writeRunMeta(spec: SweepSpec, cells: readonly Cell[], runI
   } catch (error) {
     out.write(`warning: could not write ${file}: ${(error as Error).message}\n`);
     return undefined;
+  }
+}
+
+/**
+ * Records a run's progress in its meta.json (finished_at, resumed_at). Like writing it, this never
+ * fails the run: a missing or unwritable file becomes one warning line on `out`.
+ */
+export async function updateRunMeta(file: string, update: (meta: RunMeta) => void, out: NodeJS.WritableStream): Promise<void> {
+  const meta = readRunMeta(file);
+  if (!meta) {
+    out.write(`warning: cannot record the run's progress: ${file} is missing or unreadable\n`);
+    return;
+  }
+  update(meta);
+  try {
+    await writeFile(file, `${JSON.stringify(meta, null, 2)}\n`);
+  } catch (error) {
+    out.write(`warning: could not update ${file}: ${(error as Error).message}\n`);
   }
 }
 

@@ -9,9 +9,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader } from "../output/columns.js";
-import { readCsvRows } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
-import { writeRunMeta } from "../output/meta.js";
+import { metaPath, updateRunMeta, writeRunMeta } from "../output/meta.js";
 import { Progress } from "../output/progress.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
@@ -24,6 +23,7 @@ import { summarize, type ProfileTarget } from "../profile/profiler.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
+import { planResume, runKey } from "./resume.js";
 import { ServerPool, serverGroupKey } from "./servers.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
@@ -31,12 +31,14 @@ import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 
 export interface SweepOptions {
-  /** `--resume`: skip cell × repeat pairs this spec already has an ok row for. */
+  /** `--resume`: continue the spec's latest unfinished run (see resume.ts). */
   resume: boolean;
   /** How long to wait for another run's lock on the CSV. */
   lockWaitMs: number;
   /** Where progress and the pivot go. */
   out: NodeJS.WriteStream;
+  /** Told the run id once it is known (also the finished run that `--resume` leaves alone). */
+  onRunId?: (runId: string) => void;
 }
 
 export interface CellJob {
@@ -136,7 +138,13 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   let sinks: RunSink[] = [];
   let notOk = 0;
   try {
-    const done = options.resume ? completedRuns(spec) : new Set<string>();
+    const resume = options.resume ? planResume(spec) : { kind: "none" as const };
+    if (resume.kind === "finished") {
+      options.onRunId?.(resume.runId);
+      options.out.write(`--resume: run ${resume.runId} finished; nothing to resume\n`);
+      return 0;
+    }
+    const done = resume.kind === "resume" ? resume.done : new Set<string>();
     const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
     sinks = openSinks({
       csvFile: spec.output.csv,
@@ -148,12 +156,16 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
     });
-    const runId = newRunId();
-    await writeRunMeta(spec, cells, runId, options.out); // <name>.<run_id>.meta.json beside the CSV: the run's environment
+    const runId = resume.kind === "resume" ? resume.runId : newRunId();
+    options.onRunId?.(runId);
+    const meta = metaPath(spec.output.csv, spec.name, runId);
+    // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
+    if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
+    else await writeRunMeta(spec, cells, runId, options.out);
     const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress.message(
-      `sweep ${spec.name}: ${jobs.length} runs${done.size > 0 ? ` (${done.size} already done, resumed)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
+      `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
     );
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
     const limit = pLimit(spec.concurrency);
@@ -184,6 +196,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       ),
     );
     if (unexpected) throw unexpected.error;
+    if (!interruptedBy) await updateRunMeta(meta, (m) => (m.finished_at = new Date().toISOString()), options.out);
   } finally {
     await servers?.stopAll();
     lock.release();
@@ -207,8 +220,6 @@ function locate(error: unknown, label: string, rawDir: string, csvFile: string):
   located.stack = error.stack;
   return located;
 }
-
-const runKey = (cellId: string, repeat: number | string) => `${cellId}#${repeat}`;
 
 /**
  * A profiled run: a clean pass whose figures fill the row and a traced pass whose syscall tables
@@ -261,12 +272,3 @@ const SYSCALL_SUMMARY_COLUMNS = {
   server: { total: "server_syscalls_total", errors: "server_syscall_errors", perRequest: "server_syscalls_per_request", top: "server_top_syscall" },
   client: { total: "client_syscalls_total", errors: "client_syscall_errors", perRequest: "client_syscalls_per_request", top: "client_top_syscall" },
 } as const satisfies Record<ProfileTarget, Record<string, keyof RunResult>>;
-
-/** Cell × repeat pairs this spec already has an ok row for (failed ones are run again by --resume). */
-function completedRuns(spec: SweepSpec): Set<string> {
-  return new Set(
-    readCsvRows(spec.output.csv)
-      .filter((row) => row.spec === spec.name && row.status === "ok")
-      .map((row) => runKey(row.cell ?? "", row.repeat ?? "")),
-  );
-}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The one line a night is judged by (cron mails stdout), then one line per failed or regressed
+ * cell. Called by nightly.sh with what it gathered:
+ *
+ *   nightly-summary.mjs NAME RUN_JSON SWEEP_STATUS REPORT_HTML REPORT_STATUS COMPARE_JSON COMPARE_STATUS PREVIOUS_CSV LOG
+ *
+ * COMPARE_STATUS is "none" when there was no earlier night. Exits 0 only for a clean night:
+ * sweep exit 0, report written, no regression against the previous night.
+ */
+import { readFileSync } from "node:fs";
+
+const [name, runJson, sweepStatus, reportHtml, reportStatus, compareJson, compareStatus, previous, log] = process.argv.slice(2);
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const pct = (value) => (value === null || value === undefined ? "?" : `${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(1)}%`);
+const pValue = (p) => (p === null || p === undefined ? "?" : p < 0.001 ? p.toExponential(0) : p.toFixed(3));
+
+const run = readJson(runJson);
+const parts = [];
+const details = [];
+const sweep = Number(sweepStatus);
+if (!run || !Array.isArray(run.cells)) {
+  parts.push(`sweep failed (exit ${sweepStatus})${run?.error ? `: ${String(run.error).split("\n")[0]}` : ""}`);
+} else {
+  const okCells = run.cells.filter((cell) => cell.status === "ok").length;
+  parts.push(`${okCells}/${run.cells.length} cells ok`);
+  if (sweep === 130 || sweep === 143) parts.push(`sweep interrupted (exit ${sweep})`);
+  else if (sweep !== 0 && okCells === run.cells.length) parts.push(`sweep exit ${sweep}${run.error ? `: ${String(run.error).split("\n")[0]}` : ""}`);
+  for (const cell of run.cells.filter((c) => c.status !== "ok")) {
+    details.push(`  FAILED ${cell.cell}: ${cell.status} in ${cell.repeats - cell.ok} of ${cell.repeats} repeats${cell.errors.length > 0 ? ` (${cell.errors.join("; ")})` : ""}`);
+  }
+}
+
+let regressed = false;
+if (compareStatus === "none") {
+  parts.push("no earlier night to compare with");
+} else {
+  const comparison = readJson(compareJson);
+  const night = previous.split("/").at(-2) ?? previous;
+  if (!comparison || !Array.isArray(comparison.cells)) {
+    regressed = true;
+    parts.push(`compare with ${night} failed (exit ${compareStatus})${comparison?.error ? `: ${comparison.error}` : ""}`);
+  } else {
+    const slower = comparison.cells.flatMap((cell) => {
+      const metrics = Object.entries(cell.metrics).filter(([, metric]) => metric.verdict === "slower");
+      return metrics.length === 0 ? [] : [`${cell.cell} ${metrics.map(([metric, m]) => `${metric} ${pct(m.change_pct)} p=${pValue(m.p_adjusted)}`).join(", ")}`];
+    });
+    const others = comparison.cells.filter((cell) => cell.regressions.length > 0 && cell.verdict !== "slower");
+    regressed = slower.length > 0 || others.length > 0 || Number(compareStatus) !== 0;
+    const faster = comparison.summary.faster;
+    parts.push(
+      `vs ${night}: ${slower.length} slower${slower.length > 0 ? ` (${slower.join("; ")})` : ""}` +
+        `${others.length > 0 ? `, ${others.length} regressed (${others.map((cell) => cell.cell).join("; ")})` : ""}` +
+        `${faster > 0 ? `, ${faster} faster` : ""}` +
+        // A spec with too few repeats can never show a slowdown: say so every night rather than look clean.
+        `${comparison.summary.too_few_repeats > 0 ? `, ${comparison.summary.too_few_repeats} too few repeats (repeat: ${comparison.repeats_needed} needed)` : ""}`,
+    );
+    if (comparison.error) parts.push(comparison.error);
+    for (const cell of comparison.cells.filter((c) => c.regressions.length > 0)) details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}`);
+  }
+}
+
+parts.push(Number(reportStatus) === 0 ? `report: ${reportHtml}` : `no report (exit ${reportStatus}), log: ${log}`);
+process.stdout.write([`nightly ${name}: ${parts.join(", ")}`, ...details].join("\n") + "\n");
+process.exitCode = sweep !== 0 ? sweep : regressed || Number(reportStatus) !== 0 ? 1 : 0;

@@ -1,0 +1,184 @@
+/**
+ * `tcpsweep compare` output: an aligned text table, a GitHub-flavoured markdown table, or one
+ * JSON object; each with the environment differences first and a summary that names every
+ * regression and says how many repeats a verdict needs.
+ */
+import type { EnvironmentDifference } from "./meta.js";
+import { formatChange, formatP, regressedCells, type CellComparison, type Comparison, type MetricName, type RunSelection } from "./compare.js";
+
+/** What is known of the two runs' environments: their differences, or which side has no meta.json. */
+export type EnvironmentCheck = { differences: EnvironmentDifference[] } | { unknown: string };
+
+const UNIT: Record<MetricName, string> = { "resp/s": "resp/s", p99: "p99 µs", "syscalls/req": "syscalls/req" };
+const DIGITS: Record<MetricName, number> = { "resp/s": 0, p99: 0, "syscalls/req": 2 };
+
+const value = (metric: MetricName, x: number | undefined) => (x === undefined ? "-" : x.toFixed(DIGITS[metric]));
+
+function verdictText(cell: CellComparison): string {
+  switch (cell.verdict) {
+    case "slower":
+    case "regressed":
+      return `REGRESSED: ${cell.regressions.join("; ")}`;
+    case "faster":
+      return `faster (${cell.metrics.filter((m) => m.verdict === "faster").map((m) => m.metric).join(", ")})`;
+    case "added":
+      return "added (only in NEW)";
+    case "fixed":
+      return "fixed (BASE had no ok repeat)";
+    case "both failed":
+      return "no ok repeat in either";
+    default:
+      return cell.verdict;
+  }
+}
+
+const describeRun = (run: RunSelection) =>
+  `${run.file} run ${run.runId} (spec ${run.spec || "?"}, started ${run.startedAt || "?"}, ${new Set(run.rows.map((row) => row.cell)).size} cells, ${run.rows.length} rows)` +
+  (run.finished === false ? " NOT FINISHED: interrupted, `tcpsweep run SPEC --resume` completes it" : "");
+
+/** Lines about the environments, printed before the table. */
+export function environmentLines(check: EnvironmentCheck): string[] {
+  if ("unknown" in check) return [`environment: not compared (${check.unknown})`];
+  if (check.differences.length === 0) return [];
+  return [
+    "ENVIRONMENT DIFFERS (from the runs' meta.json), so differences may not be the server's:",
+    ...check.differences.map((d) => `  ${d.what}: ${d.base} -> ${d.new}`),
+  ];
+}
+
+function counts(comparison: Comparison) {
+  const count = (verdict: string) => comparison.cells.filter((cell) => cell.verdict === verdict).length;
+  const missing = comparison.cells.filter((cell) => cell.regressions.includes("missing in NEW")).length;
+  return { count, missing, compared: comparison.cells.length - count("added") - missing };
+}
+
+/** The summary line and, when repeats are short, the note that says how many are needed. */
+export function summaryLines(comparison: Comparison): string[] {
+  const { count, missing, compared } = counts(comparison);
+  const regressed = regressedCells(comparison);
+  const lines = [
+    `${compared} cell${compared === 1 ? "" : "s"} compared: ${count("slower")} slower, ${count("faster")} faster, ${count("~")} ~ (no significant change), ` +
+      `${count("too few repeats")} too few repeats${count("fixed") > 0 ? `, ${count("fixed")} fixed` : ""}${count("both failed") > 0 ? `, ${count("both failed")} failed in both` : ""}; ` +
+      `${count("added")} added, ${missing} missing in NEW; ` +
+      (regressed.length > 0 ? `REGRESSED: ${regressed.map((cell) => `${cell.cell} (${cell.regressions.join("; ")})`).join(", ")}` : "no regression"),
+  ];
+  const sides = comparison.cells.flatMap((cell) => cell.metrics.flatMap((m) => (cell.baseRepeats && cell.newRepeats ? [m.baseN, m.newN] : [])));
+  const fewest = sides.length > 0 ? Math.min(...sides) : 0;
+  if (fewest < comparison.repeatsNeeded) {
+    lines.push(
+      `note: a change can be significant at α=${comparison.alpha} over ${comparison.plannedTests} test${comparison.plannedTests === 1 ? "" : "s"} (Holm) only with at least ` +
+        `${comparison.repeatsNeeded} ok repeats per side; some cell here has ${fewest}. Run both with --repeat ${comparison.repeatsNeeded} or more.`,
+    );
+  }
+  return lines;
+}
+
+export interface FormatOptions {
+  markdown: boolean;
+  environment: EnvironmentCheck;
+}
+
+/** The comparison as an aligned text table or a GitHub-flavoured markdown table, with a summary. */
+export function formatComparison(comparison: Comparison, options: FormatOptions): string {
+  const md = options.markdown;
+  const header = ["cell", ...comparison.metrics.flatMap((m) => [`${UNIT[m]} BASE`, `${UNIT[m]} NEW`, "change [CI]", "p"]), "n BASE/NEW", "verdict"];
+  const rows = comparison.cells.map((cell) => {
+    const regressed = cell.regressions.length > 0;
+    return [
+      md ? `\`${cell.cell}\`` : cell.cell,
+      ...cell.metrics.flatMap((m) => {
+        const change = formatChange(m);
+        return [value(m.metric, m.base), value(m.metric, m.new), md && m.verdict === "slower" ? `**${change}**` : change, formatP(m.pAdjusted)];
+      }),
+      `${cell.baseRepeats ? `${cell.baseRepeats.ok}/${cell.baseRepeats.total}` : "-"} ${cell.newRepeats ? `${cell.newRepeats.ok}/${cell.newRepeats.total}` : "-"}`,
+      md && regressed ? `**${verdictText(cell)}**` : verdictText(cell),
+    ];
+  });
+  const confidence = Math.round((1 - comparison.alpha) * 1000) / 10;
+  const rule =
+    `Mann-Whitney U test per cell and metric, p Holm-adjusted over ${comparison.tests} test${comparison.tests === 1 ? "" : "s"}; slower/faster needs p < ${comparison.alpha} ` +
+    `and the whole ${confidence}% interval of NEW/BASE beyond ±${comparison.thresholdPct}%; figures are medians of the ok repeats, n = ok/all repeats`;
+  const environment = environmentLines(options.environment);
+  const summary = summaryLines(comparison);
+  if (md) {
+    const escape = (text: string) => text.replace(/\|/g, "\\|");
+    const line = (cells: string[]) => `| ${cells.map(escape).join(" | ")} |`;
+    const bold = regressedCells(comparison).length > 0;
+    return [
+      ...environment.map((text) => `${escape(text)}  `),
+      `**BASE** ${escape(describeRun(comparison.base))}  `,
+      `**NEW** ${escape(describeRun(comparison.next))}  `,
+      rule,
+      "",
+      line(header),
+      `|${header.map((_, i) => (i === 0 || i === header.length - 1 ? " --- " : " ---: ")).join("|")}|`,
+      ...rows.map(line),
+      "",
+      ...summary.map((text, i) => (i === 0 && bold ? `**${escape(text)}**  ` : `${escape(text)}  `)),
+    ].join("\n");
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [...environment, `BASE ${describeRun(comparison.base)}`, `NEW  ${describeRun(comparison.next)}`, rule, "", format(header), ...rows.map(format), "", ...summary].join("\n");
+}
+
+/** The whole comparison as one JSON-ready object (`--json`). */
+export function comparisonJson(comparison: Comparison, environment: EnvironmentCheck, exitStatus: number): unknown {
+  const run = (selection: RunSelection) => ({
+    file: selection.file,
+    run_id: selection.runId,
+    spec: selection.spec,
+    started_at: selection.startedAt,
+    rows: selection.rows.length,
+    finished: selection.finished ?? null,
+  });
+  const { count, missing } = counts(comparison);
+  return {
+    base: run(comparison.base),
+    new: run(comparison.next),
+    method: "mann-whitney-u, holm, distribution-free interval of the ratio",
+    alpha: comparison.alpha,
+    threshold_pct: comparison.thresholdPct,
+    tests: comparison.tests,
+    planned_tests: comparison.plannedTests,
+    repeats_needed: comparison.repeatsNeeded,
+    environment: "unknown" in environment ? { compared: false, reason: environment.unknown } : { compared: true, differences: environment.differences },
+    cells: comparison.cells.map((cell) => ({
+      cell: cell.cell,
+      verdict: cell.verdict,
+      regressions: cell.regressions,
+      base_repeats: cell.baseRepeats ?? null,
+      new_repeats: cell.newRepeats ?? null,
+      metrics: Object.fromEntries(
+        cell.metrics.map((m) => [
+          m.metric,
+          {
+            base_median: m.base ?? null,
+            new_median: m.new ?? null,
+            base_n: m.baseN,
+            new_n: m.newN,
+            change_pct: m.changePct ?? null,
+            ci_pct: m.ci ? [m.ci.lowPct, m.ci.highPct] : null,
+            p: m.p ?? null,
+            p_adjusted: m.pAdjusted ?? null,
+            verdict: m.verdict,
+          },
+        ]),
+      ),
+    })),
+    summary: {
+      slower: count("slower"),
+      faster: count("faster"),
+      no_change: count("~"),
+      too_few_repeats: count("too few repeats"),
+      added: count("added"),
+      missing_in_new: missing,
+      regressed: regressedCells(comparison).map((cell) => cell.cell),
+    },
+    exit_status: exitStatus,
+  };
+}

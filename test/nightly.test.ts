@@ -1,0 +1,107 @@
+/**
+ * scripts/nightly.sh as cron runs it, on a temp results directory: one summary line on stdout
+ * per night (plus the failed cells), an exit status that says whether the night was clean, the
+ * report beside the CSV, and the comparison with the previous night naming a cell that a server
+ * made slower on purpose (the fault server's --delay-ms) got slower.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, readFileSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, writeSpec } from "./helpers/sweep.js";
+
+afterAll(() => removeTempDirs());
+
+/**
+ * A checkout of its own for a nightly that rebuilds: the build rewrites dist/, which the other
+ * test files running in parallel must not see half-written.
+ */
+function tempRepo(): string {
+  const repo = makeTempDir("tcpsweep-nightly-repo-");
+  for (const entry of ["src", "scripts", "package.json", "tsconfig.json"]) cpSync(path.join(REPO, entry), path.join(repo, entry), { recursive: true });
+  symlinkSync(path.join(REPO, "node_modules"), path.join(repo, "node_modules"));
+  return repo;
+}
+
+function nightly(spec: string, root: string, date: string, env: Record<string, string> = {}, repo = REPO): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [path.join(repo, "scripts/nightly.sh"), spec], {
+      env: { ...process.env, TCPSWEEP_NIGHTLY_DIR: root, TCPSWEEP_NIGHTLY_DATE: date, TCPSWEEP_NIGHTLY_BUILD: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A night's spec: one cell of the fault server (normal mode), its replies held `delayMs`. */
+function serverSpec(dir: string, file: string, delayMs: number, extra: Record<string, unknown> = {}): string {
+  return writeSpec(
+    dir,
+    {
+      name: "nightly-test",
+      duration: "0.5s",
+      warmup: "0.2s",
+      repeat: 5,
+      matrix: { connections: [2] },
+      server: { command: [NODE, FAULT_SERVER, "--mode", "normal", "--port", "{port}", "--delay-ms", String(delayMs)], ready: "port" },
+      client: { builtin: true, threads: 1 },
+      ...extra,
+    },
+    file,
+  );
+}
+
+describe("scripts/nightly.sh", () => {
+  it("on a fresh checkout: builds dist/, then a failing spec gives a non-zero exit and one summary line naming the failure", { timeout: 120_000 }, async () => {
+    const dir = makeTempDir("tcpsweep-nightly-");
+    const root = path.join(dir, "nightly");
+    const spec = serverSpec(dir, "broken.yaml", 0, {
+      repeat: 1,
+      server: { command: [NODE, FAULT_SERVER, "--mode", "crash-on-start", "--port", "{port}"], ready: "port" },
+    });
+    const repo = tempRepo();
+    const result = await nightly(spec, root, "2026-03-01", { TCPSWEEP_NIGHTLY_BUILD: "1" }, repo);
+    expect(existsSync(path.join(repo, "dist/cli/main.js")), "the nightly built its checkout").toBe(true);
+    expect(result.code, result.stdout + result.stderr).not.toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^nightly broken: 0\/1 cells ok, no earlier night to compare with, /);
+    expect(lines.filter((line) => line.startsWith("nightly "))).toHaveLength(1);
+    expect(lines[1]).toMatch(/^ {2}FAILED connections=2: server_\w+ in 1 of 1 repeats/);
+    expect(result.stderr).toBe("");
+    const log = readFileSync(path.join(root, "2026-03-01/broken.log"), "utf8");
+    expect(log).toContain("npm run build");
+    expect(log).toMatch(/sweep exit 1/);
+
+    const typo = writeSpec(dir, "name: typo\nmatrix: [\n", "typo.yaml");
+    const bad = await nightly(typo, root, "2026-03-01");
+    expect(bad.code).toBe(2);
+    expect(bad.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(bad.stdout).toMatch(/^nightly typo: sweep failed \(exit 2\): .*typo\.yaml/);
+  });
+
+  it("two nights, the second with a server slowed on purpose: the first is clean (exit 0), the second's line names the slower cell (exit 1)", { timeout: 120_000 }, async () => {
+    const dir = makeTempDir("tcpsweep-nightly-");
+    const root = path.join(dir, "nightly");
+    const first = await nightly(serverSpec(dir, "pair.yaml", 0), root, "2026-03-01");
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const report = path.join(root, "2026-03-01/pair.report/index.html");
+    expect(first.stdout).toBe(`nightly pair: 1/1 cells ok, no earlier night to compare with, report: ${report}\n`);
+    expect(existsSync(report)).toBe(true);
+
+    const second = await nightly(serverSpec(dir, "pair.yaml", 3), root, "2026-03-02");
+    expect(second.code, second.stdout + second.stderr).toBe(1);
+    const lines = second.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^nightly pair: 1\/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp\/s −\d+\.\d% p=0\.0\d+, p99 \+\d+\.\d% p=0\.0\d+\), report: /);
+    expect(lines[1]).toMatch(/^ {2}REGRESSED connections=2: resp\/s −/);
+    expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toMatch(/compare with .*2026-03-01\/pair\.csv: exit 1/);
+  });
+});

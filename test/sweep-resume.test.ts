@@ -1,0 +1,124 @@
+/**
+ * `tcpsweep run --resume` keeps a run whole: a real sweep interrupted at seeded random moments and
+ * resumed until it finishes is one run_id with every cell × repeat once and ok; its meta.json
+ * records the start, each resume and the finish; the report and compare see every cell; a
+ * finished run is never resumed. `run --json` reports the whole run.
+ */
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, sleep, startCli, waitFor, writeSpec } from "./helpers/sweep.js";
+
+afterEach(() => killRunningClis());
+afterAll(() => removeTempDirs());
+
+/** mulberry32, seeded: the interruption moments are the same on every run of the test. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CELLS = ["connections=1", "connections=2"];
+const REPEATS = 3;
+
+describe("run --resume", () => {
+  it("interrupted at random moments and resumed until done: one run_id, every cell × repeat once and ok, report and compare see every cell", { timeout: 150_000 }, async () => {
+    const dir = makeTempDir("tcpsweep-resume-");
+    const spec = writeSpec(dir, { name: "res", duration: "0.5s", warmup: "0.2s", repeat: REPEATS, matrix: { connections: [1, 2] }, server: { builtin: true }, output: { csv: "out/res.csv" } });
+    const csv = path.join(dir, "out/res.csv");
+    const random = seeded(15);
+    let interrupted = 0;
+    let sawUnfinished = false;
+    let last = { code: -1 as number | null, stdout: "", stderr: "" };
+    for (let attempt = 0; attempt < 15 && last.code !== 0; attempt++) {
+      const cli = startCli(["run", spec, "--resume", "--json"], { cwd: dir, timeoutMs: 60_000 });
+      expect(await waitFor(() => / sweep res: \d+ runs/.test(cli.stderrSoFar()) || cli.child.exitCode !== null, 30_000), cli.stderrSoFar()).toBe(true);
+      // Interrupt the first four attempts somewhere in their first two runs (each takes about 1.5 s); let the rest finish.
+      if (attempt < 4) {
+        await sleep(200 + random() * 2500);
+        if (cli.child.exitCode === null) {
+          process.kill(cli.pid, "SIGINT");
+          interrupted++;
+        }
+      }
+      last = await cli.result;
+      expect([0, 130], last.stderr).toContain(last.code);
+      const json = JSON.parse(last.stdout);
+      expect(json.exit_status).toBe(last.code);
+      if (attempt > 0 && json.run_id) expect(last.stderr).toMatch(new RegExp(`resuming run ${json.run_id}: \\d+ already ok|nothing to resume`));
+      if (last.code === 130 && json.cells.length > 0) {
+        const partial = await runCli(["compare", csv, csv, "--json"], { cwd: dir });
+        expect(JSON.parse(partial.stdout).new.finished, "compare knows the run is not finished").toBe(false);
+        sawUnfinished = true;
+      }
+    }
+    expect(sawUnfinished).toBe(true);
+    expect(last.code, last.stderr).toBe(0);
+    expect(interrupted).toBeGreaterThanOrEqual(3);
+
+    const rows = readCsv(csv).rows;
+    const runIds = [...new Set(rows.map((row) => row.run_id))];
+    expect(runIds, "one run, however often it was interrupted").toHaveLength(1);
+    const keys = rows.map((row) => `${row.cell}#${row.repeat}`).sort();
+    expect(keys).toEqual(CELLS.flatMap((cell) => [1, 2, 3].map((repeat) => `${cell}#${repeat}`)).sort());
+    expect(rows.every((row) => row.status === "ok")).toBe(true);
+
+    const metaFiles = readdirSync(path.join(dir, "out")).filter((name) => name.endsWith(".meta.json"));
+    expect(metaFiles).toEqual([`res.${runIds[0]}.meta.json`]);
+    const meta = JSON.parse(readFileSync(path.join(dir, "out", metaFiles[0]!), "utf8"));
+    expect(meta.finished_at > meta.started_at).toBe(true);
+    expect(meta.resumed_at.length).toBeGreaterThanOrEqual(interrupted);
+
+    const final = JSON.parse(last.stdout);
+    expect(final.run_id).toBe(runIds[0]);
+    expect(final.cells.map((cell: { cell: string; ok: number; status: string }) => [cell.cell, cell.ok, cell.status])).toEqual(CELLS.map((cell) => [cell, REPEATS, "ok"]));
+    expect(final.cells[0].medians.resp_per_s).toBeGreaterThan(0);
+
+    const report = await runCli(["report", csv], { cwd: dir });
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toContain(`report of run ${runIds[0]} (2 cells)`);
+    const compared = await runCli(["compare", csv, csv], { cwd: dir });
+    expect(compared.stdout).toContain("2 cells compared");
+    expect(compared.stdout).not.toContain("NOT FINISHED");
+    expect(compared.stdout).toContain(`${REPEATS}/${REPEATS} ${REPEATS}/${REPEATS}`);
+
+    // A finished run is never resumed.
+    const before = readFileSync(csv, "utf8");
+    const again = await runCli(["run", spec, "--resume", "--json"], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`--resume: run ${runIds[0]} finished; nothing to resume`);
+    expect(readFileSync(csv, "utf8")).toBe(before);
+    expect(JSON.parse(again.stdout).run_id).toBe(runIds[0]);
+  });
+
+  it("a failed cell × repeat of an interrupted run runs again under the same run_id; a new run without --resume gets a new id", { timeout: 60_000 }, async () => {
+    const dir = makeTempDir("tcpsweep-resume-");
+    const spec = writeSpec(dir, { name: "fx", duration: "0.5s", warmup: "0.2s", repeat: 1, matrix: { connections: [1] }, server: { builtin: true }, output: { csv: "out/fx.csv" } });
+    const first = await runCli(["run", spec], { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    const runId = readCsv(path.join(dir, "out/fx.csv")).rows[0]!.run_id!;
+    // Make it an interrupted run whose only row failed: its meta.json loses finished_at, its row its ok.
+    const metaFile = path.join(dir, "out", `fx.${runId}.meta.json`);
+    const meta = JSON.parse(readFileSync(metaFile, "utf8"));
+    meta.finished_at = null;
+    writeFileSync(metaFile, JSON.stringify(meta));
+    const csvFile = path.join(dir, "out/fx.csv");
+    writeFileSync(csvFile, readFileSync(csvFile, "utf8").replace(/,ok,/, ",server_exited,"));
+    const resumed = await runCli(["run", spec, "--resume"], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`resuming run ${runId}: 0 already ok`);
+    const rows = readCsv(csvFile).rows;
+    expect(rows.map((row) => [row.run_id, row.status])).toEqual([
+      [runId, "server_exited"],
+      [runId, "ok"],
+    ]);
+    const fresh = await runCli(["run", spec, "--json"], { cwd: dir });
+    expect(JSON.parse(fresh.stdout).run_id).not.toBe(runId);
+  });
+});
