@@ -8,6 +8,8 @@ export interface BuiltinClientOptions {
   length?: number;
   timeoutS?: number;
   verify?: "type" | "payload";
+  /** Open loop: requests per second in total, or a placeholder such as "{rate}"; undefined = closed loop. */
+  rate?: number | string;
 }
 
 /** `[node, cliEntry, "client", ...]` with `{address}`, `{connections}`, `{duration_s}`, `{warmup_s}` and matrix keys it understands. */
@@ -19,5 +21,6 @@ export function builtinClientArgv(cliEntry: string, opts: BuiltinClientOptions):
   else if (opts.length !== undefined) argv.push("-l", String(opts.length));
   if (opts.timeoutS !== undefined) argv.push("--timeout", String(opts.timeoutS));
   if (opts.verify === "payload") argv.push("--verify", "payload");
+  if (opts.rate !== undefined) argv.push("--rate", String(opts.rate));
   return argv;
 }

@@ -4,7 +4,7 @@
  * and flags (some failed, noisy, client-bound); one table per value of other keys.
  */
 import type { Row } from "./columns.js";
-import { CLIENT_BOUND_CORE_SHARE, NOISE_CV_THRESHOLD, repeatStats, type RepeatStatsOptions } from "./stats.js";
+import { CLIENT_BOUND_CORE_SHARE, NOISE_CV_THRESHOLD, median, repeatStats, type RepeatStatsOptions } from "./stats.js";
 
 function axes(matrixKeys: readonly string[]): { rowKey: string; columnKey?: string; rest: string[] } {
   const preferred = ["connections", "threads"].filter((key) => matrixKeys.includes(key));
@@ -24,6 +24,7 @@ const MARKS = {
   s: () => "sN/M starved: only N of the M requested connections got a reply in the window (degraded unless validity.min_served_pct allows it; see the error)",
   p: () => "p payload mismatches: ECHO replies carried other bytes than were sent (counted as responses under verify: type; degraded)",
   z: () => "z stall: a second or more of the window without any reply (degraded)",
+  a: () => "aN% open loop (client.rate): the achieved request rate as a share of the target, median of the repeats (below 95 % is degraded)",
 } as const;
 type Mark = keyof typeof MARKS;
 
@@ -36,6 +37,8 @@ interface CellText {
   marks: Mark[];
   /** The served fraction after `s`, e.g. "273/4000". */
   served?: string;
+  /** Open loop: achieved ÷ target rate after `a`, e.g. "98%". */
+  achieved?: string;
   /** No repeat was ok: the figures are of the degraded ones. */
   fromDegraded?: boolean;
   /** "(min–max, CV%)" with two or more ok repeats. */
@@ -45,15 +48,25 @@ interface CellText {
 const figure = (row: Row, column: string) => (row[column] === undefined || row[column] === "" ? undefined : Number(row[column]));
 
 /** What the degraded-run markers say about these rows: the worst served fraction, mismatches, stalls. */
-function validityMarks(rows: Row[]): { marks: Mark[]; served?: string } {
+function validityMarks(rows: Row[]): { marks: Mark[]; served?: string; achieved?: string } {
   const marks: Mark[] = [];
   const starved = rows
     .filter((row) => (figure(row, "connections_served") ?? Infinity) < (figure(row, "connections_requested") ?? -Infinity))
     .sort((a, b) => figure(a, "connections_served")! - figure(b, "connections_served")!)[0];
   if (rows.some((row) => (figure(row, "payload_mismatches") ?? 0) > 0)) marks.push("p");
   if (rows.some((row) => (figure(row, "stall_seconds") ?? 0) >= 1)) marks.push("z");
-  if (starved) marks.push("s"); // last: it carries its served fraction
-  return { marks, ...(starved ? { served: `${starved.connections_served}/${starved.connections_requested}` } : {}) };
+  if (starved) marks.push("s"); // carries its served fraction
+  const shares = rows.flatMap((row) => {
+    const target = figure(row, "target_rate");
+    const achieved = figure(row, "achieved_rate");
+    return target && achieved !== undefined ? [achieved / target] : [];
+  });
+  if (shares.length > 0) marks.push("a"); // carries achieved ÷ target
+  return {
+    marks,
+    ...(starved ? { served: `${starved.connections_served}/${starved.connections_requested}` } : {}),
+    ...(shares.length > 0 ? { achieved: `${Math.round(100 * median(shares))}%` } : {}),
+  };
 }
 
 /**
@@ -90,13 +103,14 @@ function cellText(rows: Row[], options: RepeatStatsOptions): CellText {
     marks,
     spread,
     ...(validity.served ? { served: validity.served } : {}),
+    ...(validity.achieved ? { achieved: validity.achieved } : {}),
     ...(measured !== rows ? { fromDegraded: true } : {}),
   };
 }
 
 /** The markers as printed: `s` carries the served fraction after a space, e.g. "57797 s273/4000". */
 function markText(cell: CellText): string {
-  return cell.marks.map((mark) => (mark === "s" ? ` s${cell.served}` : mark)).join("");
+  return cell.marks.map((mark) => (mark === "s" ? ` s${cell.served}` : mark === "a" ? ` a${cell.achieved}` : mark)).join("");
 }
 
 /**

@@ -57,6 +57,12 @@ export interface ClientFigures {
   resp_per_s_min_1s?: number;
   resp_per_s_max_1s?: number;
   stall_seconds?: number;
+  /** `closed` (the next request on the last reply) or `open` (sends on a schedule: client.rate). */
+  mode?: "closed" | "open";
+  /** Open loop: the requested and the achieved request rate (req/s), and sends that left over 5 ms late. */
+  target_rate?: number;
+  achieved_rate?: number;
+  late_sends?: number;
   client_threads?: number;
 }
 

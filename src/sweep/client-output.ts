@@ -81,6 +81,11 @@ function parseJson(stdout: string): ParsedOutput {
     resp_per_s_min_1s: report.resp_per_s_min_1s ?? undefined,
     resp_per_s_max_1s: report.resp_per_s_max_1s ?? undefined,
     stall_seconds: report.stall_seconds ?? undefined,
+    ...(report.mode === "open-loop"
+      ? { mode: "open" as const, target_rate: report.target_rate, achieved_rate: report.req_per_s, late_sends: report.late_sends }
+      : report.mode === "closed-loop"
+        ? { mode: "closed" as const }
+        : {}),
     client_threads: typeof report.threads === "number" ? report.threads : undefined,
   };
   return { figures };

@@ -10,6 +10,9 @@ import type { SweepSpec } from "./spec.js";
  * Reasons the row is degraded (empty when it is not). Only figures the client reported are
  * judged: a client that does not report a figure (seed-text, regex) is never marked for it.
  */
+/** An open-loop run that sent more than this share below its target rate did not offer the load asked for. */
+export const RATE_SHORTFALL = 0.05;
+
 export function degradedReasons(row: RunResult, validity: SweepSpec["validity"]): string[] {
   const reasons: string[] = [];
   const { connections_requested: requested, connections_served: served } = row;
@@ -22,6 +25,10 @@ export function degradedReasons(row: RunResult, validity: SweepSpec["validity"])
   const mismatches = row.payload_mismatches;
   if (mismatches !== undefined && mismatches > 0) {
     reasons.push(`${mismatches} of ${row.responses ?? "?"} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`);
+  }
+  const { target_rate: target, achieved_rate: achieved } = row;
+  if (target !== undefined && achieved !== undefined && achieved < target * (1 - RATE_SHORTFALL)) {
+    reasons.push(`achieved ${Math.round(achieved).toLocaleString("en-US")} of ${Math.round(target).toLocaleString("en-US")} req/s (the client could not send on schedule)`);
   }
   const stall = row.stall_seconds;
   if (stall !== undefined && stall >= 1) reasons.push(`${stall} s without a reply in the window`);

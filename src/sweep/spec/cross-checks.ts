@@ -36,7 +36,16 @@ export function quoteList(values: readonly unknown[]): string {
   return values.map((v) => (typeof v === "string" ? v : String(v))).join(", ");
 }
 
-export function checkPlaceholders(section: "server" | "client", rawSection: Loose, parsed: ParsedServer | ParsedClient | undefined, ctx: CrossContext): void {
+export /** Every value of the matrix key that sets the client's rate is a number of requests per second. */
+function checkRateValues(key: string, ctx: CrossContext): void {
+  const list = ctx.matrix?.[key];
+  if (!Array.isArray(list)) return;
+  list.forEach((v: unknown, i: number) => {
+    if (typeof v !== "number" || !(v > 0)) ctx.issues.push({ path: ["matrix", key, i], message: `the built-in client's rate must be requests per second (a number > 0), got ${describeValue(v)}` });
+  });
+}
+
+function checkPlaceholders(section: "server" | "client", rawSection: Loose, parsed: ParsedServer | ParsedClient | undefined, ctx: CrossContext): void {
   const defined = [...(ctx.matrixKeys ?? []), ...BUILTIN_PLACEHOLDERS];
   const check = (args: string[], where: Seg[]) => {
     let names: string[];
@@ -150,6 +159,21 @@ export function crossChecks(ctx: CrossContext): void {
       ctx.issues.push({ path: [section, "cpus"], message: error.message });
     }
   }
+
+  // client.rate: a placeholder must name a matrix key (or a built-in one: it is a number of requests per second)
+  if (rawClient && typeof rawClient.rate === "string" && ctx.matrixKeys) {
+    const name = rawClient.rate.replace(/^\{|\}$/g, "");
+    if (!ctx.matrixKeys.includes(name)) {
+      const hint = didYouMean(name, ctx.matrixKeys);
+      ctx.issues.push({ path: ["client", "rate"], message: `{${name}} is not a matrix key${hint ? ` (did you mean {${hint}}?)` : ""}; matrix keys: ${ctx.matrixKeys.join(", ")}` });
+    } else {
+      checkRateValues(name, ctx);
+    }
+  }
+
+  // a `rate` matrix key alone makes the built-in client open loop: its values are requests per second
+  const clientIsBuiltinForRate = !rawClient || (rawClient.command === undefined && rawClient.builtin !== false);
+  if (clientIsBuiltinForRate && rawClient?.rate === undefined && ctx.matrixKeys?.includes("rate")) checkRateValues("rate", ctx);
 
   // placeholders
   if (rawServer) checkPlaceholders("server", rawServer, sectionOf(serverSchema, rawServer), ctx);

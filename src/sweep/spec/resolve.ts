@@ -96,7 +96,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   const client: ClientSpec = {
     builtin: clientBuiltin,
     argv: clientBuiltin
-      ? builtinClientArgv(opts.cliEntry, { matrixKeys, threads: c.threads, length: c.length, timeoutS: c.timeout, verify: c.verify })
+      ? builtinClientArgv(opts.cliEntry, { matrixKeys, threads: c.threads, length: c.length, timeoutS: c.timeout, verify: c.verify, rate: c.rate ?? (matrixKeys.includes("rate") ? "{rate}" : undefined) })
       : (c.command ?? []),
     env: c.env ?? {},
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),

@@ -186,6 +186,14 @@ export function hostAndPort(address: string): { host: string; port: number } | u
   return typeof parsed === "string" ? undefined : parsed;
 }
 
+/** `client.rate`: requests per second in total (open loop), or a `{placeholder}` naming a matrix key. */
+export const rateSchema = z
+  .union([z.number(), z.string()], expect('requests per second (a number > 0) or a placeholder such as "{rate}"'))
+  .superRefine((v, ctx) => {
+    const ok = typeof v === "number" ? Number.isFinite(v) && v > 0 : /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v);
+    if (!ok) ctx.addIssue({ code: "custom", input: v, message: `expected requests per second (a number > 0) or a placeholder such as "{rate}", got ${describeValue(v)}` });
+  });
+
 /** `cpus:` a Linux CPU list ("0", "0-1", "2,4"; a bare number is one CPU), normalised ("0,1" → "0-1"). */
 export const cpusSchema = z.union([z.string(), z.int()], expect('a CPU list such as "0", "0-1" or "2,4"')).transform((v, ctx) => {
   try {

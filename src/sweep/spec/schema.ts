@@ -18,6 +18,7 @@ import {
   hostSchema,
   intSchema,
   oneOf,
+  rateSchema,
   regexSchema,
   signalSchema,
   stringSchema,
@@ -153,6 +154,7 @@ export const clientSchema = z
       length: lengthValue.optional(),
       timeout: durationSchema(true).optional(),
       verify: oneOf(["type", "payload"]).optional(),
+      rate: rateSchema.optional(),
       command: commandSchema.optional(),
       parser: oneOf(["json", "seed-text", "regex"]).optional(),
       regex: regexSchema(true).optional(),
@@ -174,7 +176,7 @@ export const clientSchema = z
         ctx.addIssue({ code: "custom", message: 'needs a "command" when "builtin" is false' });
       }
       if (hasCommand && c.builtin !== true) {
-        for (const k of ["threads", "length", "timeout", "verify"]) {
+        for (const k of ["threads", "length", "timeout", "verify", "rate"]) {
           if (c[k] !== undefined) {
             ctx.addIssue({ code: "custom", path: [k], message: `only applies to the built-in client; pass it in the command instead` });
           }
