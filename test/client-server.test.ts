@@ -220,15 +220,15 @@ describe("client against the real server", () => {
 });
 
 describe("the reference server under saturation (--threads 2, as many event loops as this machine's cores)", () => {
-  it("1000 connections: every one is taken in and answered, none times out", async () => {
+  it("4000 connections: every one is taken in and answered, none times out", async () => {
     const server = await startRealServer(["--threads", "2"]);
     try {
-      // Before the fix (one accept per poll round, see README "Known issues") a few hundred of these
-      // connections got their first reply only seconds later, and at 4000 most timed out.
-      const { report } = await runClientJson(["-a", `${server.host}:${server.port}`, "-c", "1000", "-t", "2", "--warmup", "1"], { timeoutMs: 50_000 });
-      expect(report.connections).toMatchObject({ requested: 1000, established: 1000, in_window: 1000 });
+      // Before the fix (one accept per poll round, see README "Known issues") hundreds of these
+      // connections were still waiting in the accept queue for their first reply after the window.
+      const { report } = await runClientJson(["-a", `${server.host}:${server.port}`, "-c", "4000", "-t", "2", "--warmup", "3"], { timeoutMs: 60_000 });
+      expect(report.connections).toMatchObject({ requested: 4000, established: 4000, in_window: 4000 });
       expect(report.errors).toMatchObject({ connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0 });
-      expect(report.responses).toBeGreaterThanOrEqual(1000);
+      expect(report.responses).toBeGreaterThanOrEqual(4000);
     } finally {
       expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });
     }
@@ -625,7 +625,7 @@ describe("server shutdown", () => {
     }
   });
 
-  it("a dead cluster worker stops the whole server with exit 1 and a message", async () => {
+  it("a dead server worker stops the whole server with exit 1 and a message", async () => {
     const server = await startRealServer(["--threads", "2"]);
     const workers = childPids(server.pid);
     expect(workers).toHaveLength(2);

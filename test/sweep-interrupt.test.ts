@@ -91,7 +91,7 @@ describe("interrupting a sweep", () => {
       numRuns: 3 * INTERRUPTIONS, // a run that finishes before its moment sends no signal: draw until enough were sent
     });
     const dir = makeTempDir();
-    // Three cells, one of them a 2-process server (node:cluster), two repeats each.
+    // Three cells, one of them a server with 2 worker processes, two repeats each.
     const matrix = { connections: [1, 2], threads: [1, 2], exclude: [{ connections: 1, threads: 2 }] };
     const cells = ["connections=1,threads=1", "connections=2,threads=1", "connections=2,threads=2"];
     const repeats = 2;
