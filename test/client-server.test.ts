@@ -227,14 +227,30 @@ describe("client against the real server", () => {
     const { report } = await runClientJson(["-a", address, "-c", "1000", "-t", "2", "--warmup", "1"], { timeoutMs: 50_000 });
     expectReportShape(report);
     expect(report.connections).toMatchObject({ requested: 1000, established: 1000 });
-    // The one-thread reference server, saturated by 1000 connections, leaves some of them waiting
-    // seconds for a reply (an open finding, see README); the client must say how many took part.
-    expect(report.connections.in_window).toBeGreaterThan(500);
-    expect(report.connections.in_window).toBeLessThanOrEqual(1000);
+    // Saturated by 1000 connections, the one-thread server must still take every one of them in
+    // (it once left hundreds waiting in the accept queue, see README "Known issues").
+    expect(report.connections.in_window).toBe(1000);
     expect(report.errors.connect_failed).toBe(0);
+    expect(report.errors.timed_out).toBe(0);
     expect(report.requests).toBeGreaterThanOrEqual(1000);
     expect(report.success_rate_pct).toBeGreaterThanOrEqual(99.9);
     expectRatesMatchCounts(report);
+  });
+});
+
+describe("the reference server under saturation (--threads 2, as many event loops as this machine's cores)", () => {
+  it("4000 connections: every one is taken in and answered, none times out", async () => {
+    const server = await startRealServer(["--threads", "2"]);
+    try {
+      // Before the fix (one accept per poll round, see README "Known issues") hundreds of these
+      // connections were still waiting in the accept queue for their first reply after the window.
+      const { report } = await runClientJson(["-a", `${server.host}:${server.port}`, "-c", "4000", "-t", "2", "--warmup", "3"], { timeoutMs: 60_000 });
+      expect(report.connections).toMatchObject({ requested: 4000, established: 4000, in_window: 4000 });
+      expect(report.errors).toMatchObject({ connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0 });
+      expect(report.responses).toBeGreaterThanOrEqual(4000);
+    } finally {
+      expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });
+    }
   });
 });
 
@@ -570,11 +586,11 @@ function commandLine(pid: number): string {
   }
 }
 
-/** Live cluster workers started for `port` (their environment carries the server options), wherever they were reparented. */
-function clusterWorkersFor(port: number): number[] {
+/** Live server worker processes started for `port` (their environment carries the server options), wherever they were reparented. */
+function serverWorkersFor(port: number): number[] {
   const found: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || !commandLine(Number(entry)).includes("cluster-worker.js")) continue;
+    if (!/^\d+$/.test(entry) || !commandLine(Number(entry)).includes("worker-process.js")) continue;
     let environ = "";
     try {
       environ = readFileSync(`/proc/${entry}/environ`, "utf8");
@@ -598,7 +614,7 @@ describe("server start-up failure", () => {
       const lines = stderrLines(result.stderr);
       expect(lines, result.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^tcpsweep server: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
-      expect(clusterWorkersFor(port)).toEqual([]);
+      expect(serverWorkersFor(port)).toEqual([]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
@@ -610,7 +626,7 @@ describe("server shutdown", () => {
     const server = await startRealServer(["--threads", "3"]);
     const workers = childPids(server.pid);
     expect(workers).toHaveLength(3);
-    for (const pid of workers) expect(commandLine(pid)).toContain("cluster-worker.js");
+    for (const pid of workers) expect(commandLine(pid)).toContain("worker-process.js");
     // Serving, with a connection open while the signal arrives.
     const raw = await RawClient.connect(server.port);
     try {
@@ -632,7 +648,8 @@ describe("server shutdown", () => {
 
   it("SIGTERM to a one-thread server with an open connection exits 0 and frees the port", async () => {
     const server = await startRealServer();
-    expect(childPids(server.pid)).toEqual([]);
+    const workers = childPids(server.pid);
+    expect(workers).toHaveLength(1);
     const raw = await RawClient.connect(server.port);
     try {
       await raw.write(frameOf(MessageType.CLIENT_CHAT, patterned(32, 10)));
@@ -641,6 +658,7 @@ describe("server shutdown", () => {
       expect(exit).toMatchObject({ code: 0, signal: null, forced: false });
       expect(exit.ms).toBeLessThan(2000);
       expect(isAlive(server.pid)).toBe(false);
+      expect(workers.filter(isAlive)).toEqual([]);
       expect(await raw.closesWithin(2000)).toBe(true);
       expect(await canBind(server.port)).toBe(true);
     } finally {
@@ -652,7 +670,7 @@ describe("server shutdown", () => {
     const server = await startRealServer(["--threads", "2"]);
     const workers = childPids(server.pid);
     expect(workers).toHaveLength(2);
-    for (const pid of workers) expect(commandLine(pid)).toContain("cluster-worker.js");
+    for (const pid of workers) expect(commandLine(pid)).toContain("worker-process.js");
     try {
       process.kill(server.pid, "SIGKILL");
       expect(await server.exited).toEqual({ code: null, signal: "SIGKILL" });
@@ -665,7 +683,7 @@ describe("server shutdown", () => {
     }
   });
 
-  it("a dead cluster worker stops the whole server with exit 1 and a message", async () => {
+  it("a dead server worker stops the whole server with exit 1 and a message", async () => {
     const server = await startRealServer(["--threads", "2"]);
     const workers = childPids(server.pid);
     expect(workers).toHaveLength(2);

@@ -37,7 +37,7 @@ describe("CPU placement", () => {
     const seen = new Map<number, { role: "server" | "client"; cpus: string[] }>();
     const sample = setInterval(() => {
       for (const proc of handle.descendants()) {
-        const role = /(main|cluster-worker)\.js server /.test(proc.cmdline) ? "server" : /main\.js client /.test(proc.cmdline) ? "client" : undefined;
+        const role = /main\.js server |worker-process\.js/.test(proc.cmdline) ? "server" : /main\.js client /.test(proc.cmdline) ? "client" : undefined;
         if (!role || !stillAlive(proc)) continue;
         try {
           seen.set(proc.pid, { role, cpus: threadCpus(proc.pid) });

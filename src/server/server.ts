@@ -1,4 +1,4 @@
-import cluster from "node:cluster";
+import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { formatAddress } from "../process/address.js";
@@ -11,46 +11,64 @@ export interface ServerOptions {
   reply: ReplyMode;
 }
 
+/**
+ * Listening descriptors over all event loops. libuv (1.45 on, so Node 20, 22 and 24) accepts one
+ * connection per ready listening descriptor per poll round, and a round first serves every ready
+ * connection: under load a loop with one descriptor took in ~100 connections/s, so at 1000+
+ * connections most of them waited seconds in the accept queue, unanswered, while the first ones
+ * ran. Each descriptor is a duplicate of the one listening socket (Node 20 has no SO_REUSEPORT),
+ * so a loop's round accepts up to as many connections as it holds descriptors. Spread over the
+ * loops, not per loop: every descriptor wakes on every new connection, and all but one find none.
+ */
+export const LISTENERS_TOTAL = 64;
+
+/** Duplicates of the listening socket each worker accepts on. */
+export const listenersPerWorker = (threads: number): number => Math.max(1, Math.ceil(LISTENERS_TOTAL / threads));
+
 /** Workers must be gone this long after SIGTERM/SIGINT, or they are killed. */
 const SHUTDOWN_LIMIT_MS = 1500;
 
+/** Supervisor → worker: a duplicate of the listening socket comes with this message. */
+interface ListenerMessage {
+  kind: "listener";
+}
+/** Worker → supervisor: all its listeners are in place. */
+interface ReadyMessage {
+  kind: "ready";
+}
+
+const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
+  typeof message === "object" && message !== null && (message as { kind?: unknown }).kind === kind;
+
 /**
- * Starts the reference chat server. One thread serves in this process; N > 1 runs N
- * node:cluster worker processes (one event loop each) sharing the listening port, with
- * this process as a supervisor that prints `listening on HOST:PORT` once all of them listen.
+ * Starts the reference chat server: N worker processes (one event loop each, N = --threads) under
+ * this process as supervisor. The supervisor listens, passes each worker its share of
+ * LISTENERS_TOTAL duplicates of the listening socket, closes its own descriptor and prints `listening on HOST:PORT`
+ * once every worker accepts.
  */
 export async function runServer(options: ServerOptions): Promise<void> {
-  if (options.threads === 1) {
-    const { server, sockets } = await listen(options);
-    const address = server.address();
-    if (address && typeof address === "object") announce(options.host, address.port);
-    stopOnSignals(() => closeServer(server, sockets).then(() => process.exit(0)));
-    return;
+  // Nobody knows the port before the announcement; a connection that still reaches the supervisor
+  // (a fixed --port dialled too early) is refused rather than left unserved.
+  const server = await listen(options, (socket) => socket.destroy());
+  const address = server.address();
+  const port = address && typeof address === "object" ? address.port : options.port;
+  try {
+    await startWorkers(options, server);
+  } finally {
+    server.close();
   }
-  await runCluster(options);
+  announce(options.host, port);
 }
 
 function announce(host: string, port: number): void {
   process.stdout.write(`listening on ${formatAddress(host, port)}\n`);
 }
 
-function listen(options: ServerOptions): Promise<{ server: Server; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    serveConnection(socket, options.reply);
-  });
+function listen(options: ServerOptions, onConnection: (socket: Socket) => void): Promise<Server> {
+  const server = createServer(onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => resolve({ server, sockets }));
-  });
-}
-
-function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    for (const socket of sockets) socket.destroy();
+    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => resolve(server));
   });
 }
 
@@ -65,48 +83,38 @@ function stopOnSignals(stop: () => void): void {
   process.on("SIGINT", onSignal);
 }
 
-/** What a cluster worker tells the supervisor when it cannot listen (so the supervisor reports it once). */
-interface ListenFailed {
-  kind: "listen-failed";
-  message: string;
-}
-
-const isListenFailed = (message: unknown): message is ListenFailed =>
-  typeof message === "object" && message !== null && (message as { kind?: unknown }).kind === "listen-failed";
-
-async function runCluster(options: ServerOptions): Promise<void> {
-  cluster.setupPrimary({ exec: fileURLToPath(new URL("./cluster-worker.js", import.meta.url)), silent: false });
-  const workerEnv = { TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
-  const workers = Array.from({ length: options.threads }, () => cluster.fork(workerEnv));
+/** Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on. */
+async function startWorkers(options: ServerOptions, server: Server): Promise<void> {
+  // child_process, not node:cluster: a cluster worker would route its listen() back through the supervisor.
+  const workerPath = fileURLToPath(new URL("./worker-process.js", import.meta.url));
+  const env = { ...process.env, TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
+  const workers = Array.from({ length: options.threads }, () => fork(workerPath, [], { env, stdio: "inherit" }));
+  const isDead = (worker: ChildProcess) => worker.exitCode !== null || worker.signalCode !== null;
   let started = false;
   let stopping = false;
-  const listening = workers.map(
+  const ready = workers.map(
     (worker) =>
-      new Promise<number>((resolve, reject) => {
-        let failure: string | undefined;
-        worker.once("listening", (address) => resolve(address.port));
-        worker.on("message", (message: unknown) => {
-          if (isListenFailed(message)) failure = message.message;
+      new Promise<void>((resolve, reject) => {
+        worker.on("message", (message: unknown) => isMessage<ReadyMessage>(message, "ready") && resolve());
+        worker.once("exit", (code, signal) => {
+          reject(new Error(`server worker ${worker.pid} stopped before accepting (${signal ?? `exit ${code}`})`));
+          if (stopping || !started) return; // before every worker is ready, the rejection reports it
+          // A dead worker means the measured server is no longer what the user asked for: fail loudly.
+          process.stderr.write(`tcpsweep server: worker ${worker.pid} died (${signal ?? `exit ${code}`}); stopping\n`);
+          void shutdown(1);
         });
-        // "disconnect" comes once the IPC channel is drained, so a failure message sent just before is in.
-        worker.once("disconnect", () => reject(new Error(failure ?? `server worker ${worker.process.pid} stopped before listening`)));
+        sendListeners(worker, server, listenersPerWorker(options.threads));
       }),
   );
-  cluster.on("exit", (worker, code, signal) => {
-    if (stopping || !started) return; // before every worker listens, the listening promises report it
-    // A dead worker means the measured server is no longer what the user asked for: fail loudly.
-    process.stderr.write(`tcpsweep server: worker ${worker.process.pid} died (${signal ?? `exit ${code}`}); stopping\n`);
-    void shutdown(1);
-  });
   /** SIGTERM to every worker, SIGKILL to those still alive after SHUTDOWN_LIMIT_MS; resolves when all are gone. */
   const stopWorkers = () => {
     stopping = true;
-    for (const worker of workers) if (!worker.isDead()) worker.process.kill("SIGTERM");
+    for (const worker of workers) if (!isDead(worker)) worker.kill("SIGTERM");
     return new Promise<void>((resolve) => {
       const deadline = setTimeout(() => {
-        for (const worker of workers) if (!worker.isDead()) worker.process.kill("SIGKILL");
+        for (const worker of workers) if (!isDead(worker)) worker.kill("SIGKILL");
       }, SHUTDOWN_LIMIT_MS);
-      Promise.all(workers.map((worker) => (worker.isDead() ? undefined : new Promise((r) => worker.once("exit", r))))).then(() => {
+      Promise.all(workers.map((worker) => (isDead(worker) ? undefined : new Promise((r) => worker.once("exit", r))))).then(() => {
         clearTimeout(deadline);
         resolve();
       });
@@ -114,32 +122,40 @@ async function runCluster(options: ServerOptions): Promise<void> {
   };
   const shutdown = (exitCode: number) => stopWorkers().then(() => process.exit(exitCode));
   stopOnSignals(() => void shutdown(0));
-  let ports: number[];
   try {
-    ports = await Promise.all(listening);
+    await Promise.all(ready);
   } catch (error) {
-    // Like a one-thread server that cannot listen: the caller reports it and exits 2.
     await stopWorkers();
     throw error;
   }
   started = true;
-  announce(options.host, ports[0]!);
 }
 
-/** Entry of a cluster worker process: serve until told to stop or orphaned. */
-export async function runClusterWorker(options: ServerOptions): Promise<void> {
-  let listener: Awaited<ReturnType<typeof listen>>;
-  try {
-    listener = await listen(options);
-  } catch (error) {
-    // The supervisor says it once for all workers; exit without an uncaught-error stack trace.
-    const failed: ListenFailed = { kind: "listen-failed", message: (error as Error).message };
-    if (process.send) process.send(failed, () => process.exit(2));
-    else process.exit(2);
-    return;
-  }
-  const { server, sockets } = listener;
-  stopOnSignals(() => closeServer(server, sockets).then(() => process.exit(0)));
+/** Each send passes a duplicate descriptor of the listening socket (SCM_RIGHTS), not the socket's only one. */
+function sendListeners(worker: ChildProcess, server: Server, count: number): void {
+  for (let i = 0; i < count; i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server);
+}
+
+/** Entry of a worker process: accept on the listeners the supervisor passes, serve until told to stop or orphaned. */
+export function runServerWorker(options: ServerOptions): void {
+  const listeners: Server[] = [];
+  const sockets = new Set<Socket>();
+  process.on("message", (message: unknown, listener: unknown) => {
+    if (!isMessage<ListenerMessage>(message, "listener") || !listener) return;
+    const server = listener as Server;
+    server.on("connection", (socket: Socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      serveConnection(socket, options.reply);
+    });
+    listeners.push(server);
+    if (listeners.length === listenersPerWorker(options.threads)) process.send?.({ kind: "ready" } satisfies ReadyMessage);
+  });
+  stopOnSignals(() => {
+    for (const server of listeners) server.close();
+    for (const socket of sockets) socket.destroy();
+    process.exit(0);
+  });
   // If the supervisor dies without telling us (SIGKILL), do not linger holding the port.
   process.on("disconnect", () => process.exit(0));
 }

@@ -1,8 +1,8 @@
-import { runClusterWorker, type ServerOptions } from "./server.js";
+import { runServerWorker, type ServerOptions } from "./server.js";
 
 const options = JSON.parse(process.env.TCPSWEEP_SERVER_OPTIONS ?? "null") as ServerOptions | null;
 if (!options) {
   process.stderr.write("tcpsweep server worker: started without TCPSWEEP_SERVER_OPTIONS; run `tcpsweep server` instead\n");
   process.exit(2);
 }
-await runClusterWorker(options);
+runServerWorker(options);
