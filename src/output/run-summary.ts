@@ -3,9 +3,9 @@
  * scrape stderr. Read back from the CSV, so a resumed run shows every cell, not just the ones
  * run this time.
  */
-import { groupByCell } from "./compare.js";
-import { readCsvRows } from "./csv.js";
-import { metaPath, readRunMeta } from "./meta.js";
+import { readCsvRows } from "../rundir/results-csv.js";
+import { metaPath, readRunMeta } from "../rundir/run-dir.js";
+import { groupByCell } from "../rundir/runs.js";
 import { median, numeric } from "./stats.js";
 
 const MEDIANS = ["resp_per_s", "latency_p99_us", "success_rate_pct", "connections_served"] as const;
