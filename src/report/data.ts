@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
-import { median, numeric, repeatStats } from "../output/stats.js";
+import { columnMedian, median, numeric, repeatStats } from "../output/stats.js";
 import { readCsvTable, readResultsCsv, ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
 import { metaPath, readMetaJson, syscallsCsvPath } from "../rundir/run-dir.js";
 import { chooseRun, runsOf, type CsvRun } from "../rundir/runs.js";
@@ -154,11 +154,6 @@ function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
   };
 }
 
-function medianOf(rows: readonly Row[], column: string): number | undefined {
-  const values = rows.map((row) => numeric(row[column])).filter((value): value is number => value !== undefined);
-  return values.length > 0 ? median(values) : undefined;
-}
-
 function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[]): CellSummary {
   // With no ok repeat, degraded ones still measured something: chart them, marked as such.
   const degraded = rows.filter((row) => row.status === "degraded");
@@ -171,11 +166,11 @@ function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[])
     fromDegraded || okRows.length === 0 ? failed.join(", ") : okRows.length === rows.length ? "ok" : `ok ${okRows.length}/${rows.length} (${failed.join(", ")})`;
   const syscallsPerRequest: Partial<Record<SyscallTarget, number>> = {};
   for (const target of SYSCALL_TARGETS) {
-    const value = medianOf(okRows, `${target}_syscalls_per_request`);
+    const value = columnMedian(okRows, `${target}_syscalls_per_request`);
     if (value !== undefined) syscallsPerRequest[target] = value;
   }
-  const p99Us = medianOf(okRows, "latency_p99_us");
-  const successPct = medianOf(rows, "success_rate_pct");
+  const p99Us = columnMedian(okRows, "latency_p99_us");
+  const successPct = columnMedian(rows, "success_rate_pct");
   return {
     cell,
     keys: Object.fromEntries(matrixKeys.map((key) => [key, String(rows[0]?.[key] ?? "")])),
