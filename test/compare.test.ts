@@ -93,7 +93,7 @@ const lineOf = (stdout: string, cell: string) => stdout.split("\n").find((line) 
 
 describe("compare: statistics on synthetic repeats", () => {
   it("same distribution, 30% noise: no slower/faster verdict in at least 95 of 100 seeded trials", async () => {
-    const { compareRuns, selectRun } = (await import(path.join(path.dirname(CLI), "../output/compare.js"))) as typeof import("../src/output/compare.js");
+    const { compareRuns, selectRun } = (await import(path.join(path.dirname(CLI), "../compare/compare.js"))) as typeof import("../src/compare/compare.js");
     let alarms = 0;
     let significantRaw = 0;
     for (let trial = 1; trial <= 100; trial++) {

@@ -9,7 +9,8 @@ import { accessSync, chmodSync, constants as fsConstants, existsSync, mkdirSync,
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { collectRunMeta, metaPath, writeRunMeta, type RunMeta } from "../src/output/meta.js";
+import { metaPath, type RunMeta } from "../src/rundir/run-dir.js";
+import { collectRunMeta, writeRunMeta } from "../src/sweep/run-meta.js";
 import { readOpenFileLimit } from "../src/process/limits.js";
 import { expandCells } from "../src/sweep/matrix.js";
 import { parseSpecText } from "../src/sweep/spec.js";

@@ -1,6 +1,6 @@
 /** The rank statistics behind `compare`, against values computed independently (SciPy's mannwhitneyu, brute-force permutations). */
 import { describe, expect, it } from "vitest";
-import { holm, mannWhitney, ratioInterval, repeatsNeeded, smallestPValue } from "../src/output/significance.js";
+import { holm, mannWhitney, ratioInterval, repeatsNeeded, smallestPValue } from "../src/compare/significance.js";
 
 describe("Mann-Whitney U", () => {
   it("exact: fully separated 5 vs 5 gives 2/252; 3 vs 3 cannot go below 0.1", () => {

@@ -1,4 +1,5 @@
 /** Medians and ranges of a point's runs, and the A/B ratio of medians. */
+import { max, median, min } from "../output/stats.js";
 
 export interface Spread {
   median: number;
@@ -10,10 +11,7 @@ export interface Spread {
 /** undefined when no run of the point succeeded. */
 export function spread(values: readonly number[]): Spread | undefined {
   if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, runs: sorted.length };
+  return { median: median(values), min: min(values), max: max(values), runs: values.length };
 }
 
 export function ratioOfMedians(a: Spread | undefined, b: Spread | undefined): number | undefined {

@@ -29,10 +29,10 @@ export function registerCompareCommand(program: Command): void {
 
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
 async function compareAction(baseFile: string, newFile: string, flags: CompareFlags): Promise<void> {
-  const { CompareInputError, STRICT_ENV_FIELDS, compareRuns, parseAlpha, parseThreshold, regressedCells, runEnvironmentDifferences, selectRun } = await import(
-    "../output/compare.js"
-  );
-  const { comparisonJson, environmentLines, formatComparison } = await import("../output/compare-format.js");
+  const { ResultsInputError } = await import("../rundir/results-csv.js");
+  const { compareRuns, parseAlpha, parseThreshold, regressedCells, selectRun } = await import("../compare/compare.js");
+  const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
+  const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
     const alpha = parseAlpha(flags.alpha);
@@ -55,7 +55,7 @@ async function compareAction(baseFile: string, newFile: string, flags: CompareFl
     }
     process.exitCode = exitStatus;
   } catch (error) {
-    if (error instanceof CompareInputError) {
+    if (error instanceof ResultsInputError) {
       if (flags.json) process.stdout.write(`${JSON.stringify({ error: error.message, exit_status: 2 })}\n`);
       fail(`tcpsweep compare: ${error.message}`, 2);
     }

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
 import { failUnexpected } from "./exit.js";
@@ -8,12 +7,11 @@ import { registerReportCommand } from "./report-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerServerCommand } from "./server-command.js";
 import { registerStraceParseCommand } from "./strace-parse-command.js";
-
-const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+import { tcpsweepVersion } from "../version.js";
 
 const program = new Command("tcpsweep")
   .description("measure TCP servers over a sweep of connections × threads: throughput, latency, success rate, syscalls")
-  .version(version)
+  .version(tcpsweepVersion() ?? "unknown")
   .option("--debug", "on an unexpected error (exit 3), print its stack")
   .showHelpAfterError("(run with --help for usage)")
   // Bad flags exit 2, as every tcpsweep command promises; help and --version exit 0.

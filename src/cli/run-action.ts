@@ -1,7 +1,7 @@
 /** `tcpsweep run`: loaded only when that command runs, so the client and server start lean. */
 import path from "node:path";
 import { CsvHeaderError } from "../output/csv.js";
-import { LockBusyError } from "../output/lock.js";
+import { LockBusyError } from "../rundir/lock.js";
 import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
 import { dryRunProblems } from "../sweep/preflight.js";

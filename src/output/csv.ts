@@ -1,18 +1,11 @@
-/** The main CSV: header guard, one append per row (a row is never split), reading back for --resume. */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+/** The main CSV: header guard, one append per row (a row is never split). Reading one back is src/rundir/results-csv.ts. */
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
-import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
+import { readCsvHeader } from "../rundir/results-csv.js";
 import type { Row } from "./columns.js";
 
 export class CsvHeaderError extends Error {}
-
-export function readCsvHeader(file: string): string[] | undefined {
-  if (!existsSync(file)) return undefined;
-  const firstLine = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
-  if (firstLine.trim() === "") return undefined;
-  return (parse(firstLine) as string[][])[0];
-}
 
 /** Says why rows with `header` cannot go into `file`, or undefined when they can. */
 export function headerMismatch(file: string, header: readonly string[]): string | undefined {
@@ -65,10 +58,4 @@ export class CsvWriter {
       closeSync(fd);
     }
   }
-}
-
-/** Every row of a CSV as column → value. */
-export function readCsvRows(file: string): Record<string, string>[] {
-  if (!existsSync(file)) return [];
-  return parse(readFileSync(file, "utf8"), { columns: true, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
 }

@@ -3,10 +3,10 @@
  * scrape stderr. Read back from the CSV, so a resumed run shows every cell, not just the ones
  * run this time.
  */
-import { groupByCell } from "./compare.js";
-import { readCsvRows } from "./csv.js";
-import { metaPath, readRunMeta } from "./meta.js";
-import { median, numeric } from "./stats.js";
+import { readCsvRows } from "../rundir/results-csv.js";
+import { metaPath, readRunMeta } from "../rundir/run-dir.js";
+import { groupByCell } from "../rundir/runs.js";
+import { columnMedian } from "./stats.js";
 
 const MEDIANS = ["resp_per_s", "latency_p99_us", "success_rate_pct", "connections_served"] as const;
 
@@ -26,10 +26,7 @@ export function runSummaryJson(input: RunSummaryInput): unknown {
     const ok = cellRows.filter((row) => row.status === "ok");
     const notOk = cellRows.filter((row) => row.status !== "ok");
     const medians = Object.fromEntries(
-      MEDIANS.map((column) => {
-        const values = ok.flatMap((row) => numeric(row[column]) ?? []);
-        return [column, values.length > 0 ? median(values) : null];
-      }),
+      MEDIANS.map((column) => [column, columnMedian(ok, column) ?? null]),
     );
     return {
       cell,

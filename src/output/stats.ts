@@ -61,6 +61,12 @@ export function numeric(value: RowValue): number | undefined {
   return Number.isFinite(number) ? number : undefined;
 }
 
+/** The median of a column over rows that have a number in it; undefined when none has. */
+export function columnMedian(rows: readonly Row[], column: string): number | undefined {
+  const values = rows.flatMap((row) => numeric(row[column]) ?? []);
+  return values.length > 0 ? median(values) : undefined;
+}
+
 /**
  * The client's CPU during the window as a share of the cores it could use: client_cpu_s /
  * duration_s / usable cores, where usable cores are its worker threads, or fewer when it was

@@ -1,12 +1,12 @@
 /** `<csv name>.syscalls.csv` beside the main CSV: every profiled run's syscall table, long format. */
-import path from "node:path";
 import type { SyscallCounts } from "../profile/profiler.js";
+import { syscallsCsvPath } from "../rundir/run-dir.js";
 import { CsvWriter } from "./csv.js";
 
 export const SYSCALL_COLUMNS = ["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"];
 
 export function syscallsCsvWriter(mainCsv: string): CsvWriter {
-  return new CsvWriter(path.join(path.dirname(mainCsv), `${path.basename(mainCsv, ".csv")}.syscalls.csv`), SYSCALL_COLUMNS);
+  return new CsvWriter(syscallsCsvPath(mainCsv), SYSCALL_COLUMNS);
 }
 
 /** The table's rows, ready for one append (an interrupted run never leaves half a table). */

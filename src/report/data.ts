@@ -3,15 +3,17 @@
  * picks one run, and summarises each cell over its repeats — the figures the charts and the
  * table show. Nothing here renders.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { parse } from "csv-parse/sync";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
-import { median, numeric, repeatStats } from "../output/stats.js";
+import { columnMedian, median, numeric, repeatStats } from "../output/stats.js";
+import { readCsvTable, readResultsCsv, ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
+import { metaPath, readMetaJson, syscallsCsvPath } from "../rundir/run-dir.js";
+import { chooseRun, runsOf, type CsvRun } from "../rundir/runs.js";
 import { cellValidity, secondSeries, type CellValidity, type SecondSeries } from "./validity-data.js";
 
 /** A problem with the input that the user can act on: one line, exit status 2. */
-export class ReportInputError extends Error {}
+export { ReportInputError };
 
 export type SyscallTarget = "server" | "client";
 export const SYSCALL_TARGETS: readonly SyscallTarget[] = ["server", "client"];
@@ -108,26 +110,6 @@ export interface LoadOptions {
 
 const REQUIRED_COLUMNS = ["run_id", "cell", "status", "resp_per_s"];
 
-/** Reads a CSV as header + rows; a file that is not CSV at all is an input error. */
-function readCsv(file: string, what: string): { header: string[]; rows: Record<string, string>[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/, \w+ '.*'$/, "") : String(error);
-    throw new ReportInputError(`cannot read ${what} ${file}: ${reason}`);
-  }
-  let records: string[][];
-  try {
-    records = parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
-  } catch (error) {
-    throw new ReportInputError(`${file} is not a tcpsweep ${what}: not CSV (${error instanceof Error ? error.message : String(error)})`);
-  }
-  const header = records[0] ?? [];
-  const rows = records.slice(1).map((record) => Object.fromEntries(header.map((column, i) => [column, record[i] ?? ""])));
-  return { header, rows };
-}
-
 /** The matrix keys: the columns between the identity columns and the figures. */
 export function matrixKeysOf(header: readonly string[]): string[] {
   const identity = new Set<string>(IDENTITY_COLUMNS);
@@ -148,24 +130,14 @@ export function orderValues(values: readonly string[]): string[] {
   return unique.every(isNumericText) ? unique.sort((a, b) => Number(a) - Number(b)) : unique;
 }
 
-function runInfos(rows: readonly Record<string, string>[]): RunInfo[] {
-  const byRun = new Map<string, Record<string, string>[]>();
-  for (const row of rows) {
-    const id = row.run_id ?? "";
-    byRun.set(id, [...(byRun.get(id) ?? []), row]);
-  }
-  const infos = [...byRun].map(([runId, runRows]): RunInfo => {
-    const started = runRows.map((row) => row.started_at ?? "").filter(Boolean).sort();
-    return {
-      runId,
-      spec: distinct(runRows.map((row) => row.spec ?? "").filter(Boolean)).join(", "),
-      rows: runRows.length,
-      ok: runRows.filter((row) => row.status === "ok").length,
-      ...(started.length > 0 ? { firstStarted: started[0], lastStarted: started[started.length - 1] } : {}),
-    };
-  });
-  // Oldest first by start time; runs without one keep file order (stable sort).
-  return infos.sort((a, b) => (a.firstStarted && b.firstStarted ? a.firstStarted.localeCompare(b.firstStarted) : 0));
+function runInfo(run: CsvRun): RunInfo {
+  return {
+    runId: run.runId,
+    spec: run.specs.join(", "),
+    rows: run.rows.length,
+    ok: run.rows.filter((row) => row.status === "ok").length,
+    ...(run.startedAt !== "" ? { firstStarted: run.startedAt, lastStarted: run.lastStartedAt } : {}),
+  };
 }
 
 /** The axes: connections (or the first numeric key) across, threads (or the next key) as series, the rest as facets. */
@@ -182,11 +154,6 @@ function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
   };
 }
 
-function medianOf(rows: readonly Row[], column: string): number | undefined {
-  const values = rows.map((row) => numeric(row[column])).filter((value): value is number => value !== undefined);
-  return values.length > 0 ? median(values) : undefined;
-}
-
 function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[]): CellSummary {
   // With no ok repeat, degraded ones still measured something: chart them, marked as such.
   const degraded = rows.filter((row) => row.status === "degraded");
@@ -199,11 +166,11 @@ function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[])
     fromDegraded || okRows.length === 0 ? failed.join(", ") : okRows.length === rows.length ? "ok" : `ok ${okRows.length}/${rows.length} (${failed.join(", ")})`;
   const syscallsPerRequest: Partial<Record<SyscallTarget, number>> = {};
   for (const target of SYSCALL_TARGETS) {
-    const value = medianOf(okRows, `${target}_syscalls_per_request`);
+    const value = columnMedian(okRows, `${target}_syscalls_per_request`);
     if (value !== undefined) syscallsPerRequest[target] = value;
   }
-  const p99Us = medianOf(okRows, "latency_p99_us");
-  const successPct = medianOf(rows, "success_rate_pct");
+  const p99Us = columnMedian(okRows, "latency_p99_us");
+  const successPct = columnMedian(rows, "success_rate_pct");
   return {
     cell,
     keys: Object.fromEntries(matrixKeys.map((key) => [key, String(rows[0]?.[key] ?? "")])),
@@ -238,9 +205,9 @@ function syscallShares(
   mainRows: readonly Row[],
   top: number,
 ): { shares: SyscallShare[]; topSyscalls: string[]; note?: string } {
-  let table: ReturnType<typeof readCsv>;
+  let table: ReturnType<typeof readCsvTable>;
   try {
-    table = readCsv(file, "syscall table");
+    table = readCsvTable(file, { what: "syscall table" });
   } catch (error) {
     // The main figures can still be charted without it.
     if (error instanceof ReportInputError) return { shares: [], topSyscalls: [], note: `${error.message}; not charted` };
@@ -300,13 +267,9 @@ function syscallShares(
  */
 function readMeta(csvFile: string, run: RunInfo): RunMetaSummary | undefined {
   if (!run.spec || run.spec.includes(",")) return undefined;
-  const file = path.join(path.dirname(csvFile), `${run.spec}.${run.runId}.meta.json`);
-  let meta: unknown;
-  try {
-    meta = JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    return undefined;
-  }
+  const file = metaPath(csvFile, run.spec, run.runId);
+  const meta = readMetaJson(file);
+  if (meta === undefined) return undefined;
   const at = (...keys: string[]): unknown => keys.reduce<unknown>((value, key) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), meta);
   const text = (...keys: string[]) => {
     const value = at(...keys);
@@ -325,25 +288,10 @@ function readMeta(csvFile: string, run: RunInfo): RunMetaSummary | undefined {
 
 /** Loads the CSV and summarises one run of it (the latest unless `runId`). */
 export function loadReportData(csvFile: string, options: LoadOptions = {}): ReportData {
-  if (!existsSync(csvFile)) throw new ReportInputError(`cannot read ${csvFile}: no such file`);
-  const { header, rows } = readCsv(csvFile, "results CSV");
-  const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
-  if (missing.length > 0) {
-    throw new ReportInputError(`${csvFile} is not a tcpsweep results CSV: no ${missing.join(", ")} column${missing.length > 1 ? "s" : ""} in its header`);
-  }
-  if (rows.length === 0) throw new ReportInputError(`${csvFile} has a header but no rows`);
-  const runs = runInfos(rows);
-  let run: RunInfo | undefined;
-  if (options.runId !== undefined) {
-    run = runs.find((info) => info.runId === options.runId);
-    if (!run) {
-      const known = runs.map((info) => info.runId);
-      const listed = known.length > 5 ? [...known.slice(0, 2), "…", ...known.slice(-2)] : known;
-      throw new ReportInputError(`${csvFile} has no run ${options.runId}; its runs: ${listed.join(", ")}`);
-    }
-  } else {
-    run = runs[runs.length - 1]!;
-  }
+  const { header, rows } = readResultsCsv(csvFile, { what: "results CSV", required: REQUIRED_COLUMNS });
+  const csvRuns = runsOf(rows);
+  const runs = csvRuns.map(runInfo);
+  const run = runInfo(chooseRun(csvRuns, options.runId, csvFile));
   const runId = run.runId;
   const runRows: Row[] = rows.filter((row) => row.run_id === runId);
   if (run.ok === 0 && !runRows.some((row) => row.status === "degraded")) {
@@ -370,7 +318,7 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
       return differs === -1 ? 0 : ra[differs]! - rb[differs]!;
     });
 
-  const syscallsFile = path.join(path.dirname(csvFile), `${path.basename(csvFile, path.extname(csvFile))}.syscalls.csv`);
+  const syscallsFile = syscallsCsvPath(csvFile);
   const hasSyscalls = existsSync(syscallsFile);
   const syscalls = hasSyscalls ? syscallShares(syscallsFile, runId, runRows, options.topSyscalls ?? 8) : undefined;
 

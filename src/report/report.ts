@@ -2,13 +2,15 @@
  * `tcpsweep report <results.csv>`: loaded only when that command runs (vega is heavy), so the
  * other commands start lean. Writes index.html and one SVG per chart into the output directory.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CHART_IDS, buildCharts, type Chart, type Omitted } from "./charts.js";
 import { loadReportData, type ReportData } from "./data.js";
+import { reportDirPath } from "../rundir/run-dir.js";
+import { tcpsweepVersion } from "../version.js";
 import { renderPage } from "./html.js";
 
-export { ReportInputError } from "./data.js";
+export { ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
 
 export interface ReportOptions {
   /** Output directory; default `<csv dir>/<csv name>.report/`. */
@@ -29,25 +31,12 @@ export interface ReportResult {
   warnings: string[];
 }
 
-/** The default output directory: results/smoke.csv → results/smoke.report/. */
-export function defaultOutDir(csvFile: string): string {
-  return path.join(path.dirname(csvFile), `${path.basename(csvFile, path.extname(csvFile))}.report`);
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "(unknown version)";
-  }
-}
-
 /** Loads, renders and writes the report; input problems throw ReportInputError. */
 export async function writeReport(csvFile: string, options: ReportOptions = {}): Promise<ReportResult> {
   const data = loadReportData(csvFile, { ...(options.run !== undefined ? { runId: options.run } : {}), ...(options.series ? { seriesCells: options.series } : {}) });
   const warnings: string[] = [];
   const { charts, omitted } = await buildCharts(data, warnings);
-  const outDir = options.out ?? defaultOutDir(csvFile);
+  const outDir = options.out ?? reportDirPath(csvFile);
   mkdirSync(outDir, { recursive: true });
   for (const id of CHART_IDS) {
     const file = path.join(outDir, `${id}.svg`);
@@ -56,6 +45,6 @@ export async function writeReport(csvFile: string, options: ReportOptions = {}):
     else if (existsSync(file)) rmSync(file); // a chart an earlier report drew but this run cannot
   }
   const indexFile = path.join(outDir, "index.html");
-  writeFileSync(indexFile, renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: packageVersion() }));
+  writeFileSync(indexFile, renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: tcpsweepVersion() ?? "(unknown version)" }));
   return { outDir, indexFile, data, charts, omitted, warnings };
 }

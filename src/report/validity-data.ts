@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Row } from "../output/columns.js";
 import { median, numeric } from "../output/stats.js";
+import { rawDirPath } from "../rundir/run-dir.js";
 
 export interface CellValidity {
   /** The fewest connections served in any repeat, of how many requested (when the client reported it). */
@@ -49,7 +50,7 @@ function rawFileOf(csvFile: string, row: Row): string | undefined {
   const recorded = String(row.raw_output ?? "");
   if (!recorded) return undefined;
   if (existsSync(recorded)) return recorded;
-  const beside = path.join(path.dirname(csvFile), `${path.basename(csvFile, path.extname(csvFile))}.raw`, String(row.run_id ?? ""), path.basename(recorded));
+  const beside = path.join(rawDirPath(csvFile, String(row.run_id ?? "")), path.basename(recorded));
   return existsSync(beside) ? beside : undefined;
 }
 

@@ -5,7 +5,7 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import path from "node:path";
 import { CsvHeaderError, headerMismatch } from "../output/csv.js";
-import { lockBusyMessage, lockHolder } from "../output/lock.js";
+import { lockBusyMessage, lockHolder } from "../rundir/lock.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
 import { tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";

@@ -6,10 +6,8 @@
  * stays one run. A finished run with runs not ok is continued the same way; a finished run whose
  * every run is ok is not.
  */
-import { readdirSync } from "node:fs";
-import path from "node:path";
-import { readCsvRows } from "../output/csv.js";
-import { metaPath, readRunMeta, type RunMeta } from "../output/meta.js";
+import { readCsvRows } from "../rundir/results-csv.js";
+import { metaPath, readRunMeta, runMetasOf, type RunMeta } from "../rundir/run-dir.js";
 import type { SweepSpec } from "./spec.js";
 
 export type ResumePlan =
@@ -22,22 +20,8 @@ export const runKey = (cellId: string, repeat: number | string) => `${cellId}#${
 
 /** The spec's runs in the CSV's directory by their meta.json, and by the CSV's rows for runs without one. */
 function knownRuns(spec: SweepSpec, rows: readonly Record<string, string>[]): { runId: string; startedAt: string; meta?: RunMeta }[] {
-  const csv = path.resolve(spec.output.csv);
-  const dir = path.dirname(csv);
   const runs = new Map<string, { runId: string; startedAt: string; meta?: RunMeta }>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    names = [];
-  }
-  const prefix = `${spec.name}.`;
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(".meta.json")) continue;
-    const meta = readRunMeta(path.join(dir, name));
-    if (!meta || meta.spec_name !== spec.name || path.resolve(meta.csv) !== csv) continue;
-    runs.set(meta.run_id, { runId: meta.run_id, startedAt: meta.started_at ?? meta.written_at ?? "", meta });
-  }
+  for (const meta of runMetasOf(spec.output.csv, spec.name)) runs.set(meta.run_id, { runId: meta.run_id, startedAt: meta.started_at ?? meta.written_at ?? "", meta });
   for (const row of rows) {
     const startedAt = row.started_at ?? "";
     const run = runs.get(row.run_id ?? "");

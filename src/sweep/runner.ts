@@ -9,12 +9,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader } from "../output/columns.js";
-import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
-import { metaPath, updateRunMeta, writeRunMeta } from "../output/meta.js";
 import { Progress } from "../output/progress.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
+import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
+import { metaPath, rawDirPath, updateRunMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
@@ -24,6 +24,7 @@ import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js"
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
+import { writeRunMeta } from "./run-meta.js";
 import { ServerPool, serverGroupKey } from "./servers.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
@@ -162,7 +163,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
     else await writeRunMeta(spec, cells, runId, options.out);
-    const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
+    const rawDir = rawDirPath(spec.output.csv, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,

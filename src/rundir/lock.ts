@@ -14,6 +14,7 @@ import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isAlive } from "../process/proctree.js";
+import { lockPath as lockFileOf } from "./run-dir.js";
 
 export class LockBusyError extends Error {}
 
@@ -84,19 +85,19 @@ function tryAcquire(file: string, depth = 0): Attempt {
 
 /** The PID of a live run holding `csvPath`'s lock, or undefined (free or stale). Takes nothing. */
 export function lockHolder(csvPath: string): number | undefined {
-  const seen = inspect(`${csvPath}.lock`);
+  const seen = inspect(lockFileOf(csvPath));
   return seen?.pid !== undefined && isAlive(seen.pid) ? seen.pid : undefined;
 }
 
 export const lockBusyMessage = (csvPath: string, holder: number | undefined) =>
-  `${csvPath} is locked by another tcpsweep run (PID ${holder ?? "unknown"}, lock file ${csvPath}.lock); wait for it to finish, or write to another CSV with output.csv`;
+  `${csvPath} is locked by another tcpsweep run (PID ${holder ?? "unknown"}, lock file ${lockFileOf(csvPath)}); wait for it to finish, or write to another CSV with output.csv`;
 
 /**
  * Waits up to `waitMs` for the lock, then throws LockBusyError naming the holder.
  * `onWait` is told once, when the first attempt finds a live holder.
  */
 export async function lockCsv(csvPath: string, waitMs: number, onWait?: (holder: number | undefined) => void): Promise<CsvLock> {
-  const lockPath = `${csvPath}.lock`;
+  const lockPath = lockFileOf(csvPath);
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {

@@ -7,15 +7,17 @@
  * the threshold. Besides that a cell regresses when it was ok and is not any more, when it is
  * missing from NEW, or when its success rate or served connections drop beyond the threshold.
  */
-import { readFileSync } from "node:fs";
-import { parse } from "csv-parse/sync";
-import { IDENTITY_COLUMNS, type Row } from "./columns.js";
-import { environmentDifferences, metaPath, readRunMeta, type EnvironmentDifference } from "./meta.js";
+import { IDENTITY_COLUMNS, type Row } from "../output/columns.js";
+import { median, numeric } from "../output/stats.js";
+import { readResultsCsv, ResultsInputError } from "../rundir/results-csv.js";
+import { metaPath, readRunMeta } from "../rundir/run-dir.js";
+import { chooseRun, groupByCell, runsOf } from "../rundir/runs.js";
 import { holm, mannWhitney, ratioInterval, repeatsNeeded } from "./significance.js";
-import { median, numeric } from "./stats.js";
+
+export { groupByCell };
 
 /** Bad input: a missing or foreign file, an unknown run, no common cell, a bad threshold (exit 2). */
-export class CompareInputError extends Error {}
+export class CompareInputError extends ResultsInputError {}
 
 export const DEFAULT_COMPARE_THRESHOLD = "5%";
 export const DEFAULT_ALPHA = 0.05;
@@ -54,64 +56,24 @@ export interface RunSelection {
   finished?: boolean;
 }
 
-function readResults(file: string, label: string): { header: string[]; rows: Row[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CompareInputError(`${label} ${file}: ${code === "ENOENT" ? "no such file" : `cannot read: ${(error as Error).message}`}`);
-  }
-  let header: string[] = [];
-  let rows: Row[];
-  try {
-    rows = parse(text, {
-      columns: (names: string[]) => (header = names),
-      skip_empty_lines: true,
-      relax_column_count: true,
-    }) as Row[];
-  } catch (error) {
-    throw new CompareInputError(`${label} ${file} is not a tcpsweep CSV: ${(error as Error).message}`);
-  }
-  const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
-  if (missing.length > 0) {
-    throw new CompareInputError(`${label} ${file} is not a tcpsweep CSV: no ${missing.join(", ")} column${missing.length > 1 ? "s" : ""}`);
-  }
-  if (rows.length === 0) throw new CompareInputError(`${label} ${file} has a header but no rows`);
-  return { header, rows };
-}
-
 /** The run `runId` of `file`, or its latest run (by started_at). */
 export function selectRun(file: string, label: "BASE" | "NEW", runId?: string): RunSelection {
-  const { rows } = readResults(file, label);
-  const runs = new Map<string, { startedAt: string; order: number; rows: Row[] }>();
-  rows.forEach((row, order) => {
-    const id = String(row.run_id ?? "");
-    const run = runs.get(id) ?? { startedAt: String(row.started_at ?? ""), order, rows: [] };
-    const startedAt = String(row.started_at ?? "");
-    if (startedAt !== "" && (run.startedAt === "" || startedAt < run.startedAt)) run.startedAt = startedAt;
-    run.rows.push(row);
-    runs.set(id, run);
-  });
-  const ordered = [...runs.entries()].sort(([, a], [, b]) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.order - b.order));
-  const allRuns = ordered.map(([id]) => id);
-  let chosen: [string, { startedAt: string; rows: Row[] }] | undefined;
-  if (runId !== undefined) {
-    chosen = ordered.find(([id]) => id === runId);
-    if (!chosen) {
-      const shown = allRuns.slice(-5).join(", ");
-      throw new CompareInputError(`${label} ${file} has no run ${runId}; its runs${allRuns.length > 5 ? " (latest 5)" : ""}: ${shown}`);
-    }
-  } else {
-    chosen = ordered[ordered.length - 1]!;
-  }
-  const [id, run] = chosen;
-  const spec = String(run.rows[0]?.spec ?? "");
-  const meta = readRunMeta(metaPath(file, spec, id));
+  const { rows } = readResultsCsv(file, { what: "CSV", label, required: REQUIRED_COLUMNS });
+  const runs = runsOf(rows);
+  const run = chooseRun(runs, runId, `${label} ${file}`);
+  const spec = run.rows[0]?.spec ?? "";
+  const meta = readRunMeta(metaPath(file, spec, run.runId));
   const finished = meta?.finished_at === undefined ? undefined : meta.finished_at !== null;
-  return { file, runId: id, spec, startedAt: run.startedAt, rows: run.rows, allRuns, ...(finished !== undefined ? { finished } : {}) };
+  return {
+    file,
+    runId: run.runId,
+    spec,
+    startedAt: run.startedAt,
+    rows: run.rows,
+    allRuns: runs.map((r) => r.runId),
+    ...(finished !== undefined ? { finished } : {}),
+  };
 }
-
 
 export type MetricName = "resp/s" | "p99" | "syscalls/req";
 
@@ -176,25 +138,6 @@ export interface Comparison {
   repeatsNeeded: number;
   /** Tests there would be with enough repeats everywhere (what repeatsNeeded is computed for). */
   plannedTests: number;
-}
-
-/** Cell ids match whatever order the matrix keys were written in. */
-function cellKey(cell: string): string {
-  return cell.split(",").sort().join(",");
-}
-
-/** Rows by cell; of a cell × repeat written twice (a failed run that --resume ran again) the later row counts. */
-export function groupByCell(rows: readonly Row[]): Map<string, { cell: string; rows: Row[] }> {
-  const latest = new Map<string, Row>();
-  for (const row of rows) latest.set(`${cellKey(String(row.cell ?? ""))}#${row.repeat ?? ""}`, row);
-  const cells = new Map<string, { cell: string; rows: Row[] }>();
-  for (const row of latest.values()) {
-    const cell = String(row.cell ?? "");
-    const entry = cells.get(cellKey(cell)) ?? { cell, rows: [] };
-    entry.rows.push(row);
-    cells.set(cellKey(cell), entry);
-  }
-  return cells;
 }
 
 const okValues = (rows: readonly Row[] | undefined, column: string): number[] =>
@@ -318,17 +261,3 @@ export function formatP(p: number | undefined): string {
   if (p === undefined) return "-";
   return p < 0.001 ? p.toExponential(0) : p.toFixed(3);
 }
-
-/**
- * Environment differences between the runs, from the meta.json files beside the CSVs
- * (`<spec>.<run_id>.meta.json`); undefined when either run has none.
- */
-export function runEnvironmentDifferences(base: RunSelection, next: RunSelection): EnvironmentDifference[] | undefined {
-  const baseMeta = readRunMeta(metaPath(base.file, base.spec, base.runId));
-  const newMeta = readRunMeta(metaPath(next.file, next.spec, next.runId));
-  if (!baseMeta || !newMeta) return undefined;
-  return environmentDifferences(baseMeta, newMeta);
-}
-
-/** The differences `--strict-env` refuses: those that change what a server can do. */
-export const STRICT_ENV_FIELDS = ["CPU model", "CPU count", "kernel", "tcpsweep version"];

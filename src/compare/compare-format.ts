@@ -3,7 +3,7 @@
  * JSON object; each with the environment differences first and a summary that names every
  * regression and says how many repeats a verdict needs.
  */
-import type { EnvironmentDifference } from "./meta.js";
+import type { EnvironmentDifference } from "./environment-diff.js";
 import { formatChange, formatP, regressedCells, type CellComparison, type Comparison, type MetricName, type RunSelection } from "./compare.js";
 
 /** What is known of the two runs' environments: their differences, or which side has no meta.json. */

@@ -1,0 +1,111 @@
+/**
+ * The run directory: every file tcpsweep keeps beside a results CSV, named here and nowhere else.
+ *
+ *   results/smoke.csv                       the rows (one per cell × repeat)
+ *   results/smoke.syscalls.csv              profiled runs' syscall tables, long format
+ *   results/smoke.raw/<run_id>/             each run's raw outputs (client, profilers)
+ *   results/<spec>.<run_id>.meta.json       each run's environment and progress
+ *   results/smoke.csv.lock                  the PID of the run writing the CSV
+ *   results/smoke.report/                   `tcpsweep report`'s default output
+ *
+ * `run`, `--resume`, `report` and `compare` all find these files through this module.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { RunEnvironment } from "../environment/environment.js";
+
+/** The CSV's name without `.csv`: the stem of the files beside it. */
+const stem = (csvFile: string) => path.join(path.dirname(csvFile), path.basename(csvFile, ".csv"));
+
+export const syscallsCsvPath = (csvFile: string) => `${stem(csvFile)}.syscalls.csv`;
+
+/** Where a run's raw outputs go: `<csv name>.raw/<run_id>/`. */
+export const rawDirPath = (csvFile: string, runId: string) => path.join(`${stem(csvFile)}.raw`, runId);
+
+export const lockPath = (csvFile: string) => `${csvFile}.lock`;
+
+/** The report's default directory: results/smoke.csv → results/smoke.report/. */
+export const reportDirPath = (csvFile: string) => `${stem(csvFile)}.report`;
+
+/** Where a run's meta.json lives: beside the CSV, named by spec name and run id. */
+export function metaPath(csvFile: string, specName: string, runId: string): string {
+  return path.join(path.dirname(csvFile), `${specName}.${runId}.meta.json`);
+}
+
+export const META_VERSION = 1;
+
+/** `<spec>.<run_id>.meta.json`: the run, its progress, the environment it measured in and its spec. */
+export type RunMeta = {
+  meta_version: number;
+  run_id: string;
+  spec_name: string;
+  spec_file: string;
+  csv: string;
+  written_at: string;
+  /** When the run started; `--resume` continues the latest run of a spec and CSV that has no finished_at. */
+  started_at?: string;
+  /** When every cell × repeat of the run had been run (ok or not); null while running or after an interruption. */
+  finished_at?: string | null;
+  /** When `--resume` continued the run, oldest first. */
+  resumed_at?: string[];
+} & RunEnvironment & {
+    /** CPU lists the trees were pinned to (null: not pinned). */
+    placement: { server_cpus: string | null; client_cpus: string | null };
+    /** The resolved spec (RegExps as their source, secrets redacted). */
+    spec: unknown;
+  };
+
+/** A meta.json as parsed JSON, for readers that take what they find (a newer meta version may move fields). */
+export function readMetaJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's meta.json, or undefined when it is missing or unreadable. */
+export function readRunMeta(file: string): RunMeta | undefined {
+  if (!existsSync(file)) return undefined;
+  const meta = readMetaJson(file) as RunMeta | undefined;
+  return typeof meta === "object" && meta !== null && typeof meta.run_id === "string" ? meta : undefined;
+}
+
+export async function writeRunMetaFile(file: string, meta: RunMeta): Promise<void> {
+  await writeFile(file, `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/**
+ * Records a run's progress in its meta.json (finished_at, resumed_at). This never fails the run:
+ * a missing or unwritable file becomes one warning line on `out`.
+ */
+export async function updateRunMeta(file: string, update: (meta: RunMeta) => void, out: NodeJS.WritableStream): Promise<void> {
+  const meta = readRunMeta(file);
+  if (!meta) {
+    out.write(`warning: cannot record the run's progress: ${file} is missing or unreadable\n`);
+    return;
+  }
+  update(meta);
+  try {
+    await writeRunMetaFile(file, meta);
+  } catch (error) {
+    out.write(`warning: could not update ${file}: ${(error as Error).message}\n`);
+  }
+}
+
+/** Every readable meta.json of `specName` whose run wrote `csvFile`. */
+export function runMetasOf(csvFile: string, specName: string): RunMeta[] {
+  const csv = path.resolve(csvFile);
+  const dir = path.dirname(csv);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(`${specName}.`) && name.endsWith(".meta.json"))
+    .flatMap((name) => readRunMeta(path.join(dir, name)) ?? [])
+    .filter((meta) => meta.spec_name === specName && path.resolve(meta.csv) === csv);
+}

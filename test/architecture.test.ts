@@ -1,0 +1,139 @@
+/**
+ * The shape docs/architecture.md promises, checked on the source: data flows one way, so the
+ * folders below the sweep import nothing from it (or from the CLI), no two top-level folders of
+ * src/ import each other (directly or round a longer loop; type-only and dynamic imports count),
+ * and no file in src/ is over 400 lines. Imports are read with TypeScript's own pre-processor.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { REPO } from "./helpers/sweep.js";
+
+const SRC = path.join(REPO, "src");
+
+/** Folders below the sweep: they know nothing of sweeps or the command line. */
+const BELOW_THE_SWEEP = [
+  "output",
+  "record",
+  "launch",
+  "profile",
+  "process",
+  "protocol",
+  "placement",
+  "remote",
+  "rundir",
+  "environment",
+  "compare",
+  "report",
+  "client",
+  "server",
+];
+const ABOVE = ["sweep", "cli"];
+
+/**
+ * The one allowed exception: launch/choose.ts is the one place that reads the spec to decide where
+ * server, client and profilers run (sweep/spec types and placement keys). Its edge is left out of
+ * the cycle check too, since sweep/ starts processes through launch/.
+ */
+const ALLOWED = [{ from: "launch/choose.ts", to: /^sweep\/spec(\.ts|\/)/ }];
+
+interface Edge {
+  from: string;
+  to: string;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(file);
+    return entry.name.endsWith(".ts") ? [file] : [];
+  });
+}
+
+/** Every relative import of every file of src/ (import, import type, export … from, import()), as paths relative to src/. */
+function importEdges(): Edge[] {
+  return sourceFiles(SRC).flatMap((file) => {
+    const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
+    return info.importedFiles
+      .map((imported) => imported.fileName)
+      .filter((name) => name.startsWith("."))
+      .map((name) => ({
+        from: path.relative(SRC, file),
+        to: path.relative(SRC, path.resolve(path.dirname(file), name)).replace(/\.js$/, ".ts"),
+      }));
+  });
+}
+
+/** A top-level folder of src/ ("sweep"), or the file itself for files at the top ("version.ts"). */
+const folderOf = (file: string) => file.split(path.sep)[0]!;
+
+const allowed = (edge: Edge) => ALLOWED.some((rule) => edge.from === rule.from && rule.to.test(edge.to));
+
+/** A loop in the graph as [a, b, …, a], or undefined when there is none. */
+function findCycle(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    state.set(node, "open");
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === "open") return [...stack.slice(stack.indexOf(next)), next];
+      if (!state.has(next)) {
+        const cycle = visit(next);
+        if (cycle) return cycle;
+      }
+    }
+    stack.pop();
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of graph.keys()) {
+    if (state.has(node)) continue;
+    const cycle = visit(node);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+function folderGraph(edges: readonly Edge[]): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const edge of edges) {
+    const from = folderOf(edge.from);
+    const to = folderOf(edge.to);
+    if (from === to || allowed(edge)) continue;
+    graph.set(from, (graph.get(from) ?? new Set()).add(to));
+  }
+  return graph;
+}
+
+describe("architecture: imports between the folders of src/", () => {
+  const edges = importEdges();
+
+  it("the scanner sees multi-line, type-only and dynamic imports (so a clean result means something)", () => {
+    const has = (from: string, to: string) => edges.some((edge) => edge.from === from && edge.to === to);
+    expect(has("sweep/runner.ts", "rundir/run-dir.ts"), "a plain import").toBe(true);
+    expect(has("rundir/run-dir.ts", "environment/environment.ts"), "an import type").toBe(true);
+    expect(has("cli/compare-command.ts", "compare/compare.ts"), "a dynamic import()").toBe(true);
+    expect(has("launch/choose.ts", "sweep/spec.ts"), "the one allowed upward import").toBe(true);
+    expect(findCycle(new Map([["a", new Set(["b"])], ["b", new Set(["c"])], ["c", new Set(["a"])]]))).toEqual(["a", "b", "c", "a"]);
+    expect(findCycle(new Map([["a", new Set(["b"])], ["b", new Set(["c"])]]))).toBeUndefined();
+  });
+
+  it("no folder below the sweep imports from sweep/ or cli/ (launch/choose.ts may read the spec's types)", () => {
+    const upward = edges.filter((edge) => BELOW_THE_SWEEP.includes(folderOf(edge.from)) && ABOVE.includes(folderOf(edge.to)) && !allowed(edge));
+    expect(upward.map((edge) => `${edge.from} imports ${edge.to}`)).toEqual([]);
+  });
+
+  it("no cycle between top-level folders", () => {
+    const cycle = findCycle(folderGraph(edges));
+    expect(cycle && `folders import each other: ${cycle.join(" → ")}`).toBeUndefined();
+  });
+
+  it("no file in src/ is over 400 lines", () => {
+    const long = sourceFiles(SRC)
+      .map((file) => ({ file: path.relative(REPO, file), lines: readFileSync(file, "utf8").split("\n").length - 1 }))
+      .filter((entry) => entry.lines > 400);
+    expect(long.map((entry) => `${entry.file}: ${entry.lines} lines, split it by concern`)).toEqual([]);
+  });
+});
