@@ -4,6 +4,7 @@ import { MAX_PAYLOAD } from "../protocol/index.js";
 import {
   MAX_CONNECTIONS,
   NoConnectionError,
+  READY_LINE,
   WINDOW_ENDED_LINE,
   WINDOW_STARTED_LINE,
   buildReport,
@@ -12,6 +13,8 @@ import {
 } from "../client/index.js";
 import { parseAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
+import { encodeHistogram } from "../remote/histogram-wire.js";
+import { waitForStdinLine } from "../remote/stdin-signal.js";
 import { integerIn, positiveNumber, seconds } from "./arguments.js";
 import { fail } from "./exit.js";
 
@@ -33,6 +36,7 @@ export function registerClientCommand(program: Command): void {
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .option("--json", "print one JSON object instead of the text report")
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
+    .addOption(new Option("--wait-for-start", "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)").hideHelp())
     .action(async (flags) => {
       const shortfall = openFileShortfall(flags.connections);
       if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
@@ -54,8 +58,12 @@ export function registerClientCommand(program: Command): void {
               windowEnded: () => process.stderr.write(`${WINDOW_ENDED_LINE}\n`),
             }
           : {};
-        const report = buildReport(await runLoad(options, hooks));
-        process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatTextReport(report)}\n`);
+        const beforeWindow = flags.waitForStart ? () => (process.stderr.write(`${READY_LINE}\n`), waitForStdinLine()) : undefined;
+        const result = await runLoad(options, { ...hooks, beforeWindow });
+        const report = buildReport(result);
+        // The encoded histogram lets several hosts' latencies be merged exactly (src/remote/histogram-wire.ts).
+        const json = () => JSON.stringify({ ...report, latency_histogram: encodeHistogram(result.latencyUs) });
+        process.stdout.write(flags.json ? `${json()}\n` : `${formatTextReport(report)}\n`);
       } catch (error) {
         if (error instanceof NoConnectionError) fail(`tcpsweep client: ${error.message}`, 1);
         throw error;

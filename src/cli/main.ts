@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerAgentCommand } from "./agent-command.js";
 import { registerClientCommand } from "./client-command.js";
 import { registerCompareCommand } from "./compare-command.js";
 import { registerReportCommand } from "./report-command.js";
@@ -23,5 +24,6 @@ registerServerCommand(program);
 registerStraceParseCommand(program);
 registerCompareCommand(program);
 registerReportCommand(program);
+registerAgentCommand(program);
 
 await program.parseAsync(process.argv);

@@ -46,6 +46,8 @@ export function spreadConnections(connections: number, threads: number): number[
 
 /** Called as the measured window opens and closes (e.g. so a sweep can sample the server then). */
 export interface WindowHooks {
+  /** After the warmup, before the window: resolves when the window may open (traffic goes on meanwhile, uncounted). */
+  beforeWindow?(): Promise<void>;
   windowStarted?(): void;
   windowEnded?(): void;
 }
@@ -77,6 +79,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     const results = Promise.all(workers.map((worker) => nextMessage<WorkerResult>(worker, "result")));
     results.catch(() => undefined); // awaited below; a worker dying during warmup must not crash us before then
     await sleep(options.warmupS * 1000);
+    await hooks.beforeWindow?.();
 
     const cpuBefore = process.cpuUsage();
     const windowStart = performance.now();

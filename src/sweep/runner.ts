@@ -20,6 +20,7 @@ import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
 import { summarize, type ProfileTarget } from "../profile/profiler.js";
+import { preflightRemoteHosts } from "../remote/preflight.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
@@ -55,7 +56,7 @@ export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
 
 /** The commands a cell would run, with the port it would get left as a placeholder. */
 export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
-  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.host, "<port>") }) };
+  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.connectHost ?? spec.host, "<port>") }) };
   return {
     ...(spec.server ? { server: expandTemplate(spec.server.argv, values) } : {}),
     client: expandTemplate(spec.client.argv, values),
@@ -117,6 +118,15 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   if (plan) {
     const problem = tracePlanProblem(spec, plan);
     if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
+  }
+
+  if (launchers.remote) {
+    // Every remote host, before anything is written; every problem at once.
+    const problems = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => [error.message]);
+    if (problems.length > 0) {
+      await launchers.remote.close();
+      throw new PreflightError(`${spec.file}: remote hosts:\n  ${problems.join("\n  ")}`);
+    }
   }
 
   const lock = await prepareOutput(spec, options.lockWaitMs);
@@ -181,6 +191,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     );
   } finally {
     await servers?.stopAll();
+    await launchers.remote?.close();
     lock.release();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

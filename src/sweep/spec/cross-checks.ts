@@ -10,6 +10,7 @@ import type { RawIssue, Seg } from "./locate.js";
 import { clientSchema, serverSchema, type ParsedClient, type ParsedServer } from "./schema.js";
 import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, envSchema, type Loose } from "./schema-parts.js";
 import type { MatrixValue } from "./types.js";
+import { checkHostReferences } from "./remote-hosts.js";
 
 export interface CrossContext {
   raw: Loose;
@@ -135,6 +136,9 @@ export function crossChecks(ctx: CrossContext): void {
       ctx.issues.push({ path: ["server", "reply"], message: 'conflicts with the matrix key "reply"; remove one of them' });
     }
   }
+
+  // remote hosts
+  checkHostReferences(raw, ctx.issues);
 
   // placeholders
   if (rawServer) checkPlaceholders("server", rawServer, sectionOf(serverSchema, rawServer), ctx);

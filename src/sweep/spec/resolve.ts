@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { builtinClientArgv } from "../../client/argv.js";
 import { builtinServerArgv } from "../../server/argv.js";
 import { hostAndPort } from "./schema-parts.js";
+import { resolveRemote } from "./remote-hosts.js";
 import type { CellPattern, ParsedMatrix, ParsedSpec } from "./schema.js";
 import type { ClientSpec, MatrixValue, ParseOptions, ServerSpec, SpecOverrides, SweepSpec } from "./types.js";
 
@@ -86,6 +87,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
       stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
       stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
       lifetime: s.lifetime ?? "cell",
+      ...(s.host !== undefined ? { host: s.host } : {}),
     };
   }
 
@@ -100,6 +102,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
     parser: clientBuiltin ? "json" : (c.parser ?? "json"),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
+    ...(c.hosts !== undefined ? { hosts: c.hosts } : {}),
   };
 
   const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;
@@ -114,6 +117,9 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   }
 
   const addr = p.address !== undefined ? hostAndPort(p.address) : undefined;
+  // A remote server binds every address by default; clients reach it at its host's address.
+  const remote = resolveRemote(p.ssh, p.hosts);
+  const serverHost = server?.host !== undefined ? remote?.hosts[server.host] : undefined;
   return {
     file,
     name,
@@ -124,7 +130,9 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     repeat: overrides.repeat ?? p.repeat ?? DEFAULTS.repeat,
     timeoutS: p.timeout ?? (server?.readyTimeoutS ?? 0) + warmupS + durationS + DEFAULTS.timeoutSlackS,
     concurrency: p.concurrency ?? DEFAULTS.concurrency,
-    host: p.host ?? addr?.host ?? DEFAULTS.host,
+    host: p.host ?? addr?.host ?? (serverHost ? "0.0.0.0" : DEFAULTS.host),
+    ...(remote ? { remote } : {}),
+    ...(serverHost?.address !== undefined ? { connectHost: serverHost.address } : {}),
     ...(p.address !== undefined ? { address: p.address } : {}),
     matrix,
     ...(server ? { server } : {}),

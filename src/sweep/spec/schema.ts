@@ -22,6 +22,7 @@ import {
   stringSchema,
   type IssueLike,
 } from "./schema-parts.js";
+import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
 
 // -- matrix ------------------------------------------------------------------
 
@@ -122,6 +123,8 @@ export const serverSchema = z
       stop_grace: durationSchema(false).optional(),
       lifetime: oneOf(["cell", "group"]).optional(),
       reply: oneOf(["echo", "ack"]).optional(),
+      // remote hosts (remote-hosts.ts)
+      host: serverHostSchema.optional(),
     },
     expect("a mapping (builtin or command, env, cwd, ready, ...)"),
   )
@@ -155,6 +158,8 @@ export const clientSchema = z
       regex: regexSchema(true).optional(),
       env: envSchema.optional(),
       cwd: stringSchema("a directory path").optional(),
+      // remote hosts (remote-hosts.ts)
+      hosts: clientHostsSchema.optional(),
     },
     expect("a mapping (builtin or command, parser, ...)"),
   )
@@ -233,6 +238,9 @@ export const specSchema = z.strictObject(
     client: clientSchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
+    // remote hosts (remote-hosts.ts)
+    ssh: sshSchema.optional(),
+    hosts: hostsSchema.optional(),
   },
   expect("a mapping of settings (name, duration, matrix, server, client, ...)"),
 );

@@ -1,3 +1,4 @@
+import type { RemoteSettings } from "./remote-hosts.js";
 /** The resolved spec: what the runner consumes once a file has been validated. */
 export type MatrixValue = string | number;
 
@@ -19,12 +20,16 @@ export interface ServerSpec extends CommandTemplate {
   stopSignal: NodeJS.Signals;
   stopGraceS: number;
   lifetime: "cell" | "group";
+  /** `server.host`: the name of the remote host it runs on (undefined: this machine). */
+  host?: string;
 }
 
 export interface ClientSpec extends CommandTemplate {
   builtin: boolean;
   parser: "json" | "seed-text" | "regex";
   regex?: RegExp;
+  /** `client.hosts`: remote hosts the connections are split across (undefined: this machine). */
+  hosts?: string[];
 }
 
 export interface SweepSpec {
@@ -55,6 +60,10 @@ export interface SweepSpec {
     strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
     perf?: { events: "syscalls" };
   };
+  /** `ssh` and `hosts`: the remote hosts a sweep may use. */
+  remote?: RemoteSettings;
+  /** Where clients connect to the server (the server host's address); undefined: `host`. */
+  connectHost?: string;
 }
 
 export interface Cell {
