@@ -73,8 +73,12 @@ export class MultiHostClient implements Launched {
     void this.run(request);
   }
 
+  /** A host's client said something: kept for the raw output and the row's error. */
   private log(line: string): void {
     this.err += `${line}\n`;
+  }
+
+  private announce(line: string): void {
     for (const listener of this.errListeners) listener(line);
   }
 
@@ -127,11 +131,11 @@ export class MultiHostClient implements Launched {
   private maybeAnnounce(): void {
     if (!this.windowOpen && this.hosts.every((h) => h.windowStartMs !== undefined)) {
       this.windowOpen = true;
-      this.log(WINDOW_STARTED_LINE);
+      this.announce(WINDOW_STARTED_LINE);
     }
     if (this.windowOpen && !this.windowClosed && this.hosts.every((h) => h.windowEndMs !== undefined)) {
       this.windowClosed = true;
-      this.log(WINDOW_ENDED_LINE);
+      this.announce(WINDOW_ENDED_LINE);
     }
   }
 
@@ -164,8 +168,7 @@ export class MultiHostClient implements Launched {
   /** One host failed: the others are stopped and the client fails naming it (the first failure wins). */
   private async fail(message: string): Promise<void> {
     if (this.failure || this.finished) return;
-    this.failure = message;
-    this.log(message);
+    this.failure = message; // the exit's `lost` carries it into the row
     await this.stopHosts("SIGTERM", STOP_GRACE_MS);
     this.settle({ exitCode: 1, lost: message });
   }
