@@ -207,4 +207,26 @@ client: {hosts: [load1, load2]}`;
     expect(readdirSync(dir).some((f) => f.startsWith("fault"))).toBe(true);
     expect(await leftovers(5000)).toEqual([]);
   }, 120_000);
+
+  it("srv's sshd killed mid-cell: that row is server_failed naming srv, the next one too, nothing is left", async () => {
+    const body = `${hostsYaml()}
+duration: 4
+warmup: 0.2
+matrix: {connections: [20, 30]}
+server: {builtin: true, host: srv}`;
+    const { csv, result } = await runInLab("server-fault", body, 120_000);
+    // Mid-cell: the agent and the server run on srv, the client here (in the controller namespace).
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await processesIn(lab.controllerNs)).filter((p) => p.comm.startsWith("node")).length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const p of await processesIn(lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
+    const { exitCode, stderr } = await result;
+    expect(exitCode, stderr).toBe(1);
+    const rows = readCsvRows(csv);
+    expect(rows.map((r) => r.status)).toEqual(["server_failed", "server_failed"]);
+    for (const row of rows) expect(row.error).toMatch(/host srv/);
+    expect(await leftovers(5000)).toEqual([]);
+  }, 120_000);
 });
