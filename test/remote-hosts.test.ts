@@ -139,6 +139,24 @@ profile: {perf: {}}`;
     expect(await leftovers(5000)).toEqual([]);
   }, 300_000);
 
+  it("a server command on srv (ready: port, probed there) measured by a client on this side", async () => {
+    const body = `${hostsYaml()}
+duration: 1
+warmup: 0.2
+matrix: {connections: [10]}
+server: {command: "node ${CLI} server --host {host} --port {port}", ready: port, host: srv}`;
+    const { csv, result } = await runInLab("remote-server", body, 120_000);
+    const { exitCode, stderr } = await result;
+    expect(exitCode, stderr).toBe(0);
+    const [row] = readCsvRows(csv);
+    expect(row!.status, row!.error).toBe("ok");
+    expect(row!.connections_established).toBe("10");
+    expect(row!.client_hosts).toBe(""); // the client ran here
+    expect(Number(row!.server_cpu_s)).toBeGreaterThan(0); // the server's /proc, read on srv by its agent
+    expect(Number(row!.server_processes)).toBeGreaterThanOrEqual(1);
+    expect(await leftovers(5000)).toEqual([]);
+  }, 120_000);
+
   it("a host's clock offset (injected) is measured within half the round trip, and the windows still start together", async () => {
     const offsetMs = -2000;
     const body = `${hostsYaml({ load1: `env TCPSWEEP_TEST_CLOCK_OFFSET_MS=${offsetMs} ${TCPSWEEP}` })}

@@ -179,10 +179,20 @@ export class SshLauncher implements Launcher {
     return Number((await this.ask({ type: "freePort", host })).port);
   }
 
-  async waitUntilAccepting(host: string, port: number, deadline: number, _giveUp: () => boolean): Promise<boolean> {
+  /** Probed on the host itself; ends early when `giveUp()` says so (e.g. the server's session ended). */
+  async waitUntilAccepting(host: string, port: number, deadline: number, giveUp: () => boolean): Promise<boolean> {
     const timeoutMs = Math.max(0, deadline - Date.now());
-    const reply = await this.ask({ type: "waitAccepting", host, port, timeoutMs }, timeoutMs + REQUEST_TIMEOUT_MS).catch(() => ({ accepting: false }));
-    return reply.accepting === true;
+    const session = this.openSession();
+    const watch = setInterval(() => giveUp() && session.kill(), 100);
+    try {
+      const reply = await session.request({ type: "waitAccepting", host, port, timeoutMs }, timeoutMs + REQUEST_TIMEOUT_MS);
+      return reply.accepting === true;
+    } catch {
+      return false;
+    } finally {
+      clearInterval(watch);
+      await session.close(2000);
+    }
   }
 
   /** Checked on the host by the remote preflight. */

@@ -19,12 +19,14 @@ interface HostNeeds {
 
 function needsPerHost(spec: SweepSpec, maxConnections: number, profiler: ProfilerKind | undefined): Map<string, HostNeeds> {
   const needs = new Map<string, HostNeeds>();
-  if (spec.server?.host !== undefined) needs.set(spec.server.host, { connections: 0, ...(profiler ? { profiler } : {}) });
+  // The server's host holds one socket per connection too.
+  if (spec.server?.host !== undefined) needs.set(spec.server.host, { connections: maxConnections, ...(profiler ? { profiler } : {}) });
   const clients = spec.client.hosts ?? [];
   if (clients.length > 0) {
     splitConnections(maxConnections, clients.length).forEach((share, i) => {
       const name = clients[i]!;
-      needs.set(name, { ...needs.get(name), connections: share });
+      const current = needs.get(name);
+      needs.set(name, { ...current, connections: Math.max(share, current?.connections ?? 0) });
     });
   }
   return needs;
@@ -47,7 +49,7 @@ export async function preflightRemoteHosts(spec: SweepSpec, connections: SshConn
       const problems: string[] = [];
       if (hello.version !== here) problems.push(`${where}: tcpsweep there is version ${hello.version}, here ${here}: install the same version there (or point hosts.${name}.tcpsweep at it)`);
       if (nodeTooOld(hello.node)) problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node ${MIN_NODE.join(".")} or newer`);
-      if (hello.nofileProblem) problems.push(`${where}: for its ${need.connections} connections: ${hello.nofileProblem}`);
+      if (hello.nofileProblem) problems.push(`${where}: ${hello.nofileProblem}`);
       if (hello.profilerProblem) problems.push(`${where}: profiling the server there: ${hello.profilerProblem}`);
       return problems;
     } catch (error) {
