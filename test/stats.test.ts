@@ -77,6 +77,15 @@ describe("stats helpers", () => {
     expect(isClientBound(row(1, 1, 100, { client_cpu_s: 5, client_threads: undefined }))).toBe(false);
   });
 
+  it("client-bound with the client pinned: the share is of the CPUs it could use, not of its threads", () => {
+    // 2 worker threads pinned to one CPU: 0.95 s of CPU per second is 95 % of what it could get.
+    expect(clientCoreShare(row(1, 1, 100, { client_cpu_s: 0.95, duration_s: 1, client_threads: 2, client_cpus: "1" }))).toBeCloseTo(0.95);
+    expect(isClientBound(row(1, 1, 100, { client_cpu_s: 0.95, duration_s: 1, client_threads: 2, client_cpus: "1" }))).toBe(true);
+    expect(isClientBound(row(1, 1, 100, { client_cpu_s: 0.95, duration_s: 1, client_threads: 2, client_cpus: "0-1" }))).toBe(false);
+    // More CPUs than threads: the threads are the limit.
+    expect(clientCoreShare(row(1, 1, 100, { client_cpu_s: 0.9, duration_s: 1, client_threads: 1, client_cpus: "0-3" }))).toBeCloseTo(0.9);
+  });
+
   it("repeatStats summarises the ok repeats and flags noise, client-bound runs and failures", () => {
     const stats = repeatStats([row(1, 1, 90), row(1, 1, 100), row(1, 1, 110), row(1, 1, 0, { status: "timeout", resp_per_s: "" })]);
     expect(stats).toMatchObject({ runs: 4, ok: 3, median: 100, min: 90, max: 110, noisy: true, clientBound: false, someFailed: true });

@@ -2,6 +2,7 @@
 import type { SweepSpec } from "../sweep/spec.js";
 import type { Launcher } from "./launcher.js";
 import { LocalLauncher } from "./local.js";
+import { PinnedLauncher } from "./pinned.js";
 import { SshConnections, SshLauncher } from "./ssh.js";
 import { MultiHostClientLauncher } from "./ssh-clients.js";
 
@@ -12,7 +13,13 @@ export type Launchers = Record<Role, Launcher> & { remote?: SshConnections };
 
 export function chooseLaunchers(spec: SweepSpec): Launchers {
   const local = new LocalLauncher();
-  const launchers: Launchers = { server: local, client: local, profiler: local };
+  const pinned = (cpus: string | undefined) => (cpus === undefined ? local : new PinnedLauncher(local, cpus));
+  const launchers: Launchers = {
+    server: pinned(spec.server?.cpus),
+    client: pinned(spec.client.cpus),
+    // A profiler is not pinned with its target: it would steal the very CPUs it measures.
+    profiler: local,
+  };
   // Remote hosts (server.host, client.hosts): one set of ssh control connections for the sweep;
   // a remote server's profiler runs on its host.
   if (spec.remote && (spec.server?.host !== undefined || spec.client.hosts !== undefined)) {

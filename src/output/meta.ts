@@ -75,6 +75,8 @@ export interface RunMeta {
   /** null when the spec measures a running server at `address`. */
   server: CommandMeta | null;
   client: CommandMeta;
+  /** CPU lists the trees were pinned to (null: not pinned). */
+  placement: { server_cpus: string | null; client_cpus: string | null };
   /** The resolved spec (RegExps as their source). */
   spec: unknown;
 }
@@ -253,6 +255,7 @@ export async function collectRunMeta(spec: SweepSpec, cells: readonly Cell[], ru
     cpu_governor: readText("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") || null,
     server,
     client,
+    placement: { server_cpus: spec.server?.cpus ?? null, client_cpus: spec.client.cpus ?? null },
     spec: jsonSafeSpec(spec),
   };
 }

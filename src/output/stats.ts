@@ -3,6 +3,7 @@
  * report: median, range, coefficient of variation, and the two flags a result can carry —
  * noisy (repeats disagree) and client-bound (the load client, not the server, was the limit).
  */
+import { parseCpuList } from "../placement/cpus.js";
 import type { Row, RowValue } from "./columns.js";
 
 /** A cell whose repeats' resp/s have a CV above this (5 %) is flagged noisy. */
@@ -61,16 +62,18 @@ export function numeric(value: RowValue): number | undefined {
 }
 
 /**
- * The client's CPU per worker thread during the window, as a share of one core:
- * client_cpu_s / duration_s / client_threads. undefined when a figure is missing
- * (older CSVs have no client_threads; an external client reports none).
+ * The client's CPU during the window as a share of the cores it could use: client_cpu_s /
+ * duration_s / usable cores, where usable cores are its worker threads, or fewer when it was
+ * pinned to fewer CPUs (client_cpus). undefined when a figure is missing (older CSVs have no
+ * client_threads; an external client reports none).
  */
 export function clientCoreShare(row: Row): number | undefined {
   const cpu = numeric(row.client_cpu_s);
   const duration = numeric(row.duration_s);
   const threads = numeric(row.client_threads);
   if (cpu === undefined || !duration || !threads) return undefined;
-  return cpu / duration / threads;
+  const pinnedTo = typeof row.client_cpus === "string" && row.client_cpus !== "" ? parseCpuList(row.client_cpus).length : undefined;
+  return cpu / duration / Math.min(threads, pinnedTo ?? threads);
 }
 
 /** Whether the client used more than `threshold` of a core per worker thread in this run. */

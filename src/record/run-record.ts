@@ -57,6 +57,9 @@ export interface UsageFigures {
   server_ctx_voluntary?: number;
   server_ctx_involuntary?: number;
   server_processes?: number;
+  /** CPU lists the client's and server's trees were pinned to (empty: not pinned). */
+  client_cpus?: string;
+  server_cpus?: string;
 }
 
 /** A traced pass's syscall summaries and how much tracing slowed the run. */
@@ -76,6 +79,8 @@ export interface TracingFigures {
 
 /** How the run ended and where its evidence is. */
 export interface Outcome {
+  /** Wall time of the run (all its passes) that was neither warmup nor window, seconds. */
+  overhead_s?: number;
   status: CellStatus;
   /** Why the run is not ok (empty when it is), in words a person can act on. */
   error: string;

@@ -15,6 +15,7 @@ import { CellFailure } from "./failure.js";
 import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
+import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
 import type { CellTracer } from "./tracing.js";
 
 export interface CellRunContext {
@@ -51,16 +52,19 @@ class WindowObserver {
     private readonly client: Launched,
     private readonly server: RunningServer | undefined,
     private readonly tracer: CellTracer | undefined,
+    private readonly clock: PhaseClock,
   ) {}
   opened(): void {
     const client = this.client.usage();
     if (this.before || !client) return;
+    this.clock.next("window");
     this.before = { server: this.server?.child.usage(), client };
     this.tracer?.windowOpened({ server: this.server?.child.processIds(), client: this.client.processIds() });
   }
   closed(): void {
     const client = this.client.usage();
     if (!this.before || this.usage || !client) return;
+    this.clock.next("drain and client exit");
     this.tracer?.windowClosed();
     const serverNow = this.server?.child.usage();
     this.usage = {
@@ -93,7 +97,7 @@ async function runClient(client: Launched, deadline: number, abort: AbortSignal)
   }
 }
 
-function saveRawOutput(file: string, processes: { label: string; child: Launched }[]): void {
+function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[]): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const sections = processes.flatMap(({ label, child }) => [
     `### ${label}: ${child.argv.join(" ")}`,
@@ -103,6 +107,7 @@ function saveRawOutput(file: string, processes: { label: string; child: Launched
     child.stderr(),
     `--- ${child.hasExited ? "ended" : "running"} ---`,
   ]);
+  sections.push("### phases (wall time of this pass)", formatPhases(phases));
   writeFileSync(file, `${sections.join("\n")}\n`);
 }
 
@@ -115,13 +120,15 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
   let server: RunningServer | undefined;
   let client: Launched | undefined;
   let stopNote = "";
+  const clock = new PhaseClock("server start");
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
+    clock.next("client start, connects, warmup");
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
     client = context.clientLauncher.start({ argv: tracer?.wrap("client", clientArgv) ?? clientArgv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
-    const observer = new WindowObserver(client, server, tracer);
+    const observer = new WindowObserver(client, server, tracer, clock);
     if (spec.client.builtin) {
       client.stderrLines((line) => {
         if (line === WINDOW_STARTED_LINE) observer.opened();
@@ -135,6 +142,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     }
 
     const exit = await runClient(client, deadline, abort);
+    clock.next("server stop");
     const serverDied = server?.exitedEarly;
     const serverHostLost = server?.hostLost === true;
     if (server && context.servers) {
@@ -158,6 +166,8 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,
       server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,
       server_processes: usage?.server?.processes,
+      client_cpus: spec.client.cpus,
+      server_cpus: spec.server?.cpus,
       raw_output: rawOutput,
       status: "ok",
       error: "",
@@ -178,8 +188,12 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       row.error = clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
-    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])]);
-    return { row, rawOutput, ...(tracer ? { syscalls: await tracer.results() } : {}) };
+    clock.next("profiler results");
+    const syscalls = tracer ? await tracer.results() : undefined;
+    const phases = clock.phases();
+    row.overhead_s = overheadSeconds(phases, spec.warmupS, row.duration_s ?? spec.durationS);
+    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases);
+    return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };
   } catch (error) {
     if (!(error instanceof CellFailure)) throw error;
     await tracer?.abort();
@@ -189,7 +203,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...(client ? [{ label: "client", child: client }] : []),
       ...(error.processes.server ?? server?.child ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
     ];
-    saveRawOutput(rawFile, processes);
+    saveRawOutput(rawFile, processes, clock.phases());
     return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };
   }
 }

@@ -8,7 +8,8 @@ import { describeValue, didYouMean } from "../errors.js";
 import { placeholdersOf } from "../template.js";
 import type { RawIssue, Seg } from "./locate.js";
 import { clientSchema, serverSchema, type ParsedClient, type ParsedServer } from "./schema.js";
-import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, envSchema, type Loose } from "./schema-parts.js";
+import { CpuListError, checkCpuList } from "../../placement/cpus.js";
+import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";
 import type { MatrixValue } from "./types.js";
 import { checkHostReferences } from "./remote-hosts.js";
 
@@ -17,6 +18,8 @@ export interface CrossContext {
   matrixKeys: string[] | undefined;
   matrix: Loose | undefined;
   issues: RawIssue[];
+  /** This machine's online CPUs, for `cpus:` lists. */
+  onlineCpus: readonly number[];
 }
 
 /** Parse one section on its own so cross-checks can use it even when other sections are broken. */
@@ -134,6 +137,18 @@ export function crossChecks(ctx: CrossContext): void {
     });
     if (rawServer.reply !== undefined) {
       ctx.issues.push({ path: ["server", "reply"], message: 'conflicts with the matrix key "reply"; remove one of them' });
+    }
+  }
+
+  // CPU lists name CPUs of this machine (where server and client run)
+  for (const [section, rawSection] of [["server", rawServer], ["client", rawClient]] as const) {
+    const cpus = rawSection === undefined ? undefined : sectionOf(cpusSchema, rawSection.cpus);
+    if (cpus === undefined) continue;
+    try {
+      checkCpuList(cpus, ctx.onlineCpus);
+    } catch (error) {
+      if (!(error instanceof CpuListError)) throw error;
+      ctx.issues.push({ path: [section, "cpus"], message: error.message });
     }
   }
 

@@ -12,6 +12,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { ROOT_PATH, SpecError, formatPath, type SpecIssue } from "../errors.js";
 import { expandCells } from "../matrix.js";
 import { formatAddress } from "../../process/address.js";
+import { readOnlineCpus } from "../../placement/cpus.js";
 import { crossChecks, matrixKeysOf } from "./cross-checks.js";
 import { Locator, dropRedundant, finish, fromZod, type RawIssue } from "./locate.js";
 import { defaultCliEntry, resolveSpec } from "./resolve.js";
@@ -35,7 +36,11 @@ function overrideIssues(file: string, overrides: SpecOverrides): SpecIssue[] {
 
 /** Parse and validate spec text. `file` is only used for messages and the default name. Throws {@link SpecError}. */
 export function parseSpecText(text: string, file: string, overrides: SpecOverrides = {}, options: ParseOptions = {}): SweepSpec {
-  const opts: Required<ParseOptions> = { cliEntry: options.cliEntry ?? defaultCliEntry(), cwd: options.cwd ?? process.cwd() };
+  const opts: Required<ParseOptions> = {
+    cliEntry: options.cliEntry ?? defaultCliEntry(),
+    cwd: options.cwd ?? process.cwd(),
+    onlineCpus: options.onlineCpus ?? readOnlineCpus(),
+  };
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
 
@@ -69,7 +74,7 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
   const rawObj = asObject(raw);
   const matrixKeys = rawObj ? matrixKeysOf(rawObj.matrix) : undefined;
   if (rawObj) {
-    crossChecks({ raw: rawObj, matrix: asObject(rawObj.matrix), matrixKeys, issues });
+    crossChecks({ raw: rawObj, matrix: asObject(rawObj.matrix), matrixKeys, issues, onlineCpus: opts.onlineCpus });
   }
 
   const all = [...located(dropRedundant(issues)), ...overrideIssues(file, overrides)];

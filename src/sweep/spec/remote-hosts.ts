@@ -88,6 +88,9 @@ export function checkHostReferences(raw: Loose, issues: RawIssue[]): void {
       issues.push({ path: ["client", "hosts"], message: 'only works with the built-in client (its connections are split across the hosts and merged); remove "command"' });
     }
   }
+  // CPU lists are applied on this machine for now (the pinned launcher); a remote role is not pinned.
+  if (server?.host !== undefined && server.cpus !== undefined) issues.push({ path: ["server", "cpus"], message: "cannot be combined with server.host yet: CPU pinning applies on this machine only" });
+  if (client?.hosts !== undefined && client.cpus !== undefined) issues.push({ path: ["client", "cpus"], message: "cannot be combined with client.hosts yet: CPU pinning applies on this machine only" });
   const profile = asObject(raw.profile);
   const strace = asObject(profile?.strace);
   if (strace && (server?.host !== undefined || client?.hosts !== undefined)) {

@@ -87,6 +87,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
       stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
       stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
       lifetime: s.lifetime ?? "cell",
+      ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
       ...(s.host !== undefined ? { host: s.host } : {}),
     };
   }
@@ -101,6 +102,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     env: c.env ?? {},
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
     parser: clientBuiltin ? "json" : (c.parser ?? "json"),
+    ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
     ...(c.hosts !== undefined ? { hosts: c.hosts } : {}),
   };

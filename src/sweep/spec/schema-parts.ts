@@ -7,6 +7,7 @@ import { z } from "zod";
 import { describeValue, didYouMean } from "../errors.js";
 import { placeholdersOf, splitCommand } from "../template.js";
 import { parseAddress } from "../../process/address.js";
+import { CpuListError, formatCpuList, parseCpuList } from "../../placement/cpus.js";
 
 /** Placeholders that exist in every command template, besides the matrix keys. */
 export const BUILTIN_PLACEHOLDERS = ["host", "port", "address", "duration", "duration_s", "warmup", "warmup_s"] as const;
@@ -184,3 +185,14 @@ export function hostAndPort(address: string): { host: string; port: number } | u
   const parsed = parseAddress(address);
   return typeof parsed === "string" ? undefined : parsed;
 }
+
+/** `cpus:` a Linux CPU list ("0", "0-1", "2,4"; a bare number is one CPU), normalised ("0,1" → "0-1"). */
+export const cpusSchema = z.union([z.string(), z.int()], expect('a CPU list such as "0", "0-1" or "2,4"')).transform((v, ctx) => {
+  try {
+    return formatCpuList(parseCpuList(String(v)));
+  } catch (error) {
+    if (!(error instanceof CpuListError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message, input: v });
+    return z.NEVER;
+  }
+});

@@ -11,6 +11,7 @@ import {
   asObject,
   booleanSchema,
   commandSchema,
+  cpusSchema,
   durationSchema,
   envSchema,
   expect,
@@ -123,6 +124,7 @@ export const serverSchema = z
       stop_grace: durationSchema(false).optional(),
       lifetime: oneOf(["cell", "group"]).optional(),
       reply: oneOf(["echo", "ack"]).optional(),
+      cpus: cpusSchema.optional(),
       // remote hosts (remote-hosts.ts)
       host: serverHostSchema.optional(),
     },
@@ -158,6 +160,7 @@ export const clientSchema = z
       regex: regexSchema(true).optional(),
       env: envSchema.optional(),
       cwd: stringSchema("a directory path").optional(),
+      cpus: cpusSchema.optional(),
       // remote hosts (remote-hosts.ts)
       hosts: clientHostsSchema.optional(),
     },

@@ -11,6 +11,8 @@ export interface CommandTemplate {
   cwd?: string;
   /** `cwd` as written in the spec, for messages. */
   cwdAsWritten?: string;
+  /** CPUs the process tree is pinned to (a normalised Linux CPU list); undefined = not pinned. */
+  cpus?: string;
 }
 
 export interface ServerSpec extends CommandTemplate {
@@ -84,4 +86,6 @@ export interface ParseOptions {
   cliEntry?: string;
   /** Directory relative paths are resolved against. Default: process.cwd(). */
   cwd?: string;
+  /** CPUs `cpus:` lists may name. Default: this machine's online CPUs. */
+  onlineCpus?: readonly number[];
 }
