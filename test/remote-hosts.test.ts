@@ -136,6 +136,11 @@ profile: {perf: {}}`;
       for (const host of merged.remote.hosts) expect(host.cpu_s).toBeGreaterThan(0);
       expect(merged.requests).toBe(Number(row.requests));
     }
+    // meta.json: each remote host as its agent described itself.
+    const metaFile = readdirSync(dir).find((f) => f.startsWith("two-load-hosts.") && f.endsWith(".meta.json"))!;
+    const meta = JSON.parse(readFileSync(path.join(dir, metaFile), "utf8"));
+    expect(meta.remote_hosts.map((h: { name: string; roles: string[] }) => `${h.name}:${h.roles.join("+")}`)).toEqual(["load1:client", "load2:client", "srv:server"]);
+    for (const host of meta.remote_hosts) expect(host.tcpsweep_version).toBe(meta.tcpsweep.version);
     expect(await leftovers(5000)).toEqual([]);
   }, 300_000);
 

@@ -79,6 +79,19 @@ export interface RunMeta {
   placement: { server_cpus: string | null; client_cpus: string | null };
   /** The resolved spec (RegExps as their source). */
   spec: unknown;
+  /** Remote hosts (`hosts`), as each one's agent described itself at preflight. */
+  remote_hosts?: RemoteHostMeta[];
+}
+
+export interface RemoteHostMeta {
+  name: string;
+  ssh: string;
+  roles: string[];
+  hostname: string;
+  kernel: string;
+  node: string;
+  cpus: number;
+  tcpsweep_version: string;
 }
 
 /** Where a run's meta.json lives: beside the CSV, named by spec name and run id. */
@@ -264,10 +277,16 @@ export async function collectRunMeta(spec: SweepSpec, cells: readonly Cell[], ru
  * Writes the run's meta.json beside the CSV. Never fails the run: a problem becomes one
  * warning line on `out`. Returns the file written, or undefined.
  */
-export async function writeRunMeta(spec: SweepSpec, cells: readonly Cell[], runId: string, out: NodeJS.WritableStream): Promise<string | undefined> {
+export async function writeRunMeta(
+  spec: SweepSpec,
+  cells: readonly Cell[],
+  runId: string,
+  out: NodeJS.WritableStream,
+  extra: Pick<RunMeta, "remote_hosts"> = {},
+): Promise<string | undefined> {
   const file = metaPath(spec.output.csv, spec.name, runId);
   try {
-    const meta = await collectRunMeta(spec, cells, runId);
+    const meta = { ...(await collectRunMeta(spec, cells, runId)), ...extra };
     await writeFile(file, `${JSON.stringify(meta, null, 2)}\n`);
     return file;
   } catch (error) {

@@ -4,7 +4,7 @@
  * /proc usage, answers clock pings, runs a profiler on that host, and stops the whole tree on a
  * stop message or stdin EOF: when the ssh session goes, for whatever reason, so does the tree.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname, release } from "node:os";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -66,6 +66,8 @@ class Agent {
           version: tcpsweepVersion(),
           node: process.versions.node,
           cpus: availableParallelism(),
+          hostname: hostname(),
+          kernel: release(),
           ...(message.connections ? { nofileProblem: openFileShortfall(message.connections) } : {}),
           ...(kind ? { profilerProblem: PROFILERS[kind].preflight() } : {}),
         };

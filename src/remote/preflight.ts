@@ -5,6 +5,7 @@
  * returned at once, each naming its host.
  */
 import type { SshConnections } from "../launch/ssh.js";
+import type { RemoteHostMeta } from "../output/meta.js";
 import type { ProfilerKind } from "../profile/registry.js";
 import type { SweepSpec } from "../sweep/spec/types.js";
 import { REQUEST_TIMEOUT_MS, tcpsweepVersion, type HelloReply } from "./protocol.js";
@@ -37,8 +38,14 @@ function nodeTooOld(version: string): boolean {
   return major < MIN_NODE[0]! || (major === MIN_NODE[0] && minor < MIN_NODE[1]!);
 }
 
-/** The problems, one line each (empty when every host is fine). */
-export async function preflightRemoteHosts(spec: SweepSpec, connections: SshConnections, maxConnections: number, profiler: ProfilerKind | undefined): Promise<string[]> {
+/** The problems, one line each (empty when every host is fine), and what each host said about itself (for meta.json). */
+export async function preflightRemoteHosts(
+  spec: SweepSpec,
+  connections: SshConnections,
+  maxConnections: number,
+  profiler: ProfilerKind | undefined,
+): Promise<{ problems: string[]; hosts: RemoteHostMeta[] }> {
+  const facts: RemoteHostMeta[] = [];
   const here = tcpsweepVersion();
   const checks = [...needsPerHost(spec, maxConnections, profiler)].map(async ([name, need]): Promise<string[]> => {
     const host = spec.remote!.hosts[name]!;
@@ -46,6 +53,8 @@ export async function preflightRemoteHosts(spec: SweepSpec, connections: SshConn
     const session = connections.open(host);
     try {
       const hello = (await session.request({ type: "hello", ...(need.profiler ? { profiler: need.profiler } : {}), connections: need.connections }, REQUEST_TIMEOUT_MS)) as unknown as HelloReply;
+      const roles = [...(spec.server?.host === name ? ["server"] : []), ...(spec.client.hosts?.includes(name) ? ["client"] : [])];
+      facts.push({ name, ssh: host.ssh, roles, hostname: hello.hostname, kernel: hello.kernel, node: hello.node, cpus: hello.cpus, tcpsweep_version: hello.version });
       const problems: string[] = [];
       if (hello.version !== here) problems.push(`${where}: tcpsweep there is version ${hello.version}, here ${here}: install the same version there (or point hosts.${name}.tcpsweep at it)`);
       if (nodeTooOld(hello.node)) problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node ${MIN_NODE.join(".")} or newer`);
@@ -59,5 +68,6 @@ export async function preflightRemoteHosts(spec: SweepSpec, connections: SshConn
       await session.close(3000);
     }
   });
-  return (await Promise.all(checks)).flat();
+  const problems = (await Promise.all(checks)).flat();
+  return { problems, hosts: facts.sort((a, b) => a.name.localeCompare(b.name)) };
 }

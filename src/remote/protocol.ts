@@ -28,6 +28,8 @@ export interface HelloReply {
   version: string;
   node: string;
   cpus: number;
+  hostname: string;
+  kernel: string;
   /** Why `connections` sockets cannot be opened there (ulimit -n), if so. */
   nofileProblem?: string;
   /** Why the requested profiler cannot count there, if so. */

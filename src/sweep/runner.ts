@@ -11,7 +11,7 @@ import pLimit from "p-limit";
 import { FIGURE_COLUMNS } from "../output/columns.js";
 import { readCsvRows } from "../output/csv.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../output/lock.js";
-import { writeRunMeta } from "../output/meta.js";
+import { writeRunMeta, type RemoteHostMeta } from "../output/meta.js";
 import { Progress } from "../output/progress.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
@@ -120,9 +120,12 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
   }
 
+  let remoteHosts: RemoteHostMeta[] | undefined;
   if (launchers.remote) {
     // Every remote host, before anything is written; every problem at once.
-    const problems = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => [error.message]);
+    const preflight = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => ({ problems: [error.message], hosts: [] }));
+    const problems = preflight.problems;
+    remoteHosts = preflight.hosts;
     if (problems.length > 0) {
       await launchers.remote.close();
       throw new PreflightError(`${spec.file}: remote hosts:\n  ${problems.join("\n  ")}`);
@@ -158,7 +161,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       out: options.out,
     });
     const runId = newRunId();
-    await writeRunMeta(spec, cells, runId, options.out); // <name>.<run_id>.meta.json beside the CSV: the run's environment
+    await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {}); // <name>.<run_id>.meta.json beside the CSV: the run's environment
     const rawDir = path.join(path.dirname(spec.output.csv), `${path.basename(spec.output.csv, ".csv")}.raw`, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress.message(
