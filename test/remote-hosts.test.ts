@@ -202,6 +202,41 @@ client: {hosts: [load1, load2]}`;
     expect(await leftovers(3500)).toEqual([]);
   }, 60_000);
 
+  it("load1's network cut mid-cell: client_failed naming load1, and its agent stops by itself once the controller goes silent", async () => {
+    const body = `${hostsYaml()}
+duration: 4
+warmup: 0.2
+matrix: {connections: [200, 300]}
+server: {builtin: true, host: srv}
+client: {hosts: [load1, load2]}`;
+    const { csv, result } = await runInLab("network-cut", body, 150_000);
+    const load1 = lab.hosts.load1!;
+    const nodesOn = async (ns: string) => (await processesIn(ns)).filter((p) => p.comm.startsWith("node"));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await nodesOn(load1.ns)).length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await lab.cutNetwork("load1");
+    const cutAt = Date.now();
+    try {
+      const { exitCode, stderr } = await result;
+      expect(exitCode, stderr).toBe(1);
+      const rows = readCsvRows(csv);
+      expect(rows.map((r) => r.status)).toEqual(["client_failed", "client_failed"]);
+      for (const row of rows) expect(row.error).toMatch(/host load1/);
+      // No FIN reaches load1, so its sshd keeps the session: the agent's silence watch must end it.
+      let left = await nodesOn(load1.ns);
+      while (left.length > 0 && Date.now() - cutAt < 30_000) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        left = await nodesOn(load1.ns);
+      }
+      expect(left).toEqual([]);
+    } finally {
+      await execa("ip", ["-n", load1.ns, "link", "set", "eth0", "up"]);
+    }
+    // Elsewhere nothing is left; on load1 only sshd's own processes for the dead sessions.
+    expect((await leftovers(5000)).filter((p) => !(p.startsWith("load1:") && / sshd/.test(p)))).toEqual([]);
+  }, 150_000);
+
   it("load2's sshd killed mid-cell: that row is client_failed naming load2, the sweep goes on, nothing is left", async () => {
     const body = `${hostsYaml()}
 duration: 4

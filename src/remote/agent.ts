@@ -18,7 +18,7 @@ import { treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js"
 import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
 import { preciseNowMs } from "./clock.js";
-import { CLOCK_OFFSET_ENV, USAGE_INTERVAL_MS, lineReader, tcpsweepVersion, type Event, type HelloReply, type Notice, type ProfileReply, type Request } from "./protocol.js";
+import { CLOCK_OFFSET_ENV, SILENCE_LIMIT_MS, USAGE_INTERVAL_MS, lineReader, tcpsweepVersion, type Event, type HelloReply, type Notice, type ProfileReply, type Request } from "./protocol.js";
 
 /** How long the tree gets after stdin EOF before SIGKILL. */
 const EOF_GRACE_MS = 2000;
@@ -48,6 +48,7 @@ class Agent {
       this.child?.signal(message.signal);
       return;
     }
+    if (message.type === "ping") return; // hearing it is the point (runAgent's silence watch)
     const id = message.id ?? 0;
     try {
       const reply = await this.answer(message);
@@ -178,6 +179,14 @@ class Agent {
 export async function runAgent(): Promise<void> {
   const agent = new Agent();
   let queue = Promise.resolve();
+  let heardAt = Date.now();
+  const silenceWatch = setInterval(() => {
+    if (Date.now() - heardAt <= SILENCE_LIMIT_MS) return;
+    clearInterval(silenceWatch);
+    process.stderr.write(`tcpsweep agent: nothing from the controller for ${SILENCE_LIMIT_MS / 1000} s: stopping\n`);
+    void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0));
+  }, 1000);
+  process.stdin.on("data", () => (heardAt = Date.now()));
   process.stdin.on(
     "data",
     lineReader((line) => {
@@ -189,7 +198,7 @@ export async function runAgent(): Promise<void> {
         return;
       }
       // Clock pings and notices are answered at once; the rest in order, one at a time.
-      if (message.type === "time" || message.type === "window" || message.type === "signal") void agent.handle(message);
+      if (message.type === "time" || message.type === "window" || message.type === "signal" || message.type === "ping") void agent.handle(message);
       else queue = queue.then(() => agent.handle(message));
     }),
   );

@@ -22,7 +22,7 @@ export type Request =
   | { type: "profileEnd" };
 
 /** Messages that need no reply. `window.startAtMs` is in the agent's clock. */
-export type Notice = { type: "window"; startAtMs: number } | { type: "signal"; signal: NodeJS.Signals };
+export type Notice = { type: "window"; startAtMs: number } | { type: "signal"; signal: NodeJS.Signals } | { type: "ping" };
 
 export interface HelloReply {
   version: string;
@@ -56,6 +56,14 @@ export type Event =
   | { type: "exit"; exit: ExitInfo };
 
 export const USAGE_INTERVAL_MS = 100;
+
+/**
+ * The controller pings every session this often; an agent that hears nothing for
+ * {@link SILENCE_LIMIT_MS} stops its tree and exits. A session whose network vanished never ends
+ * on the remote side (no FIN arrives, sshd waits), so stdin EOF alone would leave the tree running.
+ */
+export const PING_INTERVAL_MS = 2000;
+export const SILENCE_LIMIT_MS = 10_000;
 
 /** How long an agent's answer may take beyond ssh's own connect timeout. */
 export const REQUEST_TIMEOUT_MS = 20_000;

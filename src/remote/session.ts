@@ -4,7 +4,7 @@
  * host that went away; the error names the host and says what ssh said.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { lineReader, type Event, type Notice, type Request } from "./protocol.js";
+import { PING_INTERVAL_MS, lineReader, type Event, type Notice, type Request } from "./protocol.js";
 
 export interface SessionEnd {
   code: number | null;
@@ -20,6 +20,7 @@ export class AgentSession {
   private nextId = 1;
   private stderrText = "";
   private endedWith?: SessionEnd;
+  private inputClosed = false;
   readonly ended: Promise<SessionEnd>;
 
   constructor(
@@ -30,6 +31,8 @@ export class AgentSession {
   ) {
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdin.on("error", () => undefined); // a session that died closes the pipe: `ended` says why
+    const heartbeat = setInterval(() => this.notify({ type: "ping" }), PING_INTERVAL_MS);
+    heartbeat.unref();
     this.child.stdout.on(
       "data",
       lineReader((line) => {
@@ -56,6 +59,7 @@ export class AgentSession {
     this.ended = new Promise((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: string) => {
         if (this.endedWith) return;
+        clearInterval(heartbeat);
         const said = this.stderrText.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
         const how = spawnError ?? (signal ? `ssh killed by ${signal}` : `ssh exited with code ${code}`);
         const hint = code === 127 ? " (tcpsweep not found there: set hosts." + host + ".tcpsweep)" : "";
@@ -99,11 +103,12 @@ export class AgentSession {
   }
 
   notify(message: Notice): void {
-    if (!this.endedWith) this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    if (!this.endedWith && !this.inputClosed) this.child.stdin.write(`${JSON.stringify(message)}\n`);
   }
 
   /** Closes the agent's stdin: it stops its tree (with its grace) and exits. */
   closeInput(): void {
+    this.inputClosed = true;
     this.child.stdin.end();
   }
 
