@@ -4,6 +4,7 @@ import { MAX_PAYLOAD } from "../protocol/index.js";
 import {
   MAX_CONNECTIONS,
   NoConnectionError,
+  READY_LINE,
   WINDOW_ENDED_LINE,
   WINDOW_STARTED_LINE,
   buildReport,
@@ -12,6 +13,8 @@ import {
 } from "../client/index.js";
 import { parseAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
+import { encodeHistogram } from "../remote/histogram-wire.js";
+import { waitForStdinLine } from "../remote/stdin-signal.js";
 import { integerIn, positiveNumber, seconds } from "./arguments.js";
 import { fail } from "./exit.js";
 
@@ -38,6 +41,7 @@ export function registerClientCommand(program: Command): void {
     )
     .option("--json", "print one JSON object instead of the text report")
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
+    .addOption(new Option("--wait-for-start", "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)").hideHelp())
     .action(async (flags) => {
       const shortfall = openFileShortfall(flags.connections);
       if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
@@ -60,8 +64,14 @@ export function registerClientCommand(program: Command): void {
               windowEnded: () => process.stderr.write(`${WINDOW_ENDED_LINE}\n`),
             }
           : {};
-        const report = buildReport(await runLoad(options, hooks));
-        process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatTextReport(report)}\n`);
+        const beforeWindow = flags.waitForStart ? () => (process.stderr.write(`${READY_LINE}\n`), waitForStdinLine()) : undefined;
+        const result = await runLoad(options, { ...hooks, beforeWindow });
+        const report = buildReport(result);
+        // The encoded histogram lets several hosts' latencies be merged exactly (src/remote/histogram-wire.ts);
+        // a load host of several also sends its per-connection counts, so fairness merges exactly too.
+        const perConnection = flags.waitForStart ? { conn_resp_counts: result.connectionResponses } : {};
+        const json = () => JSON.stringify({ ...report, latency_histogram: encodeHistogram(result.latencyUs), ...perConnection });
+        process.stdout.write(flags.json ? `${json()}\n` : `${formatTextReport(report)}\n`);
       } catch (error) {
         if (error instanceof NoConnectionError) fail(`tcpsweep client: ${error.message}`, 1);
         throw error;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerAgentCommand } from "./agent-command.js";
 import { registerClientCommand } from "./client-command.js";
 import { failUnexpected } from "./exit.js";
 import { registerCompareCommand } from "./compare-command.js";
@@ -23,6 +24,7 @@ registerServerCommand(program);
 registerStraceParseCommand(program);
 registerCompareCommand(program);
 registerReportCommand(program);
+registerAgentCommand(program);
 
 // Anything not foreseen (ENOSPC, EROFS, a bug) ends with one line and exit 3, distinct from 1 (runs not ok) and 2 (bad input).
 const debug = process.argv.includes("--debug");

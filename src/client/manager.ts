@@ -31,6 +31,8 @@ export interface LoadResult {
   unansweredOutsideWindow: number;
   /** Responses in the window per requested connection: served, Jain's index, min / p50 / max. */
   connectionSpread: ConnectionSpread;
+  /** Each requested connection's responses in the window, every loop's side by side (the spread's input, for an exact merge across hosts). */
+  connectionResponses: number[];
   /** Responses per whole second of the window. */
   seconds: SecondSeries;
   /** The window actually measured, not the nominal duration. */
@@ -55,6 +57,8 @@ export function spreadConnections(connections: number, threads: number): number[
 
 /** Called as the measured window opens and closes (e.g. so a sweep can sample the server then). */
 export interface WindowHooks {
+  /** After the warmup, before the window: resolves when the window may open (traffic goes on meanwhile, uncounted). */
+  beforeWindow?(): Promise<void>;
   windowStarted?(): void;
   windowEnded?(): void;
 }
@@ -90,6 +94,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     const results = Promise.all(workers.map((worker) => nextMessage<WorkerResult>(worker, "result")));
     results.catch(() => undefined); // awaited below; a worker dying during warmup must not crash us before then
     await sleep(options.warmupS * 1000);
+    await hooks.beforeWindow?.();
 
     const cpuBefore = process.cpuUsage();
     const windowStart = performance.now();
@@ -120,7 +125,17 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   }
 }
 
-type MergedCounts = "requests" | "responses" | "errors" | "lateSends" | "connectionsInWindow" | "latencyUs" | "payloadMismatches" | "unansweredOutsideWindow" | "connectionSpread";
+type MergedCounts =
+  | "requests"
+  | "responses"
+  | "errors"
+  | "lateSends"
+  | "connectionsInWindow"
+  | "latencyUs"
+  | "payloadMismatches"
+  | "unansweredOutsideWindow"
+  | "connectionSpread"
+  | "connectionResponses";
 
 /** Exact merge: sums of counts, and the per-connection counts of all loops side by side. */
 function mergeResults(results: WorkerResult[]): Pick<LoadResult, MergedCounts> {
@@ -142,8 +157,9 @@ function mergeResults(results: WorkerResult[]): Pick<LoadResult, MergedCounts> {
     for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
     addCounts(latencyUs, result.histogram);
   }
-  const spread = connectionSpread(results.flatMap((result) => result.connectionResponses));
-  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs, payloadMismatches, unansweredOutsideWindow, connectionSpread: spread };
+  const connectionResponses = results.flatMap((result) => result.connectionResponses);
+  const spread = connectionSpread(connectionResponses);
+  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs, payloadMismatches, unansweredOutsideWindow, connectionSpread: spread, connectionResponses };
 }
 
 /** A LoadLoop in this thread, speaking the same messages and events as a Worker. */

@@ -6,6 +6,8 @@
  */
 import type { ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
+import type { Profiler, ProfilerSetup } from "../profile/profiler.js";
+import type { ProfilerKind } from "../profile/registry.js";
 
 export interface StartRequest {
   argv: readonly string[];
@@ -43,4 +45,8 @@ export interface Launcher {
   waitUntilAccepting(host: string, port: number, deadline: number, giveUp: () => boolean): Promise<boolean>;
   /** Why `sockets` connections cannot be opened there (with how to fix it), or undefined when they can. */
   openFileShortfall(sockets: number): string | undefined;
+  /** A launcher whose processes run elsewhere runs their profilers there too (default: the registry's, started through `start`). */
+  createProfiler?(kind: ProfilerKind, setup: ProfilerSetup): Profiler;
+  /** Releases what the launcher holds for the sweep (ssh control connections). */
+  close?(): Promise<void>;
 }

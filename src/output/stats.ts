@@ -85,6 +85,8 @@ export function clientCoreShare(row: Row): number | undefined {
 /** Whether the client used more than `threshold` of a core per worker thread in this run. */
 export function isClientBound(row: Row, threshold = CLIENT_BOUND_CORE_SHARE): boolean {
   const share = clientCoreShare(row);
+  // With several load hosts, any one of them at its limit limits the run (their CPU is not pooled).
+  if (String(row.client_bound_hosts ?? "").trim() !== "") return true;
   return share !== undefined && share > threshold;
 }
 

@@ -12,6 +12,8 @@ export interface ExitInfo {
   signal?: string;
   /** Why it could not start at all (e.g. `spawn ./srv ENOENT`); undefined when it started. */
   startError?: string;
+  /** A process on another host whose connection was lost: what happened (names the host). */
+  lost?: string;
 }
 
 export interface StartOptions {
@@ -19,6 +21,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Output kept per stream; older bytes are dropped so a chatty server cannot exhaust memory. */
   keepBytes?: number;
+  /** Give it a stdin pipe ({@link ChildProcess.writeStdin}); default: no stdin. */
+  stdin?: boolean;
 }
 
 /** How long after a process exits its output pipes may stay open (held by a descendant) before we stop reading them. */
@@ -60,6 +64,7 @@ export class ChildProcess {
   private readonly stdoutTail: OutputTail;
   private readonly stderrTail: OutputTail;
   private finished = false;
+  private readonly input?: NodeJS.WritableStream;
 
   constructor(
     readonly argv: readonly string[],
@@ -74,9 +79,11 @@ export class ChildProcess {
       detached: true,
       reject: false,
       buffer: false,
-      stdin: "ignore",
+      stdin: options.stdin ? "pipe" : "ignore",
       cleanup: true,
     });
+    this.input = subprocess.stdin ?? undefined;
+    this.input?.on("error", () => undefined); // a child that exits early closes its end: nothing to tell it then
     this.pid = subprocess.pid;
     liveChildren.add(this);
     subprocess.stdout?.on("data", (chunk: Buffer) => this.stdoutTail.add(chunk));
@@ -106,6 +113,11 @@ export class ChildProcess {
   /** Subscribe to whole lines of stdout / stderr as they arrive. */
   readonly stdoutLines: (listener: (line: string) => void) => void;
   readonly stderrLines: (listener: (line: string) => void) => void;
+
+  /** Writes to its stdin (started with `stdin: true`). */
+  writeStdin(text: string): void {
+    this.input?.write(text);
+  }
 
   get hasExited(): boolean {
     return this.finished;
@@ -178,6 +190,7 @@ function lineEvents(stream: NodeJS.ReadableStream | null): (listener: (line: str
 /** Human description of how a process ended. */
 export function describeExit(exit: ExitInfo): string {
   if (exit.startError) return `could not start: ${exit.startError}`;
+  if (exit.lost) return exit.lost;
   if (exit.signal) return `killed by ${exit.signal}`;
   return `exited with code ${exit.exitCode}`;
 }

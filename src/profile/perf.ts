@@ -6,8 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import type { Launched, Launcher } from "../launch/launcher.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type ProcessStarter, type ProfilerProcess, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 
 /** Per-syscall events are one file descriptor per thread each, so only these get their own row. */
 const COUNTED_SYSCALLS = [
@@ -47,12 +46,12 @@ export function parsePerfStat(text: string, target: ProfileTarget, rawFile: stri
 }
 
 export class PerfWindowProfiler implements Profiler {
-  private perf?: Launched;
+  private perf?: ProfilerProcess;
   private counts?: Promise<SyscallCounts | ProfileError>;
 
   readonly target: ProfileTarget;
   private readonly rawFile: string;
-  private readonly launcher: Launcher;
+  private readonly launcher: ProcessStarter;
 
   constructor(setup: ProfilerSetup) {
     ({ target: this.target, rawFile: this.rawFile, launcher: this.launcher } = setup);

@@ -2,7 +2,6 @@
  * Syscall counting over a cell's measured window, behind one interface for strace and perf:
  * `begin(pids)` as the window opens, `end()` as it closes → a table of counts per syscall.
  */
-import type { Launched, Launcher } from "../launch/launcher.js";
 
 export type ProfileTarget = "server" | "client";
 export type SyscallSource = "strace" | "perf";
@@ -26,6 +25,24 @@ export interface SyscallCounts {
   rawFile: string;
 }
 
+/**
+ * What a profiler needs of its own process (a launcher's `Launched` is one). Declared here, by the
+ * profiler, so that profile/ needs nothing of launch/ (launch/ imports profile/ for remote profilers).
+ */
+export interface ProfilerProcess {
+  readonly exited: Promise<unknown>;
+  readonly hasExited: boolean;
+  stderr(): string;
+  stderrLines(listener: (line: string) => void): void;
+  signal(signal: NodeJS.Signals): void;
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<unknown>;
+}
+
+/** Starts a profiler's process on the host of the processes it watches (a `Launcher` is one). */
+export interface ProcessStarter {
+  start(request: { argv: readonly string[] }): ProfilerProcess;
+}
+
 export interface ProfilerSetup {
   target: ProfileTarget;
   /** Where its raw output goes (kept beside the run's log). */
@@ -33,7 +50,7 @@ export interface ProfilerSetup {
   /** Extra arguments from the spec (strace's `args`). */
   extraArgs: readonly string[];
   /** Starts the profiler's own process, on the host of the processes it watches. */
-  launcher: Launcher;
+  launcher: ProcessStarter;
 }
 
 /** Why a profile could not be taken; becomes part of the row's error, never a table of zeros. */
@@ -59,7 +76,7 @@ export interface Profiler {
 }
 
 /** Stops a profiler process the way that makes it print its summary, within a bounded time. */
-export async function interruptForSummary(child: Launched, limitMs = 10_000): Promise<void> {
+export async function interruptForSummary(child: ProfilerProcess, limitMs = 10_000): Promise<void> {
   child.signal("SIGINT");
   const timer = setTimeout(() => child.signal("SIGKILL"), limitMs);
   await child.exited;

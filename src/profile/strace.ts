@@ -1,7 +1,6 @@
 /** strace -c -f as a window profiler (attach to running processes) or a launch wrapper. */
 import { readFile } from "node:fs/promises";
-import type { Launched, Launcher } from "../launch/launcher.js";
-import { ProfileError, interruptForSummary, type ProfileTarget, type Profiler, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
+import { ProfileError, interruptForSummary, type ProfileTarget, type Profiler, type ProcessStarter, type ProfilerProcess, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 import { StraceParseError, parseStraceSummary, type SyscallRow } from "./strace-summary.js";
 
 /** How long attaching may take before the window is counted anyway (strace attaches in milliseconds). */
@@ -45,13 +44,13 @@ export async function readStraceCounts(rawFile: string, target: ProfileTarget): 
  * processes, and nothing of startup or warmup.
  */
 export class StraceWindowProfiler implements Profiler {
-  private strace?: Launched;
+  private strace?: ProfilerProcess;
   private counts?: Promise<SyscallCounts | ProfileError>;
 
   readonly target: ProfileTarget;
   private readonly rawFile: string;
   private readonly extraArgs: readonly string[];
-  private readonly launcher: Launcher;
+  private readonly launcher: ProcessStarter;
 
   constructor(setup: ProfilerSetup) {
     ({ target: this.target, rawFile: this.rawFile, extraArgs: this.extraArgs, launcher: this.launcher } = setup);

@@ -64,6 +64,10 @@ export interface ClientFigures {
   achieved_rate?: number;
   late_sends?: number;
   client_threads?: number;
+  /** Remote load hosts (client.hosts): how many, the largest clock offset to one, those that were client-bound. */
+  client_hosts?: number;
+  clock_offset_max_ms?: number;
+  client_bound_hosts?: string;
 }
 
 /** /proc accounting of the client's and server's trees over the window. */

@@ -35,6 +35,18 @@ export function metaPath(csvFile: string, specName: string, runId: string): stri
 
 export const META_VERSION = 1;
 
+/** A remote host as its agent described itself at preflight. */
+export interface RemoteHostMeta {
+  name: string;
+  ssh: string;
+  roles: string[];
+  hostname: string;
+  kernel: string;
+  node: string;
+  cpus: number;
+  tcpsweep_version: string;
+}
+
 /** `<spec>.<run_id>.meta.json`: the run, its progress, the environment it measured in and its spec. */
 export type RunMeta = {
   meta_version: number;
@@ -52,6 +64,8 @@ export type RunMeta = {
 } & RunEnvironment & {
     /** CPU lists the trees were pinned to (null: not pinned). */
     placement: { server_cpus: string | null; client_cpus: string | null };
+    /** Remote hosts (`hosts`), as each one's agent described itself at preflight. */
+    remote_hosts?: RemoteHostMeta[];
     /** The resolved spec (RegExps as their source, secrets redacted). */
     spec: unknown;
   };

@@ -145,6 +145,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const exit = await runClient(client, deadline, abort);
     clock.next("server stop");
     const serverDied = server?.exitedEarly;
+    const serverHostLost = server?.hostLost === true;
     if (server && context.servers) {
       const { forced } = await context.servers.release(server);
       if (forced) stopNote = `server ignored ${spec.server!.stopSignal} and was killed after ${spec.server!.stopGraceS} s`;
@@ -174,7 +175,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     };
     const clientProblem = exit.exitCode === 0 ? "" : `client ${describeExit(exit)}${lastLines(client.stderr())}`;
     if (serverDied) {
-      row.status = "server_exited";
+      row.status = serverHostLost ? "server_failed" : "server_exited";
       row.error = `server ${serverDied} during the run`;
     } else if ("error" in parsed) {
       row.status = exit.exitCode === 0 ? "parse_error" : "client_failed";

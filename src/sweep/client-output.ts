@@ -1,5 +1,6 @@
 /** Turns a client's stdout into row figures, by the spec's `client.parser`. */
 import type { ClientReport } from "../client/index.js";
+import type { RemoteSummary } from "../remote/merge.js";
 import { FIGURE_COLUMNS } from "../output/columns.js";
 import type { ClientFigures, RunResult } from "../record/run-record.js";
 import type { ClientSpec } from "./spec.js";
@@ -88,6 +89,13 @@ function parseJson(stdout: string): ParsedOutput {
         : {}),
     client_threads: typeof report.threads === "number" ? report.threads : undefined,
   };
+  // Several load hosts (remote/merge.ts): their count, clock offsets and which of them were client-bound.
+  const remote = (report as { remote?: RemoteSummary }).remote;
+  if (remote) {
+    figures.client_hosts = remote.client_hosts;
+    figures.clock_offset_max_ms = remote.clock_offset_max_ms;
+    figures.client_bound_hosts = remote.client_bound_hosts.join(" ");
+  }
   return { figures };
 }
 

@@ -68,10 +68,16 @@ export async function collectRunMeta(spec: SweepSpec, cells: readonly Cell[], ru
  * Writes the run's meta.json beside the CSV. Never fails the run: a problem becomes one
  * warning line on `out`. Returns the file written, or undefined.
  */
-export async function writeRunMeta(spec: SweepSpec, cells: readonly Cell[], runId: string, out: NodeJS.WritableStream): Promise<string | undefined> {
+export async function writeRunMeta(
+  spec: SweepSpec,
+  cells: readonly Cell[],
+  runId: string,
+  out: NodeJS.WritableStream,
+  extra: Pick<RunMeta, "remote_hosts"> = {},
+): Promise<string | undefined> {
   const file = metaPath(spec.output.csv, spec.name, runId);
   try {
-    await writeRunMetaFile(file, await collectRunMeta(spec, cells, runId));
+    await writeRunMetaFile(file, { ...(await collectRunMeta(spec, cells, runId)), ...extra });
     return file;
   } catch (error) {
     out.write(`warning: could not write ${file}: ${(error as Error).message}\n`);

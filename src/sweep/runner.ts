@@ -14,12 +14,13 @@ import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
-import { metaPath, rawDirPath, updateRunMeta } from "../rundir/run-dir.js";
+import { metaPath, rawDirPath, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
 import { killEveryChildNow } from "../process/child.js";
 import { summarize, type ProfileTarget } from "../profile/profiler.js";
+import { preflightRemoteHosts } from "./remote-preflight.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
@@ -60,7 +61,7 @@ export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
 
 /** The commands a cell would run, with the port it would get left as a placeholder. */
 export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
-  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.host, "<port>") }) };
+  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.connectHost ?? spec.host, "<port>") }) };
   return {
     ...(spec.server ? { server: expandTemplate(spec.server.argv, values) } : {}),
     client: expandTemplate(spec.client.argv, values),
@@ -114,6 +115,18 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   const header = sweepHeader(spec);
   checkOutput(spec, true);
   checkHeader(spec, header, options.resume); // before waiting for the lock; the CSV sink checks again under it
+  let remoteHosts: RemoteHostMeta[] | undefined;
+  if (launchers.remote) {
+    // Every remote host, before anything is written; every problem at once.
+    const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
+    const preflight = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => ({ problems: [error.message], hosts: [] }));
+    const problems = preflight.problems;
+    remoteHosts = preflight.hosts;
+    if (problems.length > 0) {
+      await launchers.remote.close();
+      throw new PreflightError(`${spec.file}: remote hosts:\n  ${problems.join("\n  ")}`);
+    }
+  }
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
@@ -162,7 +175,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
-    else await writeRunMeta(spec, cells, runId, options.out);
+    else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
     const rawDir = rawDirPath(spec.output.csv, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
     progress.message(
@@ -200,6 +213,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (!interruptedBy) await updateRunMeta(meta, (m) => (m.finished_at = new Date().toISOString()), options.out);
   } finally {
     await servers?.stopAll();
+    await launchers.remote?.close();
     lock.release();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -13,6 +13,8 @@ export interface RunningServer {
   port: number;
   /** Set when the server stopped on its own (it should not while in use). */
   exitedEarly?: string;
+  /** Set when it ran on another host and the connection to that host was lost (exitedEarly names the host). */
+  hostLost?: boolean;
   /** As shown in messages. */
   commandLine: string;
 }
@@ -49,7 +51,10 @@ export async function startServer(
   const argv = wrap(expandTemplate(spec.argv, values));
   const child = launcher.start({ argv, cwd: spec.cwd, env: expandEnv(spec.env, values) });
   const server: RunningServer = { child, port, commandLine: argv.join(" ") };
-  void child.exited.then((exit) => (server.exitedEarly = describeExit(exit)));
+  void child.exited.then((exit) => {
+    server.exitedEarly = describeExit(exit);
+    server.hostLost = exit.lost !== undefined;
+  });
   const deadline = Date.now() + spec.readyTimeoutS * 1000;
   const ready =
     spec.ready.kind === "port"
@@ -86,7 +91,9 @@ export class ServerPool {
   /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
   async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
     const start = async () => {
-      const port = await this.launcher.freePort(this.host);
+      const port = await this.launcher.freePort(this.host).catch((error: Error) => {
+        throw new CellFailure("server_failed", `cannot find a free port on ${this.launcher.where}: ${error.message}`);
+      });
       return startServer(this.launcher, this.spec, valuesFor(port), this.host, port, abort, wrap);
     };
     if (this.spec.lifetime === "cell") return start();

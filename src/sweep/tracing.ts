@@ -35,7 +35,8 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | und
   if (plan.kind === "strace-launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
     return "profile.strace.attach: launch needs server.lifetime: cell (a group's server is shared by clean and traced passes)";
   }
-  return PROFILERS[plan.kind].preflight();
+  // A remote server is profiled on its host: the remote preflight (sweep/remote-preflight.ts) checks the tool there.
+  return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();
 }
 
 export class CellTracer {
@@ -51,7 +52,8 @@ export class CellTracer {
     launcher: Launcher,
   ) {
     for (const target of plan.targets) {
-      this.profilers.set(target, PROFILERS[plan.kind].create({ target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher }));
+      const setup = { target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher };
+      this.profilers.set(target, launcher.createProfiler?.(plan.kind, setup) ?? PROFILERS[plan.kind].create(setup));
     }
   }
 

@@ -11,6 +11,7 @@ import { clientSchema, serverSchema, type ParsedClient, type ParsedServer } from
 import { CpuListError, checkCpuList } from "../../placement/cpus.js";
 import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";
 import type { MatrixValue } from "./types.js";
+import { checkHostReferences } from "./remote-hosts.js";
 
 export interface CrossContext {
   raw: Loose;
@@ -174,6 +175,9 @@ export function crossChecks(ctx: CrossContext): void {
   // a `rate` matrix key alone makes the built-in client open loop: its values are requests per second
   const clientIsBuiltinForRate = !rawClient || (rawClient.command === undefined && rawClient.builtin !== false);
   if (clientIsBuiltinForRate && rawClient?.rate === undefined && ctx.matrixKeys?.includes("rate")) checkRateValues("rate", ctx);
+
+  // remote hosts
+  checkHostReferences(raw, ctx.issues);
 
   // placeholders
   if (rawServer) checkPlaceholders("server", rawServer, sectionOf(serverSchema, rawServer), ctx);

@@ -1,9 +1,10 @@
 /** Turns a validated spec into the {@link SweepSpec} the runner uses: defaults, paths, built-in command lines. */
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cliEntry } from "../../entry.js";
 import { builtinClientArgv } from "../../client/argv.js";
 import { builtinServerArgv } from "../../server/argv.js";
 import { hostAndPort } from "./schema-parts.js";
+import { resolveRemote } from "./remote-hosts.js";
 import type { CellPattern, ParsedMatrix, ParsedSpec } from "./schema.js";
 import type { ClientSpec, MatrixValue, ParseOptions, ServerSpec, SpecOverrides, SweepSpec } from "./types.js";
 
@@ -20,10 +21,8 @@ export const DEFAULTS = {
   minServedPct: 100,
 } as const;
 
-/** dist/cli/main.js, two folders up from this module (dist/sweep/spec/resolve.js). */
-export function defaultCliEntry(): string {
-  return fileURLToPath(new URL("../../cli/main.js", import.meta.url));
-}
+/** dist/cli/main.js: the built-in client and server run from there. */
+export const defaultCliEntry = cliEntry;
 
 
 export function matrixValuesOf(m: ParsedMatrix, keys: readonly string[]): Record<string, MatrixValue[]> {
@@ -88,6 +87,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
       stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
       lifetime: s.lifetime ?? "cell",
       ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+      ...(s.host !== undefined ? { host: s.host } : {}),
     };
   }
 
@@ -104,6 +104,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
     verify: c.verify ?? "type",
+    ...(c.hosts !== undefined ? { hosts: c.hosts } : {}),
   };
 
   const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;
@@ -118,6 +119,9 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   }
 
   const addr = p.address !== undefined ? hostAndPort(p.address) : undefined;
+  // A remote server binds every address by default; clients reach it at its host's address.
+  const remote = resolveRemote(p.ssh, p.hosts);
+  const serverHost = server?.host !== undefined ? remote?.hosts[server.host] : undefined;
   return {
     file,
     name,
@@ -128,7 +132,9 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     repeat: overrides.repeat ?? p.repeat ?? DEFAULTS.repeat,
     timeoutS: p.timeout ?? (server?.readyTimeoutS ?? 0) + warmupS + durationS + DEFAULTS.timeoutSlackS,
     concurrency: p.concurrency ?? DEFAULTS.concurrency,
-    host: p.host ?? addr?.host ?? DEFAULTS.host,
+    host: p.host ?? addr?.host ?? (serverHost ? "0.0.0.0" : DEFAULTS.host),
+    ...(remote ? { remote } : {}),
+    ...(serverHost?.address !== undefined ? { connectHost: serverHost.address } : {}),
     ...(p.address !== undefined ? { address: p.address } : {}),
     matrix,
     ...(server ? { server } : {}),

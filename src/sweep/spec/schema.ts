@@ -24,6 +24,7 @@ import {
   stringSchema,
   type IssueLike,
 } from "./schema-parts.js";
+import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
 
 // -- matrix ------------------------------------------------------------------
 
@@ -125,6 +126,8 @@ export const serverSchema = z
       lifetime: oneOf(["cell", "group"]).optional(),
       reply: oneOf(["echo", "ack"]).optional(),
       cpus: cpusSchema.optional(),
+      // remote hosts (remote-hosts.ts)
+      host: serverHostSchema.optional(),
     },
     expect("a mapping (builtin or command, env, cwd, ready, ...)"),
   )
@@ -161,6 +164,8 @@ export const clientSchema = z
       env: envSchema.optional(),
       cwd: stringSchema("a directory path").optional(),
       cpus: cpusSchema.optional(),
+      // remote hosts (remote-hosts.ts)
+      hosts: clientHostsSchema.optional(),
     },
     expect("a mapping (builtin or command, parser, ...)"),
   )
@@ -251,6 +256,9 @@ export const specSchema = z.strictObject(
     validity: validitySchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
+    // remote hosts (remote-hosts.ts)
+    ssh: sshSchema.optional(),
+    hosts: hostsSchema.optional(),
   },
   expect("a mapping of settings (name, duration, matrix, server, client, ...)"),
 );

@@ -1,3 +1,4 @@
+import type { RemoteSettings } from "./remote-hosts.js";
 /** The resolved spec: what the runner consumes once a file has been validated. */
 export type MatrixValue = string | number;
 
@@ -21,6 +22,8 @@ export interface ServerSpec extends CommandTemplate {
   stopSignal: NodeJS.Signals;
   stopGraceS: number;
   lifetime: "cell" | "group";
+  /** `server.host`: the name of the remote host it runs on (undefined: this machine). */
+  host?: string;
 }
 
 export interface ClientSpec extends CommandTemplate {
@@ -29,6 +32,8 @@ export interface ClientSpec extends CommandTemplate {
   regex?: RegExp;
   /** Built-in client: what makes a reply a response (`type`, the study's rule, or `payload`). */
   verify: "type" | "payload";
+  /** `client.hosts`: remote hosts the connections are split across (undefined: this machine). */
+  hosts?: string[];
 }
 
 export interface SweepSpec {
@@ -61,6 +66,10 @@ export interface SweepSpec {
     strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
     perf?: { events: "syscalls" };
   };
+  /** `ssh` and `hosts`: the remote hosts a sweep may use. */
+  remote?: RemoteSettings;
+  /** Where clients connect to the server (the server host's address); undefined: `host`. */
+  connectHost?: string;
 }
 
 export interface Cell {

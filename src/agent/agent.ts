@@ -1,0 +1,208 @@
+/**
+ * `tcpsweep agent`: the remote end of one role (server, client, profiler) of a sweep, run over
+ * ssh (docs/remote-hosts.md). It starts the role's process tree, forwards its output, pushes its
+ * /proc usage, answers clock pings, runs a profiler on that host, and stops the whole tree on a
+ * stop message or stdin EOF: when the ssh session goes, for whatever reason, so does the tree.
+ */
+import { availableParallelism, hostname, release } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { READY_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
+import { LocalLauncher } from "../launch/local.js";
+import { ChildProcess } from "../process/child.js";
+import { openFileShortfall } from "../process/limits.js";
+import { accepts, freePort } from "../process/ports.js";
+import { treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import { ProfileError, type Profiler } from "../profile/profiler.js";
+import { PROFILERS } from "../profile/registry.js";
+import { preciseNowMs } from "../remote/clock.js";
+import { CLOCK_OFFSET_ENV, SILENCE_LIMIT_MS, USAGE_INTERVAL_MS, lineReader, tcpsweepVersion, type Event, type HelloReply, type Notice, type ProfileReply, type Request } from "../remote/protocol.js";
+
+/** How long the tree gets after stdin EOF before SIGKILL. */
+const EOF_GRACE_MS = 2000;
+
+class Agent {
+  private child?: ChildProcess;
+  private profiler?: { profiler: Profiler; dir: string };
+  private usageTimer?: NodeJS.Timeout;
+  private windowBefore?: TreeUsage;
+  private stopping?: Promise<unknown>;
+  private readonly clockOffsetMs = Number(process.env[CLOCK_OFFSET_ENV] ?? 0) || 0;
+
+  private now(): number {
+    return preciseNowMs() + this.clockOffsetMs;
+  }
+
+  private send(event: Event): void {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+
+  async handle(message: (Request | Notice) & { id?: number }): Promise<void> {
+    if (message.type === "window") {
+      setTimeout(() => this.child?.writeStdin("start\n"), Math.max(0, message.startAtMs - this.now()));
+      return;
+    }
+    if (message.type === "signal") {
+      this.child?.signal(message.signal);
+      return;
+    }
+    if (message.type === "ping") return; // hearing it is the point (runAgent's silence watch)
+    const id = message.id ?? 0;
+    try {
+      const reply = await this.answer(message);
+      this.send({ type: "reply", id, ...reply });
+      if (message.type === "stop") await new Promise<void>((resolve) => process.stdout.write("", () => resolve())).then(() => process.exit(0));
+    } catch (error) {
+      this.send({ type: "reply", id, error: (error as Error).message });
+    }
+  }
+
+  private async answer(message: Request): Promise<Record<string, unknown>> {
+    switch (message.type) {
+      case "hello": {
+        const kind = message.profiler;
+        const hello: HelloReply = {
+          version: tcpsweepVersion(),
+          node: process.versions.node,
+          cpus: availableParallelism(),
+          hostname: hostname(),
+          kernel: release(),
+          ...(message.connections ? { nofileProblem: openFileShortfall(message.connections) } : {}),
+          ...(kind ? { profilerProblem: PROFILERS[kind].preflight() } : {}),
+        };
+        return { ...hello };
+      }
+      case "time":
+        return { nowMs: this.now() };
+      case "freePort":
+        return { port: await freePort(message.host) };
+      case "waitAccepting": {
+        const host = message.host === "0.0.0.0" ? "127.0.0.1" : message.host === "::" ? "::1" : message.host;
+        const deadline = Date.now() + message.timeoutMs;
+        while (Date.now() < deadline && !this.child?.hasExited) {
+          if (await accepts(host, message.port)) return { accepting: true };
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        return { accepting: false };
+      }
+      case "start":
+        return { pid: this.start(message) };
+      case "stop":
+        return await this.stop(message.signal, message.graceMs);
+      case "profileBegin": {
+        const dir = mkdtempSync(path.join(tmpdir(), "tcpsweep-agent-"));
+        const profiler = PROFILERS[message.kind].create({
+          target: message.target,
+          rawFile: path.join(dir, `${message.target}.txt`),
+          extraArgs: message.extraArgs,
+          launcher: new LocalLauncher(),
+        });
+        this.profiler = { profiler, dir };
+        await profiler.begin(message.pids);
+        return {};
+      }
+      case "profileEnd":
+        return { ...(await this.endProfile()) };
+    }
+  }
+
+  private start(message: Extract<Request, { type: "start" }>): number | undefined {
+    if (this.child) throw new Error("this agent already runs a process");
+    const self = [process.execPath, fileURLToPath(new URL("../cli/main.js", import.meta.url))];
+    const child = new ChildProcess(message.self ? [...self, ...message.argv] : message.argv, { cwd: message.cwd, env: message.env, stdin: message.stdin });
+    this.child = child;
+    child.stdoutLines((line) => this.send({ type: "stdout", line }));
+    child.stderrLines((line) => {
+      this.send({ type: "stderr", line });
+      if (line === READY_LINE) this.send({ type: "ready" });
+      else if (line === WINDOW_STARTED_LINE) {
+        this.windowBefore = this.usage();
+        this.send({ type: "windowStarted", atMs: this.now() });
+      } else if (line === WINDOW_ENDED_LINE) {
+        const after = this.usage();
+        this.send({ type: "windowEnded", atMs: this.now(), ...(this.windowBefore && after ? { usage: usageBetween(this.windowBefore, after) } : {}) });
+      }
+    });
+    const pushUsage = () => {
+      const usage = this.usage();
+      if (usage) this.send({ type: "usage", usage, pids: child.processIds() });
+    };
+    pushUsage();
+    this.usageTimer = setInterval(pushUsage, USAGE_INTERVAL_MS);
+    void child.exited.then((exit) => {
+      clearInterval(this.usageTimer);
+      this.send({ type: "exit", exit });
+    });
+    return child.pid;
+  }
+
+  private usage(): TreeUsage | undefined {
+    return this.child?.pid === undefined ? undefined : treeUsage(this.child.pid);
+  }
+
+  private async endProfile(): Promise<ProfileReply> {
+    const current = this.profiler;
+    if (!current) return { error: "no profiler was started on this host" };
+    await current.profiler.end();
+    const result = await current.profiler.result();
+    this.profiler = undefined;
+    let raw: string | undefined;
+    try {
+      raw = readFileSync(path.join(current.dir, `${current.profiler.target}.txt`), "utf8");
+    } catch {
+      raw = undefined;
+    }
+    rmSync(current.dir, { recursive: true, force: true });
+    if (result instanceof ProfileError) return { error: result.message, ...(raw !== undefined ? { raw } : {}) };
+    const { rawFile: _rawFile, ...counts } = result;
+    return { counts, ...(raw !== undefined ? { raw } : {}) };
+  }
+
+  /** Stops the profiler and the whole tree (SIGKILL after the grace); idempotent. */
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean }> {
+    this.stopping ??= (async () => {
+      if (this.profiler) {
+        await this.profiler.profiler.abort();
+        rmSync(this.profiler.dir, { recursive: true, force: true });
+      }
+      if (!this.child) return { forced: false };
+      const { forced } = await this.child.stop(signal, graceMs);
+      clearInterval(this.usageTimer);
+      return { forced };
+    })();
+    return this.stopping as Promise<{ forced: boolean }>;
+  }
+}
+
+export async function runAgent(): Promise<void> {
+  const agent = new Agent();
+  let queue = Promise.resolve();
+  let heardAt = Date.now();
+  const silenceWatch = setInterval(() => {
+    if (Date.now() - heardAt <= SILENCE_LIMIT_MS) return;
+    clearInterval(silenceWatch);
+    process.stderr.write(`tcpsweep agent: nothing from the controller for ${SILENCE_LIMIT_MS / 1000} s: stopping\n`);
+    void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0));
+  }, 1000);
+  process.stdin.on("data", () => (heardAt = Date.now()));
+  process.stdin.on(
+    "data",
+    lineReader((line) => {
+      let message: (Request | Notice) & { id?: number };
+      try {
+        message = JSON.parse(line);
+      } catch {
+        process.stderr.write(`tcpsweep agent: not a JSON message: ${line.slice(0, 200)}\n`);
+        return;
+      }
+      // Clock pings and notices are answered at once; the rest in order, one at a time.
+      if (message.type === "time" || message.type === "window" || message.type === "signal" || message.type === "ping") void agent.handle(message);
+      else queue = queue.then(() => agent.handle(message));
+    }),
+  );
+  // stdin EOF: the controller, its ssh or the connection is gone; nothing may outlive the session.
+  process.stdin.on("end", () => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0)));
+  process.stdout.on("error", () => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0)));
+}

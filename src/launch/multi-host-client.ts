@@ -1,0 +1,235 @@
+/**
+ * The built-in client on several load hosts, as one {@link Launched}: each host's agent runs the
+ * client with its share of the connections (split.ts); every client connects and warms up, says
+ * ready, and all open their window at one agreed instant (each host's clock offset measured over
+ * its session, clock.ts). Its stdout is the merged report (merge.ts) and its stderr carries the
+ * window lines when every host is in the window and when every host has left it, so the cell
+ * runs it like a local client. A host that fails fails the whole client, naming the host, at once.
+ */
+import { READY_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
+import type { Launched, StartRequest } from "./launcher.js";
+import type { SshConnections } from "./ssh.js";
+import type { ExitInfo } from "../process/child.js";
+import type { TreeUsage } from "../process/proctree.js";
+import { cliEntry as defaultCliEntry } from "../entry.js";
+import type { RemoteHost } from "../remote/hosts.js";
+import { estimateClockOffset, preciseNowMs, type ClockEstimate } from "../remote/clock.js";
+import { mergeHostRuns, type HostClientRun, type HostReport } from "../remote/merge.js";
+import { REQUEST_TIMEOUT_MS } from "../remote/protocol.js";
+import type { AgentSession } from "../remote/session.js";
+import { splitConnections } from "../remote/split.js";
+
+/** Time between "all ready" and the common window start: the signal must reach every host first. */
+const START_MARGIN_MS = 300;
+const STOP_GRACE_MS = 2000;
+
+interface HostState {
+  host: RemoteHost;
+  connections: number;
+  session: AgentSession;
+  clock?: ClockEstimate;
+  cpus: number;
+  ready: boolean;
+  windowStartMs?: number;
+  windowEndMs?: number;
+  windowUsage?: TreeUsage;
+  stdout: string;
+  exit?: ExitInfo;
+}
+
+const ZERO_USAGE: TreeUsage = { cpuS: 0, peakRssKb: 0, voluntaryCtxSwitches: 0, involuntaryCtxSwitches: 0, processes: 0 };
+
+/** The built-in client's argv with `-c` set to `connections` (its flags are the contract, client/argv.ts). */
+export function withConnections(argv: readonly string[], connections: number): string[] {
+  const at = argv.indexOf("-c");
+  if (at < 0) throw new Error("client.hosts needs the built-in client (its -c flag)");
+  return [...argv.slice(0, at + 1), String(connections), ...argv.slice(at + 2)];
+}
+
+export class MultiHostClient implements Launched {
+  readonly argv: readonly string[];
+  readonly exited: Promise<ExitInfo>;
+  private finished = false;
+  private out = "";
+  private err = "";
+  private readonly errListeners: ((line: string) => void)[] = [];
+  private readonly hosts: HostState[];
+  private failure?: string;
+  private windowOpen = false;
+  private windowClosed = false;
+  private settle: (exit: ExitInfo) => void = () => undefined;
+
+  constructor(connections: SshConnections, hosts: readonly RemoteHost[], request: StartRequest) {
+    const cli = [process.execPath, defaultCliEntry()];
+    if (request.argv[0] !== cli[0] || request.argv[1] !== cli[1]) throw new Error("client.hosts needs the built-in client");
+    const total = Number(request.argv[request.argv.indexOf("-c") + 1]);
+    const shares = splitConnections(total, hosts.length);
+    this.hosts = hosts
+      .map((host, i) => ({ host, connections: shares[i]! }))
+      .filter((h) => h.connections > 0) // fewer connections than hosts: the last hosts have nothing to do
+      .map(({ host, connections: share }) => ({ host, connections: share, session: connections.open(host), cpus: 1, ready: false, stdout: "" }));
+    this.argv = [`(${this.hosts.map((h) => `${h.host.name}: -c ${h.connections}`).join(", ")})`, "tcpsweep", ...request.argv.slice(2)];
+    this.exited = new Promise<ExitInfo>((resolve) => (this.settle = resolve)).then((exit) => ((this.finished = true), exit));
+    void this.run(request);
+  }
+
+  /** A host's client said something: kept for the raw output and the row's error. */
+  private log(line: string): void {
+    this.err += `${line}\n`;
+  }
+
+  private announce(line: string): void {
+    for (const listener of this.errListeners) listener(line);
+  }
+
+  private async run(request: StartRequest): Promise<void> {
+    try {
+      await Promise.all(this.hosts.map((state) => this.startHost(state, request)));
+    } catch (error) {
+      await this.fail((error as Error).message);
+    }
+  }
+
+  private async startHost(state: HostState, request: StartRequest): Promise<void> {
+    const { session } = state;
+    session.onEvent((event) => {
+      if (event.type === "stdout") state.stdout += `${event.line}\n`;
+      else if (event.type === "stderr" && event.line !== READY_LINE && event.line !== WINDOW_STARTED_LINE && event.line !== WINDOW_ENDED_LINE) {
+        this.log(`[${state.host.name}] ${event.line}`);
+      } else if (event.type === "ready") {
+        state.ready = true;
+        this.maybeStartWindow();
+      } else if (event.type === "windowStarted") {
+        state.windowStartMs = event.atMs - (state.clock?.offsetMs ?? 0);
+        this.maybeAnnounce();
+      } else if (event.type === "windowEnded") {
+        state.windowEndMs = event.atMs - (state.clock?.offsetMs ?? 0);
+        state.windowUsage = event.usage;
+        this.maybeAnnounce();
+      } else if (event.type === "exit") {
+        state.exit = event.exit;
+        void this.hostExited(state);
+      }
+    });
+    void session.ended.then((end) => {
+      if (state.exit === undefined) void this.fail(`lost ${end.message}`);
+    });
+    const hello = await session.request({ type: "hello" }, REQUEST_TIMEOUT_MS);
+    state.cpus = Number(hello.cpus) || 1;
+    state.clock = await estimateClockOffset(async () => Number((await session.request({ type: "time" }, REQUEST_TIMEOUT_MS)).nowMs));
+    const argv = [...withConnections(request.argv, state.connections).slice(2), "--wait-for-start"];
+    await session.request({ type: "start", argv, self: true, stdin: true, ...(request.env ? { env: request.env } : {}) }, REQUEST_TIMEOUT_MS);
+  }
+
+  /** Every host is connected and warmed up: one instant, in each host's own clock. */
+  private maybeStartWindow(): void {
+    if (this.failure || !this.hosts.every((h) => h.ready)) return;
+    const startAt = preciseNowMs() + START_MARGIN_MS;
+    for (const state of this.hosts) state.session.notify({ type: "window", startAtMs: startAt + (state.clock?.offsetMs ?? 0) });
+  }
+
+  private maybeAnnounce(): void {
+    if (!this.windowOpen && this.hosts.every((h) => h.windowStartMs !== undefined)) {
+      this.windowOpen = true;
+      this.announce(WINDOW_STARTED_LINE);
+    }
+    if (this.windowOpen && !this.windowClosed && this.hosts.every((h) => h.windowEndMs !== undefined)) {
+      this.windowClosed = true;
+      this.announce(WINDOW_ENDED_LINE);
+    }
+  }
+
+  private async hostExited(state: HostState): Promise<void> {
+    const exit = state.exit!;
+    if (exit.exitCode !== 0) {
+      const how = exit.startError ? `could not start: ${exit.startError}` : exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+      return this.fail(`host ${state.host.name}: client ${how}`);
+    }
+    if (this.failure || !this.hosts.every((h) => h.exit?.exitCode === 0)) return;
+    try {
+      const runs: HostClientRun[] = this.hosts.map((h) => ({
+        host: h.host.name,
+        connections: h.connections,
+        report: parseReport(h),
+        windowStartMs: h.windowStartMs ?? Number.NaN,
+        windowEndMs: h.windowEndMs ?? Number.NaN,
+        ...(h.windowUsage ? { cpuS: h.windowUsage.cpuS } : {}),
+        cpus: h.cpus,
+        clock: { offsetMs: h.clock?.offsetMs ?? 0, errorBoundMs: h.clock?.errorBoundMs ?? 0 },
+      }));
+      this.out = `${JSON.stringify(mergeHostRuns(runs))}\n`;
+      await Promise.all(this.hosts.map((h) => h.session.close(STOP_GRACE_MS)));
+      this.settle({ exitCode: 0 });
+    } catch (error) {
+      await this.fail((error as Error).message);
+    }
+  }
+
+  /** One host failed: the others are stopped and the client fails naming it (the first failure wins). */
+  private async fail(message: string): Promise<void> {
+    if (this.failure || this.finished) return;
+    this.failure = message; // the exit's `lost` carries it into the row
+    await this.stopHosts("SIGTERM", STOP_GRACE_MS);
+    this.settle({ exitCode: 1, lost: message });
+  }
+
+  private async stopHosts(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    await Promise.all(
+      this.hosts.map(async (h) => {
+        if (!h.session.hasEnded) await h.session.request({ type: "stop", signal, graceMs }, graceMs + REQUEST_TIMEOUT_MS).catch(() => undefined);
+        await h.session.close(graceMs + 5000);
+      }),
+    );
+  }
+
+  get hasExited(): boolean {
+    return this.finished;
+  }
+  stdout(): string {
+    return this.out;
+  }
+  stderr(): string {
+    return this.err;
+  }
+  stdoutLines(): void {
+    // the merged report is one line, complete only at the end: read stdout() then
+  }
+  stderrLines(listener: (line: string) => void): void {
+    this.errListeners.push(listener);
+  }
+  /** The clients' processes are on other hosts: there is nothing here to profile. */
+  processIds(): number[] {
+    return [];
+  }
+  /** Zero until every host's window has ended, then the sum of their window usage (each measured on its host). */
+  usage(): TreeUsage | undefined {
+    if (!this.windowClosed) return ZERO_USAGE;
+    return this.hosts.reduce(
+      (total, h) => ({
+        cpuS: total.cpuS + (h.windowUsage?.cpuS ?? 0),
+        peakRssKb: total.peakRssKb + (h.windowUsage?.peakRssKb ?? 0),
+        voluntaryCtxSwitches: total.voluntaryCtxSwitches + (h.windowUsage?.voluntaryCtxSwitches ?? 0),
+        involuntaryCtxSwitches: total.involuntaryCtxSwitches + (h.windowUsage?.involuntaryCtxSwitches ?? 0),
+        processes: total.processes + (h.windowUsage?.processes ?? 0),
+      }),
+      ZERO_USAGE,
+    );
+  }
+  signal(signal: NodeJS.Signals): void {
+    for (const h of this.hosts) h.session.notify({ type: "signal", signal });
+  }
+  async stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean; exit: ExitInfo }> {
+    if (!this.finished) {
+      this.failure ??= "stopped";
+      await this.stopHosts(signal, graceMs);
+      this.settle({ exitCode: undefined, signal });
+    }
+    return { forced: false, exit: await this.exited };
+  }
+}
+
+function parseReport(state: HostState): HostReport {
+  const line = state.stdout.trim().split("\n").reverse().find((l) => l.trimStart().startsWith("{"));
+  if (!line) throw new Error(`host ${state.host.name}: the client printed no JSON report`);
+  return JSON.parse(line) as HostReport;
+}
