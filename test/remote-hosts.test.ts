@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readCsvRows } from "../src/output/csv.js";
+import { readCsvRows } from "../src/rundir/results-csv.js";
 import { createLab, type Lab } from "./helpers/lab.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
