@@ -276,7 +276,7 @@ function latencyVsLoadChart(a: Axes): Spec | Omitted {
   const y = { field: "latencyUs", type: "quantitative", scale: { type: "log" }, axis: { title: "latency from the scheduled send (µs, log scale)", format: "~s" } };
   const saturation = curve.saturation.map((point) => ({ ...point, label: `saturation ${Math.round(point.rate).toLocaleString("en-US")} req/s` }));
   return {
-    title: { text: "Latency against offered load", subtitle: "open loop; median of the ok and degraded repeats; dotted rule: saturation (highest rate achieved within 5 %)" },
+    title: { text: "Latency against offered load", subtitle: "open loop; median of the ok and degraded repeats; dotted rule: saturation (the last rate of the first stretch achieved within 5 % of target)" },
     width: WIDTH,
     height: HEIGHT,
     layer: [
@@ -307,7 +307,7 @@ const CAPTIONS: Record<(typeof CHART_IDS)[number], (data: ReportData) => string>
   "success-rate": () => "Share of requests answered correctly; shown because some cell fell below 100 %.",
   "served-connections": () => "Share of the requested connections that got any reply in the window; shown because some cell left connections starved (degraded).",
   "latency-vs-load": () =>
-    "p50, p99 and p99.9 latency (from each request's scheduled send) against the offered load, y axis logarithmic; a dotted rule marks each line's saturation point, the highest target rate the client achieved within 5 % (beyond it rows are degraded).",
+    "p50, p99 and p99.9 latency (from each request's scheduled send) against the offered load, y axis logarithmic; a dotted rule marks each line's saturation point: the highest rate before the first one whose achieved rate is more than 5 % off its target (short of it: the client could not keep up, the row is degraded; above it: it fell behind in the warmup and caught up with a burst).",
   "per-second": (d) => `Responses in each second of the window, for ${d.seconds.some((run) => d.cells.find((cell) => cell.cell === run.cell)?.validity.degradedReasons.length) ? "the degraded cells and " : ""}the cells asked for with --series; a dip to 0 is a stall.`,
 };
 
