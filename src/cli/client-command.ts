@@ -6,8 +6,6 @@ import {
   NoConnectionError,
   WINDOW_ENDED_LINE,
   WINDOW_STARTED_LINE,
-  WAITING_FOR_GO_LINE,
-  GO_SIGNAL,
   buildReport,
   formatTextReport,
   runLoad,
@@ -40,7 +38,6 @@ export function registerClientCommand(program: Command): void {
     )
     .option("--json", "print one JSON object instead of the text report")
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
-    .addOption(new Option("--wait-for-go", `connect only on ${GO_SIGNAL}, after saying so on stderr (for tcpsweep run: start while the server starts)`).hideHelp())
     .action(async (flags) => {
       const shortfall = openFileShortfall(flags.connections);
       if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
@@ -56,16 +53,6 @@ export function registerClientCommand(program: Command): void {
         rate: flags.rate,
         verify: flags.verify as "type" | "payload",
       };
-      if (flags.waitForGo) {
-        // A signal listener does not keep Node alive: the timer does, until the go. The listener stays:
-        // the signal may come more than once (to the process group and to the process), and unheard it kills.
-        const alive = setInterval(() => undefined, 60_000);
-        await new Promise((resolve) => {
-          process.on(GO_SIGNAL, resolve);
-          process.stderr.write(`${WAITING_FOR_GO_LINE}\n`);
-        });
-        clearInterval(alive);
-      }
       try {
         const hooks = flags.announceWindow
           ? {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { GO_SIGNAL, WAITING_FOR_GO_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
+import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { RunResult } from "../record/run-record.js";
 import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit, type ExitInfo } from "../process/child.js";
@@ -124,30 +124,11 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
   const clock = new PhaseClock("server start");
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
-    const startClient = (port: number | undefined, waitForGo: boolean) => {
-      const values = cellTemplateValues(spec, cell, port);
-      const argv = expandTemplate(spec.client.argv, values);
-      const wrapped = tracer?.wrap("client", argv) ?? argv;
-      return context.clientLauncher.start({ argv: waitForGo ? [...wrapped, "--wait-for-go"] : wrapped, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
-    };
-    // The built-in client boots while a fresh server starts, and connects on the go signal once the server is
-    // ready: the two start-ups overlap. Not under a launch profiler (the signal would reach strace too).
-    const probe = ["client"];
-    let clientListening: Promise<boolean> | undefined;
-    const startAlongside = spec.client.builtin && (tracer?.wrap("client", probe) ?? probe) === probe
-      ? (port: number) => {
-          const early = (client = startClient(port, true));
-          clientListening = untilLine(early, WAITING_FOR_GO_LINE, deadline, abort);
-        }
-      : undefined;
-    server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer, startAlongside) : undefined;
+    server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
     clock.next("client start, connects, warmup");
-    if (client && clientListening) {
-      // One that died or hung instead is reported by runClient (its exit, or the cell's timeout).
-      if (await clientListening) client.signal(GO_SIGNAL);
-    } else {
-      client = startClient(server?.port, false);
-    }
+    const values = cellTemplateValues(spec, cell, server?.port);
+    const clientArgv = expandTemplate(spec.client.argv, values);
+    client = context.clientLauncher.start({ argv: tracer?.wrap("client", clientArgv) ?? clientArgv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
     const observer = new WindowObserver(client, server, tracer, clock);
     if (spec.client.builtin) {
       client.stderrLines((line) => {
@@ -215,8 +196,6 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases);
     return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };
   } catch (error) {
-    // A client started alongside a server that then failed to start is waiting for a go that will not come.
-    if (client && !client.hasExited) await client.stop("SIGKILL", 0);
     if (!(error instanceof CellFailure)) throw error;
     await tracer?.abort();
     if (server && context.servers) await context.servers.release(server);
@@ -228,22 +207,6 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     saveRawOutput(rawFile, processes, clock.phases());
     return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };
   }
-}
-
-/** Resolves true when `child` prints `line` on stderr; false when it exits first, at the deadline, or on abort. */
-function untilLine(child: Launched, line: string, deadline: number, abort: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const finish = (seen: boolean) => {
-      clearTimeout(timer);
-      abort.removeEventListener("abort", onAbort);
-      resolve(seen);
-    };
-    const onAbort = () => finish(false);
-    const timer = setTimeout(() => finish(false), Math.max(0, deadline - Date.now()));
-    abort.addEventListener("abort", onAbort);
-    child.stderrLines((text) => text === line && finish(true));
-    void child.exited.then(() => finish(false));
-  });
 }
 
 function round(value: number | undefined): number | undefined {

@@ -83,14 +83,10 @@ export class ServerPool {
     private readonly host: string,
   ) {}
 
-  /**
-   * The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one).
-   * `starting(port)` is called as a fresh server is about to start, so the client can start alongside it.
-   */
-  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand, starting?: (port: number) => void): Promise<RunningServer> {
+  /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
+  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
     const start = async () => {
       const port = await this.launcher.freePort(this.host);
-      starting?.(port);
       return startServer(this.launcher, this.spec, valuesFor(port), this.host, port, abort, wrap);
     };
     if (this.spec.lifetime === "cell") return start();
@@ -104,7 +100,7 @@ export class ServerPool {
     const running = await server;
     if (running.exitedEarly) {
       this.shared.delete(key);
-      return this.acquire(valuesFor, abort, wrap, starting);
+      return this.acquire(valuesFor, abort, wrap);
     }
     return running;
   }
@@ -141,10 +137,10 @@ export class HeldServer implements ServerSource {
   private keep = true;
   constructor(private readonly pool: ServerSource) {}
 
-  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand, starting?: (port: number) => void): Promise<RunningServer> {
+  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
     if (this.held && !this.held.exitedEarly) return this.held;
     if (this.held) await this.pool.release(this.held);
-    this.held = await this.pool.acquire(valuesFor, abort, wrap, starting);
+    this.held = await this.pool.acquire(valuesFor, abort, wrap);
     return this.held;
   }
 
