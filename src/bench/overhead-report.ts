@@ -63,7 +63,11 @@ export function overheadSection(results: BenchResults): string {
     "",
     overhead.perfUnavailable
       ? `perf unavailable: ${overhead.perfUnavailable}`
-      : phaseTable(variants, (v) => v.perfTraced, [["overhead_s of the whole profiled run (both passes)", (v) => v.perfRunOverheadS]]),
+      : phaseTable(variants, (v) => v.perfTraced, [
+          ["clean pass: server stop", (v) => v.perfClean.map((pass) => pass.phases["server stop"] ?? 0)],
+          ["clean pass: outside warmup and window", (v) => v.perfClean.map((pass) => pass.overheadS)],
+          ["overhead_s of the whole profiled run (both passes)", (v) => v.perfRunOverheadS],
+        ]),
     "",
     `### Connection set-up, ${CONNECT_BENCH_CONNECTIONS} connections`,
     "",
