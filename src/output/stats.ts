@@ -61,6 +61,12 @@ export function numeric(value: RowValue): number | undefined {
   return Number.isFinite(number) ? number : undefined;
 }
 
+/** Median of a column over rows, blanks and non-numbers left out; undefined when none has a figure. */
+export function medianOf(rows: readonly Row[], column: string): number | undefined {
+  const values = rows.map((row) => numeric(row[column])).filter((value): value is number => value !== undefined);
+  return values.length > 0 ? median(values) : undefined;
+}
+
 /**
  * The client's CPU during the window as a share of the cores it could use: client_cpu_s /
  * duration_s / usable cores, where usable cores are its worker threads, or fewer when it was

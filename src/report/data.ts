@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
-import { median, numeric, repeatStats } from "../output/stats.js";
+import { median, medianOf, numeric, repeatStats } from "../output/stats.js";
 import { cellValidity, secondSeries, type CellValidity, type SecondSeries } from "./validity-data.js";
 
 /** A problem with the input that the user can act on: one line, exit status 2. */
@@ -182,11 +182,6 @@ function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
     seriesKey,
     facetKeys: rest.filter((key) => key !== seriesKey),
   };
-}
-
-export function medianOf(rows: readonly Row[], column: string): number | undefined {
-  const values = rows.map((row) => numeric(row[column])).filter((value): value is number => value !== undefined);
-  return values.length > 0 ? median(values) : undefined;
 }
 
 function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[]): CellSummary {

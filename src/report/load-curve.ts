@@ -7,9 +7,8 @@
  * Only the data shaping lives here; charts.ts draws it.
  */
 import type { Row } from "../output/columns.js";
-import { numeric } from "../output/stats.js";
+import { medianOf, numeric } from "../output/stats.js";
 import { RATE_SHORTFALL } from "../sweep/validity.js";
-import { medianOf } from "./data.js";
 
 /** The percentiles the curve draws, with the CSV column each comes from. */
 export const CURVE_PERCENTILES = [
