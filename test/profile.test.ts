@@ -36,6 +36,26 @@ async function runProfiled(profile: Record<string, unknown>, matrix?: Record<str
   return { dir, csv, result };
 }
 
+/** Each pass's server port (from the client's command line in its raw log) and its "server start" / "server stop" phases. */
+function passes(dir: string, rawOutput: string) {
+  const read = (file: string) => {
+    const log = readFileSync(path.resolve(dir, file), "utf8");
+    const phase = (name: string) => Number(new RegExp(`^${name}: ([\\d.]+) s$`, "m").exec(log)?.[1]);
+    return { port: /^### client: .* -a [\d.]+:(\d+) /m.exec(log)?.[1], start: phase("server start"), stop: phase("server stop") };
+  };
+  return { clean: read(rawOutput), traced: read(rawOutput.replace(/\.log$/, ".traced.log")) };
+}
+
+/** A window profiler attaches to the running server: one server serves both passes (issue 14), stopped once. */
+function expectOneServerForBothPasses(dir: string, rawOutput: string): void {
+  const { clean, traced } = passes(dir, rawOutput);
+  expect(clean.port).toMatch(/^\d+$/);
+  expect(traced.port, "the traced pass's client dialled the clean pass's server").toBe(clean.port);
+  expect(traced.start, "no second server start").toBeLessThan(0.05);
+  expect(clean.stop, "the clean pass keeps the server").toBeLessThan(0.05);
+  expect(clean.start).toBeGreaterThan(traced.start);
+}
+
 describe("strace over the window", () => {
   requirePermission(() => straceProblem("window"));
   it("target both, pass separate: clean figures in the row, traced counts in the syscall columns and table", async () => {
@@ -68,6 +88,7 @@ describe("strace over the window", () => {
     const parsed = parseStraceSummary(readFileSync(path.resolve(dir, rawServer), "utf8"));
     expect(parsed).not.toBeInstanceOf(StraceParseError);
     expect((parsed as Exclude<typeof parsed, StraceParseError>).total.calls).toBe(Number(row!.server_syscalls_total));
+    expectOneServerForBothPasses(dir, row!.raw_output!);
   });
 
   it("pass same: the traced rate never appears as the clean rate", async () => {
@@ -89,6 +110,10 @@ describe("strace over the window", () => {
     // Counted from launch: the start-up calls (execve, mmap of the binary) are in the table too.
     const calls = readCsv(path.join(dir, "prof.syscalls.csv")).rows.map((r) => r.syscall);
     expect(calls).toContain("execve");
+    // Launched under strace, so each pass has a server of its own.
+    const { clean, traced } = passes(dir, row!.raw_output!);
+    expect(traced.port).not.toBe(clean.port);
+    expect(traced.start).toBeGreaterThan(0.05);
   });
 });
 
@@ -103,6 +128,7 @@ describe("perf tracepoints", () => {
     const table = readCsv(path.join(dir, "prof.syscalls.csv")).rows;
     expect(table.every((r) => r.source === "perf" && r.target === "server")).toBe(true);
     expect(table.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
+    expectOneServerForBothPasses(dir, row!.raw_output!);
   });
 });
 

@@ -10,6 +10,7 @@ import { stringify } from "csv-stringify/sync";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { csvHeader } from "../src/output/columns.js";
+import { loadCurve } from "../src/report/load-curve.js";
 import { requireTool } from "./helpers/system-tools.js";
 import { killRunningClis, leftoverProcesses, listTree, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec, type CliResult } from "./helpers/sweep.js";
 
@@ -396,5 +397,77 @@ describe("tcpsweep report: bad input is one line and exit 2, nothing written", (
   it("an unknown --run", async () => {
     expectOneLineExit2(await runCli(["report", "failed.csv", "--run", "nope"], { cwd: dir }), /failed\.csv has no run nope; its runs: r9/);
     expect(listTree(dir)).toEqual(before);
+  });
+});
+
+describe("tcpsweep report on an open-loop sweep (a rate matrix key): latency against offered load", () => {
+  const dir = makeTempDir("tcpsweep-report-");
+  const csv = path.join(dir, "out/load.csv");
+  const outDir = path.join(dir, "out/load.report");
+  let sweep: CliResult | undefined;
+
+  beforeAll(async () => {
+    const spec = writeSpec(dir, {
+      name: "loadcurve",
+      duration: "1s",
+      warmup: "0.2s",
+      matrix: { connections: [10], rate: [1000, 3000, 6000], threads: [1, 2] },
+      server: { builtin: true },
+      output: { csv: "out/load.csv" },
+    });
+    sweep = await runCli(["run", spec], { cwd: dir, timeoutMs: 55_000 });
+    expect(leftoverProcesses(sweep)).toEqual([]);
+  }, 60_000);
+
+  it("draws latency-vs-load: p50/p99/p99.9 lines per thread count, the saturation rule where the first stretch of rates achieved within 5 % ends", async () => {
+    expect(sweep!.code, sweep!.stderr).toBe(0);
+    const rows = readCsv(csv).rows;
+    expect(rows.every((row) => row.mode === "open" && Number(row.target_rate) > 0)).toBe(true);
+    const result = await runCli(["report", "out/load.csv"], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(svgFiles(outDir)).toContain("latency-vs-load.svg");
+    const file = path.join(outDir, "latency-vs-load.svg");
+    expectChartSvg(file, ["line", "symbol", "rule", "text"]);
+    const svg = readFileSync(file, "utf8");
+    for (const label of ["p50", "p99", "p99.9", "threads=1", "threads=2", "offered load: target rate (req/s)"]) expect(svg).toContain(`>${label}<`);
+    // Each line's saturation point, from the CSV: the end of the first stretch of rates achieved within 5 %.
+    for (const threads of ["1", "2"]) {
+      const line = rows.filter((row) => row.threads === threads).sort((a, b) => Number(a.target_rate) - Number(b.target_rate));
+      const firstMiss = line.findIndex((row) => Math.abs(Number(row.achieved_rate) / Number(row.target_rate) - 1) > 0.05);
+      const onTarget = firstMiss === -1 ? line : line.slice(0, firstMiss);
+      if (onTarget.length > 0) expect(svg).toContain(`saturation ${Number(onTarget.at(-1)!.target_rate).toLocaleString("en-US")} req/s`);
+      else expect(svg).not.toMatch(new RegExp(`saturation .*threads=${threads}`));
+    }
+    // 2 thread counts × 3 percentiles = 6 lines, each with geometry.
+    expect(svg.match(/aria-roledescription="line mark" d="M[\d.-]+,[\d.-]+L/g) ?? []).toHaveLength(6);
+    const html = readFileSync(path.join(outDir, "index.html"), "utf8");
+    expect(html).toContain("Latency against offered load");
+  });
+
+  it("renders in headless Chromium with the latency-vs-load chart, no console error, no request", async () => {
+    const check = await openInChromium(path.join(outDir, "index.html"), path.join(dir, "load-report.png"));
+    expectRenderedPage(check, svgFiles(outDir));
+    const chart = check.svgs.find((svg) => svg.id === "latency-vs-load");
+    expect(chart, "latency-vs-load figure").toBeDefined();
+    expect(chart!.marks).toBeGreaterThanOrEqual(6);
+    copyFileSync(check.screenshot, "/tmp/tcpsweep-report-load.png");
+  }, 60_000);
+
+  it("the saturation point ends the first stretch of rates achieved within 5 % (short or over), per line, from ok and degraded rows", () => {
+    const row = (threads: number, rate: number, achieved: number, status = "ok") => ({ threads: String(threads), rate: String(rate), target_rate: String(rate), achieved_rate: String(achieved), status, latency_p50_us: "100", latency_p99_us: "900", latency_p999_us: "0" });
+    const curve = loadCurve(
+      [row(1, 1000, 1000), row(1, 2000, 1950), row(1, 3000, 2500, "degraded"), row(2, 1000, 990), row(2, 2000, 2300), row(2, 3000, 2990), { ...row(2, 4000, 4000), status: "client_failed" }],
+      ["rate", "threads"],
+    )!;
+    expect(curve.series).toEqual(["threads=1", "threads=2"]);
+    // threads=1: 2000 is 97.5 % achieved, 3000 falls short. threads=2: 2000 overshoots by 15 % (a catch-up burst), so
+    // 1000 is its saturation even though 3000 is on target again; the failed row is not measured.
+    expect(curve.saturation).toEqual([
+      { series: "threads=1", rate: 2000, achievedRate: 1950 },
+      { series: "threads=2", rate: 1000, achievedRate: 990 },
+    ]);
+    // p99.9 of 0 µs cannot sit on a log axis: 6 cells × p50, p99.
+    expect(curve.points).toHaveLength(12);
+    expect(loadCurve([{ threads: "1", status: "ok", target_rate: "" }], ["threads"])).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { processTree } from "../process/proctree.js";
 import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
 import { LocalLauncher } from "../launch/local.js";
-import type { BenchOptions } from "./options.js";
+import type { BenchOptions, BenchSection } from "./options.js";
 import { launchClient, withServer, type ClientRun, type ProcessScope, type RunningServer } from "./processes.js";
 import { NATIVE_CLIENT, NATIVE_SERVER, TCPSWEEP_SERVER, tcpsweepClient, type ClientKind, type Load } from "./tools.js";
 
@@ -208,14 +208,25 @@ const CONNECTS_S_PER_CONNECTION = 0.001; // one round of both clients: Node's co
 const SERVER_START_S = 0.5;
 const PROFILER_OVERHEAD_S = 0.7; // attach, detach, summary
 
-export function plannedRuns(options: BenchOptions, profilers: number): number {
-  return options.runs * (2 * options.connections.length + 2 * SERVER_BENCH_THREADS.length + 1 + profilers);
+const runs = (options: BenchOptions, section: BenchSection) => (!options.only || options.only === section ? options.runs : 0);
+/** Overhead section: sweeps per round (unprofiled, perf, 4000 connections) of each variant, ~6 s each. */
+const overheadSweeps = (options: BenchOptions, perf: boolean) => runs(options, "overhead") * (options.baseline ? 2 : 1) * (perf ? 3 : 2);
+const OVERHEAD_SWEEP_S = 6;
+
+export function plannedRuns(options: BenchOptions, profilers: number, perf: boolean): number {
+  return (
+    runs(options, "clients") * 2 * options.connections.length +
+    runs(options, "servers") * 2 * SERVER_BENCH_THREADS.length +
+    runs(options, "profilers") * (1 + profilers) +
+    overheadSweeps(options, perf)
+  );
 }
 
-export function estimateSeconds(options: BenchOptions, profilers: number): number {
-  const runs = plannedRuns(options, profilers) * (options.warmupS + options.durationS + RUN_OVERHEAD_S);
-  const connects = options.runs * options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
-  const profiling = options.runs * profilers * PROFILER_OVERHEAD_S;
-  const serverStarts = (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S;
-  return runs + connects + profiling + serverStarts;
+export function estimateSeconds(options: BenchOptions, profilers: number, perf: boolean): number {
+  const measuredRuns = plannedRuns(options, profilers, perf) - overheadSweeps(options, perf);
+  const loads = measuredRuns * (options.warmupS + options.durationS + RUN_OVERHEAD_S);
+  const connects = runs(options, "clients") * options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
+  const profiling = runs(options, "profilers") * profilers * PROFILER_OVERHEAD_S;
+  const serverStarts = measuredRuns > 0 ? (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S : 0;
+  return loads + connects + profiling + serverStarts + overheadSweeps(options, perf) * OVERHEAD_SWEEP_S;
 }

@@ -16,9 +16,10 @@ import {
   type BenchContext,
 } from "./experiments.js";
 import { describeMachine } from "./machine.js";
-import { REPO_ROOT, parseBenchOptions, type BenchOptions } from "./options.js";
+import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } from "./options.js";
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
-import { carriedOverFindings, renderResults, renderTables, type BenchResults } from "./report.js";
+import { measureOverhead } from "./overhead.js";
+import { SECTION_HEADINGS, carriedOverFindings, renderResults, renderTables, spliceSection, type BenchResults } from "./report.js";
 
 /**
  * Client and server of a run each hold one socket per connection under the limit they inherit
@@ -67,16 +68,19 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   try {
-    process.stderr.write("building the native tools (bench/native/build.sh)\n");
-    await buildNativeTools(scope);
+    if (options.only !== "overhead") {
+      process.stderr.write("building the native tools (bench/native/build.sh)\n");
+      await buildNativeTools(scope);
+    }
     checkOpenFileLimit(options);
     const machine = describeMachine();
     const profilers = profilerChoices();
     for (const profiler of profilers.filter((p) => p.unavailable)) process.stderr.write(`${profiler.name} is left out: ${profiler.unavailable}\n`);
     const usableProfilers = profilers.filter((p) => !p.unavailable).length;
 
-    const expectedS = estimateSeconds(options, usableProfilers);
-    const totalRuns = plannedRuns(options, usableProfilers);
+    const perfUnavailable = profilers.find((p) => p.name === "perf")?.unavailable;
+    const expectedS = estimateSeconds(options, usableProfilers, !perfUnavailable);
+    const totalRuns = plannedRuns(options, usableProfilers, !perfUnavailable);
     process.stderr.write(
       `${totalRuns} runs of ${options.warmupS} s warmup + ${options.durationS} s window; expected to take about ${Math.ceil(expectedS / 60)} min (${Math.round(expectedS)} s)\n`,
     );
@@ -86,9 +90,11 @@ async function main(): Promise<number> {
     mkdirSync(rawDir, { recursive: true });
     const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [] };
 
-    const clients = await section(ctx, "client comparison", () => compareClients(ctx));
-    const servers = await section(ctx, "server comparison", () => compareServers(ctx));
-    const perturbation = await section(ctx, "profiler perturbation", () => measurePerturbation(ctx, profilers));
+    const wanted = (name: BenchSection) => !options.only || options.only === name;
+    const clients = wanted("clients") ? await section(ctx, "client comparison", () => compareClients(ctx)) : undefined;
+    const servers = wanted("servers") ? await section(ctx, "server comparison", () => compareServers(ctx)) : undefined;
+    const perturbation = wanted("profilers") ? await section(ctx, "profiler perturbation", () => measurePerturbation(ctx, profilers)) : undefined;
+    const overhead = wanted("overhead") ? await section(ctx, "sweep overhead", () => measureOverhead(ctx, perfUnavailable)) : undefined;
 
     const results: BenchResults = {
       startedAt: startedAt.toISOString(),
@@ -99,12 +105,15 @@ async function main(): Promise<number> {
       clients: clients ?? [],
       servers: servers ?? [],
       perturbation,
+      overhead,
       failures: ctx.failures,
       rawDir,
     };
     writeFileSync(path.join(rawDir, "runs.json"), `${JSON.stringify(results, null, 2)}\n`);
-    const findings = carriedOverFindings(readIfExists(options.resultsFile));
-    writeFileSync(options.resultsFile, renderResults(results, findings));
+    const previous = readIfExists(options.resultsFile);
+    const rendered = renderResults(results, carriedOverFindings(previous));
+    // --only: the other sections of RESULTS.md stay as their last full run wrote them.
+    writeFileSync(options.resultsFile, options.only && previous ? spliceSection(previous, rendered, SECTION_HEADINGS[options.only]) : rendered);
     process.stdout.write(`${renderTables(results)}\n`);
     process.stderr.write(
       `\ntook ${Math.round(results.elapsedS)} s (expected ${Math.round(expectedS)} s); wrote ${path.relative(process.cwd(), options.resultsFile)}` +

@@ -1,4 +1,5 @@
 /** `npm run bench` flags; `--quick` changes the defaults, and flags given explicitly still win. */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
@@ -15,7 +16,14 @@ export interface BenchOptions {
   /** `--threads` for the tcpsweep client; undefined = its default (CPU count). */
   clientThreads?: number;
   resultsFile: string;
+  /** Run only this section (RESULTS.md keeps the others as they were). */
+  only?: BenchSection;
+  /** A built tcpsweep checkout whose CLI the overhead section measures side by side with this one. */
+  baseline?: string;
 }
+
+export const BENCH_SECTIONS = ["clients", "servers", "profilers", "overhead"] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 /** The repository root, from dist/bench/ (or src/bench/). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -31,11 +39,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option("--warmup <s>", `warmup before each window in seconds (default ${FULL.warmupS}; --quick ${QUICK.warmupS})`, seconds({ allowZero: true }))
     .option("--threads <n>", "worker threads of the tcpsweep client (default: its own, the CPU count)", integerIn(1, 1024))
     .option("--quick", `smoke test: ${QUICK.runs} run, ${QUICK.durationS} s windows, connections ${QUICK.connections.join(",")} only`)
+    .option("--only <section>", `run one section: ${BENCH_SECTIONS.join(", ")} (RESULTS.md keeps the others)`)
+    .option("--baseline <dir>", "overhead section: a built tcpsweep checkout (the code before a change) to measure side by side with this one")
     .option("--out <file>", "results file to (over)write", path.join(REPO_ROOT, "bench", "RESULTS.md"))
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
   program.parse(argv, { from: "user" });
-  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string }>();
+  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string; only?: string; baseline?: string }>();
+  if (flags.only !== undefined && !(BENCH_SECTIONS as readonly string[]).includes(flags.only)) program.error(`--only ${flags.only}: expected one of ${BENCH_SECTIONS.join(", ")}`);
+  if (flags.baseline !== undefined && !existsSync(path.join(flags.baseline, "dist/cli/main.js"))) {
+    program.error(`--baseline ${flags.baseline}: no dist/cli/main.js there; check out the code to compare against and run \`npm run build\` in it`);
+  }
   const base = flags.quick ? QUICK : FULL;
   return {
     quick: Boolean(flags.quick),
@@ -45,5 +59,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     connections: base.connections,
     clientThreads: flags.threads,
     resultsFile: path.resolve(flags.out),
+    ...(flags.only ? { only: flags.only as BenchSection } : {}),
+    ...(flags.baseline ? { baseline: path.resolve(flags.baseline) } : {}),
   };
 }

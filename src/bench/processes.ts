@@ -21,8 +21,8 @@ export class ProcessScope {
   private readonly running = new Map<object, () => Promise<unknown>>();
 
   /** Starts argv in its own process group; stopAll() stops it unless stop() already did. */
-  spawn(argv: readonly string[]): ChildProcess {
-    const child = new ChildProcess(argv);
+  spawn(argv: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+    const child = new ChildProcess(argv, options);
     this.running.set(child, () => child.stop("SIGTERM", STOP_GRACE_MS));
     return child;
   }

@@ -11,7 +11,9 @@ import {
   type ServerPoint,
 } from "./experiments.js";
 import type { Machine } from "./machine.js";
-import { REPO_ROOT, type BenchOptions } from "./options.js";
+import { REPO_ROOT, type BenchOptions, type BenchSection } from "./options.js";
+import { overheadGoals, overheadSection } from "./overhead-report.js";
+import { OVERHEAD_HEADING, type OverheadResults } from "./overhead.js";
 import { ratioOfMedians, spread, type Spread } from "./stats.js";
 
 export interface BenchResults {
@@ -24,6 +26,7 @@ export interface BenchResults {
   clients: ClientPoint[];
   servers: ServerPoint[];
   perturbation?: Perturbation;
+  overhead?: OverheadResults;
   failures: string[];
   rawDir: string;
 }
@@ -45,7 +48,7 @@ function number(value: number, digits: number): string {
 }
 
 /** `median (min–max)`, or just the median of a single run; "—" when no run succeeded. */
-function spreadCell(values: Spread | undefined, digits = 0): string {
+export function spreadCell(values: Spread | undefined, digits = 0): string {
   if (!values) return "—";
   const median = number(values.median, digits);
   return values.runs === 1 ? median : `${median} (${number(values.min, digits)}–${number(values.max, digits)})`;
@@ -55,7 +58,7 @@ function ratioCell(ratio: number | undefined): string {
   return ratio === undefined ? "—" : `${ratio.toFixed(2)}×`;
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
 
@@ -118,11 +121,13 @@ function perturbationTable(perturbation: Perturbation): string {
   return table(["variant", "resp/s", "traced/untraced", "server syscalls/resp"], rows);
 }
 
-interface Goal {
+export interface Goal {
   goal: string;
+  /** A ratio (×), or seconds when `unit` is "s". */
   ratio: number | undefined;
   /** The ratio must be at least (≥) or at most (≤) this. */
   bound: { atLeast: number } | { atMost: number };
+  unit?: "s";
 }
 
 function goals(results: BenchResults): Goal[] {
@@ -145,16 +150,18 @@ function goals(results: BenchResults): Goal[] {
       ratio: serverRatio(t),
       bound: { atLeast: 0.6 },
     })),
+    ...(results.overhead ? overheadGoals(results.overhead) : []),
   ];
 }
 
-function goalsTable(results: BenchResults): string {
+export function goalsTable(rows: readonly Goal[]): string {
   return table(
     ["goal", "target", "measured", "status"],
-    goals(results).map(({ goal, ratio, bound }) => {
-      const target = "atLeast" in bound ? `≥ ${bound.atLeast.toFixed(2)}×` : `≤ ${bound.atMost.toFixed(2)}×`;
+    rows.map(({ goal, ratio, bound, unit }) => {
+      const shown = (value: number) => (unit === "s" ? `${value.toFixed(3)} s` : `${value.toFixed(2)}×`);
+      const target = "atLeast" in bound ? `≥ ${shown(bound.atLeast)}` : `≤ ${shown(bound.atMost)}`;
       const met = ratio !== undefined && ("atLeast" in bound ? ratio >= bound.atLeast : ratio <= bound.atMost);
-      return [goal, target, ratioCell(ratio), ratio === undefined ? "not measured" : met ? "met" : "**not met**"];
+      return [goal, target, ratio === undefined ? "—" : shown(ratio), ratio === undefined ? "not measured" : met ? "met" : "**not met**"];
     }),
   );
 }
@@ -181,9 +188,11 @@ export function renderTables(results: BenchResults): string {
     "",
     results.perturbation ? perturbationTable(results.perturbation) : "Not measured (see Failures).",
     "",
+    overheadSection(results),
+    "",
     "## Goals",
     "",
-    goalsTable(results),
+    goalsTable(goals(results)),
   ].join("\n");
 }
 
@@ -216,6 +225,34 @@ function machineSection(machine: Machine): string {
     `- C compiler: ${machine.cc}`,
     `- Load average (1 min) at start: ${machine.loadAtStart.toFixed(2)}${busy}`,
   ].join("\n");
+}
+
+/** The heading each `--only` section's text starts with in RESULTS.md. */
+export const SECTION_HEADINGS: Record<BenchSection, string> = {
+  clients: "## Client comparison",
+  servers: "## Server comparison",
+  profilers: "## Profiler perturbation",
+  overhead: OVERHEAD_HEADING,
+};
+
+/** `previous` with the section starting `heading` (up to the next "## ") taken from `rendered`; appended before Findings when new. */
+export function spliceSection(previous: string, rendered: string, heading: string): string {
+  const block = (text: string) => {
+    const lines = text.split("\n");
+    const start = lines.findIndex((line) => line.startsWith(heading));
+    if (start < 0) return undefined;
+    const end = lines.findIndex((line, i) => i > start && line.startsWith("## "));
+    return { lines, start, end: end < 0 ? lines.length : end };
+  };
+  const fresh = block(rendered);
+  if (!fresh) return previous;
+  const section = fresh.lines.slice(fresh.start, fresh.end);
+  const old = block(previous);
+  const lines = previous.split("\n");
+  if (old) return [...lines.slice(0, old.start), ...section, ...lines.slice(old.end)].join("\n");
+  const findings = lines.findIndex((line) => line.trimEnd() === FINDINGS_HEADING);
+  const at = findings < 0 ? lines.length : findings;
+  return [...lines.slice(0, at), ...section, ...lines.slice(at)].join("\n");
 }
 
 export function renderResults(results: BenchResults, findings: string): string {

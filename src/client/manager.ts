@@ -37,6 +37,8 @@ export interface LoadResult {
   seconds: SecondSeries;
   /** The window actually measured, not the nominal duration. */
   windowS: number;
+  /** From the start of runLoad (threads included) until every loop reported its connects done. */
+  connectS: number;
   latencyUs: LatencyHistogram;
   /** CPU of this whole process (all threads) during the window. */
   cpuUserS: number;
@@ -64,6 +66,7 @@ export interface WindowHooks {
 }
 
 export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): Promise<LoadResult> {
+  const loadStart = performance.now();
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
   const windowStartBuffer = new SharedArrayBuffer(8);
@@ -86,6 +89,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   });
   try {
     const connected = await Promise.all(workers.map((worker) => nextMessage<WorkerConnected>(worker, "connected")));
+    const connectS = (performance.now() - loadStart) / 1000;
     const established = connected.reduce((sum, c) => sum + c.established, 0);
     if (established === 0) {
       const reason = connected.find((c) => c.firstError)?.firstError ?? "unknown reason";
@@ -116,6 +120,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       // A trailing partial second is left out of the series: its count would not be a per-second rate.
       seconds: mergeSeconds(perLoop.map((result) => result.perSecond), Math.floor(windowS + 1e-9)),
       windowS,
+      connectS,
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
       peakRssKb: process.resourceUsage().maxRSS,

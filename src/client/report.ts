@@ -37,6 +37,8 @@ export interface ClientReport {
   threads: number;
   length: number;
   warmup_s: number;
+  /** Seconds from the start of the load (worker threads included) until every connection was made or had failed. */
+  connect_s: number;
   elapsed_s: number;
   cpu: { user_s: number; sys_s: number };
   peak_rss_kb: number;
@@ -89,6 +91,7 @@ export function buildReport(result: LoadResult): ClientReport {
     stall_seconds: seconds.stallSeconds ?? null,
     threads: Math.min(options.threads, options.connections),
     length: options.length,
+    connect_s: round(result.connectS, 3),
     warmup_s: options.warmupS,
     elapsed_s: round(result.windowS, 4),
     cpu: { user_s: round(result.cpuUserS, 3), sys_s: round(result.cpuSystemS, 3) },

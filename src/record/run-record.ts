@@ -8,6 +8,9 @@ import type { SyscallCounts, SyscallSource } from "../profile/profiler.js";
 
 export type MatrixValue = string | number;
 
+/** An open-loop run that sent more than this share below its target rate did not offer the load asked for (`degraded`). */
+export const RATE_SHORTFALL = 0.05;
+
 export type CellStatus =
   | "ok"
   /** The run finished but not as specified: connections starved, payload mismatches, or a stall (README "Status"). */

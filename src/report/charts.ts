@@ -6,6 +6,7 @@
 import { View, Warn, logger, parse } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { SYSCALL_TARGETS, orderValues, type CellSummary, type ReportData } from "./data.js";
+import { CURVE_PERCENTILES, loadCurve } from "./load-curve.js";
 
 export interface Chart {
   /** File name stem and HTML id: throughput, latency-p99, ... */
@@ -23,7 +24,7 @@ export interface Omitted {
 }
 
 /** Every chart file name the report may write (stale ones from an earlier report are removed). */
-export const CHART_IDS = ["throughput", "latency-p99", "syscalls-per-request", "syscalls-top", "success-rate", "served-connections", "per-second"] as const;
+export const CHART_IDS = ["throughput", "latency-p99", "syscalls-per-request", "syscalls-top", "success-rate", "served-connections", "per-second", "latency-vs-load"] as const;
 
 type Spec = Record<string, unknown>;
 
@@ -264,6 +265,32 @@ function perSecondChart(a: Axes): Spec | Omitted {
   };
 }
 
+/** Open loop (a rate dimension): p50 / p99 / p99.9 against the target rate, each line's saturation point marked. */
+function latencyVsLoadChart(a: Axes): Spec | Omitted {
+  const curve = loadCurve(a.data.runRows, a.data.matrixKeys);
+  if (!curve) return { title: "Latency against offered load", reason: "no ok or degraded row has a target_rate (no client.rate or rate matrix key)" };
+  const x = { field: "rate", type: "quantitative", scale: { zero: false, nice: false, padding: 14 }, axis: { title: "offered load: target rate (req/s)", format: "~s", grid: true } };
+  const color = { field: "series", type: "nominal", scale: { domain: curve.series, range: PALETTE }, legend: { title: "line", orient: "top", direction: "horizontal" } };
+  const percentiles = CURVE_PERCENTILES.map((p) => p.label);
+  const dash = { field: "percentile", type: "nominal", scale: { domain: percentiles, range: [[1, 0], [6, 3], [2, 2]] }, legend: { title: "percentile", orient: "top", direction: "horizontal" } };
+  const y = { field: "latencyUs", type: "quantitative", scale: { type: "log" }, axis: { title: "latency from the scheduled send (µs, log scale)", format: "~s" } };
+  const saturation = curve.saturation.map((point) => ({ ...point, label: `saturation ${Math.round(point.rate).toLocaleString("en-US")} req/s` }));
+  return {
+    title: { text: "Latency against offered load", subtitle: "open loop; median of the ok and degraded repeats; dotted rule: saturation (the last rate of the first stretch achieved within 5 % of target)" },
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      {
+        data: { values: curve.points },
+        mark: { type: "line", point: true },
+        encoding: { x, y, color, strokeDash: dash, detail: { field: "percentile" }, tooltip: [{ field: "series" }, { field: "percentile" }, { field: "rate" }, { field: "latencyUs" }, { field: "achievedShare", format: ".0%" }] },
+      },
+      { data: { values: saturation }, mark: { type: "rule", strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { x, color } },
+      { data: { values: saturation }, mark: { type: "text", angle: 270, align: "right", baseline: "bottom", dx: -4, dy: -4, y: 0, fontSize: 10 }, encoding: { x, text: { field: "label" }, color } },
+    ],
+  };
+}
+
 /** " Missing: connections=1000,threads=4 (server_failed)." for cells no repeat of which was ok. */
 function missingCells(data: ReportData): string {
   const failed = data.cells.filter((cell) => cell.ok === 0 && !cell.fromDegraded);
@@ -279,6 +306,8 @@ const CAPTIONS: Record<(typeof CHART_IDS)[number], (data: ReportData) => string>
   "syscalls-top": (d) => `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}.`,
   "success-rate": () => "Share of requests answered correctly; shown because some cell fell below 100 %.",
   "served-connections": () => "Share of the requested connections that got any reply in the window; shown because some cell left connections starved (degraded).",
+  "latency-vs-load": () =>
+    "p50, p99 and p99.9 latency (from each request's scheduled send) against the offered load, y axis logarithmic; a dotted rule marks each line's saturation point: the highest rate before the first one whose achieved rate is more than 5 % off its target (short of it: the client could not keep up, the row is degraded; above it: it fell behind in the warmup and caught up with a burst).",
   "per-second": (d) => `Responses in each second of the window, for ${d.seconds.some((run) => d.cells.find((cell) => cell.cell === run.cell)?.validity.degradedReasons.length) ? "the degraded cells and " : ""}the cells asked for with --series; a dip to 0 is a stall.`,
 };
 
@@ -293,6 +322,7 @@ export async function buildCharts(data: ReportData, warnings: string[] = []): Pr
     ["success-rate", successChart(a)],
     ["served-connections", servedChart(a)],
     ["per-second", perSecondChart(a)],
+    ["latency-vs-load", latencyVsLoadChart(a)],
   ];
   const charts: Chart[] = [];
   const omitted: Omitted[] = [];

@@ -93,6 +93,8 @@ export interface ReportData {
   topSyscalls: string[];
   /** Why the syscall table is not charted, when it exists but cannot be. */
   syscallsNote?: string;
+  /** The chosen run's rows (all statuses), for charts that shape their own data (load-curve.ts). */
+  runRows: Row[];
   /** Per-second responses of the cells asked for (`--series`) and of the degraded ones. */
   seconds: SecondSeries[];
   /** Cell runs whose series was wanted but whose raw output no longer has it. */
@@ -341,6 +343,7 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
     syscallShares: syscalls?.shares ?? [],
     topSyscalls: syscalls?.topSyscalls ?? [],
     ...(syscalls?.note ? { syscallsNote: syscalls.note } : {}),
+    runRows,
     seconds: seconds.series,
     secondsMissing: seconds.missing,
   };

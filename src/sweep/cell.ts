@@ -12,7 +12,7 @@ import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
 import { CellFailure } from "./failure.js";
-import { lastLines, type RunningServer, type ServerPool } from "./servers.js";
+import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
@@ -24,7 +24,7 @@ export interface CellRunContext {
   cell: Cell;
   repeat: number;
   /** Started per spec with a server; undefined when measuring `address`. */
-  servers?: ServerPool;
+  servers?: ServerSource;
   /** Where the client runs. */
   clientLauncher: Launcher;
   /** Where raw outputs of this run go. */

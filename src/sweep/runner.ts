@@ -26,7 +26,7 @@ import { regexColumns } from "./client-output.js";
 import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
-import { ServerPool, serverGroupKey } from "./servers.js";
+import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
@@ -242,7 +242,10 @@ function locate(error: unknown, label: string, rawDir: string, csvFile: string):
  */
 async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<RunResult> {
   const rawBase = path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`);
-  const runTraced = () => runCellOnce({ ...context, trace: { tracer: new CellTracer(plan, rawBase, launcher), label: "traced" } });
+  // Window profilers attach to the running server: both passes can share one (a launch profiler must start it).
+  const held = plan.pass === "separate" && plan.kind !== "strace-launch" && context.servers ? new HeldServer(context.servers) : undefined;
+  const passContext = held ? { ...context, servers: held } : context;
+  const runTraced = () => runCellOnce({ ...passContext, trace: { tracer: new CellTracer(plan, rawBase, launcher), label: "traced" } });
   let base: RunResult;
   let cleanRespPerS: number | undefined;
   let traced: CellRunResult;
@@ -251,11 +254,16 @@ async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: L
     const { req_per_s: _req, resp_per_s: _resp, ...rest } = traced.row;
     base = rest;
   } else {
-    base = (await runCellOnce(context)).row;
-    // A broken cell is not worth tracing; a degraded one is (an io_uring server whose echoes differ is still profiled).
-    if (base.status !== "ok" && base.status !== "degraded") return base;
-    cleanRespPerS = base.resp_per_s;
-    traced = await runTraced();
+    try {
+      base = (await runCellOnce(passContext)).row;
+      // A broken cell is not worth tracing; a degraded one is (an io_uring server whose echoes differ is still profiled).
+      if (base.status !== "ok" && base.status !== "degraded") return base;
+      cleanRespPerS = base.resp_per_s;
+      held?.lastPass();
+      traced = await runTraced();
+    } finally {
+      await held?.releaseHeld();
+    }
   }
   const row: RunResult = { ...base, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
   // Both passes' time outside their windows (pass: same has one pass, which `base` came from).

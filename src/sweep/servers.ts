@@ -130,6 +130,45 @@ export class ServerPool {
   }
 }
 
+/** Where a cell run gets its server and gives it back: the spec's pool, or one profiled run's held server. */
+export type ServerSource = Pick<ServerPool, "acquire" | "release">;
+
+/**
+ * One server for both passes of a profiled run (clean, then traced with window profilers, which
+ * attach to a running server and wrap nothing): saves a server start and stop per run. Releases
+ * keep it until `lastPass()`; then the last pass's release stops it as usual (inside that pass's
+ * "server stop" phase). A server that died is not reused: the next pass gets a fresh one.
+ */
+export class HeldServer implements ServerSource {
+  private held?: RunningServer;
+  private keep = true;
+  constructor(private readonly pool: ServerSource) {}
+
+  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
+    if (this.held && !this.held.exitedEarly) return this.held;
+    if (this.held) await this.pool.release(this.held);
+    this.held = await this.pool.acquire(valuesFor, abort, wrap);
+    return this.held;
+  }
+
+  async release(server: RunningServer): Promise<{ forced: boolean }> {
+    if (this.keep && server === this.held && !server.exitedEarly) return { forced: false };
+    if (server === this.held) this.held = undefined;
+    return this.pool.release(server);
+  }
+
+  /** The next pass is the last: its release stops the server. */
+  lastPass(): void {
+    this.keep = false;
+  }
+
+  /** Stops a server still held (the run ended before its last pass). */
+  async releaseHeld(): Promise<void> {
+    this.keep = false;
+    if (this.held) await this.release(this.held);
+  }
+}
+
 /** Same command line, port aside ⇒ same server (`lifetime: group`). */
 export function serverGroupKey(spec: ServerSpec, values: Readonly<Record<string, string | number>>): string {
   return JSON.stringify(expandTemplate(spec.argv, { ...values, port: "{port}", address: "{address}" }));

@@ -3,16 +3,13 @@
  * connections the server never answered, replies that echo the wrong bytes, a window with a
  * stall. Such a row is `degraded`, with the reasons in words and numbers, never `ok`.
  */
-import type { RunResult } from "../record/run-record.js";
+import { RATE_SHORTFALL, type RunResult } from "../record/run-record.js";
 import type { SweepSpec } from "./spec.js";
 
 /**
  * Reasons the row is degraded (empty when it is not). Only figures the client reported are
  * judged: a client that does not report a figure (seed-text, regex) is never marked for it.
  */
-/** An open-loop run that sent more than this share below its target rate did not offer the load asked for. */
-export const RATE_SHORTFALL = 0.05;
-
 export function degradedReasons(row: RunResult, validity: SweepSpec["validity"]): string[] {
   const reasons: string[] = [];
   const { connections_requested: requested, connections_served: served } = row;

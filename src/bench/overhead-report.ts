@@ -1,0 +1,86 @@
+/** bench/RESULTS.md, the sweep-overhead section: per-phase medians per variant (before/after), and its goals. */
+import { CONNECT_BENCH_CONNECTIONS, OVERHEAD_CONNECTIONS, OVERHEAD_HEADING, phaseSpread, type OverheadResults, type OverheadVariant, type PassTimes } from "./overhead.js";
+import { goalsTable, spreadCell, table, type BenchResults, type Goal } from "./report.js";
+import { ratioOfMedians, spread, type Spread } from "./stats.js";
+
+/** Phases in the order a run goes through them (a phase missing from a pass counts 0 s). */
+function phaseNames(passes: readonly PassTimes[]): string[] {
+  const names: string[] = [];
+  for (const pass of passes) for (const name of Object.keys(pass.phases)) if (!names.includes(name)) names.push(name);
+  return names;
+}
+
+const seconds = (s: Spread | undefined) => spreadCell(s, 3);
+
+/** One row per phase plus the overhead, one column per variant, and after ÷ before when there are two. */
+function phaseTable(variants: readonly OverheadVariant[], passesOf: (v: OverheadVariant) => PassTimes[], extra: [string, (v: OverheadVariant) => number[]][] = []): string {
+  const names = phaseNames(variants.flatMap(passesOf));
+  const rows: [string, (v: OverheadVariant) => Spread | undefined][] = [
+    ...names.map((name): [string, (v: OverheadVariant) => Spread | undefined] => [name, (v) => phaseSpread(passesOf(v), name)]),
+    ["**outside warmup and window**", (v) => phaseSpread(passesOf(v), "overhead")],
+    ...extra.map(([label, values]): [string, (v: OverheadVariant) => Spread | undefined] => [label, (v) => spread(values(v))]),
+  ];
+  const compare = variants.length === 2;
+  return table(
+    ["phase (s)", ...variants.map((v) => `${v.label} (${passesOf(v).length} passes)`), ...(compare ? [`${variants[1]!.label}/${variants[0]!.label}`] : [])],
+    rows.map(([label, of]) => {
+      const cells = variants.map((v) => seconds(of(v)));
+      const ratio = compare ? ratioOfMedians(of(variants[1]!), of(variants[0]!)) : undefined;
+      return [label, ...cells, ...(compare ? [ratio === undefined || !Number.isFinite(ratio) ? "—" : `${ratio.toFixed(2)}×`] : [])];
+    }),
+  );
+}
+
+/** The variant the goals judge: this build ("after" with a baseline). */
+const current = (overhead: OverheadResults) => overhead.variants.at(-1)!;
+
+export function overheadGoals(overhead: OverheadResults): Goal[] {
+  const v = current(overhead);
+  return [
+    { goal: `median overhead per run, built-in pair, ${OVERHEAD_CONNECTIONS} connections, no profiling`, ratio: phaseSpread(v.clean, "overhead")?.median, bound: { atMost: 0.3 }, unit: "s" },
+    { goal: `median overhead of the perf pass (its server start and stop, attach, detach), ${OVERHEAD_CONNECTIONS} connections`, ratio: phaseSpread(v.perfTraced, "overhead")?.median, bound: { atMost: 1.0 }, unit: "s" },
+    { goal: `connection set-up, ${CONNECT_BENCH_CONNECTIONS} connections (client connect_s)`, ratio: spread(v.connectS)?.median, bound: { atMost: 1.0 }, unit: "s" },
+  ];
+}
+
+export function overheadSection(results: BenchResults): string {
+  const overhead = results.overhead;
+  if (!overhead) return `${OVERHEAD_HEADING}\n\nNot measured (see Failures, or run \`npm run bench -- --only overhead\`).`;
+  const { variants } = overhead;
+  const names = variants.map((v) => `${v.label}: \`${v.cli}\``).join("; ");
+  return [
+    OVERHEAD_HEADING,
+    "",
+    `- Measured ${results.startedAt} with \`${results.commandLine}\`, load average ${results.machine.loadAtStart.toFixed(2)} at start, ${results.machine.cores} cores.`,
+    `- Each round runs real \`tcpsweep run\` sweeps of the built-in pair with each CLI in turn (${names}), ${overhead.runs} round(s): unprofiled (${OVERHEAD_CONNECTIONS} connections, server threads 1, 0.5 s warmup + 1 s window), the same with \`profile: {perf: {}}\` (clean and traced pass), and ${CONNECT_BENCH_CONNECTIONS} connections (server threads 2).`,
+    "- Phases come from each pass's raw log (`### phases`); \"outside warmup and window\" is the pass's total minus the nominal warmup and the measured window (the `overhead_s` column of an unprofiled run). Cells: median (min–max); the last column is the ratio of the medians.",
+    "",
+    `### Unprofiled run, ${OVERHEAD_CONNECTIONS} connections`,
+    "",
+    phaseTable(variants, (v) => v.clean),
+    "",
+    `### Profiled run (perf, pass: separate), ${OVERHEAD_CONNECTIONS} connections: the traced pass`,
+    "",
+    overhead.perfUnavailable
+      ? `perf unavailable: ${overhead.perfUnavailable}`
+      : phaseTable(variants, (v) => v.perfTraced, [
+          ["clean pass: server stop", (v) => v.perfClean.map((pass) => pass.phases["server stop"] ?? 0)],
+          ["clean pass: outside warmup and window", (v) => v.perfClean.map((pass) => pass.overheadS)],
+          ["overhead_s of the whole profiled run (both passes)", (v) => v.perfRunOverheadS],
+        ]),
+    "",
+    `### Connection set-up, ${CONNECT_BENCH_CONNECTIONS} connections`,
+    "",
+    table(
+      ["figure (s)", ...variants.map((v) => v.label)],
+      [
+        ["client process start + connects (phase \"client start, connects, warmup\" minus the warmup)", ...variants.map((v) => seconds(spread(v.startAndConnectS)))],
+        ["connects alone (client JSON `connect_s`)", ...variants.map((v) => (v.connectS.length > 0 ? seconds(spread(v.connectS)) : "not reported"))],
+      ],
+    ),
+    "",
+    "### Overhead goals",
+    "",
+    goalsTable(overheadGoals(overhead)),
+  ].join("\n");
+}

@@ -1,0 +1,135 @@
+/**
+ * Sweep overhead (issue 14): where a run's wall time goes outside warmup and window, measured by
+ * real `tcpsweep run` sweeps of the built-in pair: unprofiled and with perf at 100 connections,
+ * and 4000 connections' set-up. With `--baseline DIR` (another tcpsweep checkout, built), its CLI
+ * and this one take turns, so a cut is shown against the code before it on the same machine state.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "csv-parse/sync";
+import { stringify } from "yaml";
+import { describeExit } from "../process/child.js";
+import { lastLines } from "../sweep/servers.js";
+import type { BenchContext } from "./experiments.js";
+import { REPO_ROOT } from "./options.js";
+import { spread, type Spread } from "./stats.js";
+
+/** Where the section starts in bench/RESULTS.md. */
+export const OVERHEAD_HEADING = "## Sweep overhead";
+export const OVERHEAD_CONNECTIONS = 100;
+export const CONNECT_BENCH_CONNECTIONS = 4000;
+/** Short windows: the figures measured are the time around them. */
+const WARMUP_S = 0.5;
+const DURATION_S = 1;
+const CONNECT_WARMUP_S = 0.2;
+const SWEEP_LIMIT_MS = 120_000;
+
+/** One pass's phases (seconds, as the raw log lists them) and its time outside warmup and window. */
+export interface PassTimes {
+  phases: Record<string, number>;
+  overheadS: number;
+}
+
+export interface OverheadVariant {
+  label: string;
+  cli: string;
+  /** Unprofiled runs. */
+  clean: PassTimes[];
+  /** Profiled runs (perf, pass: separate): each run's clean and traced pass, and the row's overhead_s (both passes). */
+  perfClean: PassTimes[];
+  perfTraced: PassTimes[];
+  perfRunOverheadS: number[];
+  /** 4000 connections: "client start, connects, warmup" minus the warmup, and the client's own connect_s (when it reports one). */
+  startAndConnectS: number[];
+  connectS: number[];
+}
+
+export interface OverheadResults {
+  variants: OverheadVariant[];
+  runs: number;
+  perfUnavailable?: string;
+}
+
+/** "name: 0.123 s" lines after "### phases", up to "total". */
+export function parsePhases(log: string): Record<string, number> {
+  const section = log.slice(log.lastIndexOf("### phases"));
+  const phases: Record<string, number> = {};
+  for (const [, name, seconds] of section.matchAll(/^([^:\n]+): ([\d.]+) s$/gm)) {
+    if (name === "total") break;
+    phases[name!] = (phases[name!] ?? 0) + Number(seconds);
+  }
+  return phases;
+}
+
+const total = (phases: Record<string, number>) => Object.values(phases).reduce((sum, s) => sum + s, 0);
+const passTimes = (phases: Record<string, number>, warmupS: number): PassTimes => ({ phases, overheadS: total(phases) - warmupS - (phases.window ?? 0) });
+
+/** Runs one sweep of `spec` with `cli` in a fresh directory; returns its CSV rows' raw logs (clean and traced). */
+async function sweep(ctx: BenchContext, cli: string, name: string, spec: Record<string, unknown>): Promise<{ logs: Map<string, string>; overheadS: number[]; dir: string }> {
+  const dir = path.join(ctx.rawDir, "overhead", `${name}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "spec.yaml"), stringify({ name, output: { csv: "out.csv" }, server: { builtin: true }, ...spec }));
+  const child = ctx.scope.spawn([process.execPath, cli, "run", "spec.yaml"], { cwd: dir });
+  const exit = await Promise.race([child.exited, new Promise<undefined>((resolve) => setTimeout(resolve, SWEEP_LIMIT_MS))]);
+  await ctx.scope.stop(child);
+  // Exit 1 is a run with a not-ok row (e.g. 4000 connections degraded on a busy machine): its phases still count.
+  if (!exit || (exit.exitCode !== 0 && exit.exitCode !== 1)) {
+    throw new Error(`tcpsweep run (${name}, ${cli}) ${exit ? describeExit(exit) : `did not finish in ${SWEEP_LIMIT_MS / 1000} s`}${lastLines(child.stderr())}`);
+  }
+  const rows = parse(readFileSync(path.join(dir, "out.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const overheadS = rows.map((row) => Number(row.overhead_s));
+  const rawDir = path.join(dir, "out.raw");
+  const logs = new Map<string, string>();
+  for (const file of readdirSync(rawDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".log"))) logs.set(file, readFileSync(path.join(rawDir, file), "utf8"));
+  return { logs, overheadS, dir };
+}
+
+async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withPerf: boolean): Promise<void> {
+  const common = { duration: `${DURATION_S}s`, warmup: `${WARMUP_S}s`, matrix: { connections: [OVERHEAD_CONNECTIONS], threads: [1] } };
+  const label = (what: string) => `overhead: ${variant.label} ${what}`;
+
+  ctx.progress.cellStarted(label("unprofiled"));
+  const clean = await sweep(ctx, variant.cli, "clean", common);
+  for (const log of clean.logs.values()) variant.clean.push(passTimes(parsePhases(log), WARMUP_S));
+  ctx.progress.cellFinished(label("unprofiled"), `overhead_s ${clean.overheadS.join(", ")}`);
+
+  if (withPerf) {
+    ctx.progress.cellStarted(label("perf"));
+    const perf = await sweep(ctx, variant.cli, "perf", { ...common, profile: { perf: {} } });
+    for (const [file, log] of perf.logs) (file.endsWith(".traced.log") ? variant.perfTraced : variant.perfClean).push(passTimes(parsePhases(log), WARMUP_S));
+    variant.perfRunOverheadS.push(...perf.overheadS);
+    ctx.progress.cellFinished(label("perf"), `overhead_s ${perf.overheadS.join(", ")}`);
+  }
+
+  ctx.progress.cellStarted(label(`${CONNECT_BENCH_CONNECTIONS} connections`));
+  const many = await sweep(ctx, variant.cli, "connect", { duration: "1s", warmup: `${CONNECT_WARMUP_S}s`, matrix: { connections: [CONNECT_BENCH_CONNECTIONS], threads: [2] } });
+  for (const log of many.logs.values()) {
+    variant.startAndConnectS.push((parsePhases(log)["client start, connects, warmup"] ?? NaN) - CONNECT_WARMUP_S);
+    const connectS = /"connect_s":([\d.]+)/.exec(log)?.[1];
+    if (connectS !== undefined) variant.connectS.push(Number(connectS));
+  }
+  ctx.progress.cellFinished(label(`${CONNECT_BENCH_CONNECTIONS} connections`), `start + connects ${variant.startAndConnectS.at(-1)?.toFixed(3)} s`);
+}
+
+/** Every variant (this build, and the baseline when given) once per round, for --runs rounds, taking turns. */
+export async function measureOverhead(ctx: BenchContext, perfUnavailable: string | undefined): Promise<OverheadResults> {
+  const variants: OverheadVariant[] = [
+    ...(ctx.options.baseline ? [{ label: "before", cli: path.join(path.resolve(ctx.options.baseline), "dist/cli/main.js") }] : []),
+    { label: ctx.options.baseline ? "after" : "this build", cli: path.join(REPO_ROOT, "dist/cli/main.js") },
+  ].map((v) => ({ ...v, clean: [], perfClean: [], perfTraced: [], perfRunOverheadS: [], startAndConnectS: [], connectS: [] }));
+  for (let round = 1; round <= ctx.options.runs; round++) {
+    for (const variant of variants) {
+      try {
+        await measureVariant(ctx, variant, !perfUnavailable);
+      } catch (error) {
+        ctx.failures.push(`overhead: ${variant.label} #${round}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return { variants, runs: ctx.options.runs, ...(perfUnavailable ? { perfUnavailable } : {}) };
+}
+
+/** Median of one phase over passes (0 for a pass that lacks it), or of their overhead. */
+export function phaseSpread(passes: readonly PassTimes[], phase: string | "overhead"): Spread | undefined {
+  return spread(passes.map((pass) => (phase === "overhead" ? pass.overheadS : (pass.phases[phase] ?? 0))));
+}
