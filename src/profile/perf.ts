@@ -6,7 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { ProfileError, interruptForSummary, type ProfileTarget, type SyscallCount, type Profiler, type ProcessStarter, type ProfilerProcess, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
+import { AttachedProfiler } from "./attached.js";
+import { ProfileError, type ProfileTarget, type ProfilerSetup, type SyscallCount, type SyscallCounts } from "./profiler.js";
 
 /** Per-syscall events are one file descriptor per thread each, so only these get their own row. */
 const COUNTED_SYSCALLS = [
@@ -45,44 +46,20 @@ export function parsePerfStat(text: string, target: ProfileTarget, rawFile: stri
   return { source: "perf", target, rows, total: { calls: total, errors: counts.get(ERROR_EVENT) }, rawFile };
 }
 
-export class PerfWindowProfiler implements Profiler {
-  private perf?: ProfilerProcess;
-  private counts?: Promise<SyscallCounts | ProfileError>;
-
-  readonly target: ProfileTarget;
-  private readonly rawFile: string;
-  private readonly launcher: ProcessStarter;
-
+export class PerfWindowProfiler extends AttachedProfiler {
   constructor(setup: ProfilerSetup) {
-    ({ target: this.target, rawFile: this.rawFile, launcher: this.launcher } = setup);
+    super(setup, "perf");
   }
 
   async begin(pids: number[]): Promise<void> {
     const events = ["-e", TOTAL_EVENT, "-e", ERROR_EVENT, "--filter", "ret < 0"];
     for (const name of COUNTED_SYSCALLS.filter(tracepointExists)) events.push("-e", `syscalls:sys_enter_${name}`);
-    this.perf = this.launcher.start({ argv: ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")] });
+    this.process = this.launcher.start({ argv: ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")] });
     // perf stat opens its counters before it reads the first signal; give it that moment.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  wrap(argv: string[]): string[] {
-    return argv;
-  }
-
-  async end(): Promise<void> {
-    this.counts ??= this.detach();
-    await this.counts;
-  }
-
-  result(): Promise<SyscallCounts | ProfileError> {
-    return this.counts ?? Promise.resolve(new ProfileError(`the ${this.target}'s window never closed, so it was not profiled`));
-  }
-
-  private async detach(): Promise<SyscallCounts | ProfileError> {
-    const perf = this.perf;
-    if (!perf) return new ProfileError(`perf was never attached to the ${this.target}`);
-    if (perf.hasExited) return new ProfileError(`perf stopped before the window ended: ${perf.stderr().trim().split("\n").slice(-2).join(" | ")}`);
-    await interruptForSummary(perf);
+  protected async read(): Promise<SyscallCounts | ProfileError> {
     let text: string;
     try {
       text = await readFile(this.rawFile, "utf8");
@@ -90,9 +67,5 @@ export class PerfWindowProfiler implements Profiler {
       return new ProfileError(`perf wrote no output file ${this.rawFile}: ${(error as Error).message}`);
     }
     return parsePerfStat(text, this.target, this.rawFile);
-  }
-
-  async abort(): Promise<void> {
-    if (this.perf && !this.perf.hasExited) await this.perf.stop("SIGKILL", 0);
   }
 }

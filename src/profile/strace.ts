@@ -1,6 +1,7 @@
 /** strace -c -f as a window profiler (attach to running processes) or a launch wrapper. */
 import { readFile } from "node:fs/promises";
-import { ProfileError, interruptForSummary, type ProfileTarget, type Profiler, type ProcessStarter, type ProfilerProcess, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
+import { AttachedProfiler } from "./attached.js";
+import { ProfileError, type ProfileTarget, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 import { StraceParseError, parseStraceSummary, type SyscallRow } from "./strace-summary.js";
 
 /** How long attaching may take before the window is counted anyway (strace attaches in milliseconds). */
@@ -43,22 +44,14 @@ export async function readStraceCounts(rawFile: string, target: ProfileTarget): 
  * with SIGINT as it closes, so strace prints the window's summary: all threads and worker
  * processes, and nothing of startup or warmup.
  */
-export class StraceWindowProfiler implements Profiler {
-  private strace?: ProfilerProcess;
-  private counts?: Promise<SyscallCounts | ProfileError>;
-
-  readonly target: ProfileTarget;
-  private readonly rawFile: string;
-  private readonly extraArgs: readonly string[];
-  private readonly launcher: ProcessStarter;
-
+export class StraceWindowProfiler extends AttachedProfiler {
   constructor(setup: ProfilerSetup) {
-    ({ target: this.target, rawFile: this.rawFile, extraArgs: this.extraArgs, launcher: this.launcher } = setup);
+    super(setup, "strace");
   }
 
   async begin(pids: number[]): Promise<void> {
     const strace = this.launcher.start({ argv: ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])] });
-    this.strace = strace;
+    this.process = strace;
     const attached = new Set<string>();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ATTACH_WAIT_MS);
@@ -72,30 +65,7 @@ export class StraceWindowProfiler implements Profiler {
     });
   }
 
-  wrap(argv: string[]): string[] {
-    return argv;
-  }
-
-  async end(): Promise<void> {
-    this.counts ??= this.detach();
-    await this.counts;
-  }
-
-  result(): Promise<SyscallCounts | ProfileError> {
-    return this.counts ?? Promise.resolve(new ProfileError(`the ${this.target}'s window never closed, so it was not profiled`));
-  }
-
-  private async detach(): Promise<SyscallCounts | ProfileError> {
-    const strace = this.strace;
-    if (!strace) return new ProfileError(`strace was never attached to the ${this.target}`);
-    if (strace.hasExited) {
-      return new ProfileError(`strace stopped before the window ended: ${strace.stderr().trim().split("\n").slice(-2).join(" | ")}`);
-    }
-    await interruptForSummary(strace);
+  protected read(): Promise<SyscallCounts | ProfileError> {
     return readStraceCounts(this.rawFile, this.target);
-  }
-
-  async abort(): Promise<void> {
-    if (this.strace && !this.strace.hasExited) await this.strace.stop("SIGKILL", 0);
   }
 }
