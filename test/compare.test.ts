@@ -11,6 +11,7 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI, killRunningClis, makeTempDir, removeTempDirs, runCli, writeSpec, type CliResult } from "./helpers/sweep.js";
+import { seeded } from "./helpers/seeded.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
@@ -19,17 +20,6 @@ type CsvRow = Record<string, string>;
 const dir = makeTempDir("tcpsweep-compare-");
 const compare = (...args: string[]): Promise<CliResult> => runCli(["compare", ...args], { cwd: dir, timeoutMs: 20_000 });
 
-/** mulberry32: a small seeded generator, so every trial is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A log-normal multiplier with the given spread (sigma of the log): 0.3 = "30 % noise". */
 function noise(random: () => number, sigma: number): number {

@@ -8,21 +8,11 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, sleep, startCli, waitFor, writeSpec } from "./helpers/sweep.js";
+import { seeded } from "./helpers/seeded.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
 
-/** mulberry32, seeded: the interruption moments are the same on every run of the test. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CELLS = ["connections=1", "connections=2"];
 const REPEATS = 3;
