@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { allowedCpus, formatCpuList, readOnlineCpus } from "../src/placement/cpus.js";
 import { SpecError, parseSpecText } from "../src/sweep/spec.js";
-import { killRunningClis, makeTempDir, readCsv, removeTempDirs, startCli, stillAlive, writeSpec } from "./helpers/sweep.js";
+import { killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, startCli, stillAlive, writeSpec } from "./helpers/sweep.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
@@ -78,6 +78,15 @@ describe("CPU placement", () => {
       expect.objectContaining({ line: 4, path: "server.cpus", message: "CPU 5 does not exist on this machine (CPUs 0-1)" }),
       expect.objectContaining({ line: 6, path: "client.cpus", message: expect.stringMatching(/"1-x" .* is not a CPU id or a range/) }),
     ]);
+  });
+
+  it("--dry-run prints the commands as they would start: pinned roles under taskset", async () => {
+    const dir = makeTempDir();
+    const spec = writeSpec(dir, { matrix: { connections: [5] }, server: { builtin: true, cpus: "0" }, client: { cpus: "1" }, output: { csv: "d.csv" } });
+    const result = await runCli(["run", spec, "--dry-run"], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}server: taskset -c 0 \S+ \S+ server /m);
+    expect(result.stdout).toMatch(/^ {2}client: taskset -c 1 \S+ \S+ client /m);
   });
 
   it("normalises a CPU list as the CSV will show it", () => {

@@ -17,6 +17,7 @@ import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
 import { metaPath, rawDirPath, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
+import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import type { Launcher } from "../launch/launcher.js";
 import { killEveryChildNow } from "../process/child.js";
 import { summarize, type ProfileTarget } from "../profile/profiler.js";
@@ -62,9 +63,11 @@ export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
 /** The commands a cell would run, with the port it would get left as a placeholder. */
 export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
   const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.connectHost ?? spec.host, "<port>") }) };
+  // As this machine would start them: a pinned role starts under taskset (the pinned launcher's argv).
+  const placed = (argv: string[], cpus: string | undefined) => (cpus === undefined ? argv : pinnedArgv(parseCpuList(cpus), argv));
   return {
-    ...(spec.server ? { server: expandTemplate(spec.server.argv, values) } : {}),
-    client: expandTemplate(spec.client.argv, values),
+    ...(spec.server ? { server: placed(expandTemplate(spec.server.argv, values), spec.server.cpus) } : {}),
+    client: placed(expandTemplate(spec.client.argv, values), spec.client.cpus),
   };
 }
 
