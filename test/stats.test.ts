@@ -108,6 +108,16 @@ describe("formatPivot", () => {
     expect(pivot).not.toMatch(/noisy|client-bound/);
   });
 
+  it("a key with one value gives way to one that varies: a latency sweep reads rate × threads in one table", () => {
+    const rows = [1000, 2000].flatMap((rate) => [1, 2].map((threads) => ({ ...row(100, threads, rate + threads), rate })));
+    const pivot = formatPivot(rows, ["connections", "rate", "threads"]);
+    expect(pivot.split("\n")[0]).toBe("resp/s: median of ok repeats for connections=100");
+    expect(pivot).toMatch(/^rate \\ threads\s+threads=1\s+threads=2$/m);
+    expect(lineOf(pivot, "2000")).toMatch(/^2000\s+2001\s+2002$/);
+    // Both first keys varying: the usual layout, the rest split tables.
+    expect(formatPivot([row(5, 1, 10), row(20, 2, 20)], ["connections", "threads"])).toMatch(/^connections \\ threads/m);
+  });
+
   it("repeats: median with (min–max, CV%); a CV above 5% is marked ~ with a legend line", () => {
     const rows = [
       // steady: CV 1 %

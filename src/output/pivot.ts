@@ -6,9 +6,17 @@
 import type { Row } from "./columns.js";
 import { CLIENT_BOUND_CORE_SHARE, NOISE_CV_THRESHOLD, median, repeatStats, type RepeatStatsOptions } from "./stats.js";
 
-function axes(matrixKeys: readonly string[]): { rowKey: string; columnKey?: string; rest: string[] } {
-  const preferred = ["connections", "threads"].filter((key) => matrixKeys.includes(key));
-  const ordered = [...preferred, ...matrixKeys.filter((key) => !preferred.includes(key))];
+/**
+ * Rows, columns and the keys that split tables: connections (or the offered rate) down, threads
+ * across, by preference. When two or more keys vary, one with a single value among the first two
+ * gives way to them (a latency sweep at one connection count reads rate × threads, in one table).
+ */
+function axes(matrixKeys: readonly string[], rows: readonly Row[]): { rowKey: string; columnKey?: string; rest: string[] } {
+  const preferred = ["connections", "rate", "threads"].filter((key) => matrixKeys.includes(key));
+  let ordered = [...preferred, ...matrixKeys.filter((key) => !preferred.includes(key))];
+  const varies = (key: string) => new Set(rows.map((row) => String(row[key]))).size > 1;
+  const varying = ordered.filter(varies);
+  if (varying.length >= 2 && !ordered.slice(0, 2).every(varies)) ordered = [...varying, ...ordered.filter((key) => !varies(key))];
   return { rowKey: ordered[0]!, columnKey: ordered[1], rest: ordered.slice(2) };
 }
 
@@ -119,7 +127,7 @@ function markText(cell: CellText): string {
  */
 export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[], options: RepeatStatsOptions = {}): string {
   if (rows.length === 0 || matrixKeys.length === 0) return "";
-  const { rowKey, columnKey, rest } = axes(matrixKeys);
+  const { rowKey, columnKey, rest } = axes(matrixKeys, rows);
   const key = (row: Row, k: string) => String(row[k]);
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
