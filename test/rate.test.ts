@@ -5,8 +5,9 @@
  */
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { formatSpecIssue, parseSpecText, SpecError } from "../src/sweep/spec.js";
+import { parseSpecText } from "../src/sweep/spec.js";
 import { FAULT_SERVER, NODE, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import { specIssueLines } from "./helpers/spec-issues.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
@@ -72,15 +73,7 @@ describe("a server that stalls, driven at a fixed rate", () => {
 
 describe("rate spec errors are located", () => {
   const opts = { cliEntry: "/x/main.js", cwd: "/base" };
-  const issues = (text: string) => {
-    try {
-      parseSpecText(text, "s.yaml", {}, opts);
-    } catch (error) {
-      if (error instanceof SpecError) return error.issues.map(formatSpecIssue);
-      throw error;
-    }
-    throw new Error("expected a SpecError");
-  };
+  const issues = (text: string) => specIssueLines(text, "s.yaml", opts);
   it('client.rate: "{nope}" names a matrix key that does not exist', () => {
     expect(issues('matrix:\n  connections: [1]\n  rate: [100]\nserver:\n  builtin: true\nclient:\n  rate: "{nope}"\n')).toEqual([
       "s.yaml:7 client.rate: {nope} is not a matrix key; matrix keys: connections, rate",

@@ -1,6 +1,7 @@
 /** The remote-host spec keys: ssh.options, hosts.<name>.{ssh, address, tcpsweep}, server.host, client.hosts. */
 import { describe, expect, it } from "vitest";
-import { SpecError, cellTemplateValues, formatSpecIssue, parseSpecText } from "../src/sweep/spec.js";
+import { cellTemplateValues, parseSpecText } from "../src/sweep/spec.js";
+import { specIssueLines } from "./helpers/spec-issues.js";
 
 const OPTS = { cliEntry: "/opt/tcpsweep/dist/cli/main.js", cwd: "/base" };
 const HOSTS = `ssh:
@@ -12,15 +13,7 @@ hosts:
 matrix: {connections: [4000]}
 `;
 
-function errors(text: string): string[] {
-  try {
-    parseSpecText(text, "x.yaml", {}, OPTS);
-  } catch (error) {
-    if (error instanceof SpecError) return error.issues.map(formatSpecIssue);
-    throw error;
-  }
-  throw new Error("expected a SpecError");
-}
+const errors = (text: string): string[] => specIssueLines(text, "x.yaml", OPTS);
 
 describe("remote-host spec keys", () => {
   it("resolves hosts, the server's bind host and the clients' address", () => {

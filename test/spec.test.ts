@@ -13,6 +13,7 @@ import {
 } from "../src/sweep/spec.js";
 import { builtinClientArgv } from "../src/client/argv.js";
 import { builtinServerArgv } from "../src/server/argv.js";
+import { specIssues } from "./helpers/spec-issues.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/specs/", import.meta.url));
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -22,15 +23,7 @@ const OPTS = { cliEntry: CLI, cwd: "/base" };
 /** Minimal valid body (builtin server + client) to append settings to. */
 const BASE = "matrix:\n  connections: [1, 10]\n  threads: [1, 2]\nserver:\n  builtin: true\n";
 
-function issuesOf(text: string, file = "sweeps/x.yaml", overrides?: SpecOverrides): SpecIssue[] {
-  try {
-    parseSpecText(text, file, overrides, OPTS);
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues;
-    throw e;
-  }
-  throw new Error("expected a SpecError");
-}
+const issuesOf = (text: string, file = "sweeps/x.yaml", overrides?: SpecOverrides): SpecIssue[] => specIssues(text, file, OPTS, overrides);
 const lines = (issues: SpecIssue[]) => issues.map(formatSpecIssue);
 const parse = (text: string, file = "sweeps/x.yaml", overrides?: SpecOverrides) => parseSpecText(text, file, overrides, OPTS);
 

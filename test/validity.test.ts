@@ -8,8 +8,9 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { connectionSpread, jainIndex, mergeSeconds, nearestRank } from "../src/client/connection-stats.js";
 import { IO_URING_NOTE, summarize, type SyscallCounts } from "../src/profile/profiler.js";
-import { formatSpecIssue, parseSpecText, SpecError } from "../src/sweep/spec.js";
+import { parseSpecText } from "../src/sweep/spec.js";
 import { FAULT_SERVER, NODE, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import { specIssueLines } from "./helpers/spec-issues.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
@@ -44,15 +45,7 @@ describe("per-connection arithmetic (hand-computed)", () => {
 describe("spec keys client.verify and validity.min_served_pct", () => {
   const BASE = "matrix:\n  connections: [1]\nserver:\n  builtin: true\n";
   const opts = { cliEntry: "/x/main.js", cwd: "/base" };
-  const issues = (text: string) => {
-    try {
-      parseSpecText(text, "s.yaml", {}, opts);
-    } catch (error) {
-      if (error instanceof SpecError) return error.issues.map(formatSpecIssue);
-      throw error;
-    }
-    throw new Error("expected a SpecError");
-  };
+  const issues = (text: string) => specIssueLines(text, "s.yaml", opts);
   it("resolve with their defaults, and verify payload reaches the client's argv", () => {
     const plain = parseSpecText(BASE, "s.yaml", {}, opts);
     expect(plain.client.verify).toBe("type");
