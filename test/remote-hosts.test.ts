@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCsvRows } from "../src/rundir/results-csv.js";
 import { createLab, type Lab } from "./helpers/lab.js";
+import { sleep } from "./helpers/sweep.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(REPO, "dist/cli/main.js");
@@ -81,7 +82,7 @@ async function leftovers(withinMs: number): Promise<string[]> {
       for (const p of await processesIn(ns)) if (p.pid !== sshd) left.push(`${name}: ${p.pid} ${p.comm}`);
     }
     if (left.length === 0) return left;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   } while (Date.now() < deadline);
   return left;
 }
@@ -197,7 +198,7 @@ client: {hosts: [load1, load2]}`;
     ssh.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     ssh.stdin.write(`${JSON.stringify({ type: "start", id: 1, self: true, argv: ["server", "--host", "0.0.0.0", "--port", "0", "--threads", "2"] })}\n`);
     const deadline = Date.now() + 20_000;
-    while (!out.includes("listening on") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!out.includes("listening on") && Date.now() < deadline) await sleep(50);
     expect(out).toContain("listening on");
     const running = (await processesIn(lab.hosts.srv!.ns)).filter((p) => p.comm === "node" || p.comm.startsWith("node"));
     expect(running.length).toBeGreaterThanOrEqual(2); // the agent and the server
@@ -217,8 +218,8 @@ client: {hosts: [load1, load2]}`;
     const load1 = lab.hosts.load1!;
     const nodesOn = async (ns: string) => (await processesIn(ns)).filter((p) => p.comm.startsWith("node"));
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await nodesOn(load1.ns)).length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    while (Date.now() < deadline && (await nodesOn(load1.ns)).length < 2) await sleep(100);
+    await sleep(1500);
     await lab.cutNetwork("load1");
     const cutAt = Date.now();
     try {
@@ -230,7 +231,7 @@ client: {hosts: [load1, load2]}`;
       // No FIN reaches load1, so its sshd keeps the session: the agent's silence watch must end it.
       let left = await nodesOn(load1.ns);
       while (left.length > 0 && Date.now() - cutAt < 30_000) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
         left = await nodesOn(load1.ns);
       }
       expect(left).toEqual([]);
@@ -252,9 +253,9 @@ client: {hosts: [load1, load2]}`;
     // Mid-cell: load2's client is running (the agent and the client: two node processes there).
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await processesIn(lab.hosts.load2!.ns)).filter((p) => p.comm.startsWith("node")).length < 2) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     const killedAt = Date.now();
     // Every sshd of the host: the listener and the sessions' processes (the host "drops").
     for (const p of await processesIn(lab.hosts.load2!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
@@ -280,9 +281,9 @@ server: {builtin: true, host: srv}`;
     // Mid-cell: the agent and the server run on srv, the client here (in the controller namespace).
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await processesIn(lab.controllerNs)).filter((p) => p.comm.startsWith("node")).length < 2) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     for (const p of await processesIn(lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);
