@@ -68,6 +68,12 @@ describe("run --resume", () => {
     const final = JSON.parse(last.stdout);
     expect(final.run_id).toBe(runIds[0]);
     expect(final.cells.map((cell: { cell: string; ok: number; status: string }) => [cell.cell, cell.ok, cell.status])).toEqual(CELLS.map((cell) => [cell, REPEATS, "ok"]));
+    // The summary CSV, rewritten as the last resume ended, has every cell of the run with the figures run --json shows.
+    const summary = readCsv(path.join(dir, "out/res.summary.csv")).rows;
+    expect(summary.map((row) => [row.run_id, row.cell, row.runs, row.runs_ok, row.worst_status])).toEqual(CELLS.map((cell) => [runIds[0], cell, "3", "3", "ok"]));
+    final.cells.forEach((cell: { figures: Record<string, unknown> }, i: number) =>
+      expect(summary[i]!.resp_per_s_median).toBe(String(cell.figures.resp_per_s_median)),
+    );
     expect(final.cells[0].medians.resp_per_s).toBeGreaterThan(0);
 
     const report = await runCli(["report", csv], { cwd: dir });

@@ -169,7 +169,7 @@ describe("tcpsweep run: flags", () => {
     }
   });
 
-  it("refuses to append to a CSV with another header: exit 2, the first differing column named, file unchanged", async () => {
+  it("refuses to append to a CSV with other columns: exit 2, the differing columns named, file unchanged", async () => {
     const dir = makeTempDir();
     const specFile = writeSpec(dir, happySpec("other.csv"));
     const csvFile = path.join(dir, "other.csv");
@@ -179,7 +179,8 @@ describe("tcpsweep run: flags", () => {
     writeFileSync(csvFile, content);
     const result = await runCli(["run", specFile], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${csvFile} has another header: column 7 is "length" there but this sweep writes "threads"`);
+    expect(result.stderr).toContain(`${csvFile} has another header: this sweep writes columns "threads", "status", "error", "resp_per_s", `);
+    expect(result.stderr).toContain(`and it has column "length" that this sweep does not write; write to another file (output.csv, --csv)`);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(readFileSync(csvFile, "utf8")).toBe(content);
     expect(result.descendants).toEqual([]);

@@ -1,16 +1,36 @@
 /**
- * The main CSV's columns, derived from the run record. The header is the schema: a file
- * written with another header is never appended to. README "CSV columns" documents each one
- * with its unit.
+ * The main CSV's columns, derived from the run record. The header is the schema: a file whose
+ * header has other columns is never appended to (the same columns in another order are: rows
+ * follow the file's order). docs/csv-columns.md documents each one with its unit.
+ *
+ * Order, the verdict first: identity (run_id, spec, cell, the matrix keys, repeat), then status
+ * and error, then the headline figures, then the rest in FIGURE_COLUMNS order.
  */
 import type { ClientFigures, Outcome, RunIdentity, RunRecord, TracingFigures, UsageFigures } from "../record/run-record.js";
 
 export type { CellStatus } from "../record/run-record.js";
 
-/** Before the matrix keys. */
+/** The identity columns (started_at is written among the rest: it identifies nothing a reader picks by). */
 export const IDENTITY_COLUMNS = ["run_id", "started_at", "spec", "cell", "repeat"] as const satisfies readonly (keyof RunIdentity)[];
 
-/** After the matrix keys. */
+/** Identity before the matrix keys, and after them. */
+const LEADING_IDENTITY = ["run_id", "spec", "cell"] as const;
+const TRAILING_IDENTITY = ["repeat"] as const;
+
+/** Whether the row may be read at all, right after its identity. */
+export const VERDICT_COLUMNS = ["status", "error"] as const satisfies readonly (keyof FigureFields)[];
+
+/** The figures a reader looks at first, right after the verdict. */
+export const HEADLINE_COLUMNS = [
+  "resp_per_s",
+  "success_rate_pct",
+  "latency_p50_us",
+  "latency_p99_us",
+  "connections_served",
+  "server_syscalls_per_request",
+] as const satisfies readonly (keyof FigureFields)[];
+
+/** Every figure column of the record (the headline ones included); the CSV writes the rest in this order. */
 export const FIGURE_COLUMNS = [
   "duration_s",
   "requests",
@@ -105,8 +125,10 @@ export function recordToRow(record: RunRecord): Row {
   return row;
 }
 
-/** Matrix keys sit between identity and figures; a regex client's extra named groups go last. */
+/** The header: identity with the matrix keys, verdict, headline, the rest; a regex client's extra named groups go last. */
 export function csvHeader(matrixKeys: readonly string[], extraColumns: readonly string[] = []): string[] {
-  return [...IDENTITY_COLUMNS, ...matrixKeys, ...FIGURE_COLUMNS, ...extraColumns];
+  const first: readonly string[] = [...LEADING_IDENTITY, ...matrixKeys, ...TRAILING_IDENTITY, ...VERDICT_COLUMNS, ...HEADLINE_COLUMNS];
+  const rest = [...IDENTITY_COLUMNS, ...FIGURE_COLUMNS].filter((column) => !first.includes(column));
+  return [...first, ...rest, ...extraColumns];
 }
 

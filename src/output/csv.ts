@@ -7,32 +7,51 @@ import type { Row } from "./columns.js";
 
 export class CsvHeaderError extends Error {}
 
-/** Says why rows with `header` cannot go into `file`, or undefined when they can. */
+/**
+ * Says why rows with `header` cannot go into `file`, or undefined when they can. The same columns
+ * in another order can: rows follow the file's order, and every reader goes by column name (a CSV
+ * written before the verdict-first order keeps taking a nightly's rows).
+ */
 export function headerMismatch(file: string, header: readonly string[]): string | undefined {
   const existing = readCsvHeader(file);
   if (!existing) return undefined;
-  const index = header.findIndex((column, i) => existing[i] !== column);
-  const differs = index === -1 ? (existing.length === header.length ? -1 : header.length) : index;
-  if (differs === -1) return undefined;
+  const missing = header.filter((column) => !existing.includes(column));
+  const unknown = existing.filter((column) => !header.includes(column));
+  if (missing.length === 0 && unknown.length === 0 && existing.length === header.length) return undefined;
+  const differences = [
+    ...(missing.length > 0 ? [`this sweep writes ${listed(missing)} that it has not`] : []),
+    ...(unknown.length > 0 ? [`it has ${listed(unknown)} that this sweep does not write`] : []),
+    ...(missing.length === 0 && unknown.length === 0 ? ["it repeats a column"] : []),
+  ];
   return (
-    `${file} has another header: column ${differs + 1} is "${existing[differs] ?? "(none)"}" there but this sweep writes "${header[differs] ?? "(none)"}"; ` +
-    `write to another file (output.csv) or start a new one with output.mode: new`
+    `${file} has another header: ${differences.join(", and ")}; ` +
+    `write to another file (output.csv, --csv) or start a new one with output.mode: new (report and compare still read the old file)`
   );
 }
+
+const listed = (columns: readonly string[]) => {
+  const shown = columns.length > 4 ? [...columns.slice(0, 4), `${columns.length - 4} more`] : columns;
+  return `column${columns.length > 1 ? "s" : ""} ${shown.map((column) => `"${column}"`).join(", ")}`;
+};
 
 export class CsvWriter {
   constructor(
     readonly file: string,
-    readonly header: readonly string[],
+    /** The columns rows are written in: ours, or an appended file's own order of the same columns. */
+    private header: readonly string[],
   ) {}
 
-  /** Creates the file with its header (mode new: replacing it), or checks the existing header. */
+  /** Creates the file with its header (mode new: replacing it), or checks the existing header and adopts its order. */
   open(mode: "append" | "new"): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
     if (mode === "append") {
       const mismatch = headerMismatch(this.file, this.header);
       if (mismatch) throw new CsvHeaderError(mismatch);
-      if (readCsvHeader(this.file)) return;
+      const existing = readCsvHeader(this.file);
+      if (existing) {
+        this.header = existing;
+        return;
+      }
     }
     writeFileSync(this.file, stringify([this.header]));
   }

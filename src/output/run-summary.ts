@@ -1,11 +1,12 @@
 /**
  * `tcpsweep run --json`: the run as one JSON object on stdout, so scripts (nightly.sh) need not
  * scrape stderr. Read back from the CSV, so a resumed run shows every cell, not just the ones
- * run this time.
+ * run this time; each cell's `figures` are the summary CSV's row.
  */
 import { readCsvRows } from "../rundir/results-csv.js";
 import { metaPath, readRunMeta } from "../rundir/run-dir.js";
 import { groupByCell } from "../rundir/runs.js";
+import { figuresOfCell } from "./cell-figures.js";
 import { columnMedian } from "./stats.js";
 
 const MEDIANS = ["resp_per_s", "latency_p99_us", "success_rate_pct", "connections_served"] as const;
@@ -28,14 +29,17 @@ export function runSummaryJson(input: RunSummaryInput): unknown {
     const medians = Object.fromEntries(
       MEDIANS.map((column) => [column, columnMedian(ok, column) ?? null]),
     );
+    const { cell: _cell, values, ...figures } = figuresOfCell(cell, cellRows, input.matrixKeys);
     return {
       cell,
-      values: Object.fromEntries(input.matrixKeys.map((key) => [key, cellRows[0]?.[key] ?? null])),
+      values,
       repeats: cellRows.length,
       ok: ok.length,
       status: notOk.length === 0 ? "ok" : [...new Set(notOk.map((row) => row.status))].join("/"),
       errors: [...new Set(notOk.map((row) => String(row.error ?? "")).filter(Boolean))],
       medians,
+      /** The summary CSV's figures for this cell (the same function writes them). */
+      figures,
     };
   });
   return {

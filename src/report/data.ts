@@ -112,14 +112,14 @@ export interface LoadOptions {
 
 const REQUIRED_COLUMNS = ["run_id", "cell", "status", "resp_per_s"];
 
-/** The matrix keys: the columns between the identity columns and the figures. */
+/**
+ * The matrix keys: the columns that are not tcpsweep's own and come before its last one (a regex
+ * client's extra columns come after it). Holds for the verdict-first order and the older one.
+ */
 export function matrixKeysOf(header: readonly string[]): string[] {
-  const identity = new Set<string>(IDENTITY_COLUMNS);
-  const figures = new Set<string>(FIGURE_COLUMNS);
-  const lastIdentity = Math.max(...header.map((column, i) => (identity.has(column) ? i : -1)));
-  const firstFigure = header.findIndex((column) => figures.has(column));
-  const end = firstFigure === -1 ? header.length : firstFigure;
-  return header.slice(lastIdentity + 1, end).filter((column) => !identity.has(column) && !figures.has(column));
+  const standard = new Set<string>([...IDENTITY_COLUMNS, ...FIGURE_COLUMNS]);
+  const lastStandard = Math.max(...header.map((column, i) => (standard.has(column) ? i : -1)));
+  return header.slice(0, lastStandard + 1).filter((column) => !standard.has(column));
 }
 
 const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];

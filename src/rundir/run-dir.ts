@@ -2,6 +2,7 @@
  * The run directory: every file tcpsweep keeps beside a results CSV, named here and nowhere else.
  *
  *   results/smoke.csv                       the rows (one per cell × repeat)
+ *   results/smoke.summary.csv               one row per cell of the latest run (rewritten as it ends)
  *   results/smoke.syscalls.csv              profiled runs' syscall tables, long format
  *   results/smoke.raw/<run_id>/             each run's raw outputs (client, profilers)
  *   results/<spec>.<run_id>.meta.json       each run's environment and progress
@@ -17,6 +18,9 @@ import type { RunEnvironment } from "../environment/environment.js";
 
 /** The CSV's name without `.csv`: the stem of the files beside it. */
 const stem = (csvFile: string) => path.join(path.dirname(csvFile), path.basename(csvFile, ".csv"));
+
+/** One row per cell of the latest run: results/smoke.csv → results/smoke.summary.csv. */
+export const summaryCsvPath = (csvFile: string) => `${stem(csvFile)}.summary.csv`;
 
 export const syscallsCsvPath = (csvFile: string) => `${stem(csvFile)}.syscalls.csv`;
 

@@ -163,8 +163,11 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     }
     const done = resume.kind === "resume" ? resume.done : new Set<string>();
     const jobs = planJobs(spec, cells).filter((job) => !done.has(runKey(job.cell.id, job.repeat)));
+    const runId = resume.kind === "resume" ? resume.runId : newRunId();
+    options.onRunId?.(runId);
     sinks = openSinks({
       csvFile: spec.output.csv,
+      runId,
       mode: options.resume ? "append" : spec.output.mode, // resuming a `new` file must not wipe it
       matrixKeys: spec.matrix.keys,
       extraColumns: sweepExtraColumns(spec),
@@ -173,8 +176,6 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
     });
-    const runId = resume.kind === "resume" ? resume.runId : newRunId();
-    options.onRunId?.(runId);
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);

@@ -3,8 +3,9 @@ import { CsvSink } from "./csv-sink.js";
 import { PivotSink } from "./pivot-sink.js";
 import { ProgressSink } from "./progress-sink.js";
 import type { RunSink, SinkSetup } from "./sink.js";
+import { SummarySink } from "./summary-sink.js";
 import { SyscallTableSink } from "./syscalls-sink.js";
 
 export function openSinks(setup: SinkSetup): RunSink[] {
-  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), new ProgressSink(setup), new PivotSink(setup)];
+  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), new ProgressSink(setup), new PivotSink(setup), new SummarySink(setup)];
 }

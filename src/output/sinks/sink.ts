@@ -18,6 +18,8 @@ export interface RunSink {
 export interface SinkSetup {
   /** The main CSV (absolute). */
   csvFile: string;
+  /** The run the records belong to (a resumed run keeps its id). */
+  runId: string;
   /** `append` checks an existing file's header; `new` replaces the file. */
   mode: "append" | "new";
   matrixKeys: readonly string[];
