@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Nightly sweep for cron. Usage: scripts/nightly.sh [SPEC]   (default sweeps/full.yaml)
+# Nightly sweep for cron. Usage: scripts/nightly.sh [SPEC]   (default sweeps/nightly.yaml)
 #
 # Rebuilds tcpsweep (a `git pull` leaves dist/ stale; tsc takes seconds), runs the sweep into
 # results/nightly/<UTC date>/<name>.csv, writes the HTML report beside it, compares the night with
@@ -13,7 +13,7 @@ export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin:$PATH
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 2
 
-spec=${1:-sweeps/full.yaml}
+spec=${1:-sweeps/nightly.yaml}
 name=$(basename "$spec" .yaml)
 root=${TCPSWEEP_NIGHTLY_DIR:-results/nightly}
 day=${TCPSWEEP_NIGHTLY_DATE:-$(date -u +%Y-%m-%d)}

@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { cellFigures, type CellFigures } from "../output/cell-figures.js";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
 import { columnMedian, median, numeric, repeatStats } from "../output/stats.js";
 import { readCsvTable, readResultsCsv, ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
@@ -40,6 +41,8 @@ export interface CellSummary {
   validity: CellValidity;
   /** No repeat was ok: resp/s and p99 are the degraded repeats'. */
   fromDegraded?: boolean;
+  /** The summary CSV's row for this cell (spread, CV, served %): one function computes it for the report, the summary CSV and run --json. */
+  figures?: CellFigures;
 }
 
 /** One bar segment of the top-syscalls chart: a syscall's calls per request in a cell, median over ok repeats. */
@@ -311,8 +314,9 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
   // Cells in matrix order: each key's values numerically (or as first seen), keys in header order.
   const order = matrixKeys.map((key) => orderValues(runRows.map((row) => String(row[key] ?? ""))));
   const rank = (summary: CellSummary) => matrixKeys.map((key, i) => order[i]!.indexOf(summary.keys[key] ?? ""));
+  const figures = new Map(cellFigures(runRows, matrixKeys).map((cell) => [cell.cell, cell]));
   const cells = [...byCell]
-    .map(([cell, cellRows]) => summarizeCell(cell, cellRows, matrixKeys))
+    .map(([cell, cellRows]) => ({ ...summarizeCell(cell, cellRows, matrixKeys), figures: figures.get(cell) }))
     .sort((a, b) => {
       const ra = rank(a);
       const rb = rank(b);

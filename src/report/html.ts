@@ -82,6 +82,14 @@ function runInfo(data: ReportData): string {
   return `<dl class="runinfo">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
 }
 
+/** resp/s of the ok repeats: min – max, or the median's 95 % interval once there are enough repeats. */
+function spread(cell: CellSummary): string {
+  const figures = cell.figures;
+  if (!figures || figures.runs_ok < 2 || figures.resp_per_s_low === undefined || figures.resp_per_s_high === undefined) return dash;
+  const range = `${integer(figures.resp_per_s_low)} ${dash} ${integer(figures.resp_per_s_high)}`;
+  return figures.resp_per_s_spread === "ci95" ? `${range} (95 % CI)` : range;
+}
+
 function cellTable(data: ReportData): string {
   const targets = SYSCALL_TARGETS.filter((target) => data.cells.some((cell) => cell.syscallsPerRequest[target] !== undefined));
   const served = data.cells.some((cell) => cell.validity.served);
@@ -91,7 +99,8 @@ function cellTable(data: ReportData): string {
     ...data.matrixKeys.map((key) => `<th>${escapeHtml(key)}</th>`),
     "<th>ok / runs</th>",
     "<th>resp/s (median)</th>",
-    "<th>resp/s min " + dash + " max</th>",
+    "<th>resp/s spread</th>",
+    "<th>CV (%)</th>",
     "<th>p99 latency (µs)</th>",
     "<th>success (%)</th>",
     ...(served ? ["<th>connections served</th>"] : []),
@@ -109,7 +118,8 @@ function cellTable(data: ReportData): string {
       ...data.matrixKeys.map((key) => `<td>${escapeHtml(cell.keys[key] ?? "")}</td>`),
       `<td>${cell.ok} / ${cell.runs}</td>`,
       `<td>${cell.respPerS ? integer(cell.respPerS.median) : dash}</td>`,
-      `<td>${cell.respPerS && cell.ok > 1 ? `${integer(cell.respPerS.min)} ${dash} ${integer(cell.respPerS.max)}` : dash}</td>`,
+      `<td>${spread(cell)}</td>`,
+      `<td>${cell.figures?.resp_per_s_cv_pct !== undefined ? decimal(cell.figures.resp_per_s_cv_pct) : dash}</td>`,
       `<td>${cell.p99Us !== undefined ? integer(cell.p99Us) : dash}</td>`,
       `<td>${cell.successPct !== undefined ? decimal(cell.successPct) : dash}</td>`,
       ...(served ? [`<td>${servedText}</td>`] : []),
