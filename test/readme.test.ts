@@ -6,9 +6,8 @@
  *   ```sh needs-feature: what       run once the feature is in this branch (until then: listed)
  *   ```sh status=0,1: why           the exit codes that are right for it (default 0)
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO, makeTempDir, readCsv, removeTempDirs } from "./helpers/sweep.js";
