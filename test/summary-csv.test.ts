@@ -44,20 +44,20 @@ describe("the statistics of a summary row", () => {
     expect(worstStatus(["ok", "from_the_future", "server_failed"])).toBe("from_the_future");
   });
 
-  it("figures are the ok repeats' medians; runs, runs ok and the worst status count every repeat; a rerun repeat counts once", () => {
-    const row = (repeat: number, status: string, resp: number, served = 10) => ({
+  it("figures are the ok repeats' medians (success: every repeat's); runs, runs ok and the worst status count every repeat; a rerun repeat counts once", () => {
+    const row = (repeat: number, status: string, resp: number, served = 10, success = 100) => ({
       cell: "connections=10",
       connections: "10",
       repeat: String(repeat),
       status,
       resp_per_s: String(resp),
-      success_rate_pct: "100",
+      success_rate_pct: String(success),
       latency_p99_us: String(resp / 10),
       connections_requested: "10",
       connections_served: String(served),
       server_syscalls_per_request: "",
     });
-    const rows = [row(1, "ok", 100), row(2, "timeout", 5), row(2, "ok", 300, 5), row(3, "ok", 200), row(4, "degraded", 1, 1)];
+    const rows = [row(1, "ok", 100, 10, 99), row(2, "timeout", 5, 10, 0), row(2, "ok", 300, 5, 98), row(3, "ok", 200, 10, 97), row(4, "degraded", 1, 1, 10)];
     const figures = cellFigures(rows, ["connections"]);
     expect(figures).toHaveLength(1);
     expect(figures[0]).toEqual({
@@ -71,7 +71,7 @@ describe("the statistics of a summary row", () => {
       resp_per_s_high: 300,
       resp_per_s_spread: "min-max",
       resp_per_s_cv_pct: 50,
-      success_rate_pct: 100,
+      success_rate_pct: 97.5, // over every repeat, the degraded one's 10 % included (the rerun's timeout is replaced)
       latency_p99_us: 20,
       served_pct: 100,
     });

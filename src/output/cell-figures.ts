@@ -4,7 +4,8 @@
  * from {@link cellFigures}, so they never disagree.
  *
  * The figures are medians over the ok repeats (a repeat that did not run as specified measured
- * something else); `runs_ok` and `worst_status` say how many that was and what the others were.
+ * something else), except the success rate, over every repeat that reported one; `runs_ok` and
+ * `worst_status` say how many were ok and what the others were.
  */
 import { binomialDistribution } from "simple-statistics";
 import type { Row } from "./columns.js";
@@ -130,7 +131,8 @@ export function figuresOfCell(cell: string, rows: readonly Row[], matrixKeys: re
         }
       : {}),
     resp_per_s_cv_pct: round(variation === undefined ? undefined : 100 * variation, 2),
-    success_rate_pct: round(columnMedian(ok, "success_rate_pct"), 3),
+    // Over every repeat that reported one, as the report does: a failed repeat's lost requests count.
+    success_rate_pct: round(columnMedian(rows, "success_rate_pct"), 3),
     latency_p99_us: round(columnMedian(ok, "latency_p99_us"), 1),
     served_pct: round(served.length > 0 ? median(served) : undefined, 2),
     server_syscalls_per_request: round(columnMedian(ok, "server_syscalls_per_request"), 3),
