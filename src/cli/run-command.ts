@@ -5,7 +5,7 @@ export function registerRunCommand(program: Command): void {
   program
     .command("run")
     .description("run a sweep spec: every cell starts the server, drives it with the client and appends a row to the CSV")
-    .argument("<spec.yaml>", "the sweep spec (see README: Spec reference)")
+    .argument("<spec.yaml>", "the sweep spec (see docs/spec.md)")
     .option("--dry-run", "print the cells and the exact commands, run nothing")
     .option("--only <key=value,...>", "run only the cells matching every pair, e.g. connections=100,threads=4")
     .option("--resume", "continue the spec's interrupted run in the CSV: same run_id, only its missing or not-ok cell × repeat runs")

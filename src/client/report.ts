@@ -14,7 +14,7 @@ export interface ClientReport {
   responses: number;
   req_per_s: number;
   resp_per_s: number;
-  /** Responses ÷ (window requests + earlier requests that never got a reply), see README "Success rate". */
+  /** Responses ÷ (window requests + earlier requests that never got a reply), see docs/reading-the-numbers.md. */
   success_rate_pct: number;
   verify: "type" | "payload";
   /** Counted ECHO replies whose payload differs from the request (always 0 under verify payload: those are bad frames). */

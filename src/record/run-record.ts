@@ -13,7 +13,7 @@ export const RATE_SHORTFALL = 0.05;
 
 export type CellStatus =
   | "ok"
-  /** The run finished but not as specified: connections starved, payload mismatches, or a stall (README "Status"). */
+  /** The run finished but not as specified: connections starved, payload mismatches, or a stall (docs/csv-columns.md, `status`). */
   | "degraded"
   | "no_responses"
   | "client_exit"
@@ -48,7 +48,7 @@ export interface ClientFigures {
   payload_mismatches?: number;
   connections_established?: number;
   connections_in_window?: number;
-  /** Per-connection accounting over the window (README "CSV columns"). */
+  /** Per-connection accounting over the window (docs/csv-columns.md). */
   connections_requested?: number;
   connections_served?: number;
   connections_starved?: number;
