@@ -6,11 +6,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "csv-stringify/sync";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { FIGURE_COLUMNS, HEADLINE_COLUMNS, IDENTITY_COLUMNS } from "../src/output/columns.js";
 import { CELL_FIGURE_COLUMNS, cellFigures, medianInterval, worstStatus } from "../src/output/cell-figures.js";
-import { makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import { csvExists, killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, startCli, waitFor, writeSpec } from "./helpers/sweep.js";
 
+afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
 
 /** C(n, k) as a float, for the coverage of an order-statistic interval computed independently. */
@@ -144,3 +145,29 @@ describe("a real sweep's CSV and its summary", () => {
     expect(html).not.toContain("<th>repeat</th>");
   });
 });
+
+describe("the summary of an interrupted and resumed run", () => {
+  it("interrupted after its first row: that cell only; resumed to the end: every cell, all repeats", { timeout: 120_000 }, async () => {
+    const dir = makeTempDir("tcpsweep-summary-");
+    const specFile = writeSpec(dir, { name: "res", duration: "0.5s", warmup: "0.2s", repeat: 2, matrix: { connections: [1, 2] }, server: { builtin: true }, output: { csv: "out/res.csv" } });
+    const csvFile = path.join(dir, "out/res.csv");
+    const summaryFile = path.join(dir, "out/res.summary.csv");
+    const first = startCli(["run", specFile], { cwd: dir, timeoutMs: 60_000 });
+    expect(await waitFor(() => csvExists(csvFile) && readCsv(csvFile).rows.length >= 1, 60_000), "the first row is written").toBe(true);
+    process.kill(first.pid, "SIGINT");
+    const interrupted = await first.result;
+    expect(interrupted.code, interrupted.stderr).toBe(130);
+    const rowsThen = readCsv(csvFile).rows;
+    const partial = readCsv(summaryFile).rows;
+    expect(partial.map((row) => row.cell)).toEqual([...new Set(rowsThen.map((row) => row.cell))]);
+    expect(partial.reduce((sum, row) => sum + Number(row.runs), 0)).toBe(rowsThen.length);
+
+    const resumed = await runCli(["run", specFile, "--resume"], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const summary = readCsv(summaryFile).rows;
+    expect(summary.map((row) => [row.run_id, row.cell, row.runs, row.runs_ok, row.worst_status])).toEqual(
+      ["connections=1", "connections=2"].map((cell) => [rowsThen[0]!.run_id, cell, "2", "2", "ok"]),
+    );
+  });
+});
+
