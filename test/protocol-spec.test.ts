@@ -1,7 +1,8 @@
 /** `client.protocol` and a `protocol` matrix key in a spec: validation, and the built-in command lines they make. */
 import { describe, expect, it } from "vitest";
+import { fileURLToPath } from "node:url";
 import { expandCells } from "../src/sweep/matrix.js";
-import { parseSpecText } from "../src/sweep/spec.js";
+import { loadSpec, parseSpecText } from "../src/sweep/spec.js";
 import { specIssueLines } from "./helpers/spec-issues.js";
 
 const CLI = "/opt/tcpsweep/dist/cli/main.js";
@@ -62,5 +63,22 @@ describe("protocol as a matrix key", () => {
     ]);
     const spec = parse(`${matrix}  exclude: [{protocol: chat, length: 16384}]\nserver: {builtin: true}\n`);
     expect(expandCells(spec)).toHaveLength(3);
+  });
+});
+
+describe("the shipped echo spec and the built-in server's reply", () => {
+  it("sweeps/echo.example.yaml validates: echo, length as a matrix key from 64 B to 16 KiB", async () => {
+    const spec = await loadSpec(fileURLToPath(new URL("../sweeps/echo.example.yaml", import.meta.url)), {}, OPTS);
+    expect(flag(spec.client.argv, "--protocol")).toBe("echo");
+    expect(spec.matrix.values.length).toEqual([64, 1024, 4096, 16384]);
+    expect(spec.server!.argv.join(" ")).toMatch(/\{port\}/);
+  });
+
+  it("reply ack is refused when the client speaks echo (a plain echo cannot acknowledge)", () => {
+    expect(issues("matrix: {connections: [1]}\nserver: {builtin: true, reply: ack}\nclient: {protocol: echo}\n")).toEqual([
+      "sweeps/x.yaml:2 server.reply: reply ack applies to the chat protocol only: an echo server sends back what it got (the client speaks echo)",
+    ]);
+    expect(issues("matrix: {connections: [1], protocol: [chat, echo]}\nserver: {builtin: true, reply: ack}\n")).toHaveLength(1);
+    expect(parse("matrix: {connections: [1]}\nserver: {builtin: true, reply: ack}\n").server!.argv).toContain("ack");
   });
 });

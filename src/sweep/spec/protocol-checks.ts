@@ -5,7 +5,7 @@
  * only one of them takes, as long as it excludes the cells that do not fit.
  */
 import { describeValue } from "../errors.js";
-import { DEFAULT_PROTOCOL, PROTOCOL_NAMES, isProtocolName, lengthProblem } from "../../protocol/index.js";
+import { DEFAULT_PROTOCOL, PROTOCOLS, PROTOCOL_NAMES, isProtocolName, lengthProblem } from "../../protocol/index.js";
 import type { CrossContext } from "./cross-checks.js";
 import type { RawIssue, Seg } from "./locate.js";
 import type { Cell, SweepSpec } from "./types.js";
@@ -18,6 +18,17 @@ export function checkProtocolKey(ctx: CrossContext, clientIsBuiltin: boolean, ra
     if (!isProtocolName(v)) ctx.issues.push({ path: ["matrix", "protocol", i], message: `the built-in client's protocol must be one of ${PROTOCOL_NAMES.join(", ")}, got ${describeValue(v)}` });
   });
   if (rawClient?.protocol !== undefined) ctx.issues.push({ path: ["client", "protocol"], message: 'conflicts with the matrix key "protocol"; remove one of them' });
+}
+
+/** `server.reply` of the built-in server against every protocol the client may speak (ack is chat only). */
+export function checkServerReply(ctx: CrossContext, rawServer: Record<string, unknown> | undefined, rawClient: Record<string, unknown> | undefined): void {
+  if (rawServer?.builtin !== true || (rawServer.reply !== "echo" && rawServer.reply !== "ack")) return;
+  const fromMatrix = Array.isArray(ctx.matrix?.protocol) ? (ctx.matrix.protocol as unknown[]) : undefined;
+  const protocols = (fromMatrix ?? [rawClient?.protocol ?? DEFAULT_PROTOCOL]).filter(isProtocolName);
+  for (const protocol of new Set(protocols)) {
+    const problem = PROTOCOLS[protocol].serverOptionsProblem({ reply: rawServer.reply });
+    if (problem) ctx.issues.push({ path: ["server", "reply"], message: `${problem} (the client speaks ${protocol})` });
+  }
 }
 
 /** One issue per length value (or `client.length`) that does not fit the protocol of a cell it is used in. */
