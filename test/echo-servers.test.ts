@@ -92,6 +92,17 @@ describe("the built-in server speaks both protocols", () => {
     expectServedEveryRow(rows, 2);
     expect(rows.map((row) => row.protocol)).toEqual(["chat", "echo"]);
   });
+
+  it("echo in open loop on two threads (sends on schedule, replies or not): every byte checked", async () => {
+    const { rows } = await sweep("builtin-echo-open", {
+      matrix: { connections: [20], rate: [2000] },
+      server: { builtin: true },
+      client: { protocol: "echo", length: 4096, threads: 2, timeout: "10s" },
+    });
+    expectServedEveryRow(rows, 1);
+    expect(rows[0]!.mode).toBe("open");
+    expect(Number(rows[0]!.client_threads)).toBe(2);
+  });
 });
 
 describe("syscalls of one echo request, counted by strace on socat", () => {
