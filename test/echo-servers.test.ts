@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { socatEchoCommand, startXinetdEcho } from "./helpers/echo-servers.js";
+import { startFakeServer } from "./helpers/fake-servers.js";
 import { killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, waitFor, writeSpec } from "./helpers/sweep.js";
 import { requireTool } from "./helpers/system-tools.js";
 import { parseStraceSummary, StraceParseError } from "../src/profile/strace-summary.js";
@@ -23,12 +24,12 @@ const WINDOWS = { duration: "1s", warmup: "1s" };
 const CLIENT = { protocol: "echo", timeout: "10s" };
 const SWEEP_LIMIT_MS = 240_000;
 
-/** Runs a sweep, returns its rows; the CLI must succeed and leave nothing running. */
-async function sweep(name: string, spec: Record<string, unknown>): Promise<{ rows: Record<string, string>[]; stdout: string; stderr: string }> {
+/** Runs a sweep, returns its rows; the CLI must exit with `exitCode` (0: every row ok) and leave nothing running. */
+async function sweep(name: string, spec: Record<string, unknown>, exitCode = 0): Promise<{ rows: Record<string, string>[]; stdout: string; stderr: string }> {
   const dir = makeTempDir();
   const file = writeSpec(dir, { name, ...WINDOWS, ...spec, output: { csv: `out/${name}.csv` } });
   const result = await runCli(["run", file], { cwd: dir, timeoutMs: SWEEP_LIMIT_MS });
-  expect(result.code, result.stderr).toBe(0);
+  expect(result.code, result.stderr).toBe(exitCode);
   expect(leftoverProcesses(result), "processes left behind").toEqual([]);
   return { rows: readCsv(path.join(dir, `out/${name}.csv`)).rows, stdout: result.stdout, stderr: result.stderr };
 }
@@ -102,6 +103,29 @@ describe("the built-in server speaks both protocols", () => {
     expectServedEveryRow(rows, 1);
     expect(rows[0]!.mode).toBe("open");
     expect(Number(rows[0]!.client_threads)).toBe(2);
+  });
+});
+
+describe("an echo server that gets bytes wrong", () => {
+  it("every reply with one byte flipped: each counts as a payload mismatch and the row is degraded, not ok", async () => {
+    const server = await startFakeServer((socket) => {
+      socket.on("data", (chunk: Buffer) => {
+        const reply = Buffer.from(chunk);
+        reply[reply.length - 1] = reply[reply.length - 1]! ^ 0xff;
+        socket.write(reply);
+      });
+    });
+    try {
+      const { rows } = await sweep("corrupt-echo", { matrix: { connections: [5], length: [100] }, address: `127.0.0.1:${server.port}`, client: CLIENT }, 1);
+      expect(rows).toHaveLength(1);
+      const row = rows[0]!;
+      expect(row.status).toBe("degraded");
+      expect(Number(row.responses)).toBeGreaterThan(0);
+      // Each reply chunk's last byte is wrong, and every response ends with some chunk's last byte.
+      expect(Number(row.payload_mismatches)).toBe(Number(row.responses));
+    } finally {
+      await server.close();
+    }
   });
 });
 
