@@ -428,7 +428,7 @@ describe("matrix validation", () => {
       "matrix:", // 1
       "  connections: 5", // 2
       "  threads: []", // 3
-      "  length: [64, 2000]", // 4
+      "  length: [64, 70000]", // 4
       "  mode: [a, a, 'x,y', true]", // 5
       "  port: [1]", // 6
       "server: {builtin: true}", // 7
@@ -436,7 +436,7 @@ describe("matrix validation", () => {
     expect(lines(issuesOf(text))).toEqual([
       "sweeps/x.yaml:2 matrix.connections: expected a non-empty list of values, got 5 (write [5] for a single value)",
       "sweeps/x.yaml:3 matrix.threads: expected a non-empty list of values, got an empty list",
-      "sweeps/x.yaml:4 matrix.length[1]: expected an integer from 0 to 1021, got 2000",
+      "sweeps/x.yaml:4 matrix.length[1]: expected an integer from 0 to 65536, got 70000",
       'sweeps/x.yaml:5 matrix.mode[1]: duplicate value "a"',
       'sweeps/x.yaml:5 matrix.mode[2]: matrix values must be non-empty and cannot contain "," or "=" (they appear in cell ids like connections=10,threads=2), got "x,y"',
       "sweeps/x.yaml:5 matrix.mode[3]: expected a string or number, got true",

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { MAX_PAYLOAD } from "../protocol/index.js";
+import { ANY_LENGTH, PROTOCOLS, PROTOCOL_NAMES, lengthProblem, type ProtocolName } from "../protocol/index.js";
 import {
   MAX_CONNECTIONS,
   NoConnectionError,
@@ -8,6 +8,7 @@ import {
   WINDOW_ENDED_LINE,
   WINDOW_STARTED_LINE,
   buildReport,
+  type ClientOptions,
   formatTextReport,
   runLoad,
 } from "../client/index.js";
@@ -15,13 +16,13 @@ import { parseAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
 import { encodeHistogram } from "../remote/histogram-wire.js";
 import { waitForStdinLine } from "../remote/stdin-signal.js";
-import { integerIn, positiveNumber, seconds } from "./arguments.js";
+import { integerIn, oneOf, positiveNumber, seconds } from "./arguments.js";
 import { fail } from "./exit.js";
 
 export function registerClientCommand(program: Command): void {
   program
     .command("client")
-    .description("closed-loop load client: each connection sends a CLIENT_CHAT frame, waits for the whole reply, repeats")
+    .description("closed-loop load client: each connection sends a request (a CLIENT_CHAT frame, or echo bytes), waits for the whole response, repeats")
     .requiredOption("-a, --address <host:port>", "server to load", (value) => {
       const address = parseAddress(value);
       if (typeof address === "string") throw new InvalidArgumentError(address);
@@ -31,11 +32,16 @@ export function registerClientCommand(program: Command): void {
     .option("--threads <n>", "worker threads; connections spread evenly (default: CPU count, at most <connections>)", integerIn(1, 1024))
     .option("-t, --duration <s>", "measured window in seconds", seconds({ allowZero: false }), 10)
     .option("--warmup <s>", "seconds of traffic before the window, not counted", seconds({ allowZero: true }), 1)
-    .option("-l, --length <bytes>", `CLIENT_CHAT payload bytes (0…${MAX_PAYLOAD})`, integerIn(0, MAX_PAYLOAD), MAX_PAYLOAD)
+    .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.map((name) => `${name} (${PROTOCOLS[name].summary})`).join("; ")}`, oneOf(PROTOCOL_NAMES), "chat")
+    .option(
+      "-l, --length <bytes>",
+      `request size: ${PROTOCOL_NAMES.map((name) => { const l = PROTOCOLS[name].length; return `${name}, ${l.meaning} ${l.min}…${l.max} (default ${l.default})`; }).join("; ")}`,
+      integerIn(ANY_LENGTH.min, ANY_LENGTH.max),
+    )
     .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .addOption(
-      new Option("--verify <what>", "what makes a reply a response: type (a whole ECHO/ACK/INFO frame; ECHO payload mismatches counted apart) or payload (a wrong ECHO payload is a bad frame)")
+      new Option("--verify <what>", "what makes a reply a response: type (chat: a whole ECHO/ACK/INFO frame; echo: as many bytes as sent; payload mismatches counted apart) or payload (a wrong payload is a bad frame)")
         .choices(["type", "payload"])
         .default("type"),
     )
@@ -45,6 +51,10 @@ export function registerClientCommand(program: Command): void {
     .action(async (flags) => {
       const shortfall = openFileShortfall(flags.connections);
       if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
+      const protocol = flags.protocol as ProtocolName;
+      const length: number = flags.length ?? PROTOCOLS[protocol].length.default;
+      const badLength = lengthProblem(protocol, length);
+      if (badLength) fail(`tcpsweep client: --length ${length}: ${badLength}`, 2);
       const options = {
         host: flags.address.host,
         port: flags.address.port,
@@ -52,11 +62,12 @@ export function registerClientCommand(program: Command): void {
         threads: Math.min(flags.threads ?? availableParallelism(), flags.connections),
         durationS: flags.duration,
         warmupS: flags.warmup,
-        length: flags.length,
+        protocol,
+        length,
         timeoutS: flags.timeout,
         rate: flags.rate,
         verify: flags.verify as "type" | "payload",
-      };
+      } satisfies ClientOptions;
       try {
         const hooks = flags.announceWindow
           ? {

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { PROTOCOL_NAMES, protocolNamed } from "../protocol/index.js";
 import { runServer } from "../server/index.js";
 import { integerIn, oneOf } from "./arguments.js";
 import { fail } from "./exit.js";
@@ -6,14 +7,17 @@ import { fail } from "./exit.js";
 export function registerServerCommand(program: Command): void {
   program
     .command("server")
-    .description("the reference chat server: CLIENT_CHAT → SERVER_ECHO (or SERVER_ACK), CLIENT_INFO → SERVER_INFO")
+    .description("the reference server: chat (CLIENT_CHAT → SERVER_ECHO or SERVER_ACK, CLIENT_INFO → SERVER_INFO) or a plain echo")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", integerIn(0, 65535), 0)
     .option("--threads <n>", "event loops sharing the port (n > 1: node:cluster worker processes)", integerIn(1, 1024), 1)
-    .option("--reply <mode>", "reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
+    .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.join(" or ")} (docs/protocols.md)`, oneOf(PROTOCOL_NAMES), "chat")
+    .option("--reply <mode>", "chat: reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
     .action(async (flags) => {
+      const problem = protocolNamed(flags.protocol).serverOptionsProblem({ reply: flags.reply });
+      if (problem) fail(`tcpsweep server: --protocol ${flags.protocol} --reply ${flags.reply}: ${problem}`, 2);
       try {
-        await runServer({ host: flags.host, port: flags.port, threads: flags.threads, reply: flags.reply });
+        await runServer({ host: flags.host, port: flags.port, threads: flags.threads, protocol: flags.protocol, reply: flags.reply });
       } catch (error) {
         fail(`tcpsweep server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`, 2);
       }

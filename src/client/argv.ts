@@ -6,6 +6,8 @@ export interface BuiltinClientOptions {
   matrixKeys: readonly string[];
   threads?: number;
   length?: number;
+  /** `client.protocol`; undefined: the client's default, chat. */
+  protocol?: string;
   timeoutS?: number;
   verify?: "type" | "payload";
   /** Open loop: requests per second in total, or a placeholder such as "{rate}"; undefined = closed loop. */
@@ -17,6 +19,8 @@ export function builtinClientArgv(cliEntry: string, opts: BuiltinClientOptions):
   const has = (k: string) => opts.matrixKeys.includes(k);
   const argv = [process.execPath, cliEntry, "client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window"];
   if (opts.threads !== undefined) argv.push("--threads", String(opts.threads));
+  if (has("protocol")) argv.push("--protocol", "{protocol}");
+  else if (opts.protocol !== undefined) argv.push("--protocol", opts.protocol);
   if (has("length")) argv.push("-l", "{length}");
   else if (opts.length !== undefined) argv.push("-l", String(opts.length));
   if (opts.timeoutS !== undefined) argv.push("--timeout", String(opts.timeoutS));

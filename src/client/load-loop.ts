@@ -1,11 +1,12 @@
 /**
  * The closed loop of one load thread: opens its share of the connections and drives each
- * (send one CLIENT_CHAT frame, wait for one whole reply, repeat) until the manager ends the
- * window. Runs inside a worker thread, or in the manager's own thread when there is only one.
+ * (send one request, wait for its whole response, repeat) until the manager ends the window.
+ * What a request and a response are is the protocol's business (src/protocol), behind one
+ * interface. Runs inside a worker thread, or in the manager's own thread when there is only one.
  */
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import { FrameDecoder, FrameError, MessageType, encodeFrame, isServerReply, type Frame } from "../protocol/index.js";
+import { protocolNamed, type ClientSession } from "../protocol/index.js";
 import { histogramCounts, newLatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
 
@@ -26,8 +27,8 @@ export class LoadLoop {
   readonly phase: Int32Array;
   readonly histogram = newLatencyHistogram();
   readonly errors: ErrorCounts = emptyErrorCounts();
-  readonly payload: Buffer;
-  readonly request: Buffer;
+  /** Makes each connection's protocol session (request bytes, response checks). */
+  readonly protocol: { session(): ClientSession };
   readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   requests = 0;
   responses = 0;
@@ -54,11 +55,7 @@ export class LoadLoop {
     this.phase = new Int32Array(config.phase);
     this.windowStart = new Float64Array(config.windowStart);
     this.perSecond = new Array<number>(config.windowSeconds).fill(0);
-    this.payload = Buffer.alloc(config.length);
-    for (let i = 0; i < this.payload.length; i++) this.payload[i] = 0x20 + (i % 95); // printable, so a capture is readable
-    const request = encodeFrame(MessageType.CLIENT_CHAT, this.payload);
-    if (request instanceof FrameError) throw new Error(request.message); // the CLI checks the length first
-    this.request = request;
+    this.protocol = protocolNamed(config.protocol).client({ length: config.length }); // the CLI checks the length first
   }
 
   async start(): Promise<void> {
@@ -161,7 +158,7 @@ export class LoadLoop {
 
 class LoadConnection {
   private readonly socket: Socket;
-  private readonly decoder = new FrameDecoder();
+  private readonly session: ClientSession;
   private connected = false;
   /** Requests awaiting their reply, oldest first (replies come in order on one connection). */
   private readonly inFlight: InFlight[] = [];
@@ -169,13 +166,14 @@ class LoadConnection {
   private sentInWindow = false;
   /** Replies to this connection's window requests. */
   windowResponses = 0;
-  private readonly onFrame = (frame: Frame) => this.receive(frame);
+  private readonly onResponse = (matches: boolean) => this.receive(matches);
 
   constructor(
     private readonly loop: LoadLoop,
     onConnectOutcome: (failure: string | undefined) => void,
   ) {
     const { host, port, timeoutMs } = loop.config;
+    this.session = loop.protocol.session();
     // `onread` reads into the loop's one buffer: no Buffer per chunk, no stream machinery per read.
     this.socket = connect({
       host,
@@ -224,7 +222,7 @@ class LoadConnection {
       }
     }
     this.inFlight.push({ at, counted });
-    this.socket.write(this.loop.request);
+    this.socket.write(this.session.nextRequest());
   }
 
   /** Open loop, window over: a connection with nothing in flight is done. */
@@ -245,17 +243,18 @@ class LoadConnection {
   /** Returns true: keep reading (false would pause the socket). */
   private read(bytes: number, buffer: Uint8Array): boolean {
     const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
-    if (this.decoder.push(chunk, this.onFrame)) this.fail("bad_frame");
+    if (this.session.receive(chunk, this.onResponse) !== undefined) this.fail("bad_frame");
     return true;
   }
 
-  private receive(frame: Frame): void {
+  /** One whole response, in order; `matches`: its payload is the request's (the protocol decides, e.g. an ACK always matches). */
+  private receive(matches: boolean): void {
     if (this.finished) return;
     const loop = this.loop;
     const request = this.inFlight.shift();
-    if (!request || !isServerReply(frame.type)) return this.fail("bad_frame");
-    // The study's rule: a whole ECHO / ACK / INFO frame is a response; a wrong ECHO payload is counted apart, or refused under verify payload.
-    const mismatch = frame.type === MessageType.SERVER_ECHO && !frame.payload.equals(loop.payload);
+    if (!request) return this.fail("bad_frame");
+    // A response with the wrong payload is counted apart, or refused under verify payload.
+    const mismatch = !matches;
     if (mismatch && loop.config.verifyPayload) return this.fail("bad_frame");
     if (request.counted) {
       const now = performance.now();

@@ -76,6 +76,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       host: options.host,
       port: options.port,
       connections,
+      protocol: options.protocol,
       length: options.length,
       timeoutMs: Math.round(options.timeoutS * 1000),
       ...(options.rate !== undefined ? { ratePerS: (options.rate * connections) / options.connections } : {}),

@@ -1,4 +1,5 @@
 /** What the manager and its worker threads say to each other. */
+import type { ProtocolName } from "../protocol/index.js";
 import type { HistogramCounts } from "./histogram.js";
 
 /** Phases, shared through one Int32 in a SharedArrayBuffer so the hot path reads it without messages. */
@@ -8,6 +9,7 @@ export interface WorkerConfig {
   host: string;
   port: number;
   connections: number;
+  protocol: ProtocolName;
   length: number;
   timeoutMs: number;
   /** Open loop: requests per second this loop sends on schedule; undefined = closed loop. */
@@ -18,7 +20,7 @@ export interface WorkerConfig {
   windowStart: SharedArrayBuffer;
   /** Per-second buckets to keep: the window's whole seconds and one more for timer overshoot. */
   windowSeconds: number;
-  /** `--verify payload`: an ECHO whose payload differs from the request is a bad frame, not a mismatch. */
+  /** `--verify payload`: a response whose payload differs from the request is a bad frame, not a mismatch. */
   verifyPayload: boolean;
 }
 
@@ -47,7 +49,7 @@ export type FromWorker =
       connectionsInWindow: number;
       /** Responses in the window, one entry per connection this loop was asked to open (0 for one that failed to connect). */
       connectionResponses: number[];
-      /** Counted ECHO replies whose payload differs from the request (`verify: type`). */
+      /** Counted responses whose payload differs from the request (`verify: type`). */
       payloadMismatches: number;
       /** Requests sent before the window that never got a reply (timed out or abandoned at the drain). */
       unansweredOutsideWindow: number;

@@ -1,3 +1,5 @@
+import type { ProtocolName } from "../protocol/index.js";
+
 export interface ClientOptions {
   host: string;
   port: number;
@@ -6,13 +8,15 @@ export interface ClientOptions {
   threads: number;
   durationS: number;
   warmupS: number;
-  /** CLIENT_CHAT payload bytes, 0…1021. */
+  /** What a request and a response are (src/protocol). */
+  protocol: ProtocolName;
+  /** Request size as the protocol reads it: chat, CLIENT_CHAT payload bytes 0…1021; echo, bytes 1…65536. */
   length: number;
   /** Per read/write (and connect) timeout. */
   timeoutS: number;
   /** Open loop: total requests per second over all connections; undefined = closed loop. */
   rate?: number;
-  /** What makes a reply a response: `type` (the study's rule: a whole ECHO / ACK / INFO frame) or `payload` (an ECHO must also carry the request's payload). */
+  /** What makes a reply a response: `type` (chat: a whole ECHO / ACK / INFO frame; echo: as many bytes as were sent; a wrong payload counted apart) or `payload` (a wrong payload is a bad frame). */
   verify: "type" | "payload";
 }
 

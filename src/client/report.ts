@@ -17,7 +17,9 @@ export interface ClientReport {
   /** Responses ÷ (window requests + earlier requests that never got a reply), see docs/reading-the-numbers.md. */
   success_rate_pct: number;
   verify: "type" | "payload";
-  /** Counted ECHO replies whose payload differs from the request (always 0 under verify payload: those are bad frames). */
+  /** The wire protocol (src/protocol): chat or echo. */
+  protocol: string;
+  /** Counted responses (chat: ECHO replies) whose payload differs from the request (always 0 under verify payload: those are bad frames). */
   payload_mismatches: number;
   /** Requests sent before the window (warmup) that timed out or were abandoned: in the success rate's denominator. */
   unanswered_before_window: number;
@@ -62,6 +64,7 @@ export function buildReport(result: LoadResult): ClientReport {
     resp_per_s: round(result.responses / result.windowS, 2),
     success_rate_pct: attempted === 0 ? 0 : floorTo((100 * result.responses) / attempted, 3),
     verify: options.verify,
+    protocol: options.protocol,
     payload_mismatches: result.payloadMismatches,
     unanswered_before_window: result.unansweredOutsideWindow,
     latency_us:
@@ -117,7 +120,7 @@ export function formatTextReport(report: ClientReport): string {
       : []),
     // Lines after the reference client's four (scrapers read those four only).
     `Served connections: ${report.connections.served} of ${report.connections.requested} (${report.connections.starved} established but starved); responses per connection min ${report.conn_resp.min}, p50 ${report.conn_resp.p50}, max ${report.conn_resp.max}; Jain fairness ${report.fairness_jain ?? "n/a"}`,
-    `Payload mismatches: ${report.payload_mismatches} (ECHO replies whose payload differs from the request; verify ${report.verify})`,
+    `Payload mismatches: ${report.payload_mismatches} (responses whose payload differs from the request; protocol ${report.protocol}, verify ${report.verify})`,
     `Per second: ${report.resp_per_s_series.length === 0 ? "window shorter than 1 s" : `min ${report.resp_per_s_min_1s}, max ${report.resp_per_s_max_1s} response/sec; ${report.stall_seconds} s without a reply`}`,
     `Unanswered before the window: ${report.unanswered_before_window} requests (timed out; counted in the success rate)`,
     `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,

@@ -1,1 +1,3 @@
 export * from "./frame.js";
+export * from "./protocol.js";
+export * from "./registry.js";

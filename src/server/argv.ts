@@ -5,13 +5,17 @@
 export interface BuiltinServerOptions {
   matrixKeys: readonly string[];
   reply?: "echo" | "ack";
+  /** The protocol the sweep's client speaks (`client.protocol`); undefined: the server's default, chat. */
+  protocol?: string;
 }
 
-/** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply). */
+/** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol). */
 export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions): string[] {
   const has = (k: string) => opts.matrixKeys.includes(k);
   const argv = [process.execPath, cliEntry, "server", "--host", "{host}", "--port", "{port}"];
   if (has("threads")) argv.push("--threads", "{threads}");
   argv.push("--reply", has("reply") ? "{reply}" : (opts.reply ?? "echo"));
+  if (has("protocol")) argv.push("--protocol", "{protocol}");
+  else if (opts.protocol !== undefined) argv.push("--protocol", opts.protocol);
   return argv;
 }

@@ -2,12 +2,14 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { formatAddress } from "../process/address.js";
+import type { ProtocolName } from "../protocol/index.js";
 import { serveConnection, type ReplyMode } from "./connection.js";
 
 export interface ServerOptions {
   host: string;
   port: number;
   threads: number;
+  protocol: ProtocolName;
   reply: ReplyMode;
 }
 
@@ -41,7 +43,7 @@ const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]
   typeof message === "object" && message !== null && (message as { kind?: unknown }).kind === kind;
 
 /**
- * Starts the reference chat server: N worker processes (one event loop each, N = --threads) under
+ * Starts the reference server (chat or echo): N worker processes (one event loop each, N = --threads) under
  * this process as supervisor. The supervisor listens, passes each worker its share of
  * LISTENERS_TOTAL duplicates of the listening socket, closes its own descriptor and prints `listening on HOST:PORT`
  * once every worker accepts.
@@ -146,7 +148,7 @@ export function runServerWorker(options: ServerOptions): void {
     server.on("connection", (socket: Socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
-      serveConnection(socket, options.reply);
+      serveConnection(socket, options.protocol, options.reply);
     });
     listeners.push(server);
     if (listeners.length === listenersPerWorker(options.threads)) process.send?.({ kind: "ready" } satisfies ReadyMessage);

@@ -25,6 +25,8 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { purpose: "remote (ssh) runs", names: ["sshd"], debianPackage: "openssh-server" },
   { purpose: "remote (ssh) runs", names: ["ssh"], debianPackage: "openssh-client" },
   { purpose: "network namespaces", names: ["ip"], debianPackage: "iproute2" },
+  { purpose: "a real echo server (fork per connection) for the echo protocol", names: ["socat"], debianPackage: "socat" },
+  { purpose: "a real echo server (xinetd's internal echo service) for the echo protocol", names: ["xinetd"], debianPackage: "xinetd" },
 ];
 
 /** PATH, plus the sbin directories a non-login root shell may lack (sshd and ip live there). */

@@ -12,6 +12,7 @@ import { CpuListError, checkCpuList } from "../../placement/cpus.js";
 import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";
 import type { MatrixValue } from "./types.js";
 import { checkHostReferences } from "./remote-hosts.js";
+import { checkProtocolKey, checkServerReply } from "./protocol-checks.js";
 
 export interface CrossContext {
   raw: Loose;
@@ -136,6 +137,10 @@ export function crossChecks(ctx: CrossContext): void {
   if (clientIsBuiltin && ctx.matrixKeys && !ctx.matrixKeys.includes("connections")) {
     ctx.issues.push({ path: ["matrix"], message: 'the built-in client needs a "connections" list in the matrix, e.g. connections: [1, 10, 100]' });
   }
+
+  // the built-in client's protocol as a matrix key
+  checkProtocolKey(ctx, clientIsBuiltin, rawClient);
+  checkServerReply(ctx, rawServer, rawClient);
 
   // builtin server and a `reply` matrix key
   if (rawServer?.builtin === true && ctx.matrix && Array.isArray(ctx.matrix.reply)) {

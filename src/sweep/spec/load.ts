@@ -14,6 +14,7 @@ import { expandCells } from "../matrix.js";
 import { formatAddress } from "../../process/address.js";
 import { readOnlineCpus } from "../../placement/cpus.js";
 import { crossChecks, matrixKeysOf } from "./cross-checks.js";
+import { cellLengthIssues } from "./protocol-checks.js";
 import { Locator, dropRedundant, finish, fromZod, type RawIssue } from "./locate.js";
 import { defaultCliEntry, resolveSpec } from "./resolve.js";
 import { specSchema } from "./schema.js";
@@ -88,9 +89,11 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
   if (spec.timeoutS <= minRun) {
     late.push({ path: ["timeout"], message: `${spec.timeoutS}s is not longer than warmup + duration (${minRun}s); every run would time out` });
   }
-  if (expandCells(spec).length === 0) {
+  const cells = expandCells(spec);
+  if (cells.length === 0) {
     late.push({ path: ["matrix", "exclude"], message: "excludes every cell of the matrix; nothing would run" });
   }
+  late.push(...cellLengthIssues(spec, cells));
   if (late.length) finish(file, located(late));
   return spec;
 }

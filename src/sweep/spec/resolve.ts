@@ -71,7 +71,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     const builtin = s.builtin === true;
     server = {
       builtin,
-      argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply }) : (s.command ?? []),
+      argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol: p.client?.protocol }) : (s.command ?? []),
       env: s.env ?? {},
       ...(s.cwd !== undefined ? { cwd: resolvePath(s.cwd), cwdAsWritten: s.cwd } : {}),
       ready:
@@ -96,7 +96,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   const client: ClientSpec = {
     builtin: clientBuiltin,
     argv: clientBuiltin
-      ? builtinClientArgv(opts.cliEntry, { matrixKeys, threads: c.threads, length: c.length, timeoutS: c.timeout, verify: c.verify, rate: c.rate ?? (matrixKeys.includes("rate") ? "{rate}" : undefined) })
+      ? builtinClientArgv(opts.cliEntry, { matrixKeys, threads: c.threads, protocol: c.protocol, length: c.length, timeoutS: c.timeout, verify: c.verify, rate: c.rate ?? (matrixKeys.includes("rate") ? "{rate}" : undefined) })
       : (c.command ?? []),
     env: c.env ?? {},
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
@@ -104,6 +104,8 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
     verify: c.verify ?? "type",
+    ...(clientBuiltin && c.protocol !== undefined ? { protocol: c.protocol } : {}),
+    ...(clientBuiltin && c.length !== undefined ? { length: c.length } : {}),
     ...(c.hosts !== undefined ? { hosts: c.hosts } : {}),
   };
 

@@ -24,6 +24,7 @@ import {
   stringSchema,
   type IssueLike,
 } from "./schema-parts.js";
+import { ANY_LENGTH, PROTOCOL_NAMES } from "../../protocol/index.js";
 import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
 
 // -- matrix ------------------------------------------------------------------
@@ -66,7 +67,8 @@ export function matrixList<T extends z.ZodType<MatrixValue>>(element: T) {
 
 export const connectionsValue = intSchema(1, 65000);
 export const threadsValue = intSchema(1, 1024);
-export const lengthValue = intSchema(0, 1021);
+/** Any protocol's range here; whether a length fits the protocol of its cell is checked once cells are known (protocol-checks.ts). */
+export const lengthValue = intSchema(ANY_LENGTH.min, ANY_LENGTH.max);
 
 export const cellPattern = z
   .object(
@@ -154,6 +156,7 @@ export const clientSchema = z
     {
       builtin: booleanSchema.optional(),
       threads: intSchema(1).optional(),
+      protocol: oneOf(PROTOCOL_NAMES).optional(),
       length: lengthValue.optional(),
       timeout: durationSchema(true).optional(),
       verify: oneOf(["type", "payload"]).optional(),
@@ -181,7 +184,7 @@ export const clientSchema = z
         ctx.addIssue({ code: "custom", message: 'needs a "command" when "builtin" is false' });
       }
       if (hasCommand && c.builtin !== true) {
-        for (const k of ["threads", "length", "timeout", "verify", "rate"]) {
+        for (const k of ["threads", "protocol", "length", "timeout", "verify", "rate"]) {
           if (c[k] !== undefined) {
             ctx.addIssue({ code: "custom", path: [k], message: `only applies to the built-in client; pass it in the command instead` });
           }

@@ -30,6 +30,10 @@ export interface ClientSpec extends CommandTemplate {
   builtin: boolean;
   parser: "json" | "seed-text" | "regex";
   regex?: RegExp;
+  /** Built-in client: the wire protocol when `protocol` is not a matrix key (default chat). */
+  protocol?: string;
+  /** Built-in client: `client.length` when `length` is not a matrix key (undefined: the protocol's default). */
+  length?: number;
   /** Built-in client: what makes a reply a response (`type`, the study's rule, or `payload`). */
   verify: "type" | "payload";
   /** `client.hosts`: remote hosts the connections are split across (undefined: this machine). */
