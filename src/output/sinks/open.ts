@@ -6,5 +6,5 @@ import type { RunSink, SinkSetup } from "./sink.js";
 import { SyscallTableSink } from "./syscalls-sink.js";
 
 export function openSinks(setup: SinkSetup): RunSink[] {
-  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), new ProgressSink(setup), new PivotSink(setup)];
+  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), ...(setup.quiet ? [] : [new ProgressSink(setup), new PivotSink(setup)])];
 }
