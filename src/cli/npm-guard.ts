@@ -90,8 +90,14 @@ export function npmEatenFlags(program: Command, ourArgs: readonly string[], env:
   return viaNpmRun ? eatenFlags(env, program, ourArgs) : undefined;
 }
 
+/** Set in tcpsweep's environment once checked, so the processes it starts do not check again. */
+export const NPM_CHECKED_ENV = "TCPSWEEP_NPM_CHECKED";
+
 /** Exit 2 with one line when npm took a tcpsweep flag; nothing has run yet. */
 export function refuseNpmEatenFlags(program: Command, ourArgs: readonly string[]): void {
+  // The servers and clients a sweep starts inherit npm's variables: only the command the user typed is checked.
+  if (process.env[NPM_CHECKED_ENV] === "1") return;
+  process.env[NPM_CHECKED_ENV] = "1";
   const eaten = npmEatenFlags(program, ourArgs, process.env);
   if (!eaten) return;
   const them = eaten.flags.length === 1 ? "it" : "them";
