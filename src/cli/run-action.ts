@@ -6,7 +6,7 @@ import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
 import { PreflightError, runSweep } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec } from "../sweep/spec.js";
-import { checkDuration } from "../sweep/spec/duration.js";
+import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
 import { printDryRun } from "./dry-run.js";
 import { fail } from "./exit.js";
 
@@ -27,8 +27,9 @@ export interface RunFlags {
 export async function runAction(specFile: string, flags: RunFlags): Promise<void> {
   const lockWaitS = checkDuration(flags.lockWait, false);
   if (typeof lockWaitS !== "number") fail(formatSpecIssue({ file: specFile, path: "--lock-wait", message: lockWaitS.message }), 2);
-  const durationS = flags.duration === undefined ? undefined : checkDuration(flags.duration, true);
-  if (durationS !== undefined && typeof durationS !== "number") fail(formatSpecIssue({ file: specFile, path: "--duration", message: durationS.message }), 2);
+  // Only the syntax here: the range is checked with the spec, so its problems and this one come together.
+  const durationS = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+  if (flags.duration !== undefined && durationS === undefined) fail(formatSpecIssue({ file: specFile, path: "--duration", message: (checkDuration(flags.duration, true) as { message: string }).message }), 2);
   try {
     const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}), ...(flags.set ? { set: flags.set } : {}) });
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
