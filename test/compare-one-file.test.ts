@@ -26,13 +26,14 @@ function run(runId: string, day: number, respPerS: number): string[][] {
   });
 }
 
-function writeResults(name: string, runs: string[][][], unfinished: string[] = []): string {
+function writeResults(name: string, runs: string[][][], unfinished: string[] = [], builds: Record<string, string> = {}): string {
   const file = path.join(dir, `${name}.csv`);
   writeFileSync(file, stringify([HEADER, ...runs.flat()]));
   // meta.json beside the CSV says whether a run finished (finished_at null: interrupted).
   for (const runRows of runs) {
     const runId = runRows[0]![0]!;
-    const meta = { run_id: runId, finished_at: unfinished.includes(runId) ? null : "2026-01-09T00:00:00.000Z" };
+    const build = builds[runId] ?? "tcpsweep 0.2.0 (git 1a2b3c4, node v20.19.0)";
+    const meta = { run_id: runId, finished_at: unfinished.includes(runId) ? null : "2026-01-09T00:00:00.000Z", tcpsweep: { version: build } };
     writeFileSync(path.join(dir, `syn.${runId}.meta.json`), JSON.stringify(meta));
   }
   return file;
@@ -74,5 +75,17 @@ describe("compare with one file", () => {
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/no earlier finished run to compare run only with: it has only run only/);
     expect(alone.stdout).toBe("");
+  });
+
+  it("--strict-env compares the whole build string: another commit (or Node) is another build", async () => {
+    const same = writeResults("build-same", [run("old", 1, 10_000), run("new", 2, 10_000)]);
+    const sameBuild = await compare(same, "--strict-env");
+    expect(sameBuild.code, sameBuild.stderr).toBe(0);
+    const builds = { old: "tcpsweep 0.2.0 (git 1a2b3c4, node v20.19.0)", new: "tcpsweep 0.2.0 (git 9f8e7d6-dirty, node v20.19.0)" };
+    const other = writeResults("build-other", [run("old", 1, 10_000), run("new", 2, 10_000)], [], builds);
+    const strict = await compare(other, "--strict-env");
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toContain(`tcpsweep version: ${builds.old} -> ${builds.new}`);
+    expect(strict.stderr).toContain("--strict-env: the runs ran in different environments");
   });
 });
