@@ -87,7 +87,10 @@ export function eatenFlags(env: Env, program: Command, ourArgs: readonly string[
 /** Which tcpsweep flags npm took from the user, when tcpsweep runs from `npm run`; undefined otherwise. */
 export function npmEatenFlags(program: Command, ourArgs: readonly string[], env: Env): EatenFlags | undefined {
   const viaNpmRun = env.npm_lifecycle_event && env.npm_config_user_agent?.startsWith("npm/") && env.npm_command !== "exec";
-  return viaNpmRun ? eatenFlags(env, program, ourArgs) : undefined;
+  // Only a script that is tcpsweep itself (`node dist/cli/main.js run`, `tcpsweep run`): the user's flags were
+  // meant for it. Under another script (`npm test` running the test suite) npm's config is that script's business.
+  const scriptIsTcpsweep = (env.npm_lifecycle_script ?? "").trim().split(/\s+/).some((word) => /(main\.js|tcpsweep)$/.test(word));
+  return viaNpmRun && scriptIsTcpsweep ? eatenFlags(env, program, ourArgs) : undefined;
 }
 
 /** Set in tcpsweep's environment once checked, so the processes it starts do not check again. */
