@@ -155,7 +155,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
+  if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
   const servers = spec.server ? new ServerPool(launchers.server, spec.server, spec.host) : undefined;
   let sinks: RunSink[] = [];
   let notOk = 0;
