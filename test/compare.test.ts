@@ -194,15 +194,16 @@ describe("compare: output forms, run selection and bad input", () => {
     expect(object.environment.compared).toBe(false);
   });
 
-  it("takes the latest run of each file by started_at; --base-run / --new-run pick others", async () => {
+  it("takes the latest run by started_at (one file: the run before it as base); --base-run / --new-run pick others", async () => {
     const random = seeded(13);
     const shape = { cells: [10], repeats: 5, sigma: 0.02 };
     const slow = runRows({ ...shape, runId: "slow", factor: () => 0.5 }, random).map((row) => ({ ...row, started_at: row.started_at.replace("01T", "02T") }));
     const fast = runRows({ ...shape, runId: "fast" }, random);
     const file = writeCsv("runs/both.csv", [...slow, ...fast]);
-    const latest = await compare(file, file);
+    const latest = await compare(file);
     expect(latest.stdout).toContain("run slow");
-    expect(latest.code).toBe(0);
+    expect(latest.stdout).toContain("run fast");
+    expect(latest.code, "fast then slow: a regression").toBe(1);
     const picked = await compare(file, file, "--base-run", "fast", "--new-run", "slow");
     expect(picked.code, picked.stdout).toBe(1);
     expect(picked.stdout).toMatch(/REGRESSED: resp\/s −(4|5)\d\.\d% \[.*p99 \+\d+\.\d%/);

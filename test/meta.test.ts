@@ -69,7 +69,9 @@ describe("a run writes <name>.<run_id>.meta.json beside its CSV", () => {
     expect(meta.spec_name).toBe("meta");
     expect(Date.parse(meta.written_at)).toBeLessThanOrEqual(Date.parse(row!.started_at!)); // at the start of the run
     const pkg = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string };
-    expect(meta.tcpsweep.version).toBe(pkg.version);
+    expect(meta.tcpsweep.package_version).toBe(pkg.version);
+    // The whole build string, as --version prints it: what compare --strict-env and the remote preflight compare.
+    expect(meta.tcpsweep.version).toBe(`tcpsweep ${pkg.version} (git ${meta.tcpsweep.git_describe}, node ${process.version})`);
     // The checkout is a git repository and git is installed: null on both sides would hide a broken probe.
     const repoDescribe = gitDescribe(REPO);
     expect(repoDescribe, `git describe in ${REPO}`).toEqual(expect.any(String));
@@ -98,7 +100,7 @@ describe("a run writes <name>.<run_id>.meta.json beside its CSV", () => {
     expect(server.binaries[0]).toMatchObject({ argv0: "node", path: node, realpath: realpathSync(node) });
     expect(server.binaries[0]!.sha256).toBe(sha256(realpathSync(node)));
     expect(server.binaries[0]!.git_describe).toBe(gitDescribe(path.dirname(realpathSync(node))));
-    expect(meta.client).toMatchObject({ builtin: true, tcpsweep_version: pkg.version });
+    expect(meta.client).toMatchObject({ builtin: true, tcpsweep_version: meta.tcpsweep.version });
 
     // The resolved spec.
     const spec = meta.spec as Record<string, any>;

@@ -226,9 +226,9 @@ describe("durations", () => {
   it("report bad values with line and what was expected", () => {
     const text = `name: x\nduration: ten\nwarmup: -1s\ncooldown: [1]\ntimeout: 0\n${BASE}`;
     expect(lines(issuesOf(text))).toEqual([
-      'sweeps/x.yaml:2 duration: expected a duration like "10s", "500ms", "2m" or a number of seconds, got "ten"',
+      'sweeps/x.yaml:2 duration: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "ten"',
       'sweeps/x.yaml:3 warmup: expected a duration >= 0, got "-1s"',
-      'sweeps/x.yaml:4 cooldown: expected a duration like "10s", "500ms", "2m" or a number of seconds, got a list',
+      'sweeps/x.yaml:4 cooldown: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got a list',
       "sweeps/x.yaml:5 timeout: expected a duration > 0, got 0",
     ]);
   });

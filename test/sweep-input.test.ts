@@ -42,7 +42,7 @@ describe("spec mistakes", () => {
   it("wrong types: every one reported at its line", async () => {
     const spec = 'name: types\nduration: fast\nrepeat: "two"\nmatrix:\n  connections: [1, "ten"]\nserver: {builtin: true, stop_signal: 15}\noutput: {csv: out.csv}\n';
     expectRefused(await runBad(spec), [
-      'spec.yaml:2 duration: expected a duration like "10s", "500ms", "2m" or a number of seconds, got "fast"',
+      'spec.yaml:2 duration: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "fast"',
       'spec.yaml:3 repeat: expected a positive integer, got "two"',
       'spec.yaml:5 matrix.connections[1]: expected an integer from 1 to 65000, got "ten"',
       "spec.yaml:6 server.stop_signal: expected a signal name such as SIGTERM, got 15",
@@ -125,9 +125,9 @@ describe("bad flags", () => {
   it.each([
     { flags: ["--only", "conections=5"], line: 'spec.yaml --only: unknown key "conections" (did you mean "connections"?); matrix keys: connections' },
     { flags: ["--only", "connections=7"], line: "spec.yaml --only: connections=7 is not in the matrix; connections values: 1, 2" },
-    { flags: ["--duration", "fast"], line: 'spec.yaml --duration: expected a duration like "10s", "500ms", "2m" or a number of seconds, got "fast"' },
+    { flags: ["--duration", "fast"], line: 'spec.yaml --duration: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "fast"' },
     { flags: ["--duration", "0"], line: "spec.yaml --duration: expected a duration > 0, got 0" },
-    { flags: ["--lock-wait", "soon"], line: 'tcpsweep run: --lock-wait: expected a duration like 10s, got "soon"' },
+    { flags: ["--lock-wait", "soon"], line: 'spec.yaml --lock-wait: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "soon"' },
   ])("$flags", async ({ flags, line }) => {
     expectRefused(await runBad(GOOD, flags), [line]);
   });

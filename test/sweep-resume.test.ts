@@ -4,7 +4,7 @@
  * records the start, each resume and the finish; the report and compare see every cell; a
  * finished run is never resumed. `run --json` reports the whole run.
  */
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, sleep, startCli, waitFor, writeSpec } from "./helpers/sweep.js";
@@ -43,7 +43,10 @@ describe("run --resume", () => {
       expect(json.exit_status).toBe(last.code);
       if (attempt > 0 && json.run_id) expect(last.stderr).toMatch(new RegExp(`resuming run ${json.run_id}: \\d+ already ok|nothing to resume`));
       if (last.code === 130 && json.cells.length > 0) {
-        const partial = await runCli(["compare", csv, csv, "--json"], { cwd: dir });
+        // A run is never compared with itself: a copy of the CSV beside it (same meta.json) is the other side.
+        const copy = path.join(dir, "out/res-copy.csv");
+        copyFileSync(csv, copy);
+        const partial = await runCli(["compare", copy, csv, "--json"], { cwd: dir });
         expect(JSON.parse(partial.stdout).new.finished, "compare knows the run is not finished").toBe(false);
         sawUnfinished = true;
       }
@@ -79,7 +82,9 @@ describe("run --resume", () => {
     const report = await runCli(["report", csv], { cwd: dir });
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toContain(`report of run ${runIds[0]} (2 cells)`);
-    const compared = await runCli(["compare", csv, csv], { cwd: dir });
+    const finishedCopy = path.join(dir, "out/res-finished.csv");
+    copyFileSync(csv, finishedCopy);
+    const compared = await runCli(["compare", finishedCopy, csv], { cwd: dir });
     expect(compared.stdout).toContain("2 cells compared");
     expect(compared.stdout).not.toContain("NOT FINISHED");
     expect(compared.stdout).toContain(`${REPEATS}/${REPEATS} ${REPEATS}/${REPEATS}`);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { integerIn, seconds } from "../cli/arguments.js";
+import { integerIn, duration } from "../cli/arguments.js";
 
 export interface BenchOptions {
   quick: boolean;
@@ -35,8 +35,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const program = new Command("bench")
     .description("tcpsweep client and server against the native measuring sticks (bench/native), written to bench/RESULTS.md")
     .option("--runs <n>", `runs per point and variant (default ${FULL.runs}; --quick ${QUICK.runs})`, integerIn(1, 100))
-    .option("--duration <s>", `measured window in seconds (default ${FULL.durationS}; --quick ${QUICK.durationS})`, seconds({ allowZero: false }))
-    .option("--warmup <s>", `warmup before each window in seconds (default ${FULL.warmupS}; --quick ${QUICK.warmupS})`, seconds({ allowZero: true }))
+    .option("--duration <s>", `measured window in seconds (default ${FULL.durationS}; --quick ${QUICK.durationS})`, duration({ allowZero: false }))
+    .option("--warmup <s>", `warmup before each window in seconds (default ${FULL.warmupS}; --quick ${QUICK.warmupS})`, duration({ allowZero: true }))
     .option("--threads <n>", "worker threads of the tcpsweep client (default: its own, the CPU count)", integerIn(1, 1024))
     .option("--quick", `smoke test: ${QUICK.runs} run, ${QUICK.durationS} s windows, connections ${QUICK.connections.join(",")} only`)
     .option("--only <section>", `run one section: ${BENCH_SECTIONS.join(", ")} (RESULTS.md keeps the others)`)

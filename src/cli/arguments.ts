@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { checkDuration } from "../sweep/spec/duration.js";
 
 /** Commander argument parsers that reject bad values with a message naming the allowed range. */
 export function integerIn(min: number, max: number): (value: string) => number {
@@ -11,13 +12,12 @@ export function integerIn(min: number, max: number): (value: string) => number {
   };
 }
 
-export function seconds(options: { allowZero: boolean }): (value: string) => number {
+/** Seconds from a duration (`10`, `2s`, `500ms`, `1m30s`), parsed as the spec parses one (src/sweep/spec/duration.ts). */
+export function duration(options: { allowZero: boolean }): (value: string) => number {
   return (value) => {
-    const number = Number(value);
-    if (value.trim() === "" || !Number.isFinite(number) || number < 0 || (!options.allowZero && number === 0)) {
-      throw new InvalidArgumentError(`expected ${options.allowZero ? "0 or more" : "more than 0"} seconds, got "${value}"`);
-    }
-    return number;
+    const checked = checkDuration(value, !options.allowZero);
+    if (typeof checked !== "number") throw new InvalidArgumentError(checked.message);
+    return checked;
   };
 }
 

@@ -16,7 +16,7 @@ import { parseAddress } from "../process/address.js";
 import { openFileShortfall } from "../process/limits.js";
 import { encodeHistogram } from "../remote/histogram-wire.js";
 import { waitForStdinLine } from "../remote/stdin-signal.js";
-import { integerIn, oneOf, positiveNumber, seconds } from "./arguments.js";
+import { duration, integerIn, oneOf, positiveNumber } from "./arguments.js";
 import { fail } from "./exit.js";
 
 export function registerClientCommand(program: Command): void {
@@ -30,15 +30,15 @@ export function registerClientCommand(program: Command): void {
     })
     .option("-c, --connections <n>", `concurrent connections (1…${MAX_CONNECTIONS})`, integerIn(1, MAX_CONNECTIONS), 1)
     .option("--threads <n>", "worker threads; connections spread evenly (default: CPU count, at most <connections>)", integerIn(1, 1024))
-    .option("-t, --duration <s>", "measured window in seconds", seconds({ allowZero: false }), 10)
-    .option("--warmup <s>", "seconds of traffic before the window, not counted", seconds({ allowZero: true }), 1)
+    .option("-t, --duration <d>", "measured window: seconds, or a duration like 500ms, 2s, 1m30s", duration({ allowZero: false }), 10)
+    .option("--warmup <d>", "traffic before the window, not counted (seconds or a duration)", duration({ allowZero: true }), 1)
     .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.map((name) => `${name} (${PROTOCOLS[name].summary})`).join("; ")}`, oneOf(PROTOCOL_NAMES), "chat")
     .option(
       "-l, --length <bytes>",
       `request size: ${PROTOCOL_NAMES.map((name) => { const l = PROTOCOLS[name].length; return `${name}, ${l.meaning} ${l.min}…${l.max} (default ${l.default})`; }).join("; ")}`,
       integerIn(ANY_LENGTH.min, ANY_LENGTH.max),
     )
-    .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
+    .option("--timeout <d>", "per connect/read/write timeout (seconds or a duration)", duration({ allowZero: false }), 5)
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .addOption(
       new Option("--verify <what>", "what makes a reply a response: type (chat: a whole ECHO/ACK/INFO frame; echo: as many bytes as sent; payload mismatches counted apart) or payload (a wrong payload is a bad frame)")

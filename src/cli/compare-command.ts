@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { fail } from "./exit.js";
 
 export interface CompareFlags {
@@ -7,6 +7,9 @@ export interface CompareFlags {
   markdown?: boolean;
   json?: boolean;
   strictEnv?: boolean;
+  base?: string;
+  new?: string;
+  /** The names before --base / --new, still accepted. */
   baseRun?: string;
   newRun?: string;
 }
@@ -14,30 +17,34 @@ export interface CompareFlags {
 export function registerCompareCommand(program: Command): void {
   program
     .command("compare")
-    .description("compare two result CSVs cell by cell with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
-    .argument("<base.csv>", "the baseline results")
-    .argument("<new.csv>", "the results to check (may be the same file, with --base-run / --new-run)")
+    .description("compare two runs cell by cell with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
+    .argument("<file.csv>", "results: with no second file, its latest run is compared with the finished run before it")
+    .argument("[new.csv]", "a second results file: the latest run of each file is compared (file.csv is the baseline)")
     .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
     .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
     .option("--json", "print the whole comparison as one JSON object")
-    .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep version (or are missing)")
-    .option("--base-run <run_id>", "the run of BASE to compare (default: its latest, by started_at)")
-    .option("--new-run <run_id>", "the run of NEW to compare (default: its latest, by started_at)")
-    .action(async (baseFile: string, newFile: string, flags: CompareFlags) => compareAction(baseFile, newFile, flags));
+    .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep build (or are missing)")
+    .option("--base <run_id>", "the baseline run (default: the finished run before NEW in one file; the latest of the first of two files)")
+    .option("--new <run_id>", "the run to check (default: the latest run of its file)")
+    .addOption(new Option("--base-run <run_id>").hideHelp())
+    .addOption(new Option("--new-run <run_id>").hideHelp())
+    .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => compareAction(baseFile, newFile, flags));
 }
 
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
-async function compareAction(baseFile: string, newFile: string, flags: CompareFlags): Promise<void> {
+async function compareAction(baseFile: string, newFile: string | undefined, flags: CompareFlags): Promise<void> {
   const { ResultsInputError } = await import("../rundir/results-csv.js");
-  const { compareRuns, parseAlpha, parseThreshold, regressedCells, selectRun } = await import("../compare/compare.js");
+  const { compareRuns, parseAlpha, parseThreshold, regressedCells } = await import("../compare/compare.js");
+  const { selectRunsToCompare } = await import("../compare/select-runs.js");
   const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
   const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
     const alpha = parseAlpha(flags.alpha);
-    const base = selectRun(baseFile, "BASE", flags.baseRun);
-    const next = selectRun(newFile, "NEW", flags.newRun);
+    const baseRun = flags.base ?? flags.baseRun;
+    const newRun = flags.new ?? flags.newRun;
+    const { base, next } = selectRunsToCompare({ baseFile, ...(newFile !== undefined ? { newFile } : {}), ...(baseRun !== undefined ? { baseRun } : {}), ...(newRun !== undefined ? { newRun } : {}) });
     const comparison = compareRuns(base, next, thresholdPct, alpha);
     const differences = runEnvironmentDifferences(base, next);
     const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };

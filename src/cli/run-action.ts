@@ -4,41 +4,46 @@ import { CsvHeaderError } from "../output/csv.js";
 import { LockBusyError } from "../rundir/lock.js";
 import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
-import { dryRunProblems } from "../sweep/preflight.js";
-import { PreflightError, describeCommands, planJobs, runSweep, sweepHeader } from "../sweep/runner.js";
-import { SpecError, formatSpecIssue, loadSpec, parseDuration } from "../sweep/spec.js";
-import { shellQuote } from "../sweep/template.js";
+import { PreflightError, runSweep } from "../sweep/runner.js";
+import { SpecError, formatSpecIssue, loadSpec } from "../sweep/spec.js";
+import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
+import { printDryRun } from "./dry-run.js";
 import { fail } from "./exit.js";
 
 export interface RunFlags {
   dryRun?: boolean;
-  only?: string;
+  only?: string[];
+  set?: string[];
   resume?: boolean;
   repeat?: number;
   duration?: string;
   csv?: string;
   lockWait: string;
   json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
 }
 
 export async function runAction(specFile: string, flags: RunFlags): Promise<void> {
-  const lockWaitS = parseDuration(flags.lockWait);
-  if (lockWaitS === undefined) fail(`tcpsweep run: --lock-wait: expected a duration like 10s, got "${flags.lockWait}"`, 2);
+  const lockWaitS = checkDuration(flags.lockWait, false);
+  if (typeof lockWaitS !== "number") fail(formatSpecIssue({ file: specFile, path: "--lock-wait", message: lockWaitS.message }), 2);
+  // Only the syntax here: the range is checked with the spec, so its problems and this one come together.
   const durationS = flags.duration === undefined ? undefined : parseDuration(flags.duration);
-  if (flags.duration !== undefined && durationS === undefined) {
-    const message = `expected a duration like "10s", "500ms", "2m" or a number of seconds, got ${JSON.stringify(flags.duration)}`;
-    fail(formatSpecIssue({ file: specFile, path: "--duration", message }), 2);
-  }
+  if (flags.duration !== undefined && durationS === undefined) fail(formatSpecIssue({ file: specFile, path: "--duration", message: (checkDuration(flags.duration, true) as { message: string }).message }), 2);
   try {
-    const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}) });
+    const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}), ...(flags.set ? { set: flags.set } : {}) });
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
-    const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
-    if (flags.dryRun) return printDryRun(spec, cells, Boolean(flags.resume));
+    // Every --only is one more list of pairs: one filter over all of them (AND across keys, OR within a key).
+    const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only.join(","), spec)) : expandCells(spec);
+    if (flags.dryRun) return await printDryRun(spec, cells, { resume: Boolean(flags.resume), json: Boolean(flags.json) });
     let runId: string | undefined;
+    // Matrix values as the spec typed them (100, not "100"), for run --json.
+    const values = new Map(cells.map((cell) => [cell.id, cell.values]));
     const summary = (exitStatus: number, error?: string) =>
-      flags.json && printJson(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }));
+      flags.json && printJson(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, cellValues: (cell) => values.get(cell), exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }));
+    const verbosity = flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal";
     try {
-      process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr, onRunId: (id) => (runId = id) });
+      process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr, onRunId: (id) => (runId = id), verbosity });
     } catch (error) {
       if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError) summary(2, `tcpsweep run: ${error.message}`);
       throw error;
@@ -57,19 +62,4 @@ const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(val
 function jsonError(flags: RunFlags, message: string): string {
   if (flags.json) printJson({ run_id: null, exit_status: 2, error: message });
   return message;
-}
-
-/** The plan on stdout; then what a real run would refuse (same messages, exit 2). Creates and locks nothing. */
-function printDryRun(spec: Awaited<ReturnType<typeof loadSpec>>, cells: ReturnType<typeof expandCells>, resume: boolean): void {
-  const jobs = planJobs(spec, cells);
-  const lines = [`${spec.name}: ${cells.length} cells × ${spec.repeat} repeats = ${jobs.length} runs → ${spec.output.csv}`];
-  for (const job of jobs) {
-    const commands = describeCommands(spec, job.cell);
-    lines.push(`${job.cell.id} #${job.repeat}`);
-    if (commands.server) lines.push(`  server: ${shellQuote(commands.server)}`);
-    lines.push(`  client: ${shellQuote(commands.client)}`);
-  }
-  process.stdout.write(`${lines.join("\n")}\n`);
-  const problems = dryRunProblems(spec, cells, sweepHeader(spec), resume);
-  if (problems.length > 0) fail(problems.map((problem) => `tcpsweep run: ${problem}`).join("\n"), 2);
 }

@@ -10,7 +10,7 @@ export function registerServerCommand(program: Command): void {
     .description("the reference server: chat (CLIENT_CHAT → SERVER_ECHO or SERVER_ACK, CLIENT_INFO → SERVER_INFO) or a plain echo")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", integerIn(0, 65535), 0)
-    .option("--threads <n>", "event loops sharing the port (n > 1: node:cluster worker processes)", integerIn(1, 1024), 1)
+    .option("--threads <n>", "event loops: n worker processes (forked with child_process, not node:cluster), one loop each, accepting on the one listening socket; this process supervises them", integerIn(1, 1024), 1)
     .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.join(" or ")} (docs/protocols.md)`, oneOf(PROTOCOL_NAMES), "chat")
     .option("--reply <mode>", "chat: reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
     .action(async (flags) => {

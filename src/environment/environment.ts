@@ -6,11 +6,10 @@
  * effort: a missing file, git or binary leaves null, never a failed run.
  */
 import { readFileSync } from "node:fs";
-import { realpath } from "node:fs/promises";
 import os from "node:os";
 import { readOpenFileLimit } from "../process/limits.js";
-import { TCPSWEEP_ROOT, tcpsweepVersion } from "../version.js";
-import { binaryMeta, gitInfo, type BinaryMeta } from "./binaries.js";
+import { TCPSWEEP_ROOT, tcpsweepBuild, tcpsweepGitDescribe, tcpsweepVersion } from "../version.js";
+import { binaryMeta, type BinaryMeta } from "./binaries.js";
 
 export { resolveProgram, sha256File, type BinaryMeta } from "./binaries.js";
 
@@ -27,7 +26,8 @@ export type CommandToDescribe =
   | { builtin: false; argv: readonly string[]; programs: readonly string[]; cwd: string; envPath?: string };
 
 export interface RunEnvironment {
-  tcpsweep: { version: string; root: string; git_describe: string | null };
+  /** version: the whole build string (`tcpsweep 0.2.0 (git 1a2b3c4, node v20.19.0)`), what --strict-env compares; package_version: package.json's. */
+  tcpsweep: { version: string; package_version: string; root: string; git_describe: string | null };
   node: string;
   host: {
     hostname: string;
@@ -80,17 +80,6 @@ function portRange(): [number, number] | null {
 
 const limit = (value: number): Limit => (Number.isFinite(value) ? value : "unlimited");
 
-/** tcpsweep's own checkout, only when tcpsweep is its top level (not a package inside someone else's repository). */
-async function tcpsweepGit(): Promise<string | null> {
-  const { describe, toplevel } = await gitInfo(TCPSWEEP_ROOT);
-  if (!toplevel) return null;
-  try {
-    return (await realpath(toplevel)) === (await realpath(TCPSWEEP_ROOT)) ? describe : null;
-  } catch {
-    return null;
-  }
-}
-
 async function commandMeta(command: CommandToDescribe, tcpsweep: RunEnvironment["tcpsweep"]): Promise<CommandMeta> {
   if (command.builtin) return { builtin: true, tcpsweep_version: tcpsweep.version, git_describe: tcpsweep.git_describe };
   const binaries = await Promise.all([...new Set(command.programs)].map((program) => binaryMeta(program, command.cwd, command.envPath)));
@@ -101,7 +90,7 @@ async function commandMeta(command: CommandToDescribe, tcpsweep: RunEnvironment[
 export async function probeEnvironment(commands: { server: CommandToDescribe | null; client: CommandToDescribe }): Promise<RunEnvironment> {
   const cpus = os.cpus();
   const nofile = readOpenFileLimit();
-  const tcpsweep = { version: tcpsweepVersion() ?? "unknown", root: TCPSWEEP_ROOT, git_describe: await tcpsweepGit() };
+  const tcpsweep = { version: tcpsweepBuild(), package_version: tcpsweepVersion() ?? "unknown", root: TCPSWEEP_ROOT, git_describe: tcpsweepGitDescribe() };
   const [server, client] = await Promise.all([commands.server ? commandMeta(commands.server, tcpsweep) : Promise.resolve(null), commandMeta(commands.client, tcpsweep)]);
   return {
     tcpsweep,

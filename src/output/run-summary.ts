@@ -16,6 +16,8 @@ export interface RunSummaryInput {
   spec: string;
   matrixKeys: readonly string[];
   runId?: string;
+  /** A cell's matrix values as the spec typed them (numbers stay numbers); without it, the CSV's text. */
+  cellValues?: (cell: string) => Readonly<Record<string, unknown>> | undefined;
   exitStatus: number;
   error?: string;
 }
@@ -32,7 +34,7 @@ export function runSummaryJson(input: RunSummaryInput): unknown {
     const { cell: _cell, values, ...figures } = figuresOfCell(cell, cellRows, input.matrixKeys);
     return {
       cell,
-      values,
+      values: Object.fromEntries(input.matrixKeys.map((key) => [key, input.cellValues?.(cell)?.[key] ?? values[key] ?? null])),
       repeats: cellRows.length,
       ok: ok.length,
       status: notOk.length === 0 ? "ok" : [...new Set(notOk.map((row) => row.status))].join("/"),

@@ -4,7 +4,6 @@
  * with `{type: "reply", id, ...}` (or `{type: "reply", id, error}`); everything else it sends is an
  * event about the role's process tree.
  */
-import { readFileSync } from "node:fs";
 import type { ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
 import type { ProfilerKind } from "../profile/registry.js";
@@ -71,10 +70,8 @@ export const REQUEST_TIMEOUT_MS = 20_000;
 /** Test-only: an agent adds this many ms to every clock reading it reports (to prove offsets are measured). */
 export const CLOCK_OFFSET_ENV = "TCPSWEEP_TEST_CLOCK_OFFSET_MS";
 
-/** tcpsweep's version, as package.json says; both ends of a session must agree on it. */
-export function tcpsweepVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-}
+/** The whole build string (package version, git commit, Node); both ends of a session must agree on it. */
+export { tcpsweepBuild as tcpsweepVersion } from "../version.js";
 
 /** Splits a byte stream into lines for `onLine`. */
 export function lineReader(onLine: (line: string) => void): (chunk: Buffer) => void {

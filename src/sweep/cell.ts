@@ -30,6 +30,8 @@ export interface CellRunContext {
   /** Where raw outputs of this run go. */
   rawDir: string;
   abort: AbortSignal;
+  /** `run --verbose`: internal lines (the client's command, the phases of each pass). */
+  log?: (line: string) => void;
   /** Set for a traced pass: its profilers, and the label that keeps its raw files apart. */
   trace?: { tracer: CellTracer; label: string };
 }
@@ -128,6 +130,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     clock.next("client start, connects, warmup");
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
+    context.log?.(`${cell.id} #${repeat}${context.trace ? ` (${context.trace.label})` : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`);
     client = context.clientLauncher.start({ argv: tracer?.wrap("client", clientArgv) ?? clientArgv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
     const observer = new WindowObserver(client, server, tracer, clock);
     if (spec.client.builtin) {
@@ -193,6 +196,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     clock.next("profiler results");
     const syscalls = tracer ? await tracer.results() : undefined;
     const phases = clock.phases();
+    context.log?.(`${cell.id} #${repeat}: ${row.status}; phases: ${formatPhases(phases).replace(/\n/g, ", ")}`);
     row.overhead_s = overheadSeconds(phases, spec.warmupS, row.duration_s ?? spec.durationS);
     saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases);
     return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };

@@ -56,7 +56,7 @@ export async function preflightRemoteHosts(
       const roles = [...(spec.server?.host === name ? ["server"] : []), ...(spec.client.hosts?.includes(name) ? ["client"] : [])];
       facts.push({ name, ssh: host.ssh, roles, hostname: hello.hostname, kernel: hello.kernel, node: hello.node, cpus: hello.cpus, tcpsweep_version: hello.version });
       const problems: string[] = [];
-      if (hello.version !== here) problems.push(`${where}: tcpsweep there is version ${hello.version}, here ${here}: install the same version there (or point hosts.${name}.tcpsweep at it)`);
+      if (hello.version !== here) problems.push(`${where}: another build there: ${hello.version}; here: ${here}; install the same build there (same version, commit and Node), or point hosts.${name}.tcpsweep at it`);
       if (nodeTooOld(hello.node)) problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node ${MIN_NODE.join(".")} or newer`);
       if (hello.nofileProblem) problems.push(`${where}: ${hello.nofileProblem}`);
       if (hello.profilerProblem) problems.push(`${where}: profiling the server there: ${hello.profilerProblem}`);

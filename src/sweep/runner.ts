@@ -42,6 +42,8 @@ export interface SweepOptions {
   out: NodeJS.WriteStream;
   /** Told the run id once it is known (also the finished run that `--resume` leaves alone). */
   onRunId?: (runId: string) => void;
+  /** quiet: no progress or pivot; verbose: also phases and internal steps (run -q / -v). */
+  verbosity?: "quiet" | "normal" | "verbose";
 }
 
 export interface CellJob {
@@ -130,7 +132,10 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       throw new PreflightError(`${spec.file}: remote hosts:\n  ${problems.join("\n  ")}`);
     }
   }
+  const verbose = options.verbosity === "verbose" ? (line: string) => options.out.write(`tcpsweep: ${line}\n`) : undefined;
+  verbose?.(`preflight passed: ${cells.length} cells, ${plan ? `profiler ${plan.kind}` : "no profiler"}, server ${launchers.server.where}, client ${launchers.client.where}`);
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
+  verbose?.(`locked ${spec.output.csv}`);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
   let forced = false;
@@ -150,7 +155,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
+  if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
   const servers = spec.server ? new ServerPool(launchers.server, spec.server, spec.host) : undefined;
   let sinks: RunSink[] = [];
   let notOk = 0;
@@ -175,6 +180,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       runs: jobs.length,
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
+      quiet: options.verbosity === "quiet",
     });
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
@@ -182,7 +188,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
     const rawDir = rawDirPath(spec.output.csv, runId);
     mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
-    progress.message(
+    verbose?.(`meta ${meta}; raw outputs under ${rawDir}`);
+    if (options.verbosity !== "quiet") progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
     );
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
@@ -199,7 +206,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
           const startedAt = new Date().toISOString();
           try {
-            const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal };
+            const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
             const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
             for (const sink of sinks) sink.write(record);

@@ -32,6 +32,8 @@ export interface SinkSetup {
   estimatedRunS: number;
   /** Where progress and the pivot go. */
   out: NodeJS.WriteStream;
+  /** `run --quiet`: no progress lines and no pivot (the files are written as ever). */
+  quiet?: boolean;
 }
 
 /** Label of a run in progress lines. */

@@ -19,6 +19,7 @@ import { Locator, dropRedundant, finish, fromZod, type RawIssue } from "./locate
 import { defaultCliEntry, resolveSpec } from "./resolve.js";
 import { specSchema } from "./schema.js";
 import { MAX_YAML_ERRORS, YAML_SYNTAX_PATH, asObject, durationSchema, hostAndPort, intSchema } from "./schema-parts.js";
+import { applySetOverrides, isSetIssue, setIssue } from "./set-override.js";
 import type { Cell, ParseOptions, SpecOverrides, SweepSpec } from "./types.js";
 
 /** Validate CLI overrides with the same rules as the spec keys. */
@@ -62,6 +63,8 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
   }
 
   const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const setProblems = applySetOverrides(raw, overrides.set ?? [], file);
+  const setKeys = (overrides.set ?? []).map((text) => text.slice(0, text.indexOf("=")).trim());
   const locator = new Locator(doc, lc);
   const located = (issues: RawIssue[]): SpecIssue[] =>
     issues
@@ -78,7 +81,9 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
     crossChecks({ raw: rawObj, matrix: asObject(rawObj.matrix), matrixKeys, issues, onlineCpus: opts.onlineCpus });
   }
 
-  const all = [...located(dropRedundant(issues)), ...overrideIssues(file, overrides)];
+  const kept = dropRedundant(issues);
+  const fromSet = kept.filter((i) => isSetIssue(i, setKeys));
+  const all = [...located(kept.filter((i) => !isSetIssue(i, setKeys))), ...fromSet.map((i) => setIssue(i, file)), ...setProblems, ...overrideIssues(file, overrides)];
   if (all.length || !result.success || !matrixKeys) finish(file, all);
 
   const spec = resolveSpec(file, result.data, matrixKeys, overrides, opts);

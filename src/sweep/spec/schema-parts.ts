@@ -5,6 +5,7 @@
 import { constants as osConstants } from "node:os";
 import { z } from "zod";
 import { describeValue, didYouMean } from "../errors.js";
+import { DURATION_SYNTAX, checkDuration } from "./duration.js";
 import { placeholdersOf, splitCommand } from "../template.js";
 import { parseAddress } from "../../process/address.js";
 import { CpuListError, formatCpuList, parseCpuList } from "../../placement/cpus.js";
@@ -55,32 +56,15 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 
 export const booleanSchema = z.boolean(expect("true or false"));
 
-export const DURATION_RE = /^([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(ms|s|m|h)?$/;
-export const DURATION_UNIT_S: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+export { parseDuration } from "./duration.js";
 
-/** Seconds for "10s", "500ms", "2m", "1.5h", "3" or 3 (sign allowed, range is checked by the schema); undefined if not a duration. */
-export function parseDuration(v: unknown): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== "string") return undefined;
-  const m = DURATION_RE.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]) * (DURATION_UNIT_S[m[2] ?? "s"] ?? 1);
-  return Number.isFinite(n) ? n : undefined;
-}
-
+/** A duration in the spec: seconds as a number (the one parser: ./duration.ts). */
 export function durationSchema(positive: boolean) {
-  const syntax = `a duration like "10s", "500ms", "2m" or a number of seconds`;
-  return z.union([z.number(), z.string()], expect(syntax)).transform((v, ctx) => {
-    const s = parseDuration(v);
-    if (s === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected ${syntax}, got ${describeValue(v)}`, input: v });
-      return z.NEVER;
-    }
-    if (positive ? s <= 0 : s < 0) {
-      ctx.addIssue({ code: "custom", message: `expected a duration ${positive ? "> 0" : ">= 0"}, got ${describeValue(v)}`, input: v });
-      return z.NEVER;
-    }
-    return s;
+  return z.union([z.number(), z.string()], expect(DURATION_SYNTAX)).transform((v, ctx) => {
+    const s = checkDuration(v, positive);
+    if (typeof s === "number") return s;
+    ctx.addIssue({ code: "custom", message: s.message, input: v });
+    return z.NEVER;
   });
 }
 

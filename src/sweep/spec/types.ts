@@ -87,6 +87,8 @@ export interface Cell {
 export interface SpecOverrides {
   repeat?: number;
   durationS?: number;
+  /** `--set KEY=V1,V2`: replaces a matrix key's values (see set-override.ts). */
+  set?: readonly string[];
 }
 
 export interface ParseOptions {

@@ -1,0 +1,50 @@
+/**
+ * `run --dry-run`: the plan (every run and the exact commands), then everything a real run would
+ * refuse (the spec's checks, open files, profiler, output, CSV header, lock) and every program it
+ * would start that is not there. Creates and locks nothing. Exit 2 when a real run would not start
+ * or a program is missing; with --json the plan and its problems are one JSON object on stdout.
+ */
+import { dryRunProblems } from "../sweep/preflight.js";
+import { missingProgramProblems, resolvePrograms, type ResolvedProgram } from "../sweep/programs.js";
+import { describeCommands, planJobs, sweepHeader } from "../sweep/runner.js";
+import type { Cell, SweepSpec } from "../sweep/spec.js";
+import { shellQuote } from "../sweep/template.js";
+
+export async function printDryRun(spec: SweepSpec, cells: readonly Cell[], options: { resume: boolean; json: boolean }): Promise<void> {
+  const jobs = planJobs(spec, cells);
+  const programs = await resolvePrograms(spec, cells);
+  const problems = [...dryRunProblems(spec, cells, sweepHeader(spec), options.resume), ...missingProgramProblems(spec, programs)];
+  if (options.json) {
+    const plan = {
+      spec: spec.name,
+      file: spec.file,
+      csv: spec.output.csv,
+      cells: cells.length,
+      repeat: spec.repeat,
+      runs: jobs.map((job) => ({ cell: job.cell.id, repeat: job.repeat, values: job.cell.values, ...describeCommands(spec, job.cell) })),
+      programs,
+      problems,
+      exit_status: problems.length > 0 ? 2 : 0,
+    };
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  } else {
+    const lines = [`${spec.name}: ${cells.length} cells × ${spec.repeat} repeats = ${jobs.length} runs → ${spec.output.csv}`];
+    for (const job of jobs) {
+      const commands = describeCommands(spec, job.cell);
+      lines.push(`${job.cell.id} #${job.repeat}`);
+      if (commands.server) lines.push(`  server: ${shellQuote(commands.server)}`);
+      lines.push(`  client: ${shellQuote(commands.client)}`);
+    }
+    lines.push(`programs: ${programs.map(describeProgram).join("; ")}`);
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.map((problem) => `tcpsweep run: ${problem}`).join("\n")}\n`);
+    process.exitCode = 2;
+  }
+}
+
+function describeProgram(program: ResolvedProgram): string {
+  const where = program.note ?? program.path ?? "NOT FOUND";
+  return `${program.role} ${program.program} → ${where}`;
+}

@@ -1,0 +1,47 @@
+/**
+ * Which two runs `tcpsweep compare` compares. Every run of a spec appends to one CSV, so one file
+ * is the usual case: `compare FILE` takes its latest run as NEW and the finished run before it as
+ * BASE. With two files each gives its latest run. `--base` / `--new` pick runs by id. A run is
+ * never compared with itself: that could only ever say "no change".
+ */
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { CompareInputError, selectRun, type RunSelection } from "./compare.js";
+
+export interface RunChoice {
+  baseFile: string;
+  /** Absent: BASE and NEW are both runs of baseFile. */
+  newFile?: string;
+  baseRun?: string;
+  newRun?: string;
+}
+
+const sameFile = (a: string, b: string) => {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+};
+
+/** The finished run of `file` nearest before `next` (oldest first in allRuns); a run without meta.json counts as finished. */
+function previousFinishedRun(file: string, next: RunSelection): RunSelection {
+  const before = next.allRuns.slice(0, next.allRuns.indexOf(next.runId));
+  for (const runId of before.reverse()) {
+    const candidate = selectRun(file, "BASE", runId);
+    if (candidate.finished !== false) return candidate;
+  }
+  const why = before.length === 0 ? `it has only run ${next.runId}` : `no run before ${next.runId} finished (${before.join(", ")} were interrupted)`;
+  throw new CompareInputError(`${file}: no earlier finished run to compare run ${next.runId} with: ${why}; run the sweep again, or give --base RUN_ID or a second CSV`);
+}
+
+export function selectRunsToCompare(choice: RunChoice): { base: RunSelection; next: RunSelection } {
+  const newFile = choice.newFile ?? choice.baseFile;
+  const next = selectRun(newFile, "NEW", choice.newRun);
+  const base = choice.newFile === undefined && choice.baseRun === undefined ? previousFinishedRun(choice.baseFile, next) : selectRun(choice.baseFile, "BASE", choice.baseRun);
+  if (base.runId === next.runId && sameFile(base.file, next.file)) {
+    const hint = choice.newFile !== undefined && choice.baseRun === undefined && choice.newRun === undefined ? `; to compare its previous finished run with the latest, give the file once: tcpsweep compare ${choice.baseFile}` : "; pick another with --base RUN_ID or --new RUN_ID";
+    throw new CompareInputError(`BASE and NEW are the same run ${next.runId} of ${newFile}: a run compared with itself can only say "no change"${hint}`);
+  }
+  return { base, next };
+}
