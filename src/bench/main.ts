@@ -18,6 +18,7 @@ import {
 import { describeMachine } from "./machine.js";
 import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } from "./options.js";
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
+import { nodeBinaries } from "./nodes.js";
 import { measureOverhead } from "./overhead.js";
 import { SECTION_HEADINGS, carriedOverFindings, renderResults, renderTables, spliceSection, type BenchResults } from "./report.js";
 
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
       await buildNativeTools(scope);
     }
     checkOpenFileLimit(options);
+    const clientNodes = nodeBinaries(options.nodes);
     const machine = describeMachine();
     const profilers = profilerChoices();
     for (const profiler of profilers.filter((p) => p.unavailable)) process.stderr.write(`${profiler.name} is left out: ${profiler.unavailable}\n`);
@@ -88,7 +90,7 @@ async function main(): Promise<number> {
 
     const rawDir = path.join(REPO_ROOT, "bench", "out", startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
     mkdirSync(rawDir, { recursive: true });
-    const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [] };
+    const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [], clientNodes };
 
     const wanted = (name: BenchSection) => !options.only || options.only === name;
     const clients = wanted("clients") ? await section(ctx, "client comparison", () => compareClients(ctx)) : undefined;
