@@ -6,7 +6,7 @@ import { nodeBinaries } from "../src/bench/nodes.js";
 import { parseBenchOptions } from "../src/bench/options.js";
 import { parsePhases } from "../src/bench/overhead.js";
 import type { ClientRun } from "../src/bench/processes.js";
-import { carriedOverFindings, nodeTable, spliceSection } from "../src/bench/report.js";
+import { carriedOverFindings, nodeTable, spliceSection, withSectionProvenance, type BenchResults } from "../src/bench/report.js";
 import { ratioOfMedians, spread } from "../src/bench/stats.js";
 import { makeTempDir, removeTempDirs } from "./helpers/sweep.js";
 
@@ -48,6 +48,21 @@ describe("--only: spliceSection", () => {
   it("a section the previous file lacks goes before Findings", () => {
     const older = "# r\n\n## Goals\n\ng\n\n## Findings\n\nf\n";
     expect(spliceSection(older, rendered, "## Sweep overhead")).toBe("# r\n\n## Goals\n\ng\n\n## Sweep overhead\n\nnew overhead\n\n### Overhead goals\n\nx\n\n## Findings\n\nf\n");
+  });
+});
+
+describe("--only: withSectionProvenance", () => {
+  it("puts when, how and under what load under the section's heading, since the file's header is of the last full run", () => {
+    const results = {
+      startedAt: "2026-12-04T20:53:29.000Z",
+      commandLine: "node dist/bench/main.js --only clients",
+      machine: { node: "v20.20.2", loadAtStart: 22.2 },
+    } as unknown as BenchResults;
+    const rendered = "# r\n\n## Client comparison: A vs B\n\ntable\n\n## Goals\n";
+    expect(withSectionProvenance(rendered, "## Client comparison", results)).toBe(
+      "# r\n\n## Client comparison: A vs B\n\nMeasured 2026-12-04T20:53:29.000Z by `node dist/bench/main.js --only clients` (this section only; the header above describes the last full run), Node v20.20.2, load average (1 min) at start 22.20 (busy: expect noisy numbers).\n\ntable\n\n## Goals\n",
+    );
+    expect(withSectionProvenance(rendered, "## Sweep overhead", results)).toBe(rendered);
   });
 });
 

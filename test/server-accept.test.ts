@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { MessageType, decodeFrame, encodeFrame, FrameError } from "../src/protocol/index.js";
-import { LISTENERS_TOTAL, chooseAcceptStrategy, hasReusePort } from "../src/server/accept/index.js";
+import { REUSE_PORT_SOCKETS_TOTAL, chooseAcceptStrategy, hasReusePort } from "../src/server/accept/index.js";
 import { RawClient, childPids, killRunningChildren, runCli, runningChildren, startRealServer } from "./helpers/fake-servers.js";
 
 afterAll(async () => {
@@ -85,11 +85,11 @@ describe(`real servers under this Node (${process.version}), --threads ${THREADS
     it("--accept reuse-port: the workers' own SO_REUSEPORT sockets; connections spread over more than one worker", async () => {
       const server = await startRealServer(["--threads", String(THREADS), "--accept", "reuse-port"]);
       try {
-        expect(listeningSockets(server.port)).toBe(LISTENERS_TOTAL);
+        expect(listeningSockets(server.port)).toBe(REUSE_PORT_SOCKETS_TOTAL);
         const workers = childPids(server.pid);
         const pids = await answeringPids(server.port, 40);
         for (const pid of pids) expect(workers).toContain(pid);
-        // 40 connections hashed over 64 sockets, 16 per worker: all on one worker has odds of 4 × 4⁻⁴⁰.
+        // 40 connections hashed over sockets spread evenly over 4 workers: all on one worker has odds of 4 × 4⁻⁴⁰.
         expect(new Set(pids).size).toBeGreaterThan(1);
       } finally {
         expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });
@@ -106,7 +106,7 @@ describe(`real servers under this Node (${process.version}), --threads ${THREADS
   it(`the default (auto) is the chooser's pick for this Node: ${chooseAcceptStrategy(process.version)}`, async () => {
     const server = await startRealServer(["--threads", String(THREADS)]);
     try {
-      expect(listeningSockets(server.port)).toBe(chooseAcceptStrategy(process.version) === "reuse-port" ? LISTENERS_TOTAL : 1);
+      expect(listeningSockets(server.port)).toBe(chooseAcceptStrategy(process.version) === "reuse-port" ? REUSE_PORT_SOCKETS_TOTAL : 1);
       expect(await answeringPids(server.port, 8)).toHaveLength(8);
     } finally {
       expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });

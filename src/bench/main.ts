@@ -20,7 +20,15 @@ import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } fr
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
 import { nodeBinaries } from "./nodes.js";
 import { measureOverhead } from "./overhead.js";
-import { SECTION_HEADINGS, carriedOverFindings, renderResults, renderTables, spliceSection, type BenchResults } from "./report.js";
+import {
+  SECTION_HEADINGS,
+  carriedOverFindings,
+  renderResults,
+  renderTables,
+  spliceSection,
+  withSectionProvenance,
+  type BenchResults,
+} from "./report.js";
 
 /**
  * Client and server of a run each hold one socket per connection under the limit they inherit
@@ -115,7 +123,8 @@ async function main(): Promise<number> {
     const previous = readIfExists(options.resultsFile);
     const rendered = renderResults(results, carriedOverFindings(previous));
     // --only: the other sections of RESULTS.md stay as their last full run wrote them.
-    writeFileSync(options.resultsFile, options.only && previous ? spliceSection(previous, rendered, SECTION_HEADINGS[options.only]) : rendered);
+    const heading = options.only && SECTION_HEADINGS[options.only];
+    writeFileSync(options.resultsFile, heading && previous ? spliceSection(previous, withSectionProvenance(rendered, heading, results), heading) : rendered);
     process.stdout.write(`${renderTables(results)}\n`);
     process.stderr.write(
       `\ntook ${Math.round(results.elapsedS)} s (expected ${Math.round(expectedS)} s); wrote ${path.relative(process.cwd(), options.resultsFile)}` +

@@ -275,6 +275,18 @@ export const SECTION_HEADINGS: Record<BenchSection, string> = {
   overhead: OVERHEAD_HEADING,
 };
 
+/**
+ * `rendered` with a line under `heading` saying when, how and under what load that section was
+ * measured: with --only, RESULTS.md's header still describes the last full run.
+ */
+export function withSectionProvenance(rendered: string, heading: string, results: BenchResults): string {
+  const lines = rendered.split("\n");
+  const at = lines.findIndex((line) => line.startsWith(heading));
+  if (at < 0) return rendered;
+  const note = `Measured ${results.startedAt} by \`${results.commandLine}\` (this section only; the header above describes the last full run), Node ${results.machine.node}, load average (1 min) at start ${results.machine.loadAtStart.toFixed(2)}${results.machine.loadAtStart >= 1 ? " (busy: expect noisy numbers)" : ""}.`;
+  return [...lines.slice(0, at + 1), "", note, ...lines.slice(at + 1)].join("\n");
+}
+
 /** `previous` with the section starting `heading` (up to the next "## ") taken from `rendered`; appended before Findings when new. */
 export function spliceSection(previous: string, rendered: string, heading: string): string {
   const block = (text: string) => {

@@ -12,6 +12,7 @@ export function acceptStrategy(choice: AcceptChoice = "auto"): AcceptStrategy {
   return ACCEPT_STRATEGIES[choice === "auto" ? chooseAcceptStrategy(process.version) : choice];
 }
 
+export { REUSE_PORT_SOCKETS_TOTAL } from "./reuse-port.js";
 export {
   ACCEPT_STRATEGY_NAMES,
   LISTENERS_TOTAL,
