@@ -16,23 +16,33 @@ afterAll(async () => {
   expect(leftovers, "child processes still running after the tests").toEqual([]);
 });
 
-describe("chooseAcceptStrategy", () => {
+describe("which Node has reusePort, and what --accept auto picks", () => {
   it.each([
-    ["v20.19.0", "shared-descriptors"],
-    ["v20.20.2", "shared-descriptors"],
-    ["v22.11.0", "shared-descriptors"],
-    ["v22.12.0", "reuse-port"],
-    ["v23.0.0", "shared-descriptors"],
-    ["v23.1.0", "reuse-port"],
-    ["v24.22.3", "reuse-port"],
-    ["v26.0.0", "reuse-port"],
-  ])("Node %s on Linux: %s", (version, expected) => {
-    expect(chooseAcceptStrategy(version, "linux")).toBe(expected);
+    ["v20.19.0", false],
+    ["v20.20.2", false],
+    ["v22.11.0", false],
+    ["v22.12.0", true],
+    ["v23.0.0", false],
+    ["v23.1.0", true],
+    ["v24.22.3", true],
+    ["v26.12.1", true],
+  ])("Node %s has listen({ reusePort }): %s", (version, expected) => {
+    expect(hasReusePort(version)).toBe(expected);
   });
 
-  it("shared descriptors where SO_REUSEPORT does not spread connections (macOS, BSD), whatever the Node", () => {
-    expect(chooseAcceptStrategy("v24.22.3", "darwin")).toBe("shared-descriptors");
-    expect(chooseAcceptStrategy("v24.22.3", "freebsd")).toBe("shared-descriptors");
+  it("auto: shared descriptors on every Node (the measured decision, bench/RESULTS.md)", () => {
+    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"]) expect(chooseAcceptStrategy(version, "linux")).toBe("shared-descriptors");
+  });
+
+  it("auto, where reuse-port is preferred: reuse-port on Node >= 22.12 / 23.1 on Linux, the fallback on older Node and other systems", () => {
+    const prefer = (version: string, platform: NodeJS.Platform = "linux") => chooseAcceptStrategy(version, platform, true);
+    expect(prefer("v20.20.2")).toBe("shared-descriptors");
+    expect(prefer("v22.11.0")).toBe("shared-descriptors");
+    expect(prefer("v22.12.0")).toBe("reuse-port");
+    expect(prefer("v24.22.3")).toBe("reuse-port");
+    expect(prefer("v26.12.1")).toBe("reuse-port");
+    expect(prefer("v24.22.3", "darwin")).toBe("shared-descriptors");
+    expect(prefer("v24.22.3", "freebsd")).toBe("shared-descriptors");
   });
 });
 

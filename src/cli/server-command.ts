@@ -13,7 +13,7 @@ export function registerServerCommand(program: Command): void {
     .option("--reply <mode>", "reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
     .option(
       "--accept <strategy>",
-      "how workers take in connections: reuse-port (SO_REUSEPORT, Node >= 22.12), shared-descriptors, or auto (reuse-port where Node has it)",
+      "how workers take in connections: shared-descriptors, reuse-port (SO_REUSEPORT, Node >= 22.12), or auto (today shared-descriptors on every Node; see docs/server.md)",
       oneOf(["auto", ...ACCEPT_STRATEGY_NAMES] as const),
       "auto",
     )

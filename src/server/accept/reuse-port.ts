@@ -12,8 +12,8 @@ interface ListenMessage {
  * connection to one of them; a loop round accepts one connection per ready socket, so a burst of
  * 4000 connects takes as many rounds as the longest queue holds. Unlike duplicated descriptors, a
  * socket wakes only for connections in its own queue, so more sockets cost file descriptors, not
- * wake-ups: 256 instead of 64 shortened the ramp that left connections unanswered at 4000 (see
- * docs/server.md).
+ * wake-ups. 256 rather than 64 to shorten that ramp; measured, it left fewer connections unanswered
+ * at 4000 on Node 24 but not on Node 26 (bench/RESULTS.md).
  */
 export const REUSE_PORT_SOCKETS_TOTAL = 256;
 

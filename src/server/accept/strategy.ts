@@ -55,13 +55,27 @@ export function hasReusePort(nodeVersion: string): boolean {
 }
 
 /**
- * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
- * `platform`. reuse-port where Node has it and the kernel honours SO_REUSEPORT's spreading (Linux;
- * on BSDs and macOS the last socket takes every connection); shared descriptors elsewhere.
- * bench/RESULTS.md ("Accept strategies") has the measurement behind the pick.
+ * Whether `--accept auto` takes reuse-port where this Node and system have it. Measured side by side
+ * on Node 24 and 26 (bench/RESULTS.md, "Accept strategies of the reference server"): reuse-port
+ * served connections more evenly (Jain below 0.9 in 3 of 148 ok runs against 14 of 160) but left
+ * connections unanswered at 4000 more often (20 of 48 runs against 8 of 48), with no throughput
+ * difference; shared descriptors keep more runs ok, so they stay the default on every version.
+ * Flip this after a measurement that says otherwise.
  */
-export function chooseAcceptStrategy(nodeVersion: string, platform: NodeJS.Platform = process.platform): AcceptStrategyName {
-  return hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "shared-descriptors";
+const AUTO_PREFERS_REUSE_PORT = false;
+
+/**
+ * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
+ * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
+ * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else shared
+ * descriptors, which every Node has.
+ */
+export function chooseAcceptStrategy(
+  nodeVersion: string,
+  platform: NodeJS.Platform = process.platform,
+  prefersReusePort = AUTO_PREFERS_REUSE_PORT,
+): AcceptStrategyName {
+  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "shared-descriptors";
 }
 
 export const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
