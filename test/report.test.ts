@@ -369,6 +369,45 @@ describe("tcpsweep report on a profiled CSV with failures and a syscall table", 
   });
 });
 
+describe("tcpsweep report marks uneven service", () => {
+  it("a cell whose median Jain is below 0.9 with every connection served: 'j' in the fairness column and a legend line; status stays ok", async () => {
+    const dir = makeTempDir("tcpsweep-report-");
+    const header = csvHeader(["connections", "threads"]);
+    // connections=10: Jain 0.64 / 0.70 (uneven); connections=100: 0.99; connections=500: starved (its own mark, not j).
+    const cells: [number, number[], number][] = [
+      [10, [0.64, 0.7], 10],
+      [100, [0.99, 0.98], 100],
+      [500, [0.2, 0.2], 100],
+    ];
+    const rows = cells.flatMap(([connections, jains, served]) =>
+      jains.map((jain, index) => ({
+        run_id: "r1",
+        cell: `connections=${connections},threads=2`,
+        repeat: index + 1,
+        connections,
+        threads: 2,
+        resp_per_s: 5000 + index,
+        latency_p99_us: 100,
+        success_rate_pct: 100,
+        connections_requested: connections,
+        connections_served: served,
+        fairness_jain: jain,
+        status: "ok",
+      })),
+    );
+    const file = path.join(dir, "jain.csv");
+    writeFileSync(file, stringify([header, ...rows.map((row) => header.map((column) => (row as Record<string, unknown>)[column] ?? ""))]));
+    const result = await runCli(["report", file], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const html = readFileSync(path.join(dir, "jain.report/index.html"), "utf8");
+    expect(html).toMatch(/<td>10<\/td><td>2<\/td><td>2 \/ 2<\/td>.*<td>10 \/ 10<\/td><td class="uneven">0\.67 j<\/td>.*<td class="text status">ok<\/td>/);
+    expect(html).toMatch(/<td>100<\/td><td>2<\/td>.*<td>100 \/ 100<\/td><td>0\.985<\/td>/);
+    expect(html).toMatch(/<td>500<\/td><td>2<\/td>.*<td>100 \/ 500<\/td><td>0\.2<\/td>/);
+    expect(html.match(/class="uneven"/g)).toHaveLength(1);
+    expect(html).toContain("j uneven service: Jain's index of per-connection responses below 0.9 with every connection served");
+  });
+});
+
 describe("tcpsweep report: bad input is one line and exit 2, nothing written", () => {
   const dir = makeTempDir("tcpsweep-report-");
   const noOk = csvHeader(["connections"]);

@@ -511,6 +511,11 @@ describe("built-in command lines", () => {
       "--port", "{port}", "--threads", "{threads}", "--reply", "{reply}",
     ]);
   });
+  it("server: an `accept` matrix key becomes --accept {accept} (the accept strategies measured side by side)", () => {
+    expect(builtinServerArgv("/x/main.js", { matrixKeys: ["connections", "threads", "accept"] }).slice(7)).toEqual([
+      "--threads", "{threads}", "--reply", "echo", "--accept", "{accept}",
+    ]);
+  });
   it("client: fixed options", () => {
     expect(builtinClientArgv("/x/main.js", { matrixKeys: ["connections"], threads: 3, length: 10, timeoutS: 1.5 }).slice(13)).toEqual([
       "--threads", "3", "-l", "10", "--timeout", "1.5",

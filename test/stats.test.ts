@@ -17,6 +17,7 @@ import {
   numeric,
   repeatStats,
   stdev,
+  unevenJain,
 } from "../src/output/stats.js";
 
 /** One ok run of a cell; client at 30 % of a core per thread unless said otherwise. */
@@ -180,5 +181,40 @@ describe("formatPivot", () => {
     expect(pivot).toContain("for length=512");
     expect(pivot.match(/client-bound/g)).toHaveLength(1);
     expect(pivot.trimEnd().split("\n").at(-1)).toMatch(/^! client-bound/);
+  });
+
+  it("marks a cell whose median Jain is below 0.9 jN, with a legend line; the runs stay ok and other cells unmarked", () => {
+    const served = (jain: number) => ({ fairness_jain: jain, connections_requested: 10, connections_served: 10 });
+    const pivot = formatPivot(
+      [
+        row(10, 2, 5000, served(0.64)),
+        row(10, 2, 5100, served(0.95)),
+        row(10, 2, 4900, served(0.7)),
+        row(10, 4, 6000, served(0.9)), // at the threshold: even enough
+        row(100, 2, 7000, served(0.99)),
+        row(100, 4, 7000, { fairness_jain: 0.59 }),
+      ],
+      ["connections", "threads"],
+    );
+    expect(lineOf(pivot, "10")).toMatch(/^10\s+5000 j0\.70 \(4900–5100, 2\.0%\)\s+6000$/);
+    expect(lineOf(pivot, "100")).toMatch(/^100\s+7000\s+7000 j0\.59$/);
+    const legend = pivot.split("\n\n").at(-1)!.split("\n");
+    expect(legend).toEqual([
+      "jN uneven service: Jain's index of per-connection responses (fairness_jain, median of the repeats) is N, below 0.9 with every connection served; a finding about the server, the runs stay ok",
+    ]);
+  });
+
+  it("no j mark without a fairness_jain, or where connections starved (the s mark says it), or from failed repeats", () => {
+    const starved = { fairness_jain: 0.2, connections_requested: 500, connections_served: 100, status: "degraded" };
+    const pivot = formatPivot(
+      [row(5, 1, 1000), row(500, 1, 800, starved), row(20, 1, 900), row(20, 1, 0, { status: "timeout", resp_per_s: "", fairness_jain: 0.1 })],
+      ["connections", "threads"],
+    );
+    expect(lineOf(pivot, "5")).toMatch(/^5\s+1000$/);
+    expect(lineOf(pivot, "500")).toMatch(/^500\s+800 s100\/500$/);
+    expect(lineOf(pivot, "20")).toMatch(/^20\s+900\*$/);
+    expect(pivot).not.toContain("uneven");
+    expect(unevenJain([row(5, 1, 1, { fairness_jain: "0.5" }), row(5, 1, 1, { fairness_jain: "" })])).toBe(0.5);
+    expect(unevenJain([row(5, 1, 1, { fairness_jain: "0.9" })])).toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@ import { processTree } from "../process/proctree.js";
 import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
 import { LocalLauncher } from "../launch/local.js";
+import type { NodeBinary } from "./nodes.js";
 import type { BenchOptions, BenchSection } from "./options.js";
 import { launchClient, withServer, type ClientRun, type ProcessScope, type RunningServer } from "./processes.js";
 import { NATIVE_CLIENT, NATIVE_SERVER, TCPSWEEP_SERVER, tcpsweepClient, type ClientKind, type Load } from "./tools.js";
@@ -31,6 +32,8 @@ export interface BenchContext {
   rawDir: string;
   /** "point: variant #run: what went wrong", for every failed run. */
   failures: string[];
+  /** Node binaries for the tcpsweep client: the running one first (see nodeBinaries). */
+  clientNodes: NodeBinary[];
 }
 
 interface Variant<T> {
@@ -73,22 +76,38 @@ function clientVariant(ctx: BenchContext, label: string, kind: ClientKind, load:
 
 export interface ClientPoint {
   connections: number;
+  /** The tcpsweep client under the node running the benchmark. */
   tcpsweep: ClientRun[];
   native: ClientRun[];
+  /** The tcpsweep client under each further Node binary (`--node`), in order. */
+  otherNodes?: NodeRuns[];
 }
 
-/** tcpsweep client (A) vs native client (B), both against one native epoll server. */
+export interface NodeRuns {
+  version: string;
+  path: string;
+  runs: ClientRun[];
+}
+
+/**
+ * tcpsweep client (A) vs native client (B), both against one native epoll server; with `--node`,
+ * the tcpsweep client under each Node binary too, every variant taking its turn within a point.
+ */
 export async function compareClients(ctx: BenchContext): Promise<ClientPoint[]> {
-  const tcpsweep = tcpsweepClient(ctx.options.clientThreads);
+  const [current, ...others] = ctx.clientNodes;
+  const tcpsweep = (node: NodeBinary) => tcpsweepClient(ctx.options.clientThreads, node.path);
+  const label = (node: NodeBinary) => `tcpsweep client${others.length > 0 ? ` (node ${node.version})` : ""}`;
   return withServer(ctx.scope, NATIVE_SERVER, CLIENT_BENCH_SERVER_THREADS, async (server) => {
     const points: ClientPoint[] = [];
     for (const connections of ctx.options.connections) {
       const load = loadOn(ctx, server, connections);
-      const [a, b] = await alternate(ctx, `clients @${connections}`, [
-        clientVariant(ctx, "tcpsweep client", tcpsweep, load),
+      const [a, b, ...rest] = await alternate(ctx, `clients @${connections}`, [
+        clientVariant(ctx, label(current!), tcpsweep(current!), load),
         clientVariant(ctx, "native client", NATIVE_CLIENT, load),
+        ...others.map((node) => clientVariant(ctx, label(node), tcpsweep(node), load)),
       ]);
-      points.push({ connections, tcpsweep: a!, native: b! });
+      const otherNodes = others.map((node, index) => ({ version: node.version, path: node.path, runs: rest[index]! }));
+      points.push({ connections, tcpsweep: a!, native: b!, ...(otherNodes.length > 0 ? { otherNodes } : {}) });
     }
     return points;
   });
@@ -215,7 +234,7 @@ const OVERHEAD_SWEEP_S = 6;
 
 export function plannedRuns(options: BenchOptions, profilers: number, perf: boolean): number {
   return (
-    runs(options, "clients") * 2 * options.connections.length +
+    runs(options, "clients") * (2 + options.nodes.length) * options.connections.length +
     runs(options, "servers") * 2 * SERVER_BENCH_THREADS.length +
     runs(options, "profilers") * (1 + profilers) +
     overheadSweeps(options, perf)
@@ -225,7 +244,7 @@ export function plannedRuns(options: BenchOptions, profilers: number, perf: bool
 export function estimateSeconds(options: BenchOptions, profilers: number, perf: boolean): number {
   const measuredRuns = plannedRuns(options, profilers, perf) - overheadSweeps(options, perf);
   const loads = measuredRuns * (options.warmupS + options.durationS + RUN_OVERHEAD_S);
-  const connects = runs(options, "clients") * options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
+  const connects = runs(options, "clients") * (1 + options.nodes.length / 2) * options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
   const profiling = runs(options, "profilers") * profilers * PROFILER_OVERHEAD_S;
   const serverStarts = measuredRuns > 0 ? (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S : 0;
   return loads + connects + profiling + serverStarts + overheadSweeps(options, perf) * OVERHEAD_SWEEP_S;

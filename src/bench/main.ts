@@ -18,8 +18,17 @@ import {
 import { describeMachine } from "./machine.js";
 import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } from "./options.js";
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
+import { nodeBinaries } from "./nodes.js";
 import { measureOverhead } from "./overhead.js";
-import { SECTION_HEADINGS, carriedOverFindings, renderResults, renderTables, spliceSection, type BenchResults } from "./report.js";
+import {
+  SECTION_HEADINGS,
+  carriedOverFindings,
+  renderResults,
+  renderTables,
+  spliceSection,
+  withSectionProvenance,
+  type BenchResults,
+} from "./report.js";
 
 /**
  * Client and server of a run each hold one socket per connection under the limit they inherit
@@ -73,6 +82,7 @@ async function main(): Promise<number> {
       await buildNativeTools(scope);
     }
     checkOpenFileLimit(options);
+    const clientNodes = nodeBinaries(options.nodes);
     const machine = describeMachine();
     const profilers = profilerChoices();
     for (const profiler of profilers.filter((p) => p.unavailable)) process.stderr.write(`${profiler.name} is left out: ${profiler.unavailable}\n`);
@@ -88,7 +98,7 @@ async function main(): Promise<number> {
 
     const rawDir = path.join(REPO_ROOT, "bench", "out", startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
     mkdirSync(rawDir, { recursive: true });
-    const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [] };
+    const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [], clientNodes };
 
     const wanted = (name: BenchSection) => !options.only || options.only === name;
     const clients = wanted("clients") ? await section(ctx, "client comparison", () => compareClients(ctx)) : undefined;
@@ -113,7 +123,8 @@ async function main(): Promise<number> {
     const previous = readIfExists(options.resultsFile);
     const rendered = renderResults(results, carriedOverFindings(previous));
     // --only: the other sections of RESULTS.md stay as their last full run wrote them.
-    writeFileSync(options.resultsFile, options.only && previous ? spliceSection(previous, rendered, SECTION_HEADINGS[options.only]) : rendered);
+    const heading = options.only && SECTION_HEADINGS[options.only];
+    writeFileSync(options.resultsFile, heading && previous ? spliceSection(previous, withSectionProvenance(rendered, heading, results), heading) : rendered);
     process.stdout.write(`${renderTables(results)}\n`);
     process.stderr.write(
       `\ntook ${Math.round(results.elapsedS)} s (expected ${Math.round(expectedS)} s); wrote ${path.relative(process.cwd(), options.resultsFile)}` +

@@ -20,7 +20,16 @@ export interface BenchOptions {
   only?: BenchSection;
   /** A built tcpsweep checkout whose CLI the overhead section measures side by side with this one. */
   baseline?: string;
+  /**
+   * Node binaries the client comparison runs the tcpsweep client under, side by side with the native
+   * client: `--node PATH` (repeatable) and TCPSWEEP_BENCH_NODES (paths separated by ":"), after the
+   * node running the benchmark, which always comes first. Checked (and versioned) by nodeBinaries().
+   */
+  nodes: string[];
 }
+
+/** Extra Node binaries for the client comparison, from the environment: paths separated by ":". */
+export const BENCH_NODES_ENV = "TCPSWEEP_BENCH_NODES";
 
 export const BENCH_SECTIONS = ["clients", "servers", "profilers", "overhead"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
@@ -31,7 +40,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FULL = { runs: 3, durationS: 3, warmupS: 1, connections: [1, 10, 100, 1000, 4000] };
 const QUICK = { runs: 1, durationS: 1, warmupS: 0.5, connections: [1, 100] };
 
-export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const program = new Command("bench")
     .description("tcpsweep client and server against the native measuring sticks (bench/native), written to bench/RESULTS.md")
     .option("--runs <n>", `runs per point and variant (default ${FULL.runs}; --quick ${QUICK.runs})`, integerIn(1, 100))
@@ -41,11 +50,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option("--quick", `smoke test: ${QUICK.runs} run, ${QUICK.durationS} s windows, connections ${QUICK.connections.join(",")} only`)
     .option("--only <section>", `run one section: ${BENCH_SECTIONS.join(", ")} (RESULTS.md keeps the others)`)
     .option("--baseline <dir>", "overhead section: a built tcpsweep checkout (the code before a change) to measure side by side with this one")
+    .option(
+      "--node <path>",
+      `client comparison: also run the tcpsweep client under this Node binary (repeatable; also ${BENCH_NODES_ENV}=PATH:PATH); the node running the bench always runs`,
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--out <file>", "results file to (over)write", path.join(REPO_ROOT, "bench", "RESULTS.md"))
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
   program.parse(argv, { from: "user" });
-  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string; only?: string; baseline?: string }>();
+  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string; only?: string; baseline?: string; node: string[] }>();
   if (flags.only !== undefined && !(BENCH_SECTIONS as readonly string[]).includes(flags.only)) program.error(`--only ${flags.only}: expected one of ${BENCH_SECTIONS.join(", ")}`);
   if (flags.baseline !== undefined && !existsSync(path.join(flags.baseline, "dist/cli/main.js"))) {
     program.error(`--baseline ${flags.baseline}: no dist/cli/main.js there; check out the code to compare against and run \`npm run build\` in it`);
@@ -61,5 +76,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     resultsFile: path.resolve(flags.out),
     ...(flags.only ? { only: flags.only as BenchSection } : {}),
     ...(flags.baseline ? { baseline: path.resolve(flags.baseline) } : {}),
+    nodes: [...flags.node, ...(env[BENCH_NODES_ENV] ?? "").split(":").filter(Boolean)].map((node) => path.resolve(node)),
   };
 }

@@ -7,6 +7,7 @@ import {
   PROFILED_SERVER_THREADS,
   SERVER_BENCH_CONNECTIONS,
   type ClientPoint,
+  type NodeRuns,
   type Perturbation,
   type ServerPoint,
 } from "./experiments.js";
@@ -96,6 +97,44 @@ function clientTables(points: readonly ClientPoint[]): string {
   ].join("\n");
 }
 
+/**
+ * The tcpsweep client under each Node binary, each against the native client of the same point
+ * (and against the node running the benchmark): what a newer Node line buys or costs.
+ */
+export function nodeTable(points: readonly ClientPoint[], currentVersion: string): string | undefined {
+  if (!points.some((p) => (p.otherNodes ?? []).length > 0)) return undefined;
+  const rows = points.flatMap((p) => {
+    const current: NodeRuns = { version: currentVersion, path: "", runs: p.tcpsweep };
+    const clients = [current, ...(p.otherNodes ?? [])].map((node) => {
+      const rate = sides(node.runs, p.native, respPerS);
+      const vsCurrent = sides(node.runs, p.tcpsweep, respPerS).ratio;
+      const cpu = sides(node.runs, p.native, cpuPerResponse);
+      const cpuVsCurrent = sides(node.runs, p.tcpsweep, cpuPerResponse).ratio;
+      const rss = sides(node.runs, p.native, peakRss);
+      return [
+        String(p.connections), `tcpsweep, node ${node.version}`,
+        spreadCell(rate.a), ratioCell(rate.ratio), ratioCell(vsCurrent),
+        spreadCell(cpu.a, 2), ratioCell(cpu.ratio), ratioCell(cpuVsCurrent),
+        spreadCell(rss.a), ratioCell(rss.ratio),
+      ];
+    });
+    const native = spread(p.native.map(respPerS));
+    const nativeCpu = spread(p.native.map(cpuPerResponse));
+    const nativeRss = spread(p.native.map(peakRss));
+    return [...clients, [String(p.connections), "native client", spreadCell(native), "1.00×", "—", spreadCell(nativeCpu, 2), "1.00×", "—", spreadCell(nativeRss), "1.00×"]];
+  });
+  return [
+    "### Per Node version",
+    "",
+    `The same tcpsweep client (dist/) under each Node binary, taking turns with the others and the native client within each point. ÷ native: ratio of medians to the native client's; ÷ ${currentVersion}: to the tcpsweep client under the node running the benchmark (resp/s above 1 and CPU below 1 = faster).`,
+    "",
+    table(
+      ["connections", "client", "resp/s", "÷ native", `÷ ${currentVersion}`, "CPU µs/resp", "÷ native", `÷ ${currentVersion}`, "peak RSS KiB", "÷ native"],
+      rows,
+    ),
+  ].join("\n");
+}
+
 function serverTable(points: readonly ServerPoint[]): string {
   return table(
     ["server threads", "resp/s A", "resp/s B", "A/B"],
@@ -175,6 +214,7 @@ export function renderTables(results: BenchResults): string {
     `Native epoll server, ${CLIENT_BENCH_SERVER_THREADS} thread; tcpsweep client threads: ${options.clientThreads ?? `default (CPU count, ${results.machine.cores}, at most the connections)`}.`,
     "",
     results.clients.length > 0 ? clientTables(results.clients) : "Not measured (see Failures).",
+    ...[nodeTable(results.clients, results.machine.node)].flatMap((text) => (text ? ["", text] : [])),
     "",
     `## Server comparison: tcpsweep server (A) vs native epoll server (B)`,
     "",
@@ -234,6 +274,18 @@ export const SECTION_HEADINGS: Record<BenchSection, string> = {
   profilers: "## Profiler perturbation",
   overhead: OVERHEAD_HEADING,
 };
+
+/**
+ * `rendered` with a line under `heading` saying when, how and under what load that section was
+ * measured: with --only, RESULTS.md's header still describes the last full run.
+ */
+export function withSectionProvenance(rendered: string, heading: string, results: BenchResults): string {
+  const lines = rendered.split("\n");
+  const at = lines.findIndex((line) => line.startsWith(heading));
+  if (at < 0) return rendered;
+  const note = `Measured ${results.startedAt} by \`${results.commandLine}\` (this section only; the header above describes the last full run), Node ${results.machine.node}, load average (1 min) at start ${results.machine.loadAtStart.toFixed(2)}${results.machine.loadAtStart >= 1 ? " (busy: expect noisy numbers)" : ""}.`;
+  return [...lines.slice(0, at + 1), "", note, ...lines.slice(at + 1)].join("\n");
+}
 
 /** `previous` with the section starting `heading` (up to the next "## ") taken from `rendered`; appended before Findings when new. */
 export function spliceSection(previous: string, rendered: string, heading: string): string {

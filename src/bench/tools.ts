@@ -42,11 +42,12 @@ export interface ServerKind {
   argv(host: string, port: number, threads: number): string[];
 }
 
-export function tcpsweepClient(threads: number | undefined): ClientKind {
+/** The tcpsweep client run by the Node binary at `node` (default: the one running this). */
+export function tcpsweepClient(threads: number | undefined, node = process.execPath): ClientKind {
   return {
     name: "tcpsweep client",
     argv: (load) => [
-      process.execPath, TCPSWEEP_CLI, "client", "-a", load.address, "-c", String(load.connections),
+      node, TCPSWEEP_CLI, "client", "-a", load.address, "-c", String(load.connections),
       "-t", String(load.durationS), "--warmup", String(load.warmupS), "--json",
       ...(threads === undefined ? [] : ["--threads", String(threads)]),
     ],

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { PROTOCOL_NAMES, protocolNamed } from "../protocol/index.js";
-import { runServer } from "../server/index.js";
+import { ACCEPT_STRATEGY_NAMES, runServer } from "../server/index.js";
 import { integerIn, oneOf } from "./arguments.js";
 import { fail } from "./exit.js";
 
@@ -13,11 +13,17 @@ export function registerServerCommand(program: Command): void {
     .option("--threads <n>", "event loops: n worker processes (forked with child_process, not node:cluster), one loop each, accepting on the one listening socket; this process supervises them", integerIn(1, 1024), 1)
     .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.join(" or ")} (docs/protocols.md)`, oneOf(PROTOCOL_NAMES), "chat")
     .option("--reply <mode>", "chat: reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
+    .option(
+      "--accept <strategy>",
+      "how workers take in connections: shared-descriptors, reuse-port (SO_REUSEPORT, Node >= 22.12), or auto (today shared-descriptors on every Node; see docs/server.md)",
+      oneOf(["auto", ...ACCEPT_STRATEGY_NAMES] as const),
+      "auto",
+    )
     .action(async (flags) => {
       const problem = protocolNamed(flags.protocol).serverOptionsProblem({ reply: flags.reply });
       if (problem) fail(`tcpsweep server: --protocol ${flags.protocol} --reply ${flags.reply}: ${problem}`, 2);
       try {
-        await runServer({ host: flags.host, port: flags.port, threads: flags.threads, protocol: flags.protocol, reply: flags.reply });
+        await runServer({ host: flags.host, port: flags.port, threads: flags.threads, protocol: flags.protocol, reply: flags.reply, accept: flags.accept });
       } catch (error) {
         fail(`tcpsweep server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`, 2);
       }

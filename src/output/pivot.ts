@@ -4,7 +4,15 @@
  * and flags (some failed, noisy, client-bound); one table per value of other keys.
  */
 import type { Row } from "./columns.js";
-import { CLIENT_BOUND_CORE_SHARE, NOISE_CV_THRESHOLD, median, repeatStats, type RepeatStatsOptions } from "./stats.js";
+import {
+  CLIENT_BOUND_CORE_SHARE,
+  NOISE_CV_THRESHOLD,
+  UNEVEN_JAIN_THRESHOLD,
+  median,
+  repeatStats,
+  unevenJain,
+  type RepeatStatsOptions,
+} from "./stats.js";
 
 /**
  * Rows, columns and the keys that split tables: connections (or the offered rate) down, threads
@@ -32,6 +40,8 @@ const MARKS = {
   s: () => "sN/M starved: only N of the M requested connections got a reply in the window (degraded unless validity.min_served_pct allows it; see the error)",
   p: () => "p payload mismatches: ECHO replies carried other bytes than were sent (counted as responses under verify: type; degraded)",
   z: () => "z stall: a second or more of the window without any reply (degraded)",
+  j: () =>
+    `jN uneven service: Jain's index of per-connection responses (fairness_jain, median of the repeats) is N, below ${UNEVEN_JAIN_THRESHOLD} with every connection served; a finding about the server, the runs stay ok`,
   a: () => "aN% open loop (client.rate): the achieved request rate as a share of the target, median of the repeats (below 95 % is degraded)",
 } as const;
 type Mark = keyof typeof MARKS;
@@ -45,6 +55,8 @@ interface CellText {
   marks: Mark[];
   /** The served fraction after `s`, e.g. "273/4000". */
   served?: string;
+  /** Jain's index after `j`, e.g. "0.64". */
+  jain?: string;
   /** Open loop: achieved ÷ target rate after `a`, e.g. "98%". */
   achieved?: string;
   /** No repeat was ok: the figures are of the degraded ones. */
@@ -102,6 +114,9 @@ function cellText(rows: Row[], options: RepeatStatsOptions): CellText {
   if (stats.clientBound) marks.push("!");
   const validity = validityMarks(rows);
   marks.push(...validity.marks);
+  // Of the repeats the figures are of, like the median: uneven service is about the served runs.
+  const jain = unevenJain(measured.filter((row) => row.status === "ok"));
+  if (jain !== undefined) marks.push("j");
   const spread =
     stats.ok >= 2
       ? `(${Math.round(stats.min!)}–${Math.round(stats.max!)}${stats.cv === undefined ? "" : `, ${(stats.cv * 100).toFixed(1)}%`})`
@@ -112,13 +127,15 @@ function cellText(rows: Row[], options: RepeatStatsOptions): CellText {
     spread,
     ...(validity.served ? { served: validity.served } : {}),
     ...(validity.achieved ? { achieved: validity.achieved } : {}),
+    ...(marks.includes("j") ? { jain: jain!.toFixed(2) } : {}),
     ...(measured !== rows ? { fromDegraded: true } : {}),
   };
 }
 
-/** The markers as printed: `s` carries the served fraction after a space, e.g. "57797 s273/4000". */
+/** The markers as printed: `s`, `j` and `a` carry their figure after a space, e.g. "57797 s273/4000 j0.64". */
 function markText(cell: CellText): string {
-  return cell.marks.map((mark) => (mark === "s" ? ` s${cell.served}` : mark === "a" ? ` a${cell.achieved}` : mark)).join("");
+  const carried: Partial<Record<Mark, string | undefined>> = { s: cell.served, j: cell.jain, a: cell.achieved };
+  return cell.marks.map((mark) => (mark in carried ? ` ${mark}${carried[mark]}` : mark)).join("");
 }
 
 /**

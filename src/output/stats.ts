@@ -12,6 +12,24 @@ export const NOISE_CV_THRESHOLD = 0.05;
 /** A run is client-bound when the client used more than this share of a core per worker thread (90 %). */
 export const CLIENT_BOUND_CORE_SHARE = 0.9;
 
+/**
+ * A cell whose Jain's index of per-connection responses (fairness_jain, median of its repeats) is
+ * below this is marked uneven: the server answered some connections far more often than others.
+ * A finding about the server, not a failed run: the status stays ok.
+ */
+export const UNEVEN_JAIN_THRESHOLD = 0.9;
+
+/**
+ * The median fairness_jain of `rows` when it is below {@link UNEVEN_JAIN_THRESHOLD} and every row
+ * served all its connections; else undefined. A starved connection counts as zero in Jain's index,
+ * so starvation, which has its own mark, would otherwise be marked twice.
+ */
+export function unevenJain(rows: readonly Row[]): number | undefined {
+  const starved = rows.some((row) => (numeric(row.connections_served) ?? Infinity) < (numeric(row.connections_requested) ?? -Infinity));
+  const jain = columnMedian(rows, "fairness_jain");
+  return !starved && jain !== undefined && jain < UNEVEN_JAIN_THRESHOLD ? jain : undefined;
+}
+
 /** Median; NaN for no values. The median of an even count is the mean of the middle two. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { Chart, Omitted } from "./charts.js";
+import { UNEVEN_JAIN_THRESHOLD } from "../output/stats.js";
 import { SYSCALL_TARGETS, type CellSummary, type ReportData } from "./data.js";
 
 export interface PageInput {
@@ -52,6 +53,7 @@ tr.partial td.status { color: #9a6700; }
 tr.degraded td { background: #fff3dc; }
 tr.degraded td.status { color: #8a5300; font-weight: 600; white-space: normal; min-width: 260px; }
 td.note { color: #5a6272; white-space: normal; }
+td.uneven { color: #8a5300; font-weight: 600; }
 tr.current td { font-weight: 600; }
 .omitted { color: #5a6272; margin: 10px 0 0; padding-left: 18px; }
 footer { color: #7a8291; font-size: 12px; margin-top: 32px; }
@@ -123,14 +125,24 @@ function cellTable(data: ReportData): string {
       `<td>${cell.p99Us !== undefined ? integer(cell.p99Us) : dash}</td>`,
       `<td>${cell.successPct !== undefined ? decimal(cell.successPct) : dash}</td>`,
       ...(served ? [`<td>${servedText}</td>`] : []),
-      ...(fairness ? [`<td>${cell.validity.fairness !== undefined ? decimal(cell.validity.fairness, 3) : dash}</td>`] : []),
+      ...(fairness ? [fairnessCell(cell)] : []),
       ...targets.map((target) => `<td>${cell.syscallsPerRequest[target] !== undefined ? decimal(cell.syscallsPerRequest[target]!) : dash}</td>`),
       ...(notes ? [`<td class="text note">${escapeHtml(cell.validity.syscallNote ?? "")}</td>`] : []),
       `<td class="text status">${escapeHtml(degraded.length > 0 ? `${cell.status}: ${degraded.join(" | ")}` : cell.status)}</td>`,
     ];
     return `<tr${rowClass ? ` class="${rowClass}"` : ""}>${cells.join("")}</tr>`;
   };
-  return `<div class="scroll"><table id="cells"><thead><tr>${head.join("")}</tr></thead><tbody>${data.cells.map(row).join("\n")}</tbody></table></div>`;
+  const table = `<div class="scroll"><table id="cells"><thead><tr>${head.join("")}</tr></thead><tbody>${data.cells.map(row).join("\n")}</tbody></table></div>`;
+  return data.cells.some((cell) => cell.validity.uneven !== undefined) ? `${table}\n<p class="sub" id="uneven-legend">${UNEVEN_LEGEND}</p>` : table;
+}
+
+const UNEVEN_LEGEND = `j uneven service: Jain's index of per-connection responses below ${UNEVEN_JAIN_THRESHOLD} with every connection served: the server answered some connections far more often than others. A finding about the server; the runs stay ok.`;
+
+/** Jain's index; marked `j` when the cell's service was uneven (the same rule as the pivot's mark). */
+function fairnessCell(cell: CellSummary): string {
+  const { fairness, uneven } = cell.validity;
+  if (fairness === undefined) return `<td>${dash}</td>`;
+  return uneven !== undefined ? `<td class="uneven">${decimal(fairness, 3)} j</td>` : `<td>${decimal(fairness, 3)}</td>`;
 }
 
 function otherRuns(data: ReportData): string {

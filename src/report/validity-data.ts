@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Row } from "../output/columns.js";
-import { median, numeric } from "../output/stats.js";
+import { median, numeric, unevenJain } from "../output/stats.js";
 import { rawDirPath } from "../rundir/run-dir.js";
 
 export interface CellValidity {
@@ -14,6 +14,8 @@ export interface CellValidity {
   served?: { served: number; requested: number };
   /** Median Jain's index over the repeats that reported one. */
   fairness?: number;
+  /** Median Jain's index of the repeats the figures are of, when below 0.9 with every connection served (see unevenJain). */
+  uneven?: number;
   /** Distinct reasons of the degraded repeats ("served 273 of 4000 connections; 3745 starved"). */
   degradedReasons: string[];
   /** syscall_note of any repeat (io_uring). */
@@ -27,9 +29,13 @@ export function cellValidity(rows: readonly Row[]): CellValidity {
     .sort((a, b) => a.served / a.requested - b.served / b.requested)[0];
   const fairness = rows.map((row) => numeric(row.fairness_jain)).filter((value): value is number => value !== undefined);
   const note = rows.map((row) => String(row.syscall_note ?? "")).find(Boolean);
+  // The repeats the cell's figures are of: the ok ones, or the degraded ones where none is ok.
+  const okRows = rows.filter((row) => row.status === "ok");
+  const uneven = unevenJain(okRows.length > 0 ? okRows : rows.filter((row) => row.status === "degraded"));
   return {
     ...(served ? { served } : {}),
     ...(fairness.length > 0 ? { fairness: median(fairness) } : {}),
+    ...(uneven !== undefined ? { uneven } : {}),
     degradedReasons: [...new Set(rows.filter((row) => row.status === "degraded").map((row) => String(row.error ?? "")))],
     ...(note ? { syscallNote: note } : {}),
   };

@@ -9,7 +9,7 @@ export interface BuiltinServerOptions {
   protocol?: string;
 }
 
-/** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol). */
+/** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol, accept). */
 export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions): string[] {
   const has = (k: string) => opts.matrixKeys.includes(k);
   const argv = [process.execPath, cliEntry, "server", "--host", "{host}", "--port", "{port}"];
@@ -17,5 +17,6 @@ export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions):
   argv.push("--reply", has("reply") ? "{reply}" : (opts.reply ?? "echo"));
   if (has("protocol")) argv.push("--protocol", "{protocol}");
   else if (opts.protocol !== undefined) argv.push("--protocol", opts.protocol);
+  if (has("accept")) argv.push("--accept", "{accept}");
   return argv;
 }

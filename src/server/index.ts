@@ -1,2 +1,3 @@
 export { runServer, type ServerOptions } from "./server.js";
 export type { ReplyMode } from "./connection.js";
+export { ACCEPT_STRATEGY_NAMES, chooseAcceptStrategy, hasReusePort, type AcceptChoice, type AcceptStrategyName } from "./accept/index.js";

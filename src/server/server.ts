@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { formatAddress } from "../process/address.js";
 import type { ProtocolName } from "../protocol/index.js";
+import { acceptStrategy, hasReusePort, isMessage, type AcceptChoice, type AcceptStrategy } from "./accept/index.js";
 import { serveConnection, type ReplyMode } from "./connection.js";
 
 export interface ServerOptions {
@@ -11,51 +12,36 @@ export interface ServerOptions {
   threads: number;
   protocol: ProtocolName;
   reply: ReplyMode;
+  /** How workers take in connections (src/server/accept/); default `auto`: by what this Node offers. */
+  accept?: AcceptChoice;
 }
-
-/**
- * Listening descriptors over all event loops. libuv (1.45 on, so Node 20, 22 and 24) accepts one
- * connection per ready listening descriptor per poll round, and a round first serves every ready
- * connection: under load a loop with one descriptor took in ~100 connections/s, so at 1000+
- * connections most of them waited seconds in the accept queue, unanswered, while the first ones
- * ran. Each descriptor is a duplicate of the one listening socket (Node 20 has no SO_REUSEPORT),
- * so a loop's round accepts up to as many connections as it holds descriptors. Spread over the
- * loops, not per loop: every descriptor wakes on every new connection, and all but one find none.
- */
-export const LISTENERS_TOTAL = 64;
-
-/** Duplicates of the listening socket each worker accepts on. */
-export const listenersPerWorker = (threads: number): number => Math.max(1, Math.ceil(LISTENERS_TOTAL / threads));
 
 /** Workers must be gone this long after SIGTERM/SIGINT, or they are killed. */
 const SHUTDOWN_LIMIT_MS = 1500;
 
-/** Supervisor → worker: a duplicate of the listening socket comes with this message. */
-interface ListenerMessage {
-  kind: "listener";
-}
 /** Worker → supervisor: all its listeners are in place. */
 interface ReadyMessage {
   kind: "ready";
 }
 
-const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
-  typeof message === "object" && message !== null && (message as { kind?: unknown }).kind === kind;
-
 /**
  * Starts the reference server (chat or echo): N worker processes (one event loop each, N = --threads) under
- * this process as supervisor. The supervisor listens, passes each worker its share of
- * LISTENERS_TOTAL duplicates of the listening socket, closes its own descriptor and prints `listening on HOST:PORT`
- * once every worker accepts.
+ * this process as supervisor. The supervisor listens (which fixes the port), has every worker set up its
+ * listeners by the accept strategy, closes its own socket and prints `listening on HOST:PORT` once
+ * every worker accepts.
  */
 export async function runServer(options: ServerOptions): Promise<void> {
+  if (options.accept === "reuse-port" && !hasReusePort(process.version)) {
+    throw new Error(`--accept reuse-port needs Node 22.12 or later (this is ${process.version}); use --accept auto or shared-descriptors`);
+  }
+  const strategy = acceptStrategy(options.accept);
   // Nobody knows the port before the announcement; a connection that still reaches the supervisor
   // (a fixed --port dialled too early) is refused rather than left unserved.
-  const server = await listen(options, (socket) => socket.destroy());
+  const server = await listen(options, strategy, (socket) => socket.destroy());
   const address = server.address();
   const port = address && typeof address === "object" ? address.port : options.port;
   try {
-    await startWorkers(options, server);
+    await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
   } finally {
     server.close();
   }
@@ -66,11 +52,12 @@ function announce(host: string, port: number): void {
   process.stdout.write(`listening on ${formatAddress(host, port)}\n`);
 }
 
-function listen(options: ServerOptions, onConnection: (socket: Socket) => void): Promise<Server> {
+function listen(options: ServerOptions, strategy: AcceptStrategy, onConnection: (socket: Socket) => void): Promise<Server> {
   const server = createServer(onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => resolve(server));
+    const listenOptions = { host: options.host, port: options.port, backlog: 4096, ...strategy.supervisorListen };
+    server.listen(listenOptions, () => resolve(server));
   });
 }
 
@@ -86,7 +73,7 @@ function stopOnSignals(stop: () => void): void {
 }
 
 /** Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on. */
-async function startWorkers(options: ServerOptions, server: Server): Promise<void> {
+async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, server: Server, port: number): Promise<void> {
   // child_process, not node:cluster: a cluster worker would route its listen() back through the supervisor.
   const workerPath = fileURLToPath(new URL("./worker-process.js", import.meta.url));
   const env = { ...process.env, TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
@@ -105,7 +92,7 @@ async function startWorkers(options: ServerOptions, server: Server): Promise<voi
           process.stderr.write(`tcpsweep server: worker ${worker.pid} died (${signal ?? `exit ${code}`}); stopping\n`);
           void shutdown(1);
         });
-        sendListeners(worker, server, listenersPerWorker(options.threads));
+        strategy.handOut(worker, server, port, options.threads);
       }),
   );
   /** SIGTERM to every worker, SIGKILL to those still alive after SHUTDOWN_LIMIT_MS; resolves when all are gone. */
@@ -133,25 +120,22 @@ async function startWorkers(options: ServerOptions, server: Server): Promise<voi
   started = true;
 }
 
-/** Each send passes a duplicate descriptor of the listening socket (SCM_RIGHTS), not the socket's only one. */
-function sendListeners(worker: ChildProcess, server: Server, count: number): void {
-  for (let i = 0; i < count; i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server);
-}
-
 /** Entry of a worker process: accept on the listeners the supervisor passes, serve until told to stop or orphaned. */
 export function runServerWorker(options: ServerOptions): void {
-  const listeners: Server[] = [];
   const sockets = new Set<Socket>();
-  process.on("message", (message: unknown, listener: unknown) => {
-    if (!isMessage<ListenerMessage>(message, "listener") || !listener) return;
-    const server = listener as Server;
-    server.on("connection", (socket: Socket) => {
+  const listeners = acceptStrategy(options.accept).accept({
+    host: options.host,
+    threads: options.threads,
+    onConnection: (socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       serveConnection(socket, options.protocol, options.reply);
-    });
-    listeners.push(server);
-    if (listeners.length === listenersPerWorker(options.threads)) process.send?.({ kind: "ready" } satisfies ReadyMessage);
+    },
+    onReady: () => process.send?.({ kind: "ready" } satisfies ReadyMessage),
+    onError: (error) => {
+      process.stderr.write(`tcpsweep server worker ${process.pid}: cannot listen on ${formatAddress(options.host, options.port)}: ${error.message}\n`);
+      process.exit(1);
+    },
   });
   stopOnSignals(() => {
     for (const server of listeners) server.close();

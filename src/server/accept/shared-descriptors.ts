@@ -1,0 +1,32 @@
+import type { Server } from "node:net";
+import { isMessage, listenersPerWorker, type AcceptStrategy } from "./strategy.js";
+
+/** Supervisor → worker: a duplicate of the listening socket comes with this message. */
+interface ListenerMessage {
+  kind: "listener";
+}
+
+/**
+ * Every worker accepts on duplicates of the supervisor's one listening socket, passed over IPC
+ * (SCM_RIGHTS): one accept queue, and whichever loop polls first takes a connection. Works on every
+ * Node; every descriptor wakes on every new connection, and all but one find none.
+ */
+export const sharedDescriptors: AcceptStrategy = {
+  name: "shared-descriptors",
+  supervisorListen: {},
+  handOut(worker, server, _port, threads) {
+    // Each send passes a duplicate descriptor of the listening socket, not the socket's only one.
+    for (let i = 0; i < listenersPerWorker(threads); i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server);
+  },
+  accept({ threads, onConnection, onReady }) {
+    const listeners: Server[] = [];
+    process.on("message", (message: unknown, listener: unknown) => {
+      if (!isMessage<ListenerMessage>(message, "listener") || !listener) return;
+      const server = listener as Server;
+      server.on("connection", onConnection);
+      listeners.push(server);
+      if (listeners.length === listenersPerWorker(threads)) onReady();
+    });
+    return listeners;
+  },
+};
