@@ -101,16 +101,17 @@ describe("strace over the window", () => {
     const traced = log(row!.raw_output!.replace(/\.log$/, ".traced.log"));
     // The traced client waited after its warmup, and opened its window only after the profilers' attach phase.
     expect(traced).toMatch(/^### client: .* --wait-for-start$/m);
-    const order = ["tcpsweep client: ready", "tcpsweep client: window started", "^client start, connects, warmup: ", "^profilers attach: ", "^window: "];
+    const order = ["tcpsweep client: ready", "tcpsweep client: window started", "^client start, connects, warmup: ", "^profilers attach: ", "^window opening: ", "^window: "];
     const at = order.map((mark) => traced.search(new RegExp(mark, "m")));
     expect(at.every((index) => index >= 0), `every mark in the traced log:\n${traced}`).toBe(true);
     expect(at[0]).toBeLessThan(at[1]!);
     expect(at[2]).toBeLessThan(at[3]!);
     expect(at[3]).toBeLessThan(at[4]!);
+    expect(at[4]).toBeLessThan(at[5]!);
     // The clean pass is not held: no --wait-for-start, no attach phase.
     const clean = log(row!.raw_output!);
     expect(clean).not.toContain("--wait-for-start");
-    expect(clean).not.toMatch(/^profilers attach: /m);
+    expect(clean).not.toMatch(/^(profilers attach|window opening): /m);
   });
 
   it("strace that cannot attach: the row is profile_failed and says why, never a low count", async () => {
