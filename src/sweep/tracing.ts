@@ -39,6 +39,8 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | und
   return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();
 }
 
+const ATTACH_ORDER: readonly ProfileTarget[] = ["client", "server"];
+
 export class CellTracer {
   private readonly profilers = new Map<ProfileTarget, Profiler>();
   private attaching?: Promise<void>;
@@ -75,19 +77,23 @@ export class CellTracer {
    * not (its `result()` then says so). Called before the window opens when the client waits for it.
    */
   attach(pids: Partial<Record<ProfileTarget, number[]>>): Promise<void> {
-    this.attaching ??= Promise.all(
-      [...this.profilers].map(([target, profiler]) => {
-        const targetPids = pids[target];
-        // begin() records its own failure for result(); a rejection is not one more thing to handle here.
-        return targetPids && targetPids.length > 0 ? profiler.begin(targetPids).catch(() => undefined) : undefined;
-      }),
-    ).then(() => undefined);
+    this.attaching ??= (async () => {
+      // One after the other, the server last: what a profiler counts before the window opens is then,
+      // for the server (the figure that matters), only the window's opening, not the client's attach.
+      for (const target of ATTACH_ORDER) await this.begin(target, pids[target]);
+    })();
     return this.attaching;
   }
 
-  /** The window opened: attaches now unless the profilers were attached before it (then this does nothing). */
+  /** The window opened: attaches now, all at once, unless the profilers were attached before it (then this does nothing). */
   windowOpened(pids: Partial<Record<ProfileTarget, number[]>>): void {
-    void this.attach(pids);
+    this.attaching ??= Promise.all(ATTACH_ORDER.map((target) => this.begin(target, pids[target]))).then(() => undefined);
+  }
+
+  private async begin(target: ProfileTarget, pids: number[] | undefined): Promise<void> {
+    const profiler = this.profilers.get(target);
+    // begin() records its own failure for result(); a rejection is not one more thing to handle here.
+    if (profiler && pids && pids.length > 0) await profiler.begin(pids).catch(() => undefined);
   }
 
   windowClosed(): void {
