@@ -130,8 +130,8 @@ profile: {perf: {}}`;
       expect(Number(row.responses)).toBeGreaterThan(0);
       expect(Number(row.clock_offset_max_ms)).toBeLessThan(50); // one clock in the lab: only the measurement error
       expect(row.syscall_source).toBe("perf");
-      // A reply costs the server at least a read or a write: a profile taken from the window's start has well over 0.5 per request.
-      expect(Number(row.server_syscalls_per_request)).toBeGreaterThan(0.5);
+      // A reply costs the server a read and a write; perf counts before the hosts' common window opens, so none is missed.
+      expect(Number(row.server_syscalls_per_request)).toBeGreaterThanOrEqual(2);
       expect(Number(row.server_cpu_s)).toBeGreaterThan(0);
       // Per-host figures in the raw output: each host's share of the connections and its client's CPU.
       const raw = readFileSync(path.join(dir, String(row.raw_output)), "utf8");

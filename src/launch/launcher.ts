@@ -13,6 +13,8 @@ export interface StartRequest {
   argv: readonly string[];
   cwd?: string;
   env?: Record<string, string>;
+  /** Give it a stdin pipe, for {@link Launched.writeStdin}; default: no stdin. */
+  stdin?: boolean;
 }
 
 /** A process a run started, wherever it runs, with the whole tree it starts. */
@@ -25,6 +27,8 @@ export interface Launched {
   stderr(): string;
   stdoutLines(listener: (line: string) => void): void;
   stderrLines(listener: (line: string) => void): void;
+  /** Writes to its stdin (started with `stdin: true`); absent where the launcher cannot. */
+  writeStdin?(text: string): void;
   /** PIDs of its whole tree as its host sees them (for a profiler started on the same host). */
   processIds(): number[];
   /** A snapshot of its tree's counters; subtract two with usageBetween for a window. */

@@ -8,7 +8,7 @@ export class LocalLauncher implements Launcher {
   readonly where = "this machine";
 
   start(request: StartRequest): Launched {
-    return new ChildProcess(request.argv, { cwd: request.cwd, env: request.env });
+    return new ChildProcess(request.argv, { cwd: request.cwd, env: request.env, stdin: request.stdin });
   }
 
   freePort(host: string): Promise<number> {

@@ -56,6 +56,9 @@ export class MultiHostClient implements Launched {
   private readonly hosts: HostState[];
   private failure?: string;
   private windowOpen = false;
+  /** Started with `stdin: true`: when every host is ready it says READY_LINE and waits for {@link writeStdin}. */
+  private readonly holdWindow: boolean;
+  private windowRequested = false;
   private windowClosed = false;
   private settle: (exit: ExitInfo) => void = () => undefined;
 
@@ -68,6 +71,7 @@ export class MultiHostClient implements Launched {
       .map((host, i) => ({ host, connections: shares[i]! }))
       .filter((h) => h.connections > 0) // fewer connections than hosts: the last hosts have nothing to do
       .map(({ host, connections: share }) => ({ host, connections: share, session: connections.open(host), cpus: 1, ready: false, stdout: "" }));
+    this.holdWindow = request.stdin === true;
     this.argv = [`(${this.hosts.map((h) => `${h.host.name}: -c ${h.connections}`).join(", ")})`, "tcpsweep", ...request.argv.slice(2)];
     this.exited = new Promise<ExitInfo>((resolve) => (this.settle = resolve)).then((exit) => ((this.finished = true), exit));
     void this.run(request);
@@ -117,13 +121,14 @@ export class MultiHostClient implements Launched {
     const hello = await session.request({ type: "hello" }, REQUEST_TIMEOUT_MS);
     state.cpus = Number(hello.cpus) || 1;
     state.clock = await estimateClockOffset(async () => Number((await session.request({ type: "time" }, REQUEST_TIMEOUT_MS)).nowMs));
-    const argv = [...withConnections(request.argv, state.connections).slice(2), "--wait-for-start"];
+    const argv = [...withConnections(request.argv, state.connections).slice(2).filter((arg) => arg !== "--wait-for-start"), "--wait-for-start"];
     await session.request({ type: "start", argv, self: true, stdin: true, ...(request.env ? { env: request.env } : {}) }, REQUEST_TIMEOUT_MS);
   }
 
   /** Every host is connected and warmed up: one instant, in each host's own clock. */
   private maybeStartWindow(): void {
     if (this.failure || !this.hosts.every((h) => h.ready)) return;
+    if (this.holdWindow && !this.windowRequested) return this.announce(READY_LINE);
     const startAt = preciseNowMs() + START_MARGIN_MS;
     for (const state of this.hosts) state.session.notify({ type: "window", startAtMs: startAt + (state.clock?.offsetMs ?? 0) });
   }
@@ -180,6 +185,13 @@ export class MultiHostClient implements Launched {
         await h.session.close(graceMs + 5000);
       }),
     );
+  }
+
+  /** Any line opens the held window (as the built-in client's own stdin does), once every host is ready. */
+  writeStdin(): void {
+    if (!this.holdWindow || this.windowRequested) return;
+    this.windowRequested = true;
+    this.maybeStartWindow();
   }
 
   get hasExited(): boolean {

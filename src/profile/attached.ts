@@ -2,9 +2,16 @@
  * What the profilers that attach over the window (strace -p, perf stat -p) share: the command is
  * launched unchanged, the tool is stopped with SIGINT as the window closes so it prints its
  * summary, and a tool that died early or never started is a ProfileError, never a table of zeros.
- * Each variant says how it starts (`begin`) and how its summary is read (`read`).
+ * Each variant says how it starts (`begin`, which waits for the tool to say it is attached: the
+ * window opens only then) and how its summary is read (`read`).
  */
 import { ProfileError, interruptForSummary, type ProcessStarter, type ProfileTarget, type Profiler, type ProfilerProcess, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
+
+/**
+ * How long a tool may take to say it counts every process. The window waits for it, so a slow
+ * attach costs time, not counts; past this the tool is given up and the row says why.
+ */
+export const ATTACH_LIMIT_MS = 15_000;
 
 export abstract class AttachedProfiler implements Profiler {
   readonly target: ProfileTarget;
@@ -14,6 +21,8 @@ export abstract class AttachedProfiler implements Profiler {
   /** The tool's process once `begin` has started it. */
   protected process?: ProfilerProcess;
   private counts?: Promise<SyscallCounts | ProfileError>;
+  /** Why the tool does not count the whole window (it did not attach to every process in time). */
+  private attachProblem?: string;
 
   constructor(
     setup: ProfilerSetup,
@@ -45,11 +54,36 @@ export abstract class AttachedProfiler implements Profiler {
     if (this.process && !this.process.hasExited) await this.process.stop("SIGKILL", 0);
   }
 
+  /**
+   * Resolves once `attached` (fed each stderr line of the tool) says it counts every target process;
+   * when the tool stops first or takes longer than {@link ATTACH_LIMIT_MS}, records why instead.
+   */
+  protected async awaitAttach(tool: ProfilerProcess, attached: (line: string) => boolean, missing: () => string): Promise<void> {
+    const outcome = await new Promise<"attached" | "timeout" | "exited">((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), ATTACH_LIMIT_MS);
+      tool.stderrLines((line) => attached(line) && (clearTimeout(timer), resolve("attached")));
+      void tool.exited.then(() => (clearTimeout(timer), resolve("exited")));
+    });
+    if (outcome === "timeout") {
+      this.attachProblem = `${this.tool} had not attached to the ${this.target} after ${ATTACH_LIMIT_MS / 1000} s (${missing()}); a partial count is not given`;
+    } else if (outcome === "exited") {
+      this.attachProblem = `${this.tool} stopped while attaching to the ${this.target}: ${lastStderr(tool)}`;
+    }
+  }
+
   private async detach(): Promise<SyscallCounts | ProfileError> {
     const tool = this.process;
     if (!tool) return new ProfileError(`${this.tool} was never attached to the ${this.target}`);
-    if (tool.hasExited) return new ProfileError(`${this.tool} stopped before the window ended: ${tool.stderr().trim().split("\n").slice(-2).join(" | ")}`);
+    if (this.attachProblem) {
+      if (!tool.hasExited) await tool.stop("SIGKILL", 0);
+      return new ProfileError(this.attachProblem);
+    }
+    if (tool.hasExited) return new ProfileError(`${this.tool} stopped before the window ended: ${lastStderr(tool)}`);
     await interruptForSummary(tool);
     return this.read();
   }
+}
+
+function lastStderr(tool: ProfilerProcess): string {
+  return tool.stderr().trim().split("\n").slice(-2).join(" | ");
 }

@@ -54,9 +54,13 @@ export class PerfWindowProfiler extends AttachedProfiler {
   async begin(pids: number[]): Promise<void> {
     const events = ["-e", TOTAL_EVENT, "-e", ERROR_EVENT, "--filter", "ret < 0"];
     for (const name of COUNTED_SYSCALLS.filter(tracepointExists)) events.push("-e", `syscalls:sys_enter_${name}`);
-    this.process = this.launcher.start({ argv: ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...events, "-p", pids.join(",")] });
-    // perf stat opens its counters before it reads the first signal; give it that moment.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Counters opened disabled (-D -1) and enabled by a command on stdin: perf acknowledges it on
+    // stderr ("Events enabled") once every counter of every thread counts, which is when it is attached.
+    const argv = ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, "-D", "-1", "--control", "fd:0,1", ...events, "-p", pids.join(",")];
+    const perf = this.launcher.start({ argv, stdin: true });
+    this.process = perf;
+    perf.writeStdin?.("enable\n");
+    await this.awaitAttach(perf, (line) => line.includes("Events enabled"), () => "it never said its events were enabled");
   }
 
   protected async read(): Promise<SyscallCounts | ProfileError> {

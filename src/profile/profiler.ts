@@ -34,13 +34,15 @@ export interface ProfilerProcess {
   readonly hasExited: boolean;
   stderr(): string;
   stderrLines(listener: (line: string) => void): void;
+  /** Present when started with `stdin: true` (perf's control commands). */
+  writeStdin?(text: string): void;
   signal(signal: NodeJS.Signals): void;
   stop(signal: NodeJS.Signals, graceMs: number): Promise<unknown>;
 }
 
 /** Starts a profiler's process on the host of the processes it watches (a `Launcher` is one). */
 export interface ProcessStarter {
-  start(request: { argv: readonly string[] }): ProfilerProcess;
+  start(request: { argv: readonly string[]; stdin?: boolean }): ProfilerProcess;
 }
 
 export interface ProfilerSetup {
@@ -65,7 +67,10 @@ export interface Profiler {
   readonly target: ProfileTarget;
   /** The command as launched: a launch profiler wraps it, a window profiler returns it unchanged. */
   wrap(argv: string[]): string[];
-  /** The window opened: start counting these processes (all their threads and future children). */
+  /**
+   * Start counting these processes (all their threads and future children); resolves once the
+   * tool counts every one of them, or once it is clear it does not (then `result()` says why).
+   */
   begin(pids: number[]): Promise<void>;
   /** The window closed: stop counting (a launch profiler counts until its process exits). */
   end(): Promise<void>;

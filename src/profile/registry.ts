@@ -14,6 +14,8 @@ export type ProfilerKind = "strace-window" | "strace-launch" | "perf";
 export interface ProfilerEntry {
   /** What the CSV's syscall_source says. */
   source: SyscallSource;
+  /** It attaches to running processes (so a window should open only once it has); a launch profiler wraps the command instead. */
+  attachesToRunning: boolean;
   /** Why it cannot count on this machine (with how to fix it), or undefined when it can. */
   preflight(): string | undefined;
   create(setup: ProfilerSetup): Profiler;
@@ -23,16 +25,19 @@ export interface ProfilerEntry {
 export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
   "strace-window": {
     source: "strace",
+    attachesToRunning: true,
     preflight: () => straceProblem("window"),
     create: (setup) => new StraceWindowProfiler(setup),
   },
   "strace-launch": {
     source: "strace",
+    attachesToRunning: false,
     preflight: () => straceProblem("launch"),
     create: (setup) => new StraceLaunchProfiler(setup),
   },
   perf: {
     source: "perf",
+    attachesToRunning: true,
     preflight: perfProblem,
     create: (setup) => new PerfWindowProfiler(setup),
   },

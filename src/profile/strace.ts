@@ -4,9 +4,6 @@ import { AttachedProfiler } from "./attached.js";
 import { ProfileError, type ProfileTarget, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
 import { StraceParseError, parseStraceSummary, type SyscallRow } from "./strace-summary.js";
 
-/** How long attaching may take before the window is counted anyway (strace attaches in milliseconds). */
-const ATTACH_WAIT_MS = 3000;
-
 /** Reads and parses a summary file into counts, or says why it cannot. */
 export async function readStraceCounts(rawFile: string, target: ProfileTarget): Promise<SyscallCounts | ProfileError> {
   let text: string;
@@ -40,7 +37,7 @@ export async function readStraceCounts(rawFile: string, target: ProfileTarget): 
 }
 
 /**
- * Attaches `strace -c -f -p PID…` to every process of a tree as the window opens and detaches
+ * Attaches `strace -c -f -p PID…` to every process of a tree before the window opens and detaches
  * with SIGINT as it closes, so strace prints the window's summary: all threads and worker
  * processes, and nothing of startup or warmup.
  */
@@ -52,17 +49,17 @@ export class StraceWindowProfiler extends AttachedProfiler {
   async begin(pids: number[]): Promise<void> {
     const strace = this.launcher.start({ argv: ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])] });
     this.process = strace;
+    // With -f, strace says "Process N attached with T threads" once it holds every thread of N.
     const attached = new Set<string>();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ATTACH_WAIT_MS);
-      const done = () => (clearTimeout(timer), resolve());
-      strace.stderrLines((line) => {
+    await this.awaitAttach(
+      strace,
+      (line) => {
         const match = /Process (\d+) attached/.exec(line);
         if (match) attached.add(match[1]!);
-        if (pids.every((pid) => attached.has(String(pid)))) done();
-      });
-      void strace.exited.then(done);
-    });
+        return pids.every((pid) => attached.has(String(pid)));
+      },
+      () => `attached to ${attached.size} of ${pids.length} processes; not to ${pids.filter((pid) => !attached.has(String(pid))).join(", ")}`,
+    );
   }
 
   protected read(): Promise<SyscallCounts | ProfileError> {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
+import { READY_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { RunResult } from "../record/run-record.js";
 import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit, type ExitInfo } from "../process/child.js";
@@ -46,7 +46,8 @@ export interface CellRunResult {
 
 /**
  * Observes the measured window: samples the server's and client's /proc counters as it opens
- * and closes, and attaches / detaches a traced pass's profilers then.
+ * and closes, and attaches / detaches a traced pass's profilers: before it opens when the client
+ * waits for that (`ready`), else as it opens.
  */
 class WindowObserver {
   private before?: { server?: TreeUsage; client: TreeUsage };
@@ -57,6 +58,14 @@ class WindowObserver {
     private readonly tracer: CellTracer | undefined,
     private readonly clock: PhaseClock,
   ) {}
+  /** The client is warmed up and waits: attach the profilers, then let the window open, traced from its first call. */
+  async ready(): Promise<void> {
+    this.clock.next("profilers attach");
+    await this.tracer?.attach({ server: this.server?.child.processIds(), client: this.client.processIds() });
+    // Counted already, before the window: how long this takes is the count's excess at the start (docs/syscalls.md).
+    this.clock.next("window opening");
+    this.client.writeStdin?.("start\n");
+  }
   opened(): void {
     const client = this.client.usage();
     if (this.before || !client) return;
@@ -131,11 +140,19 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
     context.log?.(`${cell.id} #${repeat}${context.trace ? ` (${context.trace.label})` : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`);
-    client = context.clientLauncher.start({ argv: tracer?.wrap("client", clientArgv) ?? clientArgv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values) });
+    // A traced pass whose profilers attach to running processes holds the built-in client's window until they have.
+    const holdWindow = spec.client.builtin && tracer?.attachesToRunning === true;
+    const argv = [...(tracer?.wrap("client", clientArgv) ?? clientArgv), ...(holdWindow ? ["--wait-for-start"] : [])];
+    client = context.clientLauncher.start({ argv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values), stdin: holdWindow });
+    if (holdWindow && !client.writeStdin) {
+      await client.stop("SIGKILL", 0);
+      throw new Error(`the client launcher (${context.clientLauncher.where}) cannot write to the client's stdin, which a traced pass needs`);
+    }
     const observer = new WindowObserver(client, server, tracer, clock);
     if (spec.client.builtin) {
       client.stderrLines((line) => {
-        if (line === WINDOW_STARTED_LINE) observer.opened();
+        if (line === READY_LINE) void observer.ready();
+        else if (line === WINDOW_STARTED_LINE) observer.opened();
         else if (line === WINDOW_ENDED_LINE) observer.closed();
       });
     } else {

@@ -1,6 +1,7 @@
 /**
  * Where a run's wall time goes, as consecutive phases (server start, client start with connects
- * and warmup, window, drain, server stop, profiler results): each mark closes the current phase
+ * and warmup, a traced pass's profilers attach and window opening, window, drain, server stop,
+ * profiler results): each mark closes the current phase
  * and opens the next, so the phases add up to the run's wall time exactly. The raw log gets the
  * list and the row gets `overhead_s`: the wall time that was neither warmup nor window.
  */

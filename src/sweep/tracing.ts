@@ -39,10 +39,14 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | und
   return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();
 }
 
+const ATTACH_ORDER: readonly ProfileTarget[] = ["client", "server"];
+
 export class CellTracer {
   private readonly profilers = new Map<ProfileTarget, Profiler>();
-  private readonly pending: Promise<unknown>[] = [];
+  private attaching?: Promise<void>;
   private readonly ended: Promise<unknown>[] = [];
+
+  private readonly kind: ProfilerKind;
 
   constructor(
     plan: TracePlan,
@@ -51,6 +55,7 @@ export class CellTracer {
     /** Starts the profiler processes (beside the processes they watch). */
     launcher: Launcher,
   ) {
+    this.kind = plan.kind;
     for (const target of plan.targets) {
       const setup = { target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher };
       this.profilers.set(target, launcher.createProfiler?.(plan.kind, setup) ?? PROFILERS[plan.kind].create(setup));
@@ -62,15 +67,37 @@ export class CellTracer {
     return this.profilers.get(target)?.wrap(argv) ?? argv;
   }
 
+  /** Whether its profilers attach to running processes (then the window should wait for {@link attach}). */
+  get attachesToRunning(): boolean {
+    return PROFILERS[this.kind].attachesToRunning;
+  }
+
+  /**
+   * Attaches the profilers to these processes; resolves once each counts them or has recorded why
+   * not (its `result()` then says so). Called before the window opens when the client waits for it.
+   */
+  attach(pids: Partial<Record<ProfileTarget, number[]>>): Promise<void> {
+    this.attaching ??= (async () => {
+      // One after the other, the server last: what a profiler counts before the window opens is then,
+      // for the server (the figure that matters), only the window's opening, not the client's attach.
+      for (const target of ATTACH_ORDER) await this.begin(target, pids[target]);
+    })();
+    return this.attaching;
+  }
+
+  /** The window opened: attaches now, all at once, unless the profilers were attached before it (then this does nothing). */
   windowOpened(pids: Partial<Record<ProfileTarget, number[]>>): void {
-    for (const [target, profiler] of this.profilers) {
-      const targetPids = pids[target];
-      if (targetPids && targetPids.length > 0) this.pending.push(profiler.begin(targetPids));
-    }
+    this.attaching ??= Promise.all(ATTACH_ORDER.map((target) => this.begin(target, pids[target]))).then(() => undefined);
+  }
+
+  private async begin(target: ProfileTarget, pids: number[] | undefined): Promise<void> {
+    const profiler = this.profilers.get(target);
+    // begin() records its own failure for result(); a rejection is not one more thing to handle here.
+    if (profiler && pids && pids.length > 0) await profiler.begin(pids).catch(() => undefined);
   }
 
   windowClosed(): void {
-    for (const profiler of this.profilers.values()) this.ended.push(Promise.all(this.pending).then(() => profiler.end()));
+    for (const profiler of this.profilers.values()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
   }
 
   /** Every target's table, or why it is missing; call once the processes have stopped. */
