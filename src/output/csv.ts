@@ -3,9 +3,19 @@ import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeFileSync
 import path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { readCsvHeader } from "../rundir/results-csv.js";
+import { SAFE_CSV_CAST } from "../untrusted/csv-cell.js";
 import type { Row } from "./columns.js";
 
 export class CsvHeaderError extends Error {}
+
+/**
+ * The one function that turns rows into CSV text for every CSV tcpsweep writes (main, summary,
+ * syscall table, compare): text that a spreadsheet could take for a formula is neutralised
+ * (src/untrusted/csv-cell.ts), numbers stay numbers.
+ */
+export function csvText(rows: readonly (readonly unknown[])[]): string {
+  return stringify(rows as unknown[][], { cast: SAFE_CSV_CAST });
+}
 
 /** Says why rows with `header` cannot go into `file`, or undefined when they can. */
 export function headerMismatch(file: string, header: readonly string[]): string | undefined {
@@ -34,7 +44,7 @@ export class CsvWriter {
       if (mismatch) throw new CsvHeaderError(mismatch);
       if (readCsvHeader(this.file)) return;
     }
-    writeFileSync(this.file, stringify([this.header]));
+    writeFileSync(this.file, csvText([this.header]));
   }
 
   /**
@@ -43,7 +53,7 @@ export class CsvWriter {
    * previous size before the error goes on, so no torn row is left for --resume or a reader to trip on.
    */
   append(...rows: Row[]): void {
-    const bytes = Buffer.from(stringify(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
+    const bytes = Buffer.from(csvText(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
     const fd = openSync(this.file, "a");
     try {
       const before = fstatSync(fd).size; // we hold the CSV's lock: nobody else appends meanwhile

@@ -24,6 +24,7 @@ import {
   stringSchema,
   type IssueLike,
 } from "./schema-parts.js";
+import { regexGroupNames, reservedGroupNames } from "../client-output.js";
 import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
 
 // -- matrix ------------------------------------------------------------------
@@ -195,6 +196,16 @@ export const clientSchema = z
       }
       if (c.parser === "regex" && c.regex === undefined) {
         ctx.addIssue({ code: "custom", path: ["regex"], message: 'required when parser is "regex"' });
+      }
+      if (c.regex instanceof RegExp) {
+        const reserved = reservedGroupNames(regexGroupNames(c.regex.source));
+        if (reserved.length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["regex"],
+            message: `named group${reserved.length > 1 ? "s" : ""} ${reserved.map((n) => `"${n}"`).join(", ")} would overwrite a column tcpsweep writes itself; rename ${reserved.length > 1 ? "them" : "it"} (a group may fill only the client's figures, e.g. resp_per_s, requests)`,
+          });
+        }
       }
       if (c.regex !== undefined && c.parser !== "regex") {
         ctx.addIssue({ code: "custom", path: ["regex"], message: 'only used with "parser: regex"' });
