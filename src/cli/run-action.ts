@@ -5,6 +5,7 @@ import { LockBusyError } from "../rundir/lock.js";
 import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
 import { dryRunProblems } from "../sweep/preflight.js";
+import { specRedactor } from "../sweep/secrets.js";
 import { PreflightError, describeCommands, planJobs, runSweep, sweepHeader } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec, parseDuration } from "../sweep/spec.js";
 import { shellQuote } from "../sweep/template.js";
@@ -62,12 +63,13 @@ function jsonError(flags: RunFlags, message: string): string {
 /** The plan on stdout; then what a real run would refuse (same messages, exit 2). Creates and locks nothing. */
 function printDryRun(spec: Awaited<ReturnType<typeof loadSpec>>, cells: ReturnType<typeof expandCells>, resume: boolean): void {
   const jobs = planJobs(spec, cells);
+  const redactor = specRedactor(spec);
   const lines = [`${spec.name}: ${cells.length} cells × ${spec.repeat} repeats = ${jobs.length} runs → ${spec.output.csv}`];
   for (const job of jobs) {
     const commands = describeCommands(spec, job.cell);
     lines.push(`${job.cell.id} #${job.repeat}`);
-    if (commands.server) lines.push(`  server: ${shellQuote(commands.server)}`);
-    lines.push(`  client: ${shellQuote(commands.client)}`);
+    if (commands.server) lines.push(`  server: ${shellQuote(redactor.argv(commands.server))}`);
+    lines.push(`  client: ${shellQuote(redactor.argv(commands.client))}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
   const problems = dryRunProblems(spec, cells, sweepHeader(spec), resume);

@@ -11,7 +11,7 @@
  * `run`, `--resume`, `report` and `compare` all find these files through this module.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { RunEnvironment } from "../environment/environment.js";
 
@@ -87,7 +87,9 @@ export function readRunMeta(file: string): RunMeta | undefined {
 }
 
 export async function writeRunMetaFile(file: string, meta: RunMeta): Promise<void> {
-  await writeFile(file, `${JSON.stringify(meta, null, 2)}\n`);
+  // 0600: the run's environment and commands are nobody else's business (docs/security.md).
+  await writeFile(file, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
 }
 
 /**

@@ -11,7 +11,9 @@ import { describeExit, type ExitInfo } from "../process/child.js";
 import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
+import type { Redactor } from "../untrusted/redact.js";
 import { CellFailure } from "./failure.js";
+import { specRedactor } from "./secrets.js";
 import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
@@ -98,14 +100,14 @@ async function runClient(client: Launched, deadline: number, abort: AbortSignal)
   }
 }
 
-function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[], redactor: Redactor): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sections = processes.flatMap(({ label, child }) => [
-    `### ${label}: ${child.argv.join(" ")}`,
+    `### ${label}: ${redactor.argv(child.argv).join(" ")}`,
     `--- stdout ---`,
-    child.stdout(),
+    redactor.text(child.stdout()),
     `--- stderr ---`,
-    child.stderr(),
+    redactor.text(child.stderr()),
     `--- ${child.hasExited ? "ended" : "running"} ---`,
   ]);
   sections.push("### phases (wall time of this pass)", formatPhases(phases));
@@ -194,7 +196,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const syscalls = tracer ? await tracer.results() : undefined;
     const phases = clock.phases();
     row.overhead_s = overheadSeconds(phases, spec.warmupS, row.duration_s ?? spec.durationS);
-    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases);
+    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases, specRedactor(spec));
     return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };
   } catch (error) {
     if (!(error instanceof CellFailure)) throw error;
@@ -205,7 +207,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...(client ? [{ label: "client", child: client }] : []),
       ...(error.processes.server ?? server?.child ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
     ];
-    saveRawOutput(rawFile, processes, clock.phases());
+    saveRawOutput(rawFile, processes, clock.phases(), specRedactor(spec));
     return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };
   }
 }

@@ -24,6 +24,7 @@ import { summarize, type ProfileTarget } from "../profile/profiler.js";
 import { preflightRemoteHosts } from "./remote-preflight.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
+import { specRedactor } from "./secrets.js";
 import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
@@ -180,7 +181,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
     else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
     const rawDir = rawDirPath(spec.output.csv, runId);
-    mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
+    mkdirSync(rawDir, { recursive: true, mode: 0o700 }); // profilers write their files there as a run starts; 0700: raw outputs may hold what a program printed
+    const redactor = specRedactor(spec);
     progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
     );
@@ -201,6 +203,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
             const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
             const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
+            record.error = redactor.text(record.error); // what a program printed (stderr's last lines) may hold a secret
             for (const sink of sinks) sink.write(record);
             if (record.status !== "ok") notOk++;
           } catch (error) {

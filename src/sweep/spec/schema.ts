@@ -267,6 +267,8 @@ export const specSchema = z.strictObject(
     validity: validitySchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
+    // names whose values are secrets, beyond TOKEN, SECRET, PASS... (docs/security.md)
+    redact: z.array(z.string(expect("a name")).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, expect("a variable name (letters, digits, _)")), expect("a list of names")).optional(),
     // remote hosts (remote-hosts.ts)
     ssh: sshSchema.optional(),
     hosts: hostsSchema.optional(),

@@ -66,6 +66,8 @@ export interface SweepSpec {
     strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
     perf?: { events: "syscalls" };
   };
+  /** Names whose values are secrets beyond the built-in ones (`redact:`; docs/security.md). */
+  redact: string[];
   /** `ssh` and `hosts`: the remote hosts a sweep may use. */
   remote?: RemoteSettings;
   /** Where clients connect to the server (the server host's address); undefined: `host`. */
