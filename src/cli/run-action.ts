@@ -20,6 +20,7 @@ export interface RunFlags {
   csv?: string;
   lockWait: string;
   json?: boolean;
+  followSymlinks?: boolean;
 }
 
 export async function runAction(specFile: string, flags: RunFlags): Promise<void> {
@@ -33,6 +34,7 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
   try {
     const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}) });
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
+    if (flags.followSymlinks) spec.output.followSymlinks = true;
     const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
     if (flags.dryRun) return printDryRun(spec, cells, Boolean(flags.resume));
     let runId: string | undefined;

@@ -1,9 +1,10 @@
 /** The main CSV: header guard, one append per row (a row is never split). Reading one back is src/rundir/results-csv.ts. */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, statSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { readCsvHeader } from "../rundir/results-csv.js";
 import { SAFE_CSV_CAST } from "../untrusted/csv-cell.js";
+import { isSymlink, openForWrite, symlinkRefusal } from "../untrusted/files.js";
 import type { Row } from "./columns.js";
 
 export class CsvHeaderError extends Error {}
@@ -30,21 +31,48 @@ export function headerMismatch(file: string, header: readonly string[]): string 
   );
 }
 
+/**
+ * Says why `mode: new` must not replace `file` (it exists and is not a CSV tcpsweep wrote with this
+ * kind of header), or undefined when it may: a typo in output.csv must not truncate /etc/passwd.
+ */
+export function replaceRefusal(file: string, header: readonly string[]): string | undefined {
+  let existing: string[] | undefined;
+  try {
+    if (!existsSync(file) || statSync(file).size === 0) return undefined;
+    existing = readCsvHeader(file);
+  } catch {
+    existing = undefined;
+  }
+  if (existing?.[0] === header[0]) return undefined;
+  return `${file} exists and is not a tcpsweep CSV (its first line is not a header starting with ${header[0]}); output.mode: new replaces only a tcpsweep CSV: move the file away or choose another output.csv`;
+}
+
 export class CsvWriter {
   constructor(
     readonly file: string,
     readonly header: readonly string[],
+    /** Write through a symbolic link (--follow-symlinks); refused otherwise. */
+    readonly options: { followSymlinks?: boolean } = {},
   ) {}
 
-  /** Creates the file with its header (mode new: replacing it), or checks the existing header. */
+  /** Creates the file with its header (mode new: replacing it, if it is a tcpsweep CSV), or checks the existing header. */
   open(mode: "append" | "new"): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
+    if (!this.options.followSymlinks && isSymlink(this.file)) throw new CsvHeaderError(symlinkRefusal(this.file));
     if (mode === "append") {
       const mismatch = headerMismatch(this.file, this.header);
       if (mismatch) throw new CsvHeaderError(mismatch);
       if (readCsvHeader(this.file)) return;
+    } else {
+      const refusal = replaceRefusal(this.file, this.header);
+      if (refusal) throw new CsvHeaderError(refusal);
     }
-    writeFileSync(this.file, csvText([this.header]));
+    const fd = openForWrite(this.file, "truncate", this.options);
+    try {
+      writeFileSync(fd, csvText([this.header]));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**
@@ -54,7 +82,7 @@ export class CsvWriter {
    */
   append(...rows: Row[]): void {
     const bytes = Buffer.from(csvText(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
-    const fd = openSync(this.file, "a");
+    const fd = openForWrite(this.file, "append", this.options);
     try {
       const before = fstatSync(fd).size; // we hold the CSV's lock: nobody else appends meanwhile
       try {

@@ -2,7 +2,7 @@
  * The lifecycle of one cell run: server up (or the group's), client run under the cell's
  * hard timeout with the window observed, server down, one row with figures and status.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { RunResult } from "../record/run-record.js";
@@ -11,7 +11,9 @@ import { describeExit, type ExitInfo } from "../process/child.js";
 import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
+import { openForWrite } from "../untrusted/files.js";
 import type { Redactor } from "../untrusted/redact.js";
+import { rawRunBase } from "../rundir/run-dir.js";
 import { CellFailure } from "./failure.js";
 import { specRedactor } from "./secrets.js";
 import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
@@ -111,13 +113,18 @@ function saveRawOutput(file: string, processes: { label: string; child: Launched
     `--- ${child.hasExited ? "ended" : "running"} ---`,
   ]);
   sections.push("### phases (wall time of this pass)", formatPhases(phases));
-  writeFileSync(file, `${sections.join("\n")}\n`);
+  const fd = openForWrite(file, "truncate"); // never through a link planted in the raw directory
+  try {
+    writeFileSync(fd, `${sections.join("\n")}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function runCellOnce(context: CellRunContext): Promise<CellRunResult> {
   const { spec, cell, repeat, abort } = context;
   const tracer = context.trace?.tracer;
-  const rawFile = path.join(context.rawDir, `${cell.id}.r${repeat}${context.trace ? `.${context.trace.label}` : ""}.log`);
+  const rawFile = `${rawRunBase(context.rawDir, cell.id, repeat)}${context.trace ? `.${context.trace.label}` : ""}.log`;
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;

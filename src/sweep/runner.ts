@@ -14,7 +14,7 @@ import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
-import { metaPath, rawDirPath, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
+import { metaPath, rawDirPath, rawRunBase, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
@@ -167,6 +167,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     sinks = openSinks({
       csvFile: spec.output.csv,
       mode: options.resume ? "append" : spec.output.mode, // resuming a `new` file must not wipe it
+      followSymlinks: Boolean(spec.output.followSymlinks),
       matrixKeys: spec.matrix.keys,
       extraColumns: sweepExtraColumns(spec),
       syscalls: plan !== undefined,
@@ -247,7 +248,7 @@ function locate(error: unknown, label: string, rawDir: string, csvFile: string):
  * fill the syscall columns (`pass: same`: the traced pass alone, its rate kept out of resp_per_s).
  */
 async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<RunResult> {
-  const rawBase = path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`);
+  const rawBase = rawRunBase(context.rawDir, context.cell.id, context.repeat);
   // Window profilers attach to the running server: both passes can share one (a launch profiler must start it).
   const held = plan.pass === "separate" && plan.kind !== "strace-launch" && context.servers ? new HeldServer(context.servers) : undefined;
   const passContext = held ? { ...context, servers: held } : context;
