@@ -5,6 +5,7 @@
  * event about the role's process tree.
  */
 import { readFileSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import type { ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
 import type { ProfilerKind } from "../profile/registry.js";
@@ -76,12 +77,38 @@ export function tcpsweepVersion(): string {
   return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }
 
-/** Splits a byte stream into lines for `onLine`. */
-export function lineReader(onLine: (line: string) => void): (chunk: Buffer) => void {
+/** The longest protocol line either end reads (characters); a longer one is dropped, not kept. */
+export const MAX_LINE_LENGTH = 1024 * 1024;
+
+/**
+ * Splits a byte stream into lines for `onLine`. A line longer than {@link MAX_LINE_LENGTH} is
+ * dropped as it streams in (never held whole) and reported to `onOversize` with its length.
+ */
+export function lineReader(onLine: (line: string) => void, onOversize: (length: number) => void = () => undefined): (chunk: Buffer) => void {
+  const decoder = new StringDecoder("utf8");
   let partial = "";
+  let dropping = -1; // characters of an oversized line seen so far; -1 while not dropping
   return (chunk) => {
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop()!;
-    for (const line of lines) if (line.trim()) onLine(line);
+    const text = decoder.write(chunk);
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+      const piece = text.slice(start, newline);
+      start = newline + 1;
+      if (dropping >= 0) {
+        onOversize(dropping + piece.length);
+        dropping = -1;
+        continue;
+      }
+      const line = partial + piece;
+      partial = "";
+      if (line.length > MAX_LINE_LENGTH) onOversize(line.length);
+      else if (line.trim()) onLine(line);
+    }
+    const rest = text.slice(start);
+    if (dropping >= 0) dropping += rest.length;
+    else if (partial.length + rest.length > MAX_LINE_LENGTH) {
+      dropping = partial.length + rest.length;
+      partial = "";
+    } else partial += rest;
   };
 }
