@@ -25,6 +25,7 @@ import { preflightRemoteHosts } from "./remote-preflight.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
 import { specRedactor } from "./secrets.js";
+import { stripControl } from "../untrusted/terminal.js";
 import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
@@ -204,7 +205,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
             const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
             const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
-            record.error = redactor.text(record.error); // what a program printed (stderr's last lines) may hold a secret
+            // What a program printed (stderr's last lines) may hold a secret or escape sequences: neither goes further.
+            record.error = stripControl(redactor.text(record.error));
             for (const sink of sinks) sink.write(record);
             if (record.status !== "ok") notOk++;
           } catch (error) {
