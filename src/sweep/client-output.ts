@@ -143,6 +143,8 @@ function parseJson(stdout: string): ParsedOutput {
   }
   const bad = nonNumericFigures({ ...figures, mode: undefined });
   if (bad.length > 0) return { error: `client JSON: not a number: ${bad.join(", ")}` };
+  // null ("not measured") is an empty cell, like a missing field.
+  for (const [name, value] of Object.entries(figures)) if (value === null) delete (figures as Record<string, unknown>)[name];
   return { figures };
 }
 
