@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { lineReader, MAX_LINE_LENGTH } from "../src/remote/protocol.js";
 import { checkAgentEvent, checkAgentInput } from "../src/remote/messages.js";
+import { AgentSession } from "../src/remote/session.js";
 import { CLI, stillAlive, waitFor, type ProcInfo } from "./helpers/sweep.js";
 
 const started: number[] = [];
@@ -108,6 +109,22 @@ describe("agent: bad input is dropped and counted; nothing outlives the agent", 
     agent.kill("SIGTERM");
     expect(await code).toBe(143);
     await expectTreeGone(tree);
+  }, 30_000);
+});
+
+describe("controller: what the remote side prints is validated too", () => {
+  it("null, a number, an event of the wrong shape and a 2 MiB line are dropped and counted; the session goes on", async () => {
+    // The remote end as a shell would run it: junk first (a login banner, a hostile host), then a real agent.
+    const junk = `echo null; echo 42; echo '{"type":"usage","usage":"x","pids":[]}'; echo '{"type":"reply"}'; head -c 2097152 /dev/zero | tr '\\0' x; echo`;
+    const session = new AgentSession(["sh", "-c", `${junk}; exec ${process.execPath} ${CLI} agent`], "hostile");
+    const events: unknown[] = [];
+    session.onEvent((event) => events.push(event));
+    const reply = await session.request({ type: "time" }, 20_000);
+    expect(typeof reply.nowMs).toBe("number");
+    expect(session.dropped).toBe(5);
+    expect(events).toEqual([]);
+    const end = await session.close(2000);
+    expect(end.code).toBe(0);
   }, 30_000);
 });
 

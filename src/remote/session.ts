@@ -41,22 +41,22 @@ export class AgentSession {
       "data",
       lineReader(
         (line) => {
-        const checked = checkAgentEvent(line);
-        if (!checked.ok) {
-          // A shell's greeting, a wrong tcpsweep, or a message that does not fit: dropped, counted, kept for the error message.
-          this.dropped++;
-          this.stderrText = `${this.stderrText}${stripControl(line.slice(0, 300))}\n`.slice(-8192);
-          return;
-        }
-        const event = checked.message;
-        if (event.type === "reply") {
-          const waiter = this.pending.get(event.id);
-          this.pending.delete(event.id);
-          if (event.error !== undefined) waiter?.reject(new Error(`host ${host}: ${event.error}`));
-          else waiter?.resolve(event);
-          return;
-        }
-        for (const listener of this.listeners) listener(event);
+          const checked = checkAgentEvent(line);
+          if (!checked.ok) {
+            // A shell's greeting, a wrong tcpsweep, or a message that does not fit: dropped, counted, kept for the error message.
+            this.dropped++;
+            this.stderrText = `${this.stderrText}${stripControl(line.slice(0, 300))}\n`.slice(-8192);
+            return;
+          }
+          const event = checked.message;
+          if (event.type === "reply") {
+            const waiter = this.pending.get(event.id);
+            this.pending.delete(event.id);
+            if (event.error !== undefined) waiter?.reject(new Error(`host ${host}: ${event.error}`));
+            else waiter?.resolve(event);
+            return;
+          }
+          for (const listener of this.listeners) listener(event);
         },
         () => this.dropped++,
       ),
