@@ -158,12 +158,15 @@ describe("fuzz: names, secrets, terminal and Markdown text", () => {
 
   it(`a value under a secret name never survives redaction (${RUNS} cases)`, () => {
     const name = fc.constantFrom("DB_PASSWD", "MYSQL_PWD", "AUTH_HEADER", "CREDENTIALS", "API_TOKEN", "PRIVATE_KEY", "CUSTOM");
-    const secret = fc.string({ minLength: 3, maxLength: 30 }).filter((value) => !REDACTED.includes(value) && !value.includes(REDACTED));
+    // Secrets as they come (printable, 3+ characters); < and > are left out so the marker "<redacted>" cannot re-form one with its neighbours.
+    const secret = fc.string({ minLength: 3, maxLength: 30, unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)) }).filter((value) => !/[<>]/.test(value) && !REDACTED.includes(value));
     fc.assert(
       fc.property(name, secret, fc.string(), fc.string(), (variable, value, before, after) => {
         const redactor = Redactor.forEnvironments(["CUSTOM"], { [variable]: value });
         expect(redactor.text(`${before}${value}${after}`)).not.toContain(value);
-        expect(JSON.stringify(redactor.deep({ env: { [variable]: value }, argv: [before, value] }))).not.toContain(JSON.stringify(value).slice(1, -1));
+        const deep = redactor.deep({ env: { [variable]: value }, argv: [before, value] }) as { env: Record<string, string>; argv: string[] };
+        expect(deep.env[variable]).toBe(REDACTED);
+        expect(deep.argv[1]).toBe(REDACTED);
       }),
       run,
     );
