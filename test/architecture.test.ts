@@ -28,6 +28,7 @@ const BELOW_THE_SWEEP = [
   "report",
   "client",
   "server",
+  "untrusted",
 ];
 const ABOVE = ["sweep", "cli"];
 

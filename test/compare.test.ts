@@ -183,7 +183,7 @@ describe("compare: output forms, run selection and bad input", () => {
     const table = md.stdout.split("\n").filter((line) => line.startsWith("|"));
     expect(table[0]).toBe("| cell | resp/s BASE | resp/s NEW | change [CI] | p | p99 µs BASE | p99 µs NEW | change [CI] | p | n BASE/NEW | verdict |");
     expect(table[1]).toMatch(/^\| --- \|( ---: \|){9} --- \|$/);
-    expect(md.stdout).toContain("| `connections=100` |");
+    expect(md.stdout).toContain("| connections=100 |");
     expect(md.stdout).toContain("**REGRESSED: missing in NEW**");
     const json = await compare(baseFile, newFile, "--json");
     expect(json.code).toBe(1);

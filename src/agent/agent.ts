@@ -4,7 +4,7 @@
  * /proc usage, answers clock pings, runs a profiler on that host, and stops the whole tree on a
  * stop message or stdin EOF: when the ssh session goes, for whatever reason, so does the tree.
  */
-import { availableParallelism, hostname, release } from "node:os";
+import { availableParallelism, constants as osConstants, hostname, release } from "node:os";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,7 +18,9 @@ import { treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js"
 import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
 import { preciseNowMs } from "../remote/clock.js";
-import { CLOCK_OFFSET_ENV, SILENCE_LIMIT_MS, USAGE_INTERVAL_MS, lineReader, tcpsweepVersion, type Event, type HelloReply, type Notice, type ProfileReply, type Request } from "../remote/protocol.js";
+import { checkAgentInput } from "../remote/messages.js";
+import { stripControl } from "../untrusted/terminal.js";
+import { CLOCK_OFFSET_ENV, MAX_LINE_LENGTH, SILENCE_LIMIT_MS, USAGE_INTERVAL_MS, lineReader, tcpsweepVersion, type Event, type HelloReply, type Notice, type ProfileReply, type Request } from "../remote/protocol.js";
 
 /** How long the tree gets after stdin EOF before SIGKILL. */
 const EOF_GRACE_MS = 2000;
@@ -160,6 +162,11 @@ class Agent {
     return { counts, ...(raw !== undefined ? { raw } : {}) };
   }
 
+  /** SIGKILL to the tree at once, synchronously (the process is exiting: no time for a grace). */
+  killNow(): void {
+    if (this.child && !this.child.hasExited) this.child.signal("SIGKILL");
+  }
+
   /** Stops the profiler and the whole tree (SIGKILL after the grace); idempotent. */
   stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean }> {
     this.stopping ??= (async () => {
@@ -180,29 +187,37 @@ export async function runAgent(): Promise<void> {
   const agent = new Agent();
   let queue = Promise.resolve();
   let heardAt = Date.now();
+  let dropped = 0;
+  const stopAndExit = (code: number) => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(code));
   const silenceWatch = setInterval(() => {
     if (Date.now() - heardAt <= SILENCE_LIMIT_MS) return;
     clearInterval(silenceWatch);
     process.stderr.write(`tcpsweep agent: nothing from the controller for ${SILENCE_LIMIT_MS / 1000} s: stopping\n`);
-    void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0));
+    stopAndExit(0);
   }, 1000);
+  // Whatever ends this process (an error, process.exit, a signal) ends the tree it started: last, synchronously.
+  process.on("exit", () => agent.killNow());
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => stopAndExit(128 + osConstants.signals[signal]));
+  const drop = (why: string, line: string) => {
+    dropped++;
+    process.stderr.write(`tcpsweep agent: dropped message ${dropped} (${why}): ${stripControl(line.slice(0, 200))}\n`);
+  };
   process.stdin.on("data", () => (heardAt = Date.now()));
   process.stdin.on(
     "data",
-    lineReader((line) => {
-      let message: (Request | Notice) & { id?: number };
-      try {
-        message = JSON.parse(line);
-      } catch {
-        process.stderr.write(`tcpsweep agent: not a JSON message: ${line.slice(0, 200)}\n`);
-        return;
-      }
-      // Clock pings and notices are answered at once; the rest in order, one at a time.
-      if (message.type === "time" || message.type === "window" || message.type === "signal" || message.type === "ping") void agent.handle(message);
-      else queue = queue.then(() => agent.handle(message));
-    }),
+    lineReader(
+      (line) => {
+        const checked = checkAgentInput(line);
+        if (!checked.ok) return drop(checked.why, line);
+        const message = checked.message;
+        // Clock pings and notices are answered at once; the rest in order, one at a time.
+        if (message.type === "time" || message.type === "window" || message.type === "signal" || message.type === "ping") void agent.handle(message);
+        else queue = queue.then(() => agent.handle(message));
+      },
+      (length) => drop(`a line of ${length} characters, over the ${MAX_LINE_LENGTH} limit`, ""),
+    ),
   );
   // stdin EOF: the controller, its ssh or the connection is gone; nothing may outlive the session.
-  process.stdin.on("end", () => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0)));
-  process.stdout.on("error", () => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(0)));
+  process.stdin.on("end", () => stopAndExit(0));
+  process.stdout.on("error", () => stopAndExit(0));
 }

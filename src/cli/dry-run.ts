@@ -5,6 +5,7 @@
  * or a program is missing; with --json the plan and its problems are one JSON object on stdout.
  */
 import { dryRunProblems } from "../sweep/preflight.js";
+import { specRedactor } from "../sweep/secrets.js";
 import { missingProgramProblems, resolvePrograms, type ResolvedProgram } from "../sweep/programs.js";
 import { describeCommands, planJobs, sweepHeader } from "../sweep/runner.js";
 import type { Cell, SweepSpec } from "../sweep/spec.js";
@@ -14,6 +15,12 @@ export async function printDryRun(spec: SweepSpec, cells: readonly Cell[], optio
   const jobs = planJobs(spec, cells);
   const programs = await resolvePrograms(spec, cells);
   const problems = [...dryRunProblems(spec, cells, sweepHeader(spec), options.resume), ...missingProgramProblems(spec, programs)];
+  // Commands as they would run, but with every secret the spec names or shows replaced (docs/security.md).
+  const redactor = specRedactor(spec);
+  const commandsOf = (cell: Cell) => {
+    const commands = describeCommands(spec, cell);
+    return { ...(commands.server ? { server: redactor.argv(commands.server) } : {}), client: redactor.argv(commands.client) };
+  };
   if (options.json) {
     const plan = {
       spec: spec.name,
@@ -21,7 +28,7 @@ export async function printDryRun(spec: SweepSpec, cells: readonly Cell[], optio
       csv: spec.output.csv,
       cells: cells.length,
       repeat: spec.repeat,
-      runs: jobs.map((job) => ({ cell: job.cell.id, repeat: job.repeat, values: job.cell.values, ...describeCommands(spec, job.cell) })),
+      runs: jobs.map((job) => ({ cell: job.cell.id, repeat: job.repeat, values: job.cell.values, ...commandsOf(job.cell) })),
       programs,
       problems,
       exit_status: problems.length > 0 ? 2 : 0,
@@ -30,7 +37,7 @@ export async function printDryRun(spec: SweepSpec, cells: readonly Cell[], optio
   } else {
     const lines = [`${spec.name}: ${cells.length} cells × ${spec.repeat} repeats = ${jobs.length} runs → ${spec.output.csv}`];
     for (const job of jobs) {
-      const commands = describeCommands(spec, job.cell);
+      const commands = commandsOf(job.cell);
       lines.push(`${job.cell.id} #${job.repeat}`);
       if (commands.server) lines.push(`  server: ${shellQuote(commands.server)}`);
       lines.push(`  client: ${shellQuote(commands.client)}`);

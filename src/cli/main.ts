@@ -43,6 +43,8 @@ refuseNpmEatenFlags(program, process.argv.slice(2));
 const debug = process.argv.includes("--debug");
 process.on("uncaughtException", (error) => failUnexpected(error, debug));
 process.on("unhandledRejection", (error) => failUnexpected(error, debug));
+// A reader that stops early (`tcpsweep report … | head`) closes our stdout: its choice, not our error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" ? process.exit(process.exitCode ?? 0) : failUnexpected(error, debug)));
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -22,6 +22,7 @@ export interface RunFlags {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  followSymlinks?: boolean;
 }
 
 export async function runAction(specFile: string, flags: RunFlags): Promise<void> {
@@ -33,6 +34,7 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
   try {
     const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}), ...(flags.set ? { set: flags.set } : {}) });
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
+    if (flags.followSymlinks) spec.output.followSymlinks = true;
     // Every --only is one more list of pairs: one filter over all of them (AND across keys, OR within a key).
     const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only.join(","), spec)) : expandCells(spec);
     if (flags.dryRun) return await printDryRun(spec, cells, { resume: Boolean(flags.resume), json: Boolean(flags.json) });

@@ -16,6 +16,7 @@ export function registerRunCommand(program: Command): void {
     .option("--repeat <n>", "runs per cell (overrides the spec's repeat)", integerIn(1, 1000))
     .option("--duration <d>", "measured window per run, e.g. 5s, 500ms or 1m30s (overrides the spec's duration)")
     .option("--csv <path>", "write rows to this CSV instead of the spec's output.csv")
+    .option("--follow-symlinks", "write the CSVs even when their paths are symbolic links (refused by default)")
     .option("--lock-wait <d>", "how long to wait for another run's lock on the same CSV", "10s")
     .addOption(new Option("-q, --quiet", "no progress lines and no pivot table (errors, and --json, still print)").conflicts("verbose"))
     .option("-v, --verbose", "also print internal steps: preflight, lock, each run's client command and phases")

@@ -5,6 +5,7 @@
  */
 import type { EnvironmentDifference } from "./environment-diff.js";
 import { formatChange, formatP, regressedCells, type CellComparison, type Comparison, type MetricName, type RunSelection } from "./compare.js";
+import { escapeMarkdown } from "../untrusted/markdown.js";
 
 /** What is known of the two runs' environments: their differences, or which side has no meta.json. */
 export type EnvironmentCheck = { differences: EnvironmentDifference[] } | { unknown: string };
@@ -81,11 +82,12 @@ export interface FormatOptions {
 /** The comparison as an aligned text table or a GitHub-flavoured markdown table, with a summary. */
 export function formatComparison(comparison: Comparison, options: FormatOptions): string {
   const md = options.markdown;
+  // Markdown: text from files (cell ids, file names, environment values) is escaped; our figures and markup are not.
   const header = ["cell", ...comparison.metrics.flatMap((m) => [`${UNIT[m]} BASE`, `${UNIT[m]} NEW`, "change [CI]", "p"]), "n BASE/NEW", "verdict"];
   const rows = comparison.cells.map((cell) => {
     const regressed = cell.regressions.length > 0;
     return [
-      md ? `\`${cell.cell}\`` : cell.cell,
+      md ? escapeMarkdown(cell.cell) : cell.cell,
       ...cell.metrics.flatMap((m) => {
         const change = formatChange(m);
         return [value(m.metric, m.base), value(m.metric, m.new), md && m.verdict === "slower" ? `**${change}**` : change, formatP(m.pAdjusted)];
@@ -101,8 +103,8 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
   const environment = environmentLines(options.environment);
   const summary = summaryLines(comparison);
   if (md) {
-    const escape = (text: string) => text.replace(/\|/g, "\\|");
-    const line = (cells: string[]) => `| ${cells.map(escape).join(" | ")} |`;
+    const escape = escapeMarkdown;
+    const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
     const bold = regressedCells(comparison).length > 0;
     return [
       ...environment.map((text) => `${escape(text)}  `),

@@ -1,11 +1,22 @@
 /** The main CSV: header guard, one append per row (a row is never split). Reading one back is src/rundir/results-csv.ts. */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, statSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { readCsvHeader } from "../rundir/results-csv.js";
+import { SAFE_CSV_CAST } from "../untrusted/csv-cell.js";
+import { isSymlink, openForWrite, symlinkRefusal } from "../untrusted/files.js";
 import type { Row } from "./columns.js";
 
 export class CsvHeaderError extends Error {}
+
+/**
+ * The one function that turns rows into CSV text for every CSV tcpsweep writes (main, summary,
+ * syscall table, compare): text that a spreadsheet could take for a formula is neutralised
+ * (src/untrusted/csv-cell.ts), numbers stay numbers.
+ */
+export function csvText(rows: readonly (readonly unknown[])[]): string {
+  return stringify(rows as unknown[][], { cast: SAFE_CSV_CAST });
+}
 
 /**
  * Says why rows with `header` cannot go into `file`, or undefined when they can. The same columns
@@ -34,16 +45,35 @@ const listed = (columns: readonly string[]) => {
   return `column${columns.length > 1 ? "s" : ""} ${shown.map((column) => `"${column}"`).join(", ")}`;
 };
 
+/**
+ * Says why `mode: new` must not replace `file` (it exists and is not a CSV tcpsweep wrote with this
+ * kind of header), or undefined when it may: a typo in output.csv must not truncate /etc/passwd.
+ */
+export function replaceRefusal(file: string, header: readonly string[]): string | undefined {
+  let existing: string[] | undefined;
+  try {
+    if (!existsSync(file) || statSync(file).size === 0) return undefined;
+    existing = readCsvHeader(file);
+  } catch {
+    existing = undefined;
+  }
+  if (existing?.[0] === header[0]) return undefined;
+  return `${file} exists and is not a tcpsweep CSV (its first line is not a header starting with ${header[0]}); output.mode: new replaces only a tcpsweep CSV: move the file away or choose another output.csv`;
+}
+
 export class CsvWriter {
   constructor(
     readonly file: string,
     /** The columns rows are written in: ours, or an appended file's own order of the same columns. */
-    private header: readonly string[],
+    public header: readonly string[],
+    /** Write through a symbolic link (--follow-symlinks); refused otherwise. */
+    readonly options: { followSymlinks?: boolean } = {},
   ) {}
 
-  /** Creates the file with its header (mode new: replacing it), or checks the existing header and adopts its order. */
+  /** Creates the file with its header (mode new: replacing it, if it is a tcpsweep CSV), or checks the existing header and adopts its order. */
   open(mode: "append" | "new"): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
+    if (!this.options.followSymlinks && isSymlink(this.file)) throw new CsvHeaderError(symlinkRefusal(this.file));
     if (mode === "append") {
       const mismatch = headerMismatch(this.file, this.header);
       if (mismatch) throw new CsvHeaderError(mismatch);
@@ -52,8 +82,16 @@ export class CsvWriter {
         this.header = existing;
         return;
       }
+    } else {
+      const refusal = replaceRefusal(this.file, this.header);
+      if (refusal) throw new CsvHeaderError(refusal);
     }
-    writeFileSync(this.file, stringify([this.header]));
+    const fd = openForWrite(this.file, "truncate", this.options);
+    try {
+      writeFileSync(fd, csvText([this.header]));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**
@@ -62,8 +100,8 @@ export class CsvWriter {
    * previous size before the error goes on, so no torn row is left for --resume or a reader to trip on.
    */
   append(...rows: Row[]): void {
-    const bytes = Buffer.from(stringify(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
-    const fd = openSync(this.file, "a");
+    const bytes = Buffer.from(csvText(rows.map((row) => this.header.map((column) => row[column] ?? ""))));
+    const fd = openForWrite(this.file, "append", this.options);
     try {
       const before = fstatSync(fd).size; // we hold the CSV's lock: nobody else appends meanwhile
       try {

@@ -2,6 +2,7 @@
  * What the user sees while a sweep runs: on a terminal one live line (cell k/N, keys,
  * ETA, last resp/s); otherwise (cron, CI) one timestamped line per finished cell.
  */
+import { stripControl } from "../untrusted/terminal.js";
 export class Progress {
   private readonly live: boolean;
   private readonly started = Date.now();
@@ -29,8 +30,9 @@ export class Progress {
     this.stream.write(`\r\x1b[2K[${this.done + 1}/${this.total}] ${label}  ETA ${this.eta()}${last}`);
   }
 
-  cellFinished(label: string, outcome: string): void {
+  cellFinished(label: string, text: string): void {
     this.done++;
+    const outcome = stripControl(text); // errors quote what servers and clients printed
     if (this.live) this.stream.write(`\r\x1b[2K[${this.done}/${this.total}] ${label}: ${outcome}\n`);
     else this.stream.write(`${new Date().toISOString()} [${this.done}/${this.total}] ${label}: ${outcome}\n`);
   }

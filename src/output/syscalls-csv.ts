@@ -5,8 +5,8 @@ import { CsvWriter } from "./csv.js";
 
 export const SYSCALL_COLUMNS = ["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"];
 
-export function syscallsCsvWriter(mainCsv: string): CsvWriter {
-  return new CsvWriter(syscallsCsvPath(mainCsv), SYSCALL_COLUMNS);
+export function syscallsCsvWriter(mainCsv: string, followSymlinks = false): CsvWriter {
+  return new CsvWriter(syscallsCsvPath(mainCsv), SYSCALL_COLUMNS, { followSymlinks });
 }
 
 /** The table's rows, ready for one append (an interrupted run never leaves half a table). */

@@ -15,6 +15,7 @@
  * errors cell (= 0) makes whitespace splitting ambiguous once `-U` reorders the columns.
  */
 import { stringify } from "csv-stringify/sync";
+import { SAFE_CSV_CAST } from "../untrusted/csv-cell.js";
 
 /** One line of a summary table. The six base keys are always present (null when `-U` left
  *  their column out); the other keys exist only when the table has that column. */
@@ -333,7 +334,7 @@ export function summaryToCsv(summary: StraceSummary): string {
   const records = tables.flatMap((table) =>
     [...table.rows, table.total].map((row) => ({ table: table.personality ?? "native", ...row })),
   );
-  return stringify(records, { header: true, columns: ["table", ...CSV_ROW_KEYS, ...wallKeys] });
+  return stringify(records, { header: true, columns: ["table", ...CSV_ROW_KEYS, ...wallKeys], cast: SAFE_CSV_CAST });
 }
 
 /**
@@ -355,7 +356,8 @@ function formatTable(table: SyscallTable): string {
   const rows = table.rows.map(cellsOf);
   const total = cellsOf(table.total);
   const widths = header.map((title, column) =>
-    Math.max(title.length, total[column]!.length, ...rows.map((cells) => cells[column]!.length)),
+    // A loop, not Math.max(...rows): a table of 200,000 rows would overflow the call stack.
+    rows.reduce((widest, cells) => Math.max(widest, cells[column]!.length), Math.max(title.length, total[column]!.length)),
   );
   const isLast = (column: number): boolean => column === columns.length - 1;
   // Like strace: numbers right-aligned, the syscall name left-aligned and unpadded when last.

@@ -4,6 +4,7 @@
  * with `{type: "reply", id, ...}` (or `{type: "reply", id, error}`); everything else it sends is an
  * event about the role's process tree.
  */
+import { StringDecoder } from "node:string_decoder";
 import type { ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
 import type { ProfilerKind } from "../profile/registry.js";
@@ -73,12 +74,38 @@ export const CLOCK_OFFSET_ENV = "TCPSWEEP_TEST_CLOCK_OFFSET_MS";
 /** The whole build string (package version, git commit, Node); both ends of a session must agree on it. */
 export { tcpsweepBuild as tcpsweepVersion } from "../version.js";
 
-/** Splits a byte stream into lines for `onLine`. */
-export function lineReader(onLine: (line: string) => void): (chunk: Buffer) => void {
+/** The longest protocol line either end reads (characters); a longer one is dropped, not kept. */
+export const MAX_LINE_LENGTH = 1024 * 1024;
+
+/**
+ * Splits a byte stream into lines for `onLine`. A line longer than {@link MAX_LINE_LENGTH} is
+ * dropped as it streams in (never held whole) and reported to `onOversize` with its length.
+ */
+export function lineReader(onLine: (line: string) => void, onOversize: (length: number) => void = () => undefined): (chunk: Buffer) => void {
+  const decoder = new StringDecoder("utf8");
   let partial = "";
+  let dropping = -1; // characters of an oversized line seen so far; -1 while not dropping
   return (chunk) => {
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop()!;
-    for (const line of lines) if (line.trim()) onLine(line);
+    const text = decoder.write(chunk);
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+      const piece = text.slice(start, newline);
+      start = newline + 1;
+      if (dropping >= 0) {
+        onOversize(dropping + piece.length);
+        dropping = -1;
+        continue;
+      }
+      const line = partial + piece;
+      partial = "";
+      if (line.length > MAX_LINE_LENGTH) onOversize(line.length);
+      else if (line.trim()) onLine(line);
+    }
+    const rest = text.slice(start);
+    if (dropping >= 0) dropping += rest.length;
+    else if (partial.length + rest.length > MAX_LINE_LENGTH) {
+      dropping = partial.length + rest.length;
+      partial = "";
+    } else partial += rest;
   };
 }

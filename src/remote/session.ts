@@ -4,6 +4,8 @@
  * host that went away; the error names the host and says what ssh said.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { stripControl } from "../untrusted/terminal.js";
+import { checkAgentEvent } from "./messages.js";
 import { PING_INTERVAL_MS, lineReader, type Event, type Notice, type Request } from "./protocol.js";
 
 export interface SessionEnd {
@@ -21,6 +23,8 @@ export class AgentSession {
   private stderrText = "";
   private endedWith?: SessionEnd;
   private inputClosed = false;
+  /** Lines from the agent that were not a protocol message (or were over the length limit): dropped. */
+  dropped = 0;
   readonly ended: Promise<SessionEnd>;
 
   constructor(
@@ -35,23 +39,27 @@ export class AgentSession {
     heartbeat.unref();
     this.child.stdout.on(
       "data",
-      lineReader((line) => {
-        let event: Event;
-        try {
-          event = JSON.parse(line) as Event;
-        } catch {
-          this.stderrText += `${line}\n`; // a shell's greeting or a wrong tcpsweep: kept for the error message
-          return;
-        }
-        if (event.type === "reply") {
-          const waiter = this.pending.get(event.id);
-          this.pending.delete(event.id);
-          if (event.error !== undefined) waiter?.reject(new Error(`host ${host}: ${event.error}`));
-          else waiter?.resolve(event);
-          return;
-        }
-        for (const listener of this.listeners) listener(event);
-      }),
+      lineReader(
+        (line) => {
+          const checked = checkAgentEvent(line);
+          if (!checked.ok) {
+            // A shell's greeting, a wrong tcpsweep, or a message that does not fit: dropped, counted, kept for the error message.
+            this.dropped++;
+            this.stderrText = `${this.stderrText}${stripControl(line.slice(0, 300))}\n`.slice(-8192);
+            return;
+          }
+          const event = checked.message;
+          if (event.type === "reply") {
+            const waiter = this.pending.get(event.id);
+            this.pending.delete(event.id);
+            if (event.error !== undefined) waiter?.reject(new Error(`host ${host}: ${event.error}`));
+            else waiter?.resolve(event);
+            return;
+          }
+          for (const listener of this.listeners) listener(event);
+        },
+        () => this.dropped++,
+      ),
     );
     this.child.stderr.on("data", (chunk: Buffer) => {
       this.stderrText = (this.stderrText + chunk.toString("utf8")).slice(-8192);

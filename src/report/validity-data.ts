@@ -3,11 +3,12 @@
  * connections, fairness, degraded reasons, the syscall note; and the per-second series of
  * chosen cells, read back from the client's JSON in each run's raw output file.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Row } from "../output/columns.js";
 import { median, numeric, unevenJain } from "../output/stats.js";
-import { rawDirPath } from "../rundir/run-dir.js";
+import { rawDirOf, rawDirPath } from "../rundir/run-dir.js";
+import { isInside, readConfinedFile } from "../untrusted/files.js";
 
 export interface CellValidity {
   /** The fewest connections served in any repeat, of how many requested (when the client reported it). */
@@ -48,25 +49,44 @@ export interface SecondSeries {
   series: number[];
 }
 
+/** A raw log is the client's and the server's whole output; far larger than this is not read. */
+const MAX_RAW_BYTES = 64 * 1024 * 1024;
+
 /**
  * The raw output file of a row: as recorded (relative to where the sweep ran), else found under
  * `<csv dir>/<csv name>.raw/<run_id>/` by its name (the report may run from another directory).
+ * Either way it must lie inside the CSV's raw directory: a CSV's raw_output is data, not a path to trust.
  */
 function rawFileOf(csvFile: string, row: Row): string | undefined {
   const recorded = String(row.raw_output ?? "");
   if (!recorded) return undefined;
-  if (existsSync(recorded)) return recorded;
+  const rawRoot = rawDirOf(csvFile);
+  if (existsSync(recorded) && isInside(rawRoot, recorded)) return recorded;
   const beside = path.join(rawDirPath(csvFile, String(row.run_id ?? "")), path.basename(recorded));
-  return existsSync(beside) ? beside : undefined;
+  return existsSync(beside) && isInside(rawRoot, beside) ? beside : undefined;
+}
+
+/** The client's stdout in a raw log (src/sweep/cell.ts writes it first): the server's output can never pose as the client's. */
+function clientStdout(log: string): string {
+  const start = log.indexOf("--- stdout ---\n", log.startsWith("### client:") ? 0 : log.length);
+  if (start < 0) return "";
+  const end = log.indexOf("\n--- stderr ---\n", start);
+  return log.slice(start, end < 0 ? undefined : end);
 }
 
 /** The built-in client's resp_per_s_series from its JSON line in a raw output file. */
-function seriesIn(file: string): number[] | undefined {
-  for (const line of readFileSync(file, "utf8").split("\n").reverse()) {
+function seriesIn(csvFile: string, file: string): number[] | undefined {
+  let log: string;
+  try {
+    log = readConfinedFile(file, rawDirOf(csvFile), MAX_RAW_BYTES);
+  } catch {
+    return undefined; // a FIFO, a device, a link out of the run directory: no series
+  }
+  for (const line of clientStdout(log).split("\n").reverse()) {
     if (!line.startsWith("{") || !line.includes('"resp_per_s_series"')) continue;
     try {
       const series = (JSON.parse(line) as { resp_per_s_series?: unknown }).resp_per_s_series;
-      if (Array.isArray(series) && series.every((x) => typeof x === "number")) return series as number[];
+      if (Array.isArray(series) && series.length <= 100_000 && series.every((x) => typeof x === "number" && Number.isFinite(x))) return series as number[];
     } catch {
       // not the client's JSON after all
     }
@@ -87,7 +107,7 @@ export function secondSeries(csvFile: string, rows: readonly Row[], asked: reado
     const cell = String(row.cell ?? "");
     if (!cells.has(cell)) continue;
     const file = rawFileOf(csvFile, row);
-    const values = file ? seriesIn(file) : undefined;
+    const values = file ? seriesIn(csvFile, file) : undefined;
     if (values && values.length > 0) series.push({ cell, repeat: String(row.repeat ?? ""), series: values });
     else missing.push(`${cell} #${String(row.repeat ?? "")}`);
   }

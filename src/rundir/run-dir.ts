@@ -11,10 +11,14 @@
  *
  * `run`, `--resume`, `report` and `compare` all find these files through this module.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, fchmodSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { RunEnvironment } from "../environment/environment.js";
+import { openForWrite, readConfinedFile } from "../untrusted/files.js";
+
+/** A meta.json is a few KiB; one far larger is not ours. */
+const MAX_META_BYTES = 16 * 1024 * 1024;
 
 /** The CSV's name without `.csv`: the stem of the files beside it. */
 const stem = (csvFile: string) => path.join(path.dirname(csvFile), path.basename(csvFile, ".csv"));
@@ -24,8 +28,27 @@ export const summaryCsvPath = (csvFile: string) => `${stem(csvFile)}.summary.csv
 
 export const syscallsCsvPath = (csvFile: string) => `${stem(csvFile)}.syscalls.csv`;
 
+/** The longest file name part made from a value (cell id, run id, spec name); the rest goes into a hash. */
+const MAX_NAME_PART = 120;
+
+/**
+ * A value as one safe file name part: letters, digits and `_ . , = + -` only, no `..`, no leading
+ * `.` or `-`, at most {@link MAX_NAME_PART} characters. A value that had to change gets a hash of
+ * itself appended, so two values never share a name ("a/b" and "a_b" stay apart).
+ */
+export function safeFileName(value: string): string {
+  const cleaned = value.replace(/[^A-Za-z0-9_.,=+-]/g, "_").replace(/\.{2,}/g, "_").replace(/^[.-]/, "_");
+  if (cleaned === value && value.length > 0 && value.length <= MAX_NAME_PART) return value;
+  const hash = createHash("sha256").update(value).digest("hex").slice(0, 10);
+  return `${cleaned.slice(0, MAX_NAME_PART - 11)}~${hash}`;
+}
+
 /** Where a run's raw outputs go: `<csv name>.raw/<run_id>/`. */
-export const rawDirPath = (csvFile: string, runId: string) => path.join(`${stem(csvFile)}.raw`, runId);
+export const rawDirOf = (csvFile: string) => `${stem(csvFile)}.raw`;
+export const rawDirPath = (csvFile: string, runId: string) => path.join(rawDirOf(csvFile), safeFileName(runId));
+
+/** The start of one run's raw file names: `<raw dir>/<cell id>.r<repeat>` (then `.log`, `.strace-server.txt` …). */
+export const rawRunBase = (rawDir: string, cellId: string, repeat: number) => path.join(rawDir, `${safeFileName(cellId)}.r${repeat}`);
 
 export const lockPath = (csvFile: string) => `${csvFile}.lock`;
 
@@ -34,7 +57,7 @@ export const reportDirPath = (csvFile: string) => `${stem(csvFile)}.report`;
 
 /** Where a run's meta.json lives: beside the CSV, named by spec name and run id. */
 export function metaPath(csvFile: string, specName: string, runId: string): string {
-  return path.join(path.dirname(csvFile), `${specName}.${runId}.meta.json`);
+  return path.join(path.dirname(csvFile), `${safeFileName(specName)}.${safeFileName(runId)}.meta.json`);
 }
 
 export const META_VERSION = 1;
@@ -77,7 +100,7 @@ export type RunMeta = {
 /** A meta.json as parsed JSON, for readers that take what they find (a newer meta version may move fields). */
 export function readMetaJson(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(file, "utf8"));
+    return JSON.parse(readConfinedFile(file, path.dirname(file), MAX_META_BYTES));
   } catch {
     return undefined;
   }
@@ -91,7 +114,14 @@ export function readRunMeta(file: string): RunMeta | undefined {
 }
 
 export async function writeRunMetaFile(file: string, meta: RunMeta): Promise<void> {
-  await writeFile(file, `${JSON.stringify(meta, null, 2)}\n`);
+  // 0600: the run's environment and commands are nobody else's business; never through a link (docs/security.md).
+  const fd = openForWrite(file, "truncate", { mode: 0o600 });
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, `${JSON.stringify(meta, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
  * The lifecycle of one cell run: server up (or the group's), client run under the cell's
  * hard timeout with the window observed, server down, one row with figures and status.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { READY_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { RunResult } from "../record/run-record.js";
@@ -11,7 +11,11 @@ import { describeExit, type ExitInfo } from "../process/child.js";
 import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
 import { parseClientOutput } from "./client-output.js";
+import { openForWrite } from "../untrusted/files.js";
+import type { Redactor } from "../untrusted/redact.js";
+import { rawRunBase } from "../rundir/run-dir.js";
 import { CellFailure } from "./failure.js";
+import { specRedactor } from "./secrets.js";
 import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
@@ -109,24 +113,29 @@ async function runClient(client: Launched, deadline: number, abort: AbortSignal)
   }
 }
 
-function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[], redactor: Redactor): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sections = processes.flatMap(({ label, child }) => [
-    `### ${label}: ${child.argv.join(" ")}`,
+    `### ${label}: ${redactor.argv(child.argv).join(" ")}`,
     `--- stdout ---`,
-    child.stdout(),
+    redactor.text(child.stdout()),
     `--- stderr ---`,
-    child.stderr(),
+    redactor.text(child.stderr()),
     `--- ${child.hasExited ? "ended" : "running"} ---`,
   ]);
   sections.push("### phases (wall time of this pass)", formatPhases(phases));
-  writeFileSync(file, `${sections.join("\n")}\n`);
+  const fd = openForWrite(file, "truncate"); // never through a link planted in the raw directory
+  try {
+    writeFileSync(fd, `${sections.join("\n")}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function runCellOnce(context: CellRunContext): Promise<CellRunResult> {
   const { spec, cell, repeat, abort } = context;
   const tracer = context.trace?.tracer;
-  const rawFile = path.join(context.rawDir, `${cell.id}.r${repeat}${context.trace ? `.${context.trace.label}` : ""}.log`);
+  const rawFile = `${rawRunBase(context.rawDir, cell.id, repeat)}${context.trace ? `.${context.trace.label}` : ""}.log`;
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;
@@ -215,7 +224,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const phases = clock.phases();
     context.log?.(`${cell.id} #${repeat}: ${row.status}; phases: ${formatPhases(phases).replace(/\n/g, ", ")}`);
     row.overhead_s = overheadSeconds(phases, spec.warmupS, row.duration_s ?? spec.durationS);
-    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases);
+    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases, specRedactor(spec));
     return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };
   } catch (error) {
     if (!(error instanceof CellFailure)) throw error;
@@ -226,7 +235,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...(client ? [{ label: "client", child: client }] : []),
       ...(error.processes.server ?? server?.child ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
     ];
-    saveRawOutput(rawFile, processes, clock.phases());
+    saveRawOutput(rawFile, processes, clock.phases(), specRedactor(spec));
     return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };
   }
 }

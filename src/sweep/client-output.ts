@@ -1,7 +1,8 @@
 /** Turns a client's stdout into row figures, by the spec's `client.parser`. */
+import { z } from "zod";
 import type { ClientReport } from "../client/index.js";
 import type { RemoteSummary } from "../remote/merge.js";
-import { FIGURE_COLUMNS } from "../output/columns.js";
+import { FIGURE_COLUMNS, IDENTITY_COLUMNS } from "../output/columns.js";
 import type { ClientFigures, RunResult } from "../record/run-record.js";
 import type { ClientSpec } from "./spec.js";
 
@@ -14,6 +15,39 @@ const SEED_TEXT_LINES = {
   responses: /^Responses:\s*(\d+)\s*$/m,
   success: /^Success rate:\s*([\d.]+)\s*%\s*$/m,
 };
+
+/**
+ * The figure columns a client's own report may fill (a regex group of that name, a JSON field):
+ * numbers only. Every other standard column (identity, status, error, the server's figures, the
+ * raw output's path) is tcpsweep's to write, so a regex group of that name is refused by the spec.
+ */
+export const CLIENT_FIGURE_COLUMNS = [
+  ...FIGURE_COLUMNS.slice(FIGURE_COLUMNS.indexOf("duration_s"), FIGURE_COLUMNS.indexOf("stall_seconds") + 1),
+  "target_rate",
+  "achieved_rate",
+  "late_sends",
+] as const;
+
+/** Standard columns a regex group may not be named after (the spec validator says so, located). */
+export function reservedGroupNames(names: readonly string[]): string[] {
+  const standard = new Set<string>([...IDENTITY_COLUMNS, ...FIGURE_COLUMNS]);
+  const fillable = new Set<string>(CLIENT_FIGURE_COLUMNS);
+  return names.filter((name) => standard.has(name) && !fillable.has(name));
+}
+
+/** The numeric figures of a report that are neither a finite number nor absent, as "name (value)". */
+function nonNumericFigures(figures: Record<string, unknown>): string[] {
+  return Object.entries(figures)
+    .filter(([name, value]) => (CLIENT_FIGURE_COLUMNS as readonly string[]).includes(name) && value !== undefined && value !== null)
+    .filter(([, value]) => typeof value !== "number" || !Number.isFinite(value))
+    .map(([name, value]) => `${name} (${JSON.stringify(value)?.slice(0, 40) ?? String(value)})`);
+}
+
+const remoteSummarySchema = z.object({
+  client_hosts: z.number().int().nonnegative(),
+  clock_offset_max_ms: z.number().finite(),
+  client_bound_hosts: z.array(z.string().max(256)),
+});
 
 /** The reference client's report; all four lines must be there. */
 function parseSeedText(stdout: string): ParsedOutput {
@@ -46,9 +80,14 @@ function parseJson(stdout: string): ParsedOutput {
   } catch (error) {
     return { error: `client output is not valid JSON: ${(error as Error).message}` };
   }
+  if (typeof report !== "object" || report === null || Array.isArray(report)) return { error: "client output's last JSON line is not an object" };
   if (typeof report.resp_per_s !== "number" || typeof report.requests !== "number") {
     return { error: "client JSON has no numeric requests / resp_per_s" };
   }
+  const nested = (["latency_us", "errors", "connections", "conn_resp"] as const).filter(
+    (key) => report[key] !== undefined && report[key] !== null && (typeof report[key] !== "object" || Array.isArray(report[key])),
+  );
+  if (nested.length > 0) return { error: `client JSON: ${nested.join(", ")} must be objects` };
   const latency = report.latency_us;
   const figures: ClientFigures = {
     duration_s: report.elapsed_s,
@@ -90,12 +129,22 @@ function parseJson(stdout: string): ParsedOutput {
     client_threads: typeof report.threads === "number" ? report.threads : undefined,
   };
   // Several load hosts (remote/merge.ts): their count, clock offsets and which of them were client-bound.
-  const remote = (report as { remote?: RemoteSummary }).remote;
-  if (remote) {
-    figures.client_hosts = remote.client_hosts;
-    figures.clock_offset_max_ms = remote.clock_offset_max_ms;
-    figures.client_bound_hosts = remote.client_bound_hosts.join(" ");
+  const remote = (report as { remote?: unknown }).remote;
+  if (remote !== undefined) {
+    const checked = remoteSummarySchema.safeParse(remote);
+    if (!checked.success) {
+      const where = checked.error.issues.map((issue) => ["remote", ...issue.path].join(".")).join(", ");
+      return { error: `client JSON: ${where} missing or not of the right type` };
+    }
+    const summary: Pick<RemoteSummary, keyof typeof checked.data> = checked.data;
+    figures.client_hosts = summary.client_hosts;
+    figures.clock_offset_max_ms = summary.clock_offset_max_ms;
+    figures.client_bound_hosts = summary.client_bound_hosts.join(" ");
   }
+  const bad = nonNumericFigures({ ...figures, mode: undefined });
+  if (bad.length > 0) return { error: `client JSON: not a number: ${bad.join(", ")}` };
+  // null ("not measured") is an empty cell, like a missing field.
+  for (const [name, value] of Object.entries(figures)) if (value === null) delete (figures as Record<string, unknown>)[name];
   return { figures };
 }
 
@@ -109,10 +158,12 @@ function parseRegex(stdout: string, pattern: RegExp): ParsedOutput {
     if (value === undefined) continue;
     const number = Number(value);
     const typed = value.trim() !== "" && Number.isFinite(number) ? number : value;
-    if ((FIGURE_COLUMNS as readonly string[]).includes(name)) figures[name] = typed;
-    else extra[name] = typed;
+    if ((CLIENT_FIGURE_COLUMNS as readonly string[]).includes(name)) figures[name] = typed;
+    else if (reservedGroupNames([name]).length === 0) extra[name] = typed;
   }
-  // A group named like a standard column fills that column, as written by the user's regex.
+  // A group named like a client figure fills that column, and must be a number there.
+  const bad = nonNumericFigures(figures);
+  if (bad.length > 0) return { error: `client output: not a number: ${bad.join(", ")}` };
   return { figures: figures as Partial<RunResult>, extra };
 }
 
@@ -130,6 +181,11 @@ export function parseClientOutput(client: ClientSpec, stdout: string): ParsedOut
 /** Columns a regex client adds beyond the standard ones (its named groups, in order). */
 export function regexColumns(client: ClientSpec, standard: readonly string[]): string[] {
   if (client.parser !== "regex" || !client.regex) return [];
-  const names = [...client.regex.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+  const names = regexGroupNames(client.regex.source);
   return names.filter((name) => !standard.includes(name));
+}
+
+/** The named groups of a regex source, in order. */
+export function regexGroupNames(source: string): string[] {
+  return [...source.matchAll(/\(\?<([A-Za-z_$][A-Za-z0-9_$]*)>/g)].map((m) => m[1]!);
 }

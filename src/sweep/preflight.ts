@@ -4,7 +4,9 @@
  */
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import path from "node:path";
-import { CsvHeaderError, headerMismatch } from "../output/csv.js";
+import { IDENTITY_COLUMNS } from "../output/columns.js";
+import { CsvHeaderError, headerMismatch, replaceRefusal } from "../output/csv.js";
+import { isSymlink, symlinkRefusal } from "../untrusted/files.js";
 import { lockBusyMessage, lockHolder } from "../rundir/lock.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
@@ -42,6 +44,7 @@ export function checkOutput(spec: SweepSpec, create: boolean): void {
   const file = spec.output.csv;
   const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
   try {
+    if (!spec.output.followSymlinks && isSymlink(file)) throw new PreflightError(`${spec.file}: output.csv: ${symlinkRefusal(file)}`);
     const ancestor = existingAncestor(path.dirname(file));
     if (!statSync(ancestor).isDirectory()) throw new Error(`${ancestor} is not a directory`);
     if (create) mkdirSync(path.dirname(file), { recursive: true });
@@ -54,6 +57,8 @@ export function checkOutput(spec: SweepSpec, create: boolean): void {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     if (!isFile) throw new Error("it exists and is not a regular file");
+    const refusal = spec.output.mode === "new" ? replaceRefusal(file, IDENTITY_COLUMNS) : undefined;
+    if (refusal) throw new PreflightError(`${spec.file}: output.csv: ${refusal}`);
   } catch (error) {
     throw error instanceof PreflightError ? error : cannot(error);
   }

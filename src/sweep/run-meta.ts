@@ -6,25 +6,18 @@
 import { probeEnvironment, type CommandToDescribe } from "../environment/environment.js";
 import { META_VERSION, metaPath, writeRunMetaFile, type RunMeta } from "../rundir/run-dir.js";
 import { cellTemplateValues, type Cell, type CommandTemplate, type SweepSpec } from "./spec.js";
+import { specRedactor } from "./secrets.js";
 import { expandTemplate } from "./template.js";
 
-/** Environment variable names whose values are credentials: never written to meta.json. */
-const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY/i;
-export const REDACTED = "<redacted>";
-
-/** `env` with the values of secret-looking names (`*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*KEY*`) replaced. */
-export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? REDACTED : value]));
-}
-
-/** The spec as JSON: RegExps become their source, undefined keys disappear, secret env values are redacted. */
+/** The spec as JSON: RegExps become their source, undefined keys disappear, secrets are redacted (docs/security.md). */
 export function jsonSafeSpec(spec: SweepSpec): unknown {
+  const redactor = specRedactor(spec);
   const safe = {
     ...spec,
-    ...(spec.server ? { server: { ...spec.server, env: redactEnv(spec.server.env) } } : {}),
-    client: { ...spec.client, env: redactEnv(spec.client.env) },
+    ...(spec.server ? { server: { ...spec.server, env: redactor.env(spec.server.env) } } : {}),
+    client: { ...spec.client, env: redactor.env(spec.client.env) },
   };
-  return JSON.parse(JSON.stringify(safe, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)));
+  return redactor.deep(JSON.parse(JSON.stringify(safe, (_key, value: unknown) => (value instanceof RegExp ? value.source : value))));
 }
 
 /** A command as the environment probe needs it: argv[0] may hold placeholders, so one program per value the cells give it. */
@@ -48,7 +41,8 @@ export async function collectRunMeta(spec: SweepSpec, cells: readonly Cell[], ru
     server: spec.server ? toDescribe(spec.server, spec, cells) : null,
     client: toDescribe(spec.client, spec, cells),
   });
-  return {
+  // Everything the probe found (command lines, environment) goes through the redactor too.
+  return specRedactor(spec).deep({
     meta_version: META_VERSION,
     run_id: runId,
     spec_name: spec.name,
@@ -61,7 +55,7 @@ export async function collectRunMeta(spec: SweepSpec, cells: readonly Cell[], ru
     ...environment,
     placement: { server_cpus: spec.server?.cpus ?? null, client_cpus: spec.client.cpus ?? null },
     spec: jsonSafeSpec(spec),
-  };
+  }) as RunMeta;
 }
 
 /**

@@ -14,7 +14,7 @@ import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
-import { metaPath, rawDirPath, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
+import { metaPath, rawDirPath, rawRunBase, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
@@ -24,6 +24,8 @@ import { summarize, type ProfileTarget } from "../profile/profiler.js";
 import { preflightRemoteHosts } from "./remote-preflight.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
+import { specRedactor } from "./secrets.js";
+import { stripControl } from "../untrusted/terminal.js";
 import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
@@ -174,6 +176,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       csvFile: spec.output.csv,
       runId,
       mode: options.resume ? "append" : spec.output.mode, // resuming a `new` file must not wipe it
+      followSymlinks: Boolean(spec.output.followSymlinks),
       matrixKeys: spec.matrix.keys,
       extraColumns: sweepExtraColumns(spec),
       syscalls: plan !== undefined,
@@ -187,7 +190,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
     else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
     const rawDir = rawDirPath(spec.output.csv, runId);
-    mkdirSync(rawDir, { recursive: true }); // profilers write their files there as a run starts
+    mkdirSync(rawDir, { recursive: true, mode: 0o700 }); // profilers write their files there as a run starts; 0700: raw outputs may hold what a program printed
+    const redactor = specRedactor(spec);
     verbose?.(`meta ${meta}; raw outputs under ${rawDir}`);
     if (options.verbosity !== "quiet") progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
@@ -209,6 +213,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
             const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
             const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
+            // What a program printed (stderr's last lines) may hold a secret or escape sequences: neither goes further.
+            record.error = stripControl(redactor.text(record.error));
             for (const sink of sinks) sink.write(record);
             if (record.status !== "ok") notOk++;
           } catch (error) {
@@ -252,7 +258,7 @@ function locate(error: unknown, label: string, rawDir: string, csvFile: string):
  * fill the syscall columns (`pass: same`: the traced pass alone, its rate kept out of resp_per_s).
  */
 async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<RunResult> {
-  const rawBase = path.join(context.rawDir, `${context.cell.id}.r${context.repeat}`);
+  const rawBase = rawRunBase(context.rawDir, context.cell.id, context.repeat);
   // Window profilers attach to the running server: both passes can share one (a launch profiler must start it).
   const held = plan.pass === "separate" && plan.kind !== "strace-launch" && context.servers ? new HeldServer(context.servers) : undefined;
   const passContext = held ? { ...context, servers: held } : context;

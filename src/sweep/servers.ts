@@ -2,6 +2,7 @@
  * Servers under test: start from the spec's template, wait until ready, stop the whole tree.
  * With `lifetime: group` one server serves every cell whose command line is the same.
  */
+import { stripControl } from "../untrusted/terminal.js";
 import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit } from "../process/child.js";
 import { CellFailure } from "./failure.js";
@@ -76,7 +77,7 @@ export async function startServer(
 /** The last lines of a process's output, for an error message a user can act on. */
 export function lastLines(text: string, count = 3): string {
   const lines = text.trim().split("\n").filter(Boolean).slice(-count);
-  return lines.length === 0 ? "" : `: ${lines.join(" | ").slice(0, 500)}`;
+  return lines.length === 0 ? "" : `: ${stripControl(lines.join(" | ")).slice(0, 500)}`; // a program's output: no escape sequences in our messages
 }
 
 export class ServerPool {

@@ -25,6 +25,8 @@ export interface SinkSetup {
   matrixKeys: readonly string[];
   /** Extra columns after the standard ones (a regex client's named groups). */
   extraColumns: readonly string[];
+  /** Write the CSVs through symbolic links (--follow-symlinks). */
+  followSymlinks?: boolean;
   /** Whether runs carry syscall tables (a profiled sweep). */
   syscalls: boolean;
   /** Runs planned, and seconds one run should take (for the ETA). */

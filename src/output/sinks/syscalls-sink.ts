@@ -8,7 +8,7 @@ export class SyscallTableSink implements RunSink {
   private readonly writer: CsvWriter;
 
   constructor(setup: SinkSetup) {
-    this.writer = syscallsCsvWriter(setup.csvFile);
+    this.writer = syscallsCsvWriter(setup.csvFile, Boolean(setup.followSymlinks));
     this.writer.open(setup.mode);
   }
 

@@ -8,7 +8,7 @@
  *     matrix values, server vs address, builtin client vs matrix, timeout vs duration.
  */
 import { readFile } from "node:fs/promises";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, isPair, isScalar, parseDocument, visit, type Document } from "yaml";
 import { ROOT_PATH, SpecError, formatPath, type SpecIssue } from "../errors.js";
 import { expandCells } from "../matrix.js";
 import { formatAddress } from "../../process/address.js";
@@ -34,6 +34,32 @@ function overrideIssues(file: string, overrides: SpecOverrides): SpecIssue[] {
     if (!r.success) for (const i of r.error.issues) out.push({ file, path: "--duration", message: i.message });
   }
   return out;
+}
+
+/** How many alias expansions a spec may use (yaml's guard against alias bombs). */
+const MAX_ALIAS_COUNT = 1000;
+
+/** Keys that name JavaScript's object machinery: as spec keys they would vanish or corrupt lookups. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Every mapping key of the document that is a forbidden name, located; also inside hosts and matrix. */
+function unsafeYaml(doc: Document, lc: LineCounter, file: string): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  visit(doc, {
+    Pair(_key, pair, path) {
+      const key = isScalar(pair.key) ? pair.key : undefined;
+      if (key && typeof key.value === "string" && FORBIDDEN_KEYS.has(key.value)) {
+        const keys = path.flatMap((node) => (isPair(node) && isScalar(node.key) ? [String(node.key.value)] : []));
+        issues.push({
+          file,
+          ...(key.range ? { line: lc.linePos(key.range[0]).line } : {}),
+          path: [...keys, key.value].join(".") || ROOT_PATH,
+          message: `"${key.value}" cannot be a key (it names JavaScript's object prototype); rename it`,
+        });
+      }
+    },
+  });
+  return issues;
 }
 
 /** Parse and validate spec text. `file` is only used for messages and the default name. Throws {@link SpecError}. */
@@ -62,7 +88,16 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
     finish(file, shown);
   }
 
-  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const unsafe = unsafeYaml(doc, lc, file);
+  if (unsafe.length > 0) finish(file, unsafe);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml refuses an alias bomb (aliases that expand to millions of nodes) with a ReferenceError.
+    const first = text.search(/\*[^\s,\]}]+/);
+    finish(file, [{ file, ...(first >= 0 ? { line: lc.linePos(first).line } : {}), path: YAML_SYNTAX_PATH, message: `${(error as Error).message}: the aliases (*name) expand to more than ${MAX_ALIAS_COUNT} nodes; write the values out instead` }]);
+  }
   const setProblems = applySetOverrides(raw, overrides.set ?? [], file);
   const setKeys = (overrides.set ?? []).map((text) => text.slice(0, text.indexOf("=")).trim());
   const locator = new Locator(doc, lc);

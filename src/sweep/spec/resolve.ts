@@ -144,5 +144,6 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     validity: { minServedPct: p.validity?.min_served_pct ?? DEFAULTS.minServedPct },
     output: { csv: resolvePath(csvAsWritten), csvAsWritten, mode: p.output?.mode ?? "append" },
     ...(profile ? { profile } : {}),
+    redact: p.redact ?? [],
   };
 }

@@ -25,6 +25,7 @@ import {
   type IssueLike,
 } from "./schema-parts.js";
 import { ANY_LENGTH, PROTOCOL_NAMES } from "../../protocol/index.js";
+import { regexGroupNames, reservedGroupNames } from "../client-output.js";
 import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
 
 // -- matrix ------------------------------------------------------------------
@@ -199,6 +200,16 @@ export const clientSchema = z
       if (c.parser === "regex" && c.regex === undefined) {
         ctx.addIssue({ code: "custom", path: ["regex"], message: 'required when parser is "regex"' });
       }
+      if (c.regex instanceof RegExp) {
+        const reserved = reservedGroupNames(regexGroupNames(c.regex.source));
+        if (reserved.length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["regex"],
+            message: `named group${reserved.length > 1 ? "s" : ""} ${reserved.map((n) => `"${n}"`).join(", ")} would overwrite a column tcpsweep writes itself; rename ${reserved.length > 1 ? "them" : "it"} (a group may fill only the client's figures, e.g. resp_per_s, requests)`,
+          });
+        }
+      }
       if (c.regex !== undefined && c.parser !== "regex") {
         ctx.addIssue({ code: "custom", path: ["regex"], message: 'only used with "parser: regex"' });
       }
@@ -259,6 +270,8 @@ export const specSchema = z.strictObject(
     validity: validitySchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
+    // names whose values are secrets, beyond TOKEN, SECRET, PASS... (docs/security.md)
+    redact: z.array(z.string(expect("a name")).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, expect("a variable name (letters, digits, _)")), expect("a list of names")).optional(),
     // remote hosts (remote-hosts.ts)
     ssh: sshSchema.optional(),
     hosts: hostsSchema.optional(),

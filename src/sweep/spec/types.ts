@@ -65,11 +65,13 @@ export interface SweepSpec {
   /** When a finished run is `degraded` rather than `ok`: the share of requested connections that must be served. */
   validity: { minServedPct: number };
   /** `csv` is absolute; `csvAsWritten` is the path as written (or the default `results/<name>.csv`). */
-  output: { csv: string; mode: "append" | "new"; csvAsWritten?: string };
+  output: { csv: string; mode: "append" | "new"; csvAsWritten?: string; /** --follow-symlinks: write the CSVs through links. */ followSymlinks?: boolean };
   profile?: {
     strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
     perf?: { events: "syscalls" };
   };
+  /** Names whose values are secrets beyond the built-in ones (`redact:`; docs/security.md). */
+  redact: string[];
   /** `ssh` and `hosts`: the remote hosts a sweep may use. */
   remote?: RemoteSettings;
   /** Where clients connect to the server (the server host's address); undefined: `host`. */
