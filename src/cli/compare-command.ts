@@ -9,6 +9,8 @@ export interface CompareFlags {
   strictEnv?: boolean;
   baseRun?: string;
   newRun?: string;
+  by?: string;
+  baseline?: string;
 }
 
 export function registerCompareCommand(program: Command): void {
@@ -16,7 +18,7 @@ export function registerCompareCommand(program: Command): void {
     .command("compare")
     .description("compare two result CSVs cell by cell with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
     .argument("<base.csv>", "the baseline results")
-    .argument("<new.csv>", "the results to check (may be the same file, with --base-run / --new-run)")
+    .argument("[new.csv]", "the results to check (may be the same file, with --base-run / --new-run); not with --by")
     .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
     .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
@@ -24,7 +26,13 @@ export function registerCompareCommand(program: Command): void {
     .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep version (or are missing)")
     .option("--base-run <run_id>", "the run of BASE to compare (default: its latest, by started_at)")
     .option("--new-run <run_id>", "the run of NEW to compare (default: its latest, by started_at)")
-    .action(async (baseFile: string, newFile: string, flags: CompareFlags) => compareAction(baseFile, newFile, flags));
+    .option("--by <key>", "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new-run picks the run)")
+    .option("--baseline <name>", "with --by: compare every value with this one (default: with the best in each cell)")
+    .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
+      if (flags.by !== undefined) return (await import("./compare-by-action.js")).compareByAction(baseFile, { ...flags, by: flags.by });
+      if (newFile === undefined) fail("tcpsweep compare: missing NEW.csv (or --by KEY to compare the values of a matrix key within one file)", 2);
+      return compareAction(baseFile, newFile, flags);
+    });
 }
 
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */

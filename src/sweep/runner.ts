@@ -178,6 +178,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       runs: jobs.length,
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
+      ...(spec.servers ? { compareBy: { key: "server", ...(spec.baseline !== undefined ? { baseline: spec.baseline } : {}) } } : {}),
     });
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
