@@ -28,7 +28,7 @@ import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
 import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
-import { NamedServerPools, planServerJobs, specForCell } from "./server-dimension.js";
+import { NamedServerPools, compareByOf, planServerJobs, specForCell } from "./server-dimension.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
@@ -178,7 +178,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       runs: jobs.length,
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
-      ...(spec.servers ? { compareBy: { key: "server", ...(spec.baseline !== undefined ? { baseline: spec.baseline } : {}) } } : {}),
+      compareBy: compareByOf(spec),
     });
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.

@@ -77,3 +77,8 @@ export class NamedServerPools {
     for (const pool of this.pools.values()) await pool.stopAll();
   }
 }
+
+/** What the verdicts compare in a sweep with `servers:` (the server key, and the baseline if named); undefined otherwise. */
+export function compareByOf(spec: SweepSpec): { key: string; baseline?: string } | undefined {
+  return spec.servers ? { key: SERVER_KEY, ...(spec.baseline !== undefined ? { baseline: spec.baseline } : {}) } : undefined;
+}
