@@ -3,6 +3,7 @@
  * on purpose, the same server under two names, and a server that starves connections in one cell.
  * Short windows; the verdicts come from the run's own end-of-sweep output and from `compare --by`.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { FAULT_SERVER, NODE, killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
@@ -52,6 +53,12 @@ describe("the built-in server against one that holds every reply 2 ms", () => {
     expect(compared.code, compared.stderr).toBe(0);
     expect(compared.stdout).toMatch(/node ran \d+\.\d\d× \[\d+\.\d\d, \d+\.\d\d\] the resp\/s of slow at connections=2 /);
     expect(compared.stdout).toContain("node won every cell");
+    // The report: one line per server in the throughput chart, and the verdicts.
+    const report = await runCli(["report", "fast-slow.csv", "--out", "report"], { cwd: dir });
+    expect(report.code, report.stderr).toBe(0);
+    const svg = readFileSync(path.join(dir, "report/throughput.svg"), "utf8");
+    for (const label of [">server<", ">node<", ">slow<"]) expect(svg).toContain(label);
+    expect(readFileSync(path.join(dir, "report/index.html"), "utf8")).toMatch(/<h2>Verdicts<\/h2>\n<pre class="verdicts">[^<]*node ran \d+\.\d\d× /);
   });
 });
 

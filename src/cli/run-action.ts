@@ -6,6 +6,7 @@ import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
 import { dryRunProblems } from "../sweep/preflight.js";
 import { compareByOf } from "../sweep/server-dimension.js";
+import { verdictsOfRun } from "../compare/by-dimension.js";
 import { PreflightError, describeCommands, planJobs, runSweep, sweepHeader } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec, parseDuration } from "../sweep/spec.js";
 import { shellQuote } from "../sweep/template.js";
@@ -36,8 +37,13 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     const cells = flags.only ? applyFilter(expandCells(spec), parseOnlyFilter(flags.only, spec)) : expandCells(spec);
     if (flags.dryRun) return printDryRun(spec, cells, Boolean(flags.resume));
     let runId: string | undefined;
+    const compareBy = compareByOf(spec);
     const summary = (exitStatus: number, error?: string) =>
-      flags.json && printJson(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, compareBy: compareByOf(spec), exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }));
+      flags.json &&
+      printJson({
+        ...(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }) as object),
+        ...(compareBy && runId ? { verdicts: verdictsOfRun(spec.output.csv, runId, compareBy) } : {}),
+      });
     try {
       process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr, onRunId: (id) => (runId = id) });
     } catch (error) {

@@ -8,6 +8,7 @@
  */
 import type { Row } from "../output/columns.js";
 import { median, numeric } from "../output/stats.js";
+import { readCsvRows } from "../rundir/results-csv.js";
 import { DEFAULT_ALPHA, METRICS, MIN_REPEATS, formatP, type MetricName } from "./compare.js";
 import { holm, mannWhitney, ratioInterval, repeatsNeeded } from "./significance.js";
 
@@ -179,4 +180,13 @@ export function formatVerdicts(v: DimensionVerdicts): string {
   }
   lines.push(v.overall ? `  ${v.overall} won every cell` : `  no ${v.key} won every cell`);
   return lines.join("\n");
+}
+
+/** The verdicts of one run of a results CSV (`run --json`: read back, so a resumed run has every cell). */
+export function verdictsOfRun(csv: string, runId: string, by: { key: string; baseline?: string }): DimensionVerdicts {
+  return verdictsBy(
+    readCsvRows(csv).filter((row) => row.run_id === runId),
+    by.key,
+    by,
+  );
 }

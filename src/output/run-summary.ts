@@ -8,7 +8,6 @@ import { metaPath, readRunMeta } from "../rundir/run-dir.js";
 import { groupByCell } from "../rundir/runs.js";
 import { figuresOfCell } from "./cell-figures.js";
 import { columnMedian } from "./stats.js";
-import { verdictsBy } from "../compare/by-dimension.js";
 
 const MEDIANS = ["resp_per_s", "latency_p99_us", "success_rate_pct", "connections_served"] as const;
 
@@ -19,8 +18,6 @@ export interface RunSummaryInput {
   runId?: string;
   exitStatus: number;
   error?: string;
-  /** A sweep comparing servers: the verdicts across this matrix key (by-dimension.ts). */
-  compareBy?: { key: string; baseline?: string };
 }
 
 export function runSummaryJson(input: RunSummaryInput): unknown {
@@ -53,7 +50,6 @@ export function runSummaryJson(input: RunSummaryInput): unknown {
     started_at: meta?.started_at ?? null,
     finished_at: meta?.finished_at ?? null,
     cells,
-    ...(input.compareBy ? { verdicts: verdictsBy(rows, input.compareBy.key, input.compareBy) } : {}),
     exit_status: input.exitStatus,
     ...(input.error ? { error: input.error } : {}),
   };

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader } from "../output/columns.js";
 import { Progress } from "../output/progress.js";
+import { VerdictSink } from "../compare/verdict-sink.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
@@ -178,8 +179,9 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       runs: jobs.length,
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
-      compareBy: compareByOf(spec),
     });
+    const compareBy = compareByOf(spec);
+    if (compareBy) sinks.push(new VerdictSink(options.out, compareBy)); // after the pivot
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);

@@ -5,8 +5,7 @@ import { ProgressSink } from "./progress-sink.js";
 import type { RunSink, SinkSetup } from "./sink.js";
 import { SummarySink } from "./summary-sink.js";
 import { SyscallTableSink } from "./syscalls-sink.js";
-import { VerdictSink } from "./verdict-sink.js";
 
 export function openSinks(setup: SinkSetup): RunSink[] {
-  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), new ProgressSink(setup), new PivotSink(setup), new SummarySink(setup), ...(setup.compareBy ? [new VerdictSink(setup, setup.compareBy)] : [])];
+  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), new ProgressSink(setup), new PivotSink(setup), new SummarySink(setup)];
 }

@@ -32,8 +32,6 @@ export interface SinkSetup {
   estimatedRunS: number;
   /** Where progress and the pivot go. */
   out: NodeJS.WriteStream;
-  /** A sweep that compares the values of one matrix key (`servers:`): verdicts at the end. */
-  compareBy?: { key: string; baseline?: string };
 }
 
 /** Label of a run in progress lines. */
