@@ -47,3 +47,10 @@ describe("verdictsBy server", () => {
     expect(resp).toEqual(["b>a", "c>a"]);
   });
 });
+
+describe("a ~ with enough repeats", () => {
+  it("says about how many repeats would show the ratio seen, were it real", () => {
+    const v = verdictsBy([...rows("a", 1, [100, 130, 90, 120, 95, 125]), ...rows("b", 1, [105, 98, 135, 92, 118, 99])], "server");
+    expect(formatVerdicts(v)).toMatch(/~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(p=.+, 6 repeats each\); not significant: were the 1\.\d\d× real, about \d+ repeats each would show it/);
+  });
+});

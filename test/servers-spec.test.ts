@@ -61,3 +61,13 @@ describe("servers: resolved", () => {
     ]);
   });
 });
+
+describe("servers: in meta.json", () => {
+  it("redacts secret-looking env values of every named server", async () => {
+    const { jsonSafeSpec } = await import("../src/sweep/run-meta.js");
+    const spec = parseSpecText(`matrix:\n  connections: [1]\n${TWO}    env: {API_TOKEN: hunter2, MODE: fast}\n`, "s.yaml", {}, OPTS);
+    const json = JSON.stringify(jsonSafeSpec(spec));
+    expect(json).not.toContain("hunter2");
+    expect(json).toContain('"MODE":"fast"');
+  });
+});

@@ -162,10 +162,28 @@ export function formatPair(pair: PairVerdict, repeatsNeededEach: number): string
     case "too few repeats":
       return `~ ${pair.better} vs ${pair.worse} ${pair.metric}${at}: ${times(pair.ratio)}, too few ok repeats (${each}); needs ${repeatsNeededEach} each`;
     default: {
-      const more = Math.min(pair.n.better, pair.n.worse) < repeatsNeededEach ? `; needs ≥ ${repeatsNeededEach} repeats each to show any difference` : "; no significant difference";
+      const n = Math.min(pair.n.better, pair.n.worse);
+      const guess = repeatsForEffect(pair, repeatsNeededEach);
+      const more =
+        n < repeatsNeededEach
+          ? `; needs ≥ ${repeatsNeededEach} repeats each to show any difference`
+          : guess === undefined
+            ? "; no difference seen"
+            : `; not significant: were the ${times(pair.ratio)} real, about ${guess > 1000 ? "more than 1000" : guess} repeats each would show it`;
       return `~ ${pair.better} vs ${pair.worse} ${pair.metric}${at}: ${times(pair.ratio)}${ci} (${stats})${more}`;
     }
   }
+}
+
+/**
+ * Repeats per side that would make this pair's interval exclude 1 if the ratio seen were real: the
+ * interval narrows as 1/√n, so n × (half-width ÷ |log ratio|)², at least what one test needs.
+ */
+function repeatsForEffect(pair: PairVerdict, minimum: number): number | undefined {
+  const effect = Math.abs(Math.log(pair.ratio));
+  if (!pair.ci || !(effect > 0.005)) return undefined;
+  const half = (Math.log(pair.ci.high) - Math.log(pair.ci.low)) / 2;
+  return Math.max(minimum, Math.ceil(Math.min(pair.n.better, pair.n.worse) * (half / effect) ** 2));
 }
 
 export function formatVerdicts(v: DimensionVerdicts): string {

@@ -22,6 +22,7 @@ export function jsonSafeSpec(spec: SweepSpec): unknown {
   const safe = {
     ...spec,
     ...(spec.server ? { server: { ...spec.server, env: redactEnv(spec.server.env) } } : {}),
+    ...(spec.servers ? { servers: Object.fromEntries(Object.entries(spec.servers).map(([name, s]) => [name, { ...s, env: redactEnv(s.env) }])) } : {}),
     client: { ...spec.client, env: redactEnv(spec.client.env) },
   };
   return JSON.parse(JSON.stringify(safe, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)));
