@@ -169,7 +169,7 @@ export function formatPair(pair: PairVerdict, repeatsNeededEach: number): string
           ? `; needs ≥ ${repeatsNeededEach} repeats each to show any difference`
           : guess === undefined
             ? "; no difference seen"
-            : `; not significant: were the ${times(pair.ratio)} real, about ${guess > 1000 ? "more than 1000" : guess} repeats each would show it`;
+            : `; not significant: were the ${times(pair.ratio)} real, ${guess > 1000 ? "more than 1000" : `about ${guess}`} repeats each would show it`;
       return `~ ${pair.better} vs ${pair.worse} ${pair.metric}${at}: ${times(pair.ratio)}${ci} (${stats})${more}`;
     }
   }
@@ -183,7 +183,8 @@ function repeatsForEffect(pair: PairVerdict, minimum: number): number | undefine
   const effect = Math.abs(Math.log(pair.ratio));
   if (!pair.ci || !(effect > 0.005)) return undefined;
   const half = (Math.log(pair.ci.high) - Math.log(pair.ci.low)) / 2;
-  return Math.max(minimum, Math.ceil(Math.min(pair.n.better, pair.n.worse) * (half / effect) ** 2));
+  const n = Math.min(pair.n.better, pair.n.worse);
+  return Math.max(minimum, n + 1, Math.ceil(n * (half / effect) ** 2)); // not significant with n: more than n
 }
 
 export function formatVerdicts(v: DimensionVerdicts): string {
