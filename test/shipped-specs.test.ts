@@ -33,3 +33,12 @@ describe("the shipped specs", () => {
     expect(text).toMatch(/To derive yours/);
   });
 });
+
+describe("sweeps/servers.yaml", () => {
+  it("compares two named servers with enough repeats for a verdict in every cell", async () => {
+    const spec = await loadSpec(path.join(SWEEPS, "servers.yaml"));
+    expect(Object.keys(spec.servers ?? {})).toEqual(["node", "epoll"]);
+    const cells = expandCells(spec).length / 2; // a cell's two servers are compared with each other
+    expect(spec.repeat).toBeGreaterThanOrEqual(repeatsNeeded(DEFAULT_ALPHA, cells * 2)); // resp/s and p99
+  });
+});

@@ -12,12 +12,14 @@ export interface CompareFlags {
   /** The names before --base / --new, still accepted. */
   baseRun?: string;
   newRun?: string;
+  by?: string;
+  baseline?: string;
 }
 
 export function registerCompareCommand(program: Command): void {
   program
     .command("compare")
-    .description("compare two runs cell by cell with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
+    .description("compare two runs cell by cell (or, with --by, the values of a matrix key within one run) with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
     .argument("<file.csv>", "results: with no second file, its latest run is compared with the finished run before it")
     .argument("[new.csv]", "a second results file: the latest run of each file is compared (file.csv is the baseline)")
     .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
@@ -29,7 +31,15 @@ export function registerCompareCommand(program: Command): void {
     .option("--new <run_id>", "the run to check (default: the latest run of its file)")
     .addOption(new Option("--base-run <run_id>").hideHelp())
     .addOption(new Option("--new-run <run_id>").hideHelp())
-    .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => compareAction(baseFile, newFile, flags));
+    .option("--by <key>", "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new-run picks the run)")
+    .option("--baseline <name>", "with --by: compare every value with this one (default: with the best in each cell)")
+    .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
+      if (flags.by !== undefined) {
+        if (newFile !== undefined) fail("tcpsweep compare: --by compares within one file; give one CSV", 2);
+        return (await import("./compare-by-action.js")).compareByAction(baseFile, { ...flags, by: flags.by, ...(flags.new ?? flags.newRun ? { newRun: flags.new ?? flags.newRun } : {}) });
+      }
+      return compareAction(baseFile, newFile, flags);
+    });
 }
 
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */

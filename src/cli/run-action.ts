@@ -8,6 +8,8 @@ import { PreflightError, runSweep } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec } from "../sweep/spec.js";
 import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
 import { printDryRun } from "./dry-run.js";
+import { compareByOf } from "../sweep/server-dimension.js";
+import { verdictsOfRun } from "../compare/by-dimension.js";
 import { fail } from "./exit.js";
 
 export interface RunFlags {
@@ -41,8 +43,13 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     let runId: string | undefined;
     // Matrix values as the spec typed them (100, not "100"), for run --json.
     const values = new Map(cells.map((cell) => [cell.id, cell.values]));
+    const compareBy = compareByOf(spec);
     const summary = (exitStatus: number, error?: string) =>
-      flags.json && printJson(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, cellValues: (cell) => values.get(cell), exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }));
+      flags.json &&
+      printJson({
+        ...(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, cellValues: (cell) => values.get(cell), exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }) as object),
+        ...(compareBy && runId ? { verdicts: verdictsOfRun(spec.output.csv, runId, compareBy) } : {}),
+      });
     const verbosity = flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal";
     try {
       process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr, onRunId: (id) => (runId = id), verbosity });

@@ -3,6 +3,7 @@
  * no script, no font or stylesheet to fetch (a Content-Security-Policy forbids any), so it opens
  * the same from a laptop, a CI artifact or an air-gapped lab machine.
  */
+import { formatVerdicts, verdictsBy } from "../compare/by-dimension.js";
 import path from "node:path";
 import type { Chart, Omitted } from "./charts.js";
 import { UNEVEN_JAIN_THRESHOLD } from "../output/stats.js";
@@ -189,6 +190,7 @@ ${runInfo(data)}
 ${figures.join("\n")}
 </section>
 ${notShown}
+${serverVerdicts(data)}
 <h2>Cells</h2>
 <p class="sub">Medians over the ok repeats (success: over every repeat); a cell with no ok repeat but degraded ones shows theirs, in amber with the reason. A cell with neither has no figures. Connections served: the worst repeat; fairness: Jain's index of per-connection responses (1 = even).</p>
 ${cellTable(data)}
@@ -198,4 +200,10 @@ ${otherRuns(data)}
 </body>
 </html>
 `;
+}
+
+/** A run that compared servers (a `server` matrix key with several values): the verdicts per cell, as the run printed them. */
+function serverVerdicts(data: ReportData): string {
+  if (!data.matrixKeys.includes("server") || new Set(data.runRows.map((row) => row.server)).size < 2) return "";
+  return `<h2>Verdicts</h2>\n<pre class="verdicts">${escapeHtml(formatVerdicts(verdictsBy(data.runRows, "server")))}</pre>`;
 }

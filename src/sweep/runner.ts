@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader } from "../output/columns.js";
 import { Progress } from "../output/progress.js";
+import { VerdictSink } from "../compare/verdict-sink.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
@@ -30,6 +31,7 @@ import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
 import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
+import { NamedServerPools, compareByOf, planServerJobs, specForCell } from "./server-dimension.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
@@ -55,6 +57,7 @@ export interface CellJob {
 
 /** Every run of the sweep, repeat-major: repeat 1 of every cell, then repeat 2…, so drift over time spreads over all cells. */
 export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
+  if (spec.servers) return planServerJobs(spec, cells); // named servers: each cell's servers back to back, rotated
   const jobs: CellJob[] = [];
   for (let repeat = 1; repeat <= spec.repeat; repeat++) for (const cell of cells) jobs.push({ cell, repeat });
   if (spec.server?.lifetime !== "group") return jobs;
@@ -65,7 +68,8 @@ export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
 }
 
 /** The commands a cell would run, with the port it would get left as a placeholder. */
-export function describeCommands(spec: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
+export function describeCommands(sweep: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
+  const spec = specForCell(sweep, cell);
   const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.connectHost ?? spec.host, "<port>") }) };
   // As this machine would start them: a pinned role starts under taskset (the pinned launcher's argv).
   const placed = (argv: string[], cpus: string | undefined) => (cpus === undefined ? argv : pinnedArgv(parseCpuList(cpus), argv));
@@ -158,7 +162,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
-  const servers = spec.server ? new ServerPool(launchers.server, spec.server, spec.host) : undefined;
+  const servers = new NamedServerPools(spec, spec.server && !spec.servers ? new ServerPool(launchers.server, spec.server, spec.host) : undefined, launchers.server);
   let sinks: RunSink[] = [];
   let notOk = 0;
   try {
@@ -185,6 +189,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       out: options.out,
       quiet: options.verbosity === "quiet",
     });
+    const compareBy = compareByOf(spec);
+    if (compareBy) sinks.push(new VerdictSink(options.out, compareBy)); // after the pivot
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
     if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
@@ -210,7 +216,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
           const startedAt = new Date().toISOString();
           try {
-            const context = { spec, cell: job.cell, repeat: job.repeat, servers, clientLauncher: launchers.client, rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
+            const context = { spec: specForCell(spec, job.cell), cell: job.cell, repeat: job.repeat, servers: servers.for(job.cell), clientLauncher: launchers.client, rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
             const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
             // What a program printed (stderr's last lines) may hold a secret or escape sequences: neither goes further.
@@ -229,7 +235,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (unexpected) throw unexpected.error;
     if (!interruptedBy) await updateRunMeta(meta, (m) => (m.finished_at = new Date().toISOString()), options.out);
   } finally {
-    await servers?.stopAll();
+    await servers.stopAll();
     await launchers.remote?.close();
     lock.release();
     process.off("SIGINT", onSignal);

@@ -13,6 +13,7 @@ import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSc
 import type { MatrixValue } from "./types.js";
 import { checkHostReferences } from "./remote-hosts.js";
 import { checkProtocolKey, checkServerReply } from "./protocol-checks.js";
+import { checkNamedServers } from "./named-servers.js";
 
 export interface CrossContext {
   raw: Loose;
@@ -47,7 +48,7 @@ function checkRateValues(key: string, ctx: CrossContext): void {
   });
 }
 
-function checkPlaceholders(section: "server" | "client", rawSection: Loose, parsed: ParsedServer | ParsedClient | undefined, ctx: CrossContext): void {
+function checkPlaceholders(at: Seg[], rawSection: Loose, parsed: ParsedServer | ParsedClient | undefined, ctx: CrossContext): void {
   const defined = [...(ctx.matrixKeys ?? []), ...BUILTIN_PLACEHOLDERS];
   const check = (args: string[], where: Seg[]) => {
     let names: string[];
@@ -68,11 +69,11 @@ function checkPlaceholders(section: "server" | "client", rawSection: Loose, pars
   };
   const command = parsed?.command ?? sectionOf(commandSchema, rawSection.command);
   if (command) {
-    if (Array.isArray(rawSection.command)) command.forEach((arg, i) => check([arg], [section, "command", i]));
-    else check(command, [section, "command"]);
+    if (Array.isArray(rawSection.command)) command.forEach((arg, i) => check([arg], [...at, "command", i]));
+    else check(command, [...at, "command"]);
   }
   const env = parsed?.env ?? sectionOf(envSchema, rawSection.env);
-  if (env) for (const [k, v] of Object.entries(env)) check([v], [section, "env", k]);
+  if (env) for (const [k, v] of Object.entries(env)) check([v], [...at, "env", k]);
 }
 
 /** `values[k]` is undefined when the list for `k` is not a list (already reported). */
@@ -116,6 +117,17 @@ export function checkPatterns(kind: "include" | "exclude", keys: readonly string
   });
 }
 
+function checkCpus(at: Seg[], rawSection: Loose | undefined, ctx: CrossContext): void {
+  const cpus = rawSection === undefined ? undefined : sectionOf(cpusSchema, rawSection.cpus);
+  if (cpus === undefined) return;
+  try {
+    checkCpuList(cpus, ctx.onlineCpus);
+  } catch (error) {
+    if (!(error instanceof CpuListError)) throw error;
+    ctx.issues.push({ path: [...at, "cpus"], message: error.message });
+  }
+}
+
 export function crossChecks(ctx: CrossContext): void {
   const { raw } = ctx;
   const rawServer = asObject(raw.server);
@@ -125,7 +137,7 @@ export function crossChecks(ctx: CrossContext): void {
   if (raw.server !== undefined && raw.address !== undefined) {
     ctx.issues.push({ path: ["address"], message: 'cannot be used together with "server"; address is for measuring an already-running server' });
   }
-  if (raw.server === undefined && raw.address === undefined) {
+  if (raw.server === undefined && raw.servers === undefined && raw.address === undefined) {
     ctx.issues.push({ path: ["address"], message: 'required when there is no "server" section: host:port of the already-running server to measure (or add server: {builtin: true})' });
   }
   if (raw.host !== undefined && raw.address !== undefined && raw.server === undefined) {
@@ -155,16 +167,8 @@ export function crossChecks(ctx: CrossContext): void {
   }
 
   // CPU lists name CPUs of this machine (where server and client run)
-  for (const [section, rawSection] of [["server", rawServer], ["client", rawClient]] as const) {
-    const cpus = rawSection === undefined ? undefined : sectionOf(cpusSchema, rawSection.cpus);
-    if (cpus === undefined) continue;
-    try {
-      checkCpuList(cpus, ctx.onlineCpus);
-    } catch (error) {
-      if (!(error instanceof CpuListError)) throw error;
-      ctx.issues.push({ path: [section, "cpus"], message: error.message });
-    }
-  }
+  checkCpus(["server"], rawServer, ctx);
+  checkCpus(["client"], rawClient, ctx);
 
   // client.rate: a placeholder must name a matrix key (or a built-in one: it is a number of requests per second)
   if (rawClient && typeof rawClient.rate === "string" && ctx.matrixKeys) {
@@ -185,8 +189,14 @@ export function crossChecks(ctx: CrossContext): void {
   checkHostReferences(raw, ctx.issues);
 
   // placeholders
-  if (rawServer) checkPlaceholders("server", rawServer, sectionOf(serverSchema, rawServer), ctx);
-  if (rawClient) checkPlaceholders("client", rawClient, sectionOf(clientSchema, rawClient), ctx);
+  if (rawServer) checkPlaceholders(["server"], rawServer, sectionOf(serverSchema, rawServer), ctx);
+  if (rawClient) checkPlaceholders(["client"], rawClient, sectionOf(clientSchema, rawClient), ctx);
+
+  // servers: (named-servers.ts), each entry checked as server: is
+  checkNamedServers(ctx, (at, entry) => {
+    checkCpus(at, entry, ctx);
+    checkPlaceholders(at, entry, sectionOf(serverSchema, entry), ctx);
+  });
 
   // include / exclude, against the raw lists so this works even when some list has a bad value
   if (ctx.matrix && ctx.matrixKeys) {

@@ -5,7 +5,7 @@ import { builtinClientArgv } from "../../client/argv.js";
 import { builtinServerArgv } from "../../server/argv.js";
 import { hostAndPort } from "./schema-parts.js";
 import { resolveRemote } from "./remote-hosts.js";
-import type { CellPattern, ParsedMatrix, ParsedSpec } from "./schema.js";
+import type { CellPattern, ParsedMatrix, ParsedServer, ParsedSpec } from "./schema.js";
 import type { ClientSpec, MatrixValue, ParseOptions, ServerSpec, SpecOverrides, SweepSpec } from "./types.js";
 
 export const DEFAULTS = {
@@ -51,6 +51,31 @@ export function normalisePattern(p: CellPattern, values: Record<string, MatrixVa
   return out;
 }
 
+/** One server definition (`server:` or an entry of `servers:`) with its defaults. */
+function resolveServer(s: ParsedServer, matrixKeys: readonly string[], opts: Required<ParseOptions>, protocol: string | undefined): ServerSpec {
+  const builtin = s.builtin === true;
+  return {
+    builtin,
+    argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol }) : (s.command ?? []),
+    env: s.env ?? {},
+    ...(s.cwd !== undefined ? { cwd: path.resolve(opts.cwd, s.cwd), cwdAsWritten: s.cwd } : {}),
+    ready:
+      s.ready === undefined
+        ? builtin
+          ? { kind: "stdout", pattern: /^listening on / }
+          : { kind: "port" }
+        : s.ready === "port"
+          ? { kind: "port" }
+          : { kind: "stdout", pattern: s.ready.stdout },
+    readyTimeoutS: s.ready_timeout ?? DEFAULTS.readyTimeoutS,
+    stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
+    stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
+    lifetime: s.lifetime ?? "cell",
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    ...(s.host !== undefined ? { host: s.host } : {}),
+  };
+}
+
 export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], overrides: SpecOverrides, opts: Required<ParseOptions>): SweepSpec {
   const name = p.name ?? defaultName(file);
   const durationS = overrides.durationS ?? p.duration ?? DEFAULTS.durationS;
@@ -58,6 +83,8 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   const resolvePath = (s: string) => path.resolve(opts.cwd, s);
 
   const values = matrixValuesOf(p.matrix, matrixKeys);
+  const servers = p.servers ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, p.client?.protocol)])) : undefined;
+  if (servers && !values.server?.length) values.server = Object.keys(servers);
   const matrix: SweepSpec["matrix"] = {
     keys: matrixKeys,
     values,
@@ -65,31 +92,8 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     exclude: (p.matrix.exclude ?? []).map((e) => normalisePattern(e as CellPattern, values)),
   };
 
-  let server: ServerSpec | undefined;
-  if (p.server) {
-    const s = p.server;
-    const builtin = s.builtin === true;
-    server = {
-      builtin,
-      argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol: p.client?.protocol }) : (s.command ?? []),
-      env: s.env ?? {},
-      ...(s.cwd !== undefined ? { cwd: resolvePath(s.cwd), cwdAsWritten: s.cwd } : {}),
-      ready:
-        s.ready === undefined
-          ? builtin
-            ? { kind: "stdout", pattern: /^listening on / }
-            : { kind: "port" }
-          : s.ready === "port"
-            ? { kind: "port" }
-            : { kind: "stdout", pattern: s.ready.stdout },
-      readyTimeoutS: s.ready_timeout ?? DEFAULTS.readyTimeoutS,
-      stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
-      stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
-      lifetime: s.lifetime ?? "cell",
-      ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
-      ...(s.host !== undefined ? { host: s.host } : {}),
-    };
-  }
+  const server = p.server ? resolveServer(p.server, matrixKeys, opts, p.client?.protocol) : servers ? Object.values(servers)[0] : undefined;
+  const readyTimeoutS = Math.max(0, ...Object.values(servers ?? {}).map((s) => s.readyTimeoutS), server?.readyTimeoutS ?? 0);
 
   const c = p.client ?? {};
   const clientBuiltin = c.command === undefined;
@@ -132,7 +136,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     warmupS,
     cooldownS: p.cooldown ?? DEFAULTS.cooldownS,
     repeat: overrides.repeat ?? p.repeat ?? DEFAULTS.repeat,
-    timeoutS: p.timeout ?? (server?.readyTimeoutS ?? 0) + warmupS + durationS + DEFAULTS.timeoutSlackS,
+    timeoutS: p.timeout ?? readyTimeoutS + warmupS + durationS + DEFAULTS.timeoutSlackS,
     concurrency: p.concurrency ?? DEFAULTS.concurrency,
     host: p.host ?? addr?.host ?? (serverHost ? "0.0.0.0" : DEFAULTS.host),
     ...(remote ? { remote } : {}),
@@ -140,6 +144,8 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     ...(p.address !== undefined ? { address: p.address } : {}),
     matrix,
     ...(server ? { server } : {}),
+    ...(servers ? { servers } : {}),
+    ...(p.baseline !== undefined ? { baseline: p.baseline } : {}),
     client,
     validity: { minServedPct: p.validity?.min_served_pct ?? DEFAULTS.minServedPct },
     output: { csv: resolvePath(csvAsWritten), csvAsWritten, mode: p.output?.mode ?? "append" },

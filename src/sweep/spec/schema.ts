@@ -266,6 +266,11 @@ export const specSchema = z.strictObject(
     address: addressSchema.optional(),
     matrix: matrixSchema,
     server: serverSchema.optional(),
+    // named servers compared side by side (named-servers.ts)
+    servers: z
+      .record(z.string().regex(NAME_RE, expect("a server name of letters, digits, '.', '_' or '-'")), serverSchema, expect("a mapping of server name: server definition"))
+      .optional(),
+    baseline: z.string(expect("the name of a server under servers:")).optional(),
     client: clientSchema.optional(),
     validity: validitySchema.optional(),
     output: outputSchema.optional(),

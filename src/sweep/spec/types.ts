@@ -60,7 +60,12 @@ export interface SweepSpec {
     include: Record<string, MatrixValue>[];
     exclude: Record<string, MatrixValue>[];
   };
+  /** The server to start; with `servers:`, the first named one (a run uses its cell's own: see named-servers.ts). */
   server?: ServerSpec;
+  /** `servers:` in definition order; the matrix key `server` picks one per cell. */
+  servers?: Record<string, ServerSpec>;
+  /** `baseline:`: the named server every other one is compared with (else: the best of each cell). */
+  baseline?: string;
   client: ClientSpec;
   /** When a finished run is `degraded` rather than `ok`: the share of requested connections that must be served. */
   validity: { minServedPct: number };

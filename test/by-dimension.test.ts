@@ -1,0 +1,56 @@
+/** Verdicts across one matrix key of a run, on rows whose figures are known: who wins, ties, degraded runs, tallies. */
+import { describe, expect, it } from "vitest";
+import { formatVerdicts, verdictsBy } from "../src/compare/by-dimension.js";
+import type { Row } from "../src/output/columns.js";
+
+function rows(server: string, connections: number, respPerS: number[], p99 = 1000, status = "ok", error = ""): Row[] {
+  return respPerS.map((resp, i) => ({ cell: `connections=${connections},server=${server}`, connections, server, repeat: i + 1, status, error, resp_per_s: resp, latency_p99_us: p99 + i }));
+}
+const spread = (base: number) => [0, 1, 2, 3, 4, 5].map((i) => base * (1 + i / 100));
+
+describe("verdictsBy server", () => {
+  it("names the faster server with a ratio and an interval above 1 in every cell, and it wins the matrix", () => {
+    const v = verdictsBy([...rows("a", 1, spread(1300)), ...rows("b", 1, spread(1000)), ...rows("a", 10, spread(2600)), ...rows("b", 10, spread(2000))], "server");
+    const resp = v.pairs.filter((p) => p.metric === "resp/s");
+    expect(resp.map((p) => [p.cell, p.better, p.worse, p.verdict])).toEqual([["connections=1", "a", "b", "win"], ["connections=10", "a", "b", "win"]]);
+    for (const p of resp) {
+      expect(p.ratio).toBeCloseTo(1.3, 2);
+      expect(p.ci!.low).toBeGreaterThan(1);
+    }
+    expect(formatVerdicts(v)).toContain("  a ran 1.30× [1.26, 1.34] the resp/s of b at connections=1 (p=0.009, 6 repeats each)");
+    expect(v.tallies.map((t) => [t.value, t.wins, t.losses, t.ties, t.geomean?.toFixed(2)])).toEqual([["a", 2, 0, 0, "1.30"], ["b", 0, 2, 0, "0.77"]]);
+    expect(v.overall).toBe("a");
+  });
+
+  it("gives ~ and the repeats needed when the samples overlap; nobody wins the matrix", () => {
+    const v = verdictsBy([...rows("a", 1, [100, 103, 101]), ...rows("b", 1, [102, 99, 104])], "server");
+    expect(v.pairs.every((p) => p.verdict === "~")).toBe(true);
+    expect(formatVerdicts(v)).toMatch(/~ b vs a resp\/s at connections=1: 1\.01× \(p=.+, 3 repeats each\); needs ≥ \d+ repeats each to show any difference/);
+    expect(v.overall).toBeUndefined();
+    expect(formatVerdicts(v)).toContain("no server won every cell");
+  });
+
+  it("a server with runs that were not ok never wins its cell, and the verdict says why", () => {
+    const v = verdictsBy(
+      [...rows("a", 1, spread(1000)), ...rows("b", 1, spread(5000), 1000, "degraded", "served 2 of 4 connections").map((r, i) => (i < 2 ? { ...r, status: "ok", error: "" } : r))],
+      "server",
+    );
+    const text = formatVerdicts(v);
+    expect(text).toContain("  ! b at connections=1: degraded in 4 of 6 repeats (served 2 of 4 connections); it cannot win this cell");
+    expect(v.pairs.filter((p) => p.better === "b").every((p) => p.verdict === "degraded")).toBe(true);
+    expect(v.tallies.find((t) => t.value === "b")!.wins).toBe(0);
+  });
+
+  it("compares every server with a named baseline", () => {
+    const v = verdictsBy([...rows("a", 1, spread(1000)), ...rows("b", 1, spread(2000)), ...rows("c", 1, spread(3000))], "server", { baseline: "a" });
+    const resp = v.pairs.filter((p) => p.metric === "resp/s").map((p) => `${p.better}>${p.worse}`);
+    expect(resp).toEqual(["b>a", "c>a"]);
+  });
+});
+
+describe("a ~ with enough repeats", () => {
+  it("says about how many repeats would show the ratio seen, were it real", () => {
+    const v = verdictsBy([...rows("a", 1, [100, 130, 90, 120, 95, 125]), ...rows("b", 1, [105, 98, 135, 92, 118, 99])], "server");
+    expect(formatVerdicts(v)).toMatch(/~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(p=.+, 6 repeats each\); not significant: were the 1\.\d\d× real, about \d+ repeats each would show it/);
+  });
+});
