@@ -1,5 +1,5 @@
 /** The one place that decides where each process of a sweep runs. */
-import type { SweepSpec } from "../sweep/spec.js";
+import type { SweepSpec } from "../model/spec-types.js";
 import type { Launcher } from "./launcher.js";
 import { LocalLauncher } from "./local.js";
 import { PinnedLauncher } from "./pinned.js";
