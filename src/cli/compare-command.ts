@@ -4,6 +4,7 @@ import { fail } from "./exit.js";
 export interface CompareFlags {
   threshold: string;
   alpha: string;
+  test: string;
   markdown?: boolean;
   json?: boolean;
   strictEnv?: boolean;
@@ -14,11 +15,12 @@ export interface CompareFlags {
 export function registerCompareCommand(program: Command): void {
   program
     .command("compare")
-    .description("compare two result CSVs cell by cell with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
+    .description("compare two result CSVs cell by cell (resp/s, p99, syscalls/request): Welch's t on the logs or a Mann-Whitney test; exit 1 when a cell regressed")
     .argument("<base.csv>", "the baseline results")
     .argument("<new.csv>", "the results to check (may be the same file, with --base-run / --new-run)")
     .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
     .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
+    .option("--test <mode>", "auto: Welch's t on the logs where both sides look log-normal, else the rank test; welch; rank (Mann-Whitney U)", "auto")
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
     .option("--json", "print the whole comparison as one JSON object")
     .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep version (or are missing)")
@@ -30,15 +32,16 @@ export function registerCompareCommand(program: Command): void {
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
 async function compareAction(baseFile: string, newFile: string, flags: CompareFlags): Promise<void> {
   const { ResultsInputError } = await import("../rundir/results-csv.js");
-  const { compareRuns, parseAlpha, parseThreshold, regressedCells, selectRun } = await import("../compare/compare.js");
+  const { compareRuns, parseAlpha, parseTestMode, parseThreshold, regressedCells, selectRun } = await import("../compare/compare.js");
   const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
   const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
     const alpha = parseAlpha(flags.alpha);
+    const mode = parseTestMode(flags.test);
     const base = selectRun(baseFile, "BASE", flags.baseRun);
     const next = selectRun(newFile, "NEW", flags.newRun);
-    const comparison = compareRuns(base, next, thresholdPct, alpha);
+    const comparison = compareRuns(base, next, thresholdPct, alpha, mode);
     const differences = runEnvironmentDifferences(base, next);
     const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
     const strictProblem =

@@ -7,6 +7,7 @@
  * benchmark on a shared machine are skewed and carry outliers.
  */
 import { errorFunction, probit } from "simple-statistics";
+import { kthPairwiseDifference } from "./pairwise-selection.js";
 
 /** Above this pooled sample size the exact distribution is replaced by the normal approximation. */
 export const EXACT_MAX_TOTAL = 60;
@@ -98,12 +99,12 @@ export function holm(pValues: readonly number[]): number[] {
 }
 
 /**
- * The smallest two-sided p-value a Mann-Whitney test of n against n values can reach, 2 / C(2n, n):
- * below `alpha` no difference, however large, can be significant.
+ * The smallest two-sided p-value an exact Mann-Whitney test of n against m values can reach,
+ * 2 / C(n + m, n): below `alpha` no difference, however large, can be significant.
  */
-export function smallestPValue(n: number): number {
+export function smallestPValue(n: number, m = n): number {
   let choose = 1;
-  for (let k = 1; k <= n; k++) choose = (choose * (n + k)) / k;
+  for (let k = 1; k <= Math.min(n, m); k++) choose = (choose * (Math.max(n, m) + k)) / k;
   return Math.min(1, 2 / choose);
 }
 
@@ -149,13 +150,17 @@ export interface RatioInterval {
 /**
  * Distribution-free confidence interval of NEW ÷ BASE: the interval of the shift between
  * log(NEW) and log(BASE) from the ordered pairwise differences (the one that inverts the
- * Mann-Whitney test), exponentiated. Undefined when a value is not positive or the samples are
- * too small for a finite interval at this confidence.
+ * Mann-Whitney test), exponentiated. The two order statistics are selected without building the
+ * n·m differences (pairwise-selection.ts): O((n + m) log(n·m)) time, O(n + m) memory. Undefined
+ * when a value is not positive or the samples are too small for a finite interval.
  */
 export function ratioInterval(base: readonly number[], next: readonly number[], confidence: number): RatioInterval | undefined {
   if ([...base, ...next].some((value) => !(value > 0))) return undefined;
   const k = intervalCut(base.length, next.length, confidence);
   if (k === 0) return undefined;
-  const differences = next.flatMap((y) => base.map((x) => Math.log(y) - Math.log(x))).sort((a, b) => a - b);
-  return { low: Math.exp(differences[k - 1]!), high: Math.exp(differences[differences.length - k]!), confidence };
+  const sortedLogs = (values: readonly number[]) => Float64Array.from(values, Math.log).sort();
+  const x = sortedLogs(base);
+  const y = sortedLogs(next);
+  const all = x.length * y.length;
+  return { low: Math.exp(kthPairwiseDifference(x, y, k)), high: Math.exp(kthPairwiseDifference(x, y, all - k + 1)), confidence };
 }
