@@ -41,7 +41,7 @@ async function compareAction(baseFile: string, newFile: string, flags: CompareFl
     const mode = parseTestMode(flags.test);
     const base = selectRun(baseFile, "BASE", flags.baseRun);
     const next = selectRun(newFile, "NEW", flags.newRun);
-    const comparison = compareRuns(base, next, thresholdPct, alpha, mode);
+    const comparison = compareRuns(base, next, thresholdPct, alpha, { test: mode });
     const differences = runEnvironmentDifferences(base, next);
     const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
     const strictProblem =

@@ -229,7 +229,15 @@ function statusRegressions(baseRows: readonly Row[], newRows: readonly Row[], th
   return reasons;
 }
 
-export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number, alpha = DEFAULT_ALPHA, mode: TestMode = "auto"): Comparison {
+export interface CompareOptions {
+  /** --test: auto (default), welch or rank. */
+  test?: TestMode;
+  /** Work out each metric's detectable change (default true; simulations that only need verdicts skip it). */
+  detectable?: boolean;
+}
+
+export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number, alpha = DEFAULT_ALPHA, options: CompareOptions = {}): Comparison {
+  const mode = options.test ?? "auto";
   const baseCells = groupByCell(base.rows);
   const newCells = groupByCell(next.rows);
   const keys = [...baseCells.keys(), ...[...newCells.keys()].filter((key) => !baseCells.has(key))];
@@ -276,7 +284,7 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
   // Repeats needed: for the family this comparison would test if every cell had enough repeats.
   const planned = Math.max(tested.length, cells.filter((cell) => cell.baseRepeats && cell.newRepeats).length * metrics.length);
   const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, planned));
-  for (const cell of cells) markSensitivity(cell, alpha / planned, thresholdPct);
+  if (options.detectable !== false) for (const cell of cells) markSensitivity(cell, alpha / planned, thresholdPct);
   return { base, next, thresholdPct, alpha, testMode: mode, cells, metrics: metrics.map((m) => m.name), tests: tested.length, repeatsNeeded: needed, plannedTests: planned };
 }
 

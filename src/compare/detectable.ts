@@ -40,7 +40,15 @@ export function sensitivity(test: TwoSampleTest, base: readonly number[], next: 
     test.canReach(n, m, alpha) ? detectableShift(sigma, n, m, alpha) * efficiencyFactor : Number.POSITIVE_INFINITY;
   const detectablePct = shiftToDropPct(at(base.length, next.length));
   const wanted = dropPctToShift(thresholdPct);
-  let repeats = 2;
-  while (repeats <= MAX_REPEATS && !(at(repeats, repeats) <= wanted)) repeats = repeats < 64 ? repeats + 1 : Math.ceil(repeats * 1.05);
-  return { detectablePct, ...(repeats <= MAX_REPEATS ? { repeatsToSee: repeats } : {}) };
+  // The detectable shift falls as repeats grow: bisect for the first repeat count that sees `wanted`.
+  const sees = (repeats: number) => at(repeats, repeats) <= wanted;
+  if (!sees(MAX_REPEATS)) return { detectablePct };
+  let low = 1;
+  let high = MAX_REPEATS;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (sees(middle)) high = middle;
+    else low = middle;
+  }
+  return { detectablePct, repeatsToSee: high };
 }

@@ -59,6 +59,18 @@ function rankSumCounts(ranks: readonly number[], size: number): Float64Array[] {
   return counts;
 }
 
+/** The distribution of the doubled rank sum without ties depends on n and m only: computed once each. */
+const untied = new Map<string, Float64Array>();
+function untiedCounts(n: number, m: number): Float64Array {
+  const key = `${n},${m}`;
+  let counts = untied.get(key);
+  if (!counts) {
+    counts = rankSumCounts(Array.from({ length: n + m }, (_, i) => 2 * (i + 1)), m)[m]!;
+    untied.set(key, counts);
+  }
+  return counts;
+}
+
 /** Two-sided Mann-Whitney U test of `base` against `next`; both need at least one value. */
 export function mannWhitney(base: readonly number[], next: readonly number[]): RankTest {
   const n = base.length;
@@ -68,7 +80,7 @@ export function mannWhitney(base: readonly number[], next: readonly number[]): R
   const nextRankSum2 = ranks.slice(n).reduce((a, b) => a + b, 0);
   const u = nextRankSum2 / 2 - (m * (m + 1)) / 2;
   if (total <= EXACT_MAX_TOTAL) {
-    const counts = rankSumCounts(ranks, m)[m]!;
+    const counts = tieGroups.length === total ? untiedCounts(n, m) : rankSumCounts(ranks, m)[m]!;
     const center = m * (total + 1); // doubled expected rank sum
     const observed = Math.abs(nextRankSum2 - center);
     let extreme = 0;
@@ -123,7 +135,7 @@ export function repeatsNeeded(alpha: number, tests: number): number {
 function intervalCut(n: number, m: number, confidence: number): number {
   const tail = (1 - confidence) / 2;
   if (n + m <= EXACT_MAX_TOTAL) {
-    const counts = rankSumCounts(Array.from({ length: n + m }, (_, i) => 2 * (i + 1)), m)[m]!;
+    const counts = untiedCounts(n, m);
     const all = counts.reduce((a, b) => a + b, 0);
     const offset = m * (m + 1); // doubled minimal rank sum: U = (sum − offset) / 2
     let below = 0;
