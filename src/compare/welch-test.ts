@@ -32,10 +32,10 @@ export const welchTest: TwoSampleTest = {
     const vx = sampleVariance(x) / x.length;
     const vy = sampleVariance(y) / y.length;
     const se = Math.sqrt(vx + vy);
-    if (!(se > 0)) {
-      // Constant samples: equal ones show no difference; different constants are as clear as data get.
+    if (!(se > 1e-12)) {
+      // Constant samples (up to rounding): equal ones show no difference; different constants are as clear as data get.
       const ratio = Math.exp(shift);
-      return { p: shift === 0 ? 1 : 0, interval: { low: ratio, high: ratio, confidence } };
+      return { p: Math.abs(shift) < 1e-12 ? 1 : 0, interval: { low: ratio, high: ratio, confidence } };
     }
     const df = (vx + vy) ** 2 / (vx ** 2 / (x.length - 1) + vy ** 2 / (y.length - 1));
     const t = shift / se;
