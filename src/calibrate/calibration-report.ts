@@ -1,5 +1,5 @@
 /** A calibration as the file compare and the nightly read, and as the table calibrate prints. */
-import { CALIBRATION_VERSION, type CalibrationFile } from "../rundir/calibration-file.js";
+import { CALIBRATION_VERSION, percent, recommendationLine, type CalibrationFile } from "../rundir/calibration-file.js";
 import { MAX_FALSE_ALARM_RATE, MIN_POWER, type Calibration } from "./calibrate.js";
 
 export interface CalibrationContext {
@@ -39,26 +39,6 @@ export function calibrationFile(calibration: Calibration, context: CalibrationCo
       : null,
     cell_noise: calibration.cells.map((cell) => ({ cell: cell.cell, ok_values: cell.okValues, sigma_log: cell.sigma, detectable_pct: finite(cell.detectablePct) })),
   };
-}
-
-const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-/** "can detect ≥ 8.1% per cell (8.1–14.2%, median 10.0%) at repeat 7" */
-export function detectableSentence(file: CalibrationFile): string {
-  const d = file.detectable_pct;
-  if (!d) return "no cell had enough ok repeats to calibrate";
-  return `can detect ≥ ${d.max.toFixed(1)}% per cell (${d.min.toFixed(1)}–${d.max.toFixed(1)}%, median ${d.median.toFixed(1)}%) at repeat ${file.detectable_at_repeat}`;
-}
-
-/** The recommendation, one line. */
-export function recommendationLine(file: CalibrationFile): string {
-  const row = file.table.find((r) => r.repeat === file.recommended_repeat);
-  const auto = row?.[file.test as "auto"];
-  return file.recommended_repeat !== null && auto
-    ? `recommended repeat: ${file.recommended_repeat} (false alarms ${percent(auto.false_alarm_rate)} ≤ ${percent(file.max_false_alarm_rate)}, ` +
-        `power ${percent(auto.power)} ≥ ${percent(file.min_power)} for a ${file.drop_pct}% drop in one cell, --test ${file.test}); ${detectableSentence(file)}`
-    : `no repeat up to ${Math.max(...file.table.map((r) => r.repeat))} keeps false alarms ≤ ${percent(file.max_false_alarm_rate)} with power ≥ ${percent(file.min_power)} ` +
-        `for a ${file.drop_pct}% drop: try larger --repeats or fewer cells; ${detectableSentence(file)}`;
 }
 
 /** The table calibrate prints: false alarms and power against repeat, per test mode. */

@@ -10,6 +10,7 @@ export interface CompareFlags {
   strictEnv?: boolean;
   baseRun?: string;
   newRun?: string;
+  calibration?: string;
 }
 
 export function registerCompareCommand(program: Command): void {
@@ -24,6 +25,7 @@ export function registerCompareCommand(program: Command): void {
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
     .option("--json", "print the whole comparison as one JSON object")
     .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep version (or are missing)")
+    .option("--calibration <file>", "the calibration to report (default: <NEW name>.calibration.json beside NEW's CSV or beside its directory)")
     .option("--base-run <run_id>", "the run of BASE to compare (default: its latest, by started_at)")
     .option("--new-run <run_id>", "the run of NEW to compare (default: its latest, by started_at)")
     .action(async (baseFile: string, newFile: string, flags: CompareFlags) => compareAction(baseFile, newFile, flags));
@@ -35,6 +37,8 @@ async function compareAction(baseFile: string, newFile: string, flags: CompareFl
   const { compareRuns, parseAlpha, parseTestMode, parseThreshold, regressedCells, selectRun } = await import("../compare/compare.js");
   const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
   const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
+  const { findCalibration } = await import("../rundir/run-dir.js");
+  const { readCalibrationFile } = await import("../rundir/calibration-file.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
     const alpha = parseAlpha(flags.alpha);
@@ -42,6 +46,8 @@ async function compareAction(baseFile: string, newFile: string, flags: CompareFl
     const base = selectRun(baseFile, "BASE", flags.baseRun);
     const next = selectRun(newFile, "NEW", flags.newRun);
     const comparison = compareRuns(base, next, thresholdPct, alpha, { test: mode });
+    const calibrationFile = flags.calibration ?? findCalibration(newFile);
+    const calibration = calibrationFile ? { file: calibrationFile, ...readCalibrationFile(calibrationFile) } : undefined;
     const differences = runEnvironmentDifferences(base, next);
     const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
     const strictProblem =
@@ -50,11 +56,11 @@ async function compareAction(baseFile: string, newFile: string, flags: CompareFl
         : undefined;
     const exitStatus = strictProblem ? 2 : regressedCells(comparison).length > 0 ? 1 : 0;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus, calibration) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
     } else if (strictProblem) {
       process.stderr.write([...environmentLines(environment), `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`, ""].join("\n"));
     } else {
-      process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment })}\n`);
+      process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration })}\n`);
     }
     process.exitCode = exitStatus;
   } catch (error) {

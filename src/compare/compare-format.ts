@@ -5,6 +5,7 @@
  */
 import { median } from "simple-statistics";
 import type { EnvironmentDifference } from "./environment-diff.js";
+import { recommendationLine, type CalibrationFile } from "../rundir/calibration-file.js";
 import { formatChange, formatP, regressedCells, type CellComparison, type Comparison, type MetricName, type RunSelection } from "./compare.js";
 
 /** What is known of the two runs' environments: their differences, or which side has no meta.json. */
@@ -126,9 +127,28 @@ export function detectableRange(comparison: Comparison): string | undefined {
   return `${low === high ? low : `${low}–${high}`}% (median ${formatDetectable(stats.median)}%)`;
 }
 
+/** The calibration that applies to NEW's CSV (findCalibration), its problem, or none. */
+export type CalibrationCheck = { file: string; calibration: CalibrationFile } | { file: string; problem: string } | undefined;
+
+/** One line on the calibration, printed after the summary. */
+export function calibrationLine(check: CalibrationCheck): string | undefined {
+  if (!check) return undefined;
+  if ("problem" in check) return `calibration not used: ${check.problem}`;
+  const c = check.calibration;
+  return `calibration ${check.file} (${c.created_at.slice(0, 10)}, ${c.run_ids.length} runs): ${recommendationLine(c)}`;
+}
+
+export function calibrationJson(check: CalibrationCheck): unknown {
+  if (!check) return null;
+  if ("problem" in check) return { file: check.file, problem: check.problem };
+  const c = check.calibration;
+  return { file: check.file, created_at: c.created_at, runs: c.run_ids.length, recommended_repeat: c.recommended_repeat, detectable_at_repeat: c.detectable_at_repeat, detectable_pct: c.detectable_pct, drop_pct: c.drop_pct };
+}
+
 export interface FormatOptions {
   markdown: boolean;
   environment: EnvironmentCheck;
+  calibration?: CalibrationCheck;
 }
 
 /** The comparison as an aligned text table or a GitHub-flavoured markdown table, with a summary. */
@@ -155,7 +175,8 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
     `and the whole ${confidence}% interval of NEW/BASE beyond ±${comparison.thresholdPct}%; figures are medians of the ok repeats, n = ok/all repeats; ` +
     `detectable ±% = smallest drop flagged with 80% power`;
   const environment = environmentLines(options.environment);
-  const summary = summaryLines(comparison);
+  const calibration = calibrationLine(options.calibration);
+  const summary = [...summaryLines(comparison), ...(calibration ? [calibration] : [])];
   if (md) {
     const escape = (text: string) => text.replace(/\|/g, "\\|");
     const line = (cells: string[]) => `| ${cells.map(escape).join(" | ")} |`;
@@ -186,7 +207,7 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
 const jsonNumber = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x);
 
 /** The whole comparison as one JSON-ready object (`--json`). */
-export function comparisonJson(comparison: Comparison, environment: EnvironmentCheck, exitStatus: number): unknown {
+export function comparisonJson(comparison: Comparison, environment: EnvironmentCheck, exitStatus: number, calibration?: CalibrationCheck): unknown {
   const run = (selection: RunSelection) => ({
     file: selection.file,
     run_id: selection.runId,
@@ -249,6 +270,7 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
       cannot_see: comparison.cells.filter((cell) => cell.blind).map((cell) => cell.cell),
       detectable_pct: detectable ? { min: jsonNumber(detectable.min), median: jsonNumber(detectable.median), max: jsonNumber(detectable.max) } : null,
     },
+    calibration: calibrationJson(calibration),
     exit_status: exitStatus,
   };
 }

@@ -54,3 +54,24 @@ export function readCalibrationFile(file: string): { calibration: CalibrationFil
   const issue = parsed.error.issues[0]!;
   return { problem: `${file}: ${issue.path.join(".") || "(top)"}: ${issue.message}; run tcpsweep calibrate again` };
 }
+
+/** 0.034 → "3.4%" */
+export const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** "can detect ≥ 8.1% per cell (8.1–14.2%, median 10.0%) at repeat 7" */
+export function detectableSentence(file: CalibrationFile): string {
+  const d = file.detectable_pct;
+  if (!d) return "no cell had enough ok repeats to calibrate";
+  return `can detect ≥ ${d.max.toFixed(1)}% per cell (${d.min.toFixed(1)}–${d.max.toFixed(1)}%, median ${d.median.toFixed(1)}%) at repeat ${file.detectable_at_repeat}`;
+}
+
+/** The recommendation, one line. */
+export function recommendationLine(file: CalibrationFile): string {
+  const row = file.table.find((r) => r.repeat === file.recommended_repeat);
+  const auto = row?.[file.test as "auto"];
+  return file.recommended_repeat !== null && auto
+    ? `recommended repeat: ${file.recommended_repeat} (false alarms ${percent(auto.false_alarm_rate)} ≤ ${percent(file.max_false_alarm_rate)}, ` +
+        `power ${percent(auto.power)} ≥ ${percent(file.min_power)} for a ${file.drop_pct}% drop in one cell, --test ${file.test}); ${detectableSentence(file)}`
+    : `no repeat up to ${Math.max(...file.table.map((r) => r.repeat))} keeps false alarms ≤ ${percent(file.max_false_alarm_rate)} with power ≥ ${percent(file.min_power)} ` +
+        `for a ${file.drop_pct}% drop: try larger --repeats or fewer cells; ${detectableSentence(file)}`;
+}
