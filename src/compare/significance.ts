@@ -132,7 +132,7 @@ export function repeatsNeeded(alpha: number, tests: number): number {
  * the largest k with P(U < k) ≤ (1 − confidence) / 2 under the null (no ties). 0 means the
  * samples are too small for any finite interval.
  */
-function intervalCut(n: number, m: number, confidence: number): number {
+export function intervalCut(n: number, m: number, confidence: number): number {
   const tail = (1 - confidence) / 2;
   if (n + m <= EXACT_MAX_TOTAL) {
     const counts = untiedCounts(n, m);
