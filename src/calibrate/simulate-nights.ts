@@ -7,7 +7,10 @@
  */
 import type { Row } from "../output/columns.js";
 import { compareRuns, METRICS, type RunSelection } from "../compare/compare.js";
+import { seededRandom } from "../compare/seeded-random.js";
 import type { TestMode } from "../compare/two-sample-test.js";
+
+export { seededRandom };
 
 /** `count` values of `column` for `cell`, for the side `side`. */
 export type Sampler = (cell: string, column: string, count: number, random: () => number) => number[];
@@ -26,17 +29,6 @@ export interface Drop {
   cell: string;
   /** NEW ÷ BASE on throughput (0.9 = a 10 % drop); latency and syscalls/request grow by its inverse. */
   factor: number;
-}
-
-/** mulberry32: simulations are seeded so that a calibration or a test gives the same figures twice. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sideRows(plan: NightPlan, sample: Sampler, random: () => number, drop?: Drop): Row[] {

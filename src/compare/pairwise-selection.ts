@@ -7,17 +7,7 @@
  * as pivot and narrows every row to the side that holds the k-th: expected O(log(n·m)) rounds,
  * O((n + m) log(n·m)) time and O(n + m) memory in all.
  */
-
-/** A small deterministic generator (mulberry32): the result never depends on it, only the work. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./seeded-random.js";
 
 /** Below this many candidates left, they are collected and sorted. */
 const SMALL = 4096;
@@ -36,7 +26,8 @@ export function kthPairwiseDifference(x: Float64Array, y: Float64Array, k: numbe
   const high = new Int32Array(n).fill(m);
   const countLess = new Int32Array(n);
   const countUpTo = new Int32Array(n);
-  const random = generator(n * 31 + m * 17 + k);
+  // Seeded: the result never depends on the pivots, only the work does, and that should repeat too.
+  const random = seededRandom(n * 31 + m * 17 + k);
   let below = 0;
   for (;;) {
     let left = 0;
