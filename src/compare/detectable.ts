@@ -38,7 +38,8 @@ export function sensitivity(test: TwoSampleTest, base: readonly number[], next: 
   const { sigma, efficiencyFactor } = test.noise(base, next);
   const at = (n: number, m: number) =>
     test.canReach(n, m, alpha) ? detectableShift(sigma, n, m, alpha) * efficiencyFactor : Number.POSITIVE_INFINITY;
-  const detectablePct = shiftToDropPct(at(base.length, next.length));
+  const shift = at(base.length, next.length);
+  const detectablePct = Number.isFinite(shift) ? shiftToDropPct(shift) : Number.POSITIVE_INFINITY;
   const wanted = dropPctToShift(thresholdPct);
   // The detectable shift falls as repeats grow: bisect for the first repeat count that sees `wanted`.
   const sees = (repeats: number) => at(repeats, repeats) <= wanted;
