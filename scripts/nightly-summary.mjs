@@ -10,6 +10,11 @@
  */
 import { readFileSync } from "node:fs";
 
+// What the comparison can see and what calibrate measured (tcpsweep calibrate writes <name>.calibration.json
+// beside the nightly's directory; run-dir.ts names it). dist/ is built by nightly.sh before this runs.
+const { findCalibration } = await import(new URL("../dist/rundir/run-dir.js", import.meta.url).href);
+const { readCalibrationFile } = await import(new URL("../dist/rundir/calibration-file.js", import.meta.url).href);
+
 const [name, runJson, sweepStatus, reportHtml, reportStatus, compareJson, compareStatus, previous, log] = process.argv.slice(2);
 
 function readJson(file) {
@@ -22,6 +27,24 @@ function readJson(file) {
 
 const pct = (value) => (value === null || value === undefined ? "?" : `${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(1)}%`);
 const pValue = (p) => (p === null || p === undefined ? "?" : p < 0.001 ? p.toExponential(0) : p.toFixed(3));
+
+const range = (d) => {
+  const fmt = (x) => (x === null ? "∞" : x.toFixed(0));
+  const low = fmt(d.min);
+  const high = fmt(d.max);
+  return `${low === high ? low : `${low}–${high}`}% per cell (median ${fmt(d.median)}%)`;
+};
+
+/** "calibrated: can detect ≥ 12% per cell at repeat 7 (recommended repeat 7)", from the calibration file. */
+function calibrationPart(csv) {
+  const file = csv ? findCalibration(csv) : undefined;
+  if (!file) return undefined;
+  const read = readCalibrationFile(file);
+  if ("problem" in read) return `calibration not used (${read.problem})`;
+  const c = read.calibration;
+  const sees = c.detectable_pct ? `can detect ≥ ${c.detectable_pct.max.toFixed(0)}% per cell at repeat ${c.detectable_at_repeat}` : "no cell calibrated";
+  return `calibrated: ${sees}${c.recommended_repeat === null ? `, no repeat up to ${Math.max(...c.table.map((r) => r.repeat))} reaches ${c.min_power * 100}% power for a ${c.drop_pct}% drop` : ` (recommended repeat ${c.recommended_repeat})`}`;
+}
 
 const run = readJson(runJson);
 const parts = [];
@@ -61,13 +84,17 @@ if (compareStatus === "none") {
         `${others.length > 0 ? `, ${others.length} regressed (${others.map((cell) => cell.cell).join("; ")})` : ""}` +
         `${faster > 0 ? `, ${faster} faster` : ""}` +
         // A spec with too few repeats can never show a slowdown: say so every night rather than look clean.
-        `${comparison.summary.too_few_repeats > 0 ? `, ${comparison.summary.too_few_repeats} too few repeats (repeat: ${comparison.repeats_needed} needed)` : ""}`,
+        `${comparison.summary.too_few_repeats > 0 ? `, ${comparison.summary.too_few_repeats} too few repeats (repeat: ${comparison.repeats_needed} needed)` : ""}` +
+        // What tonight's comparison could have seen: a clean line means little if every cell is blind to 10 %.
+        `${comparison.summary.detectable_pct ? `; detectable change ${range(comparison.summary.detectable_pct)}` : ""}`,
     );
     if (comparison.error) parts.push(comparison.error);
     for (const cell of comparison.cells.filter((c) => c.regressions.length > 0)) details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}`);
   }
 }
 
+const calibrated = calibrationPart(run?.csv);
+if (calibrated) parts.push(calibrated);
 parts.push(Number(reportStatus) === 0 ? `report: ${reportHtml}` : `no report (exit ${reportStatus}), log: ${log}`);
 process.stdout.write([`nightly ${name}: ${parts.join(", ")}`, ...details].join("\n") + "\n");
 process.exitCode = sweep !== 0 ? sweep : regressed || Number(reportStatus) !== 0 ? 1 : 0;

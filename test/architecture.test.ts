@@ -28,6 +28,7 @@ const BELOW_THE_SWEEP = [
   "rundir",
   "environment",
   "compare",
+  "calibrate",
   "report",
   "client",
   "server",

@@ -105,7 +105,7 @@ describe("compare: statistics on synthetic repeats", () => {
     const result = await compare(baseFile, newFile);
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const line = lineOf(result.stdout, "connections=100");
-    expect(line).toMatch(/REGRESSED: resp\/s −\d+\.\d% \[−\d+\.\d%, −\d+\.\d%\] p=0\.0\d\d/);
+    expect(line).toMatch(/REGRESSED: resp\/s −\d+\.\d% \[−\d+\.\d%, −\d+\.\d%\] p=(0\.0\d\d|\de-\d)/);
     expect(line).toContain("5/5 5/5");
     const json = JSON.parse((await compare(baseFile, newFile, "--json")).stdout);
     const resp = json.cells[0].metrics["resp/s"];
@@ -181,8 +181,10 @@ describe("compare: output forms, run selection and bad input", () => {
     const md = await compare(baseFile, newFile, "--markdown");
     expect(md.code).toBe(1);
     const table = md.stdout.split("\n").filter((line) => line.startsWith("|"));
-    expect(table[0]).toBe("| cell | resp/s BASE | resp/s NEW | change [CI] | p | p99 µs BASE | p99 µs NEW | change [CI] | p | n BASE/NEW | verdict |");
-    expect(table[1]).toMatch(/^\| --- \|( ---: \|){9} --- \|$/);
+    expect(table[0]).toBe(
+      "| cell | resp/s BASE | resp/s NEW | change [CI] | p (test) | detectable ±% | p99 µs BASE | p99 µs NEW | change [CI] | p (test) | detectable ±% | n BASE/NEW | verdict |",
+    );
+    expect(table[1]).toMatch(/^\| --- \|( ---: \|){11} --- \|$/);
     expect(md.stdout).toContain("| connections=100 |");
     expect(md.stdout).toContain("**REGRESSED: missing in NEW**");
     const json = await compare(baseFile, newFile, "--json");

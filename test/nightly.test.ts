@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, writeSpec } from "./helpers/sweep.js";
+import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
 
 afterAll(() => removeTempDirs());
 
@@ -100,8 +100,33 @@ describe("scripts/nightly.sh", () => {
     const second = await nightly(serverSpec(dir, "pair.yaml", 3), root, "2026-03-02");
     expect(second.code, second.stdout + second.stderr).toBe(1);
     const lines = second.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^nightly pair: 1\/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp\/s −\d+\.\d% p=0\.0\d+, p99 \+\d+\.\d% p=0\.0\d+\), report: /);
+    const p = String.raw`p=(0\.0\d+|\de-\d+)`;
+    expect(lines[0]).toMatch(
+      new RegExp(String.raw`^nightly pair: 1/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp/s −\d+\.\d% ${p}(, p99 \+\d+\.\d% ${p})?\); detectable change [\d∞–]+% per cell \(median [\d∞]+%\), report: `),
+    );
     expect(lines[1]).toMatch(/^ {2}REGRESSED connections=2: resp\/s −/);
     expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toMatch(/compare with .*2026-03-01\/pair\.csv: exit 1/);
+  });
+
+  it("calibrate on a smoke-sized spec (built-in server, short windows) writes its file beside the nightly's directory, and the nightly line says what it can see", { timeout: 240_000 }, async () => {
+    const dir = makeTempDir("tcpsweep-nightly-");
+    const root = path.join(dir, "nightly");
+    const spec = writeSpec(dir, { name: "tiny", duration: "0.3s", warmup: "0.1s", matrix: { connections: [2, 4] }, server: { builtin: true }, client: { builtin: true, threads: 1 } }, "tiny.yaml");
+    const calibrated = await runCli(["calibrate", spec, "--runs", "3", "--csv", path.join(root, "tiny.csv"), "--repeats", "2-4", "--nights", "200"], { cwd: dir, timeoutMs: 200_000 });
+    expect(calibrated.code, calibrated.stdout + calibrated.stderr).toBe(0);
+    const file = path.join(root, "tiny.calibration.json");
+    expect(calibrated.stdout).toContain(`wrote ${file}`);
+    expect(calibrated.stdout).toMatch(/^repeat +false alarms rank +welch +auto +power \(10% drop\) rank +welch +auto$/m);
+    const calibration = JSON.parse(readFileSync(file, "utf8"));
+    expect(calibration.run_ids).toHaveLength(3);
+    expect(calibration.cells).toBe(2);
+    expect(calibration.table.map((row: { repeat: number }) => row.repeat)).toEqual([2, 3, 4]);
+    for (const row of calibration.table) for (const mode of ["rank", "welch", "auto"]) expect(row[mode].false_alarm_rate).toBeLessThanOrEqual(1);
+    expect(calibration.detectable_pct.max).toBeGreaterThan(0);
+    expect(existsSync(path.join(root, "tiny.calibrate.csv")), "the runs went to their own CSV").toBe(true);
+    expect(existsSync(path.join(root, "tiny.csv")), "the nightly's CSV is left alone").toBe(false);
+
+    const night = await nightly(spec, root, "2026-03-01");
+    expect(night.stdout.split("\n")[0]).toMatch(/^nightly tiny: 2\/2 cells ok, no earlier night to compare with, calibrated: can detect ≥ \d+% per cell at repeat \d+[ ,]/);
   });
 });

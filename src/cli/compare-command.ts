@@ -4,6 +4,7 @@ import { fail } from "./exit.js";
 export interface CompareFlags {
   threshold: string;
   alpha: string;
+  test: string;
   markdown?: boolean;
   json?: boolean;
   strictEnv?: boolean;
@@ -14,19 +15,22 @@ export interface CompareFlags {
   newRun?: string;
   by?: string;
   baseline?: string;
+  calibration?: string;
 }
 
 export function registerCompareCommand(program: Command): void {
   program
     .command("compare")
-    .description("compare two runs cell by cell (or, with --by, the values of a matrix key within one run) with a Mann-Whitney test (resp/s, p99, syscalls/request); exit 1 when a cell regressed")
+    .description("compare two runs cell by cell (or, with --by, the values of a matrix key within one run) (resp/s, p99, syscalls/request: Welch's t on the logs or a Mann-Whitney test); exit 1 when a cell regressed")
     .argument("<file.csv>", "results: with no second file, its latest run is compared with the finished run before it")
     .argument("[new.csv]", "a second results file: the latest run of each file is compared (file.csv is the baseline)")
     .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
     .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
+    .option("--test <mode>", "auto: Welch's t on the logs where both sides look log-normal, else the rank test; welch; rank (Mann-Whitney U)", "auto")
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
     .option("--json", "print the whole comparison as one JSON object")
     .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep build (or are missing)")
+    .option("--calibration <file>", "the calibration to report (default: <NEW name>.calibration.json beside NEW's CSV or beside its directory)")
     .option("--base <run_id>", "the baseline run (default: the finished run before NEW in one file; the latest of the first of two files)")
     .option("--new <run_id>", "the run to check (default: the latest run of its file)")
     .addOption(new Option("--base-run <run_id>").hideHelp())
@@ -45,17 +49,22 @@ export function registerCompareCommand(program: Command): void {
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
 async function compareAction(baseFile: string, newFile: string | undefined, flags: CompareFlags): Promise<void> {
   const { ResultsInputError } = await import("../rundir/results-csv.js");
-  const { compareRuns, parseAlpha, parseThreshold, regressedCells } = await import("../compare/compare.js");
+  const { compareRuns, parseAlpha, parseTestMode, parseThreshold, regressedCells } = await import("../compare/compare.js");
   const { selectRunsToCompare } = await import("../compare/select-runs.js");
   const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
   const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
+  const { findCalibration } = await import("../rundir/run-dir.js");
+  const { readCalibrationFile } = await import("../rundir/calibration-file.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
     const alpha = parseAlpha(flags.alpha);
     const baseRun = flags.base ?? flags.baseRun;
     const newRun = flags.new ?? flags.newRun;
     const { base, next } = selectRunsToCompare({ baseFile, ...(newFile !== undefined ? { newFile } : {}), ...(baseRun !== undefined ? { baseRun } : {}), ...(newRun !== undefined ? { newRun } : {}) });
-    const comparison = compareRuns(base, next, thresholdPct, alpha);
+    const mode = parseTestMode(flags.test);
+    const comparison = compareRuns(base, next, thresholdPct, alpha, { test: mode });
+    const calibrationFile = flags.calibration ?? findCalibration(newFile ?? baseFile);
+    const calibration = calibrationFile ? { file: calibrationFile, ...readCalibrationFile(calibrationFile) } : undefined;
     const differences = runEnvironmentDifferences(base, next);
     const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
     const strictProblem =
@@ -64,11 +73,11 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
         : undefined;
     const exitStatus = strictProblem ? 2 : regressedCells(comparison).length > 0 ? 1 : 0;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus, calibration) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
     } else if (strictProblem) {
       process.stderr.write([...environmentLines(environment), `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`, ""].join("\n"));
     } else {
-      process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment })}\n`);
+      process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration })}\n`);
     }
     process.exitCode = exitStatus;
   } catch (error) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { registerAgentCommand } from "./agent-command.js";
+import { registerCalibrateCommand } from "./calibrate-command.js";
 import { registerClientCommand } from "./client-command.js";
 import { failUnexpected } from "./exit.js";
 import { registerCompareCommand } from "./compare-command.js";
@@ -31,6 +32,7 @@ registerClientCommand(program);
 registerServerCommand(program);
 registerStraceParseCommand(program);
 registerCompareCommand(program);
+registerCalibrateCommand(program);
 registerReportCommand(program);
 registerAgentCommand(program);
 registerCompletionCommand(program);

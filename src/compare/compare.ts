@@ -1,8 +1,10 @@
 /**
  * `tcpsweep compare BASE.csv NEW.csv`: one run of each file (the latest by default), cells
  * matched by their matrix keys. Each cell's resp/s, p99 latency and server syscalls/request
- * are compared like benchstat does: a Mann-Whitney U test on the ok repeats (Holm-corrected
- * across every test of the comparison) and a confidence interval of NEW ÷ BASE; a cell is
+ * are compared on the ok repeats with Welch's t on the logarithms or a Mann-Whitney U test
+ * (`--test`; auto picks per cell and metric, choose-test.ts), Holm-corrected across every test of
+ * the comparison, with a confidence interval of NEW ÷ BASE and the smallest change the cell can
+ * detect (detectable.ts); a cell is
  * slower or faster only when the difference is significant and the whole interval lies beyond
  * the threshold. Besides that a cell regresses when it was ok and is not any more, when it is
  * missing from NEW, or when its success rate or served connections drop beyond the threshold.
@@ -12,7 +14,10 @@ import { median, numeric } from "../output/stats.js";
 import { readResultsCsv, ResultsInputError } from "../rundir/results-csv.js";
 import { metaPath, readRunMeta } from "../rundir/run-dir.js";
 import { chooseRun, groupByCell, runsOf } from "../rundir/runs.js";
-import { holm, mannWhitney, ratioInterval, repeatsNeeded } from "./significance.js";
+import { chooseTest } from "./choose-test.js";
+import { sensitivity } from "./detectable.js";
+import { holm, repeatsNeeded } from "./significance.js";
+import { TEST_MODES, type TestMode, type TestName, type TwoSampleTest } from "./two-sample-test.js";
 
 export { groupByCell };
 
@@ -37,6 +42,13 @@ export function parseThreshold(text: string): number {
   const value = match ? Number(match[1]) : Number.NaN;
   if (!Number.isFinite(value)) throw new CompareInputError(`--threshold: expected a percentage like 5%, 5 or 0.5%, got ${JSON.stringify(text)}`);
   return value;
+}
+
+/** `--test rank|welch|auto`. */
+export function parseTestMode(text: string): TestMode {
+  const mode = TEST_MODES.find((candidate) => candidate === text.trim().toLowerCase());
+  if (!mode) throw new CompareInputError(`--test: expected one of ${TEST_MODES.join(", ")}, got ${JSON.stringify(text)}`);
+  return mode;
 }
 
 /** Columns a file needs to be read as tcpsweep results. */
@@ -105,9 +117,16 @@ export interface MetricComparison {
   changePct?: number;
   /** Confidence interval of the change in percent (from NEW ÷ BASE); absent when too few repeats. */
   ci?: { lowPct: number; highPct: number };
-  /** Mann-Whitney two-sided p-value, raw and Holm-adjusted. */
+  /** Two-sided p-value, raw and Holm-adjusted, of the test used. */
   p?: number;
   pAdjusted?: number;
+  test?: TestName;
+  /** Why the rank test was used where the mode asked for auto or welch. */
+  testReason?: string;
+  /** Smallest drop (percent) flagged with 80 % power at the corrected α; Infinity: none can be. */
+  detectablePct?: number;
+  /** Repeats per side at which a change of the threshold becomes detectable. */
+  repeatsToSee?: number;
   verdict: MetricVerdict;
 }
 
@@ -123,6 +142,8 @@ export interface CellComparison {
   newRepeats?: { ok: number; total: number };
   /** Why the cell is a regression; empty when it is not. */
   regressions: string[];
+  /** Set when a metric's detectable change exceeds the threshold: the cell cannot see such a change. */
+  blind?: { repeats: number; needed?: number };
 }
 
 export interface Comparison {
@@ -130,6 +151,8 @@ export interface Comparison {
   next: RunSelection;
   thresholdPct: number;
   alpha: number;
+  /** The --test mode (auto picks per cell and metric). */
+  testMode: TestMode;
   cells: CellComparison[];
   /** Metrics shown (syscalls/req only when either run has it). */
   metrics: MetricName[];
@@ -151,15 +174,22 @@ export function signed(pct: number, digits = 1): string {
   return zero ? (0).toFixed(digits) + "%" : pct > 0 ? `+${text}%` : `${text.replace("-", "−")}%`;
 }
 
+/** The samples behind a tested metric, for its sensitivity once the family size is known. */
+const samples = new WeakMap<MetricComparison, { test: TwoSampleTest; base: number[]; next: number[] }>();
+
 /** A metric's medians, test and interval; its verdict is set once p-values are adjusted. */
-function measureMetric(metric: (typeof METRICS)[number], base: number[], next: number[], alpha: number): MetricComparison {
+function measureMetric(metric: (typeof METRICS)[number], base: number[], next: number[], alpha: number, mode: TestMode): MetricComparison {
   const comparison: MetricComparison = { metric: metric.name, baseN: base.length, newN: next.length, verdict: "too few repeats" };
   if (base.length > 0) comparison.base = median(base);
   if (next.length > 0) comparison.new = median(next);
   if (comparison.base && comparison.new !== undefined) comparison.changePct = (comparison.new / comparison.base - 1) * 100;
   if (base.length < MIN_REPEATS || next.length < MIN_REPEATS) return comparison;
-  comparison.p = mannWhitney(base, next).p;
-  const interval = ratioInterval(base, next, 1 - alpha);
+  const { test, reason } = chooseTest(mode, base, next);
+  const { p, interval } = test.run(base, next, 1 - alpha);
+  comparison.p = p;
+  comparison.test = test.name;
+  if (reason) comparison.testReason = reason;
+  samples.set(comparison, { test, base, next });
   if (interval) comparison.ci = { lowPct: (interval.low - 1) * 100, highPct: (interval.high - 1) * 100 };
   comparison.verdict = "~";
   return comparison;
@@ -199,7 +229,15 @@ function statusRegressions(baseRows: readonly Row[], newRows: readonly Row[], th
   return reasons;
 }
 
-export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number, alpha = DEFAULT_ALPHA): Comparison {
+export interface CompareOptions {
+  /** --test: auto (default), welch or rank. */
+  test?: TestMode;
+  /** Work out each metric's detectable change (default true; simulations that only need verdicts skip it). */
+  detectable?: boolean;
+}
+
+export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number, alpha = DEFAULT_ALPHA, options: CompareOptions = {}): Comparison {
+  const mode = options.test ?? "auto";
   const baseCells = groupByCell(base.rows);
   const newCells = groupByCell(next.rows);
   const keys = [...baseCells.keys(), ...[...newCells.keys()].filter((key) => !baseCells.has(key))];
@@ -216,7 +254,7 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
     const comparison: CellComparison = {
       cell: n?.cell ?? b!.cell,
       verdict: "~",
-      metrics: metrics.map((metric) => measureMetric(metric, okValues(b?.rows, metric.column), okValues(n?.rows, metric.column), alpha)),
+      metrics: metrics.map((metric) => measureMetric(metric, okValues(b?.rows, metric.column), okValues(n?.rows, metric.column), alpha, mode)),
       regressions: [],
     };
     if (b) comparison.baseRepeats = repeats(b.rows);
@@ -244,9 +282,26 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
     else cell.verdict = "~";
   }
   // Repeats needed: for the family this comparison would test if every cell had enough repeats.
-  const planned = cells.filter((cell) => cell.baseRepeats && cell.newRepeats).length * metrics.length;
-  const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, Math.max(planned, tested.length)));
-  return { base, next, thresholdPct, alpha, cells, metrics: metrics.map((m) => m.name), tests: tested.length, repeatsNeeded: needed, plannedTests: Math.max(planned, tested.length) };
+  const planned = Math.max(tested.length, cells.filter((cell) => cell.baseRepeats && cell.newRepeats).length * metrics.length);
+  const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, planned));
+  if (options.detectable !== false) for (const cell of cells) markSensitivity(cell, alpha / planned, thresholdPct);
+  return { base, next, thresholdPct, alpha, testMode: mode, cells, metrics: metrics.map((m) => m.name), tests: tested.length, repeatsNeeded: needed, plannedTests: planned };
+}
+
+/** Each tested metric's detectable change at the α Holm's first step asks of one test; the cell's blind spot. */
+function markSensitivity(cell: CellComparison, alphaOne: number, thresholdPct: number): void {
+  const blind = cell.metrics.filter((metric) => {
+    const sample = samples.get(metric);
+    if (!sample) return false;
+    const seen = sensitivity(sample.test, sample.base, sample.next, alphaOne, thresholdPct);
+    metric.detectablePct = seen.detectablePct;
+    if (seen.repeatsToSee !== undefined) metric.repeatsToSee = seen.repeatsToSee;
+    return !(seen.detectablePct <= thresholdPct);
+  });
+  if (blind.length === 0) return;
+  const needed = blind.map((metric) => metric.repeatsToSee ?? Number.POSITIVE_INFINITY);
+  const most = Math.max(...needed);
+  cell.blind = { repeats: Math.min(...blind.map((metric) => Math.min(metric.baseN, metric.newN))), ...(Number.isFinite(most) ? { needed: most } : {}) };
 }
 
 export const regressedCells = (comparison: Comparison) => comparison.cells.filter((cell) => cell.regressions.length > 0);

@@ -7,6 +7,7 @@
  * benchmark on a shared machine are skewed and carry outliers.
  */
 import { errorFunction, probit } from "simple-statistics";
+import { kthPairwiseDifference } from "./pairwise-selection.js";
 
 /** Above this pooled sample size the exact distribution is replaced by the normal approximation. */
 export const EXACT_MAX_TOTAL = 60;
@@ -58,6 +59,18 @@ function rankSumCounts(ranks: readonly number[], size: number): Float64Array[] {
   return counts;
 }
 
+/** The distribution of the doubled rank sum without ties depends on n and m only: computed once each. */
+const untied = new Map<string, Float64Array>();
+function untiedCounts(n: number, m: number): Float64Array {
+  const key = `${n},${m}`;
+  let counts = untied.get(key);
+  if (!counts) {
+    counts = rankSumCounts(Array.from({ length: n + m }, (_, i) => 2 * (i + 1)), m)[m]!;
+    untied.set(key, counts);
+  }
+  return counts;
+}
+
 /** Two-sided Mann-Whitney U test of `base` against `next`; both need at least one value. */
 export function mannWhitney(base: readonly number[], next: readonly number[]): RankTest {
   const n = base.length;
@@ -67,7 +80,7 @@ export function mannWhitney(base: readonly number[], next: readonly number[]): R
   const nextRankSum2 = ranks.slice(n).reduce((a, b) => a + b, 0);
   const u = nextRankSum2 / 2 - (m * (m + 1)) / 2;
   if (total <= EXACT_MAX_TOTAL) {
-    const counts = rankSumCounts(ranks, m)[m]!;
+    const counts = tieGroups.length === total ? untiedCounts(n, m) : rankSumCounts(ranks, m)[m]!;
     const center = m * (total + 1); // doubled expected rank sum
     const observed = Math.abs(nextRankSum2 - center);
     let extreme = 0;
@@ -98,12 +111,12 @@ export function holm(pValues: readonly number[]): number[] {
 }
 
 /**
- * The smallest two-sided p-value a Mann-Whitney test of n against n values can reach, 2 / C(2n, n):
- * below `alpha` no difference, however large, can be significant.
+ * The smallest two-sided p-value an exact Mann-Whitney test of n against m values can reach,
+ * 2 / C(n + m, n): below `alpha` no difference, however large, can be significant.
  */
-export function smallestPValue(n: number): number {
+export function smallestPValue(n: number, m = n): number {
   let choose = 1;
-  for (let k = 1; k <= n; k++) choose = (choose * (n + k)) / k;
+  for (let k = 1; k <= Math.min(n, m); k++) choose = (choose * (Math.max(n, m) + k)) / k;
   return Math.min(1, 2 / choose);
 }
 
@@ -119,10 +132,10 @@ export function repeatsNeeded(alpha: number, tests: number): number {
  * the largest k with P(U < k) ≤ (1 − confidence) / 2 under the null (no ties). 0 means the
  * samples are too small for any finite interval.
  */
-function intervalCut(n: number, m: number, confidence: number): number {
+export function intervalCut(n: number, m: number, confidence: number): number {
   const tail = (1 - confidence) / 2;
   if (n + m <= EXACT_MAX_TOTAL) {
-    const counts = rankSumCounts(Array.from({ length: n + m }, (_, i) => 2 * (i + 1)), m)[m]!;
+    const counts = untiedCounts(n, m);
     const all = counts.reduce((a, b) => a + b, 0);
     const offset = m * (m + 1); // doubled minimal rank sum: U = (sum − offset) / 2
     let below = 0;
@@ -149,13 +162,17 @@ export interface RatioInterval {
 /**
  * Distribution-free confidence interval of NEW ÷ BASE: the interval of the shift between
  * log(NEW) and log(BASE) from the ordered pairwise differences (the one that inverts the
- * Mann-Whitney test), exponentiated. Undefined when a value is not positive or the samples are
- * too small for a finite interval at this confidence.
+ * Mann-Whitney test), exponentiated. The two order statistics are selected without building the
+ * n·m differences (pairwise-selection.ts): O((n + m) log(n·m)) time, O(n + m) memory. Undefined
+ * when a value is not positive or the samples are too small for a finite interval.
  */
 export function ratioInterval(base: readonly number[], next: readonly number[], confidence: number): RatioInterval | undefined {
   if ([...base, ...next].some((value) => !(value > 0))) return undefined;
   const k = intervalCut(base.length, next.length, confidence);
   if (k === 0) return undefined;
-  const differences = next.flatMap((y) => base.map((x) => Math.log(y) - Math.log(x))).sort((a, b) => a - b);
-  return { low: Math.exp(differences[k - 1]!), high: Math.exp(differences[differences.length - k]!), confidence };
+  const sortedLogs = (values: readonly number[]) => Float64Array.from(values, Math.log).sort();
+  const x = sortedLogs(base);
+  const y = sortedLogs(next);
+  const all = x.length * y.length;
+  return { low: Math.exp(kthPairwiseDifference(x, y, k)), high: Math.exp(kthPairwiseDifference(x, y, all - k + 1)), confidence };
 }

@@ -8,8 +8,10 @@
  *   results/<spec>.<run_id>.meta.json       each run's environment and progress
  *   results/smoke.csv.lock                  the PID of the run writing the CSV
  *   results/smoke.report/                   `tcpsweep report`'s default output
+ *   results/smoke.calibrate.csv             `tcpsweep calibrate`'s same-build runs
+ *   results/smoke.calibration.json          what they showed: false alarms and power against repeat
  *
- * `run`, `--resume`, `report` and `compare` all find these files through this module.
+ * `run`, `--resume`, `report`, `compare`, `calibrate` and the nightly find these files through this module.
  */
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, fchmodSync, readdirSync, writeFileSync } from "node:fs";
@@ -54,6 +56,22 @@ export const lockPath = (csvFile: string) => `${csvFile}.lock`;
 
 /** The report's default directory: results/smoke.csv → results/smoke.report/. */
 export const reportDirPath = (csvFile: string) => `${stem(csvFile)}.report`;
+
+/** Where `tcpsweep calibrate` appends its runs: results/smoke.csv → results/smoke.calibrate.csv. */
+export const calibrationRunsCsvPath = (csvFile: string) => `${stem(csvFile)}.calibrate.csv`;
+
+/** The calibration of a spec on this machine: results/smoke.csv → results/smoke.calibration.json. */
+export const calibrationPath = (csvFile: string) => `${stem(csvFile)}.calibration.json`;
+
+/**
+ * The calibration that applies to a CSV: the one beside it, else the one beside its directory
+ * (the nightly layout: results/nightly/<date>/full.csv is calibrated by results/nightly/full.calibration.json).
+ */
+export function findCalibration(csvFile: string): string | undefined {
+  const beside = calibrationPath(csvFile);
+  const above = calibrationPath(path.join(path.dirname(path.dirname(csvFile)), path.basename(csvFile)));
+  return [beside, above].find((file) => existsSync(file));
+}
 
 /** Where a run's meta.json lives: beside the CSV, named by spec name and run id. */
 export function metaPath(csvFile: string, specName: string, runId: string): string {
