@@ -33,6 +33,7 @@ export function registerClientCommand(program: Command): void {
     .option("--warmup <s>", "seconds of traffic before the window, not counted", seconds({ allowZero: true }), 1)
     .option("-l, --length <bytes>", `CLIENT_CHAT payload bytes (0…${MAX_PAYLOAD})`, integerIn(0, MAX_PAYLOAD), MAX_PAYLOAD)
     .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
+    .option("--connect-rate <conn/s>", "open at most this many connections per second (default: as fast as the server takes them)", positiveNumber)
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .addOption(
       new Option("--verify <what>", "what makes a reply a response: type (a whole ECHO/ACK/INFO frame; ECHO payload mismatches counted apart) or payload (a wrong ECHO payload is a bad frame)")
@@ -55,6 +56,7 @@ export function registerClientCommand(program: Command): void {
         length: flags.length,
         timeoutS: flags.timeout,
         rate: flags.rate,
+        connectRate: flags.connectRate,
         verify: flags.verify as "type" | "payload",
       };
       try {

@@ -11,6 +11,14 @@ import { connectionSpread, mergeSeconds, type ConnectionSpread, type SecondSerie
 import { addCounts, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { ClientOptions } from "./options.js";
+import { emptyConnectErrors, type ConnectErrorCounts } from "./connect-window.js";
+
+/**
+ * Connects in flight over all loops (each its share): below the accept queue any server gets
+ * (somaxconn is 4096 on common kernels, Node's default backlog 511), so no SYN is dropped, and
+ * wide enough that a loopback connect's round trip does not pace the opening.
+ */
+export const CONNECT_WINDOW_TOTAL = 256;
 
 export interface LoadResult {
   options: ClientOptions;
@@ -39,6 +47,10 @@ export interface LoadResult {
   windowS: number;
   /** From the start of runLoad (threads included) until every loop reported its connects done. */
   connectS: number;
+  /** Connect attempts repeated after a refusal or timeout (within the warmup). */
+  connectRetries: number;
+  /** Connections that never connected, by why (after their retries). */
+  connectErrors: ConnectErrorCounts;
   latencyUs: LatencyHistogram;
   /** CPU of this whole process (all threads) during the window. */
   cpuUserS: number;
@@ -83,6 +95,9 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       windowStart: windowStartBuffer,
       windowSeconds: Math.ceil(options.durationS) + 1,
       verifyPayload: options.verify === "payload",
+      connectWindow: Math.max(1, Math.ceil(CONNECT_WINDOW_TOTAL / shares.length)),
+      ...(options.connectRate !== undefined ? { connectRatePerS: (options.connectRate * connections) / options.connections } : {}),
+      connectRetryMs: options.warmupS * 1000,
     };
     // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
     return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
@@ -91,12 +106,16 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     const connected = await Promise.all(workers.map((worker) => nextMessage<WorkerConnected>(worker, "connected")));
     const connectS = (performance.now() - loadStart) / 1000;
     const established = connected.reduce((sum, c) => sum + c.established, 0);
+    const connectRetries = connected.reduce((sum, c) => sum + c.retries, 0);
+    const connectErrors = emptyConnectErrors();
+    for (const c of connected) for (const kind of Object.keys(connectErrors) as (keyof ConnectErrorCounts)[]) connectErrors[kind] += c.connectErrors[kind];
     if (established === 0) {
       const reason = connected.find((c) => c.firstError)?.firstError ?? "unknown reason";
       throw new NoConnectionError(`no connection to ${options.host}:${options.port} could be made: ${reason}`);
     }
     const results = Promise.all(workers.map((worker) => nextMessage<WorkerResult>(worker, "result")));
     results.catch(() => undefined); // awaited below; a worker dying during warmup must not crash us before then
+    for (const worker of workers) worker.postMessage({ kind: "begin" } satisfies ToWorker);
     await sleep(options.warmupS * 1000);
     await hooks.beforeWindow?.();
 
@@ -121,6 +140,8 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       seconds: mergeSeconds(perLoop.map((result) => result.perSecond), Math.floor(windowS + 1e-9)),
       windowS,
       connectS,
+      connectRetries,
+      connectErrors,
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
       peakRssKb: process.resourceUsage().maxRSS,
@@ -177,7 +198,8 @@ class InProcessLoop extends EventEmitter {
     this.loop.start().catch((error: unknown) => this.emit("error", error));
   }
   postMessage(message: ToWorker): void {
-    if (message.kind === "stop") this.loop.stop();
+    if (message.kind === "begin") this.loop.begin();
+    else if (message.kind === "stop") this.loop.stop();
   }
   async terminate(): Promise<void> {
     this.loop.close();

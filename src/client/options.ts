@@ -14,6 +14,8 @@ export interface ClientOptions {
   rate?: number;
   /** What makes a reply a response: `type` (the study's rule: a whole ECHO / ACK / INFO frame) or `payload` (an ECHO must also carry the request's payload). */
   verify: "type" | "payload";
+  /** Connects started per second at most, over all connections; undefined = as fast as the server takes them. */
+  connectRate?: number;
 }
 
 export const MAX_CONNECTIONS = 65000;

@@ -39,6 +39,9 @@ export interface ClientReport {
   warmup_s: number;
   /** Seconds from the start of the load (worker threads included) until every connection was made or had failed. */
   connect_s: number;
+  /** Connect attempts repeated after a refusal or timeout, and connections that never connected by why. */
+  connect_retries: number;
+  connect_errors: { refused: number; timed_out: number; other: number };
   elapsed_s: number;
   cpu: { user_s: number; sys_s: number };
   peak_rss_kb: number;
@@ -92,6 +95,8 @@ export function buildReport(result: LoadResult): ClientReport {
     threads: Math.min(options.threads, options.connections),
     length: options.length,
     connect_s: round(result.connectS, 3),
+    connect_retries: result.connectRetries,
+    connect_errors: result.connectErrors,
     warmup_s: options.warmupS,
     elapsed_s: round(result.windowS, 4),
     cpu: { user_s: round(result.cpuUserS, 3), sys_s: round(result.cpuSystemS, 3) },
@@ -119,6 +124,7 @@ export function formatTextReport(report: ClientReport): string {
     `Served connections: ${report.connections.served} of ${report.connections.requested} (${report.connections.starved} established but starved); responses per connection min ${report.conn_resp.min}, p50 ${report.conn_resp.p50}, max ${report.conn_resp.max}; Jain fairness ${report.fairness_jain ?? "n/a"}`,
     `Payload mismatches: ${report.payload_mismatches} (ECHO replies whose payload differs from the request; verify ${report.verify})`,
     `Per second: ${report.resp_per_s_series.length === 0 ? "window shorter than 1 s" : `min ${report.resp_per_s_min_1s}, max ${report.resp_per_s_max_1s} response/sec; ${report.stall_seconds} s without a reply`}`,
+    `Connects: ${report.connect_s} s, ${report.connect_retries} retried; failed: ${report.connect_errors.refused} refused, ${report.connect_errors.timed_out} timed out, ${report.connect_errors.other} other`,
     `Unanswered before the window: ${report.unanswered_before_window} requests (timed out; counted in the success rate)`,
     `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,
   ].join("\n");

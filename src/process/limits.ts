@@ -29,3 +29,16 @@ export function openFileShortfall(sockets: number, limit = readOpenFileLimit()):
       : `the hard limit is ${limit.hard}: raise it as root (\`ulimit -Hn ${needed}\`, LimitNOFILE= for a systemd unit, or nofile in /etc/security/limits.conf), then \`ulimit -n ${needed}\``;
   return `${sockets} connections need about ${needed} open files but RLIMIT_NOFILE (ulimit -n) is ${limit.soft}; ${howToRaise}`;
 }
+
+/** Node's own listen backlog, and what a kernel without /proc/sys says nothing about is taken to allow. */
+const DEFAULT_BACKLOG = 511;
+
+/** net.core.somaxconn: the kernel caps every listen backlog at it. */
+export function readSomaxconn(): number {
+  try {
+    const value = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8").trim());
+    return Number.isInteger(value) && value > 0 ? value : DEFAULT_BACKLOG;
+  } catch {
+    return DEFAULT_BACKLOG;
+  }
+}

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { formatAddress } from "../process/address.js";
+import { readSomaxconn } from "../process/limits.js";
 import { serveConnection, type ReplyMode } from "./connection.js";
 
 export interface ServerOptions {
@@ -68,7 +69,8 @@ function listen(options: ServerOptions, onConnection: (socket: Socket) => void):
   const server = createServer(onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => resolve(server));
+    // As long an accept queue as the kernel allows: thousands of connections may arrive at once.
+    server.listen({ host: options.host, port: options.port, backlog: readSomaxconn() }, () => resolve(server));
   });
 }
 
