@@ -4,6 +4,8 @@ import { MAX_PAYLOAD } from "../protocol/index.js";
 import {
   MAX_CONNECTIONS,
   NoConnectionError,
+  SpreadError,
+  clientSpread,
   READY_LINE,
   WINDOW_ENDED_LINE,
   WINDOW_STARTED_LINE,
@@ -12,7 +14,6 @@ import {
   runLoad,
 } from "../client/index.js";
 import { parseAddress } from "../process/address.js";
-import { openFileShortfall } from "../process/limits.js";
 import { encodeHistogram } from "../remote/histogram-wire.js";
 import { waitForStdinLine } from "../remote/stdin-signal.js";
 import { integerIn, positiveNumber, seconds } from "./arguments.js";
@@ -34,6 +35,8 @@ export function registerClientCommand(program: Command): void {
     .option("-l, --length <bytes>", `CLIENT_CHAT payload bytes (0…${MAX_PAYLOAD})`, integerIn(0, MAX_PAYLOAD), MAX_PAYLOAD)
     .option("--timeout <s>", "per connect/read/write timeout in seconds", seconds({ allowZero: false }), 5)
     .option("--connect-rate <conn/s>", "open at most this many connections per second (default: as fast as the server takes them)", positiveNumber)
+    .option("--processes <n>", "load processes (default: as many as the open-file limit needs; each holds its share of the connections)", integerIn(1, 1024))
+    .option("--source-addresses <n>", "connect from 127.0.0.1, 127.0.0.2, … (server on loopback; default: as many as the ephemeral ports need)", integerIn(1, 254))
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .addOption(
       new Option("--verify <what>", "what makes a reply a response: type (a whole ECHO/ACK/INFO frame; ECHO payload mismatches counted apart) or payload (a wrong ECHO payload is a bad frame)")
@@ -44,8 +47,6 @@ export function registerClientCommand(program: Command): void {
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
     .addOption(new Option("--wait-for-start", "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)").hideHelp())
     .action(async (flags) => {
-      const shortfall = openFileShortfall(flags.connections);
-      if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
       const options = {
         host: flags.address.host,
         port: flags.address.port,
@@ -57,8 +58,16 @@ export function registerClientCommand(program: Command): void {
         timeoutS: flags.timeout,
         rate: flags.rate,
         connectRate: flags.connectRate,
+        processes: flags.processes,
+        sourceAddresses: flags.sourceAddresses,
         verify: flags.verify as "type" | "payload",
       };
+      try {
+        clientSpread(options); // refuses before any connection, naming every limit that is in the way
+      } catch (error) {
+        if (error instanceof SpreadError) fail(`tcpsweep client: ${error.message}`, 2);
+        throw error;
+      }
       try {
         const hooks = flags.announceWindow
           ? {

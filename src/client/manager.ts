@@ -12,6 +12,9 @@ import { addCounts, newLatencyHistogram, type LatencyHistogram } from "./histogr
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { ClientOptions } from "./options.js";
 import { emptyConnectErrors, type ConnectErrorCounts } from "./connect-window.js";
+import { ProcessLoop } from "./process-loop.js";
+import { evenShares, planSpread, type Spread } from "./spread.js";
+import { readEphemeralPorts, readOpenFileLimit } from "../process/limits.js";
 
 /**
  * Connects in flight over all loops (each its share): below the accept queue any server gets
@@ -55,7 +58,28 @@ export interface LoadResult {
   /** CPU of this whole process (all threads) during the window. */
   cpuUserS: number;
   cpuSystemS: number;
+  /** This process's peak RSS, plus each load process's when the client spread over several. */
   peakRssKb: number;
+  /** How the connections were spread: loops (threads or processes), processes, source addresses. */
+  spread: Spread;
+}
+
+/** The client cannot spread its connections under this machine's limits as asked (exit 2: the user can act on it). */
+export class SpreadError extends Error {}
+
+/** The spread runLoad will use under this process's limits; throws SpreadError naming every problem. */
+export function clientSpread(options: ClientOptions): Spread {
+  const plan = planSpread({
+    connections: options.connections,
+    threads: options.threads,
+    host: options.host,
+    ...(options.processes !== undefined ? { processes: options.processes } : {}),
+    ...(options.sourceAddresses !== undefined ? { sourceAddresses: options.sourceAddresses } : {}),
+    openFileLimit: readOpenFileLimit().soft,
+    portsPerAddress: readEphemeralPorts(),
+  });
+  if ("problems" in plan) throw new SpreadError(plan.problems.join("; "));
+  return plan;
 }
 
 export class NoConnectionError extends Error {}
@@ -64,10 +88,7 @@ type WorkerResult = Extract<FromWorker, { kind: "result" }>;
 type WorkerConnected = Extract<FromWorker, { kind: "connected" }>;
 
 /** Connections per worker: as even as possible, every connection assigned. */
-export function spreadConnections(connections: number, threads: number): number[] {
-  const workers = Math.min(threads, connections);
-  return Array.from({ length: workers }, (_, i) => Math.floor(connections / workers) + (i < connections % workers ? 1 : 0));
-}
+export const spreadConnections = evenShares;
 
 /** Called as the measured window opens and closes (e.g. so a sweep can sample the server then). */
 export interface WindowHooks {
@@ -82,9 +103,11 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
   const windowStartBuffer = new SharedArrayBuffer(8);
-  const shares = spreadConnections(options.connections, options.threads);
-  const workers = shares.map((connections) => {
+  const spread = clientSpread(options);
+  const shares = spread.loops.map((loop) => loop.connections);
+  const workers = spread.loops.map(({ connections, localAddress }) => {
     const config: WorkerConfig = {
+      ...(localAddress !== undefined ? { localAddress } : {}),
       host: options.host,
       port: options.port,
       connections,
@@ -99,9 +122,14 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       ...(options.connectRate !== undefined ? { connectRatePerS: (options.connectRate * connections) / options.connections } : {}),
       connectRetryMs: options.warmupS * 1000,
     };
+    if (spread.processes > 1) return new ProcessLoop(config);
     // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
     return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
   });
+  const setPhase = (value: number, windowStartEpochMs: number) => {
+    Atomics.store(phase, 0, value);
+    for (const worker of workers) if (worker instanceof ProcessLoop) worker.setPhase(value, windowStartEpochMs);
+  };
   try {
     const connected = await Promise.all(workers.map((worker) => nextMessage<WorkerConnected>(worker, "connected")));
     const connectS = (performance.now() - loadStart) / 1000;
@@ -122,10 +150,10 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     const cpuBefore = process.cpuUsage();
     const windowStart = performance.now();
     new Float64Array(windowStartBuffer)[0] = performance.timeOrigin + windowStart; // published by the Atomics.store below
-    Atomics.store(phase, 0, Phase.MEASURE);
+    setPhase(Phase.MEASURE, performance.timeOrigin + windowStart);
     hooks.windowStarted?.();
     await sleep(options.durationS * 1000);
-    Atomics.store(phase, 0, Phase.DRAIN);
+    setPhase(Phase.DRAIN, performance.timeOrigin + windowStart);
     const windowS = (performance.now() - windowStart) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     hooks.windowEnded?.();
@@ -142,14 +170,17 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       connectS,
       connectRetries,
       connectErrors,
-      cpuUserS: cpu.user / 1e6,
-      cpuSystemS: cpu.system / 1e6,
-      peakRssKb: process.resourceUsage().maxRSS,
+      cpuUserS: (cpu.user + sumOf(perLoop, (r) => r.processCpu?.user ?? 0)) / 1e6,
+      cpuSystemS: (cpu.system + sumOf(perLoop, (r) => r.processCpu?.system ?? 0)) / 1e6,
+      peakRssKb: process.resourceUsage().maxRSS + sumOf(perLoop, (r) => r.peakRssKb ?? 0),
+      spread,
     };
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }
+
+const sumOf = <T>(items: readonly T[], value: (item: T) => number): number => items.reduce((total, item) => total + value(item), 0);
 
 type MergedCounts =
   | "requests"
@@ -206,7 +237,7 @@ class InProcessLoop extends EventEmitter {
   }
 }
 
-type LoadThread = Worker | InProcessLoop;
+type LoadThread = Worker | InProcessLoop | ProcessLoop;
 
 /** The next message of one kind from a worker; a worker that dies first rejects with its error. */
 function nextMessage<T extends FromWorker>(worker: LoadThread, kind: T["kind"]): Promise<T> {

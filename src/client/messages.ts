@@ -65,4 +65,7 @@ export type FromWorker =
       perSecond: number[];
       /** The worker's latency histogram. */
       histogram: HistogramCounts;
+      /** A loop in a process of its own: that process's CPU over its window (µs) and its peak RSS. */
+      processCpu?: NodeJS.CpuUsage;
+      peakRssKb?: number;
     };

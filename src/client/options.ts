@@ -16,6 +16,9 @@ export interface ClientOptions {
   verify: "type" | "payload";
   /** Connects started per second at most, over all connections; undefined = as fast as the server takes them. */
   connectRate?: number;
+  /** Load processes and loopback source addresses; undefined = as many as this machine's limits need (spread.ts). */
+  processes?: number;
+  sourceAddresses?: number;
 }
 
 export const MAX_CONNECTIONS = 65000;

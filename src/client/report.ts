@@ -35,6 +35,9 @@ export interface ClientReport {
   /** Whole seconds of the window with no response at all. */
   stall_seconds: number | null;
   threads: number;
+  /** Load processes (1: the threads above are this process's) and the loopback source addresses connected from (empty: the kernel's choice). */
+  processes: number;
+  source_addresses: string[];
   length: number;
   warmup_s: number;
   /** Seconds from the start of the load (worker threads included) until every connection was made or had failed. */
@@ -92,7 +95,9 @@ export function buildReport(result: LoadResult): ClientReport {
     resp_per_s_min_1s: seconds.min ?? null,
     resp_per_s_max_1s: seconds.max ?? null,
     stall_seconds: seconds.stallSeconds ?? null,
-    threads: Math.min(options.threads, options.connections),
+    threads: result.spread.loops.length,
+    processes: result.spread.processes,
+    source_addresses: result.spread.sourceAddresses,
     length: options.length,
     connect_s: round(result.connectS, 3),
     connect_retries: result.connectRetries,
@@ -116,7 +121,7 @@ export function formatTextReport(report: ClientReport): string {
       ? `Latency (us): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, p99.9 ${latency.p999}, max ${latency.max}, mean ${latency.mean}`
       : "Latency (us): no responses in the window",
     `Errors: ${errors.total} (connect failed ${errors.connect_failed}, timed out ${errors.timed_out}, closed by server ${errors.closed_by_server}, bad frame ${errors.bad_frame})`,
-    `Connections: ${report.connections.established}/${report.connections.requested} established, ${report.connections.in_window} sending in the window, on ${report.threads} threads to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
+    `Connections: ${report.connections.established}/${report.connections.requested} established, ${report.connections.in_window} sending in the window, on ${report.processes > 1 ? `${report.processes} processes` : `${report.threads} threads`}${report.source_addresses.length > 0 ? ` from ${report.source_addresses.join(", ")}` : ""} to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
     ...(report.mode === "open-loop"
       ? [`Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`]
       : []),

@@ -42,3 +42,14 @@ export function readSomaxconn(): number {
     return DEFAULT_BACKLOG;
   }
 }
+
+/** Ephemeral ports (net.ipv4.ip_local_port_range): how many connections one source address can open to one server address and port. */
+export function readEphemeralPorts(): number {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && high! >= low!) return high! - low! + 1;
+  } catch {
+    // not Linux: the IANA range below
+  }
+  return 65535 - 49152 + 1;
+}
