@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { formatAddress } from "../process/address.js";
-import { readSomaxconn } from "../process/limits.js";
+import { FD_HEADROOM, readOpenFileLimit, readSomaxconn } from "../process/limits.js";
 import { serveConnection, type ReplyMode } from "./connection.js";
 
 export interface ServerOptions {
@@ -142,6 +142,7 @@ function sendListeners(worker: ChildProcess, server: Server, count: number): voi
 export function runServerWorker(options: ServerOptions): void {
   const listeners: Server[] = [];
   const sockets = new Set<Socket>();
+  const connectionLimit = readOpenFileLimit().soft - FD_HEADROOM;
   process.on("message", (message: unknown, listener: unknown) => {
     if (!isMessage<ListenerMessage>(message, "listener") || !listener) return;
     const server = listener as Server;
@@ -149,6 +150,9 @@ export function runServerWorker(options: ServerOptions): void {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       serveConnection(socket, options.reply);
+      // Full: stop accepting, so the other workers take the next connections. Only this process's
+      // duplicates close; the listening socket lives on in theirs. (At the limit libuv would accept and drop them.)
+      if (sockets.size >= connectionLimit) for (const listening of listeners) listening.close();
     });
     listeners.push(server);
     if (listeners.length === listenersPerWorker(options.threads)) process.send?.({ kind: "ready" } satisfies ReadyMessage);
