@@ -3,10 +3,11 @@
  * flight (a new one starts as soon as any finishes, never a batch waiting for its slowest member),
  * optionally paced to a rate, and a refused or timed-out attempt retried while its retry time lasts.
  *
- * An attempt holds its place in the window until it is *admitted* (connected). The window keeps
- * the handshakes in flight below any server's accept queue: a SYN dropped by a full backlog costs
- * a 1 s, then 3 s retransmit. (The loop sends nothing until every connection is made, so the
- * server accepts them back to back, see LoadLoop.begin.)
+ * An attempt holds its place in the window until it is *admitted*: the server has accepted it and
+ * answered one request (a connect alone only says the kernel queued it). So the connections the
+ * server has not taken yet stay below any accept queue: a SYN dropped by a full backlog costs a
+ * 1 s, then 3 s retransmit. (After that request a connection stays silent until every connection
+ * is made, so the server accepts them without serving traffic in between, see LoadLoop.begin.)
  */
 import { performance } from "node:perf_hooks";
 

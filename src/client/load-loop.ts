@@ -166,6 +166,8 @@ class LoadConnection {
   /** Replies to this connection's window requests. */
   windowResponses = 0;
   private readonly onFrame = (frame: Frame) => this.receive(frame);
+  /** Frees this connection's place in the connect window: on the reply to its first request (or its end). */
+  private admit?: () => void;
 
   constructor(
     private readonly loop: LoadLoop,
@@ -184,10 +186,11 @@ class LoadConnection {
     const where = `${host}:${port}`;
     this.socket.once("connect", () => {
       this.connected = true;
-      // Silent until every connection is made: no timeout while it waits for the others.
-      this.socket.setTimeout(0);
       loop.connectionEstablished(this);
-      events.admitted();
+      // One uncounted request: its reply shows the server has accepted this connection (a connect
+      // alone only shows the kernel queued it), and only then does its place in the window free.
+      this.admit = () => events.admitted();
+      this.write(performance.now());
     });
     this.socket.on("timeout", () => {
       if (!this.connected) return this.abortConnect(() => events.failed(connectFailure("timeout", timeoutMs, where)));
@@ -272,8 +275,17 @@ class LoadConnection {
       const second = Math.floor((performance.timeOrigin + now - loop.windowStart[0]!) / 1000);
       if (second >= 0 && second < loop.perSecond.length) loop.perSecond[second]!++;
     }
+    if (this.admit) return this.admitted();
     if (loop.config.ratePerS === undefined) this.sendNext();
     else if (this.inFlight.length === 0 && Atomics.load(loop.phase, 0) === Phase.DRAIN) this.finish();
+  }
+
+  /** Accepted and answered once: silent (and without a timeout) until every connection is made. */
+  private admitted(): void {
+    const admit = this.admit!;
+    this.admit = undefined;
+    this.socket.setTimeout(0);
+    admit();
   }
 
   private abortConnect(report: () => void): void {
@@ -296,6 +308,7 @@ class LoadConnection {
     this.finished = true;
     this.inFlight.length = 0;
     this.socket.destroy();
+    if (this.admit) this.admitted();
     this.loop.connectionFinished(this);
   }
 }

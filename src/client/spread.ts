@@ -34,6 +34,13 @@ export interface Spread {
   sourceAddresses: string[];
 }
 
+/**
+ * Automatic source addresses fill at most this share of each one's port range: connect() searches
+ * the range for a free port, longer the fuller it is (19,000 connections from one address took
+ * 107 s to open on the 2-core machine, from 4 addresses 21 s; bench/RESULTS.md).
+ */
+const PORT_RANGE_SHARE = 0.25;
+
 /** Client connections one process can hold under `openFileLimit`. */
 export const connectionsPerProcess = (openFileLimit: number): number => Math.max(1, openFileLimit - FD_HEADROOM);
 
@@ -61,7 +68,8 @@ export function planSpread(input: SpreadInput): Spread | { problems: string[] } 
     );
   }
   const neededAddresses = Math.ceil(connections / input.portsPerAddress);
-  const addresses = input.sourceAddresses ?? (isLoopback(host) ? neededAddresses : 1);
+  const comfortable = Math.ceil(connections / Math.floor(input.portsPerAddress * PORT_RANGE_SHARE));
+  const addresses = input.sourceAddresses ?? (isLoopback(host) ? comfortable : 1);
   if (addresses < neededAddresses) {
     problems.push(
       `${connections} connections to one server address and port need ${neededAddresses} source addresses (one has ${input.portsPerAddress} ephemeral ports, net.ipv4.ip_local_port_range)` +
