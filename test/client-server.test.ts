@@ -417,14 +417,14 @@ describe("client command-line errors", () => {
     // limits, around 100, make Node itself fail to load the CLI's modules: EMFILE before any check.)
     const wrapper = (n: number) => (hasPrlimit ? ["prlimit", `--nofile=${n}:${n}`] : ["sh", "-c", `ulimit -n ${n} && exec "$0" "$@"`]);
 
-    it("refuses -c 500 under a 256-descriptor limit: exit 2, one line that says ulimit -n", async () => {
+    it("refuses -c 500 in one process under a 256-descriptor limit: exit 2, one line that says ulimit -n", async () => {
       const before = fake.connections;
-      const result = await runCli(["client", "-a", `${HOST}:${fake.port}`, "-c", "500", "-t", "1", "--warmup", "0"], { wrapper: wrapper(256) });
+      const result = await runCli(["client", "-a", `${HOST}:${fake.port}`, "-c", "500", "--processes", "1", "-t", "1", "--warmup", "0"], { wrapper: wrapper(256) });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
       const lines = stderrLines(result.stderr);
       expect(lines, result.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/^tcpsweep client: 500 connections need about \d+ open files/);
+      expect(lines[0]).toMatch(/^tcpsweep client: 500 connections in 1 client process need \d+ open files/);
       expect(lines[0]).toContain("ulimit -n");
       expect(lines[0]).toContain("256");
       expect(fake.connections).toBe(before);

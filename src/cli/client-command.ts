@@ -4,6 +4,8 @@ import { ANY_LENGTH, PROTOCOLS, PROTOCOL_NAMES, lengthProblem, type ProtocolName
 import {
   MAX_CONNECTIONS,
   NoConnectionError,
+  SpreadError,
+  clientSpread,
   READY_LINE,
   WINDOW_ENDED_LINE,
   WINDOW_STARTED_LINE,
@@ -13,7 +15,6 @@ import {
   runLoad,
 } from "../client/index.js";
 import { parseAddress } from "../process/address.js";
-import { openFileShortfall } from "../process/limits.js";
 import { encodeHistogram } from "../remote/histogram-wire.js";
 import { waitForStdinLine } from "../remote/stdin-signal.js";
 import { duration, integerIn, oneOf, positiveNumber } from "./arguments.js";
@@ -39,6 +40,9 @@ export function registerClientCommand(program: Command): void {
       integerIn(ANY_LENGTH.min, ANY_LENGTH.max),
     )
     .option("--timeout <d>", "per connect/read/write timeout (seconds or a duration)", duration({ allowZero: false }), 5)
+    .option("--connect-rate <conn/s>", "open at most this many connections per second (default: as fast as the server takes them)", positiveNumber)
+    .option("--processes <n>", "load processes (default: as many as the open-file limit needs; each holds its share of the connections)", integerIn(1, 1024))
+    .option("--source-addresses <n>", "connect from 127.0.0.1, 127.0.0.2, … (server on loopback; default: as many as the ephemeral ports need)", integerIn(1, 254))
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .addOption(
       new Option("--verify <what>", "what makes a reply a response: type (chat: a whole ECHO/ACK/INFO frame; echo: as many bytes as sent; payload mismatches counted apart) or payload (a wrong payload is a bad frame)")
@@ -49,8 +53,6 @@ export function registerClientCommand(program: Command): void {
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
     .addOption(new Option("--wait-for-start", "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)").hideHelp())
     .action(async (flags) => {
-      const shortfall = openFileShortfall(flags.connections);
-      if (shortfall) fail(`tcpsweep client: ${shortfall}`, 2);
       const protocol = flags.protocol as ProtocolName;
       const length: number = flags.length ?? PROTOCOLS[protocol].length.default;
       const badLength = lengthProblem(protocol, length);
@@ -66,8 +68,17 @@ export function registerClientCommand(program: Command): void {
         length,
         timeoutS: flags.timeout,
         rate: flags.rate,
+        connectRate: flags.connectRate,
+        processes: flags.processes,
+        sourceAddresses: flags.sourceAddresses,
         verify: flags.verify as "type" | "payload",
       } satisfies ClientOptions;
+      try {
+        clientSpread(options); // refuses before any connection, naming every limit that is in the way
+      } catch (error) {
+        if (error instanceof SpreadError) fail(`tcpsweep client: ${error.message}`, 2);
+        throw error;
+      }
       try {
         const hooks = flags.announceWindow
           ? {

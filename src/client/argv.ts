@@ -12,6 +12,10 @@ export interface BuiltinClientOptions {
   verify?: "type" | "payload";
   /** Open loop: requests per second in total, or a placeholder such as "{rate}"; undefined = closed loop. */
   rate?: number | string;
+  /** Connects per second; load processes; loopback source addresses (undefined: automatic). */
+  connectRate?: number;
+  processes?: number;
+  sourceAddresses?: number;
 }
 
 /** `[node, cliEntry, "client", ...]` with `{address}`, `{connections}`, `{duration_s}`, `{warmup_s}` and matrix keys it understands. */
@@ -26,5 +30,8 @@ export function builtinClientArgv(cliEntry: string, opts: BuiltinClientOptions):
   if (opts.timeoutS !== undefined) argv.push("--timeout", String(opts.timeoutS));
   if (opts.verify === "payload") argv.push("--verify", "payload");
   if (opts.rate !== undefined) argv.push("--rate", String(opts.rate));
+  if (opts.connectRate !== undefined) argv.push("--connect-rate", String(opts.connectRate));
+  if (opts.processes !== undefined) argv.push("--processes", String(opts.processes));
+  if (opts.sourceAddresses !== undefined) argv.push("--source-addresses", String(opts.sourceAddresses));
   return argv;
 }

@@ -1,4 +1,4 @@
-export { runLoad, NoConnectionError, type LoadResult, type WindowHooks } from "./manager.js";
+export { runLoad, clientSpread, NoConnectionError, SpreadError, type LoadResult, type WindowHooks } from "./manager.js";
 export { buildReport, formatTextReport, type ClientReport } from "./report.js";
 export { MAX_CONNECTIONS, type ClientOptions } from "./options.js";
 

@@ -9,9 +9,8 @@ import { performance } from "node:perf_hooks";
 import { protocolNamed, type ClientSession } from "../protocol/index.js";
 import { histogramCounts, newLatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
+import { connectFailure, openConnections, type AttemptEvents } from "./connect-window.js";
 
-/** Connects in flight at once per loop: thousands of simultaneous SYNs overflow the server's backlog. */
-const CONNECT_BATCH = 256;
 /** One receive buffer for all connections of the loop: each read is consumed before the next. */
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Open loop: a send leaving this much after its scheduled time counts as late (timers tick in ms). */
@@ -59,18 +58,22 @@ export class LoadLoop {
   }
 
   async start(): Promise<void> {
-    let failed = 0;
-    let firstError: string | undefined;
-    for (let started = 0; started < this.config.connections; started += CONNECT_BATCH) {
-      const batch = Math.min(CONNECT_BATCH, this.config.connections - started);
-      const outcomes = await Promise.all(Array.from({ length: batch }, () => this.openConnection()));
-      for (const outcome of outcomes) {
-        if (outcome === undefined) continue;
-        failed++;
-        firstError ??= outcome;
-      }
-    }
-    this.post({ kind: "connected", established: this.config.connections - failed, failed, ...(firstError ? { firstError } : {}) });
+    const { connectWindow, connectRatePerS, connectRetryMs } = this.config;
+    const policy = { window: connectWindow, retryForMs: connectRetryMs, ...(connectRatePerS !== undefined ? { ratePerS: connectRatePerS } : {}) };
+    const outcome = await openConnections(this.config.connections, policy, (events) => new LoadConnection(this, events));
+    this.errors.connect_failed += outcome.failed;
+    const { failed, retries, errors: connectErrors, firstError } = outcome;
+    this.post({ kind: "connected", established: this.config.connections - failed, failed, retries, connectErrors, ...(firstError ? { firstError } : {}) });
+  }
+
+  /**
+   * Every loop has connected: traffic starts on all connections at once. Until then they stay
+   * silent, so a server accepts them without serving the first ones in between (an event loop
+   * busy with requests takes in new connections slowly, and the later ones would wait seconds).
+   */
+  begin(): void {
+    if (this.draining) return;
+    for (const connection of this.connections) connection.begin();
     if (this.config.ratePerS !== undefined) {
       this.schedule = { ring: [...this.connections], origin: performance.now(), sent: 0 };
       this.sendDue();
@@ -123,16 +126,9 @@ export class LoadLoop {
     if (this.draining && this.connections.size === 0) this.report();
   }
 
-  private openConnection(): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      const connection = new LoadConnection(this, (failure) => {
-        if (failure === undefined) {
-          this.connections.add(connection);
-          this.established.push(connection);
-        } else this.errors.connect_failed++;
-        resolve(failure);
-      });
-    });
+  connectionEstablished(connection: LoadConnection): void {
+    this.connections.add(connection);
+    this.established.push(connection);
   }
 
   private report(): void {
@@ -167,35 +163,48 @@ class LoadConnection {
   /** Replies to this connection's window requests. */
   windowResponses = 0;
   private readonly onResponse = (matches: boolean) => this.receive(matches);
+  /** Frees this connection's place in the connect window: on the reply to its first request (or its end). */
+  private admit?: () => void;
 
   constructor(
     private readonly loop: LoadLoop,
-    onConnectOutcome: (failure: string | undefined) => void,
+    events: AttemptEvents,
   ) {
-    const { host, port, timeoutMs } = loop.config;
+    const { host, port, timeoutMs, localAddress } = loop.config;
     this.session = loop.protocol.session();
     // `onread` reads into the loop's one buffer: no Buffer per chunk, no stream machinery per read.
     this.socket = connect({
       host,
       port,
+      ...(localAddress !== undefined ? { localAddress } : {}),
       noDelay: true,
       onread: { buffer: loop.readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.read(bytes, buffer) },
     });
     this.socket.setTimeout(timeoutMs);
+    const where = `${host}:${port}`;
     this.socket.once("connect", () => {
       this.connected = true;
-      onConnectOutcome(undefined);
-      if (loop.config.ratePerS === undefined) this.sendNext();
+      loop.connectionEstablished(this);
+      // One uncounted request: its reply shows the server has accepted this connection (a connect
+      // alone only shows the kernel queued it), and only then does its place in the window free.
+      this.admit = () => events.admitted();
+      this.write(performance.now());
     });
     this.socket.on("timeout", () => {
-      if (!this.connected) return this.abortConnect(onConnectOutcome, `connect to ${host}:${port} timed out after ${timeoutMs} ms`);
+      if (!this.connected) return this.abortConnect(() => events.failed(connectFailure("timeout", timeoutMs, where)));
       this.fail("timed_out");
     });
     this.socket.on("error", (error) => {
-      if (!this.connected) return this.abortConnect(onConnectOutcome, error.message);
+      if (!this.connected) return this.abortConnect(() => events.failed(connectFailure(error, timeoutMs, where)));
       this.fail("closed_by_server");
     });
     this.socket.on("close", () => this.connected && this.fail("closed_by_server"));
+  }
+
+  /** All connections are made: the idle timeout watches it again, and a closed loop sends its first request. */
+  begin(): void {
+    this.socket.setTimeout(this.loop.config.timeoutMs);
+    if (this.loop.config.ratePerS === undefined) this.sendNext();
   }
 
   /** Closed loop: the next request goes out as soon as the last reply is in. */
@@ -265,15 +274,24 @@ class LoadConnection {
       const second = Math.floor((performance.timeOrigin + now - loop.windowStart[0]!) / 1000);
       if (second >= 0 && second < loop.perSecond.length) loop.perSecond[second]!++;
     }
+    if (this.admit) return this.admitted();
     if (loop.config.ratePerS === undefined) this.sendNext();
     else if (this.inFlight.length === 0 && Atomics.load(loop.phase, 0) === Phase.DRAIN) this.finish();
   }
 
-  private abortConnect(onConnectOutcome: (failure: string) => void, reason: string): void {
+  /** Accepted and answered once: silent (and without a timeout) until every connection is made. */
+  private admitted(): void {
+    const admit = this.admit!;
+    this.admit = undefined;
+    this.socket.setTimeout(0);
+    admit();
+  }
+
+  private abortConnect(report: () => void): void {
     if (this.finished) return;
     this.finished = true;
     this.socket.destroy();
-    onConnectOutcome(reason);
+    report();
   }
 
   private fail(kind: keyof ErrorCounts): void {
@@ -289,6 +307,7 @@ class LoadConnection {
     this.finished = true;
     this.inFlight.length = 0;
     this.socket.destroy();
+    if (this.admit) this.admitted();
     this.loop.connectionFinished(this);
   }
 }

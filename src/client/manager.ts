@@ -11,6 +11,18 @@ import { connectionSpread, mergeSeconds, type ConnectionSpread, type SecondSerie
 import { addCounts, newLatencyHistogram, type LatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { ClientOptions } from "./options.js";
+import { emptyConnectErrors, type ConnectErrorCounts } from "./connect-window.js";
+import { ProcessLoop } from "./process-loop.js";
+import { evenShares, planSpread, type Spread } from "./spread.js";
+import { readEphemeralPorts, readOpenFileLimit } from "../process/limits.js";
+
+/**
+ * Connects in flight over all loops (each its share), a connect holding its place until the server
+ * has answered it once: half of the usual somaxconn (4096), so the connections the server has not
+ * accepted yet never fill its accept queue, and wide enough that a loaded server's round trip does
+ * not pace the opening (256 took twice as long at 10,000 connections on a busy machine).
+ */
+export const CONNECT_WINDOW_TOTAL = 2048;
 
 export interface LoadResult {
   options: ClientOptions;
@@ -39,11 +51,36 @@ export interface LoadResult {
   windowS: number;
   /** From the start of runLoad (threads included) until every loop reported its connects done. */
   connectS: number;
+  /** Connect attempts repeated after a refusal or timeout (within the warmup). */
+  connectRetries: number;
+  /** Connections that never connected, by why (after their retries). */
+  connectErrors: ConnectErrorCounts;
   latencyUs: LatencyHistogram;
   /** CPU of this whole process (all threads) during the window. */
   cpuUserS: number;
   cpuSystemS: number;
+  /** This process's peak RSS, plus each load process's when the client spread over several. */
   peakRssKb: number;
+  /** How the connections were spread: loops (threads or processes), processes, source addresses. */
+  spread: Spread;
+}
+
+/** The client cannot spread its connections under this machine's limits as asked (exit 2: the user can act on it). */
+export class SpreadError extends Error {}
+
+/** The spread runLoad will use under this process's limits; throws SpreadError naming every problem. */
+export function clientSpread(options: ClientOptions): Spread {
+  const plan = planSpread({
+    connections: options.connections,
+    threads: options.threads,
+    host: options.host,
+    ...(options.processes !== undefined ? { processes: options.processes } : {}),
+    ...(options.sourceAddresses !== undefined ? { sourceAddresses: options.sourceAddresses } : {}),
+    openFileLimit: readOpenFileLimit().soft,
+    portsPerAddress: readEphemeralPorts(),
+  });
+  if ("problems" in plan) throw new SpreadError(plan.problems.join("; "));
+  return plan;
 }
 
 export class NoConnectionError extends Error {}
@@ -52,10 +89,7 @@ type WorkerResult = Extract<FromWorker, { kind: "result" }>;
 type WorkerConnected = Extract<FromWorker, { kind: "connected" }>;
 
 /** Connections per worker: as even as possible, every connection assigned. */
-export function spreadConnections(connections: number, threads: number): number[] {
-  const workers = Math.min(threads, connections);
-  return Array.from({ length: workers }, (_, i) => Math.floor(connections / workers) + (i < connections % workers ? 1 : 0));
-}
+export const spreadConnections = evenShares;
 
 /** Called as the measured window opens and closes (e.g. so a sweep can sample the server then). */
 export interface WindowHooks {
@@ -70,9 +104,11 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
   const windowStartBuffer = new SharedArrayBuffer(8);
-  const shares = spreadConnections(options.connections, options.threads);
-  const workers = shares.map((connections) => {
+  const spread = clientSpread(options);
+  const shares = spread.loops.map((loop) => loop.connections);
+  const workers = spread.loops.map(({ connections, localAddress }) => {
     const config: WorkerConfig = {
+      ...(localAddress !== undefined ? { localAddress } : {}),
       host: options.host,
       port: options.port,
       connections,
@@ -84,30 +120,44 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       windowStart: windowStartBuffer,
       windowSeconds: Math.ceil(options.durationS) + 1,
       verifyPayload: options.verify === "payload",
+      connectWindow: Math.max(1, Math.ceil(CONNECT_WINDOW_TOTAL / shares.length)),
+      ...(options.connectRate !== undefined ? { connectRatePerS: (options.connectRate * connections) / options.connections } : {}),
+      connectRetryMs: options.warmupS * 1000,
     };
+    if (spread.processes > 1) return new ProcessLoop(config);
     // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
     return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
   });
+  const setPhase = (value: number, windowStartEpochMs: number) => {
+    Atomics.store(phase, 0, value);
+    for (const worker of workers) if (worker instanceof ProcessLoop) worker.setPhase(value, windowStartEpochMs);
+  };
   try {
     const connected = await Promise.all(workers.map((worker) => nextMessage<WorkerConnected>(worker, "connected")));
     const connectS = (performance.now() - loadStart) / 1000;
     const established = connected.reduce((sum, c) => sum + c.established, 0);
+    const connectRetries = connected.reduce((sum, c) => sum + c.retries, 0);
+    const connectErrors = emptyConnectErrors();
+    for (const c of connected) for (const kind of Object.keys(connectErrors) as (keyof ConnectErrorCounts)[]) connectErrors[kind] += c.connectErrors[kind];
     if (established === 0) {
       const reason = connected.find((c) => c.firstError)?.firstError ?? "unknown reason";
       throw new NoConnectionError(`no connection to ${options.host}:${options.port} could be made: ${reason}`);
     }
     const results = Promise.all(workers.map((worker) => nextMessage<WorkerResult>(worker, "result")));
     results.catch(() => undefined); // awaited below; a worker dying during warmup must not crash us before then
+    for (const worker of workers) worker.postMessage({ kind: "begin" } satisfies ToWorker);
     await sleep(options.warmupS * 1000);
     await hooks.beforeWindow?.();
 
     const cpuBefore = process.cpuUsage();
     const windowStart = performance.now();
     new Float64Array(windowStartBuffer)[0] = performance.timeOrigin + windowStart; // published by the Atomics.store below
-    Atomics.store(phase, 0, Phase.MEASURE);
+    setPhase(Phase.MEASURE, performance.timeOrigin + windowStart);
     hooks.windowStarted?.();
-    await sleep(options.durationS * 1000);
-    Atomics.store(phase, 0, Phase.DRAIN);
+    // A timer counts from the event loop's cached clock, so it can fire up to a millisecond early:
+    // the window is never shorter than asked (its whole seconds make the per-second series).
+    for (let left = options.durationS * 1000; left > 0; left = options.durationS * 1000 - (performance.now() - windowStart)) await sleep(left);
+    setPhase(Phase.DRAIN, performance.timeOrigin + windowStart);
     const windowS = (performance.now() - windowStart) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     hooks.windowEnded?.();
@@ -122,14 +172,19 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       seconds: mergeSeconds(perLoop.map((result) => result.perSecond), Math.floor(windowS + 1e-9)),
       windowS,
       connectS,
-      cpuUserS: cpu.user / 1e6,
-      cpuSystemS: cpu.system / 1e6,
-      peakRssKb: process.resourceUsage().maxRSS,
+      connectRetries,
+      connectErrors,
+      cpuUserS: (cpu.user + sumOf(perLoop, (r) => r.processCpu?.user ?? 0)) / 1e6,
+      cpuSystemS: (cpu.system + sumOf(perLoop, (r) => r.processCpu?.system ?? 0)) / 1e6,
+      peakRssKb: process.resourceUsage().maxRSS + sumOf(perLoop, (r) => r.peakRssKb ?? 0),
+      spread,
     };
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }
+
+const sumOf = <T>(items: readonly T[], value: (item: T) => number): number => items.reduce((total, item) => total + value(item), 0);
 
 type MergedCounts =
   | "requests"
@@ -178,14 +233,15 @@ class InProcessLoop extends EventEmitter {
     this.loop.start().catch((error: unknown) => this.emit("error", error));
   }
   postMessage(message: ToWorker): void {
-    if (message.kind === "stop") this.loop.stop();
+    if (message.kind === "begin") this.loop.begin();
+    else if (message.kind === "stop") this.loop.stop();
   }
   async terminate(): Promise<void> {
     this.loop.close();
   }
 }
 
-type LoadThread = Worker | InProcessLoop;
+type LoadThread = Worker | InProcessLoop | ProcessLoop;
 
 /** The next message of one kind from a worker; a worker that dies first rejects with its error. */
 function nextMessage<T extends FromWorker>(worker: LoadThread, kind: T["kind"]): Promise<T> {

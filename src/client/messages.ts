@@ -1,6 +1,7 @@
 /** What the manager and its worker threads say to each other. */
 import type { ProtocolName } from "../protocol/index.js";
 import type { HistogramCounts } from "./histogram.js";
+import type { ConnectErrorCounts } from "./connect-window.js";
 
 /** Phases, shared through one Int32 in a SharedArrayBuffer so the hot path reads it without messages. */
 export const Phase = { WARMUP: 0, MEASURE: 1, DRAIN: 2 } as const;
@@ -22,6 +23,14 @@ export interface WorkerConfig {
   windowSeconds: number;
   /** `--verify payload`: a response whose payload differs from the request is a bad frame, not a mismatch. */
   verifyPayload: boolean;
+  /** Connects this loop keeps in flight (connect-window.ts). */
+  connectWindow: number;
+  /** Connects this loop starts per second at most; undefined = as fast as the window frees places. */
+  connectRatePerS?: number;
+  /** A refused or timed-out connect is retried while this long has passed since its first attempt. */
+  connectRetryMs: number;
+  /** Source address to connect from (several loopback addresses give more ephemeral ports); undefined = the kernel's choice. */
+  localAddress?: string;
 }
 
 export interface ErrorCounts {
@@ -35,10 +44,11 @@ export function emptyErrorCounts(): ErrorCounts {
   return { connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0 };
 }
 
-export type ToWorker = { kind: "stop" };
+/** `begin`: every loop has connected, traffic starts; `stop`: the window has closed. */
+export type ToWorker = { kind: "begin" } | { kind: "stop" };
 
 export type FromWorker =
-  | { kind: "connected"; established: number; failed: number; firstError?: string }
+  | { kind: "connected"; established: number; failed: number; retries: number; connectErrors: ConnectErrorCounts; firstError?: string }
   | {
       kind: "result";
       requests: number;
@@ -57,4 +67,7 @@ export type FromWorker =
       perSecond: number[];
       /** The worker's latency histogram. */
       histogram: HistogramCounts;
+      /** A loop in a process of its own: that process's CPU over its window (µs) and its peak RSS. */
+      processCpu?: NodeJS.CpuUsage;
+      peakRssKb?: number;
     };

@@ -18,6 +18,11 @@ export interface ClientOptions {
   rate?: number;
   /** What makes a reply a response: `type` (chat: a whole ECHO / ACK / INFO frame; echo: as many bytes as were sent; a wrong payload counted apart) or `payload` (a wrong payload is a bad frame). */
   verify: "type" | "payload";
+  /** Connects started per second at most, over all connections; undefined = as fast as the server takes them. */
+  connectRate?: number;
+  /** Load processes and loopback source addresses; undefined = as many as this machine's limits need (spread.ts). */
+  processes?: number;
+  sourceAddresses?: number;
 }
 
 export const MAX_CONNECTIONS = 65000;

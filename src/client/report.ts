@@ -37,10 +37,16 @@ export interface ClientReport {
   /** Whole seconds of the window with no response at all. */
   stall_seconds: number | null;
   threads: number;
+  /** Load processes (1: the threads above are this process's) and the loopback source addresses connected from (empty: the kernel's choice). */
+  processes: number;
+  source_addresses: string[];
   length: number;
   warmup_s: number;
   /** Seconds from the start of the load (worker threads included) until every connection was made or had failed. */
   connect_s: number;
+  /** Connect attempts repeated after a refusal or timeout, and connections that never connected by why. */
+  connect_retries: number;
+  connect_errors: { refused: number; timed_out: number; other: number };
   elapsed_s: number;
   cpu: { user_s: number; sys_s: number };
   peak_rss_kb: number;
@@ -92,9 +98,13 @@ export function buildReport(result: LoadResult): ClientReport {
     resp_per_s_min_1s: seconds.min ?? null,
     resp_per_s_max_1s: seconds.max ?? null,
     stall_seconds: seconds.stallSeconds ?? null,
-    threads: Math.min(options.threads, options.connections),
+    threads: result.spread.loops.length,
+    processes: result.spread.processes,
+    source_addresses: result.spread.sourceAddresses,
     length: options.length,
     connect_s: round(result.connectS, 3),
+    connect_retries: result.connectRetries,
+    connect_errors: result.connectErrors,
     warmup_s: options.warmupS,
     elapsed_s: round(result.windowS, 4),
     cpu: { user_s: round(result.cpuUserS, 3), sys_s: round(result.cpuSystemS, 3) },
@@ -114,7 +124,7 @@ export function formatTextReport(report: ClientReport): string {
       ? `Latency (us): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, p99.9 ${latency.p999}, max ${latency.max}, mean ${latency.mean}`
       : "Latency (us): no responses in the window",
     `Errors: ${errors.total} (connect failed ${errors.connect_failed}, timed out ${errors.timed_out}, closed by server ${errors.closed_by_server}, bad frame ${errors.bad_frame})`,
-    `Connections: ${report.connections.established}/${report.connections.requested} established, ${report.connections.in_window} sending in the window, on ${report.threads} threads to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
+    `Connections: ${report.connections.established}/${report.connections.requested} established, ${report.connections.in_window} sending in the window, on ${report.processes > 1 ? `${report.processes} processes` : `${report.threads} threads`}${report.source_addresses.length > 0 ? ` from ${report.source_addresses.join(", ")}` : ""} to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
     ...(report.mode === "open-loop"
       ? [`Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`]
       : []),
@@ -122,6 +132,7 @@ export function formatTextReport(report: ClientReport): string {
     `Served connections: ${report.connections.served} of ${report.connections.requested} (${report.connections.starved} established but starved); responses per connection min ${report.conn_resp.min}, p50 ${report.conn_resp.p50}, max ${report.conn_resp.max}; Jain fairness ${report.fairness_jain ?? "n/a"}`,
     `Payload mismatches: ${report.payload_mismatches} (responses whose payload differs from the request; protocol ${report.protocol}, verify ${report.verify})`,
     `Per second: ${report.resp_per_s_series.length === 0 ? "window shorter than 1 s" : `min ${report.resp_per_s_min_1s}, max ${report.resp_per_s_max_1s} response/sec; ${report.stall_seconds} s without a reply`}`,
+    `Connects: ${report.connect_s} s, ${report.connect_retries} retried; failed: ${report.connect_errors.refused} refused, ${report.connect_errors.timed_out} timed out, ${report.connect_errors.other} other`,
     `Unanswered before the window: ${report.unanswered_before_window} requests (timed out; counted in the success rate)`,
     `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,
   ].join("\n");

@@ -5,6 +5,7 @@ import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 
 const loop = new LoadLoop(workerData as WorkerConfig, (message: FromWorker) => parentPort!.postMessage(message));
 parentPort!.on("message", (message: ToWorker) => {
-  if (message.kind === "stop") loop.stop();
+  if (message.kind === "begin") loop.begin();
+  else if (message.kind === "stop") loop.stop();
 });
 void loop.start();

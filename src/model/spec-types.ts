@@ -41,6 +41,8 @@ export interface ClientSpec extends CommandTemplate {
   verify: "type" | "payload";
   /** `client.hosts`: remote hosts the connections are split across (undefined: this machine). */
   hosts?: string[];
+  /** Built-in client: `client.processes` as given (undefined: as many as the descriptor limit needs). */
+  processes?: number;
 }
 
 /** The resolved spec: what the runner consumes once a file has been validated. */

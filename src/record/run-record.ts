@@ -71,6 +71,12 @@ export interface ClientFigures {
   client_hosts?: number;
   clock_offset_max_ms?: number;
   client_bound_hosts?: string;
+  /** Seconds until every connection was made or had failed; connect attempts retried; connections never made, by why. */
+  connect_s?: number;
+  connect_retries?: number;
+  errors_connect_refused?: number;
+  errors_connect_timeout?: number;
+  errors_connect_other?: number;
 }
 
 /** /proc accounting of the client's and server's trees over the window. */

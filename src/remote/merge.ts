@@ -121,6 +121,18 @@ export function mergeHostRuns(runs: readonly HostClientRun[]): MergedClientRepor
       ...perConnection,
     },
     threads: sum(reports.map((r) => r.threads)),
+    // Connects run side by side: the set-up took as long as the slowest; an older client has none of these.
+    ...(reports.every((r) => r.connect_errors !== undefined)
+      ? {
+          connect_s: Math.max(...reports.map((r) => r.connect_s)),
+          connect_retries: sum(reports.map((r) => r.connect_retries)),
+          connect_errors: {
+            refused: sum(reports.map((r) => r.connect_errors.refused)),
+            timed_out: sum(reports.map((r) => r.connect_errors.timed_out)),
+            other: sum(reports.map((r) => r.connect_errors.other)),
+          },
+        }
+      : {}),
     elapsed_s: round(Math.max(0, overlapMs) / 1000, 4),
     cpu: { user_s: round(sum(reports.map((r) => r.cpu.user_s)), 3), sys_s: round(sum(reports.map((r) => r.cpu.sys_s)), 3) },
     peak_rss_kb: Math.max(...reports.map((r) => r.peak_rss_kb)),

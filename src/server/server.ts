@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { formatAddress } from "../process/address.js";
 import type { ProtocolName } from "../protocol/index.js";
 import { acceptStrategy, hasReusePort, isMessage, type AcceptChoice, type AcceptStrategy } from "./accept/index.js";
+import { FD_HEADROOM, readOpenFileLimit, readSomaxconn } from "../process/limits.js";
 import { serveConnection, type ReplyMode } from "./connection.js";
 
 export interface ServerOptions {
@@ -56,7 +57,8 @@ function listen(options: ServerOptions, strategy: AcceptStrategy, onConnection: 
   const server = createServer(onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    const listenOptions = { host: options.host, port: options.port, backlog: 4096, ...strategy.supervisorListen };
+    // As long an accept queue as the kernel allows: thousands of connections may arrive at once.
+    const listenOptions = { host: options.host, port: options.port, backlog: readSomaxconn(), ...strategy.supervisorListen };
     server.listen(listenOptions, () => resolve(server));
   });
 }
@@ -123,13 +125,19 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
 /** Entry of a worker process: accept on the listeners the supervisor passes, serve until told to stop or orphaned. */
 export function runServerWorker(options: ServerOptions): void {
   const sockets = new Set<Socket>();
-  const listeners = acceptStrategy(options.accept).accept({
+  const connectionLimit = readOpenFileLimit().soft - FD_HEADROOM;
+  const strategy = acceptStrategy(options.accept);
+  const listeners = strategy.accept({
     host: options.host,
     threads: options.threads,
     onConnection: (socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       serveConnection(socket, options.protocol, options.reply);
+      // Full: stop accepting, so the other workers take the next connections. With shared descriptors
+      // only this process's duplicates close; the listening socket lives on in theirs (at the limit
+      // libuv would accept and drop them). A reuse-port socket's own queue would be dropped with it, so it stays.
+      if (strategy.name === "shared-descriptors" && sockets.size >= connectionLimit) for (const listening of listeners) listening.close();
     },
     onReady: () => process.send?.({ kind: "ready" } satisfies ReadyMessage),
     onError: (error) => {

@@ -127,6 +127,11 @@ function parseJson(stdout: string): ParsedOutput {
         ? { mode: "closed" as const }
         : {}),
     client_threads: typeof report.threads === "number" ? report.threads : undefined,
+    connect_s: report.connect_s,
+    connect_retries: report.connect_retries,
+    errors_connect_refused: report.connect_errors?.refused,
+    errors_connect_timeout: report.connect_errors?.timed_out,
+    errors_connect_other: report.connect_errors?.other,
   };
   // Several load hosts (remote/merge.ts): their count, clock offsets and which of them were client-bound.
   const remote = (report as { remote?: unknown }).remote;

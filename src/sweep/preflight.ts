@@ -17,10 +17,12 @@ import type { Cell, SweepSpec } from "./spec.js";
 export class PreflightError extends Error {}
 
 /** Open files for the largest cell and the profiler's permissions; the trace plan when profiling. */
-export function checkLimitsAndProfiler(spec: SweepSpec, cells: readonly Cell[], clientLauncher: Launcher): TracePlan | undefined {
+export function checkLimitsAndProfiler(spec: SweepSpec, cells: readonly Cell[], clientLauncher: Launcher, serverLauncher?: Launcher): TracePlan | undefined {
   const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
-  const shortfall = clientLauncher.openFileShortfall(maxConnections);
-  if (shortfall) throw new PreflightError(`${spec.file}: ${shortfall}`);
+  // Descriptors are counted per process: the built-in client spreads over processes (client.processes).
+  const clientPerProcess = spec.client.builtin ? Math.ceil(maxConnections / (spec.client.processes ?? Number.POSITIVE_INFINITY)) : maxConnections;
+  const problems = [clientLauncher.openFileShortfall(clientPerProcess), serverWorkerShortfall(spec, cells, serverLauncher)].filter((p) => p !== undefined);
+  if (problems.length > 0) throw new PreflightError(problems.map((p) => `${spec.file}: ${p}`).join("\n"));
   const plan = tracePlan(spec);
   if (plan) {
     const problem = tracePlanProblem(spec, plan);
@@ -28,6 +30,26 @@ export function checkLimitsAndProfiler(spec: SweepSpec, cells: readonly Cell[], 
   }
   return plan;
 }
+
+/**
+ * The built-in server's workers are processes, each under its own descriptor limit: a cell's
+ * connections over its server threads must fit one worker (with room for an uneven share).
+ */
+function serverWorkerShortfall(spec: SweepSpec, cells: readonly Cell[], serverLauncher?: Launcher): string | undefined {
+  if (!spec.server?.builtin || !serverLauncher) return undefined;
+  let worst: { cell: Cell; perWorker: number; threads: number } | undefined;
+  for (const cell of cells) {
+    const threads = Number(cell.values.threads ?? 1) || 1;
+    const perWorker = Math.ceil((Number(cell.values.connections ?? 0) / threads) * (threads > 1 ? SERVER_SHARE_MARGIN : 1));
+    if (!worst || perWorker > worst.perWorker) worst = { cell, perWorker, threads };
+  }
+  if (!worst) return undefined;
+  const shortfall = serverLauncher.openFileShortfall(worst.perWorker);
+  return shortfall && `${shortfall} (in each of the built-in server's ${worst.threads} worker process${worst.threads === 1 ? "" : "es"}, one per server thread: more threads spread the connections)`;
+}
+
+/** A worker may take this much more than an even share of the connections (they race for the accept queue). */
+const SERVER_SHARE_MARGIN = 1.1;
 
 /** The nearest ancestor of `dir` that exists. */
 function existingAncestor(dir: string): string {
@@ -84,7 +106,8 @@ export function dryRunProblems(spec: SweepSpec, cells: readonly Cell[], header: 
       problems.push((error as Error).message);
     }
   };
-  attempt(() => checkLimitsAndProfiler(spec, cells, chooseLaunchers(spec).client));
+  const launchers = chooseLaunchers(spec);
+  attempt(() => checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server));
   const problemsBefore = problems.length;
   attempt(() => checkOutput(spec, false));
   if (problems.length === problemsBefore) attempt(() => checkHeader(spec, header, resume)); // a directory has no header to read

@@ -122,7 +122,7 @@ function commandOf(pid: number | undefined): string {
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const launchers = chooseLaunchers(spec);
-  const plan = checkLimitsAndProfiler(spec, cells, launchers.client);
+  const plan = checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server);
   const header = sweepHeader(spec);
   checkOutput(spec, true);
   checkHeader(spec, header, options.resume); // before waiting for the lock; the CSV sink checks again under it

@@ -289,9 +289,9 @@ function spawnTracked(argv: readonly string[]): { child: ChildProcess; pid: numb
   return { child, pid: child.pid, out };
 }
 
-/** Starts `tcpsweep server --port 0 ...args` and waits for its `listening on HOST:PORT` line. */
-export async function startRealServer(args: readonly string[] = [], startTimeoutMs = 20_000): Promise<RealServer> {
-  const { child, pid, out } = spawnTracked([process.execPath, CLI, "server", "--port", "0", ...args]);
+/** Starts `tcpsweep server --port 0 ...args` (behind `wrapper`, such as `prlimit ...`, which execs node) and waits for its `listening on HOST:PORT` line. */
+export async function startRealServer(args: readonly string[] = [], startTimeoutMs = 20_000, wrapper: readonly string[] = []): Promise<RealServer> {
+  const { child, pid, out } = spawnTracked([...wrapper, process.execPath, CLI, "server", "--port", "0", ...args]);
   const exited = exitOf(child);
 
   const stop: RealServer["stop"] = async (signal = "SIGTERM", graceMs = 5000) => {

@@ -100,7 +100,18 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   const client: ClientSpec = {
     builtin: clientBuiltin,
     argv: clientBuiltin
-      ? builtinClientArgv(opts.cliEntry, { matrixKeys, threads: c.threads, protocol: c.protocol, length: c.length, timeoutS: c.timeout, verify: c.verify, rate: c.rate ?? (matrixKeys.includes("rate") ? "{rate}" : undefined) })
+      ? builtinClientArgv(opts.cliEntry, {
+          matrixKeys,
+          threads: c.threads,
+          protocol: c.protocol,
+          length: c.length,
+          timeoutS: c.timeout,
+          verify: c.verify,
+          rate: c.rate ?? (matrixKeys.includes("rate") ? "{rate}" : undefined),
+          connectRate: c.connect_rate,
+          processes: c.processes,
+          sourceAddresses: c.source_addresses,
+        })
       : (c.command ?? []),
     env: c.env ?? {},
     ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
@@ -111,6 +122,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     ...(clientBuiltin && c.protocol !== undefined ? { protocol: c.protocol } : {}),
     ...(clientBuiltin && c.length !== undefined ? { length: c.length } : {}),
     ...(c.hosts !== undefined ? { hosts: c.hosts } : {}),
+    ...(c.processes !== undefined ? { processes: c.processes } : {}),
   };
 
   const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;

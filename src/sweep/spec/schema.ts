@@ -162,6 +162,10 @@ export const clientSchema = z
       timeout: durationSchema(true).optional(),
       verify: oneOf(["type", "payload"]).optional(),
       rate: rateSchema.optional(),
+      // connections past one process's limits (client/spread.ts); omitted = automatic
+      connect_rate: z.number(expect("connections per second (a number > 0)")).positive(expect("connections per second (a number > 0)")).optional(),
+      processes: intSchema(1, 1024).optional(),
+      source_addresses: intSchema(1, 254).optional(),
       command: commandSchema.optional(),
       parser: oneOf(["json", "seed-text", "regex"]).optional(),
       regex: regexSchema(true).optional(),
@@ -185,7 +189,7 @@ export const clientSchema = z
         ctx.addIssue({ code: "custom", message: 'needs a "command" when "builtin" is false' });
       }
       if (hasCommand && c.builtin !== true) {
-        for (const k of ["threads", "protocol", "length", "timeout", "verify", "rate"]) {
+        for (const k of ["threads", "protocol", "length", "timeout", "verify", "rate", "connect_rate", "processes", "source_addresses"]) {
           if (c[k] !== undefined) {
             ctx.addIssue({ code: "custom", path: [k], message: `only applies to the built-in client; pass it in the command instead` });
           }
