@@ -11,6 +11,7 @@ import { SIGNAL_HANDLERS_LINE } from "../src/sweep/runner.js";
 import {
   FAULT_SERVER,
   NODE,
+  finishedRuns,
   killRunningClis,
   leftoverProcesses,
   makeTempDir,
@@ -50,8 +51,6 @@ async function expectCleanAfterInterrupt(result: CliResult, csvFile: string): Pr
 }
 
 const runIdOf = (stderr: string) => /, run (\S+), writing /.exec(stderr)?.[1];
-/** Runs the progress output reports as finished (a row is appended just before each such line). */
-const finishedRuns = (stderr: string) => stderr.match(/^\S+ \[\d+\/\d+\] \S+ #\d+: /gm)?.length ?? 0;
 
 describe("interrupting a sweep", () => {
   it("SIGINT mid-cell: exit 130, the finished cell's row kept, no row for the interrupted one, no child, port free", async () => {

@@ -340,6 +340,9 @@ export function rowPort(cwd: string, row: Record<string, string> | undefined): n
   return Number(match[1]);
 }
 
+/** Runs the progress output reports as finished (a row is appended just before each such line). */
+export const finishedRuns = (stderr: string) => stderr.match(/^\S+ \[\d+\/\d+\] \S+ #\d+: /gm)?.length ?? 0;
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `condition` every 20 ms until true or `timeoutMs` passes; returns its last value. */
