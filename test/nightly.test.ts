@@ -115,7 +115,8 @@ describe("scripts/nightly.sh", () => {
     expect(existsSync(report)).toBe(true);
 
     const usersFirstNight = users.calls();
-    const second = await nightly(serverSpec(dir, "pair.yaml", 3), root, "2026-03-02", { PATH: userPath, TCPSWEEP_NODE: chosen.node });
+    // 20 ms per reply caps 2 connections at 100 resp/s: slower beyond any noise even on a loaded machine (3 ms was not).
+    const second = await nightly(serverSpec(dir, "pair.yaml", 20), root, "2026-03-02", { PATH: userPath, TCPSWEEP_NODE: chosen.node });
     expect(second.code, second.stdout + second.stderr).toBe(1);
     expect(chosen.calls()).toMatch(runsOfANight);
     expect(users.calls(), "TCPSWEEP_NODE replaces the PATH's node").toBe(usersFirstNight);

@@ -67,8 +67,9 @@ describe("strace over the window", () => {
     expect(row!.status).toBe("ok");
     expect(row!.syscall_source).toBe("strace");
     for (const target of ["server", "client"]) {
-      // A request costs the server at least one read and one write.
-      expect(Number(row![`${target}_syscalls_per_request`])).toBeGreaterThanOrEqual(1.5);
+      // No per-request floor: on a busy machine requests queue up and one read carries many frames
+      // (0.75 server syscalls per request seen under load), so only "counted, and positive" holds.
+      expect(Number(row![`${target}_syscalls_per_request`])).toBeGreaterThan(0);
       expect(Number(row![`${target}_syscalls_total`])).toBeGreaterThan(Number(row!.responses) / 10);
       expect(row![`${target}_top_syscall`]).toMatch(/^\w+ \(\d+%\)$/);
     }
@@ -100,7 +101,7 @@ describe("strace over the window", () => {
     expect(row!.req_per_s).toBe("");
     expect(Number(row!.traced_resp_per_s)).toBeGreaterThan(0);
     expect(row!.traced_ratio).toBe("");
-    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThan(1);
+    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThan(0); // no floor under load: see above
   });
 
   it("attach: launch wraps the server from its start", async () => {
@@ -125,7 +126,7 @@ describe("perf tracepoints", () => {
     expect(result.status, result.stderr).toBe(0);
     const [row] = readCsv(csv).rows;
     expect(row!.syscall_source).toBe("perf");
-    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThanOrEqual(1.5);
+    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThan(0); // no floor under load: see above
     const table = readCsv(path.join(dir, "prof.syscalls.csv")).rows;
     expect(table.every((r) => r.source === "perf" && r.target === "server")).toBe(true);
     expect(table.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
