@@ -421,8 +421,10 @@ describe("tcpsweep report on an open-loop sweep (a rate matrix key): latency aga
   }, 180_000);
 
   it("draws latency-vs-load: p50/p99/p99.9 lines per thread count, the saturation rule where the first stretch of rates achieved within 5 % ends", async () => {
-    expect(sweep!.code, sweep!.stderr).toBe(0);
     const rows = readCsv(csv).rows;
+    // A busy machine's client may not keep 6000/s (degraded, exit 1): the chart is drawn all the same.
+    expect(rows.filter((row) => row.status !== "ok" && row.status !== "degraded"), sweep!.stderr).toEqual([]);
+    expect(sweep!.code, sweep!.stderr).toBe(rows.every((row) => row.status === "ok") ? 0 : 1);
     expect(rows.every((row) => row.mode === "open" && Number(row.target_rate) > 0)).toBe(true);
     const result = await runCli(["report", "out/load.csv"], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
