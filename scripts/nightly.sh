@@ -8,10 +8,28 @@
 # goes to <name>.log beside the CSV. Exit 0 only for a clean night with no regression.
 # Never runs twice at once (flock). TCPSWEEP_NIGHTLY_DIR and TCPSWEEP_NIGHTLY_DATE move the output
 # and name the night (tests use them); TCPSWEEP_NIGHTLY_BUILD=0 skips the rebuild.
+#
+# Node: the `node` first on PATH, as in the user's shell (cron's PATH is short: set PATH in the
+# crontab, or TCPSWEEP_NODE). TCPSWEEP_NODE=/path/to/bin/node uses that Node instead, for the build
+# too (its directory goes first on PATH).
 set -uo pipefail
-export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin:$PATH
+# cron's PATH may lack the usual directories: add them AFTER the inherited ones, never before, so
+# a Node the user put first (nvm, /opt/node, ~/.local/bin) stays the one that runs.
+for dir in /usr/local/bin /usr/bin /bin /usr/sbin /sbin; do
+  case ":$PATH:" in *":$dir:"*) ;; *) PATH=$PATH:$dir ;; esac
+done
+export PATH
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 2
+node=node
+if [ -n "${TCPSWEEP_NODE:-}" ]; then
+  if [ ! -x "$TCPSWEEP_NODE" ] || [ -d "$TCPSWEEP_NODE" ]; then
+    echo "nightly: TCPSWEEP_NODE=$TCPSWEEP_NODE is not an executable file; set it to a node binary (e.g. /opt/node-24/bin/node) or unset it"
+    exit 2
+  fi
+  node=$(cd "$(dirname "$TCPSWEEP_NODE")" && pwd)/$(basename "$TCPSWEEP_NODE")
+  export PATH=$(dirname "$node"):$PATH
+fi
 
 spec=${1:-sweeps/nightly.yaml}
 name=$(basename "$spec" .yaml)
@@ -40,14 +58,14 @@ if [ "${TCPSWEEP_NIGHTLY_BUILD:-1}" != 0 ]; then
   fi
 fi
 
-note "sweep $spec -> $csv"
+note "sweep $spec -> $csv ($node $("$node" --version 2>&1))"
 sweep_status=0
-node dist/cli/main.js run "$spec" --csv "$csv" --json >"$out/$name.run.json" 2>>"$log" || sweep_status=$?
+"$node" dist/cli/main.js run "$spec" --csv "$csv" --json >"$out/$name.run.json" 2>>"$log" || sweep_status=$?
 note "sweep exit $sweep_status"
 
 report_dir="$out/$name.report"
 report_status=0
-node dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
+"$node" dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
 note "report exit $report_status"
 
 # The latest earlier night with a CSV of this spec (night directories sort by date).
@@ -59,10 +77,10 @@ done
 compare_status=none
 if [ -n "$previous" ] && [ -f "$csv" ]; then
   compare_status=0
-  node dist/cli/main.js compare "$previous" "$csv" --json >"$out/$name.compare.json" 2>>"$log" || compare_status=$?
-  node dist/cli/main.js compare "$previous" "$csv" >>"$log" 2>&1 || true
+  "$node" dist/cli/main.js compare "$previous" "$csv" --json >"$out/$name.compare.json" 2>>"$log" || compare_status=$?
+  "$node" dist/cli/main.js compare "$previous" "$csv" >>"$log" 2>&1 || true
   note "compare with $previous: exit $compare_status"
 fi
 
-node scripts/nightly-summary.mjs "$name" "$out/$name.run.json" "$sweep_status" "$report_dir/index.html" "$report_status" \
+"$node" scripts/nightly-summary.mjs "$name" "$out/$name.run.json" "$sweep_status" "$report_dir/index.html" "$report_status" \
   "$out/$name.compare.json" "$compare_status" "$previous" "$log"

@@ -541,8 +541,11 @@ describe("reference server over raw sockets", () => {
     expect(replies.map((f) => f.type)).toEqual([...Array(5).fill(MessageType.SERVER_ECHO), MessageType.SERVER_INFO, ...Array(7).fill(MessageType.SERVER_ECHO)]);
     const echoed = replies.filter((f) => f.type === MessageType.SERVER_ECHO).map((f) => Buffer.from(f.payload));
     echoed.forEach((p, i) => expect(Buffer.compare(p, payloads[i]!), `frame ${i}`).toBe(0));
-    await sleep(50);
-    expect(raw.buffered).toBe(0); // exactly one reply per frame
+    // Exactly one reply per frame: replies come in order, so any extra one would arrive before the
+    // reply to one more INFO frame (an event to wait for, not a guessed pause).
+    await raw.write(frameOf(MessageType.CLIENT_INFO, Buffer.alloc(0)));
+    const [next] = (await raw.frames(1)).map(decoded);
+    expect(next!.type).toBe(MessageType.SERVER_INFO);
   });
 
   it("still replies to frames sent just before the client half-closes, then closes too", async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { execa } from "execa";
 import { LAB_PREFIX, checkLabPrerequisites, cleanStaleLabs, createLab, labNamespaces, type Lab } from "./helpers/lab.js";
 
@@ -173,8 +173,13 @@ describe("lab teardown", () => {
     const prefix = extra.controllerNs.replace(/-ctl$/, "");
     const pids = ["a1", "a2"].map((name) => extra.sshdPid(name)!);
     // A session left running inside a host, as a crashed test would leave it.
-    const session = spawn(extra.sshArgv("a1", "sleep 60")[0]!, extra.sshArgv("a1", "sleep 60").slice(1), { stdio: "ignore" });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sessionArgv = extra.sshArgv("a1", "echo started; exec sleep 60");
+    const session = spawn(sessionArgv[0]!, sessionArgv.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
+    // Wait for the remote command to run (it says so), not for a guessed second.
+    await new Promise<void>((resolve, reject) => {
+      session.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("started") && resolve());
+      session.once("exit", (code) => reject(new Error(`ssh session ended before the remote command started (${code})`)));
+    });
     expect(pids.every((pid) => typeof pid === "number" && existsSync(`/proc/${pid}`))).toBe(true);
     expect((await labNamespaces(prefix)).length).toBe(4); // br, ctl, a1, a2
     await extra.destroy();
@@ -201,8 +206,11 @@ describe("lab prerequisites and leftovers", () => {
     const ns = `${LAB_PREFIX}${gone.stdout.trim()}-dead00-srv`;
     await execa("ip", ["netns", "add", ns]);
     const leftover = spawn("ip", ["netns", "exec", ns, "sleep", "60"], { stdio: "ignore" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(existsSync(`/proc/${leftover.pid}`)).toBe(true);
+    // Inside the namespace once `ip` has exec'd sleep: wait for that, not for a guessed 300 ms.
+    const comm = () => (existsSync(`/proc/${leftover.pid}/comm`) ? readFileSync(`/proc/${leftover.pid}/comm`, "utf8").trim() : "");
+    const deadline = Date.now() + 20_000;
+    while (comm() !== "sleep" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(comm()).toBe("sleep");
     const removed = await cleanStaleLabs();
     expect(removed).toContain(ns);
     expect(await labNamespaces(`${LAB_PREFIX}${gone.stdout.trim()}`)).toEqual([]);

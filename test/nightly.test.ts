@@ -2,10 +2,11 @@
  * scripts/nightly.sh as cron runs it, on a temp results directory: one summary line on stdout
  * per night (plus the failed cells), an exit status that says whether the night was clean, the
  * report beside the CSV, and the comparison with the previous night naming a cell that a server
- * made slower on purpose (the fault server's --delay-ms) got slower.
+ * made slower on purpose (the fault server's --delay-ms) got slower; and the Node it runs: the
+ * user's (first on PATH), or TCPSWEEP_NODE.
  */
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
@@ -33,7 +34,7 @@ function nightly(spec: string, root: string, date: string, env: Record<string, s
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 280_000); // a bound, not a wait: a loaded machine can take a minute for the build alone
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -60,8 +61,18 @@ function serverSpec(dir: string, file: string, delayMs: number, extra: Record<st
   );
 }
 
+/** A `node` in dir/name/bin that notes each call's arguments in its own log, then runs the real Node. */
+function nodeWrapper(dir: string, name: string) {
+  const bin = path.join(dir, name, "bin");
+  mkdirSync(bin, { recursive: true });
+  const log = path.join(dir, name, "calls.log");
+  writeFileSync(path.join(bin, "node"), `#!/bin/sh\necho "$@" >>'${log}'\nexec '${NODE}' "$@"\n`);
+  chmodSync(path.join(bin, "node"), 0o755);
+  return { bin, node: path.join(bin, "node"), calls: () => (existsSync(log) ? readFileSync(log, "utf8") : "") };
+}
+
 describe("scripts/nightly.sh", () => {
-  it("on a fresh checkout: builds dist/, then a failing spec gives a non-zero exit and one summary line naming the failure", { timeout: 120_000 }, async () => {
+  it("on a fresh checkout: builds dist/, then a failing spec gives a non-zero exit and one summary line naming the failure", { timeout: 300_000 }, async () => {
     const dir = makeTempDir("tcpsweep-nightly-");
     const root = path.join(dir, "nightly");
     const spec = serverSpec(dir, "broken.yaml", 0, {
@@ -88,17 +99,28 @@ describe("scripts/nightly.sh", () => {
     expect(bad.stdout).toMatch(/^nightly typo: sweep failed \(exit 2\): .*typo\.yaml/);
   });
 
-  it("two nights, the second with a server slowed on purpose: the first is clean (exit 0), the second's line names the slower cell (exit 1)", { timeout: 120_000 }, async () => {
+  it("two nights, the second with a server slowed on purpose: the first is clean (exit 0), the second's line names the slower cell (exit 1); each on the chosen node", { timeout: 300_000 }, async () => {
     const dir = makeTempDir("tcpsweep-nightly-");
     const root = path.join(dir, "nightly");
-    const first = await nightly(serverSpec(dir, "pair.yaml", 0), root, "2026-03-01");
+    // The first night runs the user's node (first on PATH, however cron's PATH is completed), the second TCPSWEEP_NODE's.
+    const users = nodeWrapper(dir, "users-node");
+    const chosen = nodeWrapper(dir, "chosen-node");
+    const userPath = `${users.bin}:${process.env.PATH}`;
+    const first = await nightly(serverSpec(dir, "pair.yaml", 0), root, "2026-03-01", { PATH: userPath });
     expect(first.code, first.stdout + first.stderr).toBe(0);
+    const runsOfANight = /dist\/cli\/main\.js run [\s\S]*dist\/cli\/main\.js report [\s\S]*nightly-summary\.mjs/;
+    expect(users.calls(), "the sweep, the report and the summary ran on the user's node").toMatch(runsOfANight);
     const report = path.join(root, "2026-03-01/pair.report/index.html");
     expect(first.stdout).toBe(`nightly pair: 1/1 cells ok, no earlier night to compare with, report: ${report}\n`);
     expect(existsSync(report)).toBe(true);
 
-    const second = await nightly(serverSpec(dir, "pair.yaml", 3), root, "2026-03-02");
+    const usersFirstNight = users.calls();
+    // 20 ms per reply caps 2 connections at 100 resp/s: slower beyond any noise even on a loaded machine (3 ms was not).
+    const second = await nightly(serverSpec(dir, "pair.yaml", 20), root, "2026-03-02", { PATH: userPath, TCPSWEEP_NODE: chosen.node });
     expect(second.code, second.stdout + second.stderr).toBe(1);
+    expect(chosen.calls()).toMatch(runsOfANight);
+    expect(users.calls(), "TCPSWEEP_NODE replaces the PATH's node").toBe(usersFirstNight);
+    expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toContain(`(${chosen.node} ${process.version})`);
     const lines = second.stdout.trimEnd().split("\n");
     const p = String.raw`p=(0\.0\d+|\de-\d+)`;
     expect(lines[0]).toMatch(
@@ -128,5 +150,12 @@ describe("scripts/nightly.sh", () => {
 
     const night = await nightly(spec, root, "2026-03-01");
     expect(night.stdout.split("\n")[0]).toMatch(/^nightly tiny: 2\/2 cells ok, no earlier night to compare with, calibrated: can detect ≥ \d+% per cell at repeat \d+[ ,]/);
+  });
+
+  it("TCPSWEEP_NODE naming no executable: one line saying so, exit 2", async () => {
+    const dir = makeTempDir("tcpsweep-nightly-");
+    const wrong = await nightly(path.join(dir, "any.yaml"), path.join(dir, "nightly"), "2026-03-01", { TCPSWEEP_NODE: path.join(dir, "no-such-node") });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toMatch(/^nightly: TCPSWEEP_NODE=.*no-such-node is not an executable file; set it to a node binary .*\n$/);
   });
 });

@@ -8,7 +8,8 @@ import { spawnSync } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { perfProblem, straceProblem } from "../src/profile/preflight.js";
 import { parseStraceSummary, StraceParseError } from "../src/profile/strace-summary.js";
-import { REPO, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import { stageForOtherUser } from "./helpers/other-user.js";
+import { killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
@@ -132,7 +133,7 @@ describe("strace over the window", () => {
     expect(row!.req_per_s).toBe("");
     expect(Number(row!.traced_resp_per_s)).toBeGreaterThan(0);
     expect(row!.traced_ratio).toBe("");
-    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThan(1);
+    expect(Number(row!.server_syscalls_per_request)).toBeGreaterThan(0); // no floor under load: see above
   });
 
   it("attach: launch wraps the server from its start", async () => {
@@ -168,8 +169,10 @@ describe("perf tracepoints", () => {
 
 describe("refusals before anything runs", () => {
   it("as an unprivileged user, the preflight names the kernel setting in the way and the sysctl that changes it", () => {
-    const script = `import(${JSON.stringify(path.join(REPO, "dist/profile/preflight.js"))}).then((m) => console.log(JSON.stringify({ strace: m.straceProblem("window") ?? null, perf: m.perfProblem() ?? null })))`;
-    const run = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], { encoding: "utf8" });
+    // nobody may not be able to read the checkout (a clone inside a 0700 directory): it runs a world-readable copy.
+    const staged = stageForOtherUser(["profile/preflight.js"], ["execa"]);
+    const script = `import(${JSON.stringify(path.join(staged.root, "dist/profile/preflight.js"))}).then((m) => console.log(JSON.stringify({ strace: m.straceProblem("window") ?? null, perf: m.perfProblem() ?? null })))`;
+    const run = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", staged.node, "-e", script], { encoding: "utf8", cwd: staged.root });
     expect(run.status, run.stderr).toBe(0);
     const found = JSON.parse(run.stdout) as { strace: string | null; perf: string | null };
     const scopeFile = "/proc/sys/kernel/yama/ptrace_scope";

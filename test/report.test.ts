@@ -454,13 +454,16 @@ describe("tcpsweep report on an open-loop sweep (a rate matrix key): latency aga
       server: { builtin: true },
       output: { csv: "out/load.csv" },
     });
-    sweep = await runCli(["run", spec], { cwd: dir, timeoutMs: 55_000 });
+    // Bounds, not waits: 6 one-second cells take ~15 s on a quiet machine, several times that on a loaded one.
+    sweep = await runCli(["run", spec], { cwd: dir, timeoutMs: 170_000 });
     expect(leftoverProcesses(sweep)).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("draws latency-vs-load: p50/p99/p99.9 lines per thread count, the saturation rule where the first stretch of rates achieved within 5 % ends", async () => {
-    expect(sweep!.code, sweep!.stderr).toBe(0);
     const rows = readCsv(csv).rows;
+    // A busy machine's client may not keep 6000/s (degraded, exit 1): the chart is drawn all the same.
+    expect(rows.filter((row) => row.status !== "ok" && row.status !== "degraded"), sweep!.stderr).toEqual([]);
+    expect(sweep!.code, sweep!.stderr).toBe(rows.every((row) => row.status === "ok") ? 0 : 1);
     expect(rows.every((row) => row.mode === "open" && Number(row.target_rate) > 0)).toBe(true);
     const result = await runCli(["report", "out/load.csv"], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);

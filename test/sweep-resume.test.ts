@@ -7,12 +7,12 @@
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, sleep, startCli, waitFor, writeSpec } from "./helpers/sweep.js";
+import { SIGNAL_HANDLERS_LINE } from "../src/sweep/runner.js";
+import { finishedRuns, killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, startCli, stillAlive, waitFor, writeSpec, type CliHandle } from "./helpers/sweep.js";
 import { seeded } from "./helpers/seeded.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
-
 
 const CELLS = ["connections=1", "connections=2"];
 const REPEATS = 3;
@@ -22,16 +22,25 @@ describe("run --resume", () => {
     const dir = makeTempDir("tcpsweep-resume-");
     const spec = writeSpec(dir, { name: "res", duration: "0.5s", warmup: "0.2s", repeat: REPEATS, matrix: { connections: [1, 2] }, server: { builtin: true }, output: { csv: "out/res.csv" } });
     const csv = path.join(dir, "out/res.csv");
+    // Four interrupted attempts, each at an event of its own run, in a seeded order: right after the signal
+    // handlers are installed, while a client measures, and twice after a row was appended (so at least one
+    // interruption leaves a partly written run whatever the machine's speed). Then attempts run to the end.
     const random = seeded(15);
+    const moments = ["handlers", "client", "row", "row"].map((moment) => ({ moment, key: random() })).sort((a, b) => a.key - b.key).map((entry) => entry.moment);
+    const reached = (cli: CliHandle, moment: string | undefined) => {
+      const stderr = cli.stderrSoFar();
+      if (moment === "handlers") return stderr.includes(SIGNAL_HANDLERS_LINE);
+      if (moment === "client") return cli.descendants().some((proc) => / client /.test(proc.cmdline) && stillAlive(proc));
+      return finishedRuns(stderr) >= 1; // a row is appended just before its progress line
+    };
     let interrupted = 0;
     let sawUnfinished = false;
     let last = { code: -1 as number | null, stdout: "", stderr: "" };
     for (let attempt = 0; attempt < 15 && last.code !== 0; attempt++) {
       const cli = startCli(["run", spec, "--resume", "--json"], { cwd: dir, timeoutMs: 60_000 });
-      expect(await waitFor(() => / sweep res: \d+ runs/.test(cli.stderrSoFar()) || cli.child.exitCode !== null, 30_000), cli.stderrSoFar()).toBe(true);
-      // Interrupt the first four attempts somewhere in their first two runs (each takes about 1.5 s); let the rest finish.
-      if (attempt < 4) {
-        await sleep(200 + random() * 2500);
+      const moment = moments[attempt];
+      if (moment !== undefined) {
+        expect(await waitFor(() => reached(cli, moment) || cli.child.exitCode !== null, 50_000), `attempt ${attempt} never reached "${moment}"\n${cli.stderrSoFar()}`).toBe(true);
         if (cli.child.exitCode === null) {
           process.kill(cli.pid, "SIGINT");
           interrupted++;
@@ -53,7 +62,7 @@ describe("run --resume", () => {
     }
     expect(sawUnfinished).toBe(true);
     expect(last.code, last.stderr).toBe(0);
-    expect(interrupted).toBeGreaterThanOrEqual(3);
+    expect(interrupted).toBe(moments.length);
 
     const rows = readCsv(csv).rows;
     const runIds = [...new Set(rows.map((row) => row.run_id))];

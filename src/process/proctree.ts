@@ -96,11 +96,30 @@ export function usageBetween(before: TreeUsage, after: TreeUsage): TreeUsage {
   };
 }
 
+/**
+ * Some thread of `pid` has not exited. The main thread's state alone is not enough: a multi-threaded
+ * process (Node) can show a zombie main thread while its other threads still exit, and its sockets
+ * (a server's listening port) close only when the last one has; a busy machine shows that gap.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return statFields(pid)?.[0] !== "Z";
   } catch {
     return false;
   }
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((task) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+      return state !== "Z" && state !== "X";
+    } catch {
+      return false;
+    }
+  });
 }

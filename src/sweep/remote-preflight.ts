@@ -10,8 +10,7 @@ import type { ProfilerKind } from "../profile/registry.js";
 import type { SweepSpec } from "./spec/types.js";
 import { REQUEST_TIMEOUT_MS, tcpsweepVersion, type HelloReply } from "../remote/protocol.js";
 import { splitConnections } from "../remote/split.js";
-
-const MIN_NODE = [20, 19];
+import { SUPPORTED_NODE, nodeVersionSupported } from "../node-version.js";
 
 interface HostNeeds {
   connections: number;
@@ -33,11 +32,6 @@ function needsPerHost(spec: SweepSpec, maxConnections: number, profiler: Profile
   return needs;
 }
 
-function nodeTooOld(version: string): boolean {
-  const [major = 0, minor = 0] = version.split(".").map(Number);
-  return major < MIN_NODE[0]! || (major === MIN_NODE[0] && minor < MIN_NODE[1]!);
-}
-
 /** The problems, one line each (empty when every host is fine), and what each host said about itself (for meta.json). */
 export async function preflightRemoteHosts(
   spec: SweepSpec,
@@ -57,7 +51,7 @@ export async function preflightRemoteHosts(
       facts.push({ name, ssh: host.ssh, roles, hostname: hello.hostname, kernel: hello.kernel, node: hello.node, cpus: hello.cpus, tcpsweep_version: hello.version });
       const problems: string[] = [];
       if (hello.version !== here) problems.push(`${where}: another build there: ${hello.version}; here: ${here}; install the same build there (same version, commit and Node), or point hosts.${name}.tcpsweep at it`);
-      if (nodeTooOld(hello.node)) problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node ${MIN_NODE.join(".")} or newer`);
+      if (!nodeVersionSupported(hello.node)) problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node.js ${SUPPORTED_NODE}: install a current LTS there`);
       if (hello.nofileProblem) problems.push(`${where}: ${hello.nofileProblem}`);
       if (hello.profilerProblem) problems.push(`${where}: profiling the server there: ${hello.profilerProblem}`);
       return problems;

@@ -198,15 +198,33 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/** Alive and not a zombie. */
+/**
+ * Alive: some thread of the process has not exited yet. Not just the main thread's state: Node's main
+ * thread can be a zombie while its other threads still exit, and the process's sockets close only when
+ * the last one has (a busy machine shows that gap).
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
-  const state = statFields(pid)?.[0];
-  return state !== undefined && state !== "Z" && state !== "X";
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((task) => {
+    let state: string | undefined;
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+      state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    } catch {
+      return false;
+    }
+    return state !== "Z" && state !== "X";
+  });
 }
 
 /** Direct children of `pid`, found by the ppid field of /proc/N/stat. */

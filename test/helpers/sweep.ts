@@ -104,27 +104,49 @@ export function stillAlive(proc: ProcInfo): boolean {
   return stat !== undefined && stat.starttime === proc.starttime && stat.state !== "Z" && stat.state !== "X";
 }
 
+/** Every process's stat, and the children of each PID: one pass over /proc. */
+interface ProcSnapshot {
+  stats: Map<number, Stat>;
+  children: Map<number, number[]>;
+}
+
+function readProcSnapshot(): ProcSnapshot {
+  const children = new Map<number, number[]>();
+  const stats = new Map<number, Stat>();
+  for (const pid of numericEntries()) {
+    const stat = readStat(pid);
+    if (!stat) continue;
+    stats.set(pid, stat);
+    const list = children.get(stat.ppid) ?? [];
+    list.push(pid);
+    children.set(stat.ppid, list);
+  }
+  return { stats, children };
+}
+
+/**
+ * Trackers share one pass over /proc every 40 ms however many CLIs run at once (a pass reads every
+ * process's stat: one pass per CLI would cost the test process a core when several trials run).
+ */
+const activeTrackers = new Set<DescendantTracker>();
+let sharedScan: NodeJS.Timeout | undefined;
+
+function scanForAllTrackers(): void {
+  const snapshot = readProcSnapshot();
+  for (const tracker of activeTrackers) tracker.update(snapshot);
+}
+
 /** Records every process descended from `root`, by polling parent PIDs in /proc. */
 class DescendantTracker {
   readonly seen = new Map<number, ProcInfo>();
-  private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly root: number) {
-    this.scan();
-    this.timer = setInterval(() => this.scan(), 40);
+    this.update(readProcSnapshot());
+    activeTrackers.add(this);
+    sharedScan ??= setInterval(scanForAllTrackers, 40);
   }
 
-  scan(): void {
-    const children = new Map<number, number[]>();
-    const stats = new Map<number, Stat>();
-    for (const pid of numericEntries()) {
-      const stat = readStat(pid);
-      if (!stat) continue;
-      stats.set(pid, stat);
-      const list = children.get(stat.ppid) ?? [];
-      list.push(pid);
-      children.set(stat.ppid, list);
-    }
+  update({ stats, children }: ProcSnapshot): void {
     const pending = [...(children.get(this.root) ?? [])];
     while (pending.length > 0) {
       const pid = pending.pop()!;
@@ -138,7 +160,11 @@ class DescendantTracker {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    activeTrackers.delete(this);
+    if (activeTrackers.size === 0 && sharedScan) {
+      clearInterval(sharedScan);
+      sharedScan = undefined;
+    }
   }
 }
 
@@ -339,6 +365,9 @@ export function rowPort(cwd: string, row: Record<string, string> | undefined): n
   if (!match) throw new Error(`rowPort: no "-a host:port" on the client line of ${row.raw_output}`);
   return Number(match[1]);
 }
+
+/** Runs the progress output reports as finished (a row is appended just before each such line). */
+export const finishedRuns = (stderr: string) => stderr.match(/^\S+ \[\d+\/\d+\] \S+ #\d+: /gm)?.length ?? 0;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
