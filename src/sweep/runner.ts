@@ -159,6 +159,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     progress.message(`${signal}: stopping the current cell and every child process; rows written so far are kept`);
     controller.abort();
   };
+  process.off("SIGINT", lateSignal);
+  process.off("SIGTERM", lateSignal);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
@@ -238,12 +240,21 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     await servers.stopAll();
     await launchers.remote?.close();
     lock.release();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
   }
   for (const sink of sinks) sink.close({ interrupted: interruptedBy !== undefined });
+  // From here to the process's exit a signal must not kill it by the signal (the rows are whole, the
+  // children gone): it ends with the usual status instead.
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  process.on("SIGINT", lateSignal);
+  process.on("SIGTERM", lateSignal);
   if (interruptedBy) return interruptedBy === "SIGINT" ? 130 : 143;
   return notOk > 0 ? 1 : 0;
+}
+
+/** A signal after a sweep ended (its rows written, its children stopped): exit 130/143 rather than die by it. */
+function lateSignal(signal: NodeJS.Signals): void {
+  process.exit(signal === "SIGINT" ? 130 : 143);
 }
 
 /**
