@@ -1,8 +1,10 @@
 /**
  * Clients side by side on real processes: the built-in client against the same client started as an
  * external command (`parser: json`), one built-in server, 2 repeats, short windows. The CSV's client
- * column, the rotated order and the verdicts per cell, from the run's end and from `compare --by client`.
+ * column, the rotated order, the verdicts per cell (from the run's end and from `compare --by client`)
+ * and the report's one line per client.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CLI, NODE, killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
@@ -61,5 +63,11 @@ describe("the built-in client against an external one", () => {
     }
     expect(compared.stdout).toMatch(/^ {2}builtin: \d+ wins, \d+ losses, \d+ ties; geometric mean \d+\.\d\d× the resp\/s of the clients it was compared with$/m);
     expect(compared.stdout).toMatch(/^ {2}external: \d+ wins, /m);
+    // The report: one line per client in the throughput chart, and the verdicts by client.
+    const report = await runCli(["report", "clients.csv", "--out", "report"], { cwd: dir });
+    expect(report.code, report.stderr).toBe(0);
+    const svg = readFileSync(path.join(dir, "report/throughput.svg"), "utf8");
+    for (const label of [">client<", ">builtin<", ">external<"]) expect(svg).toContain(label);
+    expect(readFileSync(path.join(dir, "report/index.html"), "utf8")).toMatch(/<h2>Verdicts<\/h2>\n<pre class="verdicts">verdicts by client /);
   });
 });
