@@ -71,3 +71,19 @@ describe("the built-in client against an external one", () => {
     expect(readFileSync(path.join(dir, "report/index.html"), "utf8")).toMatch(/<h2>Verdicts<\/h2>\n<pre class="verdicts">verdicts by client /);
   });
 });
+
+describe("run --dry-run with clients:", () => {
+  const dir = makeTempDir();
+  const file = writeSpec(dir, {
+    name: "missing",
+    matrix: { connections: [1] },
+    server: { builtin: true },
+    clients: { builtin: { builtin: true }, gone: { command: ["./no-such-client", "{address}"], parser: "json" } },
+  });
+
+  it("looks up every named client's program, not only the first one's", async () => {
+    const result = await runCli(["run", file, "--dry-run"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr + result.stdout).toContain('client program "./no-such-client": no executable file at ./no-such-client');
+  });
+});
