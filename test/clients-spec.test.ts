@@ -92,3 +92,16 @@ describe("clients: resolved and run", () => {
     expect(json).toContain('"MODE":"fast"');
   });
 });
+
+describe("clients: and the built-in server's protocol", () => {
+  it("named built-in clients that speak different protocols cannot share the built-in server; with a protocol matrix key, a client's own protocol conflicts", () => {
+    expect(lines(`matrix:\n  connections: [1]\n${SERVER}clients:\n  chat: {builtin: true}\n  echo: {builtin: true, protocol: echo}\n`)).toEqual([
+      "s.yaml:5 clients: the built-in server speaks one protocol, but these clients speak chat, echo; give them one protocol, or make protocol a matrix key",
+    ]);
+    expect(lines(`matrix:\n  connections: [1]\n  protocol: [chat, echo]\n${SERVER}clients:\n  a: {builtin: true}\n  b: {builtin: true, protocol: echo}\n`)).toEqual([
+      's.yaml:8 clients.b.protocol: conflicts with the matrix key "protocol"; remove one of them',
+    ]);
+    const both = parseSpecText(`matrix:\n  connections: [1]\n${SERVER}clients:\n  a: {builtin: true, protocol: echo}\n  b: {builtin: true, protocol: echo, threads: 1}\n`, "s.yaml", {}, OPTS);
+    expect(both.server!.argv.slice(-2)).toEqual(["--protocol", "echo"]); // the server speaks what the clients speak
+  });
+});

@@ -12,7 +12,7 @@ import { CpuListError, checkCpuList } from "../../placement/cpus.js";
 import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";
 import type { MatrixValue } from "./types.js";
 import { checkHostReferences } from "./remote-hosts.js";
-import { checkProtocolKey, checkServerReply } from "./protocol-checks.js";
+import { checkNamedClientProtocols, checkProtocolKey, checkServerReply } from "./protocol-checks.js";
 import { checkNamedDimensions } from "./named-dimensions.js";
 
 export interface CrossContext {
@@ -154,6 +154,8 @@ export function crossChecks(ctx: CrossContext): void {
 
   // the built-in client's protocol as a matrix key
   checkProtocolKey(ctx, clientIsBuiltin, rawClient);
+  const builtinServer = rawServer?.builtin === true || Object.values(asObject(raw.servers) ?? {}).some((s) => asObject(s)?.builtin === true);
+  checkNamedClientProtocols(ctx, rawClients, builtinServer);
   checkServerReply(ctx, rawServer, rawClient);
 
   // builtin server and a `reply` matrix key
