@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { expandCells } from "../src/sweep/matrix.js";
 import { planJobs } from "../src/sweep/runner.js";
-import { specForCell } from "../src/sweep/server-dimension.js";
+import { specForCell } from "../src/sweep/named-runs.js";
 import { formatSpecIssue, parseSpecText } from "../src/sweep/spec.js";
 import { specIssues } from "./helpers/spec-issues.js";
 

@@ -184,9 +184,9 @@ describe("unknown keys", () => {
       'sweeps/x.yaml:6 server.ready.stdot: unknown key; did you mean "stdout"?',
       'sweeps/x.yaml:8 client.threds: unknown key; did you mean "threads"?',
       'sweeps/x.yaml:10 profile.strace.targte: unknown key; did you mean "target"?',
-      "sweeps/x.yaml:11 bogus: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, validity, output, profile, redact, ssh, hosts",
+      "sweeps/x.yaml:11 bogus: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, clients, validity, output, profile, redact, ssh, hosts",
       'sweeps/x.yaml:12 Duration: unknown key; did you mean "duration"?',
-      'sweeps/x.yaml:13 readyTimeout: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, validity, output, profile, redact, ssh, hosts',
+      'sweeps/x.yaml:13 readyTimeout: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, clients, validity, output, profile, redact, ssh, hosts',
     ]);
   });
   it("points at the key even when its value is on the next line", () => {

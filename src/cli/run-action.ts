@@ -8,7 +8,7 @@ import { PreflightError, runSweep } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec } from "../sweep/spec.js";
 import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
 import { printDryRun } from "./dry-run.js";
-import { compareByOf } from "../sweep/server-dimension.js";
+import { compareByOf } from "../sweep/named-runs.js";
 import { verdictsOfRun } from "../compare/by-dimension.js";
 import { fail } from "./exit.js";
 

@@ -66,13 +66,16 @@ export interface SweepSpec {
     include: Record<string, MatrixValue>[];
     exclude: Record<string, MatrixValue>[];
   };
-  /** The server to start; with `servers:`, the first named one (a run uses its cell's own: see sweep/spec/named-servers.ts). */
+  /** The server to start; with `servers:`, the first named one (a run uses its cell's own: see sweep/spec/named-dimensions.ts). */
   server?: ServerSpec;
   /** `servers:` in definition order; the matrix key `server` picks one per cell. */
   servers?: Record<string, ServerSpec>;
-  /** `baseline:`: the named server every other one is compared with (else: the best of each cell). */
+  /** `baseline:`: the named server (without `servers:`, client) every other one is compared with (else: the best of each cell). */
   baseline?: string;
+  /** The load client; with `clients:`, the first named one (a run uses its cell's own). */
   client: ClientSpec;
+  /** `clients:` in definition order; the matrix key `client` picks one per cell. */
+  clients?: Record<string, ClientSpec>;
   /** When a finished run is `degraded` rather than `ok`: the share of requested connections that must be served. */
   validity: { minServedPct: number };
   /** `csv` is absolute; `csvAsWritten` is the path as written (or the default `results/<name>.csv`). */

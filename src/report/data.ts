@@ -150,8 +150,8 @@ function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
   const allNumeric = (key: string) => rows.every((row) => isNumericText(String(row[key] ?? "")));
   const xKey = matrixKeys.includes("connections") ? "connections" : (matrixKeys.find(allNumeric) ?? matrixKeys[0]);
   const rest = matrixKeys.filter((key) => key !== xKey);
-  // Servers compared side by side (`servers:`): one line per server in every chart.
-  const seriesKey = rest.includes("server") ? "server" : rest.includes("threads") ? "threads" : rest[0];
+  // Servers (or clients) compared side by side (`servers:`, `clients:`): one line per server in every chart.
+  const seriesKey = rest.includes("server") ? "server" : rest.includes("client") ? "client" : rest.includes("threads") ? "threads" : rest[0];
   return {
     xKey,
     xNumeric: xKey !== undefined && allNumeric(xKey),

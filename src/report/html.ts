@@ -202,8 +202,9 @@ ${otherRuns(data)}
 `;
 }
 
-/** A run that compared servers (a `server` matrix key with several values): the verdicts per cell, as the run printed them. */
+/** A run that compared servers (a `server` matrix key with several values), else clients: the verdicts per cell, as the run printed them. */
 function serverVerdicts(data: ReportData): string {
-  if (!data.matrixKeys.includes("server") || new Set(data.runRows.map((row) => row.server)).size < 2) return "";
-  return `<h2>Verdicts</h2>\n<pre class="verdicts">${escapeHtml(formatVerdicts(verdictsBy(data.runRows, "server")))}</pre>`;
+  const key = ["server", "client"].find((k) => data.matrixKeys.includes(k) && new Set(data.runRows.map((row) => row[k])).size >= 2);
+  if (key === undefined) return "";
+  return `<h2>Verdicts</h2>\n<pre class="verdicts">${escapeHtml(formatVerdicts(verdictsBy(data.runRows, key)))}</pre>`;
 }

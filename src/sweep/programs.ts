@@ -8,6 +8,7 @@ import { resolveProgram } from "../environment/environment.js";
 import { tracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
+import { specForCell } from "./named-runs.js";
 
 export interface ResolvedProgram {
   /** What starts it: "server", "client", "profiler", "taskset (server.cpus)", "ssh (remote hosts)". */
@@ -27,15 +28,17 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
   };
   const here = process.cwd();
   for (const cell of cells) {
-    const values = cellTemplateValues(spec, cell, 0);
-    if (spec.server) {
-      const program = expandTemplate(spec.server.argv, values)[0] ?? "";
-      const remote = spec.server.host !== undefined ? `on host ${spec.server.host}: checked there over ssh when the run starts` : undefined;
-      add({ role: "server", program, cwd: spec.server.cwd ?? here, envPath: spec.server.env.PATH, ...(remote ? { note: remote } : {}) });
+    // with servers: / clients:, each cell's own server and client
+    const own = specForCell(spec, cell);
+    const values = cellTemplateValues(own, cell, 0);
+    if (own.server) {
+      const program = expandTemplate(own.server.argv, values)[0] ?? "";
+      const remote = own.server.host !== undefined ? `on host ${own.server.host}: checked there over ssh when the run starts` : undefined;
+      add({ role: "server", program, cwd: own.server.cwd ?? here, envPath: own.server.env.PATH, ...(remote ? { note: remote } : {}) });
     }
-    const client = expandTemplate(spec.client.argv, values)[0] ?? "";
-    const remoteClient = spec.client.hosts ? `on hosts ${spec.client.hosts.join(", ")}: checked there over ssh when the run starts` : undefined;
-    add({ role: "client", program: client, cwd: spec.client.cwd ?? here, envPath: spec.client.env.PATH, ...(remoteClient ? { note: remoteClient } : {}) });
+    const client = expandTemplate(own.client.argv, values)[0] ?? "";
+    const remoteClient = own.client.hosts ? `on hosts ${own.client.hosts.join(", ")}: checked there over ssh when the run starts` : undefined;
+    add({ role: "client", program: client, cwd: own.client.cwd ?? here, envPath: own.client.env.PATH, ...(remoteClient ? { note: remoteClient } : {}) });
   }
   const plan = tracePlan(spec);
   if (plan) add({ role: "profiler", program: plan.kind === "perf" ? "perf" : "strace", cwd: here });

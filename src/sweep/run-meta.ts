@@ -17,6 +17,7 @@ export function jsonSafeSpec(spec: SweepSpec): unknown {
     ...(spec.server ? { server: { ...spec.server, env: redactor.env(spec.server.env) } } : {}),
     ...(spec.servers ? { servers: Object.fromEntries(Object.entries(spec.servers).map(([name, s]) => [name, { ...s, env: redactor.env(s.env) }])) } : {}),
     client: { ...spec.client, env: redactor.env(spec.client.env) },
+    ...(spec.clients ? { clients: Object.fromEntries(Object.entries(spec.clients).map(([name, c]) => [name, { ...c, env: redactor.env(c.env) }])) } : {}),
   };
   return redactor.deep(JSON.parse(JSON.stringify(safe, (_key, value: unknown) => (value instanceof RegExp ? value.source : value))));
 }

@@ -31,7 +31,7 @@ import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
 import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
-import { NamedServerPools, compareByOf, planServerJobs, specForCell } from "./server-dimension.js";
+import { NamedClientLaunchers, NamedServerPools, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
@@ -57,7 +57,7 @@ export interface CellJob {
 
 /** Every run of the sweep, repeat-major: repeat 1 of every cell, then repeat 2…, so drift over time spreads over all cells. */
 export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
-  if (spec.servers) return planServerJobs(spec, cells); // named servers: each cell's servers back to back, rotated
+  if (spec.servers || spec.clients) return planNamedJobs(spec, cells); // named servers / clients: each cell's back to back, rotated
   const jobs: CellJob[] = [];
   for (let repeat = 1; repeat <= spec.repeat; repeat++) for (const cell of cells) jobs.push({ cell, repeat });
   if (spec.server?.lifetime !== "group") return jobs;
@@ -83,7 +83,8 @@ export { PreflightError };
 
 /** The CSV header of a sweep: identity, matrix keys, figures, regex groups. */
 export const sweepHeader = (spec: SweepSpec) => csvHeader(spec.matrix.keys, sweepExtraColumns(spec));
-const sweepExtraColumns = (spec: SweepSpec) => regexColumns(spec.client, [...FIGURE_COLUMNS]);
+/** With `clients:`, the regex groups of every client (a client's row leaves the others' empty). */
+const sweepExtraColumns = (spec: SweepSpec) => [...new Set([spec.client, ...Object.values(spec.clients ?? {})].flatMap((client) => regexColumns(client, [...FIGURE_COLUMNS])))];
 
 /**
  * Printed on stderr (exactly this line) once SIGINT / SIGTERM are handled: from then on a signal stops
@@ -165,6 +166,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   process.on("SIGTERM", onSignal);
   if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
   const servers = new NamedServerPools(spec, spec.server && !spec.servers ? new ServerPool(launchers.server, spec.server, spec.host) : undefined, launchers.server);
+  const clientLaunchers = new NamedClientLaunchers(spec, launchers.client);
   let sinks: RunSink[] = [];
   let notOk = 0;
   try {
@@ -218,7 +220,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
           const startedAt = new Date().toISOString();
           try {
-            const context = { spec: specForCell(spec, job.cell), cell: job.cell, repeat: job.repeat, servers: servers.for(job.cell), clientLauncher: launchers.client, rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
+            const context = { spec: specForCell(spec, job.cell), cell: job.cell, repeat: job.repeat, servers: servers.for(job.cell), clientLauncher: clientLaunchers.for(job.cell), rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
             const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
             // What a program printed (stderr's last lines) may hold a secret or escape sequences: neither goes further.

@@ -7,7 +7,8 @@ const bySpec = new WeakMap<SweepSpec, Redactor>();
 export function specRedactor(spec: SweepSpec): Redactor {
   let redactor = bySpec.get(spec);
   if (!redactor) {
-    redactor = Redactor.forEnvironments(spec.redact ?? [], spec.server?.env ?? {}, spec.client.env);
+    const programs = [spec.server, spec.client, ...Object.values(spec.servers ?? {}), ...Object.values(spec.clients ?? {})];
+    redactor = Redactor.forEnvironments(spec.redact ?? [], ...programs.map((program) => program?.env ?? {}));
     bySpec.set(spec, redactor);
   }
   return redactor;

@@ -12,8 +12,8 @@ import { CpuListError, checkCpuList } from "../../placement/cpus.js";
 import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";
 import type { MatrixValue } from "./types.js";
 import { checkHostReferences } from "./remote-hosts.js";
-import { checkProtocolKey, checkServerReply } from "./protocol-checks.js";
-import { checkNamedServers } from "./named-servers.js";
+import { checkNamedClientProtocols, checkProtocolKey, checkServerReply } from "./protocol-checks.js";
+import { checkNamedDimensions } from "./named-dimensions.js";
 
 export interface CrossContext {
   raw: Loose;
@@ -144,14 +144,18 @@ export function crossChecks(ctx: CrossContext): void {
     ctx.issues.push({ path: ["host"], message: 'cannot be combined with "address" (the address already names the host)' });
   }
 
-  // builtin client needs connections
-  const clientIsBuiltin = !rawClient || rawClient.builtin === true || (rawClient.command === undefined && rawClient.builtin !== false);
+  // builtin client needs connections (with clients:, when any of them is the built-in one)
+  const isBuiltin = (c: Loose | undefined) => !c || c.builtin === true || (c.command === undefined && c.builtin !== false);
+  const rawClients = asObject(raw.clients);
+  const clientIsBuiltin = rawClients ? Object.values(rawClients).some((c) => isBuiltin(asObject(c) ?? {})) : isBuiltin(rawClient);
   if (clientIsBuiltin && ctx.matrixKeys && !ctx.matrixKeys.includes("connections")) {
     ctx.issues.push({ path: ["matrix"], message: 'the built-in client needs a "connections" list in the matrix, e.g. connections: [1, 10, 100]' });
   }
 
   // the built-in client's protocol as a matrix key
   checkProtocolKey(ctx, clientIsBuiltin, rawClient);
+  const builtinServer = rawServer?.builtin === true || Object.values(asObject(raw.servers) ?? {}).some((s) => asObject(s)?.builtin === true);
+  checkNamedClientProtocols(ctx, rawClients, builtinServer);
   checkServerReply(ctx, rawServer, rawClient);
 
   // builtin server and a `reply` matrix key
@@ -192,10 +196,10 @@ export function crossChecks(ctx: CrossContext): void {
   if (rawServer) checkPlaceholders(["server"], rawServer, sectionOf(serverSchema, rawServer), ctx);
   if (rawClient) checkPlaceholders(["client"], rawClient, sectionOf(clientSchema, rawClient), ctx);
 
-  // servers: (named-servers.ts), each entry checked as server: is
-  checkNamedServers(ctx, (at, entry) => {
+  // servers: and clients: (named-dimensions.ts), each entry checked as server: / client: is
+  checkNamedDimensions(ctx, (dim, at, entry) => {
     checkCpus(at, entry, ctx);
-    checkPlaceholders(at, entry, sectionOf(serverSchema, entry), ctx);
+    checkPlaceholders(at, entry, sectionOf(dim.key === "server" ? serverSchema : clientSchema, entry), ctx);
   });
 
   // include / exclude, against the raw lists so this works even when some list has a bad value

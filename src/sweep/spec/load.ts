@@ -17,7 +17,7 @@ import { crossChecks, matrixKeysOf } from "./cross-checks.js";
 import { cellLengthIssues } from "./protocol-checks.js";
 import { Locator, dropRedundant, finish, fromZod, type RawIssue } from "./locate.js";
 import { defaultCliEntry, resolveSpec } from "./resolve.js";
-import { withServerKey } from "./named-servers.js";
+import { withNamedKeys } from "./named-dimensions.js";
 import { specSchema } from "./schema.js";
 import { MAX_YAML_ERRORS, YAML_SYNTAX_PATH, asObject, durationSchema, hostAndPort, intSchema } from "./schema-parts.js";
 import { applySetOverrides, isSetIssue, setIssue } from "./set-override.js";
@@ -112,7 +112,7 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
   const issues: RawIssue[] = result.success ? [] : fromZod(result.error.issues, specSchema);
 
   const rawObj = asObject(raw);
-  const matrixKeys = rawObj ? withServerKey(rawObj, matrixKeysOf(rawObj.matrix)) : undefined;
+  const matrixKeys = rawObj ? withNamedKeys(rawObj, matrixKeysOf(rawObj.matrix)) : undefined;
   if (rawObj) {
     crossChecks({ raw: rawObj, matrix: asObject(rawObj.matrix), matrixKeys, issues, onlineCpus: opts.onlineCpus });
   }

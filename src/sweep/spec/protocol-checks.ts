@@ -58,3 +58,23 @@ function lengthPath(spec: SweepSpec, cell: Cell): Seg[] {
   const entry = spec.matrix.include.findIndex((pattern) => String(pattern.length) === String(value));
   return entry >= 0 ? ["matrix", "include", entry, "length"] : ["matrix", "length"];
 }
+
+/**
+ * `clients:`: a named built-in client's `protocol` conflicts with a `protocol` matrix key, and the
+ * built-in server (started with one protocol) cannot serve clients that speak different ones.
+ */
+export function checkNamedClientProtocols(ctx: CrossContext, rawClients: Record<string, unknown> | undefined, builtinServer: boolean): void {
+  if (!rawClients) return;
+  const builtin = Object.entries(rawClients).flatMap(([name, c]) => {
+    const entry = c !== null && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
+    return entry && entry.command === undefined && entry.builtin !== false ? [{ name, protocol: entry.protocol }] : [];
+  });
+  if (Array.isArray(ctx.matrix?.protocol)) {
+    for (const c of builtin) if (c.protocol !== undefined) ctx.issues.push({ path: ["clients", c.name, "protocol"], message: 'conflicts with the matrix key "protocol"; remove one of them' });
+    return;
+  }
+  const spoken = [...new Set(builtin.map((c) => String(c.protocol ?? DEFAULT_PROTOCOL)))];
+  if (builtinServer && spoken.length > 1) {
+    ctx.issues.push({ path: ["clients"], atKey: true, message: `the built-in server speaks one protocol, but these clients speak ${spoken.join(", ")}; give them one protocol, or make protocol a matrix key` });
+  }
+}

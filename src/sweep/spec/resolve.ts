@@ -5,7 +5,7 @@ import { builtinClientArgv } from "../../client/argv.js";
 import { builtinServerArgv } from "../../server/argv.js";
 import { hostAndPort } from "./schema-parts.js";
 import { resolveRemote } from "./remote-hosts.js";
-import type { CellPattern, ParsedMatrix, ParsedServer, ParsedSpec } from "./schema.js";
+import type { CellPattern, ParsedClient, ParsedMatrix, ParsedServer, ParsedSpec } from "./schema.js";
 import type { ClientSpec, MatrixValue, ParseOptions, ServerSpec, SpecOverrides, SweepSpec } from "./types.js";
 
 export const DEFAULTS = {
@@ -76,30 +76,12 @@ function resolveServer(s: ParsedServer, matrixKeys: readonly string[], opts: Req
   };
 }
 
-export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], overrides: SpecOverrides, opts: Required<ParseOptions>): SweepSpec {
-  const name = p.name ?? defaultName(file);
-  const durationS = overrides.durationS ?? p.duration ?? DEFAULTS.durationS;
-  const warmupS = p.warmup ?? DEFAULTS.warmupS;
-  const resolvePath = (s: string) => path.resolve(opts.cwd, s);
-
-  const values = matrixValuesOf(p.matrix, matrixKeys);
-  const servers = p.servers ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, p.client?.protocol)])) : undefined;
-  if (servers && !values.server?.length) values.server = Object.keys(servers);
-  const matrix: SweepSpec["matrix"] = {
-    keys: matrixKeys,
-    values,
-    include: (p.matrix.include ?? []).map((e) => normalisePattern(e as CellPattern, values)),
-    exclude: (p.matrix.exclude ?? []).map((e) => normalisePattern(e as CellPattern, values)),
-  };
-
-  const server = p.server ? resolveServer(p.server, matrixKeys, opts, p.client?.protocol) : servers ? Object.values(servers)[0] : undefined;
-  const readyTimeoutS = Math.max(0, ...Object.values(servers ?? {}).map((s) => s.readyTimeoutS), server?.readyTimeoutS ?? 0);
-
-  const c = p.client ?? {};
-  const clientBuiltin = c.command === undefined;
-  const client: ClientSpec = {
-    builtin: clientBuiltin,
-    argv: clientBuiltin
+/** One client definition (`client:` or an entry of `clients:`) with its defaults and the built-in client's command line. */
+function resolveClient(c: ParsedClient, matrixKeys: readonly string[], opts: Required<ParseOptions>): ClientSpec {
+  const builtin = c.command === undefined;
+  return {
+    builtin,
+    argv: builtin
       ? builtinClientArgv(opts.cliEntry, {
           matrixKeys,
           threads: c.threads,
@@ -114,16 +96,41 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
         })
       : (c.command ?? []),
     env: c.env ?? {},
-    ...(c.cwd !== undefined ? { cwd: resolvePath(c.cwd), cwdAsWritten: c.cwd } : {}),
-    parser: clientBuiltin ? "json" : (c.parser ?? "json"),
+    ...(c.cwd !== undefined ? { cwd: path.resolve(opts.cwd, c.cwd), cwdAsWritten: c.cwd } : {}),
+    parser: builtin ? "json" : (c.parser ?? "json"),
     ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
     ...(c.regex !== undefined ? { regex: c.regex } : {}),
     verify: c.verify ?? "type",
-    ...(clientBuiltin && c.protocol !== undefined ? { protocol: c.protocol } : {}),
-    ...(clientBuiltin && c.length !== undefined ? { length: c.length } : {}),
+    ...(builtin && c.protocol !== undefined ? { protocol: c.protocol } : {}),
+    ...(builtin && c.length !== undefined ? { length: c.length } : {}),
     ...(c.hosts !== undefined ? { hosts: c.hosts } : {}),
     ...(c.processes !== undefined ? { processes: c.processes } : {}),
   };
+}
+
+export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], overrides: SpecOverrides, opts: Required<ParseOptions>): SweepSpec {
+  const name = p.name ?? defaultName(file);
+  const durationS = overrides.durationS ?? p.duration ?? DEFAULTS.durationS;
+  const warmupS = p.warmup ?? DEFAULTS.warmupS;
+  const resolvePath = (s: string) => path.resolve(opts.cwd, s);
+
+  const values = matrixValuesOf(p.matrix, matrixKeys);
+  const protocol = (p.client ?? Object.values(p.clients ?? {})[0])?.protocol;
+  const servers = p.servers ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, protocol)])) : undefined;
+  if (servers && !values.server?.length) values.server = Object.keys(servers);
+  const matrix: SweepSpec["matrix"] = {
+    keys: matrixKeys,
+    values,
+    include: (p.matrix.include ?? []).map((e) => normalisePattern(e as CellPattern, values)),
+    exclude: (p.matrix.exclude ?? []).map((e) => normalisePattern(e as CellPattern, values)),
+  };
+
+  const server = p.server ? resolveServer(p.server, matrixKeys, opts, protocol) : servers ? Object.values(servers)[0] : undefined;
+  const readyTimeoutS = Math.max(0, ...Object.values(servers ?? {}).map((s) => s.readyTimeoutS), server?.readyTimeoutS ?? 0);
+
+  const clients = p.clients ? Object.fromEntries(Object.entries(p.clients).map(([n, c]) => [n, resolveClient(c, matrixKeys, opts)])) : undefined;
+  if (clients && !values.client?.length) values.client = Object.keys(clients);
+  const client = p.client || !clients ? resolveClient(p.client ?? {}, matrixKeys, opts) : Object.values(clients)[0]!;
 
   const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;
   let profile: SweepSpec["profile"];
@@ -159,6 +166,7 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
     ...(servers ? { servers } : {}),
     ...(p.baseline !== undefined ? { baseline: p.baseline } : {}),
     client,
+    ...(clients ? { clients } : {}),
     validity: { minServedPct: p.validity?.min_served_pct ?? DEFAULTS.minServedPct },
     output: { csv: resolvePath(csvAsWritten), csvAsWritten, mode: p.output?.mode ?? "append" },
     ...(profile ? { profile } : {}),

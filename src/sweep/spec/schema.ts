@@ -270,12 +270,16 @@ export const specSchema = z.strictObject(
     address: addressSchema.optional(),
     matrix: matrixSchema,
     server: serverSchema.optional(),
-    // named servers compared side by side (named-servers.ts)
+    // named servers compared side by side (named-dimensions.ts)
     servers: z
       .record(z.string().regex(NAME_RE, expect("a server name of letters, digits, '.', '_' or '-'")), serverSchema, expect("a mapping of server name: server definition"))
       .optional(),
-    baseline: z.string(expect("the name of a server under servers:")).optional(),
+    baseline: z.string(expect("the name of a server under servers: (or of a client under clients:)")).optional(),
     client: clientSchema.optional(),
+    // named load clients compared side by side, like servers:
+    clients: z
+      .record(z.string().regex(NAME_RE, expect("a client name of letters, digits, '.', '_' or '-'")), clientSchema, expect("a mapping of client name: client definition"))
+      .optional(),
     validity: validitySchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
