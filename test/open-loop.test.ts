@@ -42,6 +42,8 @@ describe("open loop (--rate)", () => {
     expect(report.req_per_s).toBeLessThan(800 * 1.1);
     expect(report.success_rate_pct).toBe(100);
     expect(typeof report.late_sends).toBe("number");
+    // Sends follow the schedule, not the replies: there is no turnaround to report.
+    expect(report.client_turnaround_us).toBeNull();
   });
 
   it("a 1 s server stall shows in the open-loop p99 but not in the closed-loop p99 (coordinated omission)", async () => {
