@@ -64,6 +64,20 @@ describe("open loop (--rate)", () => {
     expect(open.success_rate_pct).toBe(100);
   });
 
+  it("closed loop: a server that stops answering fails every connection as timed out after --timeout, one that pauses for less does not", async () => {
+    const stopped = await stallingServer(10_000);
+    const paused = await stallingServer(1000);
+    servers.push(stopped, paused);
+    const common = ["-c", "4", "-t", "2", "--warmup", "0.3", "--threads", "1"];
+    const gone = (await runClientJson(["-a", `${HOST}:${stopped.port}`, ...common, "--timeout", "0.5"])).report;
+    expect(gone.responses).toBeGreaterThan(0); // it answered until the stall
+    expect(gone.errors.timed_out).toBe(4);
+    expect(gone.success_rate_pct).toBeLessThan(100);
+    const back = (await runClientJson(["-a", `${HOST}:${paused.port}`, ...common, "--timeout", "3"])).report;
+    expect(back.errors.timed_out).toBe(0);
+    expect(back.success_rate_pct).toBe(100);
+  });
+
   it("rejects a rate that is not a positive number", async () => {
     const result = await runCli(["client", "-a", `${HOST}:9`, "--rate", "0"]);
     expect(result.code).toBe(2);
