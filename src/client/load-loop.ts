@@ -20,8 +20,8 @@ export const LATE_SEND_MS = 5;
 /**
  * After the connects, one coarse timer per loop watches every connection's idle time (a socket's
  * own timeout is re-armed on every read and write: two timer-list updates per request). A
- * connection with requests in flight and no byte in or out for the timeout fails as timed out,
- * found within one tick: ticks of a tenth of the timeout, 10 ms … 1 s.
+ * connection with requests in flight and no byte in or out for the timeout fails as timed out:
+ * never before the timeout, at most two ticks after it (ticks of a tenth of the timeout, 10 ms … 1 s).
  */
 export const idleTickMs = (timeoutMs: number): number => Math.min(1000, Math.max(10, Math.round(timeoutMs / 10)));
 
