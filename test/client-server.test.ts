@@ -180,6 +180,22 @@ describe("client against the real server", () => {
     expect(report.warmup_s).toBe(0.5);
   });
 
+  it.each([
+    { connections: 1, threads: 1 },
+    { connections: 8, threads: 2 },
+  ])("reports the client's own turnaround per reply at $connections connection(s), $threads thread(s): finite, ≥ 0, below the p50 latency", async ({ connections, threads }) => {
+    const { report } = await runClientJson(["-a", address, "-c", String(connections), "--threads", String(threads), "-t", "1", "--warmup", "0.2"]);
+    expectAllAnswered(report, connections);
+    const turnaround = report.client_turnaround_us;
+    expect(turnaround).not.toBeNull();
+    expect(Number.isFinite(turnaround!.p50)).toBe(true);
+    expect(turnaround!.p50).toBeGreaterThanOrEqual(0);
+    expect(turnaround!.p99).toBeGreaterThanOrEqual(turnaround!.p50);
+    expect(turnaround!.p50).toBeLessThan(report.latency_us!.p50);
+    // The JSON carries its histogram too, so load hosts merge it exactly (src/remote/merge.ts).
+    expect(typeof (report as { turnaround_histogram?: unknown }).turnaround_histogram).toBe("string");
+  });
+
   it("prints the reference text lines first, in the form scrapers match", async () => {
     const result = await runCli(["client", "-a", address, "-c", "2", "-t", "1", "--warmup", "0"]);
     expect(result.code).toBe(0);

@@ -42,6 +42,8 @@ describe("open loop (--rate)", () => {
     expect(report.req_per_s).toBeLessThan(800 * 1.1);
     expect(report.success_rate_pct).toBe(100);
     expect(typeof report.late_sends).toBe("number");
+    // Sends follow the schedule, not the replies: there is no turnaround to report.
+    expect(report.client_turnaround_us).toBeNull();
   });
 
   it("a 1 s server stall shows in the open-loop p99 but not in the closed-loop p99 (coordinated omission)", async () => {
@@ -60,6 +62,20 @@ describe("open loop (--rate)", () => {
     // Open loop: every request scheduled during the stall waited (about a third of the window).
     expect(open.latency_us!.p99).toBeGreaterThan(500_000);
     expect(open.success_rate_pct).toBe(100);
+  });
+
+  it("closed loop: a server that stops answering fails every connection as timed out after --timeout, one that pauses for less does not", async () => {
+    const stopped = await stallingServer(10_000);
+    const paused = await stallingServer(1000);
+    servers.push(stopped, paused);
+    const common = ["-c", "4", "-t", "2", "--warmup", "0.3", "--threads", "1"];
+    const gone = (await runClientJson(["-a", `${HOST}:${stopped.port}`, ...common, "--timeout", "0.5"])).report;
+    expect(gone.responses).toBeGreaterThan(0); // it answered until the stall
+    expect(gone.errors.timed_out).toBe(4);
+    expect(gone.success_rate_pct).toBeLessThan(100);
+    const back = (await runClientJson(["-a", `${HOST}:${paused.port}`, ...common, "--timeout", "3"])).report;
+    expect(back.errors.timed_out).toBe(0);
+    expect(back.success_rate_pct).toBe(100);
   });
 
   it("rejects a rate that is not a positive number", async () => {

@@ -61,6 +61,27 @@ describe("mergeHostRuns", () => {
     );
   });
 
+  it("client turnaround: the hosts' histograms added, exactly; left out when a host sent none", () => {
+    const turnaround = (samples: number[]) => {
+      const histogram = newLatencyHistogram();
+      for (const sample of samples) histogram.recordValue(sample);
+      return encodeHistogram(histogram);
+    };
+    const a = hostRun("a", [100], {});
+    const b = hostRun("b", [100], {});
+    a.report.turnaround_histogram = turnaround([500, 500, 500]);
+    b.report.turnaround_histogram = turnaround([9000, 9000, 9000, 9000]);
+    const merged = mergeHostRuns([a, b]);
+    // 7 samples: the median is one of b's 9 µs (within the histogram's 0.1 %), which a median of the hosts' medians would not say.
+    const all = newLatencyHistogram();
+    for (const sample of [500, 500, 500, 9000, 9000, 9000, 9000]) all.recordValue(sample);
+    expect(merged.client_turnaround_us).toEqual({ p50: all.getValueAtPercentile(50) / 1000, p99: all.getValueAtPercentile(99) / 1000 });
+    expect(merged.client_turnaround_us!.p50).toBeCloseTo(9, 1);
+    expect(typeof merged.turnaround_histogram).toBe("string");
+    const older = hostRun("c", [100], {});
+    expect(mergeHostRuns([a, older]).client_turnaround_us).toBeNull();
+  });
+
   it("rates: each host's count over its own window, summed; duration: the time all were in the window", () => {
     const a = hostRun("a", new Array(1000).fill(100), { windowStartMs: 1000, windowEndMs: 3000 }, 2);
     const b = hostRun("b", new Array(3000).fill(100), { windowStartMs: 1100, windowEndMs: 3100, clock: { offsetMs: -40, errorBoundMs: 0.5 } }, 2);

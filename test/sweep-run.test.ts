@@ -82,6 +82,10 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
       expect(Number(row.connections_in_window)).toBe(Number(row.connections));
       expect(Number(row.errors)).toBe(0);
       for (const column of LATENCY_COLUMNS) expect(Number.isFinite(Number(row[column])) && row[column] !== "", `${column}: ${context}`).toBe(true);
+      // The client's own turnaround per reply: a figure of every closed-loop row, a small part of a round trip.
+      expect(row.client_turnaround_p50_us, context).not.toBe("");
+      expect(Number(row.client_turnaround_p50_us), context).toBeGreaterThanOrEqual(0);
+      expect(Number(row.client_turnaround_p50_us), context).toBeLessThan(Number(row.latency_p50_us));
       expect(Number(row.server_cpu_s), context).toBeGreaterThan(0);
       expect(Number(row.client_cpu_s), context).toBeGreaterThan(0);
       expect(Number(row.client_threads), context).toBe(Math.min(availableParallelism(), Number(row.connections)));

@@ -92,7 +92,7 @@ export function registerClientCommand(program: Command): void {
         // The encoded histogram lets several hosts' latencies be merged exactly (src/remote/histogram-wire.ts);
         // a load host of several also sends its per-connection counts, so fairness merges exactly too.
         const perConnection = flags.waitForStart ? { conn_resp_counts: result.connectionResponses } : {};
-        const json = () => JSON.stringify({ ...report, latency_histogram: encodeHistogram(result.latencyUs), ...perConnection });
+        const json = () => JSON.stringify({ ...report, latency_histogram: encodeHistogram(result.latencyUs), turnaround_histogram: encodeHistogram(result.turnaroundNs), ...perConnection });
         process.stdout.write(flags.json ? `${json()}\n` : `${formatTextReport(report)}\n`);
       } catch (error) {
         if (error instanceof NoConnectionError) fail(`tcpsweep client: ${error.message}`, 1);

@@ -10,21 +10,26 @@ import { protocolNamed, type ClientSession } from "../protocol/index.js";
 import { histogramCounts, newLatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
 import { connectFailure, openConnections, type AttemptEvents } from "./connect-window.js";
+import { InFlightQueue } from "./in-flight.js";
 
 /** One receive buffer for all connections of the loop: each read is consumed before the next. */
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Open loop: a send leaving this much after its scheduled time counts as late (timers tick in ms). */
 export const LATE_SEND_MS = 5;
 
-/** A request on the wire: when it was (meant to be) sent, and whether the window counts it. */
-interface InFlight {
-  at: number;
-  counted: boolean;
-}
+/**
+ * After the connects, one coarse timer per loop watches every connection's idle time (a socket's
+ * own timeout is re-armed on every read and write: two timer-list updates per request). A
+ * connection with requests in flight and no byte in or out for the timeout fails as timed out:
+ * never before the timeout, at most two ticks after it (ticks of a tenth of the timeout, 10 ms … 1 s).
+ */
+export const idleTickMs = (timeoutMs: number): number => Math.min(1000, Math.max(10, Math.round(timeoutMs / 10)));
 
 export class LoadLoop {
   readonly phase: Int32Array;
   readonly histogram = newLatencyHistogram();
+  /** Closed loop: the client's own turnaround per window reply, in ns (see LoadConnection.write). */
+  readonly turnaround = newLatencyHistogram();
   readonly errors: ErrorCounts = emptyErrorCounts();
   /** Makes each connection's protocol session (request bytes, response checks). */
   readonly protocol: { session(): ClientSession };
@@ -46,6 +51,9 @@ export class LoadLoop {
   private draining = false;
   private reported = false;
   private drainTimer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
+  /** The window's start on this thread's performance.now() clock (windowStart is epoch ms, shared). */
+  private windowOrigin?: number;
 
   constructor(
     readonly config: WorkerConfig,
@@ -74,6 +82,7 @@ export class LoadLoop {
   begin(): void {
     if (this.draining) return;
     for (const connection of this.connections) connection.begin();
+    this.idleTimer = setInterval(() => this.checkIdle(), idleTickMs(this.config.timeoutMs));
     if (this.config.ratePerS !== undefined) {
       this.schedule = { ring: [...this.connections], origin: performance.now(), sent: 0 };
       this.sendDue();
@@ -100,6 +109,17 @@ export class LoadLoop {
     schedule.timer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
   }
 
+  private checkIdle(): void {
+    const now = performance.now();
+    for (const connection of [...this.connections]) connection.checkIdle(now);
+  }
+
+  /** Which whole second of the window `now` falls in (negative before it). */
+  windowSecond(now: number): number {
+    this.windowOrigin ??= this.windowStart[0]! - performance.timeOrigin; // set before the phase turned MEASURE
+    return Math.floor((now - this.windowOrigin) / 1000);
+  }
+
   /** The window has closed: idle connections finish on their next reply; the last wait at most one timeout. */
   stop(): void {
     this.draining = true;
@@ -117,6 +137,7 @@ export class LoadLoop {
   /** Closes every connection at once (the manager is done with this loop). */
   close(): void {
     clearTimeout(this.drainTimer);
+    clearInterval(this.idleTimer);
     for (const connection of [...this.connections]) connection.close();
   }
 
@@ -135,6 +156,7 @@ export class LoadLoop {
     if (this.reported) return;
     this.reported = true;
     clearTimeout(this.drainTimer);
+    clearInterval(this.idleTimer);
     this.post({
       kind: "result",
       requests: this.requests,
@@ -148,6 +170,7 @@ export class LoadLoop {
       unansweredOutsideWindow: this.unansweredOutsideWindow,
       perSecond: this.perSecond,
       histogram: histogramCounts(this.histogram),
+      turnaroundNs: histogramCounts(this.turnaround),
     });
   }
 }
@@ -157,7 +180,14 @@ class LoadConnection {
   private readonly session: ClientSession;
   private connected = false;
   /** Requests awaiting their reply, oldest first (replies come in order on one connection). */
-  private readonly inFlight: InFlight[] = [];
+  private readonly inFlight = new InFlightQueue();
+  /** A byte went in or out since the last idle tick; and when it last did, as of a tick. */
+  private active = false;
+  private quietSince = 0;
+  /** When the bytes that completed the last response reached JS (start of the read callback that held them). */
+  private arrivedAt = 0;
+  /** Closed loop: arrivedAt of a window reply whose next request is not sent yet; -1 when none. */
+  private repliedAt = -1;
   private finished = false;
   private sentInWindow = false;
   /** Replies to this connection's window requests. */
@@ -201,9 +231,9 @@ class LoadConnection {
     this.socket.on("close", () => this.connected && this.fail("closed_by_server"));
   }
 
-  /** All connections are made: the idle timeout watches it again, and a closed loop sends its first request. */
+  /** All connections are made: the loop's idle ticks watch it (checkIdle), and a closed loop sends its first request. */
   begin(): void {
-    this.socket.setTimeout(this.loop.config.timeoutMs);
+    this.quietSince = performance.now();
     if (this.loop.config.ratePerS === undefined) this.sendNext();
   }
 
@@ -213,15 +243,32 @@ class LoadConnection {
     this.write(performance.now());
   }
 
+  /** An idle tick: requests in flight and no byte in or out for the timeout is a timeout (what the socket's own idle timeout said before). */
+  checkIdle(now: number): void {
+    if (this.active) {
+      this.active = false;
+      this.quietSince = now;
+    } else if (this.inFlight.length > 0 && now - this.quietSince >= this.loop.config.timeoutMs) this.fail("timed_out");
+  }
+
   /** Open loop: a request scheduled for `at`, sent now. */
   sendScheduled(at: number): void {
-    const oldest = this.inFlight[0];
-    // Writes keep the socket busy, so its idle timeout cannot see a server that stopped answering.
-    if (oldest && performance.now() - oldest.at > this.loop.config.timeoutMs) return this.fail("timed_out");
+    const oldest = this.inFlight.oldestAt();
+    // Writes keep the socket busy, so the idle ticks cannot see a server that stopped answering.
+    if (oldest !== undefined && performance.now() - oldest > this.loop.config.timeoutMs) return this.fail("timed_out");
     this.write(at);
   }
 
+  /**
+   * The client's turnaround, recorded here: from the reply's arrival in JS to this request being
+   * handed to write(). The write itself is the next request's latency (timed from `at`), so the
+   * two add up to the connection's timeline without overlap.
+   */
   private write(at: number): void {
+    if (this.repliedAt >= 0) {
+      this.loop.turnaround.recordValue(Math.round((at - this.repliedAt) * 1e6));
+      this.repliedAt = -1;
+    }
     const counted = Atomics.load(this.loop.phase, 0) === Phase.MEASURE;
     if (counted) {
       this.loop.requests++;
@@ -230,7 +277,8 @@ class LoadConnection {
         this.loop.connectionsInWindow++;
       }
     }
-    this.inFlight.push({ at, counted });
+    this.inFlight.push(at, counted);
+    this.active = true;
     this.socket.write(this.session.nextRequest());
   }
 
@@ -251,6 +299,8 @@ class LoadConnection {
 
   /** Returns true: keep reading (false would pause the socket). */
   private read(bytes: number, buffer: Uint8Array): boolean {
+    this.active = true;
+    this.arrivedAt = performance.now();
     const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
     if (this.session.receive(chunk, this.onResponse) !== undefined) this.fail("bad_frame");
     return true;
@@ -266,12 +316,14 @@ class LoadConnection {
     const mismatch = !matches;
     if (mismatch && loop.config.verifyPayload) return this.fail("bad_frame");
     if (request.counted) {
-      const now = performance.now();
+      // A response arrived when the bytes completing it reached JS, not after decoding them.
+      const now = this.arrivedAt;
+      if (loop.config.ratePerS === undefined) this.repliedAt = now;
       loop.responses++;
       this.windowResponses++;
       if (mismatch) loop.payloadMismatches++;
       loop.histogram.recordValue(Math.round((now - request.at) * 1000));
-      const second = Math.floor((performance.timeOrigin + now - loop.windowStart[0]!) / 1000);
+      const second = loop.windowSecond(now);
       if (second >= 0 && second < loop.perSecond.length) loop.perSecond[second]!++;
     }
     if (this.admit) return this.admitted();
@@ -298,14 +350,14 @@ class LoadConnection {
     if (this.finished) return;
     this.loop.errors[kind]++;
     // A warmup request that never got its reply is a failed request too (window ones are in `requests` already).
-    if (kind === "timed_out") this.loop.unansweredOutsideWindow += this.inFlight.filter((request) => !request.counted).length;
+    if (kind === "timed_out") this.loop.unansweredOutsideWindow += this.inFlight.uncounted();
     this.finish();
   }
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.inFlight.length = 0;
+    this.inFlight.clear();
     this.socket.destroy();
     if (this.admit) this.admitted();
     this.loop.connectionFinished(this);

@@ -56,6 +56,8 @@ export interface LoadResult {
   /** Connections that never connected, by why (after their retries). */
   connectErrors: ConnectErrorCounts;
   latencyUs: LatencyHistogram;
+  /** Closed loop: the client's turnaround per window reply, ns (load-loop.ts, LoadConnection.write); empty in an open loop. */
+  turnaroundNs: LatencyHistogram;
   /** CPU of this whole process (all threads) during the window. */
   cpuUserS: number;
   cpuSystemS: number;
@@ -193,6 +195,7 @@ type MergedCounts =
   | "lateSends"
   | "connectionsInWindow"
   | "latencyUs"
+  | "turnaroundNs"
   | "payloadMismatches"
   | "unansweredOutsideWindow"
   | "connectionSpread"
@@ -201,6 +204,7 @@ type MergedCounts =
 /** Exact merge: sums of counts, and the per-connection counts of all loops side by side. */
 function mergeResults(results: WorkerResult[]): Pick<LoadResult, MergedCounts> {
   const latencyUs = newLatencyHistogram();
+  const turnaroundNs = newLatencyHistogram();
   const errors = emptyErrorCounts();
   let requests = 0;
   let responses = 0;
@@ -217,10 +221,11 @@ function mergeResults(results: WorkerResult[]): Pick<LoadResult, MergedCounts> {
     lateSends += result.lateSends;
     for (const kind of Object.keys(errors) as (keyof ErrorCounts)[]) errors[kind] += result.errors[kind];
     addCounts(latencyUs, result.histogram);
+    addCounts(turnaroundNs, result.turnaroundNs);
   }
   const connectionResponses = results.flatMap((result) => result.connectionResponses);
   const spread = connectionSpread(connectionResponses);
-  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs, payloadMismatches, unansweredOutsideWindow, connectionSpread: spread, connectionResponses };
+  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs, turnaroundNs, payloadMismatches, unansweredOutsideWindow, connectionSpread: spread, connectionResponses };
 }
 
 /** A LoadLoop in this thread, speaking the same messages and events as a Worker. */

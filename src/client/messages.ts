@@ -67,6 +67,8 @@ export type FromWorker =
       perSecond: number[];
       /** The worker's latency histogram. */
       histogram: HistogramCounts;
+      /** Closed loop: the client's turnaround per window reply (reply in → next request to write()), ns. */
+      turnaroundNs: HistogramCounts;
       /** A loop in a process of its own: that process's CPU over its window (µs) and its peak RSS. */
       processCpu?: NodeJS.CpuUsage;
       peakRssKb?: number;

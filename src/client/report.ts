@@ -3,6 +3,7 @@ import type { ErrorCounts } from "./messages.js";
 import { formatAddress } from "../process/address.js";
 import { LATE_SEND_MS } from "./load-loop.js";
 import type { LoadResult } from "./manager.js";
+import type { LatencyHistogram } from "./histogram.js";
 
 export interface ClientReport {
   address: string;
@@ -24,6 +25,12 @@ export interface ClientReport {
   /** Requests sent before the window (warmup) that timed out or were abandoned: in the success rate's denominator. */
   unanswered_before_window: number;
   latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
+  /**
+   * Closed loop: the client's own time per window reply, from the reply's arrival in JS (the read
+   * callback that completed it) to the next request being handed to write(); µs, from a histogram
+   * of ns. Null in an open loop (sends follow the schedule, not replies) or with no reply.
+   */
+  client_turnaround_us: { p50: number; p99: number } | null;
   errors: ErrorCounts & { total: number };
   connections: { requested: number; established: number; in_window: number; served: number; starved: number };
   /** Jain's index of per-connection responses in the window over all requested connections; null when nothing was answered. */
@@ -84,6 +91,7 @@ export function buildReport(result: LoadResult): ClientReport {
             max: latencyUs.maxValue,
             mean: round(latencyUs.mean, 1),
           },
+    client_turnaround_us: turnaroundSummary(result.turnaroundNs),
     errors: { ...result.errors, total: Object.values(result.errors).reduce((a, b) => a + b, 0) },
     connections: {
       requested: options.connections,
@@ -112,6 +120,12 @@ export function buildReport(result: LoadResult): ClientReport {
   };
 }
 
+/** A turnaround histogram (ns) as µs percentiles, to the ns; null when empty. */
+export function turnaroundSummary(turnaroundNs: LatencyHistogram): ClientReport["client_turnaround_us"] {
+  if (turnaroundNs.totalCount === 0) return null;
+  return { p50: turnaroundNs.getValueAtPercentile(50) / 1000, p99: turnaroundNs.getValueAtPercentile(99) / 1000 };
+}
+
 export function formatTextReport(report: ClientReport): string {
   const latency = report.latency_us;
   const errors = report.errors;
@@ -134,6 +148,7 @@ export function formatTextReport(report: ClientReport): string {
     `Per second: ${report.resp_per_s_series.length === 0 ? "window shorter than 1 s" : `min ${report.resp_per_s_min_1s}, max ${report.resp_per_s_max_1s} response/sec; ${report.stall_seconds} s without a reply`}`,
     `Connects: ${report.connect_s} s, ${report.connect_retries} retried; failed: ${report.connect_errors.refused} refused, ${report.connect_errors.timed_out} timed out, ${report.connect_errors.other} other`,
     `Unanswered before the window: ${report.unanswered_before_window} requests (timed out; counted in the success rate)`,
+    `Client turnaround (us, reply in → next request to write()): ${report.client_turnaround_us ? `p50 ${report.client_turnaround_us.p50}, p99 ${report.client_turnaround_us.p99}` : "none (open loop or no replies)"}`,
     `Client: cpu user ${report.cpu.user_s} s, sys ${report.cpu.sys_s} s, peak RSS ${report.peak_rss_kb} KiB`,
   ].join("\n");
 }

@@ -44,6 +44,7 @@ export const FIGURE_COLUMNS = [
   "latency_p999_us",
   "latency_max_us",
   "latency_mean_us",
+  "client_turnaround_p50_us",
   "errors",
   "errors_connect",
   "errors_timeout",

@@ -2,7 +2,7 @@
  * The study's chat protocol (frames in frame.ts): a request is one CLIENT_CHAT frame, a response
  * one whole ECHO, ACK or INFO frame; an ECHO whose payload is not the request's is a mismatch.
  */
-import { FRAME_SIZE, FrameDecoder, FrameError, MAX_PAYLOAD, MessageType, encodeFrame, isServerReply } from "./frame.js";
+import { FRAME_SIZE, FrameDecoder, FrameError, MAX_PAYLOAD, MessageType, encodeFrame, isServerReply, type Frame } from "./frame.js";
 import type { ClientSession, Protocol, ServerProtocolOptions, ServerSession } from "./protocol.js";
 
 const INFO_PAYLOAD = Buffer.from(`tcpsweep reference server, pid ${process.pid}`);
@@ -17,6 +17,17 @@ function chatPayload(length: number): Buffer {
 
 class ChatClientSession implements ClientSession {
   private readonly decoder = new FrameDecoder();
+  /** The current receive() call's listener and the first wrong type it met (fields, so no closure per read). */
+  private onResponse: (matches: boolean) => void = () => undefined;
+  private wrongType: number | undefined;
+  private readonly onFrame = (frame: Frame): void => {
+    if (this.wrongType !== undefined) return;
+    if (!isServerReply(frame.type)) {
+      this.wrongType = frame.type;
+      return;
+    }
+    this.onResponse(frame.type !== MessageType.SERVER_ECHO || frame.payload.equals(this.payload));
+  };
 
   constructor(
     private readonly request: Buffer,
@@ -28,16 +39,11 @@ class ChatClientSession implements ClientSession {
   }
 
   receive(chunk: Buffer, onResponse: (matches: boolean) => void): string | undefined {
-    let wrongType: number | undefined;
-    const bad = this.decoder.push(chunk, (frame) => {
-      if (wrongType !== undefined) return;
-      if (!isServerReply(frame.type)) {
-        wrongType = frame.type;
-        return;
-      }
-      onResponse(frame.type !== MessageType.SERVER_ECHO || frame.payload.equals(this.payload));
-    });
+    this.onResponse = onResponse;
+    this.wrongType = undefined;
+    const bad = this.decoder.push(chunk, this.onFrame);
     if (bad) return bad.message;
+    const wrongType = this.wrongType as number | undefined;
     if (wrongType !== undefined) return `a server sent message type 0x${wrongType.toString(16).padStart(2, "0")}, not ECHO, ACK or INFO`;
     return undefined;
   }

@@ -39,6 +39,8 @@ export interface ClientFigures {
   latency_p999_us?: number;
   latency_max_us?: number;
   latency_mean_us?: number;
+  /** Closed loop: median of the client's own time per reply, from its arrival in JS to the next request's write() (docs/reading-the-numbers.md). */
+  client_turnaround_p50_us?: number;
   errors?: number;
   errors_connect?: number;
   errors_timeout?: number;

@@ -10,8 +10,9 @@ import type { ClientReport } from "../client/index.js";
 import { CLIENT_BOUND_CORE_SHARE } from "../output/stats.js";
 import { connectionSpread } from "../client/connection-stats.js";
 import { encodeHistogram, mergeEncodedHistograms } from "./histogram-wire.js";
+import { turnaroundSummary } from "../client/report.js";
 
-export type HostReport = ClientReport & { latency_histogram?: string; conn_resp_counts?: number[] };
+export type HostReport = ClientReport & { latency_histogram?: string; turnaround_histogram?: string; conn_resp_counts?: number[] };
 
 export interface HostClientRun {
   host: string;
@@ -113,6 +114,7 @@ export function mergeHostRuns(runs: readonly HostClientRun[]): MergedClientRepor
             mean: round(histogram.mean, 1),
           },
     latency_histogram: encodeHistogram(histogram),
+    ...mergeTurnaround(runs),
     errors: { ...errors, total: sum(Object.values(errors)) },
     connections: {
       requested: sum(reports.map((r) => r.connections.requested)),
@@ -167,6 +169,13 @@ function mergePerConnection(reports: readonly HostReport[]): Partial<Pick<HostRe
     fairness_jain: spread.jain === undefined ? null : round(spread.jain, 4),
     conn_resp: { min: spread.min ?? 0, p50: spread.p50 ?? 0, max: spread.max ?? 0 },
   };
+}
+
+/** The client turnaround over every host, its histograms added; left out unless every host sent one (an older agent), never estimated. */
+function mergeTurnaround(runs: readonly HostClientRun[]): Pick<HostReport, "client_turnaround_us" | "turnaround_histogram"> {
+  if (!runs.every((run) => run.report.turnaround_histogram !== undefined)) return { client_turnaround_us: null };
+  const merged = mergeEncodedHistograms(Object.fromEntries(runs.map((run) => [run.host, run.report.turnaround_histogram!])));
+  return { client_turnaround_us: turnaroundSummary(merged), turnaround_histogram: encodeHistogram(merged) };
 }
 
 /** Responses per second of the common window: the hosts' seconds added, over the seconds all of them have. */

@@ -102,6 +102,7 @@ function parseJson(stdout: string): ParsedOutput {
     latency_p999_us: latency?.p999,
     latency_max_us: latency?.max,
     latency_mean_us: latency?.mean,
+    client_turnaround_p50_us: report.client_turnaround_us?.p50,
     errors: report.errors?.total,
     errors_connect: report.errors?.connect_failed,
     errors_timeout: report.errors?.timed_out,
