@@ -150,7 +150,8 @@ describe("help, exit statuses and completion", () => {
     writeFileSync(script, bash.stdout);
     expect(complete("tcpsweep ru")).toBe("run");
     expect(complete("tcpsweep run --dr")).toBe("--dry-run");
-    expect(complete("tcpsweep compare --ba")).toBe("--base");
+    expect(complete("tcpsweep compare --ba")).toBe("--base --baseline");
+    expect(complete("tcpsweep compare --str")).toBe("--strict-env");
     const zsh = await cli("completion", "zsh");
     expect(zsh.stdout.startsWith("#compdef tcpsweep\n")).toBe(true);
     for (const word of ["run", "compare", "completion", "--dry-run", "--strict-env"]) expect(zsh.stdout).toContain(word);
