@@ -80,6 +80,9 @@ export function lastLines(text: string, count = 3): string {
   return lines.length === 0 ? "" : `: ${stripControl(lines.join(" | ")).slice(0, 500)}`; // a program's output: no escape sequences in our messages
 }
 
+/** How many ports a server start tries when another process takes its port first. */
+const PORT_ATTEMPTS = 3;
+
 export class ServerPool {
   private readonly shared = new Map<string, Promise<RunningServer>>();
 
@@ -91,11 +94,26 @@ export class ServerPool {
 
   /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
   async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
-    const start = async () => {
-      const port = await this.launcher.freePort(this.host).catch((error: Error) => {
-        throw new CellFailure("server_failed", `cannot find a free port on ${this.launcher.where}: ${error.message}`);
-      });
-      return startServer(this.launcher, this.spec, valuesFor(port), this.host, port, abort, wrap);
+    const start = async (): Promise<RunningServer> => {
+      // A free port is only free until someone binds it: another sweep (or anything) on this machine may
+      // take it between our probe and the server's bind. A server that then exits before it is ready,
+      // while something else accepts on its port, lost that race: it gets another port (a few times).
+      for (let attempt = 1; ; attempt++) {
+        const port = await this.launcher.freePort(this.host).catch((error: Error) => {
+          throw new CellFailure("server_failed", `cannot find a free port on ${this.launcher.where}: ${error.message}`);
+        });
+        try {
+          return await startServer(this.launcher, this.spec, valuesFor(port), this.host, port, abort, wrap);
+        } catch (error) {
+          const lostRace =
+            error instanceof CellFailure &&
+            error.status === "server_failed" &&
+            attempt < PORT_ATTEMPTS &&
+            !abort.aborted &&
+            (await this.launcher.waitUntilAccepting(this.host, port, Date.now() + 200, () => abort.aborted));
+          if (!lostRace) throw error;
+        }
+      }
     };
     if (this.spec.lifetime === "cell") return start();
     const key = serverGroupKey(this.spec, valuesFor(0));
