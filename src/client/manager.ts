@@ -15,6 +15,7 @@ import { emptyConnectErrors, type ConnectErrorCounts } from "./connect-window.js
 import { ProcessLoop } from "./process-loop.js";
 import { evenShares, planSpread, type Spread } from "./spread.js";
 import { readEphemeralPorts, readOpenFileLimit } from "../process/limits.js";
+import { LOOP_RESOURCE_LIMITS } from "./heap-limits.js";
 
 /**
  * Connects in flight over all loops (each its share), a connect holding its place until the server
@@ -106,7 +107,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   const windowStartBuffer = new SharedArrayBuffer(8);
   const spread = clientSpread(options);
   const shares = spread.loops.map((loop) => loop.connections);
-  const workers = spread.loops.map(({ connections, localAddress }) => {
+  const workers = spread.loops.map(({ connections, localAddress }, index) => {
     const config: WorkerConfig = {
       ...(localAddress !== undefined ? { localAddress } : {}),
       host: options.host,
@@ -125,8 +126,9 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       connectRetryMs: options.warmupS * 1000,
     };
     if (spread.processes > 1) return new ProcessLoop(config);
-    // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
-    return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
+    // The first loop needs no thread of its own: this thread only waits on timers meanwhile, and
+    // running the loop here saves a V8 isolate (about 12 MB and its start-up CPU).
+    return index === 0 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config, resourceLimits: LOOP_RESOURCE_LIMITS });
   });
   const setPhase = (value: number, windowStartEpochMs: number) => {
     Atomics.store(phase, 0, value);
