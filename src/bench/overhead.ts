@@ -76,8 +76,13 @@ export async function sweep(
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "spec.yaml"), stringify({ name, output: { csv: "out.csv" }, server: { builtin: true }, ...spec }));
   const child = ctx.scope.spawn([process.execPath, cli, "run", "spec.yaml"], { cwd: dir });
-  let limit: NodeJS.Timeout | undefined;
-  const exit = await Promise.race([child.exited, new Promise<undefined>((resolve) => (limit = setTimeout(resolve, limitMs)))]);
+  let limit: ReturnType<typeof setTimeout> | undefined;
+  const exit = await Promise.race([
+    child.exited,
+    new Promise<undefined>((resolve) => {
+      limit = setTimeout(() => resolve(undefined), limitMs);
+    }),
+  ]);
   clearTimeout(limit); // a pending limit would keep the benchmark alive after its last sweep
   await ctx.scope.stop(child);
   // Exit 1 is a run with a not-ok row (e.g. 4000 connections degraded on a busy machine): its phases still count.
