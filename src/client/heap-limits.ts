@@ -3,24 +3,37 @@
  * round trip), but with thousands of requests in flight many objects survive each scavenge, and
  * V8 then doubles the young generation up to its default maximum: two 16 MiB semi-spaces per
  * isolate, resident once touched. At 4,000 connections that was 32 MiB of a loop's RSS holding
- * under 2 MiB of live young objects (bench/RESULTS.md, "Client memory").
+ * under 2 MiB of live young objects (bench/RESULTS.md, "Client memory"). Too small a young
+ * generation costs time instead: each scavenge visits every connection's handles, so with 1 MiB
+ * semi-spaces 10,000 connections took 37–59 s to open instead of 5–9 s. 4 MiB holds them.
  */
-import { setFlagsFromString } from "node:v8";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 
-/** Worker threads: a young generation of at most 6 MiB (V8 sizes it as three semi-spaces). */
-export const LOOP_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 6 } as const;
+const SEMI_SPACE_MB = 4;
 
-let applied = false;
+/** Worker threads: V8 sizes the young generation as three semi-spaces (two, and as much for large new objects). */
+export const LOOP_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 3 * SEMI_SPACE_MB } as const;
+
+/** How often the main thread's young generation is looked at until it has reached its size. */
+const CHECK_MS = 25;
+let capping = false;
 
 /**
- * Keeps every isolate of this process at its initial young generation (1 MiB semi-spaces). The
+ * Stops the young generation growing past SEMI_SPACE_MB in every isolate of this process. The
  * maximum semi-space size cannot change once a heap is set up (only `node --max-semi-space-size`
- * sets it), but V8 reads the growth factor each time it would grow the young generation, so
- * setting it at run time works for the main thread, worker threads and load processes alike.
- * Objects that outlive two scavenges are promoted to the old generation, as before.
+ * sets it, and the client is started without it), but V8 reads the growth factor each time it
+ * would grow the young generation: once this thread's has reached its size, a factor of 1 keeps
+ * it there. (Worker threads are capped by LOOP_RESOURCE_LIMITS as well.)
  */
-export function keepYoungGenerationSmall(): void {
-  if (applied) return;
-  applied = true;
-  setFlagsFromString("--semi-space-growth-factor=1");
+export function capYoungGeneration(): void {
+  if (capping) return;
+  capping = true;
+  const timer = setInterval(() => {
+    const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === "new_space");
+    // new_space counts both semi-spaces.
+    if (newSpace && newSpace.space_size < 2 * SEMI_SPACE_MB * 2 ** 20) return;
+    setFlagsFromString("--semi-space-growth-factor=1");
+    clearInterval(timer);
+  }, CHECK_MS);
+  timer.unref();
 }

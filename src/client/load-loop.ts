@@ -10,7 +10,7 @@ import { protocolNamed, type ClientSession } from "../protocol/index.js";
 import { histogramCounts, newLatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
 import { connectFailure, openConnections, type AttemptEvents } from "./connect-window.js";
-import { keepYoungGenerationSmall } from "./heap-limits.js";
+import { capYoungGeneration } from "./heap-limits.js";
 
 /** One receive buffer for all connections of the loop: each read is consumed before the next. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -52,7 +52,7 @@ export class LoadLoop {
     readonly config: WorkerConfig,
     private readonly post: (message: FromWorker) => void,
   ) {
-    keepYoungGenerationSmall();
+    capYoungGeneration();
     this.phase = new Int32Array(config.phase);
     this.windowStart = new Float64Array(config.windowStart);
     this.perSecond = new Array<number>(config.windowSeconds).fill(0);
