@@ -52,7 +52,7 @@ export class LoadLoop {
     readonly config: WorkerConfig,
     private readonly post: (message: FromWorker) => void,
   ) {
-    capYoungGeneration();
+    capYoungGeneration(config.connections);
     this.phase = new Int32Array(config.phase);
     this.windowStart = new Float64Array(config.windowStart);
     this.perSecond = new Array<number>(config.windowSeconds).fill(0);

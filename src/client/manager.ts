@@ -15,7 +15,7 @@ import { emptyConnectErrors, type ConnectErrorCounts } from "./connect-window.js
 import { ProcessLoop } from "./process-loop.js";
 import { evenShares, planSpread, type Spread } from "./spread.js";
 import { readEphemeralPorts, readOpenFileLimit } from "../process/limits.js";
-import { LOOP_RESOURCE_LIMITS } from "./heap-limits.js";
+import { CAPPED_LOOP_CONNECTIONS, loopResourceLimits } from "./heap-limits.js";
 
 /**
  * Connects in flight over all loops (each its share), a connect holding its place until the server
@@ -127,8 +127,10 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     };
     if (spread.processes > 1) return new ProcessLoop(config);
     // The first loop needs no thread of its own: this thread only waits on timers meanwhile, and
-    // running the loop here saves a V8 isolate (about 12 MB and its start-up CPU).
-    return index === 0 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config, resourceLimits: LOOP_RESOURCE_LIMITS });
+    // running the loop here saves a V8 isolate (about 12 MB and its start-up CPU). Past
+    // CAPPED_LOOP_CONNECTIONS per loop, as before, only a single loop does (heap-limits.ts).
+    const inThisThread = index === 0 && (shares.length === 1 || Math.max(...shares) <= CAPPED_LOOP_CONNECTIONS);
+    return inThisThread ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config, resourceLimits: loopResourceLimits(connections) });
   });
   const setPhase = (value: number, windowStartEpochMs: number) => {
     Atomics.store(phase, 0, value);
