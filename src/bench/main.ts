@@ -20,6 +20,8 @@ import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } fr
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
 import { nodeBinaries } from "./nodes.js";
 import { measureOverhead } from "./overhead.js";
+import { measureScale, renderScale, spliceScale, type ScaleRun } from "./scale.js";
+import { loadavg } from "node:os";
 import {
   SECTION_HEADINGS,
   carriedOverFindings,
@@ -77,6 +79,7 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   try {
+    if (options.only === "scale") return await runScaleOnly(options, scope, startedAt);
     if (options.only !== "overhead") {
       process.stderr.write("building the native tools (bench/native/build.sh)\n");
       await buildNativeTools(scope);
@@ -138,6 +141,32 @@ async function main(): Promise<number> {
   } finally {
     await scope.stopAll();
   }
+}
+
+/** `--only scale`: its own marked block of RESULTS.md (scale.ts); no native tools needed. */
+async function runScaleOnly(options: BenchOptions, scope: ProcessScope, startedAt: Date): Promise<number> {
+  const machine = describeMachine();
+  const counts = options.scaleConnections;
+  process.stderr.write(`scale: ${counts.join(", ")} connections, one \`tcpsweep run\` cell each\n`);
+  if (machine.loadAtStart >= 1) process.stderr.write(`warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect slower connects\n`);
+  const rawDir = path.join(REPO_ROOT, "bench", "out", startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
+  mkdirSync(rawDir, { recursive: true });
+  const ctx: BenchContext = { options, scope, progress: new Progress(counts.length, 60), rawDir, failures: [], clientNodes: [] };
+  const rows = await measureScale(ctx, counts);
+  const run: ScaleRun = {
+    rows,
+    startedAt: startedAt.toISOString(),
+    commandLine: ["node", "dist/bench/main.js", ...process.argv.slice(2)].join(" "),
+    machine,
+    loadAtEnd: loadavg()[0] ?? 0,
+    openFileLimit: readOpenFileLimit().soft,
+    failures: ctx.failures,
+  };
+  writeFileSync(path.join(rawDir, "scale.json"), `${JSON.stringify(run, null, 2)}\n`);
+  const block = renderScale(run);
+  writeFileSync(options.resultsFile, spliceScale(readIfExists(options.resultsFile), block));
+  process.stdout.write(`${block}\n`);
+  return ctx.failures.length > 0 || rows.some((row) => row.status !== "ok") ? 1 : 0;
 }
 
 process.exitCode = await main();

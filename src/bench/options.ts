@@ -26,12 +26,18 @@ export interface BenchOptions {
    * node running the benchmark, which always comes first. Checked (and versioned) by nodeBinaries().
    */
   nodes: string[];
+  /** Connection counts of the scale section (`--only scale`). */
+  scaleConnections: number[];
 }
 
 /** Extra Node binaries for the client comparison, from the environment: paths separated by ":". */
 export const BENCH_NODES_ENV = "TCPSWEEP_BENCH_NODES";
 
-export const BENCH_SECTIONS = ["clients", "servers", "profilers", "overhead"] as const;
+/** Connection counts of the scale section unless `--scale` says otherwise. */
+export const DEFAULT_SCALE_CONNECTIONS = [10_000, 19_000];
+
+/** "scale" runs only when asked for (`--only scale`): minutes of connects at 10,000 and more. */
+export const BENCH_SECTIONS = ["clients", "servers", "profilers", "overhead", "scale"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 /** The repository root, from dist/bench/ (or src/bench/). */
@@ -56,11 +62,14 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option("--scale <counts>", `scale section: connection counts, comma-separated (default ${DEFAULT_SCALE_CONNECTIONS.join(",")}; e.g. 10000,19000,50000)`, (value: string) =>
+      value.split(",").map((count) => integerIn(1, 65000)(count.trim())),
+    )
     .option("--out <file>", "results file to (over)write", path.join(REPO_ROOT, "bench", "RESULTS.md"))
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
   program.parse(argv, { from: "user" });
-  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string; only?: string; baseline?: string; node: string[] }>();
+  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string; only?: string; baseline?: string; node: string[]; scale?: number[] }>();
   if (flags.only !== undefined && !(BENCH_SECTIONS as readonly string[]).includes(flags.only)) program.error(`--only ${flags.only}: expected one of ${BENCH_SECTIONS.join(", ")}`);
   if (flags.baseline !== undefined && !existsSync(path.join(flags.baseline, "dist/cli/main.js"))) {
     program.error(`--baseline ${flags.baseline}: no dist/cli/main.js there; check out the code to compare against and run \`npm run build\` in it`);
@@ -76,6 +85,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     resultsFile: path.resolve(flags.out),
     ...(flags.only ? { only: flags.only as BenchSection } : {}),
     ...(flags.baseline ? { baseline: path.resolve(flags.baseline) } : {}),
+    scaleConnections: flags.scale ?? DEFAULT_SCALE_CONNECTIONS,
     nodes: [...flags.node, ...(env[BENCH_NODES_ENV] ?? "").split(":").filter(Boolean)].map((node) => path.resolve(node)),
   };
 }

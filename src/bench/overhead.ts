@@ -65,23 +65,36 @@ const total = (phases: Record<string, number>) => Object.values(phases).reduce((
 const passTimes = (phases: Record<string, number>, warmupS: number): PassTimes => ({ phases, overheadS: total(phases) - warmupS - (phases.window ?? 0) });
 
 /** Runs one sweep of `spec` with `cli` in a fresh directory; returns its CSV rows' raw logs (clean and traced). */
-async function sweep(ctx: BenchContext, cli: string, name: string, spec: Record<string, unknown>): Promise<{ logs: Map<string, string>; overheadS: number[]; dir: string }> {
+export async function sweep(
+  ctx: BenchContext,
+  cli: string,
+  name: string,
+  spec: Record<string, unknown>,
+  limitMs = SWEEP_LIMIT_MS,
+): Promise<{ logs: Map<string, string>; overheadS: number[]; dir: string; rows: Record<string, string>[] }> {
   const dir = path.join(ctx.rawDir, "overhead", `${name}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "spec.yaml"), stringify({ name, output: { csv: "out.csv" }, server: { builtin: true }, ...spec }));
   const child = ctx.scope.spawn([process.execPath, cli, "run", "spec.yaml"], { cwd: dir });
-  const exit = await Promise.race([child.exited, new Promise<undefined>((resolve) => setTimeout(resolve, SWEEP_LIMIT_MS))]);
+  let limit: ReturnType<typeof setTimeout> | undefined;
+  const exit = await Promise.race([
+    child.exited,
+    new Promise<undefined>((resolve) => {
+      limit = setTimeout(() => resolve(undefined), limitMs);
+    }),
+  ]);
+  clearTimeout(limit); // a pending limit would keep the benchmark alive after its last sweep
   await ctx.scope.stop(child);
   // Exit 1 is a run with a not-ok row (e.g. 4000 connections degraded on a busy machine): its phases still count.
   if (!exit || (exit.exitCode !== 0 && exit.exitCode !== 1)) {
-    throw new Error(`tcpsweep run (${name}, ${cli}) ${exit ? describeExit(exit) : `did not finish in ${SWEEP_LIMIT_MS / 1000} s`}${lastLines(child.stderr())}`);
+    throw new Error(`tcpsweep run (${name}, ${cli}) ${exit ? describeExit(exit) : `did not finish in ${limitMs / 1000} s`}${lastLines(child.stderr())}`);
   }
   const rows = parse(readFileSync(path.join(dir, "out.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   const overheadS = rows.map((row) => Number(row.overhead_s));
   const rawDir = path.join(dir, "out.raw");
   const logs = new Map<string, string>();
   for (const file of readdirSync(rawDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".log"))) logs.set(file, readFileSync(path.join(rawDir, file), "utf8"));
-  return { logs, overheadS, dir };
+  return { logs, overheadS, dir, rows };
 }
 
 async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withPerf: boolean): Promise<void> {

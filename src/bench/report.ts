@@ -273,6 +273,7 @@ export const SECTION_HEADINGS: Record<BenchSection, string> = {
   servers: "## Server comparison",
   profilers: "## Profiler perturbation",
   overhead: OVERHEAD_HEADING,
+  scale: "## Connection scale", // written by scale.ts into its own marked block
 };
 
 /**

@@ -10,6 +10,7 @@ import { protocolNamed, type ClientSession } from "../protocol/index.js";
 import { histogramCounts, newLatencyHistogram } from "./histogram.js";
 import { Phase, emptyErrorCounts, type ErrorCounts, type FromWorker, type WorkerConfig } from "./messages.js";
 import { connectFailure, openConnections, type AttemptEvents } from "./connect-window.js";
+import { capYoungGeneration } from "./heap-limits.js";
 import { InFlightQueue } from "./in-flight.js";
 
 /** One receive buffer for all connections of the loop: each read is consumed before the next. */
@@ -59,6 +60,7 @@ export class LoadLoop {
     readonly config: WorkerConfig,
     private readonly post: (message: FromWorker) => void,
   ) {
+    capYoungGeneration(config.connections);
     this.phase = new Int32Array(config.phase);
     this.windowStart = new Float64Array(config.windowStart);
     this.perSecond = new Array<number>(config.windowSeconds).fill(0);

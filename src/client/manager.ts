@@ -15,6 +15,7 @@ import { emptyConnectErrors, type ConnectErrorCounts } from "./connect-window.js
 import { ProcessLoop } from "./process-loop.js";
 import { evenShares, planSpread, type Spread } from "./spread.js";
 import { readEphemeralPorts, readOpenFileLimit } from "../process/limits.js";
+import { CAPPED_LOOP_CONNECTIONS, loopResourceLimits } from "./heap-limits.js";
 
 /**
  * Connects in flight over all loops (each its share), a connect holding its place until the server
@@ -108,7 +109,7 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
   const windowStartBuffer = new SharedArrayBuffer(8);
   const spread = clientSpread(options);
   const shares = spread.loops.map((loop) => loop.connections);
-  const workers = spread.loops.map(({ connections, localAddress }) => {
+  const workers = spread.loops.map(({ connections, localAddress }, index) => {
     const config: WorkerConfig = {
       ...(localAddress !== undefined ? { localAddress } : {}),
       host: options.host,
@@ -127,8 +128,11 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       connectRetryMs: options.warmupS * 1000,
     };
     if (spread.processes > 1) return new ProcessLoop(config);
-    // One loop needs no thread of its own: running it here saves a V8 isolate (memory, startup CPU).
-    return shares.length === 1 ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config });
+    // The first loop needs no thread of its own: this thread only waits on timers meanwhile, and
+    // running the loop here saves a V8 isolate (about 12 MB and its start-up CPU). Past
+    // CAPPED_LOOP_CONNECTIONS per loop, as before, only a single loop does (heap-limits.ts).
+    const inThisThread = index === 0 && (shares.length === 1 || Math.max(...shares) <= CAPPED_LOOP_CONNECTIONS);
+    return inThisThread ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config, resourceLimits: loopResourceLimits(connections) });
   });
   const setPhase = (value: number, windowStartEpochMs: number) => {
     Atomics.store(phase, 0, value);
