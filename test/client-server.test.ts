@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spreadConnections } from "../src/client/manager.js";
+import { freePort } from "../src/process/ports.js";
 import { FRAME_SIZE, FrameError, MAX_PAYLOAD, MessageType, decodeFrame, encodeFrame, type Frame } from "../src/protocol/index.js";
 import {
   HOST,
@@ -59,17 +60,6 @@ function patterned(length: number, seed: number): Buffer {
   return buffer;
 }
 
-/** A port the kernel just handed out and nobody listens on. */
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen({ host: HOST, port: 0 }, () => {
-      const address = probe.address();
-      probe.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -398,7 +388,7 @@ describe("client command-line errors", () => {
   });
 
   it("exits 1 with one clear stderr line when nothing listens", async () => {
-    const port = await unusedPort();
+    const port = await freePort(HOST);
     const result = await runCli(["client", "-a", `${HOST}:${port}`, "-c", "3", "-t", "1", "--warmup", "0"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");

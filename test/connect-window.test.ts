@@ -6,6 +6,7 @@
 import { connect, createServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectFailure, openConnections, type AttemptEvents } from "../src/client/connect-window.js";
+import { freePort as kernelFreePort } from "../src/process/ports.js";
 import { HOST, killRunningChildren, runClientJson, startRealServer } from "./helpers/fake-servers.js";
 
 afterAll(async () => {
@@ -49,7 +50,7 @@ describe("connect window", () => {
   });
 
   it("retries a refused connect until the server listens, within the retry time", async () => {
-    const port = await freePort();
+    const port = await kernelFreePort(HOST);
     let server: Server | undefined;
     const refusals: string[] = [];
     const outcome = await openConnections(3, { window: 3, retryForMs: 20_000 }, (events) => {
@@ -74,7 +75,7 @@ describe("connect window", () => {
   });
 
   it("does not retry past the retry time: the failure is counted by kind", async () => {
-    const port = await freePort();
+    const port = await kernelFreePort(HOST);
     const outcome = await openConnections(2, { window: 2, retryForMs: 0 }, (events) => {
       const socket = connect({ host: HOST, port });
       socket.once("error", (error) => events.failed(connectFailure(error, 1000, `${HOST}:${port}`)));
@@ -100,14 +101,3 @@ describe("client connect report", () => {
   });
 });
 
-/** A port the kernel just handed out, closed again so nothing listens on it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen({ host: HOST, port: 0 }, () => {
-      const address = probe.address();
-      probe.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}

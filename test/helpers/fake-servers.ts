@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { ClientReport } from "../../src/client/report.js";
+import { isAlive } from "../../src/process/proctree.js";
 import { FRAME_SIZE, FrameDecoder, FrameError, MessageType, encodeFrame, type Frame } from "../../src/protocol/index.js";
 
 export const HOST = "127.0.0.1";
@@ -198,34 +199,8 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/**
- * Alive: some thread of the process has not exited yet. Not just the main thread's state: Node's main
- * thread can be a zombie while its other threads still exit, and the process's sockets close only when
- * the last one has (a busy machine shows that gap).
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return false;
-  }
-  return tasks.some((task) => {
-    let state: string | undefined;
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
-      state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    } catch {
-      return false;
-    }
-    return state !== "Z" && state !== "X";
-  });
-}
+/** Alive: some thread of the process has not exited yet (the product's own rule, src/process/proctree.ts). */
+export { isAlive };
 
 /** Direct children of `pid`, found by the ppid field of /proc/N/stat. */
 export function childPids(pid: number): number[] {
