@@ -203,7 +203,10 @@ describe("interrupting a sweep", () => {
       if (result.code === 143) stats.exit143++;
       // The signal interrupts, or it came as the sweep was already finishing (then everything was done).
       const csvBefore = existsSync(csvFile) ? readCsv(csvFile).rows.filter((row) => row.status === "ok").length : 0;
-      if (sent) expect(result.code === EXPECTED_STATUS[signal] || (result.code === 0 && csvBefore === cells.length), context).toBe(true);
+      // A signal that lands while the process tears itself down (every row written, its last ms in Node's
+      // exit) meets no JavaScript handler any more: killed by it, with the work complete, is still fine.
+      const finished = csvBefore === cells.length && (result.code === 0 || result.code === null);
+      if (sent) expect(result.code === EXPECTED_STATUS[signal] || finished, context).toBe(true);
       else expect(result.code, context).toBe(0);
 
       const leftovers = leftoverProcesses(result);
