@@ -41,7 +41,9 @@ describe("Node.js version check", () => {
   it("under a supported Node the same preload changes nothing: the CLI runs", () => {
     const run = cliReporting("v24.0.0", ["--version"]);
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).version);
+    const version = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).version as string;
+    // The build string: package version, git commit (or "git unknown"), and the Node it runs on (here the faked one).
+    expect(run.stdout.trim()).toMatch(new RegExp(`^tcpsweep ${version.replace(/\./g, "\\.")} \\(git [^,]+, node v24\\.0\\.0\\)$`));
   });
 
   it.each(["dist/cli/main.js", "dist/node-version.js"])("%s uses no syntax newer than ES2015 (plus import()), so an old Node reaches the check", (file) => {
