@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,7 +53,10 @@ async function runInLab(name: string, body: string, timeoutMs = 240_000) {
   return { child, csv, result: child.then((r) => ({ exitCode: r.exitCode, stderr: String(r.stderr), timedOut: r.timedOut })) };
 }
 
-/** PIDs in a namespace with their command names. */
+/**
+ * PIDs in a namespace with the name of the program each runs: the executable's file name, not
+ * /proc/PID/comm, which Node 24 and later set to "MainThread".
+ */
 async function processesIn(ns: string): Promise<{ pid: number; comm: string }[]> {
   const out = await execa("ip", ["netns", "pids", ns], { reject: false });
   return String(out.stdout)
@@ -62,7 +65,7 @@ async function processesIn(ns: string): Promise<{ pid: number; comm: string }[]>
     .map((pid) => {
       let comm = "";
       try {
-        comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+        comm = path.basename(readlinkSync(`/proc/${pid}/exe`));
       } catch {
         comm = "";
       }
