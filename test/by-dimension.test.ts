@@ -54,3 +54,28 @@ describe("a ~ with enough repeats", () => {
     expect(formatVerdicts(v)).toMatch(/~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(p=.+, 6 repeats each\); not significant: were the 1\.\d\d× real, about \d+ repeats each would show it/);
   });
 });
+
+describe("the threshold (as compare's --threshold, default 5 %)", () => {
+  it("a significant difference whose interval reaches within ±5 % is ~, saying so; with --threshold 1 it wins", () => {
+    // Every a above every b by about 3 %: significant with 6 repeats each, but not beyond 5 %.
+    const tight = (base: number) => [0, 1, 2, 3, 4, 5].map((i) => base + i);
+    const data = [...rows("a", 1, tight(1030)), ...rows("b", 1, tight(1000))];
+    const v = verdictsBy(data, "server");
+    const resp = v.pairs.find((p) => p.metric === "resp/s")!;
+    expect(resp.pAdjusted!).toBeLessThan(0.05);
+    expect(resp.verdict).toBe("~");
+    expect(formatVerdicts(v)).toMatch(/~ a vs b resp\/s at connections=1: 1\.03× \[.+\] \(p=.+\); significant, but the interval reaches within ±5%: not a difference that counts/);
+    expect(formatVerdicts(v)).toContain("95% intervals wholly beyond ±5%");
+    expect(verdictsBy(data, "server", { thresholdPct: 1 }).pairs.find((p) => p.metric === "resp/s")!.verdict).toBe("win");
+  });
+
+  it("a lower-is-better metric wins only with its interval wholly below 1 − threshold", () => {
+    const lowP99 = (server: string, p99: number) => rows(server, 1, spread(1000)).map((row, i) => ({ ...row, latency_p99_us: p99 * (1 + i / 100) }));
+    const near = verdictsBy([...lowP99("a", 970), ...lowP99("b", 1000)], "server").pairs.find((p) => p.metric === "p99")!;
+    expect(near.ratio).toBeLessThan(1);
+    expect(near.verdict).toBe("~");
+    const far = verdictsBy([...lowP99("a", 500), ...lowP99("b", 1000)], "server").pairs.find((p) => p.metric === "p99")!;
+    expect(far.verdict).toBe("win");
+    expect(far.ci!.high).toBeLessThan(0.95);
+  });
+});

@@ -40,7 +40,9 @@ describe("CPU placement", () => {
         const role = /main\.js server |worker-process\.js/.test(proc.cmdline) ? "server" : /main\.js client /.test(proc.cmdline) ? "client" : undefined;
         if (!role || !stillAlive(proc)) continue;
         try {
-          seen.set(proc.pid, { role, cpus: threadCpus(proc.pid) });
+          // The sample with the most threads: a late one may catch the process as its threads exit.
+          const cpus = threadCpus(proc.pid);
+          if (cpus.length >= (seen.get(proc.pid)?.cpus.length ?? 0)) seen.set(proc.pid, { role, cpus });
         } catch {
           // exited between the check and the read
         }

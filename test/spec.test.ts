@@ -310,7 +310,7 @@ describe("server / address", () => {
     expect(lines(issuesOf(text))).toEqual([
       "sweeps/x.yaml:4 server.ready.stdout: invalid regular expression: /(/: Unterminated group",
       'sweeps/x.yaml:5 server.stop_signal: expected a signal name such as SIGTERM, SIGINT, SIGKILL, got "TERM"; did you mean "SIGTERM"?',
-      'sweeps/x.yaml:6 server.lifetime: expected one of "cell", "group", got "cells"; did you mean "cell"?',
+      'sweeps/x.yaml:6 server.lifetime: expected one of "cell", "warm", "group", got "cells"; did you mean "cell"?',
       "sweeps/x.yaml:7 server.env.A: expected a string or number, got a list",
       'sweeps/x.yaml:8 server.reply: only applies to the built-in server ("builtin: true")',
     ]);

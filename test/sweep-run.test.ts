@@ -52,7 +52,8 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
   it("runs 4 cells, writes 4 ok rows with figures, prints the pivot, leaves nothing running", async () => {
     first = await runCli(["run", specFile], { cwd: dir });
     expect(first.code, first.stderr).toBe(0);
-    expect(countStarted(first, "server")).toBe(4);
+    // The built-in server is kept between runs with the same command line (lifetime: warm): one per threads value.
+    expect(countStarted(first, "server")).toBe(2);
     expect(countStarted(first, "client")).toBe(4);
     await expectCleanExit(first);
 
@@ -60,10 +61,11 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
     const headerLine = csv.text.split("\n")[0]!;
     expect(csv.text.split("\n").filter((line) => line === headerLine)).toHaveLength(1);
     expect(csv.records.every((record) => record.length === csv.header.length)).toBe(true);
+    // The runs of one server command line (threads) are adjacent: each warm server serves its cells in turn.
     expect(csv.rows.map((row) => row.cell)).toEqual([
       "connections=5,threads=1",
-      "connections=5,threads=2",
       "connections=20,threads=1",
+      "connections=5,threads=2",
       "connections=20,threads=2",
     ]);
     expect(new Set(csv.rows.map((row) => row.run_id)).size).toBe(1);
@@ -155,15 +157,16 @@ describe("tcpsweep run: flags", () => {
     const specFile = writeSpec(dir, happySpec("only.csv"));
     const result = await runCli(["run", specFile, "--only", "connections=5", "--repeat", "2"], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(countStarted(result, "server")).toBe(4);
+    // threads=1, threads=2, then repeat 2 starts with threads=2 (the kept server) and starts threads=1 again.
+    expect(countStarted(result, "server")).toBe(3);
     await expectCleanExit(result);
     const { rows } = readCsv(path.join(dir, "only.csv"));
-    // Repeat-major: repeat 1 of every cell, then repeat 2.
+    // Repeat-major: repeat 1 of every cell, then repeat 2 (a warm server's groups in alternating order).
     expect(rows.map((row) => `${row.cell} #${row.repeat}`)).toEqual([
       "connections=5,threads=1 #1",
       "connections=5,threads=2 #1",
-      "connections=5,threads=1 #2",
       "connections=5,threads=2 #2",
+      "connections=5,threads=1 #2",
     ]);
     expect(rows.map((row) => row.status)).toEqual(["ok", "ok", "ok", "ok"]);
     // The pivot gives each cell's median with its spread over the 2 repeats: (min–max, CV).

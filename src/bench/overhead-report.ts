@@ -1,5 +1,5 @@
 /** bench/RESULTS.md, the sweep-overhead section: per-phase medians per variant (before/after), and its goals. */
-import { CONNECT_BENCH_CONNECTIONS, OVERHEAD_CONNECTIONS, OVERHEAD_HEADING, phaseSpread, type OverheadResults, type OverheadVariant, type PassTimes } from "./overhead.js";
+import { CONNECT_BENCH_CONNECTIONS, OVERHEAD_CONNECTIONS, RUNS_PER_SWEEP, OVERHEAD_HEADING, phaseSpread, type OverheadResults, type OverheadVariant, type PassTimes } from "./overhead.js";
 import { goalsTable, spreadCell, table, type BenchResults, type Goal } from "./report.js";
 import { ratioOfMedians, spread, type Spread } from "./stats.js";
 
@@ -52,7 +52,7 @@ export function overheadSection(results: BenchResults): string {
     OVERHEAD_HEADING,
     "",
     `- Measured ${results.startedAt} with \`${results.commandLine}\`, load average ${results.machine.loadAtStart.toFixed(2)} at start, ${results.machine.cores} cores.`,
-    `- Each round runs real \`tcpsweep run\` sweeps of the built-in pair with each CLI in turn (${names}), ${overhead.runs} round(s): unprofiled (${OVERHEAD_CONNECTIONS} connections, server threads 1, 0.5 s warmup + 1 s window), the same with \`profile: {perf: {}}\` (clean and traced pass), and ${CONNECT_BENCH_CONNECTIONS} connections (server threads 2).`,
+    `- Each round runs real \`tcpsweep run\` sweeps of the built-in pair with each CLI in turn (${names}), ${overhead.runs} round(s): unprofiled (one sweep of ${RUNS_PER_SWEEP} runs: ${OVERHEAD_CONNECTIONS} connections, server threads 1, 0.5 s warmup + 1 s window; a sweep's first run starts the server, a warm server serves the others), the same with \`profile: {perf: {}}\` (clean and traced pass), and ${CONNECT_BENCH_CONNECTIONS} connections (server threads 2).`,
     "- Phases come from each pass's raw log (`### phases`); \"outside warmup and window\" is the pass's total minus the nominal warmup and the measured window (the `overhead_s` column of an unprofiled run). Cells: median (min–max); the last column is the ratio of the medians.",
     "",
     `### Unprofiled run, ${OVERHEAD_CONNECTIONS} connections`,

@@ -23,6 +23,11 @@ const WARMUP_S = 0.5;
 const DURATION_S = 1;
 const CONNECT_WARMUP_S = 0.2;
 const SWEEP_LIMIT_MS = 120_000;
+/**
+ * Runs per sweep for the unprofiled and perf figures: what a sweep repeats is what is kept between
+ * its runs (a warm server), so one run per sweep would only ever show a sweep's first run.
+ */
+export const RUNS_PER_SWEEP = 4;
 
 /** One pass's phases (seconds, as the raw log lists them) and its time outside warmup and window. */
 export interface PassTimes {
@@ -98,7 +103,7 @@ export async function sweep(
 }
 
 async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withPerf: boolean): Promise<void> {
-  const common = { duration: `${DURATION_S}s`, warmup: `${WARMUP_S}s`, matrix: { connections: [OVERHEAD_CONNECTIONS], threads: [1] } };
+  const common = { duration: `${DURATION_S}s`, warmup: `${WARMUP_S}s`, repeat: RUNS_PER_SWEEP, matrix: { connections: [OVERHEAD_CONNECTIONS], threads: [1] } };
   const label = (what: string) => `overhead: ${variant.label} ${what}`;
 
   ctx.progress.cellStarted(label("unprofiled"));

@@ -26,7 +26,7 @@ export interface PairVerdict {
   pAdjusted?: number;
   /** Ok repeats of each. */
   n: { better: number; worse: number };
-  /** `win`: significant, interval excludes 1; `degraded`: the better one had runs that were not ok. */
+  /** `win`: significant, interval wholly beyond the threshold; `degraded`: the better one had runs that were not ok. */
   verdict: "win" | "~" | "too few repeats" | "degraded";
 }
 
@@ -52,6 +52,8 @@ export interface DimensionVerdicts {
   key: string;
   baseline?: string;
   alpha: number;
+  /** Smallest difference that counts, percent: a win's whole interval lies beyond ±thresholdPct. */
+  thresholdPct: number;
   values: string[];
   pairs: PairVerdict[];
   notOk: NotOkNote[];
@@ -69,8 +71,16 @@ const cellWithout = (cell: string, key: string) =>
     .filter((part) => !part.startsWith(`${key}=`))
     .join(",");
 
-export function verdictsBy(rows: readonly Row[], key: string, options: { baseline?: string; alpha?: number } = {}): DimensionVerdicts {
+/** As `compare`'s --threshold: a difference counts only when its whole interval lies beyond ±5 %. */
+export const DEFAULT_THRESHOLD_PCT = 5;
+
+/** The interval of better ÷ worse lies wholly beyond ±thresholdPct (above 1 + t, or below 1 − t). */
+const beyondThreshold = (ci: { low: number; high: number } | undefined, thresholdPct: number) =>
+  ci !== undefined && (ci.low > 1 + thresholdPct / 100 || ci.high < 1 - thresholdPct / 100);
+
+export function verdictsBy(rows: readonly Row[], key: string, options: { baseline?: string; alpha?: number; thresholdPct?: number } = {}): DimensionVerdicts {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
+  const thresholdPct = options.thresholdPct ?? DEFAULT_THRESHOLD_PCT;
   const values = [...new Set(rows.map((row) => String(row[key] ?? "")).filter(Boolean))];
   const cells = new Map<string, Map<string, Row[]>>();
   for (const row of rows) {
@@ -120,8 +130,7 @@ export function verdictsBy(rows: readonly Row[], key: string, options: { baselin
   holm(tested.map((pair) => pair.p!)).forEach((adjusted, i) => (tested[i]!.pAdjusted = adjusted));
   for (const pair of tested) {
     if (pair.verdict !== "~") continue;
-    const excludesOne = pair.ci !== undefined && (pair.ci.low > 1 || pair.ci.high < 1);
-    if (pair.pAdjusted! < alpha && excludesOne) pair.verdict = "win";
+    if (pair.pAdjusted! < alpha && beyondThreshold(pair.ci, thresholdPct)) pair.verdict = "win";
   }
   const tallies = values.map((value): Tally => {
     const mine = pairs.filter((pair) => pair.metric === "resp/s" && (pair.better === value || pair.worse === value));
@@ -142,13 +151,13 @@ export function verdictsBy(rows: readonly Row[], key: string, options: { baselin
     }),
   );
   const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, Math.max(1, cells.size * metrics.length * Math.max(1, values.length - 1))));
-  return { key, ...(options.baseline !== undefined ? { baseline: options.baseline } : {}), alpha, values, pairs, notOk, tallies, ...(overall ? { overall } : {}), repeatsNeeded: needed };
+  return { key, ...(options.baseline !== undefined ? { baseline: options.baseline } : {}), alpha, thresholdPct, values, pairs, notOk, tallies, ...(overall ? { overall } : {}), repeatsNeeded: needed };
 }
 
 const times = (x: number) => `${x.toFixed(2)}×`;
 
 /** `epoll ran 1.31× [1.22, 1.40] the resp/s of uring at connections=1000,threads=4 (p=0.002, 7 repeats each)` */
-export function formatPair(pair: PairVerdict, repeatsNeededEach: number): string {
+export function formatPair(pair: PairVerdict, repeatsNeededEach: number, thresholdPct = DEFAULT_THRESHOLD_PCT, alpha = DEFAULT_ALPHA): string {
   const verb = pair.metric === "resp/s" ? "ran" : "had";
   const ci = pair.ci ? ` [${pair.ci.low.toFixed(2)}, ${pair.ci.high.toFixed(2)}]` : "";
   const at = pair.cell ? ` at ${pair.cell}` : "";
@@ -167,6 +176,8 @@ export function formatPair(pair: PairVerdict, repeatsNeededEach: number): string
       const more =
         n < repeatsNeededEach
           ? `; needs ≥ ${repeatsNeededEach} repeats each to show any difference`
+          : pair.pAdjusted !== undefined && pair.pAdjusted < alpha
+            ? `; significant, but the interval reaches within ±${thresholdPct}%: not a difference that counts`
           : guess === undefined
             ? "; no difference seen"
             : `; not significant: were the ${times(pair.ratio)} real, ${guess > 1000 ? "more than 1000" : `about ${guess}`} repeats each would show it`;
@@ -188,8 +199,8 @@ function repeatsForEffect(pair: PairVerdict, minimum: number): number | undefine
 }
 
 export function formatVerdicts(v: DimensionVerdicts): string {
-  const lines = [`verdicts by ${v.key} (${v.baseline !== undefined ? `each against the baseline ${v.baseline}` : "each against the best"}; Mann-Whitney, Holm over ${v.pairs.filter((p) => p.p !== undefined).length} tests, ${Math.round((1 - v.alpha) * 100)}% intervals):`];
-  for (const pair of v.pairs) lines.push(`  ${formatPair(pair, v.repeatsNeeded)}`);
+  const lines = [`verdicts by ${v.key} (${v.baseline !== undefined ? `each against the baseline ${v.baseline}` : "each against the best"}; Mann-Whitney, Holm over ${v.pairs.filter((p) => p.p !== undefined).length} tests, ${Math.round((1 - v.alpha) * 100)}% intervals wholly beyond ±${v.thresholdPct}%):`];
+  for (const pair of v.pairs) lines.push(`  ${formatPair(pair, v.repeatsNeeded, v.thresholdPct, v.alpha)}`);
   for (const note of v.notOk) {
     lines.push(`  ! ${note.value} at ${note.cell || "(all)"}: ${note.statuses.join("/")} in ${note.notOk} of ${note.total} repeats (${note.reason}); it cannot win this cell`);
   }

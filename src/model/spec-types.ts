@@ -24,7 +24,7 @@ export interface ServerSpec extends CommandTemplate {
   readyTimeoutS: number;
   stopSignal: NodeJS.Signals;
   stopGraceS: number;
-  lifetime: "cell" | "group";
+  lifetime: "cell" | "warm" | "group";
   /** `server.host`: the name of the remote host it runs on (undefined: this machine). */
   host?: string;
 }

@@ -55,11 +55,21 @@ export interface CellJob {
   repeat: number;
 }
 
-/** Every run of the sweep, repeat-major: repeat 1 of every cell, then repeat 2…, so drift over time spreads over all cells. */
+/** Every run of the sweep, repeat-major: repeat 1 of every cell, then repeat 2…, so drift over time spreads over all cells (a warm server's runs adjacent within a repeat). */
 export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
   if (spec.servers || spec.clients) return planNamedJobs(spec, cells); // named servers / clients: each cell's back to back, rotated
   const jobs: CellJob[] = [];
-  for (let repeat = 1; repeat <= spec.repeat; repeat++) for (const cell of cells) jobs.push({ cell, repeat });
+  const warm = spec.server?.lifetime === "warm";
+  const warmGroup = new Map(cells.map((cell) => [cell, warm ? serverGroupKey(spec.server!, cellTemplateValues(spec, cell, 0)) : ""]));
+  const groupOfCell = (cell: Cell) => warmGroup.get(cell)!;
+  // warm: within each repeat, runs of one server command line are adjacent, and the groups alternate
+  // their order from repeat to repeat, so the last server of a repeat serves the next one's first runs.
+  const groupOrder = warm ? [...new Set(cells.map(groupOfCell))] : [];
+  for (let repeat = 1; repeat <= spec.repeat; repeat++) {
+    const order = repeat % 2 === 1 ? groupOrder : [...groupOrder].reverse();
+    const ordered = warm ? order.flatMap((group) => cells.filter((cell) => groupOfCell(cell) === group)) : cells;
+    for (const cell of ordered) jobs.push({ cell, repeat });
+  }
   if (spec.server?.lifetime !== "group") return jobs;
   // One server per distinct command line: keep each group's runs together so it starts once.
   const groupOf = (job: CellJob) => serverGroupKey(spec.server!, cellTemplateValues(spec, job.cell, 0));

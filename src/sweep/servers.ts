@@ -1,10 +1,13 @@
 /**
  * Servers under test: start from the spec's template, wait until ready, stop the whole tree.
- * With `lifetime: group` one server serves every cell whose command line is the same.
+ * With `lifetime: group` one server serves every cell whose command line is the same; with
+ * `lifetime: warm` (the built-in server's default) a server is kept while the next run has the
+ * same command line, and handed over only once its previous run's connections are all closed.
  */
 import { stripControl } from "../untrusted/terminal.js";
 import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit } from "../process/child.js";
+import { openConnections, resetPeakRss } from "../process/sockets.js";
 import { CellFailure } from "./failure.js";
 import type { ServerSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
@@ -83,13 +86,21 @@ export function lastLines(text: string, count = 3): string {
 /** How many ports a server start tries when another process takes its port first. */
 const PORT_ATTEMPTS = 3;
 
+/** How long a kept server may take to close its previous run's connections before a fresh one replaces it. */
+const WARM_DRAIN_MS = 3000;
+
 export class ServerPool {
   private readonly shared = new Map<string, Promise<RunningServer>>();
+  /** `lifetime: warm`: servers between runs, by command line (port aside). */
+  private readonly idle: { key: string; server: RunningServer }[] = [];
+  /** `lifetime: warm`: the command line (port aside) of each server that may be kept. */
+  private readonly warmKeys = new WeakMap<RunningServer, string>();
 
   constructor(
     private readonly launcher: Launcher,
     private readonly spec: ServerSpec,
     private readonly host: string,
+    private readonly drainMs = WARM_DRAIN_MS,
   ) {}
 
   /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
@@ -117,6 +128,7 @@ export class ServerPool {
     };
     if (this.spec.lifetime === "cell") return start();
     const key = serverGroupKey(this.spec, valuesFor(0));
+    if (this.spec.lifetime === "warm") return this.acquireWarm(key, start, wrap);
     let server = this.shared.get(key);
     if (!server) {
       server = start();
@@ -131,9 +143,48 @@ export class ServerPool {
     return running;
   }
 
-  /** Stops a cell's own server; a group's server keeps running for its next cell. */
+  /**
+   * A kept server with this command line whose previous run's connections are all closed (its peak
+   * RSS reset, so the run reports its own), else a fresh one; servers kept for other command lines
+   * stop first, so at most the running ones and this one are alive. A wrapped command (a traced
+   * pass that starts the server under its profiler) always gets a fresh server, never kept.
+   */
+  private async acquireWarm(key: string, start: () => Promise<RunningServer>, wrap: WrapCommand | undefined): Promise<RunningServer> {
+    const probe = ["{argv}"];
+    if (wrap && JSON.stringify(wrap(probe)) !== JSON.stringify(probe)) return start(); // not in warmKeys: stopped on release
+    const at = this.idle.findIndex((entry) => entry.key === key);
+    if (at >= 0) {
+      const [{ server }] = this.idle.splice(at, 1) as [{ key: string; server: RunningServer }];
+      if (!server.exitedEarly && (await this.drained(server))) {
+        resetPeakRss(server.child.processIds());
+        return server;
+      }
+      await this.stop(server); // died, or still holds connections: a clean state needs a fresh server
+    }
+    while (this.idle.length > 0) await this.stop(this.idle.shift()!.server);
+    const server = await start();
+    this.warmKeys.set(server, key);
+    return server;
+  }
+
+  /** Waits (up to drainMs) until none of the server's processes holds a TCP connection. */
+  private async drained(server: RunningServer): Promise<boolean> {
+    const deadline = Date.now() + this.drainMs;
+    for (;;) {
+      if (openConnections(server.child.processIds()) === 0) return true;
+      if (Date.now() >= deadline || server.exitedEarly) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Stops a cell's own server; a group's server keeps running for its next cell, a warm one waits for its next run. */
   async release(server: RunningServer): Promise<{ forced: boolean }> {
     if (this.spec.lifetime === "group" && !server.exitedEarly) return { forced: false };
+    const key = this.warmKeys.get(server);
+    if (key !== undefined && !server.exitedEarly) {
+      this.idle.push({ key, server });
+      return { forced: false };
+    }
     return this.stop(server);
   }
 
@@ -141,6 +192,7 @@ export class ServerPool {
     const servers = await Promise.allSettled(this.shared.values());
     this.shared.clear();
     for (const server of servers) if (server.status === "fulfilled") await this.stop(server.value);
+    while (this.idle.length > 0) await this.stop(this.idle.shift()!.server);
   }
 
   private async stop(server: RunningServer): Promise<{ forced: boolean }> {

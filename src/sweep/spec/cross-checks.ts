@@ -128,6 +128,12 @@ function checkCpus(at: Seg[], rawSection: Loose | undefined, ctx: CrossContext):
   }
 }
 
+/** A warm server is handed to the next run only once /proc shows its connections closed: this machine only. */
+function checkWarmIsLocal(at: Seg[], section: Loose | undefined, ctx: CrossContext): void {
+  if (section?.lifetime !== "warm" || section.host === undefined) return;
+  ctx.issues.push({ path: [...at, "lifetime"], message: "warm keeps the server between runs on this machine only (its closed connections are checked in /proc); with host use cell or group" });
+}
+
 export function crossChecks(ctx: CrossContext): void {
   const { raw } = ctx;
   const rawServer = asObject(raw.server);
@@ -173,6 +179,7 @@ export function crossChecks(ctx: CrossContext): void {
   // CPU lists name CPUs of this machine (where server and client run)
   checkCpus(["server"], rawServer, ctx);
   checkCpus(["client"], rawClient, ctx);
+  checkWarmIsLocal(["server"], rawServer, ctx);
 
   // client.rate: a placeholder must name a matrix key (or a built-in one: it is a number of requests per second)
   if (rawClient && typeof rawClient.rate === "string" && ctx.matrixKeys) {
@@ -199,6 +206,7 @@ export function crossChecks(ctx: CrossContext): void {
   // servers: and clients: (named-dimensions.ts), each entry checked as server: / client: is
   checkNamedDimensions(ctx, (dim, at, entry) => {
     checkCpus(at, entry, ctx);
+    if (dim.key === "server") checkWarmIsLocal(at, entry, ctx);
     checkPlaceholders(at, entry, sectionOf(dim.key === "server" ? serverSchema : clientSchema, entry), ctx);
   });
 

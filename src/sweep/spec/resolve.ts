@@ -70,7 +70,8 @@ function resolveServer(s: ParsedServer, matrixKeys: readonly string[], opts: Req
     readyTimeoutS: s.ready_timeout ?? DEFAULTS.readyTimeoutS,
     stopSignal: (s.stop_signal ?? "SIGTERM") as NodeJS.Signals,
     stopGraceS: s.stop_grace ?? DEFAULTS.stopGraceS,
-    lifetime: s.lifetime ?? "cell",
+    // The built-in server on this machine is kept between runs (a fresh start costs two Node start-ups); any other is fresh per run unless asked.
+    lifetime: s.lifetime ?? (builtin && s.host === undefined ? "warm" : "cell"),
     ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
     ...(s.host !== undefined ? { host: s.host } : {}),
   };

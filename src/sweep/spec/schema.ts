@@ -126,7 +126,7 @@ export const serverSchema = z
       ready_timeout: durationSchema(true).optional(),
       stop_signal: signalSchema.optional(),
       stop_grace: durationSchema(false).optional(),
-      lifetime: oneOf(["cell", "group"]).optional(),
+      lifetime: oneOf(["cell", "warm", "group"]).optional(),
       reply: oneOf(["echo", "ack"]).optional(),
       cpus: cpusSchema.optional(),
       // remote hosts (remote-hosts.ts)
