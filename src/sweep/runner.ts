@@ -36,6 +36,7 @@ import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
+import { timeWaitNotes } from "./time-wait.js";
 
 export interface SweepOptions {
   /** `--resume`: continue the spec's latest unfinished run (see resume.ts). */
@@ -216,6 +217,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (options.verbosity !== "quiet") progress.message(
       `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
     );
+    if (options.verbosity !== "quiet") for (const note of timeWaitNotes(spec, cells)) progress.message(`note: ${note}`);
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
     const limit = pLimit(spec.concurrency);
     let first = true;

@@ -128,7 +128,7 @@ export class ServerPool {
     };
     if (this.spec.lifetime === "cell") return start();
     const key = serverGroupKey(this.spec, valuesFor(0));
-    if (this.spec.lifetime === "warm") return this.acquireWarm(key, start, wrap);
+    if (this.spec.lifetime === "warm") return this.acquireWarm(key, start, wrap, abort);
     let server = this.shared.get(key);
     if (!server) {
       server = start();
@@ -149,13 +149,13 @@ export class ServerPool {
    * stop first, so at most the running ones and this one are alive. A wrapped command (a traced
    * pass that starts the server under its profiler) always gets a fresh server, never kept.
    */
-  private async acquireWarm(key: string, start: () => Promise<RunningServer>, wrap: WrapCommand | undefined): Promise<RunningServer> {
+  private async acquireWarm(key: string, start: () => Promise<RunningServer>, wrap: WrapCommand | undefined, abort: AbortSignal): Promise<RunningServer> {
     const probe = ["{argv}"];
     if (wrap && JSON.stringify(wrap(probe)) !== JSON.stringify(probe)) return start(); // not in warmKeys: stopped on release
     const at = this.idle.findIndex((entry) => entry.key === key);
     if (at >= 0) {
       const [{ server }] = this.idle.splice(at, 1) as [{ key: string; server: RunningServer }];
-      if (!server.exitedEarly && (await this.drained(server))) {
+      if (!server.exitedEarly && (await this.drained(server, abort))) {
         resetPeakRss(server.child.processIds());
         return server;
       }
@@ -167,11 +167,11 @@ export class ServerPool {
     return server;
   }
 
-  /** Waits (up to drainMs) until none of the server's processes holds a TCP connection. */
-  private async drained(server: RunningServer): Promise<boolean> {
+  /** Waits (up to drainMs) until none of the server's processes holds a TCP connection (an interrupted sweep does not wait: its run stops at once). */
+  private async drained(server: RunningServer, abort: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + this.drainMs;
     for (;;) {
-      if (openConnections(server.child.processIds()) === 0) return true;
+      if (abort.aborted || openConnections(server.child.processIds()) === 0) return true;
       if (Date.now() >= deadline || server.exitedEarly) return false;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
