@@ -4,7 +4,7 @@ import { SCALE_END, SCALE_START, renderScale, scaleServerThreads, spliceScale, t
 
 const run: ScaleRun = {
   rows: [
-    { connections: 10000, serverThreads: 2, status: "ok", error: "", served: "10000", jain: "0.97", connectS: "6.3", respPerS: "10000", clientPeakRssKb: 128000, clientProcesses: 1, sourceAddresses: 2, serverMaxRssKb: "150000", loadBefore: 3.2 },
+    { connections: 10000, serverThreads: 2, status: "ok", error: "", served: "10000", jain: "0.97", connectS: "6.3", respPerS: "10000", clientPeakRssKb: 128000, clientProcesses: 1, sourceAddresses: 2, serverMaxRssKb: "150000", loadBefore: 3.2, timeWaitBefore: 12 },
   ],
   startedAt: "2026-12-04T22:00:00.000Z",
   commandLine: "node dist/bench/main.js --only scale",
@@ -26,7 +26,8 @@ describe("scale section", () => {
     const block = renderScale(run);
     expect(block.startsWith(SCALE_START)).toBe(true);
     expect(block.endsWith(SCALE_END)).toBe(true);
-    expect(block).toContain("| 10,000 | 2 | ok | 10000 | 0.97 | 6.3 | 10000 | 1 × 2 | 125 MB | 12.8 KiB | 146 MB | 3.2 |");
+    expect(block).toContain("| 10,000 | 2 | ok | 10000 | 0.97 | 6.3 | 10000 | 1 × 2 | 125 MB | 12.8 KiB | 146 MB | 3.2 | 12 |");
+    expect(block).toContain("fewer than 1000 TCP sockets are in TIME_WAIT");
     expect(block).toContain("`node dist/bench/main.js --only scale`");
     expect(block).toContain("3.20 at start, 4.10 at the end");
   });

@@ -12,6 +12,7 @@ import type { BenchContext } from "./experiments.js";
 import type { Machine } from "./machine.js";
 import { REPO_ROOT } from "./options.js";
 import { sweep } from "./overhead.js";
+import { timeWaitSockets } from "../sweep/time-wait.js";
 
 export const SCALE_START = "<!-- scale: written by npm run bench -- --only scale -->";
 export const SCALE_END = "<!-- /scale -->";
@@ -19,6 +20,13 @@ const WARMUP_S = 1;
 const DURATION_S = 3;
 /** A run's own limit: generous, so slow connects show as connect_s rather than as a timeout. */
 const RUN_TIMEOUT_S = 180;
+/**
+ * Each count starts once the connections of the count before have left TIME_WAIT (60 s on Linux):
+ * tens of thousands still waiting make the next count's connects several times slower
+ * (docs/limits.md), which would measure the order of the counts, not the count.
+ */
+const QUIET_TIME_WAIT = 1000;
+const TIME_WAIT_LIMIT_MS = 70_000;
 
 export interface ScaleRow {
   connections: number;
@@ -34,6 +42,8 @@ export interface ScaleRow {
   sourceAddresses?: number;
   serverMaxRssKb: string;
   loadBefore: number;
+  /** TCP sockets in TIME_WAIT on the machine as the count started. */
+  timeWaitBefore?: number;
 }
 
 /** Server workers are processes, each under RLIMIT_NOFILE: at least 2, and as many as hold their share plus 10 %. */
@@ -48,6 +58,10 @@ export async function measureScale(ctx: BenchContext, counts: readonly number[])
     const serverThreads = scaleServerThreads(connections, readOpenFileLimit().soft);
     const label = `scale: ${connections} connections, server threads ${serverThreads}`;
     ctx.progress.cellStarted(label);
+    for (const deadline = Date.now() + TIME_WAIT_LIMIT_MS; (timeWaitSockets() ?? 0) > QUIET_TIME_WAIT && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const timeWaitBefore = timeWaitSockets();
     const loadBefore = loadavg()[0] ?? 0;
     try {
       const spec = { duration: `${DURATION_S}s`, warmup: `${WARMUP_S}s`, timeout: `${RUN_TIMEOUT_S}s`, matrix: { connections: [connections], threads: [serverThreads] } };
@@ -70,6 +84,7 @@ export async function measureScale(ctx: BenchContext, counts: readonly number[])
         ...(addresses !== undefined ? { sourceAddresses: Math.max(1, addresses.split(",").filter(Boolean).length) } : {}),
         serverMaxRssKb: row.server_max_rss_kb ?? "",
         loadBefore,
+        ...(timeWaitBefore !== undefined ? { timeWaitBefore } : {}),
       });
       ctx.progress.cellFinished(label, `${row.status} served ${row.connections_served} connect_s ${row.connect_s}`);
     } catch (error) {
@@ -101,13 +116,13 @@ export function renderScale(run: ScaleRun): string {
     "",
     `- Date: ${run.startedAt}; command: \`${run.commandLine}\`; machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, kernel ${machine.kernel}, Node ${machine.node}; ulimit -n ${run.openFileLimit}.`,
     `- Load average (1 min): ${machine.loadAtStart.toFixed(2)} at start, ${run.loadAtEnd.toFixed(2)} at the end${machine.loadAtStart >= 1 ? " (the machine was shared: expect slower connects and lower resp/s than an idle one gives)" : ""}.`,
-    `- Each count is one \`tcpsweep run\` cell of the built-in pair (${WARMUP_S} s warmup, ${DURATION_S} s window, run timeout ${RUN_TIMEOUT_S} s, client and spread automatic); server threads 2, or more when one worker's descriptor limit would not hold its share. Figures are the CSV row's; client peak RSS is from the client's JSON (all its load processes summed), per connection = peak ÷ connections.`,
+    `- Each count is one \`tcpsweep run\` cell of the built-in pair (${WARMUP_S} s warmup, ${DURATION_S} s window, run timeout ${RUN_TIMEOUT_S} s, client and spread automatic); server threads 2, or more when one worker's descriptor limit would not hold its share. Each count starts once fewer than ${QUIET_TIME_WAIT} TCP sockets are in TIME_WAIT (waiting up to ${TIME_WAIT_LIMIT_MS / 1000} s for the count before's to expire; docs/limits.md). Figures are the CSV row's; client peak RSS is from the client's JSON (all its load processes summed), per connection = peak ÷ connections.`,
     "",
-    "| connections | server threads | status | served | Jain | connect_s | resp/s | client processes × source addresses | client peak RSS | per connection | server max RSS | load before |",
-    "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+    "| connections | server threads | status | served | Jain | connect_s | resp/s | client processes × source addresses | client peak RSS | per connection | server max RSS | load before | TIME_WAIT before |",
+    "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ...run.rows.map(
       (r) =>
-        `| ${r.connections.toLocaleString("en-US")} | ${r.serverThreads} | ${r.status}${r.error ? ` (${r.error.slice(0, 80)})` : ""} | ${r.served} | ${r.jain} | ${r.connectS} | ${r.respPerS} | ${r.clientProcesses ?? "?"} × ${r.sourceAddresses ?? "?"} | ${mb(r.clientPeakRssKb)} | ${perConnection(r.clientPeakRssKb, r.connections)} | ${mb(r.serverMaxRssKb)} | ${r.loadBefore.toFixed(1)} |`,
+        `| ${r.connections.toLocaleString("en-US")} | ${r.serverThreads} | ${r.status}${r.error ? ` (${r.error.slice(0, 80)})` : ""} | ${r.served} | ${r.jain} | ${r.connectS} | ${r.respPerS} | ${r.clientProcesses ?? "?"} × ${r.sourceAddresses ?? "?"} | ${mb(r.clientPeakRssKb)} | ${perConnection(r.clientPeakRssKb, r.connections)} | ${mb(r.serverMaxRssKb)} | ${r.loadBefore.toFixed(1)} | ${r.timeWaitBefore ?? "?"} |`,
     ),
     ...(run.failures.length > 0 ? ["", "Failures:", ...run.failures.map((f) => `- ${f}`)] : []),
     "",

@@ -140,6 +140,7 @@ export class ServerPool {
       this.shared.delete(key);
       return this.acquire(valuesFor, abort, wrap);
     }
+    if (this.spec.host === undefined) resetPeakRss(running.child.processIds()); // each run reports its own peak (this machine's /proc only)
     return running;
   }
 

@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { constants as osConstants, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -319,16 +318,27 @@ export function portsOf(descendants: readonly ProcInfo[], pattern: RegExp = /./)
 }
 
 /**
- * Whether nobody listens on host:port (we can bind it ourselves). A port that is not a real one
- * (undefined, 0: which would bind any free port and always "pass") is an error, not a pass.
+ * Whether nobody listens on `port` any more (on any address): no LISTEN socket with that local port
+ * in /proc/net/tcp or tcp6. Not "can we bind it": with other tests running, a client elsewhere may
+ * hold the same number as its ephemeral source port, which blocks a bind but is no listener of ours.
+ * A port that is not a real one (undefined, 0) is an error, not a pass.
  */
-export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+export async function portIsFree(port: number): Promise<boolean> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`portIsFree: no port to check (got ${port})`);
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
-  });
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue; // no IPv6
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === "0A" && local?.endsWith(`:${hex}`)) return false;
+    }
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------
