@@ -86,7 +86,8 @@ describe("agent: bad input is dropped and counted; nothing outlives the agent", 
       const { agent, tree, stderr, request } = await agentWithTree();
       const reply = await request(line);
       expect(typeof reply.nowMs).toBe("number");
-      expect(stderr()).toMatch(/tcpsweep agent: dropped message 1 \(/);
+      // stderr is its own pipe: the line may reach us after the reply on stdout.
+      expect(await waitFor(() => /tcpsweep agent: dropped message 1 \(/.test(stderr()), 10_000), stderr()).toBe(true);
       expect(tree.every(stillAlive)).toBe(true);
       const code = exited(agent);
       agent.stdin.end();
