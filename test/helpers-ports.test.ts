@@ -1,4 +1,5 @@
 /** The tests' "port free" check: a listener on the port (IPv4 or IPv6) makes it taken; a client's source port does not. */
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { portIsFree } from "./helpers/sweep.js";
@@ -34,3 +35,20 @@ describe("portIsFree", () => {
     await expect(portIsFree(0)).rejects.toThrow(/no port to check/);
   });
 });
+
+describe("portIsFree with a run", () => {
+  it("a listener of a process outside the run does not count; one of the run's does", async () => {
+    const server = await listen("127.0.0.1");
+    const port = (server.address() as net.AddressInfo).port;
+    const me = { pid: process.pid, starttime: startTime(process.pid), cmdline: "" };
+    // This test process holds the listener: foreign to a run with no processes, the run's own when listed.
+    expect(await portIsFree(port, { descendants: [], tag: "no-such-tag" })).toBe(true);
+    expect(await portIsFree(port, { descendants: [me], tag: "no-such-tag" })).toBe(false);
+    await close(server);
+  });
+});
+
+function startTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
+}

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -321,11 +321,14 @@ export function portsOf(descendants: readonly ProcInfo[], pattern: RegExp = /./)
  * Whether nobody listens on `port` any more (on any address): no LISTEN socket with that local port
  * in /proc/net/tcp or tcp6. Not "can we bind it": with other tests running, a client elsewhere may
  * hold the same number as its ephemeral source port, which blocks a bind but is no listener of ours.
+ * With `run`, only a listener held by one of that run's processes (a live descendant, or one carrying
+ * its tag) counts: runs going on at the same time may be given the port once the run let it go.
  * A port that is not a real one (undefined, 0) is an error, not a pass.
  */
-export async function portIsFree(port: number): Promise<boolean> {
+export async function portIsFree(port: number, run?: Pick<CliResult, "descendants" | "tag">): Promise<boolean> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`portIsFree: no port to check (got ${port})`);
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const listening = new Set<string>();
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -334,8 +337,27 @@ export async function portIsFree(port: number): Promise<boolean> {
       continue; // no IPv6
     }
     for (const line of text.split("\n").slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state === "0A" && local?.endsWith(`:${hex}`)) return false;
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === "0A" && fields[1]?.endsWith(`:${hex}`) && fields[9]) listening.add(fields[9]);
+    }
+  }
+  if (listening.size === 0) return true;
+  if (!run) return false;
+  const ours = new Set([...run.descendants.filter(stillAlive).map((proc) => proc.pid), ...taggedProcesses(run.tag).map((proc) => proc.pid)]);
+  for (const pid of ours) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && listening.has(inode)) return false;
+      } catch {
+        // closed while we looked
+      }
     }
   }
   return true;
