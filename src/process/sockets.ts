@@ -25,29 +25,32 @@ function connectedInodes(pid: number): Set<string> {
   return inodes;
 }
 
+/** Inodes of the sockets among `pid`'s descriptors (none when it has ended or is not ours to read). */
+export function socketInodes(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const inodes: string[] = [];
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.push(match[1]!);
+    } catch {
+      // closed while we looked: no longer held
+    }
+  }
+  return inodes;
+}
+
 /** How many of the processes' descriptors are TCP connections (any state but LISTEN). */
 export function openConnections(pids: readonly number[]): number {
   if (pids.length === 0) return 0;
   const connected = connectedInodes(pids[0]!);
   if (connected.size === 0) return 0;
-  let count = 0;
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (match && connected.has(match[1]!)) count++;
-      } catch {
-        // closed while we looked: no longer held
-      }
-    }
-  }
-  return count;
+  return pids.reduce((count, pid) => count + socketInodes(pid).filter((inode) => connected.has(inode)).length, 0);
 }
 
 /** Resets each process's peak resident set (VmHWM) to its current one (`clear_refs` 5); false if any refused. */

@@ -4,12 +4,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { stringify as toYaml } from "yaml";
+import { socketInodes } from "../../src/process/sockets.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = path.join(REPO, "dist/cli/main.js");
@@ -344,22 +345,7 @@ export async function portIsFree(port: number, run?: Pick<CliResult, "descendant
   if (listening.size === 0) return true;
   if (!run) return false;
   const ours = new Set([...run.descendants.filter(stillAlive).map((proc) => proc.pid), ...taggedProcesses(run.tag).map((proc) => proc.pid)]);
-  for (const pid of ours) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-        if (inode && listening.has(inode)) return false;
-      } catch {
-        // closed while we looked
-      }
-    }
-  }
+  for (const pid of ours) if (socketInodes(pid).some((inode) => listening.has(inode))) return false;
   return true;
 }
 
