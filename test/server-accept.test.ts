@@ -4,9 +4,9 @@
  * this Node has, seen from outside: the kernel's listening sockets on the port, and which worker
  * answers each connection (SERVER_INFO names its pid).
  */
-import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { MessageType, decodeFrame, encodeFrame, FrameError } from "../src/protocol/index.js";
+import { TCP_LISTEN, tcpSockets } from "../src/process/sockets.js";
 import { REUSE_PORT_SOCKETS_TOTAL, chooseAcceptStrategy, hasReusePort } from "../src/server/accept/index.js";
 import { RawClient, childPids, killRunningChildren, runCli, runningChildren, startRealServer } from "./helpers/fake-servers.js";
 
@@ -48,12 +48,7 @@ describe("which Node has reusePort, and what --accept auto picks", () => {
 
 /** Listening TCP sockets on 127.0.0.1:`port`, from the kernel's table (one per socket, however many descriptors share it). */
 function listeningSockets(port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  return readFileSync("/proc/net/tcp", "utf8")
-    .split("\n")
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields[1] === `0100007F:${hexPort}` && fields[3] === "0A").length;
+  return tcpSockets().filter((socket) => socket.localAddress === "0100007F" && socket.localPort === port && socket.state === TCP_LISTEN).length;
 }
 
 /** Opens `count` connections at once; each asks CLIENT_INFO and returns the pid of the worker that answered. */

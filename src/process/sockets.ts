@@ -1,28 +1,45 @@
 /**
- * What a kept ("warm") server still holds of its previous run, read from /proc: its TCP sockets
- * that are not listening (a connection not yet closed), and a reset of its peak RSS, so the next
- * run starts from a clean state and reports its own peak.
+ * TCP sockets as /proc shows them (the kernel's table, and which of a process's descriptors are
+ * sockets), and what a kept ("warm") server still holds of its previous run: connections not yet
+ * closed, and its peak RSS, reset so the next run starts clean and reports its own peak.
  */
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 
-const TCP_LISTEN = "0A"; // st column of /proc/net/tcp
+/** The st column of /proc/net/tcp for a listening socket. */
+export const TCP_LISTEN = "0A";
 
-/** Inodes of the TCP sockets (IPv4 and IPv6) in `pid`'s network namespace that are not listening. */
-function connectedInodes(pid: number): Set<string> {
-  const inodes = new Set<string>();
+export interface TcpSocket {
+  /** Local address as the kernel writes it (hex, e.g. `0100007F` for 127.0.0.1). */
+  localAddress: string;
+  localPort: number;
+  /** Kernel state, hex (`0A`: listening, `01`: established, …). */
+  state: string;
+  inode: string;
+}
+
+/** Every TCP socket (IPv4 and IPv6) of a network namespace: this process's, or `pid`'s. */
+export function tcpSockets(pid?: number): TcpSocket[] {
+  const sockets: TcpSocket[] = [];
   for (const table of ["tcp", "tcp6"]) {
     let text: string;
     try {
-      text = readFileSync(`/proc/${pid}/net/${table}`, "utf8");
+      text = readFileSync(`/proc/${pid ?? "self"}/net/${table}`, "utf8");
     } catch {
       continue; // no IPv6 in this kernel, or the process ended
     }
     for (const line of text.split("\n").slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (fields.length > 9 && fields[3] !== TCP_LISTEN) inodes.add(fields[9]!);
+      if (fields.length <= 9) continue;
+      const [localAddress = "", port = ""] = fields[1]!.split(":");
+      sockets.push({ localAddress, localPort: parseInt(port, 16), state: fields[3]!, inode: fields[9]! });
     }
   }
-  return inodes;
+  return sockets;
+}
+
+/** Inodes of the TCP sockets in `pid`'s network namespace that are not listening. */
+function connectedInodes(pid: number): Set<string> {
+  return new Set(tcpSockets(pid).filter((socket) => socket.state !== TCP_LISTEN).map((socket) => socket.inode));
 }
 
 /** Inodes of the sockets among `pid`'s descriptors (none when it has ended or is not ours to read). */

@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { stringify as toYaml } from "yaml";
-import { socketInodes } from "../../src/process/sockets.js";
+import { TCP_LISTEN, socketInodes, tcpSockets } from "../../src/process/sockets.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = path.join(REPO, "dist/cli/main.js");
@@ -328,20 +328,7 @@ export function portsOf(descendants: readonly ProcInfo[], pattern: RegExp = /./)
  */
 export async function portIsFree(port: number, run?: Pick<CliResult, "descendants" | "tag">): Promise<boolean> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`portIsFree: no port to check (got ${port})`);
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const listening = new Set<string>();
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(table, "utf8");
-    } catch {
-      continue; // no IPv6
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields[3] === "0A" && fields[1]?.endsWith(`:${hex}`) && fields[9]) listening.add(fields[9]);
-    }
-  }
+  const listening = new Set(tcpSockets().filter((socket) => socket.state === TCP_LISTEN && socket.localPort === port).map((socket) => socket.inode));
   if (listening.size === 0) return true;
   if (!run) return false;
   const ours = new Set([...run.descendants.filter(stillAlive).map((proc) => proc.pid), ...taggedProcesses(run.tag).map((proc) => proc.pid)]);
