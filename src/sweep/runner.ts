@@ -60,22 +60,27 @@ export interface CellJob {
 export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
   if (spec.servers || spec.clients) return planNamedJobs(spec, cells); // named servers / clients: each cell's back to back, rotated
   const jobs: CellJob[] = [];
-  const warm = spec.server?.lifetime === "warm";
-  const warmGroup = new Map(cells.map((cell) => [cell, warm ? serverGroupKey(spec.server!, cellTemplateValues(spec, cell, 0)) : ""]));
-  const groupOfCell = (cell: Cell) => warmGroup.get(cell)!;
   // warm: within each repeat, runs of one server command line are adjacent, and the groups alternate
   // their order from repeat to repeat, so the last server of a repeat serves the next one's first runs.
-  const groupOrder = warm ? [...new Set(cells.map(groupOfCell))] : [];
+  const groups = spec.server?.lifetime === "warm" ? cellsByServerCommand(spec, cells) : [cells];
   for (let repeat = 1; repeat <= spec.repeat; repeat++) {
-    const order = repeat % 2 === 1 ? groupOrder : [...groupOrder].reverse();
-    const ordered = warm ? order.flatMap((group) => cells.filter((cell) => groupOfCell(cell) === group)) : cells;
-    for (const cell of ordered) jobs.push({ cell, repeat });
+    for (const group of repeat % 2 === 1 ? groups : [...groups].reverse()) for (const cell of group) jobs.push({ cell, repeat });
   }
   if (spec.server?.lifetime !== "group") return jobs;
   // One server per distinct command line: keep each group's runs together so it starts once.
   const groupOf = (job: CellJob) => serverGroupKey(spec.server!, cellTemplateValues(spec, job.cell, 0));
   const order = [...new Set(jobs.map(groupOf))];
   return jobs.map((job, i) => ({ job, group: order.indexOf(groupOf(job)), i })).sort((a, b) => a.group - b.group || a.i - b.i).map(({ job }) => job);
+}
+
+/** The cells grouped by their server's command line (port aside), groups and cells in matrix order. */
+function cellsByServerCommand(spec: SweepSpec, cells: readonly Cell[]): Cell[][] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) {
+    const key = serverGroupKey(spec.server!, cellTemplateValues(spec, cell, 0));
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  return [...groups.values()];
 }
 
 /** The commands a cell would run, with the port it would get left as a placeholder. */
