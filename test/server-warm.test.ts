@@ -39,6 +39,12 @@ describe("lifetime: warm", () => {
       "2:connections=1,threads=2", "2:connections=2,threads=2", "2:connections=1,threads=1", "2:connections=2,threads=1",
       "3:connections=1,threads=1", "3:connections=2,threads=1", "3:connections=1,threads=2", "3:connections=2,threads=2",
     ]);
+    // group: each command line's runs together for the whole sweep, repeat-major within it.
+    const grouped = { ...builtinSpec("  lifetime: group\n"), repeat: 2 };
+    expect(planJobs(grouped, expandCells(grouped)).map((job) => `${job.repeat}:${job.cell.id}`)).toEqual([
+      "1:connections=1,threads=1", "1:connections=2,threads=1", "2:connections=1,threads=1", "2:connections=2,threads=1",
+      "1:connections=1,threads=2", "1:connections=2,threads=2", "2:connections=1,threads=2", "2:connections=2,threads=2",
+    ]);
     const fresh = { ...builtinSpec("  lifetime: cell\n"), repeat: 2 };
     expect(planJobs(fresh, expandCells(fresh)).map((job) => job.cell.id).slice(0, 4)).toEqual(expandCells(fresh).map((cell) => cell.id));
   });

@@ -157,7 +157,7 @@ export function verdictsBy(rows: readonly Row[], key: string, options: { baselin
 const times = (x: number) => `${x.toFixed(2)}×`;
 
 /** `epoll ran 1.31× [1.22, 1.40] the resp/s of uring at connections=1000,threads=4 (p=0.002, 7 repeats each)` */
-export function formatPair(pair: PairVerdict, repeatsNeededEach: number, thresholdPct = DEFAULT_THRESHOLD_PCT, alpha = DEFAULT_ALPHA): string {
+export function formatPair(pair: PairVerdict, repeatsNeededEach: number, thresholdPct: number, alpha: number): string {
   const verb = pair.metric === "resp/s" ? "ran" : "had";
   const ci = pair.ci ? ` [${pair.ci.low.toFixed(2)}, ${pair.ci.high.toFixed(2)}]` : "";
   const at = pair.cell ? ` at ${pair.cell}` : "";

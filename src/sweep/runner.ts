@@ -59,18 +59,15 @@ export interface CellJob {
 /** Every run of the sweep, repeat-major: repeat 1 of every cell, then repeat 2…, so drift over time spreads over all cells (a warm server's runs adjacent within a repeat). */
 export function planJobs(spec: SweepSpec, cells: readonly Cell[]): CellJob[] {
   if (spec.servers || spec.clients) return planNamedJobs(spec, cells); // named servers / clients: each cell's back to back, rotated
-  const jobs: CellJob[] = [];
+  const lifetime = spec.server?.lifetime;
+  const groups = lifetime === "warm" || lifetime === "group" ? cellsByServerCommand(spec, cells) : [cells];
+  const repeats = Array.from({ length: spec.repeat }, (_, i) => i + 1);
+  const runsOf = (group: readonly Cell[], repeat: number) => group.map((cell) => ({ cell, repeat }));
+  // group: one server per distinct command line for the whole sweep: each group's runs together so it starts once.
+  if (lifetime === "group") return groups.flatMap((group) => repeats.flatMap((repeat) => runsOf(group, repeat)));
   // warm: within each repeat, runs of one server command line are adjacent, and the groups alternate
   // their order from repeat to repeat, so the last server of a repeat serves the next one's first runs.
-  const groups = spec.server?.lifetime === "warm" ? cellsByServerCommand(spec, cells) : [cells];
-  for (let repeat = 1; repeat <= spec.repeat; repeat++) {
-    for (const group of repeat % 2 === 1 ? groups : [...groups].reverse()) for (const cell of group) jobs.push({ cell, repeat });
-  }
-  if (spec.server?.lifetime !== "group") return jobs;
-  // One server per distinct command line: keep each group's runs together so it starts once.
-  const groupOf = (job: CellJob) => serverGroupKey(spec.server!, cellTemplateValues(spec, job.cell, 0));
-  const order = [...new Set(jobs.map(groupOf))];
-  return jobs.map((job, i) => ({ job, group: order.indexOf(groupOf(job)), i })).sort((a, b) => a.group - b.group || a.i - b.i).map(({ job }) => job);
+  return repeats.flatMap((repeat) => (repeat % 2 === 1 ? groups : [...groups].reverse()).flatMap((group) => runsOf(group, repeat)));
 }
 
 /** The cells grouped by their server's command line (port aside), groups and cells in matrix order. */
