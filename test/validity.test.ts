@@ -199,6 +199,25 @@ describe("rows that did not run as specified are degraded", () => {
   }, 60_000);
 });
 
+describe("a slow server is not a stalled one", () => {
+  it("replies 1.2 s after each request, sent at a steady rate: every second of the window has replies, ok", async () => {
+    // Replies to the window's own requests only begin 1.2 s into it; those to the warmup's fill its first second.
+    const { rows } = await sweep({
+      duration: "3s",
+      warmup: "1.5s",
+      matrix: { connections: [4] },
+      server: { ...faultServer("normal", "--delay-ms", "1200") },
+      client: { threads: 1, rate: 200, timeout: "5s" },
+    });
+    const row = rows[0]!;
+    const context = JSON.stringify(row);
+    expect(Number(row.latency_p50_us), context).toBeGreaterThanOrEqual(1_200_000);
+    expect(row.stall_seconds, context).toBe("0");
+    expect(Number(row.resp_per_s_min_1s), context).toBeGreaterThan(0);
+    expect(row.status, context).toBe("ok");
+  }, 60_000);
+});
+
 describe("the built-in pair", () => {
   it("at 1000 and 4000 connections (server threads 2): every connection served, fairness_jain ≥ 0.9", async () => {
     const { result, rows } = await sweep({ duration: "3s", matrix: { connections: [1000, 4000], threads: [2] }, server: { builtin: true } });

@@ -325,7 +325,12 @@ class LoadConnection {
       this.windowResponses++;
       if (mismatch) loop.payloadMismatches++;
       loop.histogram.recordValue(Math.round((now - request.at) * 1000));
-      const second = loop.windowSecond(now);
+    }
+    // The per-second series counts every reply that arrives in the window, whichever request it
+    // answers: with round trips over a second (50,000 connections), replies to window requests
+    // only begin to arrive in its second second, and the first would look like a stall.
+    if (Atomics.load(loop.phase, 0) !== Phase.WARMUP) {
+      const second = loop.windowSecond(this.arrivedAt);
       if (second >= 0 && second < loop.perSecond.length) loop.perSecond[second]!++;
     }
     if (this.admit) return this.admitted();
