@@ -1,8 +1,9 @@
 /**
  * Low-overhead syscall counting with Linux tracepoints (`perf stat`): the total from
  * raw_syscalls:sys_enter, failed calls from raw_syscalls:sys_exit with ret < 0, and per-syscall
- * counts from syscalls:sys_enter_* for the calls a network server makes. No ptrace, so the
- * target runs at nearly full speed; the price is that only the listed syscalls get a row.
+ * counts for the calls a network server makes (raw_syscalls:sys_enter filtered on each one's
+ * number; see perfCounters). No ptrace, so the target runs at nearly full speed; the price is that
+ * only the listed syscalls get a row.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
