@@ -110,7 +110,9 @@ describe("rows that did not run as specified are degraded", () => {
     expect(row.connections_established, context).toBe("500");
     expect(row.connections_served, context).toBe("100");
     expect(row.connections_starved, context).toBe("400");
-    expect(row.error, context).toBe("served 100 of 500 connections; 400 starved");
+    // The starvation first; a note follows only if the server, busy to the end, took longer than
+    // its stop grace to exit (seen once in CI under Node 24: the note says so, it is not starvation).
+    expect(row.error, context).toMatch(/^served 100 of 500 connections; 400 starved(; server did not stop within 2 s of SIGTERM and was killed)?$/);
     expect(Number(row.success_rate_pct), context).toBeLessThan(100);
     expect(Number(row.success_rate_pct), context).toBeGreaterThan(0);
     // 100 even connections of 500: Jain ≈ 0.2 (each served one answered about equally).

@@ -177,7 +177,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const serverHostLost = server?.hostLost === true;
     if (server && context.servers) {
       const { forced } = await context.servers.release(server);
-      if (forced) stopNote = `server ignored ${spec.server!.stopSignal} and was killed after ${spec.server!.stopGraceS} s`;
+      if (forced) stopNote = `server did not stop within ${spec.server!.stopGraceS} s of ${spec.server!.stopSignal} and was killed`;
     }
 
     const parsed = exit.startError ? { error: describeExit(exit) } : parseClientOutput(spec.client, client.stdout());
