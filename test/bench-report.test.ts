@@ -18,9 +18,9 @@ describe("carriedOverFindings", () => {
     expect(carriedOverFindings("# old\n\n## Goals\n\n| a |\n")).toContain("(written by hand after profiling)");
   });
 
-  it("keeps the hand-written section, subheadings included, up to the next ## heading", () => {
-    const previous = "# r\n\n## Goals\n\nx\n\n## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n";
-    expect(carriedOverFindings(previous)).toBe("## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n");
+  it("keeps everything from Findings to the end: its subheadings and the sections written after it", () => {
+    const previous = "# r\n\n## Goals\n\nx\n\n## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n\n<!-- scale: written by npm run bench -- --only scale -->\nz\n<!-- /scale -->\n";
+    expect(carriedOverFindings(previous)).toBe("## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n\n<!-- scale: written by npm run bench -- --only scale -->\nz\n<!-- /scale -->\n");
   });
 });
 

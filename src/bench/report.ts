@@ -35,13 +35,16 @@ export interface BenchResults {
 const FINDINGS_HEADING = "## Findings";
 const FINDINGS_PLACEHOLDER = "(written by hand after profiling)";
 
-/** The Findings section of the previous RESULTS.md (up to the next `## ` heading), or the placeholder. */
+/**
+ * The previous RESULTS.md from its Findings section to its end, or the placeholder. A full run
+ * renders everything above Findings; what follows it is written by hand or by single sections
+ * (`--only scale`, compare-scale), and a full run must not drop it.
+ */
 export function carriedOverFindings(previous: string | undefined): string {
   const lines = previous?.split("\n") ?? [];
   const start = lines.findIndex((line) => line.trimEnd() === FINDINGS_HEADING);
   if (start < 0) return `${FINDINGS_HEADING}\n\n${FINDINGS_PLACEHOLDER}\n`;
-  const end = lines.findIndex((line, index) => index > start && line.startsWith("## "));
-  return `${lines.slice(start, end < 0 ? undefined : end).join("\n").trimEnd()}\n`;
+  return `${lines.slice(start).join("\n").trimEnd()}\n`;
 }
 
 function number(value: number, digits: number): string {
