@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   CLI,
+  FAULT_SERVER,
   NODE,
   killRunningClis,
   leftoverProcesses,
@@ -200,7 +201,15 @@ describe("tcpsweep run: flags", () => {
 describe("tcpsweep run: one sweep at a time per CSV", () => {
   it("a second run waits for the lock (or with --lock-wait 0.2s refuses, naming the holder); rows never interleave", async () => {
     const dir = makeTempDir();
-    const specFile = writeSpec(dir, { ...happySpec("shared.csv", { connections: [2, 4] }), warmup: 0 });
+    // The holder's first server waits for a file the test writes once it has seen the second run
+    // refused: the holder still holds the lock then, however slowly the machine starts processes.
+    const go = path.join(dir, "go");
+    const server = {
+      command: ["sh", "-c", `while [ ! -e "$0" ]; do sleep 0.05; done; exec "$1" "$2" --mode normal --port {port}`, go, NODE, FAULT_SERVER],
+      ready: { stdout: "^listening on " },
+      ready_timeout: "60s",
+    };
+    const specFile = writeSpec(dir, { ...happySpec("shared.csv", { connections: [2, 4] }), warmup: 0, server });
     const csvFile = path.join(dir, "shared.csv");
     const lockFile = `${csvFile}.lock`;
 
@@ -209,6 +218,7 @@ describe("tcpsweep run: one sweep at a time per CSV", () => {
     expect(readFileSync(lockFile, "utf8").trim()).toBe(String(holder.pid));
 
     const refused = await runCli(["run", specFile, "--lock-wait", "0.2s"], { cwd: dir });
+    writeFileSync(go, "");
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`locked by another tcpsweep run (PID ${holder.pid}`);
     expect(refused.descendants).toEqual([]);
