@@ -39,7 +39,7 @@ function tracepointExists(name: string): boolean {
  * each syscall is raw_syscalls:sys_enter filtered on its number: one tracepoint for all, so perf
  * exits in ~0.2 s instead of ~1.2 s (src/profile/syscall-numbers.ts); elsewhere its own tracepoint.
  */
-export function perfCounters(numbers: Readonly<Record<string, number>> | undefined = syscallNumbers(), exists: (name: string) => boolean = tracepointExists): PerfCounter[] {
+export function perfCounters(numbers: Readonly<Record<string, number>> | undefined, exists: (name: string) => boolean = tracepointExists): PerfCounter[] {
   const counters: PerfCounter[] = [
     { counts: { kind: "total" }, event: TOTAL_EVENT, args: ["-e", TOTAL_EVENT] },
     { counts: { kind: "errors" }, event: ERROR_EVENT, args: ["-e", ERROR_EVENT, "--filter", "ret < 0"] },
@@ -82,7 +82,7 @@ export function parsePerfStat(text: string, counters: readonly PerfCounter[], ta
 }
 
 export class PerfWindowProfiler extends AttachedProfiler {
-  private readonly counters = perfCounters();
+  private readonly counters = perfCounters(syscallNumbers());
 
   constructor(setup: ProfilerSetup) {
     super(setup, "perf");
