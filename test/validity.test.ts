@@ -208,7 +208,7 @@ describe("a slow server is not a stalled one", () => {
       duration: "3s",
       warmup: "1.5s",
       matrix: { connections: [4] },
-      server: { ...faultServer("normal", "--delay-ms", "1200") },
+      server: faultServer("normal", "--delay-ms", "1200"),
       client: { threads: 1, rate: 200, timeout: "5s" },
     });
     const row = rows[0]!;
