@@ -25,7 +25,8 @@ function readJson(file) {
   }
 }
 
-const pct = (value) => (value === null || value === undefined ? "?" : `${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(1)}%`);
+const pct = (value) =>
+  value === null || value === undefined ? "?" : `${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(1)}%`;
 const pValue = (p) => (p === null || p === undefined ? "?" : p < 0.001 ? p.toExponential(0) : p.toFixed(3));
 
 const range = (d) => {
@@ -42,7 +43,9 @@ function calibrationPart(csv) {
   const read = readCalibrationFile(file);
   if ("problem" in read) return `calibration not used (${read.problem})`;
   const c = read.calibration;
-  const sees = c.detectable_pct ? `can detect ≥ ${c.detectable_pct.max.toFixed(0)}% per cell at repeat ${c.detectable_at_repeat}` : "no cell calibrated";
+  const sees = c.detectable_pct
+    ? `can detect ≥ ${c.detectable_pct.max.toFixed(0)}% per cell at repeat ${c.detectable_at_repeat}`
+    : "no cell calibrated";
   return `calibrated: ${sees}${c.recommended_repeat === null ? `, no repeat up to ${Math.max(...c.table.map((r) => r.repeat))} reaches ${c.min_power * 100}% power for a ${c.drop_pct}% drop` : ` (recommended repeat ${c.recommended_repeat})`}`;
 }
 
@@ -56,9 +59,12 @@ if (!run || !Array.isArray(run.cells)) {
   const okCells = run.cells.filter((cell) => cell.status === "ok").length;
   parts.push(`${okCells}/${run.cells.length} cells ok`);
   if (sweep === 130 || sweep === 143) parts.push(`sweep interrupted (exit ${sweep})`);
-  else if (sweep !== 0 && okCells === run.cells.length) parts.push(`sweep exit ${sweep}${run.error ? `: ${String(run.error).split("\n")[0]}` : ""}`);
+  else if (sweep !== 0 && okCells === run.cells.length)
+    parts.push(`sweep exit ${sweep}${run.error ? `: ${String(run.error).split("\n")[0]}` : ""}`);
   for (const cell of run.cells.filter((c) => c.status !== "ok")) {
-    details.push(`  FAILED ${cell.cell}: ${cell.status} in ${cell.repeats - cell.ok} of ${cell.repeats} repeats${cell.errors.length > 0 ? ` (${cell.errors.join("; ")})` : ""}`);
+    details.push(
+      `  FAILED ${cell.cell}: ${cell.status} in ${cell.repeats - cell.ok} of ${cell.repeats} repeats${cell.errors.length > 0 ? ` (${cell.errors.join("; ")})` : ""}`,
+    );
   }
 }
 
@@ -74,7 +80,9 @@ if (compareStatus === "none") {
   } else {
     const slower = comparison.cells.flatMap((cell) => {
       const metrics = Object.entries(cell.metrics).filter(([, metric]) => metric.verdict === "slower");
-      return metrics.length === 0 ? [] : [`${cell.cell} ${metrics.map(([metric, m]) => `${metric} ${pct(m.change_pct)} p=${pValue(m.p_adjusted)}`).join(", ")}`];
+      return metrics.length === 0
+        ? []
+        : [`${cell.cell} ${metrics.map(([metric, m]) => `${metric} ${pct(m.change_pct)} p=${pValue(m.p_adjusted)}`).join(", ")}`];
     });
     const others = comparison.cells.filter((cell) => cell.regressions.length > 0 && cell.verdict !== "slower");
     regressed = slower.length > 0 || others.length > 0 || Number(compareStatus) !== 0;
@@ -89,7 +97,8 @@ if (compareStatus === "none") {
         `${comparison.summary.detectable_pct ? `; detectable change ${range(comparison.summary.detectable_pct)}` : ""}`,
     );
     if (comparison.error) parts.push(comparison.error);
-    for (const cell of comparison.cells.filter((c) => c.regressions.length > 0)) details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}`);
+    for (const cell of comparison.cells.filter((c) => c.regressions.length > 0))
+      details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}`);
   }
 }
 

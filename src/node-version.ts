@@ -20,7 +20,13 @@ export function nodeVersionSupported(version: string): boolean {
 export function nodeVersionProblem(version: string, executable: string): string | undefined {
   if (nodeVersionSupported(version)) return undefined;
   return (
-    "tcpsweep: Node.js " + version + " (" + executable + ") is not supported; tcpsweep needs Node.js 20.19+, 22.12+ or 24+ (" + SUPPORTED_NODE + "): " +
+    "tcpsweep: Node.js " +
+    version +
+    " (" +
+    executable +
+    ") is not supported; tcpsweep needs Node.js 20.19+, 22.12+ or 24+ (" +
+    SUPPORTED_NODE +
+    "): " +
     "install a current LTS (24 or 26) and put it first on PATH"
   );
 }

@@ -31,7 +31,13 @@ export function tcpsweepVersion(): string | undefined {
 function git(args: string[]): string | null {
   try {
     // GIT_OPTIONAL_LOCKS=0: `describe --dirty` must not take the index lock of a checkout someone is working in.
-    const out = execFileSync("git", args, { cwd: TCPSWEEP_ROOT, encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } });
+    const out = execFileSync("git", args, {
+      cwd: TCPSWEEP_ROOT,
+      encoding: "utf8",
+      timeout: 5000,
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" },
+    });
     return out.trim() || null;
   } catch {
     return null;

@@ -29,7 +29,12 @@ function procInfo(pid: number): ProcInfo {
 }
 
 /** The agent, with a tree of two long-running processes started through it: their pids. */
-async function agentWithTree(): Promise<{ agent: ChildProcessWithoutNullStreams; tree: ProcInfo[]; stderr: () => string; request: (line: string) => Promise<Record<string, unknown>> }> {
+async function agentWithTree(): Promise<{
+  agent: ChildProcessWithoutNullStreams;
+  tree: ProcInfo[];
+  stderr: () => string;
+  request: (line: string) => Promise<Record<string, unknown>>;
+}> {
   const agent = spawn(process.execPath, [CLI, "agent"], { stdio: ["pipe", "pipe", "pipe"] });
   started.push(agent.pid!);
   let stderr = "";
@@ -57,7 +62,8 @@ async function agentWithTree(): Promise<{ agent: ChildProcessWithoutNullStreams;
     agent.stdin.write(`${JSON.stringify({ type: "time", id: asked })}\n`);
     return next((event) => event.type === "reply" && event.id === asked);
   };
-  const program = "const c = require('node:child_process').spawn('sleep', ['1000']); console.log('grandchild ' + c.pid); setInterval(() => {}, 1000);";
+  const program =
+    "const c = require('node:child_process').spawn('sleep', ['1000']); console.log('grandchild ' + c.pid); setInterval(() => {}, 1000);";
   agent.stdin.write(`${JSON.stringify({ type: "start", id: 1, argv: [process.execPath, "-e", program], self: false })}\n`);
   const reply = await next((event) => event.type === "reply" && event.id === 1);
   const line = await next((event) => event.type === "stdout" && String(event.line).startsWith("grandchild "));
@@ -66,7 +72,10 @@ async function agentWithTree(): Promise<{ agent: ChildProcessWithoutNullStreams;
   return { agent, tree: pids.map(procInfo), stderr: () => stderr, request };
 }
 
-const exited = (agent: ChildProcessWithoutNullStreams) => new Promise<number | null>((resolve) => (agent.exitCode !== null ? resolve(agent.exitCode) : agent.once("exit", (code) => resolve(code))));
+const exited = (agent: ChildProcessWithoutNullStreams) =>
+  new Promise<number | null>((resolve) =>
+    agent.exitCode !== null ? resolve(agent.exitCode) : agent.once("exit", (code) => resolve(code)),
+  );
 
 async function expectTreeGone(tree: ProcInfo[]): Promise<void> {
   expect(await waitFor(() => tree.every((proc) => !stillAlive(proc)), 10_000), "a process the agent started outlived it").toBe(true);
@@ -132,14 +141,30 @@ describe("controller: what the remote side prints is validated too", () => {
 describe("protocol checks (both ends)", () => {
   it("accepts the messages the controller sends, refuses the rest", () => {
     expect(checkAgentInput(JSON.stringify({ type: "stop", id: 3, signal: "SIGTERM", graceMs: 100 })).ok).toBe(true);
-    for (const line of ["null", "42", "[]", '"x"', "{}", '{"type":"time","id":-1}', '{"type":"start","argv":[],"self":true}', '{"type":"waitAccepting","host":"h","port":0,"timeoutMs":1}']) {
+    for (const line of [
+      "null",
+      "42",
+      "[]",
+      '"x"',
+      "{}",
+      '{"type":"time","id":-1}',
+      '{"type":"start","argv":[],"self":true}',
+      '{"type":"waitAccepting","host":"h","port":0,"timeoutMs":1}',
+    ]) {
       expect(checkAgentInput(line).ok, line).toBe(false);
     }
   });
 
   it("the controller refuses events that do not fit (null, a reply without id, usage of text)", () => {
     expect(checkAgentEvent(JSON.stringify({ type: "reply", id: 1, nowMs: 5 })).ok).toBe(true);
-    for (const line of ["null", "7", '{"type":"reply"}', '{"type":"usage","usage":"x","pids":[]}', '{"type":"exit"}', '{"type":"stdout","line":5}']) {
+    for (const line of [
+      "null",
+      "7",
+      '{"type":"reply"}',
+      '{"type":"usage","usage":"x","pids":[]}',
+      '{"type":"exit"}',
+      '{"type":"stdout","line":5}',
+    ]) {
       expect(checkAgentEvent(line).ok, line).toBe(false);
     }
   });
@@ -147,7 +172,10 @@ describe("protocol checks (both ends)", () => {
   it("lineReader drops a line over the limit without keeping it, and reads the next", () => {
     const lines: string[] = [];
     const oversize: number[] = [];
-    const read = lineReader((line) => lines.push(line), (length) => oversize.push(length));
+    const read = lineReader(
+      (line) => lines.push(line),
+      (length) => oversize.push(length),
+    );
     const chunk = Buffer.from("y".repeat(64 * 1024));
     for (let i = 0; i < 20; i++) read(chunk); // 1.25 MiB, no newline yet
     read(Buffer.from("tail\nnext line\n"));

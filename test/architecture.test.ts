@@ -116,8 +116,23 @@ describe("architecture: imports between the folders of src/", () => {
     expect(has("cli/compare-command.ts", "compare/compare.ts"), "a dynamic import()").toBe(true);
     expect(has("launch/choose.ts", "model/spec-types.ts"), "a layer below the sweep reading the spec's types from model/").toBe(true);
     expect(has("sweep/spec/types.ts", "model/spec-types.ts"), "an export type * from").toBe(true);
-    expect(findCycle(new Map([["a", new Set(["b"])], ["b", new Set(["c"])], ["c", new Set(["a"])]]))).toEqual(["a", "b", "c", "a"]);
-    expect(findCycle(new Map([["a", new Set(["b"])], ["b", new Set(["c"])]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ["a", new Set(["b"])],
+          ["b", new Set(["c"])],
+          ["c", new Set(["a"])],
+        ]),
+      ),
+    ).toEqual(["a", "b", "c", "a"]);
+    expect(
+      findCycle(
+        new Map([
+          ["a", new Set(["b"])],
+          ["b", new Set(["c"])],
+        ]),
+      ),
+    ).toBeUndefined();
   });
 
   it("no folder below the sweep imports from sweep/ or cli/, with no exception", () => {

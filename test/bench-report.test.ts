@@ -19,8 +19,11 @@ describe("carriedOverFindings", () => {
   });
 
   it("keeps everything from Findings to the end: its subheadings and the sections written after it", () => {
-    const previous = "# r\n\n## Goals\n\nx\n\n## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n\n<!-- scale: written by npm run bench -- --only scale -->\nz\n<!-- /scale -->\n";
-    expect(carriedOverFindings(previous)).toBe("## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n\n<!-- scale: written by npm run bench -- --only scale -->\nz\n<!-- /scale -->\n");
+    const previous =
+      "# r\n\n## Goals\n\nx\n\n## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n\n<!-- scale: written by npm run bench -- --only scale -->\nz\n<!-- /scale -->\n";
+    expect(carriedOverFindings(previous)).toBe(
+      "## Findings\n\nThe client spends 40% in epoll.\n\n### Details\n\n- a\n\n## Later\n\ny\n\n<!-- scale: written by npm run bench -- --only scale -->\nz\n<!-- /scale -->\n",
+    );
   });
 });
 
@@ -39,7 +42,8 @@ describe("spread", () => {
 
 describe("--only: spliceSection", () => {
   const previous = "# r\n\n## Client comparison\n\nold clients\n\n## Sweep overhead\n\nold overhead\n\n## Goals\n\ng\n\n## Findings\n\nf\n";
-  const rendered = "# r\n\n## Client comparison\n\nNot measured\n\n## Sweep overhead\n\nnew overhead\n\n### Overhead goals\n\nx\n\n## Goals\n\nnone\n";
+  const rendered =
+    "# r\n\n## Client comparison\n\nNot measured\n\n## Sweep overhead\n\nnew overhead\n\n### Overhead goals\n\nx\n\n## Goals\n\nnone\n";
   it("replaces only the section run, up to the next ## heading", () => {
     expect(spliceSection(previous, rendered, "## Sweep overhead")).toBe(
       "# r\n\n## Client comparison\n\nold clients\n\n## Sweep overhead\n\nnew overhead\n\n### Overhead goals\n\nx\n\n## Goals\n\ng\n\n## Findings\n\nf\n",
@@ -47,7 +51,9 @@ describe("--only: spliceSection", () => {
   });
   it("a section the previous file lacks goes before Findings", () => {
     const older = "# r\n\n## Goals\n\ng\n\n## Findings\n\nf\n";
-    expect(spliceSection(older, rendered, "## Sweep overhead")).toBe("# r\n\n## Goals\n\ng\n\n## Sweep overhead\n\nnew overhead\n\n### Overhead goals\n\nx\n\n## Findings\n\nf\n");
+    expect(spliceSection(older, rendered, "## Sweep overhead")).toBe(
+      "# r\n\n## Goals\n\ng\n\n## Sweep overhead\n\nnew overhead\n\n### Overhead goals\n\nx\n\n## Findings\n\nf\n",
+    );
   });
 });
 
@@ -68,7 +74,8 @@ describe("--only: withSectionProvenance", () => {
 
 describe("parsePhases", () => {
   it("reads the raw log's phases section (a phase named twice adds up), stopping at total", () => {
-    const log = "### client: x\n--- stdout ---\nwindow: 9 s\n### phases (wall time of this pass)\nserver start: 0.500 s\nwindow: 1.000 s\nserver start: 0.250 s\ntotal: 1.750 s\n";
+    const log =
+      "### client: x\n--- stdout ---\nwindow: 9 s\n### phases (wall time of this pass)\nserver start: 0.500 s\nwindow: 1.000 s\nserver start: 0.250 s\ntotal: 1.750 s\n";
     expect(parsePhases(log)).toEqual({ "server start": 0.75, window: 1 });
   });
 });
@@ -76,7 +83,9 @@ describe("parsePhases", () => {
 describe("the client comparison per Node version", () => {
   it("--node is repeatable and TCPSWEEP_BENCH_NODES adds more (paths separated by ':'); none by default", () => {
     expect(parseBenchOptions([], {}).nodes).toEqual([]);
-    const options = parseBenchOptions(["--node", "/opt/a/node", "--node", "rel/node"], { TCPSWEEP_BENCH_NODES: "/opt/b/node::/opt/c/node" });
+    const options = parseBenchOptions(["--node", "/opt/a/node", "--node", "rel/node"], {
+      TCPSWEEP_BENCH_NODES: "/opt/b/node::/opt/c/node",
+    });
     expect(options.nodes).toEqual(["/opt/a/node", path.resolve("rel/node"), "/opt/b/node", "/opt/c/node"]);
   });
 

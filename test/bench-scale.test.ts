@@ -4,7 +4,22 @@ import { SCALE_END, SCALE_START, renderScale, scaleServerThreads, spliceScale, t
 
 const run: ScaleRun = {
   rows: [
-    { connections: 10000, serverThreads: 2, status: "ok", error: "", served: "10000", jain: "0.97", connectS: "6.3", respPerS: "10000", clientPeakRssKb: 128000, clientProcesses: 1, sourceAddresses: 2, serverMaxRssKb: "150000", loadBefore: 3.2, timeWaitBefore: 12 },
+    {
+      connections: 10000,
+      serverThreads: 2,
+      status: "ok",
+      error: "",
+      served: "10000",
+      jain: "0.97",
+      connectS: "6.3",
+      respPerS: "10000",
+      clientPeakRssKb: 128000,
+      clientProcesses: 1,
+      sourceAddresses: 2,
+      serverMaxRssKb: "150000",
+      loadBefore: 3.2,
+      timeWaitBefore: 12,
+    },
   ],
   startedAt: "2026-12-04T22:00:00.000Z",
   commandLine: "node dist/bench/main.js --only scale",

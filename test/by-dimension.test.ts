@@ -4,35 +4,60 @@ import { formatVerdicts, verdictsBy } from "../src/compare/by-dimension.js";
 import type { Row } from "../src/output/columns.js";
 
 function rows(server: string, connections: number, respPerS: number[], p99 = 1000, status = "ok", error = ""): Row[] {
-  return respPerS.map((resp, i) => ({ cell: `connections=${connections},server=${server}`, connections, server, repeat: i + 1, status, error, resp_per_s: resp, latency_p99_us: p99 + i }));
+  return respPerS.map((resp, i) => ({
+    cell: `connections=${connections},server=${server}`,
+    connections,
+    server,
+    repeat: i + 1,
+    status,
+    error,
+    resp_per_s: resp,
+    latency_p99_us: p99 + i,
+  }));
 }
 const spread = (base: number) => [0, 1, 2, 3, 4, 5].map((i) => base * (1 + i / 100));
 
 describe("verdictsBy server", () => {
   it("names the faster server with a ratio and an interval above 1 in every cell, and it wins the matrix", () => {
-    const v = verdictsBy([...rows("a", 1, spread(1300)), ...rows("b", 1, spread(1000)), ...rows("a", 10, spread(2600)), ...rows("b", 10, spread(2000))], "server");
+    const v = verdictsBy(
+      [...rows("a", 1, spread(1300)), ...rows("b", 1, spread(1000)), ...rows("a", 10, spread(2600)), ...rows("b", 10, spread(2000))],
+      "server",
+    );
     const resp = v.pairs.filter((p) => p.metric === "resp/s");
-    expect(resp.map((p) => [p.cell, p.better, p.worse, p.verdict])).toEqual([["connections=1", "a", "b", "win"], ["connections=10", "a", "b", "win"]]);
+    expect(resp.map((p) => [p.cell, p.better, p.worse, p.verdict])).toEqual([
+      ["connections=1", "a", "b", "win"],
+      ["connections=10", "a", "b", "win"],
+    ]);
     for (const p of resp) {
       expect(p.ratio).toBeCloseTo(1.3, 2);
       expect(p.ci!.low).toBeGreaterThan(1);
     }
     expect(formatVerdicts(v)).toContain("  a ran 1.30× [1.26, 1.34] the resp/s of b at connections=1 (p=0.009, 6 repeats each)");
-    expect(v.tallies.map((t) => [t.value, t.wins, t.losses, t.ties, t.geomean?.toFixed(2)])).toEqual([["a", 2, 0, 0, "1.30"], ["b", 0, 2, 0, "0.77"]]);
+    expect(v.tallies.map((t) => [t.value, t.wins, t.losses, t.ties, t.geomean?.toFixed(2)])).toEqual([
+      ["a", 2, 0, 0, "1.30"],
+      ["b", 0, 2, 0, "0.77"],
+    ]);
     expect(v.overall).toBe("a");
   });
 
   it("gives ~ and the repeats needed when the samples overlap; nobody wins the matrix", () => {
     const v = verdictsBy([...rows("a", 1, [100, 103, 101]), ...rows("b", 1, [102, 99, 104])], "server");
     expect(v.pairs.every((p) => p.verdict === "~")).toBe(true);
-    expect(formatVerdicts(v)).toMatch(/~ b vs a resp\/s at connections=1: 1\.01× \(p=.+, 3 repeats each\); needs ≥ \d+ repeats each to show any difference/);
+    expect(formatVerdicts(v)).toMatch(
+      /~ b vs a resp\/s at connections=1: 1\.01× \(p=.+, 3 repeats each\); needs ≥ \d+ repeats each to show any difference/,
+    );
     expect(v.overall).toBeUndefined();
     expect(formatVerdicts(v)).toContain("no server won every cell");
   });
 
   it("a server with runs that were not ok never wins its cell, and the verdict says why", () => {
     const v = verdictsBy(
-      [...rows("a", 1, spread(1000)), ...rows("b", 1, spread(5000), 1000, "degraded", "served 2 of 4 connections").map((r, i) => (i < 2 ? { ...r, status: "ok", error: "" } : r))],
+      [
+        ...rows("a", 1, spread(1000)),
+        ...rows("b", 1, spread(5000), 1000, "degraded", "served 2 of 4 connections").map((r, i) =>
+          i < 2 ? { ...r, status: "ok", error: "" } : r,
+        ),
+      ],
       "server",
     );
     const text = formatVerdicts(v);
@@ -42,7 +67,9 @@ describe("verdictsBy server", () => {
   });
 
   it("compares every server with a named baseline", () => {
-    const v = verdictsBy([...rows("a", 1, spread(1000)), ...rows("b", 1, spread(2000)), ...rows("c", 1, spread(3000))], "server", { baseline: "a" });
+    const v = verdictsBy([...rows("a", 1, spread(1000)), ...rows("b", 1, spread(2000)), ...rows("c", 1, spread(3000))], "server", {
+      baseline: "a",
+    });
     const resp = v.pairs.filter((p) => p.metric === "resp/s").map((p) => `${p.better}>${p.worse}`);
     expect(resp).toEqual(["b>a", "c>a"]);
   });
@@ -51,7 +78,9 @@ describe("verdictsBy server", () => {
 describe("a ~ with enough repeats", () => {
   it("says about how many repeats would show the ratio seen, were it real", () => {
     const v = verdictsBy([...rows("a", 1, [100, 130, 90, 120, 95, 125]), ...rows("b", 1, [105, 98, 135, 92, 118, 99])], "server");
-    expect(formatVerdicts(v)).toMatch(/~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(p=.+, 6 repeats each\); not significant: were the 1\.\d\d× real, about \d+ repeats each would show it/);
+    expect(formatVerdicts(v)).toMatch(
+      /~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(p=.+, 6 repeats each\); not significant: were the 1\.\d\d× real, about \d+ repeats each would show it/,
+    );
   });
 });
 
@@ -64,13 +93,16 @@ describe("the threshold (as compare's --threshold, default 5 %)", () => {
     const resp = v.pairs.find((p) => p.metric === "resp/s")!;
     expect(resp.pAdjusted!).toBeLessThan(0.05);
     expect(resp.verdict).toBe("~");
-    expect(formatVerdicts(v)).toMatch(/~ a vs b resp\/s at connections=1: 1\.03× \[.+\] \(p=.+\); significant, but the interval reaches within ±5%: not a difference that counts/);
+    expect(formatVerdicts(v)).toMatch(
+      /~ a vs b resp\/s at connections=1: 1\.03× \[.+\] \(p=.+\); significant, but the interval reaches within ±5%: not a difference that counts/,
+    );
     expect(formatVerdicts(v)).toContain("95% intervals wholly beyond ±5%");
     expect(verdictsBy(data, "server", { thresholdPct: 1 }).pairs.find((p) => p.metric === "resp/s")!.verdict).toBe("win");
   });
 
   it("a lower-is-better metric wins only with its interval wholly below 1 − threshold", () => {
-    const lowP99 = (server: string, p99: number) => rows(server, 1, spread(1000)).map((row, i) => ({ ...row, latency_p99_us: p99 * (1 + i / 100) }));
+    const lowP99 = (server: string, p99: number) =>
+      rows(server, 1, spread(1000)).map((row, i) => ({ ...row, latency_p99_us: p99 * (1 + i / 100) }));
     const near = verdictsBy([...lowP99("a", 970), ...lowP99("b", 1000)], "server").pairs.find((p) => p.metric === "p99")!;
     expect(near.ratio).toBeLessThan(1);
     expect(near.verdict).toBe("~");

@@ -18,7 +18,19 @@ afterAll(() => removeTempDirs());
 const dir = makeTempDir("tcpsweep-front-door-");
 const cli = (...args: string[]) => runCli(args, { cwd: dir, timeoutMs: 60_000 });
 const tinySpec = (name: string, extra: Record<string, unknown> = {}) =>
-  writeSpec(dir, { name, duration: "500ms", warmup: 0, matrix: { connections: [2, 3], threads: [1] }, server: { builtin: true }, output: { csv: path.join(dir, `${name}.csv`) }, ...extra }, `${name}.yaml`);
+  writeSpec(
+    dir,
+    {
+      name,
+      duration: "500ms",
+      warmup: 0,
+      matrix: { connections: [2, 3], threads: [1] },
+      server: { builtin: true },
+      output: { csv: path.join(dir, `${name}.csv`) },
+      ...extra,
+    },
+    `${name}.yaml`,
+  );
 
 describe("--version", () => {
   it("prints package version, git describe of the checkout and node: the string meta.json records", async () => {
@@ -51,7 +63,10 @@ describe("run --dry-run", () => {
     const result = await cli("run", spec, "--dry-run", "--json");
     expect(result.code).toBe(2);
     const plan = JSON.parse(result.stdout);
-    expect(plan.runs.map((run: { values: unknown }) => run.values)).toEqual([{ connections: 2, threads: 1 }, { connections: 3, threads: 1 }]);
+    expect(plan.runs.map((run: { values: unknown }) => run.values)).toEqual([
+      { connections: 2, threads: 1 },
+      { connections: 3, threads: 1 },
+    ]);
     expect(plan.programs).toEqual(
       expect.arrayContaining([
         { role: "server", program: "/nonexistent/tcpsweep-srv", path: null },
@@ -67,9 +82,25 @@ describe("run --dry-run", () => {
 
   it("--set replaces a key's values (checked like the spec); --only given twice combines", async () => {
     const spec = tinySpec("pick");
-    const picked = await cli("run", spec, "--dry-run", "--json", "--set", "connections=1,5,9", "--set", "threads=1,2", "--only", "connections=1,connections=9", "--only", "threads=2");
+    const picked = await cli(
+      "run",
+      spec,
+      "--dry-run",
+      "--json",
+      "--set",
+      "connections=1,5,9",
+      "--set",
+      "threads=1,2",
+      "--only",
+      "connections=1,connections=9",
+      "--only",
+      "threads=2",
+    );
     expect(picked.code, picked.stderr).toBe(0);
-    expect(JSON.parse(picked.stdout).runs.map((run: { cell: string }) => run.cell)).toEqual(["connections=1,threads=2", "connections=9,threads=2"]);
+    expect(JSON.parse(picked.stdout).runs.map((run: { cell: string }) => run.cell)).toEqual([
+      "connections=1,threads=2",
+      "connections=9,threads=2",
+    ]);
     const bad = await cli("run", spec, "--dry-run", "--set", "connections=0,x", "--set", "conections=3");
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split("\n")).toEqual([
@@ -85,7 +116,9 @@ describe("a real run: -q, -v, run --json and report --json", () => {
     const spec = tinySpec("habits", { matrix: { connections: [2], threads: [1] } });
     const verbose = await cli("run", spec, "-v", "--json", "--duration", "0.5s");
     expect(verbose.code, verbose.stderr).toBe(0);
-    expect(verbose.stderr).toMatch(/tcpsweep: connections=2,threads=1 #1: ok; phases: server start: [\d.]+ s, client start, connects, warmup/);
+    expect(verbose.stderr).toMatch(
+      /tcpsweep: connections=2,threads=1 #1: ok; phases: server start: [\d.]+ s, client start, connects, warmup/,
+    );
     expect(verbose.stderr).toContain("tcpsweep: preflight passed");
     const summary = JSON.parse(verbose.stdout);
     expect(summary.cells[0].values).toEqual({ connections: 2, threads: 1 });
@@ -104,17 +137,26 @@ describe("a real run: -q, -v, run --json and report --json", () => {
 
 describe("durations: one parser for the spec, run and the client", () => {
   it("reads compound durations and refuses what is not one", () => {
-    expect([parseDuration("1m30s"), parseDuration("500ms"), parseDuration("2s"), parseDuration("1h 5m"), parseDuration("1.5"), parseDuration(3)]).toEqual([90, 0.5, 2, 3900, 1.5, 3]);
+    expect([
+      parseDuration("1m30s"),
+      parseDuration("500ms"),
+      parseDuration("2s"),
+      parseDuration("1h 5m"),
+      parseDuration("1.5"),
+      parseDuration(3),
+    ]).toEqual([90, 0.5, 2, 3900, 1.5, 3]);
     for (const bad of ["30s1m", "1m1m", "1x", "", "m", "1 2s"]) expect(parseDuration(bad), bad).toBeUndefined();
   });
 
   it("the client's -t takes 700ms against a real server; a bad one exits 2 with the spec's message", async () => {
     const server = spawn(NODE, [CLI, "server", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
     try {
-      const port = await new Promise<number>((resolve) => server.stdout!.on("data", (chunk: Buffer) => {
-        const match = /:(\d+)/.exec(chunk.toString());
-        if (match) resolve(Number(match[1]));
-      }));
+      const port = await new Promise<number>((resolve) =>
+        server.stdout!.on("data", (chunk: Buffer) => {
+          const match = /:(\d+)/.exec(chunk.toString());
+          if (match) resolve(Number(match[1]));
+        }),
+      );
       const ok = await cli("client", "-a", `127.0.0.1:${port}`, "-c", "1", "-t", "700ms", "--warmup", "0s", "--json");
       expect(ok.code, ok.stderr).toBe(0);
       // 0.7 s, not 700 s or 7 s; a busy machine may stretch the window a little, never shorten it.
@@ -146,7 +188,11 @@ describe("help, exit statuses and completion", () => {
     const bash = await cli("completion", "bash");
     expect(bash.code).toBe(0);
     const complete = (words: string) =>
-      execFileSync(bashPath, ["-c", `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _tcpsweep; echo "\${COMPREPLY[*]}"`], { encoding: "utf8" }).trim();
+      execFileSync(
+        bashPath,
+        ["-c", `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _tcpsweep; echo "\${COMPREPLY[*]}"`],
+        { encoding: "utf8" },
+      ).trim();
     writeFileSync(script, bash.stdout);
     expect(complete("tcpsweep ru")).toBe("run");
     expect(complete("tcpsweep run --dr")).toBe("--dry-run");

@@ -14,10 +14,18 @@ afterAll(() => removeTempDirs());
 
 const dir = makeTempDir("tcpsweep-npm-");
 const csv = path.join(dir, "out.csv");
-const spec = writeSpec(dir, { name: "npmcheck", duration: "1s", warmup: 0, matrix: { connections: [1] }, server: { builtin: true }, output: { csv } });
+const spec = writeSpec(dir, {
+  name: "npmcheck",
+  duration: "1s",
+  warmup: 0,
+  matrix: { connections: [1] },
+  server: { builtin: true },
+  output: { csv },
+});
 
 /** The environment without any npm_* variable of an outer `npm test`, so npm starts from a clean slate. */
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== "TCPSWEEP_NPM_CHECKED"));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== "TCPSWEEP_NPM_CHECKED"));
 
 /** npm ships with Node: the one beside this node first, else the one on PATH. */
 function npmPath(): string {

@@ -60,7 +60,6 @@ function patterned(length: number, seed: number): Buffer {
   return buffer;
 }
 
-
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
@@ -86,7 +85,9 @@ function expectReportShape(report: ClientJson): void {
     bad_frame: expect.any(Number),
     total: expect.any(Number),
   });
-  expect(report.errors.total).toBe(report.errors.connect_failed + report.errors.timed_out + report.errors.closed_by_server + report.errors.bad_frame);
+  expect(report.errors.total).toBe(
+    report.errors.connect_failed + report.errors.timed_out + report.errors.closed_by_server + report.errors.bad_frame,
+  );
   expect(report.connections).toEqual({
     requested: expect.any(Number),
     established: expect.any(Number),
@@ -106,7 +107,8 @@ function expectReportShape(report: ClientJson): void {
   // window's own (some drained after it) plus, in a closed loop, at most one per connection to a
   // request sent before the window opened.
   expect(report.resp_per_s_series).toHaveLength(Math.floor(report.elapsed_s));
-  if (report.mode === "closed-loop") expect(report.resp_per_s_series.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(report.responses + report.connections.established);
+  if (report.mode === "closed-loop")
+    expect(report.resp_per_s_series.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(report.responses + report.connections.established);
   expect(report.cpu).toEqual({ user_s: expect.any(Number), sys_s: expect.any(Number) });
   expect(report.cpu.user_s).toBeGreaterThanOrEqual(0);
   expect(report.cpu.sys_s).toBeGreaterThanOrEqual(0);
@@ -115,7 +117,14 @@ function expectReportShape(report: ClientJson): void {
   expect(report.responses).toBeLessThanOrEqual(report.requests);
   if (report.responses > 0) {
     const latency = report.latency_us!;
-    expect(latency).toEqual({ p50: expect.any(Number), p90: expect.any(Number), p99: expect.any(Number), p999: expect.any(Number), max: expect.any(Number), mean: expect.any(Number) });
+    expect(latency).toEqual({
+      p50: expect.any(Number),
+      p90: expect.any(Number),
+      p99: expect.any(Number),
+      p999: expect.any(Number),
+      max: expect.any(Number),
+      mean: expect.any(Number),
+    });
     expect(latency.p50).toBeGreaterThan(0);
     expect(latency.p50).toBeLessThanOrEqual(latency.p90);
     expect(latency.p90).toBeLessThanOrEqual(latency.p99);
@@ -140,7 +149,13 @@ function expectAllAnswered(report: ClientJson, connections: number): void {
   expect(report.success_rate_pct).toBe(100);
   expect(report.errors).toEqual({ connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0, total: 0 });
   // Every connection stayed alive into the window and sent there.
-  expect(report.connections).toEqual({ requested: connections, established: connections, in_window: connections, served: connections, starved: 0 });
+  expect(report.connections).toEqual({
+    requested: connections,
+    established: connections,
+    in_window: connections,
+    served: connections,
+    starved: 0,
+  });
   expect(report.payload_mismatches).toBe(0);
   expect(report.unanswered_before_window).toBe(0);
   expectRatesMatchCounts(report);
@@ -175,18 +190,32 @@ describe("client against the real server", () => {
   it.each([
     { connections: 1, threads: 1 },
     { connections: 8, threads: 2 },
-  ])("reports the client's own turnaround per reply at $connections connection(s), $threads thread(s): finite, ≥ 0, below the p50 latency", async ({ connections, threads }) => {
-    const { report } = await runClientJson(["-a", address, "-c", String(connections), "--threads", String(threads), "-t", "1", "--warmup", "0.2"]);
-    expectAllAnswered(report, connections);
-    const turnaround = report.client_turnaround_us;
-    expect(turnaround).not.toBeNull();
-    expect(Number.isFinite(turnaround!.p50)).toBe(true);
-    expect(turnaround!.p50).toBeGreaterThanOrEqual(0);
-    expect(turnaround!.p99).toBeGreaterThanOrEqual(turnaround!.p50);
-    expect(turnaround!.p50).toBeLessThan(report.latency_us!.p50);
-    // The JSON carries its histogram too, so load hosts merge it exactly (src/remote/merge.ts).
-    expect(typeof (report as { turnaround_histogram?: unknown }).turnaround_histogram).toBe("string");
-  });
+  ])(
+    "reports the client's own turnaround per reply at $connections connection(s), $threads thread(s): finite, ≥ 0, below the p50 latency",
+    async ({ connections, threads }) => {
+      const { report } = await runClientJson([
+        "-a",
+        address,
+        "-c",
+        String(connections),
+        "--threads",
+        String(threads),
+        "-t",
+        "1",
+        "--warmup",
+        "0.2",
+      ]);
+      expectAllAnswered(report, connections);
+      const turnaround = report.client_turnaround_us;
+      expect(turnaround).not.toBeNull();
+      expect(Number.isFinite(turnaround!.p50)).toBe(true);
+      expect(turnaround!.p50).toBeGreaterThanOrEqual(0);
+      expect(turnaround!.p99).toBeGreaterThanOrEqual(turnaround!.p50);
+      expect(turnaround!.p50).toBeLessThan(report.latency_us!.p50);
+      // The JSON carries its histogram too, so load hosts merge it exactly (src/remote/merge.ts).
+      expect(typeof (report as { turnaround_histogram?: unknown }).turnaround_histogram).toBe("string");
+    },
+  );
 
   it("prints the reference text lines first, in the form scrapers match", async () => {
     const result = await runCli(["client", "-a", address, "-c", "2", "-t", "1", "--warmup", "0"]);
@@ -252,7 +281,9 @@ describe("the reference server under saturation (--threads 2, as many event loop
     try {
       // Before the fix (one accept per poll round, see README "Known issues") hundreds of these
       // connections were still waiting in the accept queue for their first reply after the window.
-      const { report } = await runClientJson(["-a", `${server.host}:${server.port}`, "-c", "4000", "-t", "2", "--warmup", "3"], { timeoutMs: 60_000 });
+      const { report } = await runClientJson(["-a", `${server.host}:${server.port}`, "-c", "4000", "-t", "2", "--warmup", "3"], {
+        timeoutMs: 60_000,
+      });
       expect(report.connections).toMatchObject({ requested: 4000, established: 4000, in_window: 4000 });
       expect(report.errors).toMatchObject({ connect_failed: 0, timed_out: 0, closed_by_server: 0, bad_frame: 0 });
       expect(report.responses).toBeGreaterThanOrEqual(4000);
@@ -295,45 +326,82 @@ describe("client against a server started with --reply ack", () => {
 type ErrorKind = "bad_frame" | "closed_by_server" | "timed_out";
 
 const CLOSE_AFTER = 20;
-const misbehaving: { name: string; start: () => Promise<FakeServer>; kind: ErrorKind; framesPerConnection?: number; answeredInWindow?: boolean }[] = [
+const misbehaving: {
+  name: string;
+  start: () => Promise<FakeServer>;
+  kind: ErrorKind;
+  framesPerConnection?: number;
+  answeredInWindow?: boolean;
+}[] = [
   { name: "garbage (unknown type byte)", start: () => garbageServer("unknown-type"), kind: "bad_frame", framesPerConnection: 1 },
   { name: "garbage (length field over 1021)", start: () => garbageServer("bad-length"), kind: "bad_frame", framesPerConnection: 1 },
   { name: "a wrong message type (CLIENT_CHAT back)", start: wrongTypeServer, kind: "bad_frame", framesPerConnection: 1 },
   { name: "a short frame, then nothing", start: () => shortFrameServer(100), kind: "timed_out", framesPerConnection: 1 },
   { name: "no reply at all", start: silentServer, kind: "timed_out", framesPerConnection: 1 },
-  { name: `a close after ${CLOSE_AFTER} frames`, start: () => closingServer({ afterFrames: CLOSE_AFTER }), kind: "closed_by_server", framesPerConnection: CLOSE_AFTER + 1 },
-  { name: "a close 400 ms into the window", start: () => closingServer({ afterMs: 400 }), kind: "closed_by_server", answeredInWindow: true },
-  { name: `a reset after ${CLOSE_AFTER} frames`, start: () => resettingServer(CLOSE_AFTER), kind: "closed_by_server", framesPerConnection: CLOSE_AFTER + 1 },
+  {
+    name: `a close after ${CLOSE_AFTER} frames`,
+    start: () => closingServer({ afterFrames: CLOSE_AFTER }),
+    kind: "closed_by_server",
+    framesPerConnection: CLOSE_AFTER + 1,
+  },
+  {
+    name: "a close 400 ms into the window",
+    start: () => closingServer({ afterMs: 400 }),
+    kind: "closed_by_server",
+    answeredInWindow: true,
+  },
+  {
+    name: `a reset after ${CLOSE_AFTER} frames`,
+    start: () => resettingServer(CLOSE_AFTER),
+    kind: "closed_by_server",
+    framesPerConnection: CLOSE_AFTER + 1,
+  },
 ];
 
 describe("client against misbehaving servers", () => {
-  it.each(misbehaving)("counts $name as $kind, exits 0 and reports under 100 % success", async ({ start, kind, framesPerConnection, answeredInWindow }) => {
-    const fake = await start();
-    try {
-      const result = await runClientJson(["-a", `${HOST}:${fake.port}`, "-c", "2", "--threads", "1", "-t", "1", "--warmup", "0", "--timeout", "1"]);
-      const { report } = result;
-      expect(result.stderr).toBe("");
-      expectReportShape(report);
-      expect(report.connections).toMatchObject({ requested: 2, established: 2 });
-      // Each connection fails exactly once, and as this kind.
-      expect(report.errors[kind]).toBe(2);
-      expect(report.errors.total).toBe(2);
-      expect(report.success_rate_pct).toBeLessThan(100);
-      expect(report.responses).toBeLessThan(Math.max(1, report.requests));
-      expect(fake.connections).toBe(2);
-      if (framesPerConnection !== undefined) expect(fake.framesReceived).toBe(2 * framesPerConnection);
-      if (answeredInWindow) {
-        // Replies before the close count; the request the close cut off does not.
-        expect(report.responses).toBeGreaterThan(0);
-        expect(report.success_rate_pct).toBeGreaterThan(0);
-        expect(report.requests - report.responses).toBe(2);
+  it.each(misbehaving)(
+    "counts $name as $kind, exits 0 and reports under 100 % success",
+    async ({ start, kind, framesPerConnection, answeredInWindow }) => {
+      const fake = await start();
+      try {
+        const result = await runClientJson([
+          "-a",
+          `${HOST}:${fake.port}`,
+          "-c",
+          "2",
+          "--threads",
+          "1",
+          "-t",
+          "1",
+          "--warmup",
+          "0",
+          "--timeout",
+          "1",
+        ]);
+        const { report } = result;
+        expect(result.stderr).toBe("");
+        expectReportShape(report);
+        expect(report.connections).toMatchObject({ requested: 2, established: 2 });
+        // Each connection fails exactly once, and as this kind.
+        expect(report.errors[kind]).toBe(2);
+        expect(report.errors.total).toBe(2);
+        expect(report.success_rate_pct).toBeLessThan(100);
+        expect(report.responses).toBeLessThan(Math.max(1, report.requests));
+        expect(fake.connections).toBe(2);
+        if (framesPerConnection !== undefined) expect(fake.framesReceived).toBe(2 * framesPerConnection);
+        if (answeredInWindow) {
+          // Replies before the close count; the request the close cut off does not.
+          expect(report.responses).toBeGreaterThan(0);
+          expect(report.success_rate_pct).toBeGreaterThan(0);
+          expect(report.requests - report.responses).toBe(2);
+        }
+        // A timeout is detected after --timeout, not sooner and not much later.
+        if (kind === "timed_out") expect(result.ms).toBeLessThan(8000);
+      } finally {
+        await fake.close();
       }
-      // A timeout is detected after --timeout, not sooner and not much later.
-      if (kind === "timed_out") expect(result.ms).toBeLessThan(8000);
-    } finally {
-      await fake.close();
-    }
-  });
+    },
+  );
 });
 
 describe("the study's reply rule: a whole ECHO / ACK / INFO frame is a response", () => {
@@ -365,7 +433,20 @@ describe("the study's reply rule: a whole ECHO / ACK / INFO frame is a response"
     // Every request is sent in warmup and never answered: the window's own counts are 0 of 0.
     const fake = await silentServer();
     try {
-      const { report } = await runClientJson(["-a", `${HOST}:${fake.port}`, "-c", "3", "--threads", "1", "-t", "1", "--warmup", "0.5", "--timeout", "1"]);
+      const { report } = await runClientJson([
+        "-a",
+        `${HOST}:${fake.port}`,
+        "-c",
+        "3",
+        "--threads",
+        "1",
+        "-t",
+        "1",
+        "--warmup",
+        "0.5",
+        "--timeout",
+        "1",
+      ]);
       expect(report.requests).toBe(0);
       expect(report.unanswered_before_window).toBe(3);
       expect(report.success_rate_pct).toBe(0);
@@ -427,7 +508,9 @@ describe("client command-line errors", () => {
 
     it("refuses -c 500 in one process under a 256-descriptor limit: exit 2, one line that says ulimit -n", async () => {
       const before = fake.connections;
-      const result = await runCli(["client", "-a", `${HOST}:${fake.port}`, "-c", "500", "--processes", "1", "-t", "1", "--warmup", "0"], { wrapper: wrapper(256) });
+      const result = await runCli(["client", "-a", `${HOST}:${fake.port}`, "-c", "500", "--processes", "1", "-t", "1", "--warmup", "0"], {
+        wrapper: wrapper(256),
+      });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
       const lines = stderrLines(result.stderr);
@@ -441,7 +524,9 @@ describe("client command-line errors", () => {
     it("runs normally under the same limit when the connections fit", async () => {
       const server = await startRealServer();
       try {
-        const result = await runCli(["client", "--json", "-a", `${HOST}:${server.port}`, "-c", "20", "-t", "1", "--warmup", "0"], { wrapper: wrapper(256) });
+        const result = await runCli(["client", "--json", "-a", `${HOST}:${server.port}`, "-c", "20", "-t", "1", "--warmup", "0"], {
+          wrapper: wrapper(256),
+        });
         expect(result.code, result.stderr).toBe(0);
         expectAllAnswered(JSON.parse(result.stdout) as ClientJson, 20);
       } finally {
@@ -546,7 +631,11 @@ describe("reference server over raw sockets", () => {
     frames.splice(5, 0, frameOf(MessageType.CLIENT_INFO, Buffer.alloc(0)));
     await raw.write(Buffer.concat(frames));
     const replies = (await raw.frames(frames.length)).map(decoded);
-    expect(replies.map((f) => f.type)).toEqual([...Array(5).fill(MessageType.SERVER_ECHO), MessageType.SERVER_INFO, ...Array(7).fill(MessageType.SERVER_ECHO)]);
+    expect(replies.map((f) => f.type)).toEqual([
+      ...Array(5).fill(MessageType.SERVER_ECHO),
+      MessageType.SERVER_INFO,
+      ...Array(7).fill(MessageType.SERVER_ECHO),
+    ]);
     const echoed = replies.filter((f) => f.type === MessageType.SERVER_ECHO).map((f) => Buffer.from(f.payload));
     echoed.forEach((p, i) => expect(Buffer.compare(p, payloads[i]!), `frame ${i}`).toBe(0));
     // Exactly one reply per frame: replies come in order, so any extra one would arrive before the
@@ -633,29 +722,32 @@ describe("server start-up failure", () => {
 });
 
 describe("server shutdown", () => {
-  it.each(["SIGTERM", "SIGINT"] as const)("%s to `server --threads 3` exits 0 within 2 s, leaving no worker and a free port", async (signal) => {
-    const server = await startRealServer(["--threads", "3"]);
-    const workers = childPids(server.pid);
-    expect(workers).toHaveLength(3);
-    for (const pid of workers) expect(commandLine(pid)).toContain("worker-process.js");
-    // Serving, with a connection open while the signal arrives.
-    const raw = await RawClient.connect(server.port);
-    try {
-      await raw.write(frameOf(MessageType.CLIENT_CHAT, patterned(32, 9)));
-      expect(decoded((await raw.frames(1))[0]!).type).toBe(MessageType.SERVER_ECHO);
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "%s to `server --threads 3` exits 0 within 2 s, leaving no worker and a free port",
+    async (signal) => {
+      const server = await startRealServer(["--threads", "3"]);
+      const workers = childPids(server.pid);
+      expect(workers).toHaveLength(3);
+      for (const pid of workers) expect(commandLine(pid)).toContain("worker-process.js");
+      // Serving, with a connection open while the signal arrives.
+      const raw = await RawClient.connect(server.port);
+      try {
+        await raw.write(frameOf(MessageType.CLIENT_CHAT, patterned(32, 9)));
+        expect(decoded((await raw.frames(1))[0]!).type).toBe(MessageType.SERVER_ECHO);
 
-      const exit = await server.stop(signal, 5000);
-      expect(exit).toMatchObject({ code: 0, signal: null, forced: false });
-      expect(exit.ms).toBeLessThan(2000);
-      expect(workers.filter(isAlive)).toEqual([]);
-      expect(descendantPids(server.pid)).toEqual([]);
-      expect(await raw.closesWithin(2000)).toBe(true);
-      expect(await canBind(server.port)).toBe(true);
-      expect(server.stderr()).toBe("");
-    } finally {
-      raw.destroy();
-    }
-  });
+        const exit = await server.stop(signal, 5000);
+        expect(exit).toMatchObject({ code: 0, signal: null, forced: false });
+        expect(exit.ms).toBeLessThan(2000);
+        expect(workers.filter(isAlive)).toEqual([]);
+        expect(descendantPids(server.pid)).toEqual([]);
+        expect(await raw.closesWithin(2000)).toBe(true);
+        expect(await canBind(server.port)).toBe(true);
+        expect(server.stderr()).toBe("");
+      } finally {
+        raw.destroy();
+      }
+    },
+  );
 
   it("SIGTERM to a one-thread server with an open connection exits 0 and frees the port", async () => {
     const server = await startRealServer();

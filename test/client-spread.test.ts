@@ -38,12 +38,19 @@ describe("planSpread", () => {
 
   it("few connections stay in this process's threads, from the kernel's source address", () => {
     expect(planSpread({ ...machine, connections: 7000 })).toMatchObject({ processes: 1, sourceAddresses: [] });
-    expect(planSpread({ ...machine, connections: 1000 })).toEqual({ processes: 1, loops: [{ connections: 500 }, { connections: 500 }], sourceAddresses: [] });
+    expect(planSpread({ ...machine, connections: 1000 })).toEqual({
+      processes: 1,
+      loops: [{ connections: 500 }, { connections: 500 }],
+      sourceAddresses: [],
+    });
   });
 
   it("names every limit in the way when the counts are given too small, or the server is not on loopback", () => {
     const plan = planSpread({ ...machine, connections: 30_000, processes: 1, sourceAddresses: 1 });
-    expect("problems" in plan && plan.problems).toEqual([expect.stringContaining("use 2 processes or more"), expect.stringContaining("--source-addresses 2")]);
+    expect("problems" in plan && plan.problems).toEqual([
+      expect.stringContaining("use 2 processes or more"),
+      expect.stringContaining("--source-addresses 2"),
+    ]);
     const remote = planSpread({ ...machine, host: "10.0.0.5", connections: 30_000 });
     expect("problems" in remote && remote.problems.join(" ")).toContain("client.hosts");
   });
@@ -53,7 +60,10 @@ describe("client over several processes and source addresses", () => {
   it("spreads 500 connections over 3 processes under a 256-descriptor limit and merges their results", async () => {
     const server = await startRealServer(["--host", HOST, "--threads", "2"]);
     try {
-      const result = await runCli(["client", "--json", "-a", `${HOST}:${server.port}`, "-c", "500", "-t", "1", "--warmup", "0.5"], { wrapper: underLimit(256), timeoutMs: 90_000 });
+      const result = await runCli(["client", "--json", "-a", `${HOST}:${server.port}`, "-c", "500", "-t", "1", "--warmup", "0.5"], {
+        wrapper: underLimit(256),
+        timeoutMs: 90_000,
+      });
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout) as ClientJson;
       expect(report.processes).toBe(3); // 192 connections fit one process under 256 descriptors
@@ -73,7 +83,9 @@ describe("client over several processes and source addresses", () => {
     // each, but connections race for the accept queue, so one worker alone would go past its limit.
     const server = await startRealServer(["--host", HOST, "--threads", "3"], 20_000, underLimit(256));
     try {
-      const result = await runCli(["client", "--json", "-a", `${HOST}:${server.port}`, "-c", "570", "-t", "1", "--warmup", "0.5"], { timeoutMs: 90_000 });
+      const result = await runCli(["client", "--json", "-a", `${HOST}:${server.port}`, "-c", "570", "-t", "1", "--warmup", "0.5"], {
+        timeoutMs: 90_000,
+      });
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout) as ClientJson;
       expect(report.errors).toMatchObject({ closed_by_server: 0, timed_out: 0, connect_failed: 0 });
@@ -96,7 +108,22 @@ describe("client over several processes and source addresses", () => {
       );
     });
     try {
-      const result = await runCli(["client", "--json", "-a", `${HOST}:${fake.port}`, "-c", "30", "--threads", "3", "--source-addresses", "3", "-t", "0.5", "--warmup", "0"]);
+      const result = await runCli([
+        "client",
+        "--json",
+        "-a",
+        `${HOST}:${fake.port}`,
+        "-c",
+        "30",
+        "--threads",
+        "3",
+        "--source-addresses",
+        "3",
+        "-t",
+        "0.5",
+        "--warmup",
+        "0",
+      ]);
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout) as ClientJson;
       expect(report.source_addresses).toEqual(["127.0.0.1", "127.0.0.2", "127.0.0.3"]);

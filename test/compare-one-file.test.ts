@@ -15,14 +15,40 @@ afterAll(() => removeTempDirs());
 
 const dir = makeTempDir("tcpsweep-compare-one-");
 const compare = (...args: string[]): Promise<CliResult> => runCli(["compare", ...args], { cwd: dir, timeoutMs: 20_000 });
-const HEADER = ["run_id", "started_at", "spec", "cell", "repeat", "connections", "resp_per_s", "success_rate_pct", "latency_p99_us", "connections_served", "status", "error"];
+const HEADER = [
+  "run_id",
+  "started_at",
+  "spec",
+  "cell",
+  "repeat",
+  "connections",
+  "resp_per_s",
+  "success_rate_pct",
+  "latency_p99_us",
+  "connections_served",
+  "status",
+  "error",
+];
 
 /** One run: 6 repeats of one cell at `respPerS` (±1 % alternating, so the test has spread), started on `day`. */
 function run(runId: string, day: number, respPerS: number): string[][] {
   return Array.from({ length: 6 }, (_, i) => {
     const resp = respPerS * (i % 2 === 0 ? 1.01 : 0.99) + i;
     const startedAt = `2026-01-${String(day).padStart(2, "0")}T00:00:0${i}.000Z`;
-    return [runId, startedAt, "syn", "connections=10", String(i + 1), "10", resp.toFixed(2), "100", String(Math.round(1e7 / resp)), "10", "ok", ""];
+    return [
+      runId,
+      startedAt,
+      "syn",
+      "connections=10",
+      String(i + 1),
+      "10",
+      resp.toFixed(2),
+      "100",
+      String(Math.round(1e7 / resp)),
+      "10",
+      "ok",
+      "",
+    ];
   });
 }
 
@@ -33,7 +59,11 @@ function writeResults(name: string, runs: string[][][], unfinished: string[] = [
   for (const runRows of runs) {
     const runId = runRows[0]![0]!;
     const build = builds[runId] ?? "tcpsweep 0.2.0 (git 1a2b3c4, node v20.19.0)";
-    const meta = { run_id: runId, finished_at: unfinished.includes(runId) ? null : "2026-01-09T00:00:00.000Z", tcpsweep: { version: build } };
+    const meta = {
+      run_id: runId,
+      finished_at: unfinished.includes(runId) ? null : "2026-01-09T00:00:00.000Z",
+      tcpsweep: { version: build },
+    };
     writeFileSync(path.join(dir, `syn.${runId}.meta.json`), JSON.stringify(meta));
   }
   return file;

@@ -56,16 +56,24 @@ describe("false alarms: same distribution on both sides, 1,000 nights each", () 
   for (const sigma of [0.05, 0.3]) {
     for (const count of [2, 30]) {
       for (const test of ["rank", "welch", "auto"] as const) {
-        it(`${test}, ${sigma * 100}% noise, ${count} cells × 2 metrics, 5 repeats: at most 5% of nights report a slower cell`, { timeout: 120_000 }, () => {
-          expect(falseAlarmRate(plan(count, 5, test), logNormal(sigma), TRIALS, 101)).toBeLessThanOrEqual(0.05);
-        });
+        it(
+          `${test}, ${sigma * 100}% noise, ${count} cells × 2 metrics, 5 repeats: at most 5% of nights report a slower cell`,
+          { timeout: 120_000 },
+          () => {
+            expect(falseAlarmRate(plan(count, 5, test), logNormal(sigma), TRIALS, 101)).toBeLessThanOrEqual(0.05);
+          },
+        );
       }
     }
   }
 
-  it("heavy tails: one 5× repeat on each side of every cell does not make `auto` cry wolf (≥ 95% of nights clean)", { timeout: 120_000 }, () => {
-    for (const count of [2, 10]) expect(falseAlarmRate(plan(count, 5, "auto"), withOutlier(0.05), TRIALS, 202)).toBeLessThanOrEqual(0.05);
-  });
+  it(
+    "heavy tails: one 5× repeat on each side of every cell does not make `auto` cry wolf (≥ 95% of nights clean)",
+    { timeout: 120_000 },
+    () => {
+      for (const count of [2, 10]) expect(falseAlarmRate(plan(count, 5, "auto"), withOutlier(0.05), TRIALS, 202)).toBeLessThanOrEqual(0.05);
+    },
+  );
 });
 
 describe("power: a drop in one random cell, 1,000 nights each", () => {
@@ -86,7 +94,10 @@ describe("power: a drop in one random cell, 1,000 nights each", () => {
     it(`${test}: the printed detectable change is the drop caught with 80% power, within ±25%`, { timeout: 120_000 }, () => {
       // Threshold 0: the detectable change is what noise and repeats allow; the threshold is the user's own bar on top.
       const shape = plan(4, 6, test, 0);
-      const printed = Array.from({ length: 200 }, (_, i) => oneComparison(shape, logNormal(0.05), 500 + i).cells[0]!.metrics[0]!.detectablePct!).sort((a, b) => a - b);
+      const printed = Array.from(
+        { length: 200 },
+        (_, i) => oneComparison(shape, logNormal(0.05), 500 + i).cells[0]!.metrics[0]!.detectablePct!,
+      ).sort((a, b) => a - b);
       const detectable = printed[100]!;
       expect(detectable).toBeGreaterThan(3);
       expect(detectable).toBeLessThan(20);

@@ -20,14 +20,26 @@ type CsvRow = Record<string, string>;
 const dir = makeTempDir("tcpsweep-compare-");
 const compare = (...args: string[]): Promise<CliResult> => runCli(["compare", ...args], { cwd: dir, timeoutMs: 20_000 });
 
-
 /** A log-normal multiplier with the given spread (sigma of the log): 0.3 = "30 % noise". */
 function noise(random: () => number, sigma: number): number {
   const gauss = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   return Math.exp(sigma * gauss);
 }
 
-const HEADER = ["run_id", "started_at", "spec", "cell", "repeat", "connections", "resp_per_s", "success_rate_pct", "latency_p99_us", "connections_served", "status", "error"];
+const HEADER = [
+  "run_id",
+  "started_at",
+  "spec",
+  "cell",
+  "repeat",
+  "connections",
+  "resp_per_s",
+  "success_rate_pct",
+  "latency_p99_us",
+  "connections_served",
+  "status",
+  "error",
+];
 
 interface RunShape {
   runId: string;
@@ -76,14 +88,20 @@ function writeCsv(name: string, rows: CsvRow[], header = HEADER): string {
 /** BASE and NEW CSVs of one shape each, from one seed. */
 function pair(name: string, base: Omit<RunShape, "runId">, next: Omit<RunShape, "runId">, seed = 1): [string, string] {
   const random = seeded(seed);
-  return [writeCsv(`${name}/base.csv`, runRows({ ...base, runId: "base-run" }, random)), writeCsv(`${name}/new.csv`, runRows({ ...next, runId: "new-run" }, random))];
+  return [
+    writeCsv(`${name}/base.csv`, runRows({ ...base, runId: "base-run" }, random)),
+    writeCsv(`${name}/new.csv`, runRows({ ...next, runId: "new-run" }, random)),
+  ];
 }
 
-const lineOf = (stdout: string, cell: string) => stdout.split("\n").find((line) => line.startsWith(`${cell} `) || line.startsWith(`| \`${cell}\``)) ?? "";
+const lineOf = (stdout: string, cell: string) =>
+  stdout.split("\n").find((line) => line.startsWith(`${cell} `) || line.startsWith(`| \`${cell}\``)) ?? "";
 
 describe("compare: statistics on synthetic repeats", () => {
   it("same distribution, 30% noise: no slower/faster verdict in at least 95 of 100 seeded trials", async () => {
-    const { compareRuns, selectRun } = (await import(path.join(path.dirname(CLI), "../compare/compare.js"))) as typeof import("../src/compare/compare.js");
+    const { compareRuns, selectRun } = (await import(
+      path.join(path.dirname(CLI), "../compare/compare.js")
+    )) as typeof import("../src/compare/compare.js");
     let alarms = 0;
     let significantRaw = 0;
     for (let trial = 1; trial <= 100; trial++) {
@@ -101,7 +119,12 @@ describe("compare: statistics on synthetic repeats", () => {
   });
 
   it("a true 20% drop with 5 repeats and 5% noise is slower: exit 1, the cell named with its change, interval and p", async () => {
-    const [baseFile, newFile] = pair("drop", { cells: [100], repeats: 5, sigma: 0.05 }, { cells: [100], repeats: 5, sigma: 0.05, factor: () => 0.8 }, 7);
+    const [baseFile, newFile] = pair(
+      "drop",
+      { cells: [100], repeats: 5, sigma: 0.05 },
+      { cells: [100], repeats: 5, sigma: 0.05, factor: () => 0.8 },
+      7,
+    );
     const result = await compare(baseFile, newFile);
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const line = lineOf(result.stdout, "connections=100");
@@ -120,7 +143,12 @@ describe("compare: statistics on synthetic repeats", () => {
   });
 
   it("the same 20% drop with 2 repeats: too few repeats, exit 0, and the summary says how many are needed", async () => {
-    const [baseFile, newFile] = pair("two", { cells: [100], repeats: 2, sigma: 0.05 }, { cells: [100], repeats: 2, sigma: 0.05, factor: () => 0.8 }, 7);
+    const [baseFile, newFile] = pair(
+      "two",
+      { cells: [100], repeats: 2, sigma: 0.05 },
+      { cells: [100], repeats: 2, sigma: 0.05, factor: () => 0.8 },
+      7,
+    );
     const result = await compare(baseFile, newFile);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(lineOf(result.stdout, "connections=100")).toMatch(/too few repeats$/);
@@ -136,8 +164,16 @@ describe("compare: regressions other than timing", () => {
 
   it("ok → degraded, ok → failed, a missing cell, a success-rate drop, fewer served connections: each exit 1 with its reason", async () => {
     const cases: [string, Partial<RunShape>, RegExp][] = [
-      ["degraded", { edit: onCell("connections=100", (row) => ((row.status = "degraded"), (row.error = "served 60 of 100 connections"))) }, /ok in BASE, degraded in 3 of 3 repeats \(served 60 of 100 connections\) in NEW/],
-      ["failed", { edit: onCell("connections=100", (row) => row.repeat === "2" && ((row.status = "server_exited"), (row.error = "exit 3"))) }, /ok in BASE, server_exited in 1 of 3 repeats \(exit 3\) in NEW/],
+      [
+        "degraded",
+        { edit: onCell("connections=100", (row) => ((row.status = "degraded"), (row.error = "served 60 of 100 connections"))) },
+        /ok in BASE, degraded in 3 of 3 repeats \(served 60 of 100 connections\) in NEW/,
+      ],
+      [
+        "failed",
+        { edit: onCell("connections=100", (row) => row.repeat === "2" && ((row.status = "server_exited"), (row.error = "exit 3"))) },
+        /ok in BASE, server_exited in 1 of 3 repeats \(exit 3\) in NEW/,
+      ],
       ["missing", { cells: [10] }, /missing in NEW/],
       ["success", { edit: onCell("connections=100", (row) => (row.success_rate_pct = "90")) }, /success rate 100 → 90 \(−10\.0%\)/],
       ["served", { edit: onCell("connections=100", (row) => (row.connections_served = "80")) }, /served connections 100 → 80 \(−20\.0%\)/],
@@ -156,7 +192,11 @@ describe("compare: regressions other than timing", () => {
     const header = HEADER.filter((column) => column !== "connections_served");
     const random = seeded(5);
     const baseFile = writeCsv("old/base.csv", runRows({ ...shape, runId: "b" }, random), header);
-    const newFile = writeCsv("old/new.csv", runRows({ ...shape, runId: "n", edit: (row) => (row.success_rate_pct = "97") }, random), header);
+    const newFile = writeCsv(
+      "old/new.csv",
+      runRows({ ...shape, runId: "n", edit: (row) => (row.success_rate_pct = "97") }, random),
+      header,
+    );
     const result = await compare(baseFile, newFile);
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain("no regression");
@@ -199,7 +239,10 @@ describe("compare: output forms, run selection and bad input", () => {
   it("takes the latest run by started_at (one file: the run before it as base); --base-run / --new-run pick others", async () => {
     const random = seeded(13);
     const shape = { cells: [10], repeats: 5, sigma: 0.02 };
-    const slow = runRows({ ...shape, runId: "slow", factor: () => 0.5 }, random).map((row) => ({ ...row, started_at: row.started_at.replace("01T", "02T") }));
+    const slow = runRows({ ...shape, runId: "slow", factor: () => 0.5 }, random).map((row) => ({
+      ...row,
+      started_at: row.started_at.replace("01T", "02T"),
+    }));
     const fast = runRows({ ...shape, runId: "fast" }, random);
     const file = writeCsv("runs/both.csv", [...slow, ...fast]);
     const latest = await compare(file);
@@ -237,7 +280,15 @@ describe("compare: environments from a real run's meta.json", () => {
   let csv = "";
   let runId = "";
   beforeAll(async () => {
-    const spec = writeSpec(dir, { name: "env", duration: "0.5s", warmup: "0.2s", repeat: 3, matrix: { connections: [1] }, server: { builtin: true }, output: { csv: "env/base.csv" } });
+    const spec = writeSpec(dir, {
+      name: "env",
+      duration: "0.5s",
+      warmup: "0.2s",
+      repeat: 3,
+      matrix: { connections: [1] },
+      server: { builtin: true },
+      output: { csv: "env/base.csv" },
+    });
     const result = await runCli(["run", spec], { cwd: dir });
     if (result.code !== 0) throw new Error(`the sweep failed (${result.code}): ${result.stderr}`);
     csv = path.join(dir, "env/base.csv");
@@ -266,7 +317,11 @@ describe("compare: environments from a real run's meta.json", () => {
     expect(strict.code).toBe(2);
     expect(strict.stderr).toContain("--strict-env: the runs ran in different environments");
 
-    const bare = writeCsv("env3/new.csv", parse(readFileSync(csv, "utf8"), { columns: true }) as CsvRow[], (parse(readFileSync(csv, "utf8"), { to_line: 1 }) as string[][])[0]!);
+    const bare = writeCsv(
+      "env3/new.csv",
+      parse(readFileSync(csv, "utf8"), { columns: true }) as CsvRow[],
+      (parse(readFileSync(csv, "utf8"), { to_line: 1 }) as string[][])[0]!,
+    );
     expect((await compare(csv, bare)).stdout).toContain("environment: not compared (a run has no meta.json beside its CSV)");
     expect((await compare(csv, bare, "--strict-env")).code).toBe(2);
   });

@@ -89,7 +89,9 @@ describe("client connect report", () => {
   it("reports connect_s, no retries and no connect errors when every connection is made", async () => {
     const server = await startRealServer(["--host", HOST, "--threads", "2"]);
     try {
-      const { report } = await runClientJson(["-a", `${HOST}:${server.port}`, "-c", "300", "-t", "0.5", "--warmup", "0.2"], { timeoutMs: 60_000 });
+      const { report } = await runClientJson(["-a", `${HOST}:${server.port}`, "-c", "300", "-t", "0.5", "--warmup", "0.2"], {
+        timeoutMs: 60_000,
+      });
       expect(report.connections.established).toBe(300);
       expect(report.connections.served).toBe(300);
       expect(report.connect_s).toBeGreaterThan(0);
@@ -100,4 +102,3 @@ describe("client connect report", () => {
     }
   });
 });
-

@@ -111,9 +111,7 @@ async function startTree(argv: string[]): Promise<number[]> {
 
 /** Cpus_allowed_list of every thread of every process of the tree. */
 function treeAffinities(tree: number[]): string[] {
-  return tree.flatMap((pid) =>
-    readdirSync(`/proc/${pid}/task`).map((tid) => formatCpuList(allowedCpus(`${pid}/task/${tid}`))),
-  );
+  return tree.flatMap((pid) => readdirSync(`/proc/${pid}/task`).map((tid) => formatCpuList(allowedCpus(`${pid}/task/${tid}`))));
 }
 
 describe("pinning real process trees", () => {

@@ -25,7 +25,11 @@ const CLIENT = { protocol: "echo", timeout: "10s" };
 const SWEEP_LIMIT_MS = 240_000;
 
 /** Runs a sweep, returns its rows; the CLI must exit with `exitCode` (0: every row ok) and leave nothing running. */
-async function sweep(name: string, spec: Record<string, unknown>, exitCode = 0): Promise<{ rows: Record<string, string>[]; stdout: string; stderr: string }> {
+async function sweep(
+  name: string,
+  spec: Record<string, unknown>,
+  exitCode = 0,
+): Promise<{ rows: Record<string, string>[]; stdout: string; stderr: string }> {
   const dir = makeTempDir();
   const file = writeSpec(dir, { name, ...WINDOWS, ...spec, output: { csv: `out/${name}.csv` } });
   const result = await runCli(["run", file], { cwd: dir, timeoutMs: SWEEP_LIMIT_MS });
@@ -54,7 +58,11 @@ function expectServedEveryRow(rows: Record<string, string>[], cells: number): vo
 
 describe("socat TCP-LISTEN,fork,nodelay PIPE: a real echo server, a process per connection", () => {
   it("serves every connection of every cell, byte for byte", async () => {
-    const { rows, stderr } = await sweep("socat-echo", { matrix: MATRIX, server: { command: socatEchoCommand({ nodelay: true }), ready: "port" }, client: CLIENT });
+    const { rows, stderr } = await sweep("socat-echo", {
+      matrix: MATRIX,
+      server: { command: socatEchoCommand({ nodelay: true }), ready: "port" },
+      client: CLIENT,
+    });
     expectServedEveryRow(rows, 9);
     expect(stderr).toMatch(/connections \\ length\s+length=1\s+length=1024\s+length=16384/); // the pivot
   });
@@ -89,7 +97,11 @@ describe("xinetd's internal echo service (RFC 862), already running at an addres
 
 describe("the built-in server speaks both protocols", () => {
   it("protocol as a matrix key: one sweep, both protocols, every row ok", async () => {
-    const { rows } = await sweep("builtin-both", { matrix: { connections: [10], protocol: ["chat", "echo"] }, server: { builtin: true }, client: { timeout: "10s" } });
+    const { rows } = await sweep("builtin-both", {
+      matrix: { connections: [10], protocol: ["chat", "echo"] },
+      server: { builtin: true },
+      client: { timeout: "10s" },
+    });
     expectServedEveryRow(rows, 2);
     expect(rows.map((row) => row.protocol)).toEqual(["chat", "echo"]);
   });
@@ -116,7 +128,11 @@ describe("an echo server that gets bytes wrong", () => {
       });
     });
     try {
-      const { rows } = await sweep("corrupt-echo", { matrix: { connections: [5], length: [100] }, address: `127.0.0.1:${server.port}`, client: CLIENT }, 1);
+      const { rows } = await sweep(
+        "corrupt-echo",
+        { matrix: { connections: [5], length: [100] }, address: `127.0.0.1:${server.port}`, client: CLIENT },
+        1,
+      );
       expect(rows).toHaveLength(1);
       const row = rows[0]!;
       expect(row.status).toBe("degraded");
@@ -136,7 +152,9 @@ describe("syscalls of one echo request, counted by strace on socat", () => {
     const summaryFile = path.join(dir, "strace.txt");
     // Port 0: the kernel picks a free one, and socat -d -d says which (and its pid) on stderr.
     const argv = socatEchoCommand({ nodelay: true }).map((arg) => arg.replace("{port}", "0").replace("{host}", "127.0.0.1"));
-    const tracer = spawn(requireTool("strace"), ["-f", "-c", "-o", summaryFile, argv[0]!, "-d", "-d", ...argv.slice(1)], { stdio: ["ignore", "ignore", "pipe"] });
+    const tracer = spawn(requireTool("strace"), ["-f", "-c", "-o", summaryFile, argv[0]!, "-d", "-d", ...argv.slice(1)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     tracer.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<void>((resolve) => tracer.once("exit", () => resolve()));
@@ -146,7 +164,10 @@ describe("syscalls of one echo request, counted by strace on socat", () => {
       expect(await waitFor(() => listening() !== null || tracer.exitCode !== null, 20_000), stderr).toBe(true);
       const [, pid, port] = listening() ?? [];
       socatPid = Number(pid);
-      const client = await runCli(["client", "-a", `127.0.0.1:${port}`, "--protocol", "echo", "-l", String(length), "-c", "1", "-t", "1", "--warmup", "0", "--json"], { cwd: dir, timeoutMs: 60_000 });
+      const client = await runCli(
+        ["client", "-a", `127.0.0.1:${port}`, "--protocol", "echo", "-l", String(length), "-c", "1", "-t", "1", "--warmup", "0", "--json"],
+        { cwd: dir, timeoutMs: 60_000 },
+      );
       expect(client.code, client.stderr).toBe(0);
       const report = JSON.parse(client.stdout) as { requests: number; responses: number; payload_mismatches: number };
       // Warmup 0 and a closed loop: the server saw exactly these requests, and answered each.
@@ -175,7 +196,9 @@ describe("syscalls of one echo request, counted by strace on socat", () => {
     expect(calls("read")).toBeLessThanOrEqual(2 * requests + 40);
     expect(calls("write")).toBeGreaterThanOrEqual(2 * requests);
     expect(calls("write")).toBeLessThanOrEqual(2 * requests + 40);
-    console.info(`socat 1 KiB echo: ${requests} requests, ${(total / requests).toFixed(2)} syscalls per request (read ${(calls("read") / requests).toFixed(2)}, write ${(calls("write") / requests).toFixed(2)}, pselect6 ${(calls("pselect6") / requests).toFixed(2)}, recvfrom ${(calls("recvfrom") / requests).toFixed(2)})`);
+    console.info(
+      `socat 1 KiB echo: ${requests} requests, ${(total / requests).toFixed(2)} syscalls per request (read ${(calls("read") / requests).toFixed(2)}, write ${(calls("write") / requests).toFixed(2)}, pselect6 ${(calls("pselect6") / requests).toFixed(2)}, recvfrom ${(calls("recvfrom") / requests).toFixed(2)})`,
+    );
   });
 
   it("16 KiB: socat moves 8 KiB at a time, so at least 2 pieces each way: 4 reads and 4 writes per request", async () => {
@@ -183,6 +206,8 @@ describe("syscalls of one echo request, counted by strace on socat", () => {
     expect(requests).toBeGreaterThan(10);
     expect(calls("read")).toBeGreaterThanOrEqual(4 * requests);
     expect(calls("write")).toBeGreaterThanOrEqual(4 * requests);
-    console.info(`socat 16 KiB echo: ${requests} requests, ${(total / requests).toFixed(2)} syscalls per request (read ${(calls("read") / requests).toFixed(2)}, write ${(calls("write") / requests).toFixed(2)}, pselect6 ${(calls("pselect6") / requests).toFixed(2)}, recvfrom ${(calls("recvfrom") / requests).toFixed(2)})`);
+    console.info(
+      `socat 16 KiB echo: ${requests} requests, ${(total / requests).toFixed(2)} syscalls per request (read ${(calls("read") / requests).toFixed(2)}, write ${(calls("write") / requests).toFixed(2)}, pselect6 ${(calls("pselect6") / requests).toFixed(2)}, recvfrom ${(calls("recvfrom") / requests).toFixed(2)})`,
+    );
   });
 });

@@ -31,7 +31,27 @@ const run = { numRuns: RUNS };
 /** Strings a spreadsheet, a shell, a path or a parser might take for something else. */
 const hostile = fc.oneof(
   fc.string(),
-  fc.constantFrom("=1+1", '+HYPERLINK("http://evil.example/x")', "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "\t+1+1", "\r=x", "'=x", "../../../../victim", "a/b", "__proto__", "constructor", "", " ", "\u001b]0;x\u0007", "${x}", "{port}", "-5", "1e400", "NaN"),
+  fc.constantFrom(
+    "=1+1",
+    '+HYPERLINK("http://evil.example/x")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+    "\t+1+1",
+    "\r=x",
+    "'=x",
+    "../../../../victim",
+    "a/b",
+    "__proto__",
+    "constructor",
+    "",
+    " ",
+    "\u001b]0;x\u0007",
+    "${x}",
+    "{port}",
+    "-5",
+    "1e400",
+    "NaN",
+  ),
   fc.string({ unit: fc.constantFrom("=", "+", "-", "@", "\t", "\r", "'", "/", ".", "a", "1", ",", '"', "\n", "{", "}") }),
 );
 const key = fc.oneof(hostile, fc.constantFrom("connections", "threads", "__proto__", "constructor", "prototype", "hostname", "run_id"));
@@ -56,7 +76,10 @@ describe("fuzz: specs", () => {
         address: fc.oneof(fc.constant("127.0.0.1:9"), hostile),
         matrix: fc.oneof(fc.dictionary(key, fc.array(scalar, { maxLength: 4 }), { maxKeys: 4 }), scalar),
         client: fc.oneof(
-          fc.record({ command: hostile, parser: fc.constantFrom("json", "regex", "seed-text", "x"), regex: hostile }, { requiredKeys: ["command"] }),
+          fc.record(
+            { command: hostile, parser: fc.constantFrom("json", "regex", "seed-text", "x"), regex: hostile },
+            { requiredKeys: ["command"] },
+          ),
           fc.dictionary(key, scalar, { maxKeys: 3 }),
         ),
         server: fc.dictionary(key, scalar, { maxKeys: 3 }),
@@ -67,18 +90,49 @@ describe("fuzz: specs", () => {
       },
       { requiredKeys: [] },
     );
-    fc.assert(fc.property(spec, (value) => parsesOrSpecError(toYaml(value))), run);
+    fc.assert(
+      fc.property(spec, (value) => parsesOrSpecError(toYaml(value))),
+      run,
+    );
   });
 
   it(`arbitrary text as a spec file validates or is a SpecError (${RUNS} cases)`, () => {
-    const yamlish = fc.string({ unit: fc.constantFrom("a", ":", " ", "\n", "-", "&", "*", "[", "]", "{", "}", "'", '"', "!", "#", "<<", "__proto__", "matrix", "1", "|", ">", "\t") });
+    const yamlish = fc.string({
+      unit: fc.constantFrom(
+        "a",
+        ":",
+        " ",
+        "\n",
+        "-",
+        "&",
+        "*",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        '"',
+        "!",
+        "#",
+        "<<",
+        "__proto__",
+        "matrix",
+        "1",
+        "|",
+        ">",
+        "\t",
+      ),
+    });
     fc.assert(fc.property(fc.oneof(yamlish, fc.string()), parsesOrSpecError), run);
   });
 });
 
 describe("fuzz: CSV cells", () => {
   it(`no text cell starts like a formula, numbers stay numbers, and every cell reads back exactly (${RUNS} cases)`, () => {
-    const rows = fc.array(fc.array(fc.oneof(hostile, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 });
+    const rows = fc.array(
+      fc.array(fc.oneof(hostile, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), { minLength: 1, maxLength: 6 }),
+      { minLength: 1, maxLength: 5 },
+    );
     fc.assert(
       fc.property(rows, (input) => {
         const width = Math.max(...input.map((row) => row.length));
@@ -121,24 +175,40 @@ describe("fuzz: client output", () => {
         latency_us: fc.oneof(scalar, fc.dictionary(hostile, scalar)),
         errors: fc.oneof(scalar, fc.dictionary(hostile, scalar)),
         connections: fc.oneof(scalar, fc.record({ requested: scalar, served: scalar })),
-        remote: fc.oneof(scalar, fc.dictionary(key, scalar), fc.record({ client_hosts: scalar, clock_offset_max_ms: scalar, client_bound_hosts: fc.oneof(scalar, fc.array(scalar)) })),
+        remote: fc.oneof(
+          scalar,
+          fc.dictionary(key, scalar),
+          fc.record({ client_hosts: scalar, clock_offset_max_ms: scalar, client_bound_hosts: fc.oneof(scalar, fc.array(scalar)) }),
+        ),
         mode: scalar,
         fairness_jain: scalar,
       },
       { requiredKeys: [] },
     );
-    const line = fc.oneof(report.map((value) => JSON.stringify(value)), fc.json(), fc.string());
-    fc.assert(fc.property(fc.array(line, { maxLength: 3 }), (lines) => {
-      figuresAreNumbers(parseClientOutput(json, lines.join("\n")));
-    }), run);
+    const line = fc.oneof(
+      report.map((value) => JSON.stringify(value)),
+      fc.json(),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 3 }), (lines) => {
+        figuresAreNumbers(parseClientOutput(json, lines.join("\n")));
+      }),
+      run,
+    );
   });
 
   it(`regex output: figures are numbers or the row fails (${RUNS} cases)`, () => {
     const client = { parser: "regex", regex: /rps=(?<resp_per_s>\S*) req=(?<requests>\S*) note=(?<note>.*)/ } as ClientSpec;
-    const stdout = fc.tuple(hostile, hostile, hostile, fc.string()).map(([a, b, c, d]) => `${d}\nrps=${a.replace(/\s/g, "")} req=${b.replace(/\s/g, "")} note=${c}`);
-    fc.assert(fc.property(fc.oneof(stdout, fc.string()), (text) => {
-      figuresAreNumbers(parseClientOutput(client, text));
-    }), run);
+    const stdout = fc
+      .tuple(hostile, hostile, hostile, fc.string())
+      .map(([a, b, c, d]) => `${d}\nrps=${a.replace(/\s/g, "")} req=${b.replace(/\s/g, "")} note=${c}`);
+    fc.assert(
+      fc.property(fc.oneof(stdout, fc.string()), (text) => {
+        figuresAreNumbers(parseClientOutput(client, text));
+      }),
+      run,
+    );
   });
 });
 
@@ -159,12 +229,17 @@ describe("fuzz: names, secrets, terminal and Markdown text", () => {
   it(`a value under a secret name never survives redaction (${RUNS} cases)`, () => {
     const name = fc.constantFrom("DB_PASSWD", "MYSQL_PWD", "AUTH_HEADER", "CREDENTIALS", "API_TOKEN", "PRIVATE_KEY", "CUSTOM");
     // Secrets as they come (printable, 3+ characters); < and > are left out so the marker "<redacted>" cannot re-form one with its neighbours.
-    const secret = fc.string({ minLength: 3, maxLength: 30, unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)) }).filter((value) => !/[<>]/.test(value) && !REDACTED.includes(value));
+    const secret = fc
+      .string({ minLength: 3, maxLength: 30, unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)) })
+      .filter((value) => !/[<>]/.test(value) && !REDACTED.includes(value));
     fc.assert(
       fc.property(name, secret, fc.string(), fc.string(), (variable, value, before, after) => {
         const redactor = Redactor.forEnvironments(["CUSTOM"], { [variable]: value });
         expect(redactor.text(`${before}${value}${after}`)).not.toContain(value);
-        const deep = redactor.deep({ env: { [variable]: value }, argv: [before, value] }) as { env: Record<string, string>; argv: string[] };
+        const deep = redactor.deep({ env: { [variable]: value }, argv: [before, value] }) as {
+          env: Record<string, string>;
+          argv: string[];
+        };
         expect(deep.env[variable]).toBe(REDACTED);
         expect(deep.argv[1]).toBe(REDACTED);
       }),
@@ -173,11 +248,18 @@ describe("fuzz: names, secrets, terminal and Markdown text", () => {
   });
 
   it(`terminal text keeps no escape or control character; Markdown keeps no live special (${RUNS} cases)`, () => {
-    const noisy = fc.string({ unit: fc.oneof(fc.constantFrom("\u001b", "[", "]", "\u0007", "\u009b", "\\", "P", "0", ";", "m", "\r", "\b"), fc.string({ maxLength: 1 })) });
+    const noisy = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom("\u001b", "[", "]", "\u0007", "\u009b", "\\", "P", "0", ";", "m", "\r", "\b"),
+        fc.string({ maxLength: 1 }),
+      ),
+    });
     fc.assert(
       fc.property(fc.oneof(noisy, hostile), (text) => {
         expect(stripControl(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-        const md = escapeMarkdown(text).replace(/&(#64|lt|gt|amp);/g, "").replace(/\\./g, "");
+        const md = escapeMarkdown(text)
+          .replace(/&(#64|lt|gt|amp);/g, "")
+          .replace(/\\./g, "");
         expect(md).not.toMatch(/[`*_{}[\]()#!|~<>@\n\r]/);
       }),
       run,
@@ -189,13 +271,27 @@ describe("fuzz: agent messages", () => {
   const message = fc.oneof(
     fc.json(),
     fc.string(),
-    fc.record({ type: fc.constantFrom("start", "stop", "signal", "window", "hello", "waitAccepting", "profileBegin", "x"), id: scalar, argv: fc.oneof(scalar, fc.array(scalar)), signal: scalar, graceMs: scalar, startAtMs: scalar, port: scalar }, { requiredKeys: ["type"] }).map((value) => JSON.stringify(value)),
+    fc
+      .record(
+        {
+          type: fc.constantFrom("start", "stop", "signal", "window", "hello", "waitAccepting", "profileBegin", "x"),
+          id: scalar,
+          argv: fc.oneof(scalar, fc.array(scalar)),
+          signal: scalar,
+          graceMs: scalar,
+          startAtMs: scalar,
+          port: scalar,
+        },
+        { requiredKeys: ["type"] },
+      )
+      .map((value) => JSON.stringify(value)),
   );
 
   it(`checks never throw; what passes has a known type (${RUNS} cases)`, () => {
     fc.assert(
       fc.property(message, (line) => {
-        for (const checked of [checkAgentInput(line), checkAgentEvent(line)]) if (checked.ok) expect(typeof checked.message.type).toBe("string");
+        for (const checked of [checkAgentInput(line), checkAgentEvent(line)])
+          if (checked.ok) expect(typeof checked.message.type).toBe("string");
       }),
       run,
     );

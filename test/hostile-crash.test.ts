@@ -25,13 +25,28 @@ function withClosedStdout(args: string[], cwd: string): Promise<{ code: number |
 function straceTable(rows: number): string {
   const separator = "------ ----------- ----------- --------- --------- ----------------";
   const lines = Array.from({ length: rows }, (_, i) => `  0.00    0.000001           1         1           call_${i}`);
-  return ["% time     seconds  usecs/call     calls    errors syscall", separator, ...lines, separator, `100.00    0.200000           1 ${String(rows).padStart(9)}           total`, ""].join("\n");
+  return [
+    "% time     seconds  usecs/call     calls    errors syscall",
+    separator,
+    ...lines,
+    separator,
+    `100.00    0.200000           1 ${String(rows).padStart(9)}           total`,
+    "",
+  ].join("\n");
 }
 
 describe("bad specs are located errors (exit 2)", () => {
   const cases: [string, string, RegExp][] = [
-    ["matrix key __proto__", "name: p\naddress: 127.0.0.1:9\nmatrix:\n  __proto__: [1]\n  connections: [1]\nclient: {command: x, parser: json}\n", /^s\.yaml:4 matrix\.__proto__: "__proto__" cannot be a key/m],
-    ["host named __proto__", "name: h\nhosts:\n  __proto__: {ssh: localhost}\nserver: {builtin: true, host: __proto__}\nmatrix: {connections: [1]}\n", /^s\.yaml:3 hosts\.__proto__: "__proto__" cannot be a key/m],
+    [
+      "matrix key __proto__",
+      "name: p\naddress: 127.0.0.1:9\nmatrix:\n  __proto__: [1]\n  connections: [1]\nclient: {command: x, parser: json}\n",
+      /^s\.yaml:4 matrix\.__proto__: "__proto__" cannot be a key/m,
+    ],
+    [
+      "host named __proto__",
+      "name: h\nhosts:\n  __proto__: {ssh: localhost}\nserver: {builtin: true, host: __proto__}\nmatrix: {connections: [1]}\n",
+      /^s\.yaml:3 hosts\.__proto__: "__proto__" cannot be a key/m,
+    ],
     [
       "a YAML alias bomb",
       `name: b\na0: &a0 [x,x,x,x,x,x,x,x,x,x]\n${Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(",")}]`).join("\n")}\nmatrix: {connections: *a8}\n`,
@@ -68,7 +83,15 @@ describe("big or closed outputs", () => {
     expect(parsed.code).toBe(0);
 
     writeSpec(dir, "console.log(JSON.stringify({ requests: 10, responses: 10, resp_per_s: 1, req_per_s: 1 }));\n", "client.mjs");
-    const spec = writeSpec(dir, { name: "e", duration: 1, warmup: 0, address: "127.0.0.1:9", matrix: { connections: [1, 2] }, client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" }, output: { csv: "e.csv" } });
+    const spec = writeSpec(dir, {
+      name: "e",
+      duration: 1,
+      warmup: 0,
+      address: "127.0.0.1:9",
+      matrix: { connections: [1, 2] },
+      client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" },
+      output: { csv: "e.csv" },
+    });
     expect((await runCli(["run", spec], { cwd: dir })).status).toBe(0);
     const report = await withClosedStdout(["report", "e.csv"], dir);
     expect(report.stderr).not.toContain("unexpected");

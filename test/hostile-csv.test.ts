@@ -114,7 +114,7 @@ describe("a sweep with hostile matrix values and client output", () => {
       dir,
       [
         "const base = { requests: 10, responses: 10, resp_per_s: 1, req_per_s: 1 };",
-        'const kind = process.argv[2];',
+        "const kind = process.argv[2];",
         'console.log(JSON.stringify(kind === "inj" ? { ...base, responses: "=HYPERLINK(1)" } : kind === "remote" ? { ...base, remote: {} } : base));',
       ].join("\n"),
       "client.mjs",
@@ -124,7 +124,10 @@ describe("a sweep with hostile matrix values and client output", () => {
       duration: 1,
       warmup: 0,
       address: "127.0.0.1:9",
-      matrix: { v: ['+HYPERLINK("http://evil.example/x")', "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "\t+1+1", -5], kind: ["inj", "remote", "fine"] },
+      matrix: {
+        v: ['+HYPERLINK("http://evil.example/x")', "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "\t+1+1", -5],
+        kind: ["inj", "remote", "fine"],
+      },
       client: { command: `${process.execPath} ${client} {kind} {v}`, parser: "json" },
       output: { csv: "out/r.csv" },
     });
@@ -135,7 +138,9 @@ describe("a sweep with hostile matrix values and client output", () => {
     for (const record of records) for (const cell of record) expect(looksLikeFormula(cell), cell).toBe(false);
     const rows = readCsvRows(path.join(dir, "out/r.csv"));
     expect(rows.filter((row) => row.kind === "fine").map((row) => row.status)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
-    expect(rows.filter((row) => row.kind !== "fine").every((row) => row.status === "parse_error" && row.error.startsWith("client JSON"))).toBe(true);
+    expect(
+      rows.filter((row) => row.kind !== "fine").every((row) => row.status === "parse_error" && row.error.startsWith("client JSON")),
+    ).toBe(true);
     expect(rows.find((row) => row.v === "-5")!.spec).toBe("-A1");
   }, 60_000);
 });

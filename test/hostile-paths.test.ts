@@ -20,14 +20,22 @@ const CLIENT = "console.log(JSON.stringify({ requests: 10, responses: 10, resp_p
 function sweepDir(): { dir: string; spec: (extra: Record<string, unknown>) => string } {
   const dir = makeTempDir();
   writeSpec(dir, CLIENT, "client.mjs");
-  const base = { name: "p", duration: 1, warmup: 0, address: "127.0.0.1:9", client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" } };
+  const base = {
+    name: "p",
+    duration: 1,
+    warmup: 0,
+    address: "127.0.0.1:9",
+    client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" },
+  };
   return { dir, spec: (extra) => writeSpec(dir, { ...base, matrix: { connections: [1] }, output: { csv: "work/out/p.csv" }, ...extra }) };
 }
 
 describe("safeFileName", () => {
   it("keeps ordinary cell ids, makes the rest safe, bounded and distinct", () => {
     expect(safeFileName("connections=10,threads=2")).toBe("connections=10,threads=2");
-    const names = ["../../../../victim", "a/b/c", "a_b_c", "..", ".hidden", "x".repeat(500), "x".repeat(501), "v=\u0000\n"].map(safeFileName);
+    const names = ["../../../../victim", "a/b/c", "a_b_c", "..", ".hidden", "x".repeat(500), "x".repeat(501), "v=\u0000\n"].map(
+      safeFileName,
+    );
     for (const name of names) {
       expect(name).toMatch(/^[A-Za-z0-9_.,=+~-]+$/);
       expect(name).not.toContain("..");
@@ -46,7 +54,10 @@ describe("a sweep writes only inside its run directory", () => {
     const result = await runCli(["run", file], { cwd: path.join(dir, "work") });
     expect(result.status, result.stderr).toBe(0);
     const tree = listTree(dir);
-    expect(tree.filter((f) => !f.startsWith(path.join("work", "out")) && f !== "work"), tree.join("\n")).toEqual(["client.mjs", "spec.yaml"]);
+    expect(
+      tree.filter((f) => !f.startsWith(path.join("work", "out")) && f !== "work"),
+      tree.join("\n"),
+    ).toEqual(["client.mjs", "spec.yaml"]);
     const logs = tree.filter((f) => f.endsWith(".log"));
     expect(logs).toHaveLength(4);
     for (const log of logs) expect(path.dirname(log).split(path.sep)).toEqual(["work", "out", "p.raw", expect.any(String)]);
@@ -57,7 +68,10 @@ describe("a sweep writes only inside its run directory", () => {
     mkdirSync(path.join(dir, "work/out"), { recursive: true });
     writeFileSync(path.join(dir, "work/out/p.csv"), "root:x:0:0:root:/root:/bin/bash\n");
     const file = spec({ output: { csv: "work/out/p.csv", mode: "new" } });
-    for (const args of [["run", file, "--dry-run"], ["run", file]]) {
+    for (const args of [
+      ["run", file, "--dry-run"],
+      ["run", file],
+    ]) {
       const result = await runCli(args, { cwd: dir });
       expect(result.stderr).toContain("exists and is not a tcpsweep CSV");
       expect(result.status).toBe(2);
@@ -105,11 +119,17 @@ describe("paths read from a CSV", () => {
     const raw = rawDirPath(csv, "run1");
     mkdirSync(raw, { recursive: true });
     execFileSync("mkfifo", [path.join(raw, "fifo.r1.log")]);
-    writeFileSync(path.join(dir, "secret.log"), "### client: x\n--- stdout ---\n{\"resp_per_s_series\":[9]}\n--- stderr ---\n");
+    writeFileSync(path.join(dir, "secret.log"), '### client: x\n--- stdout ---\n{"resp_per_s_series":[9]}\n--- stderr ---\n');
     symlinkSync(path.join(dir, "secret.log"), path.join(raw, "link.r1.log"));
     expect(() => readConfinedFile(path.join(raw, "fifo.r1.log"), raw, 1000)).toThrow(UnsafePathError);
     expect(() => readConfinedFile(path.join(dir, "secret.log"), raw, 1000)).toThrow(UnsafePathError);
-    const rows = ["fifo.r1.log", "link.r1.log", "../../secret.log"].map((name, i) => ({ run_id: "run1", cell: `c${i}`, repeat: 1, status: "degraded", raw_output: path.join(raw, name) }));
+    const rows = ["fifo.r1.log", "link.r1.log", "../../secret.log"].map((name, i) => ({
+      run_id: "run1",
+      cell: `c${i}`,
+      repeat: 1,
+      status: "degraded",
+      raw_output: path.join(raw, name),
+    }));
     const { series, missing } = secondSeries(csv, rows, []);
     expect(series).toEqual([]);
     expect(missing).toHaveLength(3);
@@ -124,7 +144,13 @@ describe("paths read from a CSV", () => {
       `### client: c\n--- stdout ---\n${client}\n--- stderr ---\n\n--- ended ---\n### server: s\n--- stdout ---\n{"resp_per_s_series":[666,666]}\n--- stderr ---\n\n--- ended ---\n`;
     writeFileSync(path.join(raw, "a.log"), log('{"resp_per_s_series":[5,6]}'));
     writeFileSync(path.join(raw, "b.log"), log("no json"));
-    const rows = ["a.log", "b.log"].map((name) => ({ run_id: "run1", cell: name, repeat: 1, status: "degraded", raw_output: path.join(raw, name) }));
+    const rows = ["a.log", "b.log"].map((name) => ({
+      run_id: "run1",
+      cell: name,
+      repeat: 1,
+      status: "degraded",
+      raw_output: path.join(raw, name),
+    }));
     const { series, missing } = secondSeries(csv, rows, []);
     expect(series).toEqual([{ cell: "a.log", repeat: "1", series: [5, 6] }]);
     expect(missing).toEqual(["b.log #1"]);

@@ -12,7 +12,12 @@ import { listTree, makeTempDir, removeTempDirs, runCli, writeSpec } from "./help
 afterEach(removeTempDirs);
 
 describe("Redactor", () => {
-  const redactor = Redactor.forEnvironments(["CUSTOM"], { DB_PASSWD: "pw-passwd", MYSQL_PWD: "pw-mysql", CUSTOM: "custom-value", PORT: "9000" });
+  const redactor = Redactor.forEnvironments(["CUSTOM"], {
+    DB_PASSWD: "pw-passwd",
+    MYSQL_PWD: "pw-mysql",
+    CUSTOM: "custom-value",
+    PORT: "9000",
+  });
 
   it("redacts by shape", () => {
     const cases: [string, string][] = [
@@ -30,7 +35,9 @@ describe("Redactor", () => {
   });
 
   it("redacts the values of secret names (built-in words and redact:) wherever they appear", () => {
-    expect(redactor.text("connecting with pw-passwd, pw-mysql and custom-value on 9000")).toBe(`connecting with ${REDACTED}, ${REDACTED} and ${REDACTED} on 9000`);
+    expect(redactor.text("connecting with pw-passwd, pw-mysql and custom-value on 9000")).toBe(
+      `connecting with ${REDACTED}, ${REDACTED} and ${REDACTED} on 9000`,
+    );
     expect(redactor.env({ DB_PASSWD: "x", AUTH_HEADER: "y", CREDENTIALS: "z", PRIVATE_FILE: "w", CUSTOM: "v", PORT: "1" })).toEqual({
       DB_PASSWD: REDACTED,
       AUTH_HEADER: REDACTED,
@@ -51,7 +58,11 @@ describe("a sweep with secrets in its environment, command lines and ssh options
   it("writes none of them to any file or terminal line; meta.json 0600, raw directory 0700", async () => {
     const dir = makeTempDir();
     const secrets = ["pw-passwd-1", "pw-mysql-2", "bearer-tok-3", "dburl-pw-4", "cred-5", "custom-6", "cli-pw-7", "api-key-8", "sshpass-9"];
-    writeSpec(dir, "process.stderr.write(`failed: ${process.argv.slice(2).join(' ')} ${JSON.stringify(process.env)}\\n`); process.exit(1);\n", "client.mjs");
+    writeSpec(
+      dir,
+      "process.stderr.write(`failed: ${process.argv.slice(2).join(' ')} ${JSON.stringify(process.env)}\\n`); process.exit(1);\n",
+      "client.mjs",
+    );
     const spec = writeSpec(dir, {
       name: "sec",
       duration: 1,
@@ -63,7 +74,14 @@ describe("a sweep with secrets in its environment, command lines and ssh options
       client: {
         command: `${process.execPath} ${path.join(dir, "client.mjs")} --password=cli-pw-7 --api-key api-key-8`,
         parser: "json",
-        env: { DB_PASSWD: "pw-passwd-1", MYSQL_PWD: "pw-mysql-2", AUTH_HEADER: "Bearer bearer-tok-3", DATABASE_URL: "postgres://u:dburl-pw-4@db/x", CREDENTIALS: "cred-5", CUSTOM: "custom-6" },
+        env: {
+          DB_PASSWD: "pw-passwd-1",
+          MYSQL_PWD: "pw-mysql-2",
+          AUTH_HEADER: "Bearer bearer-tok-3",
+          DATABASE_URL: "postgres://u:dburl-pw-4@db/x",
+          CREDENTIALS: "cred-5",
+          CUSTOM: "custom-6",
+        },
       },
       output: { csv: "out/sec.csv" },
     });
@@ -84,7 +102,8 @@ describe("a sweep with secrets in its environment, command lines and ssh options
       const text = readFileSync(full, "utf8");
       for (const secret of secrets) expect(text, `${secret} in ${file}`).not.toContain(secret);
     }
-    for (const output of [dry.stdout, dry.stderr, run.stdout, run.stderr]) for (const secret of secrets) expect(output).not.toContain(secret);
+    for (const output of [dry.stdout, dry.stderr, run.stdout, run.stderr])
+      for (const secret of secrets) expect(output).not.toContain(secret);
     expect(csv).toContain(REDACTED);
   }, 60_000);
 });

@@ -24,7 +24,8 @@ describe("escapeMarkdown", () => {
 
 describe("stripControl", () => {
   it("removes CSI, OSC (BEL or ST), DCS, single ESC forms, 8-bit CSI and control characters; keeps tab, newline and text", () => {
-    const text = "a\u001b[31mred\u001b[0m b\u001b]0;title\u0007 c\u001b]8;;http://evil\u001b\\link\u001b]8;;\u001b\\ d\u001bP1$r\u001b\\ e\u001bc f\u009b2J g\u0008\u0007\r\u0000\th\ni";
+    const text =
+      "a\u001b[31mred\u001b[0m b\u001b]0;title\u0007 c\u001b]8;;http://evil\u001b\\link\u001b]8;;\u001b\\ d\u001bP1$r\u001b\\ e\u001bc f\u009b2J g\u0008\u0007\r\u0000\th\ni";
     expect(stripControl(text)).toBe("ared b clink d e f g\th\ni");
   });
 });
@@ -32,8 +33,20 @@ describe("stripControl", () => {
 describe("a sweep whose client prints escape sequences and fails", () => {
   it("shows its error on the terminal without them", async () => {
     const dir = makeTempDir();
-    writeSpec(dir, "process.stderr.write('\\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mFAKE tcpsweep: all ok\\u001b[0m\\n'); process.exit(1);\n", "client.mjs");
-    const spec = writeSpec(dir, { name: "esc", duration: 1, warmup: 0, address: "127.0.0.1:9", matrix: { connections: [1] }, client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" }, output: { csv: "esc.csv" } });
+    writeSpec(
+      dir,
+      "process.stderr.write('\\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mFAKE tcpsweep: all ok\\u001b[0m\\n'); process.exit(1);\n",
+      "client.mjs",
+    );
+    const spec = writeSpec(dir, {
+      name: "esc",
+      duration: 1,
+      warmup: 0,
+      address: "127.0.0.1:9",
+      matrix: { connections: [1] },
+      client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" },
+      output: { csv: "esc.csv" },
+    });
     const result = await runCli(["run", spec], { cwd: dir });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("FAKE tcpsweep: all ok");

@@ -214,7 +214,9 @@ describe("lab prerequisites and leftovers", () => {
     const removed = await cleanStaleLabs();
     expect(removed).toContain(ns);
     expect(await labNamespaces(`${LAB_PREFIX}${gone.stdout.trim()}`)).toEqual([]);
-    await new Promise((resolve) => (leftover.exitCode !== null || leftover.signalCode !== null ? resolve(null) : leftover.once("exit", resolve)));
+    await new Promise((resolve) =>
+      leftover.exitCode !== null || leftover.signalCode !== null ? resolve(null) : leftover.once("exit", resolve),
+    );
     expect(leftover.signalCode).toBe("SIGKILL");
     // A live lab (this file's, whose creator is this process) is not stale.
     expect(removed.some((name) => name.startsWith(lab.controllerNs.replace(/-ctl$/, "")))).toBe(false);

@@ -32,7 +32,9 @@ describe("expandCells", () => {
   });
 
   it("exclude removes every cell matching all pairs of an entry", () => {
-    const s = spec("  connections: [1, 10]\n  threads: [1, 2]\n  length: [0, 64]\n  exclude:\n    - {connections: 1, threads: 2}\n    - {length: 0, threads: 1}");
+    const s = spec(
+      "  connections: [1, 10]\n  threads: [1, 2]\n  length: [0, 64]\n  exclude:\n    - {connections: 1, threads: 2}\n    - {length: 0, threads: 1}",
+    );
     expect(ids(s)).toEqual([
       "connections=1,threads=1,length=64",
       "connections=10,threads=1,length=64",

@@ -5,7 +5,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, chmodSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -24,7 +35,11 @@ const sha256 = (file: string) => createHash("sha256").update(readFileSync(file))
 
 /** What `git describe --always --dirty` says in `dir`, or null (not a repository). The global setup installs git. */
 function gitDescribe(dir: string): string | null {
-  const result = spawnSync(requireTool("git"), ["describe", "--always", "--dirty"], { cwd: dir, encoding: "utf8", env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } });
+  const result = spawnSync(requireTool("git"), ["describe", "--always", "--dirty"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" },
+  });
   if (result.error) throw result.error;
   return result.status === 0 ? result.stdout.trim() : null;
 }
@@ -114,14 +129,27 @@ describe("a run writes <name>.<run_id>.meta.json beside its CSV", () => {
 describe("secrets stay out of meta.json", () => {
   it("server.env / client.env values whose names contain TOKEN, SECRET, PASSWORD or KEY (any case) are <redacted>", async () => {
     const dir = makeTempDir("tcpsweep-meta-secret-");
-    const secrets = { API_TOKEN: "tok-1111", db_password: "pw-2222", Client_Secret: "sec-3333", SSH_KEY_FILE: "key-4444", apikey: "key-5555" };
+    const secrets = {
+      API_TOKEN: "tok-1111",
+      db_password: "pw-2222",
+      Client_Secret: "sec-3333",
+      SSH_KEY_FILE: "key-4444",
+      apikey: "key-5555",
+    };
     const specFile = writeSpec(dir, {
       name: "secret",
       duration: "0.5s",
       warmup: 0,
       matrix: { connections: [1] },
-      server: { command: ["node", FAULT_SERVER, "--mode", "normal", "--port", "{port}"], ready: "port", env: { API_TOKEN: secrets.API_TOKEN, db_password: secrets.db_password, PLAIN_SETTING: "visible-1" } },
-      client: { builtin: true, env: { Client_Secret: secrets.Client_Secret, SSH_KEY_FILE: secrets.SSH_KEY_FILE, apikey: secrets.apikey, MONKEY_LEVEL: "9" } },
+      server: {
+        command: ["node", FAULT_SERVER, "--mode", "normal", "--port", "{port}"],
+        ready: "port",
+        env: { API_TOKEN: secrets.API_TOKEN, db_password: secrets.db_password, PLAIN_SETTING: "visible-1" },
+      },
+      client: {
+        builtin: true,
+        env: { Client_Secret: secrets.Client_Secret, SSH_KEY_FILE: secrets.SSH_KEY_FILE, apikey: secrets.apikey, MONKEY_LEVEL: "9" },
+      },
       output: { csv: "secret.csv" },
     });
     const result = await runCli(["run", specFile], { cwd: dir });
@@ -132,7 +160,12 @@ describe("secrets stay out of meta.json", () => {
     const meta = JSON.parse(text) as { spec: { server: { env: Record<string, string> }; client: { env: Record<string, string> } } };
     // Names are kept (they say what was set); only the values go. MONKEY contains KEY: redacted too (names, not meanings).
     expect(meta.spec.server.env).toEqual({ API_TOKEN: "<redacted>", db_password: "<redacted>", PLAIN_SETTING: "visible-1" });
-    expect(meta.spec.client.env).toEqual({ Client_Secret: "<redacted>", SSH_KEY_FILE: "<redacted>", apikey: "<redacted>", MONKEY_LEVEL: "<redacted>" });
+    expect(meta.spec.client.env).toEqual({
+      Client_Secret: "<redacted>",
+      SSH_KEY_FILE: "<redacted>",
+      apikey: "<redacted>",
+      MONKEY_LEVEL: "<redacted>",
+    });
   });
 });
 
@@ -162,7 +195,14 @@ describe("collectRunMeta", () => {
     let meta = await collectRunMeta(relative, expandCells(relative), "r1");
     let server = meta.server as Extract<RunMeta["server"], { builtin: false }>;
     expect(server.binaries).toEqual([
-      { argv0: "./bin/srv.sh", path: script, realpath: realpathSync(script), sha256: sha256(script), git_describe: commit, git_toplevel: realpathSync(repo) },
+      {
+        argv0: "./bin/srv.sh",
+        path: script,
+        realpath: realpathSync(script),
+        sha256: sha256(script),
+        git_describe: commit,
+        git_toplevel: realpathSync(repo),
+      },
     ]);
 
     // Through the server's PATH, after an edit: dirty.
@@ -178,7 +218,12 @@ describe("collectRunMeta", () => {
     const viaLink = parse(`name: g\n${matrix}server: {command: "${link} --port {port}"}\n`, dir);
     meta = await collectRunMeta(viaLink, expandCells(viaLink), "r3");
     server = meta.server as Extract<RunMeta["server"], { builtin: false }>;
-    expect(server.binaries[0]).toMatchObject({ path: link, realpath: realpathSync(script), sha256: sha256(script), git_describe: `${commit}-dirty` });
+    expect(server.binaries[0]).toMatchObject({
+      path: link,
+      realpath: realpathSync(script),
+      sha256: sha256(script),
+      git_describe: `${commit}-dirty`,
+    });
   });
 
   it("a program that is not found, and RegExps in the spec, do not break it", async () => {
@@ -206,7 +251,10 @@ describe("collectRunMeta", () => {
 
   it("writeRunMeta never fails the run: an unwritable place is one warning line", async () => {
     const dir = makeTempDir("tcpsweep-meta-unit-");
-    const spec = parse(`name: w\nmatrix: {connections: [1]}\nserver: {builtin: true}\noutput: {csv: ${path.join(dir, "missing-dir/w.csv")}}\n`, dir);
+    const spec = parse(
+      `name: w\nmatrix: {connections: [1]}\nserver: {builtin: true}\noutput: {csv: ${path.join(dir, "missing-dir/w.csv")}}\n`,
+      dir,
+    );
     let written = "";
     const out = { write: (text: string) => ((written += text), true) } as unknown as NodeJS.WritableStream;
     expect(await writeRunMeta(spec, expandCells(spec), "r1", out)).toBeUndefined();

@@ -19,12 +19,19 @@ afterAll(() => removeTempDirs());
  */
 function tempRepo(): string {
   const repo = makeTempDir("tcpsweep-nightly-repo-");
-  for (const entry of ["src", "scripts", "package.json", "tsconfig.json"]) cpSync(path.join(REPO, entry), path.join(repo, entry), { recursive: true });
+  for (const entry of ["src", "scripts", "package.json", "tsconfig.json"])
+    cpSync(path.join(REPO, entry), path.join(repo, entry), { recursive: true });
   symlinkSync(path.join(REPO, "node_modules"), path.join(repo, "node_modules"));
   return repo;
 }
 
-function nightly(spec: string, root: string, date: string, env: Record<string, string> = {}, repo = REPO): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function nightly(
+  spec: string,
+  root: string,
+  date: string,
+  env: Record<string, string> = {},
+  repo = REPO,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [path.join(repo, "scripts/nightly.sh"), spec], {
       env: { ...process.env, TCPSWEEP_NIGHTLY_DIR: root, TCPSWEEP_NIGHTLY_DATE: date, TCPSWEEP_NIGHTLY_BUILD: "0", ...env },
@@ -72,89 +79,122 @@ function nodeWrapper(dir: string, name: string) {
 }
 
 describe("scripts/nightly.sh", () => {
-  it("on a fresh checkout: builds dist/, then a failing spec gives a non-zero exit and one summary line naming the failure", { timeout: 300_000 }, async () => {
-    const dir = makeTempDir("tcpsweep-nightly-");
-    const root = path.join(dir, "nightly");
-    const spec = serverSpec(dir, "broken.yaml", 0, {
-      repeat: 1,
-      server: { command: [NODE, FAULT_SERVER, "--mode", "crash-on-start", "--port", "{port}"], ready: "port" },
-    });
-    const repo = tempRepo();
-    const result = await nightly(spec, root, "2026-03-01", { TCPSWEEP_NIGHTLY_BUILD: "1" }, repo);
-    expect(existsSync(path.join(repo, "dist/cli/main.js")), "the nightly built its checkout").toBe(true);
-    expect(result.code, result.stdout + result.stderr).not.toBe(0);
-    const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^nightly broken: 0\/1 cells ok, no earlier night to compare with, /);
-    expect(lines.filter((line) => line.startsWith("nightly "))).toHaveLength(1);
-    expect(lines[1]).toMatch(/^ {2}FAILED connections=2: server_\w+ in 1 of 1 repeats/);
-    expect(result.stderr).toBe("");
-    const log = readFileSync(path.join(root, "2026-03-01/broken.log"), "utf8");
-    expect(log).toContain("npm run build");
-    expect(log).toMatch(/sweep exit 1/);
+  it(
+    "on a fresh checkout: builds dist/, then a failing spec gives a non-zero exit and one summary line naming the failure",
+    { timeout: 300_000 },
+    async () => {
+      const dir = makeTempDir("tcpsweep-nightly-");
+      const root = path.join(dir, "nightly");
+      const spec = serverSpec(dir, "broken.yaml", 0, {
+        repeat: 1,
+        server: { command: [NODE, FAULT_SERVER, "--mode", "crash-on-start", "--port", "{port}"], ready: "port" },
+      });
+      const repo = tempRepo();
+      const result = await nightly(spec, root, "2026-03-01", { TCPSWEEP_NIGHTLY_BUILD: "1" }, repo);
+      expect(existsSync(path.join(repo, "dist/cli/main.js")), "the nightly built its checkout").toBe(true);
+      expect(result.code, result.stdout + result.stderr).not.toBe(0);
+      const lines = result.stdout.trimEnd().split("\n");
+      expect(lines[0]).toMatch(/^nightly broken: 0\/1 cells ok, no earlier night to compare with, /);
+      expect(lines.filter((line) => line.startsWith("nightly "))).toHaveLength(1);
+      expect(lines[1]).toMatch(/^ {2}FAILED connections=2: server_\w+ in 1 of 1 repeats/);
+      expect(result.stderr).toBe("");
+      const log = readFileSync(path.join(root, "2026-03-01/broken.log"), "utf8");
+      expect(log).toContain("npm run build");
+      expect(log).toMatch(/sweep exit 1/);
 
-    const typo = writeSpec(dir, "name: typo\nmatrix: [\n", "typo.yaml");
-    const bad = await nightly(typo, root, "2026-03-01");
-    expect(bad.code).toBe(2);
-    expect(bad.stdout.trimEnd().split("\n")).toHaveLength(1);
-    expect(bad.stdout).toMatch(/^nightly typo: sweep failed \(exit 2\): .*typo\.yaml/);
-  });
+      const typo = writeSpec(dir, "name: typo\nmatrix: [\n", "typo.yaml");
+      const bad = await nightly(typo, root, "2026-03-01");
+      expect(bad.code).toBe(2);
+      expect(bad.stdout.trimEnd().split("\n")).toHaveLength(1);
+      expect(bad.stdout).toMatch(/^nightly typo: sweep failed \(exit 2\): .*typo\.yaml/);
+    },
+  );
 
-  it("two nights, the second with a server slowed on purpose: the first is clean (exit 0), the second's line names the slower cell (exit 1); each on the chosen node", { timeout: 300_000 }, async () => {
-    const dir = makeTempDir("tcpsweep-nightly-");
-    const root = path.join(dir, "nightly");
-    // The first night runs the user's node (first on PATH, however cron's PATH is completed), the second TCPSWEEP_NODE's.
-    const users = nodeWrapper(dir, "users-node");
-    const chosen = nodeWrapper(dir, "chosen-node");
-    const userPath = `${users.bin}:${process.env.PATH}`;
-    const first = await nightly(serverSpec(dir, "pair.yaml", 0), root, "2026-03-01", { PATH: userPath });
-    expect(first.code, first.stdout + first.stderr).toBe(0);
-    const runsOfANight = /dist\/cli\/main\.js run [\s\S]*dist\/cli\/main\.js report [\s\S]*nightly-summary\.mjs/;
-    expect(users.calls(), "the sweep, the report and the summary ran on the user's node").toMatch(runsOfANight);
-    const report = path.join(root, "2026-03-01/pair.report/index.html");
-    expect(first.stdout).toBe(`nightly pair: 1/1 cells ok, no earlier night to compare with, report: ${report}\n`);
-    expect(existsSync(report)).toBe(true);
+  it(
+    "two nights, the second with a server slowed on purpose: the first is clean (exit 0), the second's line names the slower cell (exit 1); each on the chosen node",
+    { timeout: 300_000 },
+    async () => {
+      const dir = makeTempDir("tcpsweep-nightly-");
+      const root = path.join(dir, "nightly");
+      // The first night runs the user's node (first on PATH, however cron's PATH is completed), the second TCPSWEEP_NODE's.
+      const users = nodeWrapper(dir, "users-node");
+      const chosen = nodeWrapper(dir, "chosen-node");
+      const userPath = `${users.bin}:${process.env.PATH}`;
+      const first = await nightly(serverSpec(dir, "pair.yaml", 0), root, "2026-03-01", { PATH: userPath });
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const runsOfANight = /dist\/cli\/main\.js run [\s\S]*dist\/cli\/main\.js report [\s\S]*nightly-summary\.mjs/;
+      expect(users.calls(), "the sweep, the report and the summary ran on the user's node").toMatch(runsOfANight);
+      const report = path.join(root, "2026-03-01/pair.report/index.html");
+      expect(first.stdout).toBe(`nightly pair: 1/1 cells ok, no earlier night to compare with, report: ${report}\n`);
+      expect(existsSync(report)).toBe(true);
 
-    const usersFirstNight = users.calls();
-    // 20 ms per reply caps 2 connections at 100 resp/s: slower beyond any noise even on a loaded machine (3 ms was not).
-    const second = await nightly(serverSpec(dir, "pair.yaml", 20), root, "2026-03-02", { PATH: userPath, TCPSWEEP_NODE: chosen.node });
-    expect(second.code, second.stdout + second.stderr).toBe(1);
-    expect(chosen.calls()).toMatch(runsOfANight);
-    expect(users.calls(), "TCPSWEEP_NODE replaces the PATH's node").toBe(usersFirstNight);
-    expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toContain(`(${chosen.node} ${process.version})`);
-    const lines = second.stdout.trimEnd().split("\n");
-    const p = String.raw`p=(0\.0\d+|\de-\d+)`;
-    expect(lines[0]).toMatch(
-      new RegExp(String.raw`^nightly pair: 1/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp/s −\d+\.\d% ${p}(, p99 \+\d+\.\d% ${p})?\); detectable change [\d∞–]+% per cell \(median [\d∞]+%\), report: `),
-    );
-    expect(lines[1]).toMatch(/^ {2}REGRESSED connections=2: resp\/s −/);
-    expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toMatch(/compare with .*2026-03-01\/pair\.csv: exit 1/);
-  });
+      const usersFirstNight = users.calls();
+      // 20 ms per reply caps 2 connections at 100 resp/s: slower beyond any noise even on a loaded machine (3 ms was not).
+      const second = await nightly(serverSpec(dir, "pair.yaml", 20), root, "2026-03-02", { PATH: userPath, TCPSWEEP_NODE: chosen.node });
+      expect(second.code, second.stdout + second.stderr).toBe(1);
+      expect(chosen.calls()).toMatch(runsOfANight);
+      expect(users.calls(), "TCPSWEEP_NODE replaces the PATH's node").toBe(usersFirstNight);
+      expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toContain(`(${chosen.node} ${process.version})`);
+      const lines = second.stdout.trimEnd().split("\n");
+      const p = String.raw`p=(0\.0\d+|\de-\d+)`;
+      expect(lines[0]).toMatch(
+        new RegExp(
+          String.raw`^nightly pair: 1/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp/s −\d+\.\d% ${p}(, p99 \+\d+\.\d% ${p})?\); detectable change [\d∞–]+% per cell \(median [\d∞]+%\), report: `,
+        ),
+      );
+      expect(lines[1]).toMatch(/^ {2}REGRESSED connections=2: resp\/s −/);
+      expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toMatch(/compare with .*2026-03-01\/pair\.csv: exit 1/);
+    },
+  );
 
-  it("calibrate on a smoke-sized spec (built-in server, short windows) writes its file beside the nightly's directory, and the nightly line says what it can see", { timeout: 240_000 }, async () => {
-    const dir = makeTempDir("tcpsweep-nightly-");
-    const root = path.join(dir, "nightly");
-    const spec = writeSpec(dir, { name: "tiny", duration: "0.3s", warmup: "0.1s", matrix: { connections: [2, 4] }, server: { builtin: true }, client: { builtin: true, threads: 1 } }, "tiny.yaml");
-    const calibrated = await runCli(["calibrate", spec, "--runs", "3", "--csv", path.join(root, "tiny.csv"), "--repeats", "2-4", "--nights", "200"], { cwd: dir, timeoutMs: 200_000 });
-    expect(calibrated.code, calibrated.stdout + calibrated.stderr).toBe(0);
-    const file = path.join(root, "tiny.calibration.json");
-    expect(calibrated.stdout).toContain(`wrote ${file}`);
-    expect(calibrated.stdout).toMatch(/^repeat +false alarms rank +welch +auto +power \(10% drop\) rank +welch +auto$/m);
-    const calibration = JSON.parse(readFileSync(file, "utf8"));
-    expect(calibration.run_ids).toHaveLength(3);
-    expect(calibration.cells).toBe(2);
-    expect(calibration.table.map((row: { repeat: number }) => row.repeat)).toEqual([2, 3, 4]);
-    for (const row of calibration.table) for (const mode of ["rank", "welch", "auto"]) expect(row[mode].false_alarm_rate).toBeLessThanOrEqual(1);
-    expect(calibration.detectable_pct.max).toBeGreaterThan(0);
-    expect(existsSync(path.join(root, "tiny.calibrate.csv")), "the runs went to their own CSV").toBe(true);
-    expect(existsSync(path.join(root, "tiny.csv")), "the nightly's CSV is left alone").toBe(false);
+  it(
+    "calibrate on a smoke-sized spec (built-in server, short windows) writes its file beside the nightly's directory, and the nightly line says what it can see",
+    { timeout: 240_000 },
+    async () => {
+      const dir = makeTempDir("tcpsweep-nightly-");
+      const root = path.join(dir, "nightly");
+      const spec = writeSpec(
+        dir,
+        {
+          name: "tiny",
+          duration: "0.3s",
+          warmup: "0.1s",
+          matrix: { connections: [2, 4] },
+          server: { builtin: true },
+          client: { builtin: true, threads: 1 },
+        },
+        "tiny.yaml",
+      );
+      const calibrated = await runCli(
+        ["calibrate", spec, "--runs", "3", "--csv", path.join(root, "tiny.csv"), "--repeats", "2-4", "--nights", "200"],
+        { cwd: dir, timeoutMs: 200_000 },
+      );
+      expect(calibrated.code, calibrated.stdout + calibrated.stderr).toBe(0);
+      const file = path.join(root, "tiny.calibration.json");
+      expect(calibrated.stdout).toContain(`wrote ${file}`);
+      expect(calibrated.stdout).toMatch(/^repeat +false alarms rank +welch +auto +power \(10% drop\) rank +welch +auto$/m);
+      const calibration = JSON.parse(readFileSync(file, "utf8"));
+      expect(calibration.run_ids).toHaveLength(3);
+      expect(calibration.cells).toBe(2);
+      expect(calibration.table.map((row: { repeat: number }) => row.repeat)).toEqual([2, 3, 4]);
+      for (const row of calibration.table)
+        for (const mode of ["rank", "welch", "auto"]) expect(row[mode].false_alarm_rate).toBeLessThanOrEqual(1);
+      expect(calibration.detectable_pct.max).toBeGreaterThan(0);
+      expect(existsSync(path.join(root, "tiny.calibrate.csv")), "the runs went to their own CSV").toBe(true);
+      expect(existsSync(path.join(root, "tiny.csv")), "the nightly's CSV is left alone").toBe(false);
 
-    const night = await nightly(spec, root, "2026-03-01");
-    expect(night.stdout.split("\n")[0]).toMatch(/^nightly tiny: 2\/2 cells ok, no earlier night to compare with, calibrated: can detect ≥ \d+% per cell at repeat \d+[ ,]/);
-  });
+      const night = await nightly(spec, root, "2026-03-01");
+      expect(night.stdout.split("\n")[0]).toMatch(
+        /^nightly tiny: 2\/2 cells ok, no earlier night to compare with, calibrated: can detect ≥ \d+% per cell at repeat \d+[ ,]/,
+      );
+    },
+  );
 
   it("TCPSWEEP_NODE naming no executable: one line saying so, exit 2", async () => {
     const dir = makeTempDir("tcpsweep-nightly-");
-    const wrong = await nightly(path.join(dir, "any.yaml"), path.join(dir, "nightly"), "2026-03-01", { TCPSWEEP_NODE: path.join(dir, "no-such-node") });
+    const wrong = await nightly(path.join(dir, "any.yaml"), path.join(dir, "nightly"), "2026-03-01", {
+      TCPSWEEP_NODE: path.join(dir, "no-such-node"),
+    });
     expect(wrong.code).toBe(2);
     expect(wrong.stdout).toMatch(/^nightly: TCPSWEEP_NODE=.*no-such-node is not an executable file; set it to a node binary .*\n$/);
   });

@@ -31,12 +31,22 @@ describe("Node.js version check", () => {
     expect(nodeVersionSupported(process.version), `the Node running the tests (${process.version}) is one tcpsweep supports`).toBe(true);
   });
 
-  it.each(["v18.20.4", "v22.11.0"])("under Node %s the CLI prints one line naming it and the versions needed, exit 2, nothing on stdout", (version) => {
-    const run = cliReporting(version, ["run", "no-such-spec.yaml"]);
-    expect(run.status, run.stderr).toBe(2);
-    expect(run.stdout).toBe("");
-    expect(run.stderr.split("\n")).toEqual([expect.stringMatching(new RegExp(`^tcpsweep: Node\\.js ${version.replace(/\./g, "\\.")} \\(${NODE.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) is not supported; tcpsweep needs Node\\.js 20\\.19\\+, 22\\.12\\+ or 24\\+ .*install`)), ""]);
-  });
+  it.each(["v18.20.4", "v22.11.0"])(
+    "under Node %s the CLI prints one line naming it and the versions needed, exit 2, nothing on stdout",
+    (version) => {
+      const run = cliReporting(version, ["run", "no-such-spec.yaml"]);
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr.split("\n")).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^tcpsweep: Node\\.js ${version.replace(/\./g, "\\.")} \\(${NODE.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) is not supported; tcpsweep needs Node\\.js 20\\.19\\+, 22\\.12\\+ or 24\\+ .*install`,
+          ),
+        ),
+        "",
+      ]);
+    },
+  );
 
   it("under a supported Node the same preload changes nothing: the CLI runs", () => {
     const run = cliReporting("v24.0.0", ["--version"]);
@@ -46,10 +56,14 @@ describe("Node.js version check", () => {
     expect(run.stdout.trim()).toMatch(new RegExp(`^tcpsweep ${version.replace(/\./g, "\\.")} \\(git [^,]+, node v24\\.0\\.0\\)$`));
   });
 
-  it.each(["dist/cli/main.js", "dist/node-version.js"])("%s uses no syntax newer than ES2015 (plus import()), so an old Node reaches the check", (file) => {
-    const source = readFileSync(path.join(REPO, file), "utf8");
-    // TypeScript rewrites whatever an ES2015 target lacks (?., ??, class fields, ...): an unchanged output means none is used.
-    const emit = (target: ts.ScriptTarget) => ts.transpileModule(source, { compilerOptions: { target, module: ts.ModuleKind.ESNext, removeComments: true } }).outputText;
-    expect(emit(ts.ScriptTarget.ES2015)).toBe(emit(ts.ScriptTarget.ESNext));
-  });
+  it.each(["dist/cli/main.js", "dist/node-version.js"])(
+    "%s uses no syntax newer than ES2015 (plus import()), so an old Node reaches the check",
+    (file) => {
+      const source = readFileSync(path.join(REPO, file), "utf8");
+      // TypeScript rewrites whatever an ES2015 target lacks (?., ??, class fields, ...): an unchanged output means none is used.
+      const emit = (target: ts.ScriptTarget) =>
+        ts.transpileModule(source, { compilerOptions: { target, module: ts.ModuleKind.ESNext, removeComments: true } }).outputText;
+      expect(emit(ts.ScriptTarget.ES2015)).toBe(emit(ts.ScriptTarget.ESNext));
+    },
+  );
 });

@@ -84,4 +84,3 @@ describe("open loop (--rate)", () => {
     expect(result.stderr).toMatch(/--rate/);
   });
 });
-

@@ -23,7 +23,11 @@ describe("perf counters by syscall number", () => {
     const numbers = syscallNumbers();
     if (!numbers) {
       // No table: perf falls back to the named tracepoints, one per syscall.
-      expect(perfCounters(undefined).slice(2).every((counter) => counter.event.startsWith("syscalls:sys_enter_"))).toBe(true);
+      expect(
+        perfCounters(undefined)
+          .slice(2)
+          .every((counter) => counter.event.startsWith("syscalls:sys_enter_")),
+      ).toBe(true);
       return;
     }
     const perl = requireTool("perl");
@@ -35,10 +39,25 @@ describe("perf counters by syscall number", () => {
     // The fallback tcpsweep uses without a table: each syscall's own named tracepoint.
     const named = perfCounters(undefined, (name) => name in numbers);
     const out = path.join(makeTempDir(), "perf.txt");
-    const argv = ["stat", "-x,", "--no-big-num", "-o", out, ...filtered.flatMap((c) => c.args), ...named.slice(2).flatMap((c) => c.args), "--", perl, "-e", script, ...calls];
+    const argv = [
+      "stat",
+      "-x,",
+      "--no-big-num",
+      "-o",
+      out,
+      ...filtered.flatMap((c) => c.args),
+      ...named.slice(2).flatMap((c) => c.args),
+      "--",
+      perl,
+      "-e",
+      script,
+      ...calls,
+    ];
     const run = spawnSync(requireTool("perf"), argv, { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
-    const lines = readFileSync(out, "utf8").split("\n").filter((line) => line.split(",")[2]);
+    const lines = readFileSync(out, "utf8")
+      .split("\n")
+      .filter((line) => line.split(",")[2]);
     // Both counter sets share the total and error lines; each reads its own per-syscall lines.
     const ours = parsePerfStat(lines.slice(0, filtered.length).join("\n"), filtered, "server", out);
     const theirs = parsePerfStat([...lines.slice(0, 2), ...lines.slice(filtered.length)].join("\n"), named, "server", out);
@@ -57,8 +76,16 @@ describe("perf counters by syscall number", () => {
       const values = Object.values(table!);
       expect(new Set(values).size, arch).toBe(values.length);
       const counters = perfCounters(table);
-      expect(counters.slice(2).map((c) => (c.counts.kind === "syscall" ? c.counts.name : "")), arch).toEqual(Object.keys(table!).filter((name) => counters.some((c) => c.args.includes(`id == ${table![name]}`))));
-      expect(counters.slice(2).every((c) => c.event === "raw_syscalls:sys_enter" && c.args[3] === `id == ${table![(c.counts as { name: string }).name]}`), arch).toBe(true);
+      expect(
+        counters.slice(2).map((c) => (c.counts.kind === "syscall" ? c.counts.name : "")),
+        arch,
+      ).toEqual(Object.keys(table!).filter((name) => counters.some((c) => c.args.includes(`id == ${table![name]}`))));
+      expect(
+        counters
+          .slice(2)
+          .every((c) => c.event === "raw_syscalls:sys_enter" && c.args[3] === `id == ${table![(c.counts as { name: string }).name]}`),
+        arch,
+      ).toBe(true);
     }
   });
 });
@@ -68,17 +95,59 @@ describe("perf stat output read by position", () => {
   const line = (count: string, event: string) => `${count},,${event},1000,100.00,,`;
 
   it("adds each line to the counter asked for in that place; the rest of the total is (other)", () => {
-    const text = ["# started on …", "", line("100", "raw_syscalls:sys_enter"), line("3", "raw_syscalls:sys_exit"), line("40", "raw_syscalls:sys_enter"), line("35", "raw_syscalls:sys_enter")].join("\n");
+    const text = [
+      "# started on …",
+      "",
+      line("100", "raw_syscalls:sys_enter"),
+      line("3", "raw_syscalls:sys_exit"),
+      line("40", "raw_syscalls:sys_enter"),
+      line("35", "raw_syscalls:sys_enter"),
+    ].join("\n");
     const result = parsePerfStat(text, counters, "server", "perf.txt");
-    expect(result).toEqual({ source: "perf", target: "server", rows: [{ syscall: "read", calls: 40 }, { syscall: "write", calls: 35 }, { syscall: "(other)", calls: 25 }], total: { calls: 100, errors: 3 }, rawFile: "perf.txt" });
+    expect(result).toEqual({
+      source: "perf",
+      target: "server",
+      rows: [
+        { syscall: "read", calls: 40 },
+        { syscall: "write", calls: 35 },
+        { syscall: "(other)", calls: 25 },
+      ],
+      total: { calls: 100, errors: 3 },
+      rawFile: "perf.txt",
+    });
   });
 
   it("a missing line, an event out of place or a count perf could not take is an error naming it", () => {
-    const short = parsePerfStat([line("100", "raw_syscalls:sys_enter"), line("3", "raw_syscalls:sys_exit")].join("\n"), counters, "server", "p.txt");
+    const short = parsePerfStat(
+      [line("100", "raw_syscalls:sys_enter"), line("3", "raw_syscalls:sys_exit")].join("\n"),
+      counters,
+      "server",
+      "p.txt",
+    );
     expect(String(short)).toMatch(/p\.txt\) has 2 counts for 4 counters/);
-    const moved = parsePerfStat([line("100", "raw_syscalls:sys_enter"), line("40", "raw_syscalls:sys_enter"), line("3", "raw_syscalls:sys_exit"), line("1", "raw_syscalls:sys_enter")].join("\n"), counters, "server", "p.txt");
+    const moved = parsePerfStat(
+      [
+        line("100", "raw_syscalls:sys_enter"),
+        line("40", "raw_syscalls:sys_enter"),
+        line("3", "raw_syscalls:sys_exit"),
+        line("1", "raw_syscalls:sys_enter"),
+      ].join("\n"),
+      counters,
+      "server",
+      "p.txt",
+    );
     expect(String(moved)).toMatch(/line 2: raw_syscalls:sys_enter where raw_syscalls:sys_exit was asked for/);
-    const uncounted = parsePerfStat([line("100", "raw_syscalls:sys_enter"), line("3", "raw_syscalls:sys_exit"), line("<not counted>", "raw_syscalls:sys_enter"), line("1", "raw_syscalls:sys_enter")].join("\n"), counters, "server", "p.txt");
+    const uncounted = parsePerfStat(
+      [
+        line("100", "raw_syscalls:sys_enter"),
+        line("3", "raw_syscalls:sys_exit"),
+        line("<not counted>", "raw_syscalls:sys_enter"),
+        line("1", "raw_syscalls:sys_enter"),
+      ].join("\n"),
+      counters,
+      "server",
+      "p.txt",
+    );
     expect(String(uncounted)).toMatch(/perf could not count -e raw_syscalls:sys_enter --filter id == 0: <not counted>/);
   });
 });

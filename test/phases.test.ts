@@ -37,14 +37,28 @@ describe("phase clock", () => {
 describe("overhead_s on real runs", () => {
   it("the raw log's phases add up to the run's wall time (next run's start minus this one's) within 50 ms", async () => {
     const dir = makeTempDir();
-    const spec = writeSpec(dir, { name: "phases", duration: "0.5s", warmup: "0.2s", matrix: { connections: [5, 10] }, server: { builtin: true }, output: { csv: "p.csv" } });
+    const spec = writeSpec(dir, {
+      name: "phases",
+      duration: "0.5s",
+      warmup: "0.2s",
+      matrix: { connections: [5, 10] },
+      server: { builtin: true },
+      output: { csv: "p.csv" },
+    });
     const result = await runCli(["run", spec], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     const rows = readCsv(path.join(dir, "p.csv")).rows;
     expect(rows).toHaveLength(2);
     const log = readFileSync(path.join(dir, rows[0]!.raw_output!), "utf8");
     const phases = [...log.matchAll(/^([^:\n]+): ([\d.]+) s$/gm)].filter(([, name]) => name !== "total");
-    expect(phases.map(([, name]) => name)).toEqual(["server start", "client start, connects, warmup", "window", "drain and client exit", "server stop", "profiler results"]);
+    expect(phases.map(([, name]) => name)).toEqual([
+      "server start",
+      "client start, connects, warmup",
+      "window",
+      "drain and client exit",
+      "server stop",
+      "profiler results",
+    ]);
     const sumS = phases.reduce((sum, [, , seconds]) => sum + Number(seconds), 0);
     const wallS = (Date.parse(rows[1]!.started_at!) - Date.parse(rows[0]!.started_at!)) / 1000;
     expect(Math.abs(sumS - wallS), `phases ${sumS} s vs wall ${wallS} s`).toBeLessThan(0.05);

@@ -37,7 +37,11 @@ describe("CPU placement", () => {
     const seen = new Map<number, { role: "server" | "client"; cpus: string[] }>();
     const sample = setInterval(() => {
       for (const proc of handle.descendants()) {
-        const role = /main\.js server |worker-process\.js/.test(proc.cmdline) ? "server" : /main\.js client /.test(proc.cmdline) ? "client" : undefined;
+        const role = /main\.js server |worker-process\.js/.test(proc.cmdline)
+          ? "server"
+          : /main\.js client /.test(proc.cmdline)
+            ? "client"
+            : undefined;
         if (!role || !stillAlive(proc)) continue;
         try {
           // The sample with the most threads: a late one may catch the process as its threads exit.
@@ -63,7 +67,10 @@ describe("CPU placement", () => {
     const [row] = readCsv(path.join(dir, "pinned.csv")).rows;
     expect(row).toMatchObject({ status: "ok", server_cpus: serverCpu, client_cpus: clientCpu });
     const metaFile = readdirSync(dir).find((name) => name.endsWith(".meta.json"))!;
-    expect(JSON.parse(readFileSync(path.join(dir, metaFile), "utf8")).placement).toEqual({ server_cpus: serverCpu, client_cpus: clientCpu });
+    expect(JSON.parse(readFileSync(path.join(dir, metaFile), "utf8")).placement).toEqual({
+      server_cpus: serverCpu,
+      client_cpus: clientCpu,
+    });
   });
 
   it("refuses a CPU the machine does not have, at its line, with the CPUs it has", () => {
@@ -84,7 +91,12 @@ describe("CPU placement", () => {
 
   it("--dry-run prints the commands as they would start: pinned roles under taskset", async () => {
     const dir = makeTempDir();
-    const spec = writeSpec(dir, { matrix: { connections: [5] }, server: { builtin: true, cpus: "0" }, client: { cpus: "1" }, output: { csv: "d.csv" } });
+    const spec = writeSpec(dir, {
+      matrix: { connections: [5] },
+      server: { builtin: true, cpus: "0" },
+      client: { cpus: "1" },
+      output: { csv: "d.csv" },
+    });
     const result = await runCli(["run", spec, "--dry-run"], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^ {2}server: taskset -c 0 \S+ \S+ server /m);

@@ -25,7 +25,11 @@ function requirePermission(problem: () => string | undefined): void {
   });
 }
 
-function profiledSpec(csv: string, profile: Record<string, unknown>, matrix: Record<string, unknown> = { connections: [20], threads: [2] }) {
+function profiledSpec(
+  csv: string,
+  profile: Record<string, unknown>,
+  matrix: Record<string, unknown> = { connections: [20], threads: [2] },
+) {
   return { name: "prof", duration: "1s", warmup: "0.3s", matrix, server: { builtin: true }, output: { csv }, profile };
 }
 
@@ -77,7 +81,19 @@ describe("strace over the window", () => {
     expect(Number(row!.traced_ratio)).toBeCloseTo(Number(row!.traced_resp_per_s) / Number(row!.resp_per_s), 2);
 
     const table = readCsv(path.join(dir, "prof.syscalls.csv"));
-    expect(table.header).toEqual(["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"]);
+    expect(table.header).toEqual([
+      "run_id",
+      "cell",
+      "repeat",
+      "target",
+      "source",
+      "syscall",
+      "calls",
+      "errors",
+      "seconds",
+      "usecs_per_call",
+      "percent_time",
+    ]);
     const serverRows = table.rows.filter((r) => r.target === "server");
     expect(serverRows.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
     const sum = serverRows.reduce((total, r) => total + Number(r.calls), 0);
@@ -102,9 +118,19 @@ describe("strace over the window", () => {
     const traced = log(row!.raw_output!.replace(/\.log$/, ".traced.log"));
     // The traced client waited after its warmup, and opened its window only after the profilers' attach phase.
     expect(traced).toMatch(/^### client: .* --wait-for-start$/m);
-    const order = ["tcpsweep client: ready", "tcpsweep client: window started", "^client start, connects, warmup: ", "^profilers attach: ", "^window opening: ", "^window: "];
+    const order = [
+      "tcpsweep client: ready",
+      "tcpsweep client: window started",
+      "^client start, connects, warmup: ",
+      "^profilers attach: ",
+      "^window opening: ",
+      "^window: ",
+    ];
     const at = order.map((mark) => traced.search(new RegExp(mark, "m")));
-    expect(at.every((index) => index >= 0), `every mark in the traced log:\n${traced}`).toBe(true);
+    expect(
+      at.every((index) => index >= 0),
+      `every mark in the traced log:\n${traced}`,
+    ).toBe(true);
     expect(at[0]).toBeLessThan(at[1]!);
     expect(at[2]).toBeLessThan(at[3]!);
     expect(at[3]).toBeLessThan(at[4]!);
@@ -172,7 +198,10 @@ describe("refusals before anything runs", () => {
     // nobody may not be able to read the checkout (a clone inside a 0700 directory): it runs a world-readable copy.
     const staged = stageForOtherUser(["profile/preflight.js"], ["execa"]);
     const script = `import(${JSON.stringify(path.join(staged.root, "dist/profile/preflight.js"))}).then((m) => console.log(JSON.stringify({ strace: m.straceProblem("window") ?? null, perf: m.perfProblem() ?? null })))`;
-    const run = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", staged.node, "-e", script], { encoding: "utf8", cwd: staged.root });
+    const run = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", staged.node, "-e", script], {
+      encoding: "utf8",
+      cwd: staged.root,
+    });
     expect(run.status, run.stderr).toBe(0);
     const found = JSON.parse(run.stdout) as { strace: string | null; perf: string | null };
     const scopeFile = "/proc/sys/kernel/yama/ptrace_scope";
@@ -182,7 +211,8 @@ describe("refusals before anything runs", () => {
     else expect(found.strace).toBeNull();
     // Tracepoints need perf_event_paranoid -1 (or CAP_PERFMON and a readable tracefs) for a non-root user.
     const paranoid = Number(readFileSync("/proc/sys/kernel/perf_event_paranoid", "utf8"));
-    if (paranoid > -1) expect(found.perf).toMatch(new RegExp(`kernel\\.perf_event_paranoid = ${paranoid} \\(sysctl kernel\\.perf_event_paranoid=-1\\)`));
+    if (paranoid > -1)
+      expect(found.perf).toMatch(new RegExp(`kernel\\.perf_event_paranoid = ${paranoid} \\(sysctl kernel\\.perf_event_paranoid=-1\\)`));
   });
 
   it("strace missing: exit 2 naming it and how to install it, nothing written", async () => {

@@ -48,10 +48,16 @@ function cut(stream: Buffer, sizes: readonly number[]): Buffer[] {
 }
 
 /** Feeds chunks to a fresh decoder; copies each frame (frames are only valid during the callback). */
-function feed(chunks: readonly Buffer[]): { frames: { type: number; payload: Buffer }[]; results: (FrameError | undefined)[]; decoder: FrameDecoder } {
+function feed(chunks: readonly Buffer[]): {
+  frames: { type: number; payload: Buffer }[];
+  results: (FrameError | undefined)[];
+  decoder: FrameDecoder;
+} {
   const decoder = new FrameDecoder();
   const frames: { type: number; payload: Buffer }[] = [];
-  const results = chunks.map((chunk) => decoder.push(chunk, (frame) => frames.push({ type: frame.type, payload: Buffer.from(frame.payload) })));
+  const results = chunks.map((chunk) =>
+    decoder.push(chunk, (frame) => frames.push({ type: frame.type, payload: Buffer.from(frame.payload) })),
+  );
   return { frames, results, decoder };
 }
 
@@ -217,14 +223,19 @@ describe("FrameDecoder", () => {
 
   it("holds back a trailing partial frame without emitting it (property)", () => {
     fc.assert(
-      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: FRAME_SIZE - 1 }), chunkSizesArb, (sent, keep, sizes) => {
-        const stream = Buffer.concat(sent.map((f) => encode(f.type, f.payload)));
-        const truncated = stream.subarray(0, stream.length - FRAME_SIZE + keep);
-        const { frames, results, decoder } = feed(cut(truncated, sizes));
-        expect(results.every((r) => r === undefined)).toBe(true);
-        expect(frames).toHaveLength(sent.length - 1);
-        expect(decoder.pending).toBe(keep);
-      }),
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: FRAME_SIZE - 1 }),
+        chunkSizesArb,
+        (sent, keep, sizes) => {
+          const stream = Buffer.concat(sent.map((f) => encode(f.type, f.payload)));
+          const truncated = stream.subarray(0, stream.length - FRAME_SIZE + keep);
+          const { frames, results, decoder } = feed(cut(truncated, sizes));
+          expect(results.every((r) => r === undefined)).toBe(true);
+          expect(frames).toHaveLength(sent.length - 1);
+          expect(decoder.pending).toBe(keep);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -4,7 +4,16 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FRAME_SIZE, MessageType, PROTOCOLS, PROTOCOL_NAMES, encodeFrame, lengthProblem, type ClientSession, type ProtocolName } from "../src/protocol/index.js";
+import {
+  FRAME_SIZE,
+  MessageType,
+  PROTOCOLS,
+  PROTOCOL_NAMES,
+  encodeFrame,
+  lengthProblem,
+  type ClientSession,
+  type ProtocolName,
+} from "../src/protocol/index.js";
 import { ECHO_MAX_LENGTH } from "../src/protocol/echo.js";
 
 /** Sends `count` requests on a fresh session, returns the session and the bytes it sent, in order. */
@@ -34,7 +43,11 @@ function feedInPieces(session: ClientSession, stream: Buffer, sizes: readonly nu
 }
 
 const lengthArb = fc.oneof(fc.constantFrom(1, 2, 1024, 16384, ECHO_MAX_LENGTH), fc.integer({ min: 1, max: 5000 }));
-const piecesArb = fc.oneof(fc.constant([1]), fc.array(fc.integer({ min: 1, max: 70000 }), { minLength: 1, maxLength: 6 }), fc.constant([7, 1, 4096]));
+const piecesArb = fc.oneof(
+  fc.constant([1]),
+  fc.array(fc.integer({ min: 1, max: 70000 }), { minLength: 1, maxLength: 6 }),
+  fc.constant([7, 1, 4096]),
+);
 
 describe("echo: a response is the request's bytes back, in any number of pieces", () => {
   it("whole responses cut anywhere all match, one verdict per request, in order", () => {

@@ -6,7 +6,17 @@
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseSpecText } from "../src/sweep/spec.js";
-import { FAULT_SERVER, NODE, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import {
+  FAULT_SERVER,
+  NODE,
+  killRunningClis,
+  leftoverProcesses,
+  makeTempDir,
+  readCsv,
+  removeTempDirs,
+  runCli,
+  writeSpec,
+} from "./helpers/sweep.js";
 import { specIssueLines } from "./helpers/spec-issues.js";
 
 afterEach(() => killRunningClis());
@@ -22,7 +32,12 @@ async function sweep(spec: Record<string, unknown>) {
 
 describe("a rate matrix key against the built-in server", () => {
   it("rate: [2000, 8000] → mode open, target_rate and achieved_rate filled, achieved within 5 %, pivot mark a…%", async () => {
-    const { result, rows } = await sweep({ duration: "2s", warmup: "0.5s", matrix: { connections: [20], rate: [2000, 8000] }, server: { builtin: true } });
+    const { result, rows } = await sweep({
+      duration: "2s",
+      warmup: "0.5s",
+      matrix: { connections: [20], rate: [2000, 8000] },
+      server: { builtin: true },
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(rows.map((row) => row.rate)).toEqual(["2000", "8000"]);
     for (const row of rows) {
@@ -57,7 +72,10 @@ describe("a server that stalls, driven at a fixed rate", () => {
       duration: "4s",
       warmup: "1s",
       matrix: { connections: [10] },
-      server: { command: [NODE, FAULT_SERVER, "--mode", "stall", "--port", "{port}", "--after-ms", "1500", "--stall-ms", "2500"], ready: { stdout: "^listening on " } },
+      server: {
+        command: [NODE, FAULT_SERVER, "--mode", "stall", "--port", "{port}", "--after-ms", "1500", "--stall-ms", "2500"],
+        ready: { stdout: "^listening on " },
+      },
       client: { rate: 1000, threads: 1 },
     });
     const row = rows[0]!;

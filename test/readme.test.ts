@@ -36,9 +36,16 @@ function shellBlocks(markdown: string): Block[] {
     while (++i < lines.length && lines[i] !== "```") body.push(lines[i]!);
     const info = open[2] ?? "";
     const tag = /^(skip-test|needs-feature|status=([\d,]+))(?::\s*(.*))?$/.exec(info);
-    if (info !== "" && !tag) throw new Error(`README.md:${start + 1}: unknown info string "${info}" (skip-test: reason, needs-feature: what, status=0,1: why)`);
+    if (info !== "" && !tag)
+      throw new Error(`README.md:${start + 1}: unknown info string "${info}" (skip-test: reason, needs-feature: what, status=0,1: why)`);
     const kind = tag?.[1] === "skip-test" || tag?.[1] === "needs-feature" ? tag[1] : "run";
-    blocks.push({ line: start + 1, code: body.join("\n"), kind, reason: tag?.[3]?.trim() ?? "", statuses: tag?.[2] ? tag[2].split(",").map(Number) : [0] });
+    blocks.push({
+      line: start + 1,
+      code: body.join("\n"),
+      kind,
+      reason: tag?.[3]?.trim() ?? "",
+      statuses: tag?.[2] ? tag[2].split(",").map(Number) : [0],
+    });
   }
   return blocks;
 }
@@ -46,7 +53,9 @@ function shellBlocks(markdown: string): Block[] {
 /** A copy of this checkout (the files git would commit, dist/ as built, node_modules linked), smoke-sized. */
 function copyOfCheckout(): string {
   const dir = path.join(makeTempDir("tcpsweep-readme-"), "tcpsweep");
-  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: REPO, encoding: "utf8" })
+    .split("\0")
+    .filter(Boolean);
   for (const file of files) {
     if (!existsSync(path.join(REPO, file))) continue; // deleted in the working tree
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
@@ -55,7 +64,12 @@ function copyOfCheckout(): string {
   cpSync(path.join(REPO, "dist"), path.join(dir, "dist"), { recursive: true });
   symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   const smoke = path.join(dir, "sweeps/smoke.yaml");
-  writeFileSync(smoke, readFileSync(smoke, "utf8").replace(/^duration: .*$/m, "duration: 0.5s").replace(/^warmup: .*$/m, "warmup: 0.2s"));
+  writeFileSync(
+    smoke,
+    readFileSync(smoke, "utf8")
+      .replace(/^duration: .*$/m, "duration: 0.5s")
+      .replace(/^warmup: .*$/m, "warmup: 0.2s"),
+  );
   return dir;
 }
 
@@ -92,10 +106,17 @@ describe("README.md", () => {
     }
     // What the README says was written: the summary of the latest run into smoke.csv (the --only threads=1 one).
     const summary = readCsv(path.join(dir, "results/smoke.summary.csv"));
-    expect(summary.rows.map((row) => [row.cell, row.runs])).toEqual([["connections=10,threads=1", "2"], ["connections=100,threads=1", "2"]]);
+    expect(summary.rows.map((row) => [row.cell, row.runs])).toEqual([
+      ["connections=10,threads=1", "2"],
+      ["connections=100,threads=1", "2"],
+    ]);
     expect(new Set(readCsv(path.join(dir, "results/smoke.csv")).rows.map((row) => row.run_id)).size).toBe(2);
     expect(existsSync(path.join(dir, "results/smoke.report/index.html"))).toBe(true);
     expect(readCsv(path.join(dir, "results/mine.summary.csv")).rows).toHaveLength(4);
-    expect(readdirSync(path.join(dir, "results/nightly")).some((night) => existsSync(path.join(dir, "results/nightly", night, "smoke.report/index.html")))).toBe(true);
+    expect(
+      readdirSync(path.join(dir, "results/nightly")).some((night) =>
+        existsSync(path.join(dir, "results/nightly", night, "smoke.report/index.html")),
+      ),
+    ).toBe(true);
   });
 });

@@ -49,7 +49,11 @@ async function runInLab(name: string, body: string, timeoutMs = 240_000) {
   const spec = path.join(dir, `${name}.yaml`);
   const csv = path.join(dir, `${name}.csv`);
   writeFileSync(spec, `name: ${name}\noutput: {csv: ${csv}, mode: new}\n${body}\n`);
-  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec], { reject: false, timeout: timeoutMs, cwd: dir });
+  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec], {
+    reject: false,
+    timeout: timeoutMs,
+    cwd: dir,
+  });
   return { child, csv, result: child.then((r) => ({ exitCode: r.exitCode, stderr: String(r.stderr), timedOut: r.timedOut })) };
 }
 
@@ -120,7 +124,12 @@ profile: {perf: {}}`;
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(0);
     const rows = readCsvRows(csv);
-    expect(rows.map((r) => r.cell)).toEqual(["connections=100,threads=1", "connections=100,threads=2", "connections=1000,threads=1", "connections=1000,threads=2"]);
+    expect(rows.map((r) => r.cell)).toEqual([
+      "connections=100,threads=1",
+      "connections=100,threads=2",
+      "connections=1000,threads=1",
+      "connections=1000,threads=2",
+    ]);
     for (const row of rows) {
       expect(row.status, row.error).toBe("ok");
       expect(row.client_hosts).toBe("2");
@@ -140,14 +149,21 @@ profile: {perf: {}}`;
       const raw = readFileSync(path.join(dir, String(row.raw_output)), "utf8");
       const merged = JSON.parse(raw.split("\n").find((line) => line.startsWith('{"address"'))!);
       expect(merged.remote.hosts.map((h: { host: string }) => h.host)).toEqual(["load1", "load2"]);
-      expect(merged.remote.hosts.map((h: { connections: number }) => h.connections)).toEqual([Number(row.connections) / 2, Number(row.connections) / 2]);
+      expect(merged.remote.hosts.map((h: { connections: number }) => h.connections)).toEqual([
+        Number(row.connections) / 2,
+        Number(row.connections) / 2,
+      ]);
       for (const host of merged.remote.hosts) expect(host.cpu_s).toBeGreaterThan(0);
       expect(merged.requests).toBe(Number(row.requests));
     }
     // meta.json: each remote host as its agent described itself.
     const metaFile = readdirSync(dir).find((f) => f.startsWith("two-load-hosts.") && f.endsWith(".meta.json"))!;
     const meta = JSON.parse(readFileSync(path.join(dir, metaFile), "utf8"));
-    expect(meta.remote_hosts.map((h: { name: string; roles: string[] }) => `${h.name}:${h.roles.join("+")}`)).toEqual(["load1:client", "load2:client", "srv:server"]);
+    expect(meta.remote_hosts.map((h: { name: string; roles: string[] }) => `${h.name}:${h.roles.join("+")}`)).toEqual([
+      "load1:client",
+      "load2:client",
+      "srv:server",
+    ]);
     for (const host of meta.remote_hosts) expect(host.tcpsweep_version).toBe(meta.tcpsweep.version);
     expect(await leftovers(5000)).toEqual([]);
   }, 300_000);
@@ -199,7 +215,9 @@ client: {hosts: [load1, load2]}`;
     const ssh = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     ssh.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    ssh.stdin.write(`${JSON.stringify({ type: "start", id: 1, self: true, argv: ["server", "--host", "0.0.0.0", "--port", "0", "--threads", "2"] })}\n`);
+    ssh.stdin.write(
+      `${JSON.stringify({ type: "start", id: 1, self: true, argv: ["server", "--host", "0.0.0.0", "--port", "0", "--threads", "2"] })}\n`,
+    );
     const deadline = Date.now() + 20_000;
     while (!out.includes("listening on") && Date.now() < deadline) await sleep(50);
     expect(out).toContain("listening on");

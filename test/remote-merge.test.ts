@@ -44,19 +44,22 @@ function hostRun(host: string, samples: number[], extra: Partial<HostClientRun> 
 describe("mergeHostRuns", () => {
   it("percentiles of the merge equal those of all samples; counts are sums", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 5_000_000 }), { minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 4 }), (perHost) => {
-        const merged = mergeHostRuns(perHost.map((samples, i) => hostRun(`h${i}`, samples)));
-        const all = newLatencyHistogram();
-        for (const sample of perHost.flat()) all.recordValue(sample);
-        expect(merged.responses).toBe(perHost.flat().length);
-        expect(merged.requests).toBe(perHost.flat().length + 3 * perHost.length);
-        expect(merged.errors.total).toBe(3 * perHost.length);
-        expect(merged.latency_us!.p50).toBe(all.getValueAtPercentile(50));
-        expect(merged.latency_us!.p99).toBe(all.getValueAtPercentile(99));
-        expect(merged.latency_us!.p999).toBe(all.getValueAtPercentile(99.9));
-        expect(merged.latency_us!.max).toBe(all.highestEquivalentValue(all.maxValue)); // the wire carries buckets: the top of the max's bucket
-        expect(merged.remote.client_hosts).toBe(perHost.length);
-      }),
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 1, max: 5_000_000 }), { minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 4 }),
+        (perHost) => {
+          const merged = mergeHostRuns(perHost.map((samples, i) => hostRun(`h${i}`, samples)));
+          const all = newLatencyHistogram();
+          for (const sample of perHost.flat()) all.recordValue(sample);
+          expect(merged.responses).toBe(perHost.flat().length);
+          expect(merged.requests).toBe(perHost.flat().length + 3 * perHost.length);
+          expect(merged.errors.total).toBe(3 * perHost.length);
+          expect(merged.latency_us!.p50).toBe(all.getValueAtPercentile(50));
+          expect(merged.latency_us!.p99).toBe(all.getValueAtPercentile(99));
+          expect(merged.latency_us!.p999).toBe(all.getValueAtPercentile(99.9));
+          expect(merged.latency_us!.max).toBe(all.highestEquivalentValue(all.maxValue)); // the wire carries buckets: the top of the max's bucket
+          expect(merged.remote.client_hosts).toBe(perHost.length);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -84,7 +87,12 @@ describe("mergeHostRuns", () => {
 
   it("rates: each host's count over its own window, summed; duration: the time all were in the window", () => {
     const a = hostRun("a", new Array(1000).fill(100), { windowStartMs: 1000, windowEndMs: 3000 }, 2);
-    const b = hostRun("b", new Array(3000).fill(100), { windowStartMs: 1100, windowEndMs: 3100, clock: { offsetMs: -40, errorBoundMs: 0.5 } }, 2);
+    const b = hostRun(
+      "b",
+      new Array(3000).fill(100),
+      { windowStartMs: 1100, windowEndMs: 3100, clock: { offsetMs: -40, errorBoundMs: 0.5 } },
+      2,
+    );
     const merged = mergeHostRuns([a, b]);
     expect(merged.resp_per_s).toBe(2000); // 1000/2 + 3000/2
     expect(merged.elapsed_s).toBe(1.9); // [1100, 3000]
@@ -102,16 +110,26 @@ describe("mergeHostRuns", () => {
   });
 
   it("connections split over hosts sum to the total", () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 65000 }), fc.integer({ min: 1, max: 16 }), (total, hosts) => {
-      expect(splitConnections(total, hosts).reduce((a, b) => a + b, 0)).toBe(total);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 65000 }), fc.integer({ min: 1, max: 16 }), (total, hosts) => {
+        expect(splitConnections(total, hosts).reduce((a, b) => a + b, 0)).toBe(total);
+      }),
+    );
   });
 });
 
 describe("mergeHostRuns: per-connection figures", () => {
   const withCounts = (host: string, counts: number[], series: number[]) => {
     const run = hostRun(host, [100, 200]);
-    return { ...run, report: { ...run.report, connections: { ...run.report.connections, established: counts.length }, conn_resp_counts: counts, resp_per_s_series: series } };
+    return {
+      ...run,
+      report: {
+        ...run.report,
+        connections: { ...run.report.connections, established: counts.length },
+        conn_resp_counts: counts,
+        resp_per_s_series: series,
+      },
+    };
   };
 
   it("served, starved, Jain and the spread are of all hosts' connections side by side", () => {

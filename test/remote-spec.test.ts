@@ -40,7 +40,9 @@ describe("remote-host spec keys", () => {
   });
 
   it("the server's host needs an address; remote clients need the built-in client", () => {
-    const lines = errors(`${HOSTS}server: {builtin: true, host: load1}\nclient: {hosts: [load2], command: "./c {address}", parser: json}\n`);
+    const lines = errors(
+      `${HOSTS}server: {builtin: true, host: load1}\nclient: {hosts: [load2], command: "./c {address}", parser: json}\n`,
+    );
     expect(lines.some((l) => /^x\.yaml:5 hosts\.load1: needs "address"/.test(l))).toBe(true);
     expect(lines.some((l) => /client\.hosts: only works with the built-in client/.test(l))).toBe(true);
   });
@@ -51,7 +53,9 @@ describe("remote-host spec keys", () => {
   });
 
   it("hosts entries are checked like every other section", () => {
-    const lines = errors(`hosts:\n  a: {address: 1.2.3.4, sssh: x}\n  b: {address: 1.2.3.5}\nmatrix: {connections: [1]}\nserver: {builtin: true, host: a}\n`);
+    const lines = errors(
+      `hosts:\n  a: {address: 1.2.3.4, sssh: x}\n  b: {address: 1.2.3.5}\nmatrix: {connections: [1]}\nserver: {builtin: true, host: a}\n`,
+    );
     expect(lines).toContain('x.yaml:2 hosts.a.sssh: unknown key; did you mean "ssh"?');
     expect(lines.some((l) => /^x\.yaml:3 hosts\.b\.ssh: required/.test(l))).toBe(true);
   });

@@ -12,7 +12,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { csvHeader } from "../src/output/columns.js";
 import { loadCurve } from "../src/report/load-curve.js";
 import { requireTool } from "./helpers/system-tools.js";
-import { killRunningClis, leftoverProcesses, listTree, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec, type CliResult } from "./helpers/sweep.js";
+import {
+  killRunningClis,
+  leftoverProcesses,
+  listTree,
+  makeTempDir,
+  readCsv,
+  removeTempDirs,
+  runCli,
+  writeSpec,
+  type CliResult,
+} from "./helpers/sweep.js";
 
 /** The lead looks at this one; the test's own copies live in its temp dir. */
 const SHARED_SCREENSHOT = "/tmp/tcpsweep-report.png";
@@ -91,15 +101,41 @@ function writeHandCsv(dir: string): { csv: string; runId: string; oldRunId: stri
         const traced = Math.round(responses * 0.55);
         let serverTotal = 0;
         for (const [syscall, perRequest] of SERVER_SYSCALLS) {
-          const calls = Math.round(perRequest * (syscall === "epoll_wait" ? 3 / Math.log10(connections * 10 + 1) : syscall === "futex" ? threads / 2 : 1) * traced);
+          const calls = Math.round(
+            perRequest * (syscall === "epoll_wait" ? 3 / Math.log10(connections * 10 + 1) : syscall === "futex" ? threads / 2 : 1) * traced,
+          );
           serverTotal += calls;
-          syscallRows.push({ run_id: runId, cell: row.cell!, repeat, target: "server", source: "strace", syscall, calls, errors: 0, seconds: 0.1, usecs_per_call: 2, percent_time: 1 });
+          syscallRows.push({
+            run_id: runId,
+            cell: row.cell!,
+            repeat,
+            target: "server",
+            source: "strace",
+            syscall,
+            calls,
+            errors: 0,
+            seconds: 0.1,
+            usecs_per_call: 2,
+            percent_time: 1,
+          });
         }
         let clientTotal = 0;
         for (const [syscall, perRequest] of CLIENT_SYSCALLS) {
           const calls = Math.round(perRequest * traced);
           clientTotal += calls;
-          syscallRows.push({ run_id: runId, cell: row.cell!, repeat, target: "client", source: "strace", syscall, calls, errors: 0, seconds: 0.1, usecs_per_call: 2, percent_time: 1 });
+          syscallRows.push({
+            run_id: runId,
+            cell: row.cell!,
+            repeat,
+            target: "client",
+            source: "strace",
+            syscall,
+            calls,
+            errors: 0,
+            seconds: 0.1,
+            usecs_per_call: 2,
+            percent_time: 1,
+          });
         }
         rows.push({
           ...row,
@@ -109,7 +145,9 @@ function writeHandCsv(dir: string): { csv: string; runId: string; oldRunId: stri
           resp_per_s: respPerS,
           success_rate_pct: success,
           latency_p50_us: Math.round(40 * connections ** 0.8 + 20),
-          latency_p99_us: Math.round((150 * connections ** 0.85 + 80) * (repeat === 1 ? 1 : 1.1) * (threads === 1 ? 1.4 : threads === 2 ? 1 : 0.8)),
+          latency_p99_us: Math.round(
+            (150 * connections ** 0.85 + 80) * (repeat === 1 ? 1 : 1.1) * (threads === 1 ? 1.4 : threads === 2 ? 1 : 0.8),
+          ),
           errors_timeout: success < 100 ? 25 : 0,
           syscall_source: "strace",
           server_syscalls_total: serverTotal,
@@ -124,8 +162,23 @@ function writeHandCsv(dir: string): { csv: string; runId: string; oldRunId: stri
   }
   const csv = path.join(dir, "lab.csv");
   writeFileSync(csv, stringify([header, ...rows.map((row) => header.map((column) => row[column] ?? ""))]));
-  const syscallHeader = ["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"];
-  writeFileSync(path.join(dir, "lab.syscalls.csv"), stringify([syscallHeader, ...syscallRows.map((row) => syscallHeader.map((column) => row[column] ?? ""))]));
+  const syscallHeader = [
+    "run_id",
+    "cell",
+    "repeat",
+    "target",
+    "source",
+    "syscall",
+    "calls",
+    "errors",
+    "seconds",
+    "usecs_per_call",
+    "percent_time",
+  ];
+  writeFileSync(
+    path.join(dir, "lab.syscalls.csv"),
+    stringify([syscallHeader, ...syscallRows.map((row) => syscallHeader.map((column) => row[column] ?? ""))]),
+  );
   return { csv, runId, oldRunId };
 }
 
@@ -134,7 +187,9 @@ function writeHandCsv(dir: string): { csv: string; runId: string; oldRunId: stri
 // ---------------------------------------------------------------------------
 
 function svgFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith(".svg")).sort();
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".svg"))
+    .sort();
 }
 
 /** The SVG is a drawn chart: an <svg> root with vega marks that have geometry. */
@@ -214,7 +269,12 @@ async function openInChromium(indexFile: string, screenshot: string): Promise<Pa
   const svgs = await page.$$eval("figure > svg", (elements) =>
     elements.map((svg) => {
       const box = svg.getBoundingClientRect();
-      return { id: svg.parentElement?.id ?? "", width: box.width, height: box.height, marks: svg.querySelectorAll("g.role-mark path").length };
+      return {
+        id: svg.parentElement?.id ?? "",
+        width: box.width,
+        height: box.height,
+        marks: svg.querySelectorAll("g.role-mark path").length,
+      };
     }),
   );
   await page.screenshot({ path: screenshot, fullPage: true });
@@ -302,8 +362,15 @@ describe("tcpsweep report on a profiled CSV with failures and a syscall table", 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain(`run ${runId} (12 cells)`);
-    expect(svgFiles(outDir)).toEqual(["latency-p99.svg", "success-rate.svg", "syscalls-per-request.svg", "syscalls-top.svg", "throughput.svg"]);
-    for (const chart of ["throughput", "latency-p99", "syscalls-per-request", "success-rate"]) expectChartSvg(path.join(outDir, `${chart}.svg`), ["line", "symbol"]);
+    expect(svgFiles(outDir)).toEqual([
+      "latency-p99.svg",
+      "success-rate.svg",
+      "syscalls-per-request.svg",
+      "syscalls-top.svg",
+      "throughput.svg",
+    ]);
+    for (const chart of ["throughput", "latency-p99", "syscalls-per-request", "success-rate"])
+      expectChartSvg(path.join(outDir, `${chart}.svg`), ["line", "symbol"]);
     expectChartSvg(path.join(outDir, "syscalls-top.svg"), ["rect"]);
 
     const top = readFileSync(path.join(outDir, "syscalls-top.svg"), "utf8");
@@ -400,7 +467,9 @@ describe("tcpsweep report marks uneven service", () => {
     const result = await runCli(["report", file], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     const html = readFileSync(path.join(dir, "jain.report/index.html"), "utf8");
-    expect(html).toMatch(/<td>10<\/td><td>2<\/td><td>2 \/ 2<\/td>.*<td>10 \/ 10<\/td><td class="uneven">0\.67 j<\/td>.*<td class="text status">ok<\/td>/);
+    expect(html).toMatch(
+      /<td>10<\/td><td>2<\/td><td>2 \/ 2<\/td>.*<td>10 \/ 10<\/td><td class="uneven">0\.67 j<\/td>.*<td class="text status">ok<\/td>/,
+    );
     expect(html).toMatch(/<td>100<\/td><td>2<\/td>.*<td>100 \/ 100<\/td><td>0\.985<\/td>/);
     expect(html).toMatch(/<td>500<\/td><td>2<\/td>.*<td>100 \/ 500<\/td><td>0\.2<\/td>/);
     expect(html.match(/class="uneven"/g)).toHaveLength(1);
@@ -411,7 +480,13 @@ describe("tcpsweep report marks uneven service", () => {
 describe("tcpsweep report: bad input is one line and exit 2, nothing written", () => {
   const dir = makeTempDir("tcpsweep-report-");
   const noOk = csvHeader(["connections"]);
-  const failedRow: Record<string, string | number> = { run_id: "r9", cell: "connections=1", repeat: 1, connections: 1, status: "server_failed" };
+  const failedRow: Record<string, string | number> = {
+    run_id: "r9",
+    cell: "connections=1",
+    repeat: 1,
+    connections: 1,
+    status: "server_failed",
+  };
   writeFileSync(path.join(dir, "failed.csv"), stringify([noOk, noOk.map((column) => failedRow[column] ?? "")]));
   writeFileSync(path.join(dir, "other.csv"), "name,value\nx,1\n");
   writeFileSync(path.join(dir, "binary.csv"), 'a,"b\n1,2\n"x"y,3\n');
@@ -425,7 +500,10 @@ describe("tcpsweep report: bad input is one line and exit 2, nothing written", (
     expectOneLineExit2(await runCli(["report", "adir.csv"], { cwd: dir }), /cannot read results CSV adir\.csv: EISDIR/);
   });
   it("a CSV that is not tcpsweep's", async () => {
-    expectOneLineExit2(await runCli(["report", "other.csv"], { cwd: dir }), /other\.csv is not a tcpsweep results CSV: no run_id, cell, status, resp_per_s columns/);
+    expectOneLineExit2(
+      await runCli(["report", "other.csv"], { cwd: dir }),
+      /other\.csv is not a tcpsweep results CSV: no run_id, cell, status, resp_per_s columns/,
+    );
   });
   it("a file that is not CSV at all", async () => {
     expectOneLineExit2(await runCli(["report", "binary.csv"], { cwd: dir }), /binary\.csv is not a tcpsweep results CSV: not CSV/);
@@ -462,7 +540,10 @@ describe("tcpsweep report on an open-loop sweep (a rate matrix key): latency aga
   it("draws latency-vs-load: p50/p99/p99.9 lines per thread count, the saturation rule where the first stretch of rates achieved within 5 % ends", async () => {
     const rows = readCsv(csv).rows;
     // A busy machine's client may not keep 6000/s (degraded, exit 1): the chart is drawn all the same.
-    expect(rows.filter((row) => row.status !== "ok" && row.status !== "degraded"), sweep!.stderr).toEqual([]);
+    expect(
+      rows.filter((row) => row.status !== "ok" && row.status !== "degraded"),
+      sweep!.stderr,
+    ).toEqual([]);
     expect(sweep!.code, sweep!.stderr).toBe(rows.every((row) => row.status === "ok") ? 0 : 1);
     expect(rows.every((row) => row.mode === "open" && Number(row.target_rate) > 0)).toBe(true);
     const result = await runCli(["report", "out/load.csv"], { cwd: dir });
@@ -471,7 +552,8 @@ describe("tcpsweep report on an open-loop sweep (a rate matrix key): latency aga
     const file = path.join(outDir, "latency-vs-load.svg");
     expectChartSvg(file, ["line", "symbol", "rule", "text"]);
     const svg = readFileSync(file, "utf8");
-    for (const label of ["p50", "p99", "p99.9", "threads=1", "threads=2", "offered load: target rate (req/s)"]) expect(svg).toContain(`>${label}<`);
+    for (const label of ["p50", "p99", "p99.9", "threads=1", "threads=2", "offered load: target rate (req/s)"])
+      expect(svg).toContain(`>${label}<`);
     // Each line's saturation point, from the CSV: the end of the first stretch of rates achieved within 5 %.
     for (const threads of ["1", "2"]) {
       const line = rows.filter((row) => row.threads === threads).sort((a, b) => Number(a.target_rate) - Number(b.target_rate));
@@ -496,9 +578,26 @@ describe("tcpsweep report on an open-loop sweep (a rate matrix key): latency aga
   }, 60_000);
 
   it("the saturation point ends the first stretch of rates achieved within 5 % (short or over), per line, from ok and degraded rows", () => {
-    const row = (threads: number, rate: number, achieved: number, status = "ok") => ({ threads: String(threads), rate: String(rate), target_rate: String(rate), achieved_rate: String(achieved), status, latency_p50_us: "100", latency_p99_us: "900", latency_p999_us: "0" });
+    const row = (threads: number, rate: number, achieved: number, status = "ok") => ({
+      threads: String(threads),
+      rate: String(rate),
+      target_rate: String(rate),
+      achieved_rate: String(achieved),
+      status,
+      latency_p50_us: "100",
+      latency_p99_us: "900",
+      latency_p999_us: "0",
+    });
     const curve = loadCurve(
-      [row(1, 1000, 1000), row(1, 2000, 1950), row(1, 3000, 2500, "degraded"), row(2, 1000, 990), row(2, 2000, 2300), row(2, 3000, 2990), { ...row(2, 4000, 4000), status: "client_failed" }],
+      [
+        row(1, 1000, 1000),
+        row(1, 2000, 1950),
+        row(1, 3000, 2500, "degraded"),
+        row(2, 1000, 990),
+        row(2, 2000, 2300),
+        row(2, 3000, 2990),
+        { ...row(2, 4000, 4000), status: "client_failed" },
+      ],
       ["rate", "threads"],
     )!;
     expect(curve.series).toEqual(["threads=1", "threads=2"]);

@@ -80,7 +80,10 @@ describe("reading a results CSV", () => {
   it("says what is wrong with input that is not a tcpsweep CSV", () => {
     const cases: [string, string][] = [
       [path.join(dir, "missing.csv"), `cannot read NEW ${path.join(dir, "missing.csv")}: no such file`],
-      [file("foreign.csv", "a,b\n1,2\n"), `NEW ${path.join(dir, "foreign.csv")} is not a tcpsweep results CSV: no run_id, status columns in its header`],
+      [
+        file("foreign.csv", "a,b\n1,2\n"),
+        `NEW ${path.join(dir, "foreign.csv")} is not a tcpsweep results CSV: no run_id, status columns in its header`,
+      ],
       [file("empty.csv", "run_id,status\n"), `NEW ${path.join(dir, "empty.csv")} has a header but no rows`],
       [file("quote.csv", 'run_id,status\n"r1,ok\n'), `NEW ${path.join(dir, "quote.csv")} is not a tcpsweep results CSV: not CSV (`],
     ];

@@ -31,7 +31,8 @@ describe("which Node has reusePort, and what --accept auto picks", () => {
   });
 
   it("auto: shared descriptors on every Node (the measured decision, bench/RESULTS.md)", () => {
-    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"]) expect(chooseAcceptStrategy(version, "linux")).toBe("shared-descriptors");
+    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"])
+      expect(chooseAcceptStrategy(version, "linux")).toBe("shared-descriptors");
   });
 
   it("auto, where reuse-port is preferred: reuse-port on Node >= 22.12 / 23.1 on Linux, the fallback on older Node and other systems", () => {
@@ -48,7 +49,8 @@ describe("which Node has reusePort, and what --accept auto picks", () => {
 
 /** Listening TCP sockets on 127.0.0.1:`port`, from the kernel's table (one per socket, however many descriptors share it). */
 function listeningSockets(port: number): number {
-  return tcpSockets().filter((socket) => socket.localAddress === "0100007F" && socket.localPort === port && socket.state === TCP_LISTEN).length;
+  return tcpSockets().filter((socket) => socket.localAddress === "0100007F" && socket.localPort === port && socket.state === TCP_LISTEN)
+    .length;
 }
 
 /** Opens `count` connections at once; each asks CLIENT_INFO and returns the pid of the worker that answered. */

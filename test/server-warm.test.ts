@@ -14,19 +14,42 @@ import { expandCells } from "../src/sweep/matrix.js";
 import { planJobs } from "../src/sweep/runner.js";
 import { ServerPool, type RunningServer } from "../src/sweep/servers.js";
 import { cellTemplateValues, parseSpecText } from "../src/sweep/spec.js";
-import { CLI, NODE, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, waitFor, writeSpec } from "./helpers/sweep.js";
+import {
+  CLI,
+  NODE,
+  killRunningClis,
+  leftoverProcesses,
+  makeTempDir,
+  readCsv,
+  removeTempDirs,
+  runCli,
+  waitFor,
+  writeSpec,
+} from "./helpers/sweep.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
 
-const builtinSpec = (extra = "") => parseSpecText(`matrix:\n  connections: [1, 2]\n  threads: [1, 2]\nserver:\n  builtin: true\n${extra}`, "warm.yaml", {}, { cliEntry: CLI, cwd: process.cwd() });
+const builtinSpec = (extra = "") =>
+  parseSpecText(
+    `matrix:\n  connections: [1, 2]\n  threads: [1, 2]\nserver:\n  builtin: true\n${extra}`,
+    "warm.yaml",
+    {},
+    { cliEntry: CLI, cwd: process.cwd() },
+  );
 
-const statusKb = (pid: number, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+const statusKb = (pid: number, key: string) =>
+  Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
 
 describe("lifetime: warm", () => {
   it("is the built-in server's default on this machine; any other server, or one on another host, stays fresh per run", () => {
     expect(builtinSpec().server!.lifetime).toBe("warm");
-    const external = parseSpecText('matrix: {connections: [1]}\nserver: {command: ["./srv", "-p", "{port}"]}\n', "x.yaml", {}, { cliEntry: CLI, cwd: "/" });
+    const external = parseSpecText(
+      'matrix: {connections: [1]}\nserver: {command: ["./srv", "-p", "{port}"]}\n',
+      "x.yaml",
+      {},
+      { cliEntry: CLI, cwd: "/" },
+    );
     expect(external.server!.lifetime).toBe("cell");
     expect(builtinSpec("  lifetime: cell\n").server!.lifetime).toBe("cell");
   });
@@ -35,25 +58,49 @@ describe("lifetime: warm", () => {
     const spec = { ...builtinSpec(), repeat: 3 };
     const order = planJobs(spec, expandCells(spec)).map((job) => `${job.repeat}:${job.cell.id}`);
     expect(order).toEqual([
-      "1:connections=1,threads=1", "1:connections=2,threads=1", "1:connections=1,threads=2", "1:connections=2,threads=2",
-      "2:connections=1,threads=2", "2:connections=2,threads=2", "2:connections=1,threads=1", "2:connections=2,threads=1",
-      "3:connections=1,threads=1", "3:connections=2,threads=1", "3:connections=1,threads=2", "3:connections=2,threads=2",
+      "1:connections=1,threads=1",
+      "1:connections=2,threads=1",
+      "1:connections=1,threads=2",
+      "1:connections=2,threads=2",
+      "2:connections=1,threads=2",
+      "2:connections=2,threads=2",
+      "2:connections=1,threads=1",
+      "2:connections=2,threads=1",
+      "3:connections=1,threads=1",
+      "3:connections=2,threads=1",
+      "3:connections=1,threads=2",
+      "3:connections=2,threads=2",
     ]);
     // group: each command line's runs together for the whole sweep, repeat-major within it.
     const grouped = { ...builtinSpec("  lifetime: group\n"), repeat: 2 };
     expect(planJobs(grouped, expandCells(grouped)).map((job) => `${job.repeat}:${job.cell.id}`)).toEqual([
-      "1:connections=1,threads=1", "1:connections=2,threads=1", "2:connections=1,threads=1", "2:connections=2,threads=1",
-      "1:connections=1,threads=2", "1:connections=2,threads=2", "2:connections=1,threads=2", "2:connections=2,threads=2",
+      "1:connections=1,threads=1",
+      "1:connections=2,threads=1",
+      "2:connections=1,threads=1",
+      "2:connections=2,threads=1",
+      "1:connections=1,threads=2",
+      "1:connections=2,threads=2",
+      "2:connections=1,threads=2",
+      "2:connections=2,threads=2",
     ]);
     const fresh = { ...builtinSpec("  lifetime: cell\n"), repeat: 2 };
-    expect(planJobs(fresh, expandCells(fresh)).map((job) => job.cell.id).slice(0, 4)).toEqual(expandCells(fresh).map((cell) => cell.id));
+    expect(
+      planJobs(fresh, expandCells(fresh))
+        .map((job) => job.cell.id)
+        .slice(0, 4),
+    ).toEqual(expandCells(fresh).map((cell) => cell.id));
   });
 
   it("hands the same server to the next run once its connections are closed; one still open gets a fresh server", async () => {
     const spec = builtinSpec();
     const pool = new ServerPool(new LocalLauncher(), spec.server!, "127.0.0.1", 400);
     const cells = expandCells(spec);
-    const valuesFor = (threads: number) => (port: number) => cellTemplateValues(spec, cells.find((cell) => cell.values.threads === threads)!, port);
+    const valuesFor = (threads: number) => (port: number) =>
+      cellTemplateValues(
+        spec,
+        cells.find((cell) => cell.values.threads === threads)!,
+        port,
+      );
     const abort = new AbortController().signal;
     const servers: RunningServer[] = [];
     try {
@@ -96,7 +143,11 @@ describe("lifetime: warm", () => {
 
   it("resetPeakRss brings a process's VmHWM back to its current resident set", async () => {
     // Touches 200 MB, frees it (an mmap'd buffer goes back to the kernel), then idles.
-    const child = spawn(NODE, ["--expose-gc", "-e", "let b = Buffer.alloc(200e6, 1); b = null; globalThis.gc(); console.log('freed'); setInterval(() => {}, 1000)"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      NODE,
+      ["--expose-gc", "-e", "let b = Buffer.alloc(200e6, 1); b = null; globalThis.gc(); console.log('freed'); setInterval(() => {}, 1000)"],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     try {
       await new Promise((resolve) => child.stdout.once("data", resolve));
       const pid = child.pid!;
@@ -111,14 +162,28 @@ describe("lifetime: warm", () => {
 
   it("a sweep of the built-in pair starts one server per command line and repeat group, every run ok", { timeout: 90_000 }, async () => {
     const dir = makeTempDir();
-    const spec = writeSpec(dir, { name: "warm", duration: "0.3s", warmup: 0, repeat: 2, matrix: { connections: [1, 2, 3], threads: [1, 2] }, server: { builtin: true }, client: { builtin: true, threads: 1 }, output: { csv: "warm.csv" } });
+    const spec = writeSpec(dir, {
+      name: "warm",
+      duration: "0.3s",
+      warmup: 0,
+      repeat: 2,
+      matrix: { connections: [1, 2, 3], threads: [1, 2] },
+      server: { builtin: true },
+      client: { builtin: true, threads: 1 },
+      output: { csv: "warm.csv" },
+    });
     const result = await runCli(["run", spec], { cwd: dir, timeoutMs: 80_000 });
     expect(result.code, result.stderr).toBe(0);
     const rows = readCsv(path.join(dir, "warm.csv")).rows;
     expect(rows.map((row) => row.status)).toEqual(Array(12).fill("ok"));
     // Supervisors (the `server` command itself, not its workers): threads 1 and 2, the last group of repeat 1 kept for repeat 2's first.
-    const supervisors = result.descendants.filter((proc) => / server /.test(proc.cmdline) && !/worker/.test(proc.cmdline) && proc.cmdline.includes(CLI));
-    expect(supervisors.map((proc) => proc.cmdline.match(/ (?:-t|--threads) (\d+)/)?.[1]), JSON.stringify(supervisors.map((p) => p.cmdline))).toEqual(["1", "2", "1"]);
+    const supervisors = result.descendants.filter(
+      (proc) => / server /.test(proc.cmdline) && !/worker/.test(proc.cmdline) && proc.cmdline.includes(CLI),
+    );
+    expect(
+      supervisors.map((proc) => proc.cmdline.match(/ (?:-t|--threads) (\d+)/)?.[1]),
+      JSON.stringify(supervisors.map((p) => p.cmdline)),
+    ).toEqual(["1", "2", "1"]);
     expect(leftoverProcesses(result)).toEqual([]);
     // Each run reports its own peak: a run's server RSS is not the sweep's maximum carried over.
     for (const row of rows) expect(Number(row.server_max_rss_kb)).toBeGreaterThan(0);

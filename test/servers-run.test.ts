@@ -45,8 +45,15 @@ describe("the built-in server against one that holds every reply 2 ms", () => {
     const rows = readCsv(path.join(dir, "fast-slow.csv")).rows;
     for (const connections of ["2", "4"]) {
       const order = (repeat: number) =>
-        rows.filter((r) => r.connections === connections && r.repeat === String(repeat)).sort((a, b) => a.started_at!.localeCompare(b.started_at!)).map((r) => r.server);
-      expect([order(1), order(2), order(3)]).toEqual([["node", "slow"], ["slow", "node"], ["node", "slow"]]);
+        rows
+          .filter((r) => r.connections === connections && r.repeat === String(repeat))
+          .sort((a, b) => a.started_at!.localeCompare(b.started_at!))
+          .map((r) => r.server);
+      expect([order(1), order(2), order(3)]).toEqual([
+        ["node", "slow"],
+        ["slow", "node"],
+        ["node", "slow"],
+      ]);
     }
     // The same verdicts from the CSV afterwards.
     const compared = await runCli(["compare", "fast-slow.csv", "--by", "server"], { cwd: dir });
@@ -58,7 +65,9 @@ describe("the built-in server against one that holds every reply 2 ms", () => {
     expect(report.code, report.stderr).toBe(0);
     const svg = readFileSync(path.join(dir, "report/throughput.svg"), "utf8");
     for (const label of [">server<", ">node<", ">slow<"]) expect(svg).toContain(label);
-    expect(readFileSync(path.join(dir, "report/index.html"), "utf8")).toMatch(/<h2>Verdicts<\/h2>\n<pre class="verdicts">[^<]*node ran \d+\.\d\d× /);
+    expect(readFileSync(path.join(dir, "report/index.html"), "utf8")).toMatch(
+      /<h2>Verdicts<\/h2>\n<pre class="verdicts">[^<]*node ran \d+\.\d\d× /,
+    );
   });
 });
 
@@ -85,7 +94,10 @@ describe("a server that starves connections in one cell", () => {
     const result = await runCli(["run", file], { cwd: dir, timeoutMs: 380_000 });
     expect(result.code, result.stderr).toBe(1); // not every run was ok
     const lines = verdictLines(result.stderr);
-    expect(lines.find((l) => l.includes("pool at connections=4")), result.stderr).toMatch(/^ {2}! pool at connections=4: degraded in 3 of 3 repeats \(.+\); it cannot win this cell$/);
+    expect(
+      lines.find((l) => l.includes("pool at connections=4")),
+      result.stderr,
+    ).toMatch(/^ {2}! pool at connections=4: degraded in 3 of 3 repeats \(.+\); it cannot win this cell$/);
     expect(lines.some((l) => / at connections=4/.test(l) && /^ {2}pool (ran|had) /.test(l))).toBe(false);
     expect(lines).not.toContain("  pool won every cell");
   });

@@ -42,7 +42,12 @@ describe("servers: resolved", () => {
     const spec = parseSpecText(`matrix:\n  connections: [1, 10]\n${TWO}`, "s.yaml", {}, OPTS);
     expect(spec.matrix.keys).toEqual(["connections", "server"]);
     const cells = expandCells(spec);
-    expect(cells.map((c) => c.id)).toEqual(["connections=1,server=node", "connections=1,server=epoll", "connections=10,server=node", "connections=10,server=epoll"]);
+    expect(cells.map((c) => c.id)).toEqual([
+      "connections=1,server=node",
+      "connections=1,server=epoll",
+      "connections=10,server=node",
+      "connections=10,server=epoll",
+    ]);
     expect(specForCell(spec, cells[1]!).server!.argv).toEqual(["./epoll", "-p", "{port}"]);
     expect(specForCell(spec, cells[0]!).server!.builtin).toBe(true);
   });
@@ -55,9 +60,18 @@ describe("servers: resolved", () => {
     const spec = parseSpecText(`repeat: 3\nmatrix:\n  server: [epoll, node]\n  connections: [1, 10]\n${TWO}`, "s.yaml", {}, OPTS);
     const order = planJobs(spec, expandCells(spec)).map((j) => `${j.cell.id}#${j.repeat}`);
     expect(order).toEqual([
-      "server=epoll,connections=1#1", "server=node,connections=1#1", "server=epoll,connections=10#1", "server=node,connections=10#1",
-      "server=node,connections=1#2", "server=epoll,connections=1#2", "server=node,connections=10#2", "server=epoll,connections=10#2",
-      "server=epoll,connections=1#3", "server=node,connections=1#3", "server=epoll,connections=10#3", "server=node,connections=10#3",
+      "server=epoll,connections=1#1",
+      "server=node,connections=1#1",
+      "server=epoll,connections=10#1",
+      "server=node,connections=10#1",
+      "server=node,connections=1#2",
+      "server=epoll,connections=1#2",
+      "server=node,connections=10#2",
+      "server=epoll,connections=10#2",
+      "server=epoll,connections=1#3",
+      "server=node,connections=1#3",
+      "server=epoll,connections=10#3",
+      "server=node,connections=10#3",
     ]);
   });
 });

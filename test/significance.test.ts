@@ -16,7 +16,10 @@ describe("Mann-Whitney U", () => {
 
   it("normal approximation with continuity correction beyond 60 values (SciPy: 0.0718958)", () => {
     const a = Array.from({ length: 40 }, (_, i) => i);
-    const result = mannWhitney(a, a.map((x) => x + 5));
+    const result = mannWhitney(
+      a,
+      a.map((x) => x + 5),
+    );
     expect(result.method).toBe("normal");
     expect(result.u).toBe(987.5);
     expect(result.p).toBeCloseTo(0.0718958, 5);
@@ -38,7 +41,11 @@ describe("Holm, repeats needed, interval", () => {
 
   it("the interval of NEW/BASE covers the true ratio and is undefined when samples are too small", () => {
     const base = [100, 101, 99, 102, 98];
-    const interval = ratioInterval(base, base.map((x) => x * 0.8), 0.95)!;
+    const interval = ratioInterval(
+      base,
+      base.map((x) => x * 0.8),
+      0.95,
+    )!;
     expect(interval.low).toBeLessThanOrEqual(0.8);
     expect(interval.high).toBeGreaterThanOrEqual(0.8);
     expect(interval.high).toBeLessThan(0.85);

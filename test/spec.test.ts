@@ -29,9 +29,9 @@ const parse = (text: string, file = "sweeps/x.yaml", overrides?: SpecOverrides) 
 
 describe("formatSpecIssue / SpecError", () => {
   it("formats FILE:LINE PATH: MESSAGE, or FILE PATH: MESSAGE without a line", () => {
-    expect(formatSpecIssue({ file: "sweeps/x.yaml", line: 7, path: "matrix.connections[2]", message: 'expected a positive integer, got "ten"' })).toBe(
-      'sweeps/x.yaml:7 matrix.connections[2]: expected a positive integer, got "ten"',
-    );
+    expect(
+      formatSpecIssue({ file: "sweeps/x.yaml", line: 7, path: "matrix.connections[2]", message: 'expected a positive integer, got "ten"' }),
+    ).toBe('sweeps/x.yaml:7 matrix.connections[2]: expected a positive integer, got "ten"');
     expect(formatSpecIssue({ file: "sweeps/x.yaml", path: "--repeat", message: "m" })).toBe("sweeps/x.yaml --repeat: m");
   });
   it("joins all issues in the message", () => {
@@ -55,7 +55,19 @@ describe("fixtures", () => {
     expect(spec.matrix.include).toEqual([{ connections: 5, threads: 1, length: 64 }]);
     const server = spec.server!;
     expect(server.builtin).toBe(true);
-    expect(server.argv).toEqual([process.execPath, CLI, "server", "--host", "{host}", "--port", "{port}", "--threads", "{threads}", "--reply", "ack"]);
+    expect(server.argv).toEqual([
+      process.execPath,
+      CLI,
+      "server",
+      "--host",
+      "{host}",
+      "--port",
+      "{port}",
+      "--threads",
+      "{threads}",
+      "--reply",
+      "ack",
+    ]);
     expect(server.env).toEqual({ RUST_LOG: "info", WORKERS: "4" });
     expect(server.cwd).toBe(path.resolve("/base", "some/dir"));
     expect(server.cwdAsWritten).toBe("some/dir");
@@ -64,11 +76,31 @@ describe("fixtures", () => {
     expect(spec.client.builtin).toBe(true);
     expect(spec.client.parser).toBe("json");
     expect(spec.client.argv).toEqual([
-      process.execPath, CLI, "client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window",
-      "--threads", "2", "-l", "{length}", "--timeout", "5",
+      process.execPath,
+      CLI,
+      "client",
+      "-a",
+      "{address}",
+      "-c",
+      "{connections}",
+      "-t",
+      "{duration_s}",
+      "--warmup",
+      "{warmup_s}",
+      "--json",
+      "--announce-window",
+      "--threads",
+      "2",
+      "-l",
+      "{length}",
+      "--timeout",
+      "5",
     ]);
     expect(spec.output).toEqual({ csv: path.resolve("/base", "results/full.csv"), csvAsWritten: "results/full.csv", mode: "new" });
-    expect(spec.profile).toEqual({ strace: { target: "both", pass: "same", attach: "launch", args: ["-w"] }, perf: { events: "syscalls" } });
+    expect(spec.profile).toEqual({
+      strace: { target: "both", pass: "same", attach: "launch", args: ["-w"] },
+      perf: { events: "syscalls" },
+    });
   });
 
   it("external.example.yaml (the shape of sweeps/external.example.yaml) validates", async () => {
@@ -91,7 +123,11 @@ describe("fixtures", () => {
     });
     // default timeout = ready timeout + warmup + duration + 30s
     expect(spec.timeoutS).toBe(10 + 1 + 10 + 30);
-    expect(spec.output).toEqual({ csv: path.resolve("/base", "results/external-example.csv"), csvAsWritten: "results/external-example.csv", mode: "append" });
+    expect(spec.output).toEqual({
+      csv: path.resolve("/base", "results/external-example.csv"),
+      csvAsWritten: "results/external-example.csv",
+      mode: "append",
+    });
     expect(spec.profile).toBeUndefined();
   });
 
@@ -107,7 +143,9 @@ describe("fixtures", () => {
     ]);
     expect(issues[0]!.message).toBe('unknown key; did you mean "duration"?');
     expect(issues[1]!.message).toBe('expected an integer from 1 to 65000, got "ten"');
-    expect(issues[2]!.message).toMatch(/^unknown placeholder \{thraeds\} \(did you mean \{threads\}\?\); defined: connections, threads, host, port, address/);
+    expect(issues[2]!.message).toMatch(
+      /^unknown placeholder \{thraeds\} \(did you mean \{threads\}\?\); defined: connections, threads, host, port, address/,
+    );
     expect((err as SpecError).message.split("\n")[0]).toBe(`${file}:2 durtion: unknown key; did you mean "duration"?`);
   });
 
@@ -136,7 +174,9 @@ describe("YAML problems", () => {
     expect(issues[0]!.message).toMatch(/unique/);
   });
   it("reports an empty document or a non-mapping", () => {
-    expect(lines(issuesOf(""))).toEqual(["sweeps/x.yaml:1 (top level): expected a mapping of settings (name, duration, matrix, server, client, ...), got nothing (null)"]);
+    expect(lines(issuesOf(""))).toEqual([
+      "sweeps/x.yaml:1 (top level): expected a mapping of settings (name, duration, matrix, server, client, ...), got nothing (null)",
+    ]);
     expect(issuesOf("- a\n- b\n")[0]!.message).toMatch(/got a list$/);
   });
 });
@@ -157,7 +197,8 @@ describe("YAML features", () => {
     expect(spec.client.env).toEqual({ A: "1", B: "y" });
   });
   it("a spec-level anchor holder is still an unknown key", () => {
-    const text = 'x-common: &cmd {command: "./srv -p {port}", ready: port}\nmatrix: {connections: [1]}\nserver: {<<: *cmd, lifetime: group}\n';
+    const text =
+      'x-common: &cmd {command: "./srv -p {port}", ready: port}\nmatrix: {connections: [1]}\nserver: {<<: *cmd, lifetime: group}\n';
     expect(issuesOf(text)).toMatchObject([{ line: 1, path: "x-common", message: expect.stringMatching(/^unknown key/) }]);
   });
 });
@@ -186,7 +227,7 @@ describe("unknown keys", () => {
       'sweeps/x.yaml:10 profile.strace.targte: unknown key; did you mean "target"?',
       "sweeps/x.yaml:11 bogus: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, clients, validity, output, profile, redact, ssh, hosts",
       'sweeps/x.yaml:12 Duration: unknown key; did you mean "duration"?',
-      'sweeps/x.yaml:13 readyTimeout: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, clients, validity, output, profile, redact, ssh, hosts',
+      "sweeps/x.yaml:13 readyTimeout: unknown key; expected one of: name, description, duration, warmup, cooldown, repeat, timeout, concurrency, host, address, matrix, server, servers, baseline, client, clients, validity, output, profile, redact, ssh, hosts",
     ]);
   });
   it("points at the key even when its value is on the next line", () => {
@@ -291,7 +332,9 @@ describe("server / address", () => {
   });
   it("builtin and command are mutually exclusive; one is required", () => {
     const text = "matrix: {connections: [1]}\nserver:\n  builtin: true\n  command: ./srv\n";
-    expect(lines(issuesOf(text))).toEqual(['sweeps/x.yaml:4 server.command: cannot be combined with "builtin: true"; use one or the other']);
+    expect(lines(issuesOf(text))).toEqual([
+      'sweeps/x.yaml:4 server.command: cannot be combined with "builtin: true"; use one or the other',
+    ]);
     expect(issuesOf("matrix: {connections: [1]}\nserver:\n  cwd: x\n")).toMatchObject([
       { line: 2, path: "server", message: expect.stringMatching(/^needs either "builtin: true" or a "command"/) },
     ]);
@@ -319,7 +362,9 @@ describe("server / address", () => {
     );
   });
   it("resolves ready stdout patterns, argv lists (numbers coerced) and env", () => {
-    const spec = parse("matrix: {connections: [1]}\nserver:\n  command: [./srv, -n, 7, '{port}']\n  ready: {stdout: 'ready on \\d+'}\n  env: {N: 3}\n");
+    const spec = parse(
+      "matrix: {connections: [1]}\nserver:\n  command: [./srv, -n, 7, '{port}']\n  ready: {stdout: 'ready on \\d+'}\n  env: {N: 3}\n",
+    );
     expect(spec.server).toMatchObject({ builtin: false, argv: ["./srv", "-n", "7", "{port}"], env: { N: "3" } });
     expect(spec.server!.ready).toEqual({ kind: "stdout", pattern: /ready on \d+/ });
   });
@@ -340,7 +385,21 @@ describe("client", () => {
   });
   it("builtin client argv uses -l N when length is not a matrix key", () => {
     const spec = parse(`${BASE}client: {length: 128}\n`);
-    expect(spec.client.argv.slice(2)).toEqual(["client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window", "-l", "128"]);
+    expect(spec.client.argv.slice(2)).toEqual([
+      "client",
+      "-a",
+      "{address}",
+      "-c",
+      "{connections}",
+      "-t",
+      "{duration_s}",
+      "--warmup",
+      "{warmup_s}",
+      "--json",
+      "--announce-window",
+      "-l",
+      "128",
+    ]);
   });
   it("checks parser / regex / builtin-only keys", () => {
     const text = [
@@ -401,7 +460,7 @@ describe("placeholders", () => {
     expect(lines(issuesOf("matrix: {connections: [1]}\nserver: {command: './srv {threads'}\n"))[0]).toMatch(
       /^sweeps\/x\.yaml:2 server\.command: malformed placeholder at column 1 in "\{threads"/,
     );
-    const spec = parse("matrix: {connections: [1]}\nserver: {command: \"./srv --json='{{\\\"p\\\":{port}}}'\"}\n");
+    const spec = parse('matrix: {connections: [1]}\nserver: {command: "./srv --json=\'{{\\"p\\":{port}}}\'"}\n');
     expect(spec.server!.argv).toEqual(["./srv", '--json={{"p":{port}}}']);
   });
   it("cellTemplateValues fills every built-in placeholder", () => {
@@ -418,7 +477,12 @@ describe("placeholders", () => {
       warmup_s: 0.2,
     });
     const ext = parse("address: '[::1]:7000'\nduration: 0.3s\nmatrix: {connections: [1]}\n");
-    expect(cellTemplateValues(ext, { values: { connections: 1 } })).toMatchObject({ host: "::1", port: 7000, address: "[::1]:7000", duration: 1 });
+    expect(cellTemplateValues(ext, { values: { connections: 1 } })).toMatchObject({
+      host: "::1",
+      port: 7000,
+      address: "[::1]:7000",
+      duration: 1,
+    });
   });
 });
 
@@ -444,7 +508,9 @@ describe("matrix validation", () => {
     ]);
   });
   it("requires a matrix with at least one key", () => {
-    expect(lines(issuesOf("server: {builtin: true}\n"))).toContain("sweeps/x.yaml:1 matrix: required; expected a mapping of matrix keys to lists of values");
+    expect(lines(issuesOf("server: {builtin: true}\n"))).toContain(
+      "sweeps/x.yaml:1 matrix: required; expected a mapping of matrix keys to lists of values",
+    );
     expect(lines(issuesOf("matrix: {}\nserver: {builtin: true}\n"))).toContain(
       "sweeps/x.yaml:1 matrix: the matrix needs at least one key, e.g. connections: [1, 10, 100]",
     );
@@ -498,27 +564,52 @@ describe("output / profile", () => {
     ]);
   });
   it("fills strace defaults", () => {
-    expect(parse(`${BASE}profile: {strace: {}}\n`).profile).toEqual({ strace: { target: "server", pass: "separate", attach: "window", args: [] } });
+    expect(parse(`${BASE}profile: {strace: {}}\n`).profile).toEqual({
+      strace: { target: "server", pass: "separate", attach: "window", args: [] },
+    });
   });
 });
 
 describe("built-in command lines", () => {
   it("server: threads/reply placeholders only when they are matrix keys", () => {
     expect(builtinServerArgv("/x/main.js", { matrixKeys: ["connections"] })).toEqual([
-      process.execPath, "/x/main.js", "server", "--host", "{host}", "--port", "{port}", "--reply", "echo",
+      process.execPath,
+      "/x/main.js",
+      "server",
+      "--host",
+      "{host}",
+      "--port",
+      "{port}",
+      "--reply",
+      "echo",
     ]);
     expect(builtinServerArgv("/x/main.js", { matrixKeys: ["threads", "reply"], reply: "ack" }).slice(5)).toEqual([
-      "--port", "{port}", "--threads", "{threads}", "--reply", "{reply}",
+      "--port",
+      "{port}",
+      "--threads",
+      "{threads}",
+      "--reply",
+      "{reply}",
     ]);
   });
   it("server: an `accept` matrix key becomes --accept {accept} (the accept strategies measured side by side)", () => {
     expect(builtinServerArgv("/x/main.js", { matrixKeys: ["connections", "threads", "accept"] }).slice(7)).toEqual([
-      "--threads", "{threads}", "--reply", "echo", "--accept", "{accept}",
+      "--threads",
+      "{threads}",
+      "--reply",
+      "echo",
+      "--accept",
+      "{accept}",
     ]);
   });
   it("client: fixed options", () => {
     expect(builtinClientArgv("/x/main.js", { matrixKeys: ["connections"], threads: 3, length: 10, timeoutS: 1.5 }).slice(13)).toEqual([
-      "--threads", "3", "-l", "10", "--timeout", "1.5",
+      "--threads",
+      "3",
+      "-l",
+      "10",
+      "--timeout",
+      "1.5",
     ]);
   });
 });

@@ -207,7 +207,12 @@ describe("formatPivot", () => {
   it("no j mark without a fairness_jain, or where connections starved (the s mark says it), or from failed repeats", () => {
     const starved = { fairness_jain: 0.2, connections_requested: 500, connections_served: 100, status: "degraded" };
     const pivot = formatPivot(
-      [row(5, 1, 1000), row(500, 1, 800, starved), row(20, 1, 900), row(20, 1, 0, { status: "timeout", resp_per_s: "", fairness_jain: 0.1 })],
+      [
+        row(5, 1, 1000),
+        row(500, 1, 800, starved),
+        row(20, 1, 900),
+        row(20, 1, 0, { status: "timeout", resp_per_s: "", fairness_jain: 0.1 }),
+      ],
       ["connections", "threads"],
     );
     expect(lineOf(pivot, "5")).toMatch(/^5\s+1000$/);

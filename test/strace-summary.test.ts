@@ -193,7 +193,14 @@ describe("layouts no fixture covers", () => {
       "",
     ].join("\n");
     const summary = parseOrFail(text);
-    expect(summary.rows[0]).toStrictEqual({ syscall: "read", calls: 3922, errors: 0, seconds: 0.003708, usecs_per_call: 0, percent_time: 66.75 });
+    expect(summary.rows[0]).toStrictEqual({
+      syscall: "read",
+      calls: 3922,
+      errors: 0,
+      seconds: 0.003708,
+      usecs_per_call: 0,
+      percent_time: 66.75,
+    });
     expect(summary.total.seconds).toBe(0.005555);
   });
 
@@ -238,9 +245,12 @@ describe("summaryToCsv", () => {
   });
 
   it("leaves the legacy total's blank usecs/call empty and fills shortest/longest when present", () => {
-    expect(summaryToCsv(parseOrFail(fixtureText("legacy55_wall"))).trimEnd().split("\n").at(-1)).toBe(
-      "native,total,3467,1825,0.150645,,100,,",
-    );
+    expect(
+      summaryToCsv(parseOrFail(fixtureText("legacy55_wall")))
+        .trimEnd()
+        .split("\n")
+        .at(-1),
+    ).toBe("native,total,3467,1825,0.150645,,100,,");
     expect(summaryToCsv(parseOrFail(fixtureText("columns_all"))).split("\n")[1]).toBe(
       "native,statx,1065,0,0.046579,43,30.76,0.000028,0.000096",
     );
@@ -297,9 +307,15 @@ describe("never throws (property)", () => {
 
   it("returns a summary with rows or a typed error for random strings", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: "binary" }), fc.array(tableishLine).map((lines) => lines.join("\n"))), (text) => {
-        expectSummaryOrError(parseStraceSummary(text));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary" }),
+          fc.array(tableishLine).map((lines) => lines.join("\n")),
+        ),
+        (text) => {
+          expectSummaryOrError(parseStraceSummary(text));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -58,7 +58,13 @@ describe("the statistics of a summary row", () => {
       connections_served: String(served),
       server_syscalls_per_request: "",
     });
-    const rows = [row(1, "ok", 100, 10, 99), row(2, "timeout", 5, 10, 0), row(2, "ok", 300, 5, 98), row(3, "ok", 200, 10, 97), row(4, "degraded", 1, 1, 10)];
+    const rows = [
+      row(1, "ok", 100, 10, 99),
+      row(2, "timeout", 5, 10, 0),
+      row(2, "ok", 300, 5, 98),
+      row(3, "ok", 200, 10, 97),
+      row(4, "degraded", 1, 1, 10),
+    ];
     const figures = cellFigures(rows, ["connections"]);
     expect(figures).toHaveLength(1);
     expect(figures[0]).toEqual({
@@ -81,7 +87,15 @@ describe("the statistics of a summary row", () => {
 
 describe("a real sweep's CSV and its summary", () => {
   const dir = makeTempDir("tcpsweep-summary-");
-  const spec = { name: "sum", duration: "0.5s", warmup: "0.2s", repeat: 2, matrix: { connections: [2, 4] }, server: { builtin: true }, output: { csv: "out/sum.csv" } };
+  const spec = {
+    name: "sum",
+    duration: "0.5s",
+    warmup: "0.2s",
+    repeat: 2,
+    matrix: { connections: [2, 4] },
+    server: { builtin: true },
+    output: { csv: "out/sum.csv" },
+  };
   const specFile = writeSpec(dir, spec);
   const csvFile = path.join(dir, "out/sum.csv");
   const summaryFile = path.join(dir, "out/sum.summary.csv");
@@ -99,13 +113,16 @@ describe("a real sweep's CSV and its summary", () => {
     const summary = readCsv(summaryFile);
     expect(summary.header).toEqual(["run_id", "cell", "connections", ...CELL_FIGURE_COLUMNS]);
     const json = JSON.parse(result.stdout);
-    expect(summary.rows.map((row) => [row.run_id, row.cell, row.connections, row.runs, row.runs_ok, row.worst_status, row.resp_per_s_spread])).toEqual([
+    expect(
+      summary.rows.map((row) => [row.run_id, row.cell, row.connections, row.runs, row.runs_ok, row.worst_status, row.resp_per_s_spread]),
+    ).toEqual([
       [json.run_id, "connections=2", "2", "2", "2", "ok", "min-max"],
       [json.run_id, "connections=4", "4", "2", "2", "ok", "min-max"],
     ]);
     json.cells.forEach((cell: { values: Record<string, unknown>; figures: Record<string, unknown> }, i: number) => {
       expect(typeof cell.values.connections, "matrix values stay numbers").toBe("number");
-      for (const column of CELL_FIGURE_COLUMNS) expect(summary.rows[i]![column], `${column} of ${i}`).toBe(String(cell.figures[column] ?? ""));
+      for (const column of CELL_FIGURE_COLUMNS)
+        expect(summary.rows[i]![column], `${column} of ${i}`).toBe(String(cell.figures[column] ?? ""));
     });
     for (const row of summary.rows) {
       const resp = rows.filter((full) => full.cell === row.cell).map((full) => Number(full.resp_per_s));
@@ -150,7 +167,15 @@ describe("a real sweep's CSV and its summary", () => {
 describe("the summary of an interrupted and resumed run", () => {
   it("interrupted after its first row: that cell only; resumed to the end: every cell, all repeats", { timeout: 120_000 }, async () => {
     const dir = makeTempDir("tcpsweep-summary-");
-    const specFile = writeSpec(dir, { name: "res", duration: "0.5s", warmup: "0.2s", repeat: 2, matrix: { connections: [1, 2] }, server: { builtin: true }, output: { csv: "out/res.csv" } });
+    const specFile = writeSpec(dir, {
+      name: "res",
+      duration: "0.5s",
+      warmup: "0.2s",
+      repeat: 2,
+      matrix: { connections: [1, 2] },
+      server: { builtin: true },
+      output: { csv: "out/res.csv" },
+    });
     const csvFile = path.join(dir, "out/res.csv");
     const summaryFile = path.join(dir, "out/res.summary.csv");
     const first = startCli(["run", specFile], { cwd: dir, timeoutMs: 60_000 });
@@ -171,4 +196,3 @@ describe("the summary of an interrupted and resumed run", () => {
     );
   });
 });
-

@@ -35,12 +35,14 @@ function expectRefused({ dir, before, result }: { dir: string; before: string[];
 
 describe("spec mistakes", () => {
   it("YAML syntax error: located, with the parser's reason", async () => {
-    const spec = "name: bad-yaml\nduration: 1s\nmatrix:\n  connections: [1, 10\n  threads: [1, 2]\nserver: {builtin: true}\noutput: {csv: out.csv}\n";
+    const spec =
+      "name: bad-yaml\nduration: 1s\nmatrix:\n  connections: [1, 10\n  threads: [1, 2]\nserver: {builtin: true}\noutput: {csv: out.csv}\n";
     expectRefused(await runBad(spec), [/^spec\.yaml:[45] \(yaml syntax\): .*\] \(column \d+\)$/]);
   });
 
   it("wrong types: every one reported at its line", async () => {
-    const spec = 'name: types\nduration: fast\nrepeat: "two"\nmatrix:\n  connections: [1, "ten"]\nserver: {builtin: true, stop_signal: 15}\noutput: {csv: out.csv}\n';
+    const spec =
+      'name: types\nduration: fast\nrepeat: "two"\nmatrix:\n  connections: [1, "ten"]\nserver: {builtin: true, stop_signal: 15}\noutput: {csv: out.csv}\n';
     expectRefused(await runBad(spec), [
       'spec.yaml:2 duration: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "fast"',
       'spec.yaml:3 repeat: expected a positive integer, got "two"',
@@ -51,7 +53,10 @@ describe("spec mistakes", () => {
 
   it("unknown key: did you mean", async () => {
     const spec = "name: unknown\ndurtion: 1s\nmatrix: {connections: [1]}\nserver: {builtin: true, redy: port}\noutput: {csv: out.csv}\n";
-    expectRefused(await runBad(spec), ['spec.yaml:2 durtion: unknown key; did you mean "duration"?', 'spec.yaml:4 server.redy: unknown key; did you mean "ready"?']);
+    expectRefused(await runBad(spec), [
+      'spec.yaml:2 durtion: unknown key; did you mean "duration"?',
+      'spec.yaml:4 server.redy: unknown key; did you mean "ready"?',
+    ]);
   });
 
   it("three mistakes on three lines: all three reported in one pass", async () => {
@@ -108,7 +113,8 @@ describe("spec mistakes", () => {
   });
 
   it("a placeholder no matrix key defines", async () => {
-    const spec = 'name: p\nmatrix:\n  connections: [1]\n  threads: [1, 2]\nserver:\n  command: [node, srv.js, --threads, "{thread}", --port, "{port}"]\noutput: {csv: out.csv}\n';
+    const spec =
+      'name: p\nmatrix:\n  connections: [1]\n  threads: [1, 2]\nserver:\n  command: [node, srv.js, --threads, "{thread}", --port, "{port}"]\noutput: {csv: out.csv}\n';
     expectRefused(await runBad(spec), [
       "spec.yaml:6 server.command[3]: unknown placeholder {thread} (did you mean {threads}?); defined: connections, threads, host, port, address, duration, duration_s, warmup, warmup_s",
     ]);
@@ -123,11 +129,20 @@ describe("spec mistakes", () => {
 
 describe("bad flags", () => {
   it.each([
-    { flags: ["--only", "conections=5"], line: 'spec.yaml --only: unknown key "conections" (did you mean "connections"?); matrix keys: connections' },
+    {
+      flags: ["--only", "conections=5"],
+      line: 'spec.yaml --only: unknown key "conections" (did you mean "connections"?); matrix keys: connections',
+    },
     { flags: ["--only", "connections=7"], line: "spec.yaml --only: connections=7 is not in the matrix; connections values: 1, 2" },
-    { flags: ["--duration", "fast"], line: 'spec.yaml --duration: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "fast"' },
+    {
+      flags: ["--duration", "fast"],
+      line: 'spec.yaml --duration: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "fast"',
+    },
     { flags: ["--duration", "0"], line: "spec.yaml --duration: expected a duration > 0, got 0" },
-    { flags: ["--lock-wait", "soon"], line: 'spec.yaml --lock-wait: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "soon"' },
+    {
+      flags: ["--lock-wait", "soon"],
+      line: 'spec.yaml --lock-wait: expected a duration like "10s", "500ms", "1m30s" or a number of seconds, got "soon"',
+    },
   ])("$flags", async ({ flags, line }) => {
     expectRefused(await runBad(GOOD, flags), [line]);
   });
@@ -145,7 +160,9 @@ describe("preflight: refused before anything runs", () => {
 
   it("output under a regular file", async () => {
     const run = await runBad(withCsv("afile/sub/out.csv"), [], (dir) => writeFileSync(path.join(dir, "afile"), "x"));
-    expectRefused(run, [`tcpsweep run: spec.yaml: output.csv: cannot write ${path.join(run.dir, "afile/sub/out.csv")}: ${path.join(run.dir, "afile")} is not a directory`]);
+    expectRefused(run, [
+      `tcpsweep run: spec.yaml: output.csv: cannot write ${path.join(run.dir, "afile/sub/out.csv")}: ${path.join(run.dir, "afile")} is not a directory`,
+    ]);
   });
 
   it("output in /proc", async () => {
@@ -154,7 +171,9 @@ describe("preflight: refused before anything runs", () => {
 
   it("output that is a directory", async () => {
     const run = await runBad(withCsv("out.csv"), [], (dir) => mkdirSync(path.join(dir, "out.csv")));
-    expectRefused(run, [`tcpsweep run: spec.yaml: output.csv: cannot write ${path.join(run.dir, "out.csv")}: it exists and is not a regular file`]);
+    expectRefused(run, [
+      `tcpsweep run: spec.yaml: output.csv: cannot write ${path.join(run.dir, "out.csv")}: it exists and is not a regular file`,
+    ]);
   });
 
   it.each([
@@ -163,6 +182,8 @@ describe("preflight: refused before anything runs", () => {
     { how: "sh -c 'ulimit -n 200; exec …'", prefix: ["sh", "-c", 'ulimit -n 200 && exec "$0" "$@"'] },
   ])("connections above RLIMIT_NOFILE, under $how: names ulimit -n", async ({ prefix }) => {
     const run = await runBad(GOOD.replace("[1, 2]", "[1, 1000]"), [], undefined, prefix);
-    expectRefused(run, [/^tcpsweep run: spec\.yaml: 1000 connections need about 1064 open files but RLIMIT_NOFILE \(ulimit -n\) is 200; .*`ulimit -n 1064`/]);
+    expectRefused(run, [
+      /^tcpsweep run: spec\.yaml: 1000 connections need about 1064 open files but RLIMIT_NOFILE \(ulimit -n\) is 200; .*`ulimit -n 1064`/,
+    ]);
   });
 });

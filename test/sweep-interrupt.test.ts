@@ -33,7 +33,16 @@ afterAll(() => removeTempDirs());
 const EXPECTED_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 
 function sweepSpec(csv: string, matrix: Record<string, unknown>, duration = "1s", repeat = 1) {
-  return { name: "interrupt", duration, warmup: 0, repeat, matrix, server: { builtin: true }, client: { builtin: true, threads: 1 }, output: { csv } };
+  return {
+    name: "interrupt",
+    duration,
+    warmup: 0,
+    repeat,
+    matrix,
+    server: { builtin: true },
+    client: { builtin: true, threads: 1 },
+    output: { csv },
+  };
 }
 
 /** Whatever the moment of the interrupt: no process left, the servers' ports free, the CSV made of whole rows. */
@@ -130,137 +139,164 @@ describe("interrupting a sweep", () => {
   const SEED = Number(process.env.TCPSWEEP_INTERRUPT_SEED ?? 20261202);
   const TRIALS = 100;
   const PARALLEL = 4; // trials at once: each mostly waits on process start-ups and its short cells
-  it(`${TRIALS} interruptions spread over the sweep's lifetime (seed ${SEED}), each followed by --resume`, { timeout: 600_000 }, async () => {
-    const dir = makeTempDir();
-    const cells = ["connections=2,threads=1", "connections=2,threads=2"];
-    const specFile = (name: string) => writeSpec(dir, sweepSpec(`${name}.csv`, { connections: [2], threads: [1, 2] }, "0.1s"), `${name}.yaml`);
-    const seedNote = `(seed ${SEED}; rerun with TCPSWEEP_INTERRUPT_SEED=${SEED})`;
+  it(
+    `${TRIALS} interruptions spread over the sweep's lifetime (seed ${SEED}), each followed by --resume`,
+    { timeout: 600_000 },
+    async () => {
+      const dir = makeTempDir();
+      const cells = ["connections=2,threads=1", "connections=2,threads=2"];
+      const specFile = (name: string) =>
+        writeSpec(dir, sweepSpec(`${name}.csv`, { connections: [2], threads: [1, 2] }, "0.1s"), `${name}.yaml`);
+      const seedNote = `(seed ${SEED}; rerun with TCPSWEEP_INTERRUPT_SEED=${SEED})`;
 
-    /** Starts a sweep and resolves when it prints the handlers line (its time), or when it exits first. */
-    const startSweep = (name: string) => {
-      const cli = startCli(["run", `${name}.yaml`], { cwd: dir, timeoutMs: 120_000 });
-      const handlersAt = new Promise<number | undefined>((resolve) => {
-        let seen = "";
-        cli.child.stderr!.on("data", (chunk: Buffer) => {
-          seen += chunk.toString("utf8");
-          if (seen.includes(`${SIGNAL_HANDLERS_LINE}\n`)) resolve(Date.now());
+      /** Starts a sweep and resolves when it prints the handlers line (its time), or when it exits first. */
+      const startSweep = (name: string) => {
+        const cli = startCli(["run", `${name}.yaml`], { cwd: dir, timeoutMs: 120_000 });
+        const handlersAt = new Promise<number | undefined>((resolve) => {
+          let seen = "";
+          cli.child.stderr!.on("data", (chunk: Buffer) => {
+            seen += chunk.toString("utf8");
+            if (seen.includes(`${SIGNAL_HANDLERS_LINE}\n`)) resolve(Date.now());
+          });
+          void cli.result.then(() => resolve(undefined));
         });
-        void cli.result.then(() => resolve(undefined));
-      });
-      return { cli, handlersAt };
-    };
+        return { cli, handlersAt };
+      };
 
-    // The lifetime of an uninterrupted sweep, from the handlers line to its exit: the median of PARALLEL
-    // sweeps run at once, as the trials will run, so the moments spread over a trial's real lifetime.
-    const lifetimes = await Promise.all(
-      Array.from({ length: PARALLEL }, async (_, i) => {
-        specFile(`baseline${i}`);
-        const baseline = startSweep(`baseline${i}`);
-        const start = await baseline.handlersAt;
-        const result = await baseline.cli.result;
-        expect(result.code, result.stderr).toBe(0);
-        expect(start).toBeDefined();
-        return Date.now() - start!;
-      }),
-    );
-    // Every uninterrupted lifetime seen so far (baselines, and trials that ended before their moment): a
-    // machine whose load changes during the test keeps the moments spread over the lifetime as it is now.
-    const observed = [...lifetimes];
-    const currentLifetimeMs = () => [...observed].sort((a, b) => a - b)[Math.floor(observed.length / 2)]!;
-
-    const plan = fc.sample(fc.record({ jitter: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), signal: fc.constantFrom("SIGINT" as const, "SIGTERM" as const) }), {
-      seed: SEED,
-      numRuns: TRIALS,
-    });
-    const stats = { trials: 0, signalsAfterHandlers: 0, exitedBeforeMoment: 0, exit130: 0, exit143: 0, killedBySignal: 0, rowsWritten: 0, rowsLost: 0, orphans: 0, portsChecked: 0, resumed: 0 };
-    const failures: string[] = [];
-
-    const trial = async (i: number) => {
-      const { jitter, signal } = plan[i]!;
-      const lifetimeMs = currentLifetimeMs();
-      const momentMs = Math.round(((i + jitter) / TRIALS) * lifetimeMs);
-      const name = `t${i}`;
-      specFile(name);
-      const csvFile = path.join(dir, `${name}.csv`);
-      const { cli, handlersAt } = startSweep(name);
-      const since = await handlersAt;
-      let sent = false;
-      if (since !== undefined) {
-        await sleep(Math.max(0, since + momentMs - Date.now()));
-        if (cli.child.exitCode === null && cli.child.signalCode === null) {
-          process.kill(cli.pid, signal);
-          sent = true;
-        }
-      }
-      const result = await cli.result;
-      // An uninterrupted lifetime: ended before its moment, or its signal found the work done (the signal came
-      // too late, or reached a process already exiting while this busy test process had not yet seen it exit).
-      if (since !== undefined && result.code === 0) observed.push(Date.now() - since);
-      const context = `trial ${i} ${seedNote}: ${signal} at ${momentMs} ms of ${lifetimeMs} ms, sent ${sent}: exit ${result.code ?? result.signal}\n${result.stderr}`;
-      stats.trials++;
-      expect(since, `the handlers line never came\n${context}`).toBeDefined();
-      if (sent) stats.signalsAfterHandlers++;
-      else stats.exitedBeforeMoment++;
-      if (result.code === null) stats.killedBySignal++;
-      if (result.code === 130) stats.exit130++;
-      if (result.code === 143) stats.exit143++;
-      // The signal interrupts, or it came as the sweep was already finishing (then everything was done).
-      const csvBefore = existsSync(csvFile) ? readCsv(csvFile).rows.filter((row) => row.status === "ok").length : 0;
-      // A signal that lands while the process tears itself down (every row written, its last ms in Node's
-      // exit) meets no JavaScript handler any more: killed by it, with the work complete, is still fine.
-      const finished = csvBefore === cells.length && (result.code === 0 || result.code === null);
-      if (sent) expect(result.code === EXPECTED_STATUS[signal] || finished, context).toBe(true);
-      else expect(result.code, context).toBe(0);
-
-      const leftovers = leftoverProcesses(result);
-      stats.orphans += leftovers.length;
-      expect(leftovers, `processes left behind\n${context}`).toEqual([]);
-      const servers = result.descendants.filter((proc) => / server /.test(proc.cmdline));
-      const ports = portsOf(result.descendants, / server /);
-      if (servers.length > 0) expect(ports.length, `a server was seen but no port\n${context}`).toBeGreaterThan(0);
-      // Four trials run at once: another trial's server may be given a port this one let go.
-      for (const port of ports) expect(await portIsFree(port, result), `port ${port} still taken\n${context}`).toBe(true);
-      stats.portsChecked += ports.length;
-      const rows = await expectCleanAfterInterrupt(result, csvFile);
-      const runId = runIdOf(result.stderr);
-      const written = rows.filter((row) => row.run_id === runId).length;
-      stats.rowsWritten += written;
-      stats.rowsLost += Math.max(0, finishedRuns(result.stderr) - written);
-      expect(written, `rows vs finished runs reported\n${context}`).toBe(finishedRuns(result.stderr));
-      expect(existsSync(`${csvFile}.lock`), `lock left\n${context}`).toBe(false);
-
-      // --resume completes the sweep: one ok row per run, no duplicates, nothing left running.
-      const resumed = await runCli(["run", `${name}.yaml`, "--resume"], { cwd: dir, timeoutMs: 120_000 });
-      expect(resumed.code, `--resume\n${context}\n${resumed.stderr}`).toBe(0);
-      expect(leftoverProcesses(resumed), `--resume left processes\n${context}`).toEqual([]);
-      const final = await expectCleanAfterInterrupt(resumed, csvFile);
-      expect(final.map((row) => row.cell).sort(), `--resume did not complete the sweep\n${context}`).toEqual([...cells].sort());
-      stats.resumed++;
-    };
-
-    const limit = pLimit(PARALLEL);
-    await Promise.all(
-      plan.map((_, i) =>
-        limit(async () => {
-          try {
-            await trial(i);
-          } catch (error) {
-            failures.push((error as Error).message);
-          }
+      // The lifetime of an uninterrupted sweep, from the handlers line to its exit: the median of PARALLEL
+      // sweeps run at once, as the trials will run, so the moments spread over a trial's real lifetime.
+      const lifetimes = await Promise.all(
+        Array.from({ length: PARALLEL }, async (_, i) => {
+          specFile(`baseline${i}`);
+          const baseline = startSweep(`baseline${i}`);
+          const start = await baseline.handlersAt;
+          const result = await baseline.cli.result;
+          expect(result.code, result.stderr).toBe(0);
+          expect(start).toBeDefined();
+          return Date.now() - start!;
         }),
-      ),
-    );
-    console.log(`interruption trials ${seedNote}: sweep lifetime ${lifetimes.join(", ")} ms at the start, median of ${observed.length} at the end ${currentLifetimeMs()} ms; ${JSON.stringify(stats)}`);
-    expect(failures, `${failures.length} trials failed ${seedNote}:\n${failures.slice(0, 3).join("\n\n")}`).toEqual([]);
-    expect(stats.trials).toBe(TRIALS);
-    expect(stats.rowsLost).toBe(0);
-    expect(stats.orphans).toBe(0);
-    expect(stats.resumed).toBe(TRIALS);
-    // Spread over the whole lifetime, most moments come before the end: the late ones may find it finished.
-    expect(stats.signalsAfterHandlers, JSON.stringify(stats)).toBeGreaterThanOrEqual(TRIALS * 0.8);
-    expect(stats.signalsAfterHandlers + stats.exitedBeforeMoment).toBe(TRIALS);
-    // Most moments fall inside the sweep's lifetime (measured as the trials run, under whatever load the machine has):
-    // those signals interrupt; a late one finds the work complete, which each trial has checked above.
-    expect(stats.exit130 + stats.exit143 + stats.killedBySignal, `interrupted runs ${JSON.stringify(stats)}`).toBeGreaterThanOrEqual(TRIALS * 0.7);
-  });
+      );
+      // Every uninterrupted lifetime seen so far (baselines, and trials that ended before their moment): a
+      // machine whose load changes during the test keeps the moments spread over the lifetime as it is now.
+      const observed = [...lifetimes];
+      const currentLifetimeMs = () => [...observed].sort((a, b) => a - b)[Math.floor(observed.length / 2)]!;
+
+      const plan = fc.sample(
+        fc.record({
+          jitter: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          signal: fc.constantFrom("SIGINT" as const, "SIGTERM" as const),
+        }),
+        {
+          seed: SEED,
+          numRuns: TRIALS,
+        },
+      );
+      const stats = {
+        trials: 0,
+        signalsAfterHandlers: 0,
+        exitedBeforeMoment: 0,
+        exit130: 0,
+        exit143: 0,
+        killedBySignal: 0,
+        rowsWritten: 0,
+        rowsLost: 0,
+        orphans: 0,
+        portsChecked: 0,
+        resumed: 0,
+      };
+      const failures: string[] = [];
+
+      const trial = async (i: number) => {
+        const { jitter, signal } = plan[i]!;
+        const lifetimeMs = currentLifetimeMs();
+        const momentMs = Math.round(((i + jitter) / TRIALS) * lifetimeMs);
+        const name = `t${i}`;
+        specFile(name);
+        const csvFile = path.join(dir, `${name}.csv`);
+        const { cli, handlersAt } = startSweep(name);
+        const since = await handlersAt;
+        let sent = false;
+        if (since !== undefined) {
+          await sleep(Math.max(0, since + momentMs - Date.now()));
+          if (cli.child.exitCode === null && cli.child.signalCode === null) {
+            process.kill(cli.pid, signal);
+            sent = true;
+          }
+        }
+        const result = await cli.result;
+        // An uninterrupted lifetime: ended before its moment, or its signal found the work done (the signal came
+        // too late, or reached a process already exiting while this busy test process had not yet seen it exit).
+        if (since !== undefined && result.code === 0) observed.push(Date.now() - since);
+        const context = `trial ${i} ${seedNote}: ${signal} at ${momentMs} ms of ${lifetimeMs} ms, sent ${sent}: exit ${result.code ?? result.signal}\n${result.stderr}`;
+        stats.trials++;
+        expect(since, `the handlers line never came\n${context}`).toBeDefined();
+        if (sent) stats.signalsAfterHandlers++;
+        else stats.exitedBeforeMoment++;
+        if (result.code === null) stats.killedBySignal++;
+        if (result.code === 130) stats.exit130++;
+        if (result.code === 143) stats.exit143++;
+        // The signal interrupts, or it came as the sweep was already finishing (then everything was done).
+        const csvBefore = existsSync(csvFile) ? readCsv(csvFile).rows.filter((row) => row.status === "ok").length : 0;
+        // A signal that lands while the process tears itself down (every row written, its last ms in Node's
+        // exit) meets no JavaScript handler any more: killed by it, with the work complete, is still fine.
+        const finished = csvBefore === cells.length && (result.code === 0 || result.code === null);
+        if (sent) expect(result.code === EXPECTED_STATUS[signal] || finished, context).toBe(true);
+        else expect(result.code, context).toBe(0);
+
+        const leftovers = leftoverProcesses(result);
+        stats.orphans += leftovers.length;
+        expect(leftovers, `processes left behind\n${context}`).toEqual([]);
+        const servers = result.descendants.filter((proc) => / server /.test(proc.cmdline));
+        const ports = portsOf(result.descendants, / server /);
+        if (servers.length > 0) expect(ports.length, `a server was seen but no port\n${context}`).toBeGreaterThan(0);
+        // Four trials run at once: another trial's server may be given a port this one let go.
+        for (const port of ports) expect(await portIsFree(port, result), `port ${port} still taken\n${context}`).toBe(true);
+        stats.portsChecked += ports.length;
+        const rows = await expectCleanAfterInterrupt(result, csvFile);
+        const runId = runIdOf(result.stderr);
+        const written = rows.filter((row) => row.run_id === runId).length;
+        stats.rowsWritten += written;
+        stats.rowsLost += Math.max(0, finishedRuns(result.stderr) - written);
+        expect(written, `rows vs finished runs reported\n${context}`).toBe(finishedRuns(result.stderr));
+        expect(existsSync(`${csvFile}.lock`), `lock left\n${context}`).toBe(false);
+
+        // --resume completes the sweep: one ok row per run, no duplicates, nothing left running.
+        const resumed = await runCli(["run", `${name}.yaml`, "--resume"], { cwd: dir, timeoutMs: 120_000 });
+        expect(resumed.code, `--resume\n${context}\n${resumed.stderr}`).toBe(0);
+        expect(leftoverProcesses(resumed), `--resume left processes\n${context}`).toEqual([]);
+        const final = await expectCleanAfterInterrupt(resumed, csvFile);
+        expect(final.map((row) => row.cell).sort(), `--resume did not complete the sweep\n${context}`).toEqual([...cells].sort());
+        stats.resumed++;
+      };
+
+      const limit = pLimit(PARALLEL);
+      await Promise.all(
+        plan.map((_, i) =>
+          limit(async () => {
+            try {
+              await trial(i);
+            } catch (error) {
+              failures.push((error as Error).message);
+            }
+          }),
+        ),
+      );
+      console.log(
+        `interruption trials ${seedNote}: sweep lifetime ${lifetimes.join(", ")} ms at the start, median of ${observed.length} at the end ${currentLifetimeMs()} ms; ${JSON.stringify(stats)}`,
+      );
+      expect(failures, `${failures.length} trials failed ${seedNote}:\n${failures.slice(0, 3).join("\n\n")}`).toEqual([]);
+      expect(stats.trials).toBe(TRIALS);
+      expect(stats.rowsLost).toBe(0);
+      expect(stats.orphans).toBe(0);
+      expect(stats.resumed).toBe(TRIALS);
+      // Spread over the whole lifetime, most moments come before the end: the late ones may find it finished.
+      expect(stats.signalsAfterHandlers, JSON.stringify(stats)).toBeGreaterThanOrEqual(TRIALS * 0.8);
+      expect(stats.signalsAfterHandlers + stats.exitedBeforeMoment).toBe(TRIALS);
+      // Most moments fall inside the sweep's lifetime (measured as the trials run, under whatever load the machine has):
+      // those signals interrupt; a late one finds the work complete, which each trial has checked above.
+      expect(stats.exit130 + stats.exit143 + stats.killedBySignal, `interrupted runs ${JSON.stringify(stats)}`).toBeGreaterThanOrEqual(
+        TRIALS * 0.7,
+      );
+    },
+  );
 });

@@ -30,7 +30,10 @@ const mounts: string[] = [];
 
 function sh(argv: string[]): void {
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`${argv.join(" ")} failed: ${result.stderr || result.error?.message} (these tests mount filesystems: run them as root)`);
+  if (result.status !== 0)
+    throw new Error(
+      `${argv.join(" ")} failed: ${result.stderr || result.error?.message} (these tests mount filesystems: run them as root)`,
+    );
 }
 
 /** A tmpfs of `size` at `dir` (unmounted after the file's tests). */
@@ -54,7 +57,16 @@ afterAll(() => {
 });
 
 function shortSpec(csv: string, connections: number[], extra: Record<string, unknown> = {}) {
-  return { name: "rel", duration: "0.2s", warmup: 0, matrix: { connections }, server: { builtin: true }, client: { builtin: true, threads: 1 }, output: { csv }, ...extra };
+  return {
+    name: "rel",
+    duration: "0.2s",
+    warmup: 0,
+    matrix: { connections },
+    server: { builtin: true },
+    client: { builtin: true, threads: 1 },
+    output: { csv },
+    ...extra,
+  };
 }
 
 /** The file holds a header and whole rows only (a torn row shows as a record of another length). */
@@ -99,12 +111,19 @@ describe("ten runs race for one stale lock", () => {
     const stamp = (line: string | undefined) => Date.parse(line!.slice(0, 24));
     const intervals = results.map((result) => {
       const lines = result.stderr.split("\n");
-      return { pid: result.pid, from: stamp(lines.find((line) => / sweep rel: 2 runs/.test(line))), to: stamp(lines.find((line) => /\[2\/2\] /.test(line))) };
+      return {
+        pid: result.pid,
+        from: stamp(lines.find((line) => / sweep rel: 2 runs/.test(line))),
+        to: stamp(lines.find((line) => /\[2\/2\] /.test(line))),
+      };
     });
     intervals.sort((a, b) => a.from - b.from);
     for (const [i, interval] of intervals.entries()) {
       expect(Number.isFinite(interval.from) && Number.isFinite(interval.to), JSON.stringify(interval)).toBe(true);
-      if (i > 0) expect(interval.from, `run ${interval.pid} started before ${intervals[i - 1]!.pid} finished`).toBeGreaterThanOrEqual(intervals[i - 1]!.to);
+      if (i > 0)
+        expect(interval.from, `run ${interval.pid} started before ${intervals[i - 1]!.pid} finished`).toBeGreaterThanOrEqual(
+          intervals[i - 1]!.to,
+        );
     }
 
     // 20 rows, in blocks of two per run: never one run's row between another's.
@@ -124,7 +143,9 @@ describe("ten runs race for one stale lock", () => {
       expect(result.stderr).toContain(`${NODE} ${CLI} run`);
     }
     const overlapsMs = intervals.slice(1).map((interval, i) => interval.from - intervals[i]!.to);
-    console.log(`lock race: 10 runs, ${waited.length} said they waited, ${rows.length} rows in ${blocks.length} blocks, smallest gap between holders ${Math.min(...overlapsMs)} ms`);
+    console.log(
+      `lock race: 10 runs, ${waited.length} said they waited, ${rows.length} rows in ${blocks.length} blocks, smallest gap between holders ${Math.min(...overlapsMs)} ms`,
+    );
     // No lock, claim or temporary file left behind.
     expect(listTree(dir).filter((entry) => /\.lock/.test(entry))).toEqual([]);
   });
@@ -159,42 +180,55 @@ describe("a row is written whole or not at all", () => {
     expect(appended).toBeGreaterThan(30);
   });
 
-  it("a sweep whose CSV directory fills up: exit 3, one line, whole rows, no process left, lock released", { timeout: 120_000 }, async () => {
-    const dir = makeTempDir();
-    const out = path.join(dir, "out");
-    mountTmpfs(out, "64k");
-    // Leave a few pages free: the header, meta.json and some runs fit, then a write does not.
-    writeFileSync(path.join(out, "filler"), Buffer.alloc(44 * 1024));
-    const specFile = writeSpec(dir, shortSpec("out/full.csv", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
-    const result = await runCli(["run", specFile], { cwd: dir, timeoutMs: 100_000 });
-    expectUnexpectedError(result, /ENOSPC|no space|short write/);
-    expect(result.stderr).toContain(out); // where
-    expect(leftoverProcesses(result)).toEqual([]);
-    const rows = expectWholeRows(path.join(out, "full.csv"));
-    expect(rows.length, "some runs fitted before the disk was full").toBeGreaterThan(0);
-    expect(rows.length).toBeLessThan(12);
-    expect(existsSync(path.join(out, "full.csv.lock"))).toBe(false);
-  });
+  it(
+    "a sweep whose CSV directory fills up: exit 3, one line, whole rows, no process left, lock released",
+    { timeout: 120_000 },
+    async () => {
+      const dir = makeTempDir();
+      const out = path.join(dir, "out");
+      mountTmpfs(out, "64k");
+      // Leave a few pages free: the header, meta.json and some runs fit, then a write does not.
+      writeFileSync(path.join(out, "filler"), Buffer.alloc(44 * 1024));
+      const specFile = writeSpec(dir, shortSpec("out/full.csv", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+      const result = await runCli(["run", specFile], { cwd: dir, timeoutMs: 100_000 });
+      expectUnexpectedError(result, /ENOSPC|no space|short write/);
+      expect(result.stderr).toContain(out); // where
+      expect(leftoverProcesses(result)).toEqual([]);
+      const rows = expectWholeRows(path.join(out, "full.csv"));
+      expect(rows.length, "some runs fitted before the disk was full").toBeGreaterThan(0);
+      expect(rows.length).toBeLessThan(12);
+      expect(existsSync(path.join(out, "full.csv.lock"))).toBe(false);
+    },
+  );
 
-  it("the raw-output directory turns read-only mid-run: exit 3 naming the file, the stack with --debug, whole rows", { timeout: 120_000 }, async () => {
-    const dir = makeTempDir();
-    const specFile = writeSpec(dir, shortSpec("ro.csv", [1, 2, 3, 4, 5, 6, 7, 8]));
-    const cli = startCli(["run", specFile, "--debug"], { cwd: dir, timeoutMs: 100_000 });
-    expect(await waitFor(() => /\[1\/8\] /.test(cli.stderrSoFar()), 60_000), cli.stderrSoFar()).toBe(true);
-    const runId = / run (\S+), writing /.exec(cli.stderrSoFar())![1]!;
-    const rawDir = path.join(dir, "ro.raw", runId);
-    makeReadOnly(rawDir);
-    const result = await cli.result;
-    expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toMatch(new RegExp(`^tcpsweep: unexpected error: run connections=\\d+ #1: EROFS: read-only file system, open '${rawDir}/connections=\\d+\\.r1\\.log'$`, "m"));
-    expect(result.stderr, "--debug prints the stack").toMatch(/^\s+at .*:\d+:\d+\)?$/m);
-    expect(leftoverProcesses(result)).toEqual([]);
-    const rows = expectWholeRows(path.join(dir, "ro.csv"));
-    expect(rows.length).toBeGreaterThan(0);
-    expect(rows.length).toBeLessThan(8);
-    for (const row of rows) expect(row.status).toBe("ok");
-    expect(existsSync(path.join(dir, "ro.csv.lock"))).toBe(false);
-  });
+  it(
+    "the raw-output directory turns read-only mid-run: exit 3 naming the file, the stack with --debug, whole rows",
+    { timeout: 120_000 },
+    async () => {
+      const dir = makeTempDir();
+      const specFile = writeSpec(dir, shortSpec("ro.csv", [1, 2, 3, 4, 5, 6, 7, 8]));
+      const cli = startCli(["run", specFile, "--debug"], { cwd: dir, timeoutMs: 100_000 });
+      expect(await waitFor(() => /\[1\/8\] /.test(cli.stderrSoFar()), 60_000), cli.stderrSoFar()).toBe(true);
+      const runId = / run (\S+), writing /.exec(cli.stderrSoFar())![1]!;
+      const rawDir = path.join(dir, "ro.raw", runId);
+      makeReadOnly(rawDir);
+      const result = await cli.result;
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^tcpsweep: unexpected error: run connections=\\d+ #1: EROFS: read-only file system, open '${rawDir}/connections=\\d+\\.r1\\.log'$`,
+          "m",
+        ),
+      );
+      expect(result.stderr, "--debug prints the stack").toMatch(/^\s+at .*:\d+:\d+\)?$/m);
+      expect(leftoverProcesses(result)).toEqual([]);
+      const rows = expectWholeRows(path.join(dir, "ro.csv"));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.length).toBeLessThan(8);
+      for (const row of rows) expect(row.status).toBe("ok");
+      expect(existsSync(path.join(dir, "ro.csv.lock"))).toBe(false);
+    },
+  );
 });
 
 describe("--dry-run runs the preflight", () => {
@@ -215,7 +249,9 @@ describe("--dry-run runs the preflight", () => {
     writeFileSync(path.join(dir, "other.csv"), "a,b,c\n1,2,3\n");
     const specFile = writeSpec(dir, shortSpec("other.csv", [1]));
     const { realLine } = await bothRefuse(dir, specFile);
-    expect(realLine).toMatch(/other\.csv has another header: this sweep writes columns "run_id", .*, and it has columns "a", "b", "c" that this sweep does not write/);
+    expect(realLine).toMatch(
+      /other\.csv has another header: this sweep writes columns "run_id", .*, and it has columns "a", "b", "c" that this sweep does not write/,
+    );
     expect(readFileSync(path.join(dir, "other.csv"), "utf8")).toBe("a,b,c\n1,2,3\n");
   });
 
@@ -251,7 +287,7 @@ describe("--dry-run runs the preflight", () => {
 
   it("prints commands a shell reads back as the same words", async () => {
     const dir = makeTempDir();
-    const odd = ["it's", "two words", "$HOME", "a\"b", "*"];
+    const odd = ["it's", "two words", "$HOME", 'a"b', "*"];
     const specFile = writeSpec(dir, {
       ...shortSpec("q.csv", [1]),
       server: { command: [NODE, FAULT_SERVER, "--mode", "normal", "--port", "{port}", ...odd], ready: "port" },
@@ -260,7 +296,9 @@ describe("--dry-run runs the preflight", () => {
     expect(dry.code, dry.stderr).toBe(0);
     const line = /^ {2}server: (.*)$/m.exec(dry.stdout)![1]!;
     // The shell splits the printed line back into the exact argv (no expansion, no word splitting surprises).
-    const words = spawnSync("bash", ["-c", `printf '%s\\0' ${line}`], { encoding: "utf8" }).stdout.split("\0").slice(0, -1);
+    const words = spawnSync("bash", ["-c", `printf '%s\\0' ${line}`], { encoding: "utf8" })
+      .stdout.split("\0")
+      .slice(0, -1);
     expect(words).toEqual([NODE, FAULT_SERVER, "--mode", "normal", "--port", "<port>", ...odd]);
   });
 });

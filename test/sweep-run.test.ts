@@ -84,7 +84,8 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
       expect(Number(row.connections_established)).toBe(Number(row.connections));
       expect(Number(row.connections_in_window)).toBe(Number(row.connections));
       expect(Number(row.errors)).toBe(0);
-      for (const column of LATENCY_COLUMNS) expect(Number.isFinite(Number(row[column])) && row[column] !== "", `${column}: ${context}`).toBe(true);
+      for (const column of LATENCY_COLUMNS)
+        expect(Number.isFinite(Number(row[column])) && row[column] !== "", `${column}: ${context}`).toBe(true);
       // The client's own turnaround per reply: a figure of every closed-loop row, a small part of a round trip.
       expect(row.client_turnaround_p50_us, context).not.toBe("");
       expect(Number(row.client_turnaround_p50_us), context).toBeGreaterThanOrEqual(0);
@@ -139,7 +140,9 @@ describe("tcpsweep run: flags", () => {
     ]) {
       expect(result.stdout).toContain(`connections=${connections},threads=${threads} #1\n`);
       // Shell-quoted: the placeholder's < > would be redirections.
-      expect(result.stdout).toContain(`  server: ${NODE} ${CLI} server --host 127.0.0.1 --port '<port>' --threads ${threads} --reply echo\n`);
+      expect(result.stdout).toContain(
+        `  server: ${NODE} ${CLI} server --host 127.0.0.1 --port '<port>' --threads ${threads} --reply echo\n`,
+      );
       expect(result.stdout).toContain(
         `  client: ${NODE} ${CLI} client -a '127.0.0.1:<port>' -c ${connections} -t 1 --warmup 0.2 --json --announce-window\n`,
       );
@@ -185,11 +188,14 @@ describe("tcpsweep run: flags", () => {
     const csvFile = path.join(dir, "other.csv");
     // A file written by a sweep over connections × length instead of connections × threads.
     const content =
-      "run_id,started_at,spec,cell,repeat,connections,length,duration_s,requests\n" + 'r1,2024-01-01T00:00:00Z,old,"connections=1,length=64",1,1,64,1,10\n';
+      "run_id,started_at,spec,cell,repeat,connections,length,duration_s,requests\n" +
+      'r1,2024-01-01T00:00:00Z,old,"connections=1,length=64",1,1,64,1,10\n';
     writeFileSync(csvFile, content);
     const result = await runCli(["run", specFile], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${csvFile} has another header: this sweep writes columns "threads", "status", "error", "resp_per_s", `);
+    expect(result.stderr).toContain(
+      `${csvFile} has another header: this sweep writes columns "threads", "status", "error", "resp_per_s", `,
+    );
     expect(result.stderr).toContain(`and it has column "length" that this sweep does not write; write to another file (output.csv, --csv)`);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(readFileSync(csvFile, "utf8")).toBe(content);

@@ -22,10 +22,17 @@ describe("TIME_WAIT notes", () => {
     const port = (server.address() as net.AddressInfo).port;
     try {
       await Promise.all(
-        Array.from({ length: 50 }, () => new Promise<void>((resolve, reject) => {
-          const socket = net.connect(port, "127.0.0.1", () => socket.end()); // our FIN first: our side waits in TIME_WAIT
-          socket.on("error", reject).on("close", () => resolve()).resume();
-        })),
+        Array.from(
+          { length: 50 },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const socket = net.connect(port, "127.0.0.1", () => socket.end()); // our FIN first: our side waits in TIME_WAIT
+              socket
+                .on("error", reject)
+                .on("close", () => resolve())
+                .resume();
+            }),
+        ),
       );
     } finally {
       server.close();
@@ -47,8 +54,12 @@ describe("TIME_WAIT notes", () => {
     const big = sweep("repeat: 2\nmatrix: {connections: [100, 19000]}\n");
     const notes = timeWaitNotes(big.spec, big.cells, 38000);
     expect(notes).toHaveLength(2);
-    expect(notes[0]).toBe("38000 TCP sockets on this machine are in TIME_WAIT (closed in the last 60 s): the first run of 10000+ connections will connect more slowly; a minute's wait avoids it (docs/limits.md)");
-    expect(notes[1]).toBe("2 runs of 10000+ connections with cooldown 0 s: each leaves its connections in TIME_WAIT for 60 s, which slows the next one's connects; cooldown: 60s avoids it (docs/limits.md)");
+    expect(notes[0]).toBe(
+      "38000 TCP sockets on this machine are in TIME_WAIT (closed in the last 60 s): the first run of 10000+ connections will connect more slowly; a minute's wait avoids it (docs/limits.md)",
+    );
+    expect(notes[1]).toBe(
+      "2 runs of 10000+ connections with cooldown 0 s: each leaves its connections in TIME_WAIT for 60 s, which slows the next one's connects; cooldown: 60s avoids it (docs/limits.md)",
+    );
     // Nothing to say: few sockets waiting, one large run, a minute's cooldown, or no large run at all.
     expect(timeWaitNotes(sweep("matrix: {connections: [19000]}\n").spec, sweep("matrix: {connections: [19000]}\n").cells, 100)).toEqual([]);
     const cooled = sweep("repeat: 3\ncooldown: 1m\nmatrix: {connections: [10000]}\n");

@@ -9,7 +9,17 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { connectionSpread, jainIndex, mergeSeconds, nearestRank } from "../src/client/connection-stats.js";
 import { IO_URING_NOTE, summarize, type SyscallCounts } from "../src/profile/profiler.js";
 import { parseSpecText } from "../src/sweep/spec.js";
-import { FAULT_SERVER, NODE, killRunningClis, leftoverProcesses, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import {
+  FAULT_SERVER,
+  NODE,
+  killRunningClis,
+  leftoverProcesses,
+  makeTempDir,
+  readCsv,
+  removeTempDirs,
+  runCli,
+  writeSpec,
+} from "./helpers/sweep.js";
 import { specIssueLines } from "./helpers/spec-issues.js";
 
 afterEach(() => killRunningClis());
@@ -37,7 +47,15 @@ describe("per-connection arithmetic (hand-computed)", () => {
     expect(connectionSpread([0, 0])).toEqual({ served: 0, min: 0, p50: 0, max: 0 });
   });
   it("per-second series: loops add up element-wise, whole seconds only, zero seconds are stalls", () => {
-    expect(mergeSeconds([[10, 0, 5, 7], [1, 0, 2, 3]], 3)).toEqual({ series: [11, 0, 7], min: 0, max: 11, stallSeconds: 1 });
+    expect(
+      mergeSeconds(
+        [
+          [10, 0, 5, 7],
+          [1, 0, 2, 3],
+        ],
+        3,
+      ),
+    ).toEqual({ series: [11, 0, 7], min: 0, max: 11, stallSeconds: 1 });
     expect(mergeSeconds([[4, 4]], 0)).toEqual({ series: [] });
   });
 });
@@ -57,7 +75,9 @@ describe("spec keys client.verify and validity.min_served_pct", () => {
   });
   it("bad values are located errors", () => {
     expect(issues(`${BASE}client:\n  verify: bytes\n`)).toEqual(['s.yaml:6 client.verify: expected one of "type", "payload", got "bytes"']);
-    expect(issues(`${BASE}validity:\n  min_served_pct: 120\n`)).toEqual(["s.yaml:6 validity.min_served_pct: expected a percentage from 0 to 100, got 120"]);
+    expect(issues(`${BASE}validity:\n  min_served_pct: 120\n`)).toEqual([
+      "s.yaml:6 validity.min_served_pct: expected a percentage from 0 to 100, got 120",
+    ]);
     expect(issues(`${BASE}client:\n  command: [x]\n  parser: json\n  verify: payload\n`)).toEqual([
       "s.yaml:8 client.verify: only applies to the built-in client; pass it in the command instead",
     ]);
@@ -73,11 +93,46 @@ describe("syscall_note", () => {
     rawFile: "x",
   });
   it("says io_uring when io_uring_enter is among the top syscalls, and nothing otherwise", () => {
-    expect(summarize(table([["io_uring_enter", 900], ["futex", 40]]), 1000).note).toBe(IO_URING_NOTE);
-    expect(summarize(table([["read", 1000], ["write", 1000], ["epoll_wait", 300], ["futex", 10], ["io_uring_enter", 5]]), 1000).note).toBe(IO_URING_NOTE);
-    expect(summarize(table([["read", 1000], ["write", 1000], ["epoll_wait", 300]]), 1000).note).toBeUndefined();
+    expect(
+      summarize(
+        table([
+          ["io_uring_enter", 900],
+          ["futex", 40],
+        ]),
+        1000,
+      ).note,
+    ).toBe(IO_URING_NOTE);
+    expect(
+      summarize(
+        table([
+          ["read", 1000],
+          ["write", 1000],
+          ["epoll_wait", 300],
+          ["futex", 10],
+          ["io_uring_enter", 5],
+        ]),
+        1000,
+      ).note,
+    ).toBe(IO_URING_NOTE);
+    expect(
+      summarize(
+        table([
+          ["read", 1000],
+          ["write", 1000],
+          ["epoll_wait", 300],
+        ]),
+        1000,
+      ).note,
+    ).toBeUndefined();
     // Sixth or lower: a helper thread's ring, not the server's I/O path.
-    const sixth = table([["read", 900], ["write", 800], ["epoll_wait", 700], ["futex", 600], ["brk", 500], ["io_uring_enter", 1]]);
+    const sixth = table([
+      ["read", 900],
+      ["write", 800],
+      ["epoll_wait", 700],
+      ["futex", 600],
+      ["brk", 500],
+      ["io_uring_enter", 1],
+    ]);
     expect(summarize(sixth, 1000).note).toBeUndefined();
   });
 });
@@ -99,7 +154,12 @@ const faultServer = (mode: string, ...extra: string[]) => ({
 
 describe("rows that did not run as specified are degraded", () => {
   it("a fixed pool: 100 of 500 connections served → served 100, starved 400, degraded, success < 100 %, exit 1, pivot marker; --resume reruns it", async () => {
-    const spec = { duration: "2s", matrix: { connections: [500] }, server: faultServer("first-n", "--count", "100"), client: { timeout: "2s", threads: 2 } };
+    const spec = {
+      duration: "2s",
+      matrix: { connections: [500] },
+      server: faultServer("first-n", "--count", "100"),
+      client: { timeout: "2s", threads: 2 },
+    };
     const { dir, result, rows } = await sweep(spec);
     expect(result.status, result.stderr).toBe(1);
     expect(rows).toHaveLength(1);
@@ -112,7 +172,9 @@ describe("rows that did not run as specified are degraded", () => {
     expect(row.connections_starved, context).toBe("400");
     // The starvation first; a note follows only if the server, busy to the end, took longer than
     // its stop grace to exit (seen once in CI under Node 24: the note says so, it is not starvation).
-    expect(row.error, context).toMatch(/^served 100 of 500 connections; 400 starved(; server did not stop within 2 s of SIGTERM and was killed)?$/);
+    expect(row.error, context).toMatch(
+      /^served 100 of 500 connections; 400 starved(; server did not stop within 2 s of SIGTERM and was killed)?$/,
+    );
     expect(Number(row.success_rate_pct), context).toBeLessThan(100);
     expect(Number(row.success_rate_pct), context).toBeGreaterThan(0);
     // 100 even connections of 500: Jain ≈ 0.2 (each served one answered about equally).
@@ -167,7 +229,9 @@ describe("rows that did not run as specified are degraded", () => {
     expect(row.payload_mismatches, context).toBe(row.responses);
     expect(row.errors_bad_frame, context).toBe("0");
     expect(row.connections_served, context).toBe("4");
-    expect(row.error, context).toBe(`${row.responses} of ${row.responses} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`);
+    expect(row.error, context).toBe(
+      `${row.responses} of ${row.responses} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`,
+    );
     expect(typeRun.result.status).toBe(1);
     expect(typeRun.result.stderr).toMatch(/^4\s+\d+p$/m);
     expect(typeRun.result.stderr).toContain("p payload mismatches");
@@ -222,7 +286,11 @@ describe("a slow server is not a stalled one", () => {
 
 describe("the built-in pair", () => {
   it("at 1000 and 4000 connections (server threads 2): every connection served, fairness_jain ≥ 0.9", async () => {
-    const { result, rows } = await sweep({ duration: "3s", matrix: { connections: [1000, 4000], threads: [2] }, server: { builtin: true } });
+    const { result, rows } = await sweep({
+      duration: "3s",
+      matrix: { connections: [1000, 4000], threads: [2] },
+      server: { builtin: true },
+    });
     expect(rows).toHaveLength(2);
     for (const row of rows) {
       const context = JSON.stringify(row);

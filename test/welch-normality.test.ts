@@ -64,7 +64,13 @@ describe("Shapiro-Wilk and the outlier rule", () => {
 
   it("auto: Welch for clean log-normal repeats; the rank test with an outlier, a value ≤ 0, or one value a side", () => {
     const clean = [100, 103, 98, 101, 99, 102];
-    expect(chooseTest("auto", clean, clean.map((x) => x * 0.9)).test.name).toBe("welch");
+    expect(
+      chooseTest(
+        "auto",
+        clean,
+        clean.map((x) => x * 0.9),
+      ).test.name,
+    ).toBe("welch");
     const wild = chooseTest("auto", clean, [90, 93, 88, 450, 91, 92]);
     expect(wild.test.name).toBe("rank");
     expect(wild.reason).toMatch(/^outlier 450/);
@@ -77,12 +83,17 @@ describe("Shapiro-Wilk and the outlier rule", () => {
 
 describe("the k-th pairwise difference by selection", () => {
   it("equals the brute-force sort for every k (fast-check, ties and negatives included)", () => {
-    const sample = fc.array(fc.oneof(fc.integer({ min: -20, max: 20 }), fc.double({ min: -1e3, max: 1e3, noNaN: true })), { minLength: 1, maxLength: 90 });
+    const sample = fc.array(fc.oneof(fc.integer({ min: -20, max: 20 }), fc.double({ min: -1e3, max: 1e3, noNaN: true })), {
+      minLength: 1,
+      maxLength: 90,
+    });
     fc.assert(
       fc.property(sample, sample, fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), (xs, ys, at) => {
         const x = Float64Array.from(xs).sort();
         const y = Float64Array.from(ys).sort();
-        const all = Array.from(y).flatMap((b) => Array.from(x, (a) => b - a)).sort((p, q) => p - q);
+        const all = Array.from(y)
+          .flatMap((b) => Array.from(x, (a) => b - a))
+          .sort((p, q) => p - q);
         const k = 1 + Math.floor(at * all.length);
         expect(kthPairwiseDifference(x, y, k)).toBe(all[k - 1]);
       }),
@@ -94,7 +105,9 @@ describe("the k-th pairwise difference by selection", () => {
     const random = seededRandom(3);
     const x = Float64Array.from({ length: 300 }, () => Math.round(gauss(random) * 50) / 10).sort();
     const y = Float64Array.from({ length: 200 }, () => gauss(random) + 0.3).sort();
-    const all = Array.from(y).flatMap((b) => Array.from(x, (a) => b - a)).sort((p, q) => p - q);
+    const all = Array.from(y)
+      .flatMap((b) => Array.from(x, (a) => b - a))
+      .sort((p, q) => p - q);
     for (const k of [1, 2, 777, 30_000, 59_999, 60_000]) expect(kthPairwiseDifference(x, y, k)).toBe(all[k - 1]);
     expect(() => kthPairwiseDifference(x, y, 0)).toThrow(RangeError);
   });

@@ -20,7 +20,19 @@ import { PROFILERS } from "../profile/registry.js";
 import { preciseNowMs } from "../remote/clock.js";
 import { checkAgentInput } from "../remote/messages.js";
 import { stripControl } from "../untrusted/terminal.js";
-import { CLOCK_OFFSET_ENV, MAX_LINE_LENGTH, SILENCE_LIMIT_MS, USAGE_INTERVAL_MS, lineReader, tcpsweepVersion, type Event, type HelloReply, type Notice, type ProfileReply, type Request } from "../remote/protocol.js";
+import {
+  CLOCK_OFFSET_ENV,
+  MAX_LINE_LENGTH,
+  SILENCE_LIMIT_MS,
+  USAGE_INTERVAL_MS,
+  lineReader,
+  tcpsweepVersion,
+  type Event,
+  type HelloReply,
+  type Notice,
+  type ProfileReply,
+  type Request,
+} from "../remote/protocol.js";
 
 /** How long the tree gets after stdin EOF before SIGKILL. */
 const EOF_GRACE_MS = 2000;
@@ -55,7 +67,8 @@ class Agent {
     try {
       const reply = await this.answer(message);
       this.send({ type: "reply", id, ...reply });
-      if (message.type === "stop") await new Promise<void>((resolve) => process.stdout.write("", () => resolve())).then(() => process.exit(0));
+      if (message.type === "stop")
+        await new Promise<void>((resolve) => process.stdout.write("", () => resolve())).then(() => process.exit(0));
     } catch (error) {
       this.send({ type: "reply", id, error: (error as Error).message });
     }
@@ -113,7 +126,11 @@ class Agent {
   private start(message: Extract<Request, { type: "start" }>): number | undefined {
     if (this.child) throw new Error("this agent already runs a process");
     const self = [process.execPath, fileURLToPath(new URL("../cli/main.js", import.meta.url))];
-    const child = new ChildProcess(message.self ? [...self, ...message.argv] : message.argv, { cwd: message.cwd, env: message.env, stdin: message.stdin });
+    const child = new ChildProcess(message.self ? [...self, ...message.argv] : message.argv, {
+      cwd: message.cwd,
+      env: message.env,
+      stdin: message.stdin,
+    });
     this.child = child;
     child.stdoutLines((line) => this.send({ type: "stdout", line }));
     child.stderrLines((line) => {
@@ -124,7 +141,11 @@ class Agent {
         this.send({ type: "windowStarted", atMs: this.now() });
       } else if (line === WINDOW_ENDED_LINE) {
         const after = this.usage();
-        this.send({ type: "windowEnded", atMs: this.now(), ...(this.windowBefore && after ? { usage: usageBetween(this.windowBefore, after) } : {}) });
+        this.send({
+          type: "windowEnded",
+          atMs: this.now(),
+          ...(this.windowBefore && after ? { usage: usageBetween(this.windowBefore, after) } : {}),
+        });
       }
     });
     const pushUsage = () => {
@@ -211,7 +232,8 @@ export async function runAgent(): Promise<void> {
         if (!checked.ok) return drop(checked.why, line);
         const message = checked.message;
         // Clock pings and notices are answered at once; the rest in order, one at a time.
-        if (message.type === "time" || message.type === "window" || message.type === "signal" || message.type === "ping") void agent.handle(message);
+        if (message.type === "time" || message.type === "window" || message.type === "signal" || message.type === "ping")
+          void agent.handle(message);
         else queue = queue.then(() => agent.handle(message));
       },
       (length) => drop(`a line of ${length} characters, over the ${MAX_LINE_LENGTH} limit`, ""),

@@ -40,15 +40,48 @@ function writeSide(dir: string, name: string, n: number, scale: number, random: 
   const file = path.join(dir, name);
   const resp = sample(random, n, 20_000 * scale);
   const p99 = sample(random, n, 1000 / scale);
-  const rows = resp.map((value, i) => [name, "2026-01-01T00:00:00.000Z", "scale", "connections=10", i + 1, 10, value.toFixed(2), 100, p99[i]!.toFixed(0), 10, "ok", ""]);
-  const header = ["run_id", "started_at", "spec", "cell", "repeat", "connections", "resp_per_s", "success_rate_pct", "latency_p99_us", "connections_served", "status", "error"];
+  const rows = resp.map((value, i) => [
+    name,
+    "2026-01-01T00:00:00.000Z",
+    "scale",
+    "connections=10",
+    i + 1,
+    10,
+    value.toFixed(2),
+    100,
+    p99[i]!.toFixed(0),
+    10,
+    "ok",
+    "",
+  ]);
+  const header = [
+    "run_id",
+    "started_at",
+    "spec",
+    "cell",
+    "repeat",
+    "connections",
+    "resp_per_s",
+    "success_rate_pct",
+    "latency_p99_us",
+    "connections_served",
+    "status",
+    "error",
+  ];
   writeFileSync(file, stringify([header, ...rows]));
   return file;
 }
 
 function costSection(): string[] {
   const random = seededRandom(1);
-  const lines = ["### Cost", "", "Hodges-Lehmann 95 % interval of one metric, in this process (median of 3):", "", "| repeats a side | selection ms | build-and-sort ms | ratio |", "|---:|---:|---:|---:|"];
+  const lines = [
+    "### Cost",
+    "",
+    "Hodges-Lehmann 95 % interval of one metric, in this process (median of 3):",
+    "",
+    "| repeats a side | selection ms | build-and-sort ms | ratio |",
+    "|---:|---:|---:|---:|",
+  ];
   for (const n of [300, 1000, 2000]) {
     const base = sample(random, n, 1);
     const next = sample(random, n, 0.95);
@@ -61,20 +94,31 @@ function costSection(): string[] {
     }
     const interval = ratioInterval(base, next, 0.95)!;
     const [low, high] = bruteForceInterval(base, next, k);
-    if (Math.abs(interval.low - low) > 1e-12 || Math.abs(interval.high - high) > 1e-12) throw new Error(`selection and sort disagree at n=${n}`);
+    if (Math.abs(interval.low - low) > 1e-12 || Math.abs(interval.high - high) > 1e-12)
+      throw new Error(`selection and sort disagree at n=${n}`);
     lines.push(`| ${n} | ${median(fast).toFixed(1)} | ${median(slow).toFixed(0)} | ${(median(slow) / median(fast)).toFixed(0)}× |`);
   }
-  lines.push("", "Whole `tcpsweep compare --json` of one cell (resp/s and p99), child process under `/usr/bin/time` (median of 3, taking turns):", "", "| repeats a side | wall s | peak RSS MiB |", "|---:|---:|---:|");
+  lines.push(
+    "",
+    "Whole `tcpsweep compare --json` of one cell (resp/s and p99), child process under `/usr/bin/time` (median of 3, taking turns):",
+    "",
+    "| repeats a side | wall s | peak RSS MiB |",
+    "|---:|---:|---:|",
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), "tcpsweep-compare-scale-"));
   try {
     const sizes = [1000, 3000, 10_000];
-    const files = sizes.map((n) => [writeSide(dir, `base-${n}.csv`, n, 1, random), writeSide(dir, `new-${n}.csv`, n, 0.97, random)] as const);
+    const files = sizes.map(
+      (n) => [writeSide(dir, `base-${n}.csv`, n, 1, random), writeSide(dir, `new-${n}.csv`, n, 0.97, random)] as const,
+    );
     const runs = sizes.map(() => ({ wall: [] as number[], rss: [] as number[] }));
     for (let round = 0; round < 3; round++) {
       files.forEach(([base, next], i) => {
         const timing = path.join(dir, "time.txt");
         try {
-          execFileSync("/usr/bin/time", ["-f", "%e %M", "-o", timing, process.execPath, CLI, "compare", base, next, "--json"], { stdio: ["ignore", "ignore", "pipe"] });
+          execFileSync("/usr/bin/time", ["-f", "%e %M", "-o", timing, process.execPath, CLI, "compare", base, next, "--json"], {
+            stdio: ["ignore", "ignore", "pipe"],
+          });
         } catch (error) {
           if ((error as { status?: number }).status !== 1) throw error; // 1: a regression found, which is fine here
         }
@@ -83,7 +127,9 @@ function costSection(): string[] {
         runs[i]!.rss.push(rssKb! / 1024);
       });
     }
-    sizes.forEach((n, i) => lines.push(`| ${n.toLocaleString("en")} | ${median(runs[i]!.wall).toFixed(2)} | ${median(runs[i]!.rss).toFixed(0)} |`));
+    sizes.forEach((n, i) =>
+      lines.push(`| ${n.toLocaleString("en")} | ${median(runs[i]!.wall).toFixed(2)} | ${median(runs[i]!.rss).toFixed(0)} |`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -98,8 +144,18 @@ function ratesSection(): string[] {
   const nights = 1000;
   const header = "| repeat | rank | welch | auto |\n|---:|---:|---:|---:|";
   const table = (measure: (repeat: number, test: (typeof TEST_MODES)[number]) => number) =>
-    repeats.map((repeat) => `| ${repeat} | ${["rank", "welch", "auto"].map((test) => `${(measure(repeat, test as "rank") * 100).toFixed(1)}%`).join(" | ")} |`);
-  const plan = (repeat: number, test: "rank" | "welch" | "auto") => ({ cells, columns: ["resp_per_s", "latency_p99_us"], repeat, thresholdPct: 5, alpha: 0.05, test });
+    repeats.map(
+      (repeat) =>
+        `| ${repeat} | ${["rank", "welch", "auto"].map((test) => `${(measure(repeat, test as "rank") * 100).toFixed(1)}%`).join(" | ")} |`,
+    );
+  const plan = (repeat: number, test: "rank" | "welch" | "auto") => ({
+    cells,
+    columns: ["resp_per_s", "latency_p99_us"],
+    repeat,
+    thresholdPct: 5,
+    alpha: 0.05,
+    test,
+  });
   return [
     "### Error rates on synthetic nights",
     "",

@@ -68,7 +68,8 @@ function loadOn(ctx: BenchContext, server: RunningServer, connections: number): 
   return { address: server.address, connections, durationS: ctx.options.durationS, warmupS: ctx.options.warmupS };
 }
 
-const describeRun = (run: ClientRun) => `${Math.round(run.respPerS)} resp/s, ${run.cpuUsPerResponse.toFixed(1)} CPU µs/resp, p99 ${run.p99Us} µs`;
+const describeRun = (run: ClientRun) =>
+  `${Math.round(run.respPerS)} resp/s, ${run.cpuUsPerResponse.toFixed(1)} CPU µs/resp, p99 ${run.p99Us} µs`;
 
 function clientVariant(ctx: BenchContext, label: string, kind: ClientKind, load: Load): Variant<ClientRun> {
   return { label, run: () => launchClient(ctx.scope, kind, load).finished, outcome: describeRun };
@@ -160,8 +161,16 @@ const LOCAL = new LocalLauncher();
 
 export function profilerChoices(): ProfilerChoice[] {
   return [
-    { name: "strace", unavailable: PROFILERS["strace-window"].preflight(), create: (rawFile) => PROFILERS["strace-window"].create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }) },
-    { name: "perf", unavailable: PROFILERS.perf.preflight(), create: (rawFile) => PROFILERS.perf.create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }) },
+    {
+      name: "strace",
+      unavailable: PROFILERS["strace-window"].preflight(),
+      create: (rawFile) => PROFILERS["strace-window"].create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }),
+    },
+    {
+      name: "perf",
+      unavailable: PROFILERS.perf.preflight(),
+      create: (rawFile) => PROFILERS.perf.create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }),
+    },
   ];
 }
 
@@ -216,7 +225,11 @@ export async function measurePerturbation(ctx: BenchContext, choices: readonly P
     const [untraced, ...traced] = await alternate(ctx, `profilers @${PROFILED_CONNECTIONS}`, [untracedVariant, ...tracedVariants]);
     return {
       untraced: untraced!,
-      profilers: choices.map((choice) => ({ name: choice.name, unavailable: choice.unavailable, runs: traced[usable.indexOf(choice)] ?? [] })),
+      profilers: choices.map((choice) => ({
+        name: choice.name,
+        unavailable: choice.unavailable,
+        runs: traced[usable.indexOf(choice)] ?? [],
+      })),
     };
   });
 }
@@ -244,7 +257,10 @@ export function plannedRuns(options: BenchOptions, profilers: number, perf: bool
 export function estimateSeconds(options: BenchOptions, profilers: number, perf: boolean): number {
   const measuredRuns = plannedRuns(options, profilers, perf) - overheadSweeps(options, perf);
   const loads = measuredRuns * (options.warmupS + options.durationS + RUN_OVERHEAD_S);
-  const connects = runs(options, "clients") * (1 + options.nodes.length / 2) * options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
+  const connects =
+    runs(options, "clients") *
+    (1 + options.nodes.length / 2) *
+    options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
   const profiling = runs(options, "profilers") * profilers * PROFILER_OVERHEAD_S;
   const serverStarts = measuredRuns > 0 ? (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S : 0;
   return loads + connects + profiling + serverStarts + overheadSweeps(options, perf) * OVERHEAD_SWEEP_S;

@@ -72,7 +72,9 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const scope = new ProcessScope();
   const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: stopping every process the benchmark started; ${path.relative(process.cwd(), options.resultsFile)} is left as it was\n`);
+    process.stderr.write(
+      `\n${signal}: stopping every process the benchmark started; ${path.relative(process.cwd(), options.resultsFile)} is left as it was\n`,
+    );
     void scope.stopAll().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", onSignal);
@@ -88,7 +90,8 @@ async function main(): Promise<number> {
     const clientNodes = nodeBinaries(options.nodes);
     const machine = describeMachine();
     const profilers = profilerChoices();
-    for (const profiler of profilers.filter((p) => p.unavailable)) process.stderr.write(`${profiler.name} is left out: ${profiler.unavailable}\n`);
+    for (const profiler of profilers.filter((p) => p.unavailable))
+      process.stderr.write(`${profiler.name} is left out: ${profiler.unavailable}\n`);
     const usableProfilers = profilers.filter((p) => !p.unavailable).length;
 
     const perfUnavailable = profilers.find((p) => p.name === "perf")?.unavailable;
@@ -97,16 +100,36 @@ async function main(): Promise<number> {
     process.stderr.write(
       `${totalRuns} runs of ${options.warmupS} s warmup + ${options.durationS} s window; expected to take about ${Math.ceil(expectedS / 60)} min (${Math.round(expectedS)} s)\n`,
     );
-    if (machine.loadAtStart >= 1) process.stderr.write(`warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect noisy numbers\n`);
+    if (machine.loadAtStart >= 1)
+      process.stderr.write(
+        `warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect noisy numbers\n`,
+      );
 
-    const rawDir = path.join(REPO_ROOT, "bench", "out", startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
+    const rawDir = path.join(
+      REPO_ROOT,
+      "bench",
+      "out",
+      startedAt
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z"),
+    );
     mkdirSync(rawDir, { recursive: true });
-    const ctx: BenchContext = { options, scope, progress: new Progress(totalRuns, expectedS / totalRuns), rawDir, failures: [], clientNodes };
+    const ctx: BenchContext = {
+      options,
+      scope,
+      progress: new Progress(totalRuns, expectedS / totalRuns),
+      rawDir,
+      failures: [],
+      clientNodes,
+    };
 
     const wanted = (name: BenchSection) => !options.only || options.only === name;
     const clients = wanted("clients") ? await section(ctx, "client comparison", () => compareClients(ctx)) : undefined;
     const servers = wanted("servers") ? await section(ctx, "server comparison", () => compareServers(ctx)) : undefined;
-    const perturbation = wanted("profilers") ? await section(ctx, "profiler perturbation", () => measurePerturbation(ctx, profilers)) : undefined;
+    const perturbation = wanted("profilers")
+      ? await section(ctx, "profiler perturbation", () => measurePerturbation(ctx, profilers))
+      : undefined;
     const overhead = wanted("overhead") ? await section(ctx, "sweep overhead", () => measureOverhead(ctx, perfUnavailable)) : undefined;
 
     const results: BenchResults = {
@@ -127,7 +150,10 @@ async function main(): Promise<number> {
     const rendered = renderResults(results, carriedOverFindings(previous));
     // --only: the other sections of RESULTS.md stay as their last full run wrote them.
     const heading = options.only && SECTION_HEADINGS[options.only];
-    writeFileSync(options.resultsFile, heading && previous ? spliceSection(previous, withSectionProvenance(rendered, heading, results), heading) : rendered);
+    writeFileSync(
+      options.resultsFile,
+      heading && previous ? spliceSection(previous, withSectionProvenance(rendered, heading, results), heading) : rendered,
+    );
     process.stdout.write(`${renderTables(results)}\n`);
     process.stderr.write(
       `\ntook ${Math.round(results.elapsedS)} s (expected ${Math.round(expectedS)} s); wrote ${path.relative(process.cwd(), options.resultsFile)}` +
@@ -148,8 +174,19 @@ async function runScaleOnly(options: BenchOptions, scope: ProcessScope, startedA
   const machine = describeMachine();
   const counts = options.scaleConnections;
   process.stderr.write(`scale: ${counts.join(", ")} connections, one \`tcpsweep run\` cell each\n`);
-  if (machine.loadAtStart >= 1) process.stderr.write(`warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect slower connects\n`);
-  const rawDir = path.join(REPO_ROOT, "bench", "out", startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"));
+  if (machine.loadAtStart >= 1)
+    process.stderr.write(
+      `warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect slower connects\n`,
+    );
+  const rawDir = path.join(
+    REPO_ROOT,
+    "bench",
+    "out",
+    startedAt
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z"),
+  );
   mkdirSync(rawDir, { recursive: true });
   const ctx: BenchContext = { options, scope, progress: new Progress(counts.length, 60), rawDir, failures: [], clientNodes: [] };
   const rows = await measureScale(ctx, counts);

@@ -21,8 +21,15 @@ export function nodeBinaries(extra: readonly string[]): NodeBinary[] {
     const result = execaSync(candidate, ["-p", "process.version"], { reject: false });
     const version = String(result.stdout ?? "").trim();
     if (result.failed || !/^v\d+\.\d+\.\d+/.test(version)) {
-      const why = result.code === "ENOENT" ? "no such file" : result.code === "EACCES" ? "not executable" : (result.shortMessage ?? "no version printed");
-      problems.push(`--node ${candidate}: not a Node binary that runs here (${why}); give the path of a node executable, e.g. /opt/node-lts/n24/package/bin/node`);
+      const why =
+        result.code === "ENOENT"
+          ? "no such file"
+          : result.code === "EACCES"
+            ? "not executable"
+            : (result.shortMessage ?? "no version printed");
+      problems.push(
+        `--node ${candidate}: not a Node binary that runs here (${why}); give the path of a node executable, e.g. /opt/node-lts/n24/package/bin/node`,
+      );
       continue;
     }
     const real = realpathSync(candidate);

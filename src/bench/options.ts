@@ -50,29 +50,56 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const program = new Command("bench")
     .description("tcpsweep client and server against the native measuring sticks (bench/native), written to bench/RESULTS.md")
     .option("--runs <n>", `runs per point and variant (default ${FULL.runs}; --quick ${QUICK.runs})`, integerIn(1, 100))
-    .option("--duration <s>", `measured window in seconds (default ${FULL.durationS}; --quick ${QUICK.durationS})`, duration({ allowZero: false }))
-    .option("--warmup <s>", `warmup before each window in seconds (default ${FULL.warmupS}; --quick ${QUICK.warmupS})`, duration({ allowZero: true }))
+    .option(
+      "--duration <s>",
+      `measured window in seconds (default ${FULL.durationS}; --quick ${QUICK.durationS})`,
+      duration({ allowZero: false }),
+    )
+    .option(
+      "--warmup <s>",
+      `warmup before each window in seconds (default ${FULL.warmupS}; --quick ${QUICK.warmupS})`,
+      duration({ allowZero: true }),
+    )
     .option("--threads <n>", "worker threads of the tcpsweep client (default: its own, the CPU count)", integerIn(1, 1024))
     .option("--quick", `smoke test: ${QUICK.runs} run, ${QUICK.durationS} s windows, connections ${QUICK.connections.join(",")} only`)
     .option("--only <section>", `run one section: ${BENCH_SECTIONS.join(", ")} (RESULTS.md keeps the others)`)
-    .option("--baseline <dir>", "overhead section: a built tcpsweep checkout (the code before a change) to measure side by side with this one")
+    .option(
+      "--baseline <dir>",
+      "overhead section: a built tcpsweep checkout (the code before a change) to measure side by side with this one",
+    )
     .option(
       "--node <path>",
       `client comparison: also run the tcpsweep client under this Node binary (repeatable; also ${BENCH_NODES_ENV}=PATH:PATH); the node running the bench always runs`,
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option("--scale <counts>", `scale section: connection counts, comma-separated (default ${DEFAULT_SCALE_CONNECTIONS.join(",")}; e.g. 10000,19000,50000)`, (value: string) =>
-      value.split(",").map((count) => integerIn(1, 65000)(count.trim())),
+    .option(
+      "--scale <counts>",
+      `scale section: connection counts, comma-separated (default ${DEFAULT_SCALE_CONNECTIONS.join(",")}; e.g. 10000,19000,50000)`,
+      (value: string) => value.split(",").map((count) => integerIn(1, 65000)(count.trim())),
     )
     .option("--out <file>", "results file to (over)write", path.join(REPO_ROOT, "bench", "RESULTS.md"))
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
   program.parse(argv, { from: "user" });
-  const flags = program.opts<{ runs?: number; duration?: number; warmup?: number; threads?: number; quick?: boolean; out: string; only?: string; baseline?: string; node: string[]; scale?: number[] }>();
-  if (flags.only !== undefined && !(BENCH_SECTIONS as readonly string[]).includes(flags.only)) program.error(`--only ${flags.only}: expected one of ${BENCH_SECTIONS.join(", ")}`);
+  const flags = program.opts<{
+    runs?: number;
+    duration?: number;
+    warmup?: number;
+    threads?: number;
+    quick?: boolean;
+    out: string;
+    only?: string;
+    baseline?: string;
+    node: string[];
+    scale?: number[];
+  }>();
+  if (flags.only !== undefined && !(BENCH_SECTIONS as readonly string[]).includes(flags.only))
+    program.error(`--only ${flags.only}: expected one of ${BENCH_SECTIONS.join(", ")}`);
   if (flags.baseline !== undefined && !existsSync(path.join(flags.baseline, "dist/cli/main.js"))) {
-    program.error(`--baseline ${flags.baseline}: no dist/cli/main.js there; check out the code to compare against and run \`npm run build\` in it`);
+    program.error(
+      `--baseline ${flags.baseline}: no dist/cli/main.js there; check out the code to compare against and run \`npm run build\` in it`,
+    );
   }
   const base = flags.quick ? QUICK : FULL;
   return {

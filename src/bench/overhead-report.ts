@@ -1,5 +1,14 @@
 /** bench/RESULTS.md, the sweep-overhead section: per-phase medians per variant (before/after), and its goals. */
-import { CONNECT_BENCH_CONNECTIONS, OVERHEAD_CONNECTIONS, RUNS_PER_SWEEP, OVERHEAD_HEADING, phaseSpread, type OverheadResults, type OverheadVariant, type PassTimes } from "./overhead.js";
+import {
+  CONNECT_BENCH_CONNECTIONS,
+  OVERHEAD_CONNECTIONS,
+  RUNS_PER_SWEEP,
+  OVERHEAD_HEADING,
+  phaseSpread,
+  type OverheadResults,
+  type OverheadVariant,
+  type PassTimes,
+} from "./overhead.js";
 import { goalsTable, spreadCell, table, type BenchResults, type Goal } from "./report.js";
 import { ratioOfMedians, spread, type Spread } from "./stats.js";
 
@@ -13,7 +22,11 @@ function phaseNames(passes: readonly PassTimes[]): string[] {
 const seconds = (s: Spread | undefined) => spreadCell(s, 3);
 
 /** One row per phase plus the overhead, one column per variant, and after ÷ before when there are two. */
-function phaseTable(variants: readonly OverheadVariant[], passesOf: (v: OverheadVariant) => PassTimes[], extra: [string, (v: OverheadVariant) => number[]][] = []): string {
+function phaseTable(
+  variants: readonly OverheadVariant[],
+  passesOf: (v: OverheadVariant) => PassTimes[],
+  extra: [string, (v: OverheadVariant) => number[]][] = [],
+): string {
   const names = phaseNames(variants.flatMap(passesOf));
   const rows: [string, (v: OverheadVariant) => Spread | undefined][] = [
     ...names.map((name): [string, (v: OverheadVariant) => Spread | undefined] => [name, (v) => phaseSpread(passesOf(v), name)]),
@@ -22,7 +35,11 @@ function phaseTable(variants: readonly OverheadVariant[], passesOf: (v: Overhead
   ];
   const compare = variants.length === 2;
   return table(
-    ["phase (s)", ...variants.map((v) => `${v.label} (${passesOf(v).length} passes)`), ...(compare ? [`${variants[1]!.label}/${variants[0]!.label}`] : [])],
+    [
+      "phase (s)",
+      ...variants.map((v) => `${v.label} (${passesOf(v).length} passes)`),
+      ...(compare ? [`${variants[1]!.label}/${variants[0]!.label}`] : []),
+    ],
     rows.map(([label, of]) => {
       const cells = variants.map((v) => seconds(of(v)));
       const ratio = compare ? ratioOfMedians(of(variants[1]!), of(variants[0]!)) : undefined;
@@ -37,9 +54,24 @@ const current = (overhead: OverheadResults) => overhead.variants.at(-1)!;
 export function overheadGoals(overhead: OverheadResults): Goal[] {
   const v = current(overhead);
   return [
-    { goal: `median overhead per run, built-in pair, ${OVERHEAD_CONNECTIONS} connections, no profiling`, ratio: phaseSpread(v.clean, "overhead")?.median, bound: { atMost: 0.3 }, unit: "s" },
-    { goal: `median overhead of the perf pass (its server start and stop, attach, detach), ${OVERHEAD_CONNECTIONS} connections`, ratio: phaseSpread(v.perfTraced, "overhead")?.median, bound: { atMost: 1.0 }, unit: "s" },
-    { goal: `connection set-up, ${CONNECT_BENCH_CONNECTIONS} connections (client connect_s)`, ratio: spread(v.connectS)?.median, bound: { atMost: 1.0 }, unit: "s" },
+    {
+      goal: `median overhead per run, built-in pair, ${OVERHEAD_CONNECTIONS} connections, no profiling`,
+      ratio: phaseSpread(v.clean, "overhead")?.median,
+      bound: { atMost: 0.3 },
+      unit: "s",
+    },
+    {
+      goal: `median overhead of the perf pass (its server start and stop, attach, detach), ${OVERHEAD_CONNECTIONS} connections`,
+      ratio: phaseSpread(v.perfTraced, "overhead")?.median,
+      bound: { atMost: 1.0 },
+      unit: "s",
+    },
+    {
+      goal: `connection set-up, ${CONNECT_BENCH_CONNECTIONS} connections (client connect_s)`,
+      ratio: spread(v.connectS)?.median,
+      bound: { atMost: 1.0 },
+      unit: "s",
+    },
   ];
 }
 
@@ -74,8 +106,14 @@ export function overheadSection(results: BenchResults): string {
     table(
       ["figure (s)", ...variants.map((v) => v.label)],
       [
-        ["client process start + connects (phase \"client start, connects, warmup\" minus the warmup)", ...variants.map((v) => seconds(spread(v.startAndConnectS)))],
-        ["connects alone (client JSON `connect_s`)", ...variants.map((v) => (v.connectS.length > 0 ? seconds(spread(v.connectS)) : "not reported"))],
+        [
+          'client process start + connects (phase "client start, connects, warmup" minus the warmup)',
+          ...variants.map((v) => seconds(spread(v.startAndConnectS))),
+        ],
+        [
+          "connects alone (client JSON `connect_s`)",
+          ...variants.map((v) => (v.connectS.length > 0 ? seconds(spread(v.connectS)) : "not reported")),
+        ],
       ],
     ),
     "",

@@ -67,7 +67,10 @@ export function parsePhases(log: string): Record<string, number> {
 }
 
 const total = (phases: Record<string, number>) => Object.values(phases).reduce((sum, s) => sum + s, 0);
-const passTimes = (phases: Record<string, number>, warmupS: number): PassTimes => ({ phases, overheadS: total(phases) - warmupS - (phases.window ?? 0) });
+const passTimes = (phases: Record<string, number>, warmupS: number): PassTimes => ({
+  phases,
+  overheadS: total(phases) - warmupS - (phases.window ?? 0),
+});
 
 /** Runs one sweep of `spec` with `cli` in a fresh directory; returns its CSV rows' raw logs (clean and traced). */
 export async function sweep(
@@ -92,18 +95,29 @@ export async function sweep(
   await ctx.scope.stop(child);
   // Exit 1 is a run with a not-ok row (e.g. 4000 connections degraded on a busy machine): its phases still count.
   if (!exit || (exit.exitCode !== 0 && exit.exitCode !== 1)) {
-    throw new Error(`tcpsweep run (${name}, ${cli}) ${exit ? describeExit(exit) : `did not finish in ${limitMs / 1000} s`}${lastLines(child.stderr())}`);
+    throw new Error(
+      `tcpsweep run (${name}, ${cli}) ${exit ? describeExit(exit) : `did not finish in ${limitMs / 1000} s`}${lastLines(child.stderr())}`,
+    );
   }
-  const rows = parse(readFileSync(path.join(dir, "out.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const rows = parse(readFileSync(path.join(dir, "out.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Record<
+    string,
+    string
+  >[];
   const overheadS = rows.map((row) => Number(row.overhead_s));
   const rawDir = path.join(dir, "out.raw");
   const logs = new Map<string, string>();
-  for (const file of readdirSync(rawDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".log"))) logs.set(file, readFileSync(path.join(rawDir, file), "utf8"));
+  for (const file of readdirSync(rawDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".log")))
+    logs.set(file, readFileSync(path.join(rawDir, file), "utf8"));
   return { logs, overheadS, dir, rows };
 }
 
 async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withPerf: boolean): Promise<void> {
-  const common = { duration: `${DURATION_S}s`, warmup: `${WARMUP_S}s`, repeat: RUNS_PER_SWEEP, matrix: { connections: [OVERHEAD_CONNECTIONS], threads: [1] } };
+  const common = {
+    duration: `${DURATION_S}s`,
+    warmup: `${WARMUP_S}s`,
+    repeat: RUNS_PER_SWEEP,
+    matrix: { connections: [OVERHEAD_CONNECTIONS], threads: [1] },
+  };
   const label = (what: string) => `overhead: ${variant.label} ${what}`;
 
   ctx.progress.cellStarted(label("unprofiled"));
@@ -114,19 +128,27 @@ async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withP
   if (withPerf) {
     ctx.progress.cellStarted(label("perf"));
     const perf = await sweep(ctx, variant.cli, "perf", { ...common, profile: { perf: {} } });
-    for (const [file, log] of perf.logs) (file.endsWith(".traced.log") ? variant.perfTraced : variant.perfClean).push(passTimes(parsePhases(log), WARMUP_S));
+    for (const [file, log] of perf.logs)
+      (file.endsWith(".traced.log") ? variant.perfTraced : variant.perfClean).push(passTimes(parsePhases(log), WARMUP_S));
     variant.perfRunOverheadS.push(...perf.overheadS);
     ctx.progress.cellFinished(label("perf"), `overhead_s ${perf.overheadS.join(", ")}`);
   }
 
   ctx.progress.cellStarted(label(`${CONNECT_BENCH_CONNECTIONS} connections`));
-  const many = await sweep(ctx, variant.cli, "connect", { duration: "1s", warmup: `${CONNECT_WARMUP_S}s`, matrix: { connections: [CONNECT_BENCH_CONNECTIONS], threads: [2] } });
+  const many = await sweep(ctx, variant.cli, "connect", {
+    duration: "1s",
+    warmup: `${CONNECT_WARMUP_S}s`,
+    matrix: { connections: [CONNECT_BENCH_CONNECTIONS], threads: [2] },
+  });
   for (const log of many.logs.values()) {
     variant.startAndConnectS.push((parsePhases(log)["client start, connects, warmup"] ?? NaN) - CONNECT_WARMUP_S);
     const connectS = /"connect_s":([\d.]+)/.exec(log)?.[1];
     if (connectS !== undefined) variant.connectS.push(Number(connectS));
   }
-  ctx.progress.cellFinished(label(`${CONNECT_BENCH_CONNECTIONS} connections`), `start + connects ${variant.startAndConnectS.at(-1)?.toFixed(3)} s`);
+  ctx.progress.cellFinished(
+    label(`${CONNECT_BENCH_CONNECTIONS} connections`),
+    `start + connects ${variant.startAndConnectS.at(-1)?.toFixed(3)} s`,
+  );
 }
 
 /** Every variant (this build, and the baseline when given) once per round, for --runs rounds, taking turns. */

@@ -73,7 +73,12 @@ export interface RunningServer {
 }
 
 /** Starts a server on a free port, waits for `listening on`, hands it to `use`, then stops it. */
-export async function withServer<T>(scope: ProcessScope, kind: ServerKind, threads: number, use: (server: RunningServer) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  scope: ProcessScope,
+  kind: ServerKind,
+  threads: number,
+  use: (server: RunningServer) => Promise<T>,
+): Promise<T> {
   const port = await freePort(HOST);
   const child = scope.spawn(kind.argv(HOST, port, threads));
   try {

@@ -82,12 +82,29 @@ function clientTables(points: readonly ClientPoint[]): string {
     const rate = sides(p.tcpsweep, p.native, respPerS);
     const p99 = sides(p.tcpsweep, p.native, (run) => run.p99Us);
     const success = sides(p.tcpsweep, p.native, (run) => run.successPct);
-    return [String(p.connections), spreadCell(rate.a), spreadCell(rate.b), ratioCell(rate.ratio), spreadCell(p99.a), spreadCell(p99.b), spreadCell(success.a, 2), spreadCell(success.b, 2)];
+    return [
+      String(p.connections),
+      spreadCell(rate.a),
+      spreadCell(rate.b),
+      ratioCell(rate.ratio),
+      spreadCell(p99.a),
+      spreadCell(p99.b),
+      spreadCell(success.a, 2),
+      spreadCell(success.b, 2),
+    ];
   });
   const cost = points.map((p) => {
     const cpu = sides(p.tcpsweep, p.native, cpuPerResponse);
     const rss = sides(p.tcpsweep, p.native, peakRss);
-    return [String(p.connections), spreadCell(cpu.a, 2), spreadCell(cpu.b, 2), ratioCell(cpu.ratio), spreadCell(rss.a), spreadCell(rss.b), ratioCell(rss.ratio)];
+    return [
+      String(p.connections),
+      spreadCell(cpu.a, 2),
+      spreadCell(cpu.b, 2),
+      ratioCell(cpu.ratio),
+      spreadCell(rss.a),
+      spreadCell(rss.b),
+      ratioCell(rss.ratio),
+    ];
   });
   return [
     "### Throughput and latency",
@@ -115,16 +132,36 @@ export function nodeTable(points: readonly ClientPoint[], currentVersion: string
       const cpuVsCurrent = sides(node.runs, p.tcpsweep, cpuPerResponse).ratio;
       const rss = sides(node.runs, p.native, peakRss);
       return [
-        String(p.connections), `tcpsweep, node ${node.version}`,
-        spreadCell(rate.a), ratioCell(rate.ratio), ratioCell(vsCurrent),
-        spreadCell(cpu.a, 2), ratioCell(cpu.ratio), ratioCell(cpuVsCurrent),
-        spreadCell(rss.a), ratioCell(rss.ratio),
+        String(p.connections),
+        `tcpsweep, node ${node.version}`,
+        spreadCell(rate.a),
+        ratioCell(rate.ratio),
+        ratioCell(vsCurrent),
+        spreadCell(cpu.a, 2),
+        ratioCell(cpu.ratio),
+        ratioCell(cpuVsCurrent),
+        spreadCell(rss.a),
+        ratioCell(rss.ratio),
       ];
     });
     const native = spread(p.native.map(respPerS));
     const nativeCpu = spread(p.native.map(cpuPerResponse));
     const nativeRss = spread(p.native.map(peakRss));
-    return [...clients, [String(p.connections), "native client", spreadCell(native), "1.00×", "—", spreadCell(nativeCpu, 2), "1.00×", "—", spreadCell(nativeRss), "1.00×"]];
+    return [
+      ...clients,
+      [
+        String(p.connections),
+        "native client",
+        spreadCell(native),
+        "1.00×",
+        "—",
+        spreadCell(nativeCpu, 2),
+        "1.00×",
+        "—",
+        spreadCell(nativeRss),
+        "1.00×",
+      ],
+    ];
   });
   return [
     "### Per Node version",
@@ -132,7 +169,18 @@ export function nodeTable(points: readonly ClientPoint[], currentVersion: string
     `The same tcpsweep client (dist/) under each Node binary, taking turns with the others and the native client within each point. ÷ native: ratio of medians to the native client's; ÷ ${currentVersion}: to the tcpsweep client under the node running the benchmark (resp/s above 1 and CPU below 1 = faster).`,
     "",
     table(
-      ["connections", "client", "resp/s", "÷ native", `÷ ${currentVersion}`, "CPU µs/resp", "÷ native", `÷ ${currentVersion}`, "peak RSS KiB", "÷ native"],
+      [
+        "connections",
+        "client",
+        "resp/s",
+        "÷ native",
+        `÷ ${currentVersion}`,
+        "CPU µs/resp",
+        "÷ native",
+        `÷ ${currentVersion}`,
+        "peak RSS KiB",
+        "÷ native",
+      ],
       rows,
     ),
   ].join("\n");
@@ -184,8 +232,16 @@ function goals(results: BenchResults): Goal[] {
   return [
     { goal: "client resp/s vs native client, 1 connection", ratio: clientRatio(1, respPerS), bound: { atLeast: 0.95 } },
     { goal: "client resp/s vs native client, 100 connections", ratio: clientRatio(100, respPerS), bound: { atLeast: 1.0 } },
-    ...[1000, 4000].map((c) => ({ goal: `client resp/s vs native client, ${c} connections`, ratio: clientRatio(c, respPerS), bound: { atLeast: 1.3 } })),
-    ...[100, 1000, 4000].map((c) => ({ goal: `client CPU µs/resp vs native client, ${c} connections`, ratio: clientRatio(c, cpuPerResponse), bound: { atMost: 1.0 } })),
+    ...[1000, 4000].map((c) => ({
+      goal: `client resp/s vs native client, ${c} connections`,
+      ratio: clientRatio(c, respPerS),
+      bound: { atLeast: 1.3 },
+    })),
+    ...[100, 1000, 4000].map((c) => ({
+      goal: `client CPU µs/resp vs native client, ${c} connections`,
+      ratio: clientRatio(c, cpuPerResponse),
+      bound: { atMost: 1.0 },
+    })),
     { goal: "client peak RSS vs native client, 4000 connections", ratio: clientRatio(4000, peakRss), bound: { atMost: 1.0 } },
     ...[1, 2].map((t) => ({
       goal: `tcpsweep server vs native epoll server, ${SERVER_BENCH_CONNECTIONS} connections, ${t} thread${t > 1 ? "s" : ""}`,
@@ -320,7 +376,11 @@ export function renderResults(results: BenchResults, findings: string): string {
     `- Date: ${results.startedAt}`,
     `- Command: \`${results.commandLine}\``,
     `- Took: ${minutes}m${String(seconds).padStart(2, "0")}s`,
-    ...(results.options.quick ? [`- **Quick mode** (smoke test: connections ${results.options.connections.join(", ")} only, ${results.options.runs} run(s), ${results.options.durationS} s windows): indicative numbers only.`] : []),
+    ...(results.options.quick
+      ? [
+          `- **Quick mode** (smoke test: connections ${results.options.connections.join(", ")} only, ${results.options.runs} run(s), ${results.options.durationS} s windows): indicative numbers only.`,
+        ]
+      : []),
     "",
     machineSection(results.machine),
     "",
@@ -328,7 +388,9 @@ export function renderResults(results: BenchResults, findings: string): string {
     "",
     renderTables(results),
     "",
-    ...(results.failures.length > 0 ? ["## Failures", "", ...results.failures.map((failure) => `- ${failure.replaceAll("\n", " ")}`), ""] : []),
+    ...(results.failures.length > 0
+      ? ["## Failures", "", ...results.failures.map((failure) => `- ${failure.replaceAll("\n", " ")}`), ""]
+      : []),
     findings,
   ].join("\n");
 }

@@ -58,13 +58,18 @@ export async function measureScale(ctx: BenchContext, counts: readonly number[])
     const serverThreads = scaleServerThreads(connections, readOpenFileLimit().soft);
     const label = `scale: ${connections} connections, server threads ${serverThreads}`;
     ctx.progress.cellStarted(label);
-    for (const deadline = Date.now() + TIME_WAIT_LIMIT_MS; (timeWaitSockets() ?? 0) > QUIET_TIME_WAIT && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + TIME_WAIT_LIMIT_MS; (timeWaitSockets() ?? 0) > QUIET_TIME_WAIT && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     const timeWaitBefore = timeWaitSockets();
     const loadBefore = loadavg()[0] ?? 0;
     try {
-      const spec = { duration: `${DURATION_S}s`, warmup: `${WARMUP_S}s`, timeout: `${RUN_TIMEOUT_S}s`, matrix: { connections: [connections], threads: [serverThreads] } };
+      const spec = {
+        duration: `${DURATION_S}s`,
+        warmup: `${WARMUP_S}s`,
+        timeout: `${RUN_TIMEOUT_S}s`,
+        matrix: { connections: [connections], threads: [serverThreads] },
+      };
       const run = await sweep(ctx, cli, `scale-${connections}`, spec, (RUN_TIMEOUT_S + 60) * 1000);
       const row = run.rows[0] ?? {};
       const log = [...run.logs.values()].join("\n");
@@ -96,7 +101,8 @@ export async function measureScale(ctx: BenchContext, counts: readonly number[])
 }
 
 const mb = (kb: number | string | undefined) => (kb === undefined || kb === "" ? "—" : `${Math.round(Number(kb) / 1024)} MB`);
-const perConnection = (kb: number | string | undefined, connections: number) => (kb === undefined || kb === "" ? "—" : `${(Number(kb) / connections).toFixed(1)} KiB`);
+const perConnection = (kb: number | string | undefined, connections: number) =>
+  kb === undefined || kb === "" ? "—" : `${(Number(kb) / connections).toFixed(1)} KiB`;
 
 export interface ScaleRun {
   rows: ScaleRow[];

@@ -47,12 +47,25 @@ export function tcpsweepClient(threads: number | undefined, node = process.execP
   return {
     name: "tcpsweep client",
     argv: (load) => [
-      node, TCPSWEEP_CLI, "client", "-a", load.address, "-c", String(load.connections),
-      "-t", String(load.durationS), "--warmup", String(load.warmupS), "--json",
+      node,
+      TCPSWEEP_CLI,
+      "client",
+      "-a",
+      load.address,
+      "-c",
+      String(load.connections),
+      "-t",
+      String(load.durationS),
+      "--warmup",
+      String(load.warmupS),
+      "--json",
       ...(threads === undefined ? [] : ["--threads", String(threads)]),
     ],
     parse: (stdout) => {
-      const line = stdout.split("\n").reverse().find((l) => l.trimStart().startsWith("{"));
+      const line = stdout
+        .split("\n")
+        .reverse()
+        .find((l) => l.trimStart().startsWith("{"));
       if (!line) return "no JSON report on stdout";
       let report: ClientReport;
       try {
@@ -61,7 +74,12 @@ export function tcpsweepClient(threads: number | undefined, node = process.execP
         return `report is not JSON: ${(error as Error).message}`;
       }
       if (!report.latency_us) return "no responses in the window";
-      return { respPerS: report.resp_per_s, responses: report.responses, successPct: report.success_rate_pct, p99Us: report.latency_us.p99 };
+      return {
+        respPerS: report.resp_per_s,
+        responses: report.responses,
+        successPct: report.success_rate_pct,
+        p99Us: report.latency_us.p99,
+      };
     },
   };
 }
@@ -76,11 +94,20 @@ const NATIVE_REPORT = {
 export const NATIVE_CLIENT: ClientKind = {
   name: "native client",
   argv: (load) => [
-    path.join(BUILD_DIR, "client"), "-a", load.address, "-c", String(load.connections),
-    "-t", String(load.durationS), "-w", String(load.warmupS),
+    path.join(BUILD_DIR, "client"),
+    "-a",
+    load.address,
+    "-c",
+    String(load.connections),
+    "-t",
+    String(load.durationS),
+    "-w",
+    String(load.warmupS),
   ],
   parse: (stdout) => {
-    const missing = Object.entries(NATIVE_REPORT).filter(([, pattern]) => !pattern.test(stdout)).map(([line]) => line);
+    const missing = Object.entries(NATIVE_REPORT)
+      .filter(([, pattern]) => !pattern.test(stdout))
+      .map(([line]) => line);
     if (missing.length > 0) return `report has no ${missing.join(", ")} line`;
     const figure = (pattern: RegExp) => Number(pattern.exec(stdout)![1]);
     return {
@@ -94,7 +121,17 @@ export const NATIVE_CLIENT: ClientKind = {
 
 export const TCPSWEEP_SERVER: ServerKind = {
   name: "tcpsweep server",
-  argv: (host, port, threads) => [process.execPath, TCPSWEEP_CLI, "server", "--host", host, "--port", String(port), "--threads", String(threads)],
+  argv: (host, port, threads) => [
+    process.execPath,
+    TCPSWEEP_CLI,
+    "server",
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--threads",
+    String(threads),
+  ],
 };
 
 export const NATIVE_SERVER: ServerKind = {

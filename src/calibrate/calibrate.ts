@@ -56,7 +56,8 @@ export interface Calibration {
   detectable?: { min: number; median: number; max: number };
 }
 
-const qualifies = (row: CalibrationRow, test: TestMode) => row.rates[test].falseAlarmRate <= MAX_FALSE_ALARM_RATE && row.rates[test].power >= MIN_POWER;
+const qualifies = (row: CalibrationRow, test: TestMode) =>
+  row.rates[test].falseAlarmRate <= MAX_FALSE_ALARM_RATE && row.rates[test].power >= MIN_POWER;
 
 /** Standard normal draw (Box-Muller). */
 const gauss = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -69,7 +70,12 @@ export function poolSampler(pools: Map<string, Map<string, number[]>>): Sampler 
       const logs = values.map(Math.log);
       const sd = logs.length > 1 ? sampleStandardDeviation(logs) : 0;
       const bandwidth = 1.06 * sd * logs.length ** -0.2;
-      shapes.set(`${cell}\u0000${column}`, { logs, center: mean(logs), bandwidth, shrink: sd > 0 ? 1 / Math.sqrt(1 + (bandwidth / sd) ** 2) : 1 });
+      shapes.set(`${cell}\u0000${column}`, {
+        logs,
+        center: mean(logs),
+        bandwidth,
+        shrink: sd > 0 ? 1 / Math.sqrt(1 + (bandwidth / sd) ** 2) : 1,
+      });
     }
   }
   return (cell, column, count, random) => {
@@ -113,7 +119,10 @@ export function calibrate(rows: readonly Row[], options: CalibrationOptions): Ca
       if (firstGood >= 0 && table.length - firstGood > 2) break;
       const plan = { cells, columns, repeat, thresholdPct: options.thresholdPct, alpha: options.alpha };
       const rates = Object.fromEntries(
-        TEST_MODES.map((test) => [test, estimateRates({ ...plan, test }, sample, options.nights, 1 - options.dropPct / 100, options.seed + repeat)]),
+        TEST_MODES.map((test) => [
+          test,
+          estimateRates({ ...plan, test }, sample, options.nights, 1 - options.dropPct / 100, options.seed + repeat),
+        ]),
       ) as Record<TestMode, Rates>;
       table.push({ repeat, rates });
     }

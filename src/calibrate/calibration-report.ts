@@ -31,13 +31,23 @@ export function calibrationFile(calibration: Calibration, context: CalibrationCo
     test: options.test,
     max_false_alarm_rate: MAX_FALSE_ALARM_RATE,
     min_power: MIN_POWER,
-    table: calibration.table.map((row) => ({ repeat: row.repeat, rank: rates(row.rates.rank), welch: rates(row.rates.welch), auto: rates(row.rates.auto) })),
+    table: calibration.table.map((row) => ({
+      repeat: row.repeat,
+      rank: rates(row.rates.rank),
+      welch: rates(row.rates.welch),
+      auto: rates(row.rates.auto),
+    })),
     recommended_repeat: calibration.recommendedRepeat ?? null,
     detectable_at_repeat: calibration.detectableAt,
     detectable_pct: calibration.detectable
       ? { min: calibration.detectable.min, median: calibration.detectable.median, max: calibration.detectable.max }
       : null,
-    cell_noise: calibration.cells.map((cell) => ({ cell: cell.cell, ok_values: cell.okValues, sigma_log: cell.sigma, detectable_pct: finite(cell.detectablePct) })),
+    cell_noise: calibration.cells.map((cell) => ({
+      cell: cell.cell,
+      ok_values: cell.okValues,
+      sigma_log: cell.sigma,
+      detectable_pct: finite(cell.detectablePct),
+    })),
   };
 }
 

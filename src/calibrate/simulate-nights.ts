@@ -48,7 +48,14 @@ function sideRows(plan: NightPlan, sample: Sampler, random: () => number, drop?:
   return rows;
 }
 
-const selection = (label: string, rows: Row[]): RunSelection => ({ file: label, runId: label, spec: "simulated", startedAt: "", rows, allRuns: [label] });
+const selection = (label: string, rows: Row[]): RunSelection => ({
+  file: label,
+  runId: label,
+  spec: "simulated",
+  startedAt: "",
+  rows,
+  allRuns: [label],
+});
 
 export interface NightOutcome {
   /** Cells reported slower (any metric). */

@@ -23,7 +23,9 @@ import { fail } from "./exit.js";
 export function registerClientCommand(program: Command): void {
   program
     .command("client")
-    .description("closed-loop load client: each connection sends a request (a CLIENT_CHAT frame, or echo bytes), waits for the whole response, repeats")
+    .description(
+      "closed-loop load client: each connection sends a request (a CLIENT_CHAT frame, or echo bytes), waits for the whole response, repeats",
+    )
     .requiredOption("-a, --address <host:port>", "server to load", (value) => {
       const address = parseAddress(value);
       if (typeof address === "string") throw new InvalidArgumentError(address);
@@ -33,25 +35,53 @@ export function registerClientCommand(program: Command): void {
     .option("--threads <n>", "worker threads; connections spread evenly (default: CPU count, at most <connections>)", integerIn(1, 1024))
     .option("-t, --duration <d>", "measured window: seconds, or a duration like 500ms, 2s, 1m30s", duration({ allowZero: false }), 10)
     .option("--warmup <d>", "traffic before the window, not counted (seconds or a duration)", duration({ allowZero: true }), 1)
-    .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.map((name) => `${name} (${PROTOCOLS[name].summary})`).join("; ")}`, oneOf(PROTOCOL_NAMES), "chat")
+    .option(
+      "--protocol <name>",
+      `wire protocol: ${PROTOCOL_NAMES.map((name) => `${name} (${PROTOCOLS[name].summary})`).join("; ")}`,
+      oneOf(PROTOCOL_NAMES),
+      "chat",
+    )
     .option(
       "-l, --length <bytes>",
-      `request size: ${PROTOCOL_NAMES.map((name) => { const l = PROTOCOLS[name].length; return `${name}, ${l.meaning} ${l.min}…${l.max} (default ${l.default})`; }).join("; ")}`,
+      `request size: ${PROTOCOL_NAMES.map((name) => {
+        const l = PROTOCOLS[name].length;
+        return `${name}, ${l.meaning} ${l.min}…${l.max} (default ${l.default})`;
+      }).join("; ")}`,
       integerIn(ANY_LENGTH.min, ANY_LENGTH.max),
     )
     .option("--timeout <d>", "per connect/read/write timeout (seconds or a duration)", duration({ allowZero: false }), 5)
-    .option("--connect-rate <conn/s>", "open at most this many connections per second (default: as fast as the server takes them)", positiveNumber)
-    .option("--processes <n>", "load processes (default: as many as the open-file limit needs; each holds its share of the connections)", integerIn(1, 1024))
-    .option("--source-addresses <n>", "connect from 127.0.0.1, 127.0.0.2, … (server on loopback; default: as many as the ephemeral ports need)", integerIn(1, 254))
+    .option(
+      "--connect-rate <conn/s>",
+      "open at most this many connections per second (default: as fast as the server takes them)",
+      positiveNumber,
+    )
+    .option(
+      "--processes <n>",
+      "load processes (default: as many as the open-file limit needs; each holds its share of the connections)",
+      integerIn(1, 1024),
+    )
+    .option(
+      "--source-addresses <n>",
+      "connect from 127.0.0.1, 127.0.0.2, … (server on loopback; default: as many as the ephemeral ports need)",
+      integerIn(1, 254),
+    )
     .option("--rate <req/s>", "open loop: send this many requests per second in total, on schedule, replies or not", positiveNumber)
     .addOption(
-      new Option("--verify <what>", "what makes a reply a response: type (chat: a whole ECHO/ACK/INFO frame; echo: as many bytes as sent; payload mismatches counted apart) or payload (a wrong payload is a bad frame)")
+      new Option(
+        "--verify <what>",
+        "what makes a reply a response: type (chat: a whole ECHO/ACK/INFO frame; echo: as many bytes as sent; payload mismatches counted apart) or payload (a wrong payload is a bad frame)",
+      )
         .choices(["type", "payload"])
         .default("type"),
     )
     .option("--json", "print one JSON object instead of the text report")
     .addOption(new Option("--announce-window", "print a line on stderr as the window opens and closes (for tcpsweep run)").hideHelp())
-    .addOption(new Option("--wait-for-start", "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)").hideHelp())
+    .addOption(
+      new Option(
+        "--wait-for-start",
+        "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)",
+      ).hideHelp(),
+    )
     .action(async (flags) => {
       const protocol = flags.protocol as ProtocolName;
       const length: number = flags.length ?? PROTOCOLS[protocol].length.default;
@@ -92,7 +122,13 @@ export function registerClientCommand(program: Command): void {
         // The encoded histogram lets several hosts' latencies be merged exactly (src/remote/histogram-wire.ts);
         // a load host of several also sends its per-connection counts, so fairness merges exactly too.
         const perConnection = flags.waitForStart ? { conn_resp_counts: result.connectionResponses } : {};
-        const json = () => JSON.stringify({ ...report, latency_histogram: encodeHistogram(result.latencyUs), turnaround_histogram: encodeHistogram(result.turnaroundNs), ...perConnection });
+        const json = () =>
+          JSON.stringify({
+            ...report,
+            latency_histogram: encodeHistogram(result.latencyUs),
+            turnaround_histogram: encodeHistogram(result.turnaroundNs),
+            ...perConnection,
+          });
         process.stdout.write(flags.json ? `${json()}\n` : `${formatTextReport(report)}\n`);
       } catch (error) {
         if (error instanceof NoConnectionError) fail(`tcpsweep client: ${error.message}`, 1);

@@ -11,7 +11,11 @@ export interface CompareByFlags {
 }
 
 /** `connections=4,server=node` → `connections, server` */
-const matrixKeysOf = (cell: string) => cell.split(",").map((part) => part.split("=")[0]).join(", ");
+const matrixKeysOf = (cell: string) =>
+  cell
+    .split(",")
+    .map((part) => part.split("=")[0])
+    .join(", ");
 
 /** Exit 0 with the verdicts; 2 on bad input (no such column, an unknown baseline). */
 export async function compareByAction(file: string, flags: CompareByFlags): Promise<void> {
@@ -23,12 +27,25 @@ export async function compareByAction(file: string, flags: CompareByFlags): Prom
     const thresholdPct = parseThreshold(flags.threshold);
     const run = selectRun(file, "BASE", flags.newRun);
     const values = [...new Set(run.rows.map((row) => row[flags.by]).filter((v) => v !== undefined && v !== ""))];
-    if (values.length === 0) throw new ResultsInputError(`--by ${flags.by}: run ${run.runId} of ${file} has no "${flags.by}" column with values; its matrix keys: ${matrixKeysOf(String(run.rows[0]?.cell ?? ""))}`);
+    if (values.length === 0)
+      throw new ResultsInputError(
+        `--by ${flags.by}: run ${run.runId} of ${file} has no "${flags.by}" column with values; its matrix keys: ${matrixKeysOf(String(run.rows[0]?.cell ?? ""))}`,
+      );
     if (flags.baseline !== undefined && !values.includes(flags.baseline)) {
-      throw new ResultsInputError(`--baseline ${flags.baseline}: not a ${flags.by} of run ${run.runId} in ${file}; its ${flags.by} values: ${values.join(", ")}`);
+      throw new ResultsInputError(
+        `--baseline ${flags.baseline}: not a ${flags.by} of run ${run.runId} in ${file}; its ${flags.by} values: ${values.join(", ")}`,
+      );
     }
-    const verdicts = verdictsBy(run.rows, flags.by, { alpha, thresholdPct, ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}) });
-    process.stdout.write(flags.json ? `${JSON.stringify({ file, run_id: run.runId, ...verdicts }, null, 2)}\n` : `${file}, run ${run.runId}\n${formatVerdicts(verdicts)}\n`);
+    const verdicts = verdictsBy(run.rows, flags.by, {
+      alpha,
+      thresholdPct,
+      ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
+    });
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ file, run_id: run.runId, ...verdicts }, null, 2)}\n`
+        : `${file}, run ${run.runId}\n${formatVerdicts(verdicts)}\n`,
+    );
   } catch (error) {
     if (error instanceof ResultsInputError) {
       if (flags.json) process.stdout.write(`${JSON.stringify({ error: error.message, exit_status: 2 })}\n`);

@@ -21,16 +21,29 @@ export interface CompareFlags {
 export function registerCompareCommand(program: Command): void {
   program
     .command("compare")
-    .description("compare two runs cell by cell (or, with --by, the values of a matrix key within one run) (resp/s, p99, syscalls/request: Welch's t on the logs or a Mann-Whitney test); exit 1 when a cell regressed")
+    .description(
+      "compare two runs cell by cell (or, with --by, the values of a matrix key within one run) (resp/s, p99, syscalls/request: Welch's t on the logs or a Mann-Whitney test); exit 1 when a cell regressed",
+    )
     .argument("<file.csv>", "results: with no second file, its latest run is compared with the finished run before it")
     .argument("[new.csv]", "a second results file: the latest run of each file is compared (file.csv is the baseline)")
-    .option("--threshold <pct>", "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)", "5%")
+    .option(
+      "--threshold <pct>",
+      "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)",
+      "5%",
+    )
     .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
-    .option("--test <mode>", "auto: Welch's t on the logs where both sides look log-normal, else the rank test; welch; rank (Mann-Whitney U)", "auto")
+    .option(
+      "--test <mode>",
+      "auto: Welch's t on the logs where both sides look log-normal, else the rank test; welch; rank (Mann-Whitney U)",
+      "auto",
+    )
     .option("--markdown", "print a GitHub-flavoured markdown table (for mail or CI comments)")
     .option("--json", "print the whole comparison as one JSON object")
     .option("--strict-env", "exit 2 when the runs' meta.json show another CPU, core count, kernel or tcpsweep build (or are missing)")
-    .option("--calibration <file>", "the calibration to report (default: <NEW name>.calibration.json beside NEW's CSV or beside its directory)")
+    .option(
+      "--calibration <file>",
+      "the calibration to report (default: <NEW name>.calibration.json beside NEW's CSV or beside its directory)",
+    )
     .option("--base <run_id>", "the baseline run (default: the finished run before NEW in one file; the latest of the first of two files)")
     .option("--new <run_id>", "the run to check (default: the latest run of its file)")
     .addOption(new Option("--base-run <run_id>").hideHelp())
@@ -40,7 +53,11 @@ export function registerCompareCommand(program: Command): void {
     .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
       if (flags.by !== undefined) {
         if (newFile !== undefined) fail("tcpsweep compare: --by compares within one file; give one CSV", 2);
-        return (await import("./compare-by-action.js")).compareByAction(baseFile, { ...flags, by: flags.by, ...(flags.new ?? flags.newRun ? { newRun: flags.new ?? flags.newRun } : {}) });
+        return (await import("./compare-by-action.js")).compareByAction(baseFile, {
+          ...flags,
+          by: flags.by,
+          ...((flags.new ?? flags.newRun) ? { newRun: flags.new ?? flags.newRun } : {}),
+        });
       }
       return compareAction(baseFile, newFile, flags);
     });
@@ -60,7 +77,12 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
     const alpha = parseAlpha(flags.alpha);
     const baseRun = flags.base ?? flags.baseRun;
     const newRun = flags.new ?? flags.newRun;
-    const { base, next } = selectRunsToCompare({ baseFile, ...(newFile !== undefined ? { newFile } : {}), ...(baseRun !== undefined ? { baseRun } : {}), ...(newRun !== undefined ? { newRun } : {}) });
+    const { base, next } = selectRunsToCompare({
+      baseFile,
+      ...(newFile !== undefined ? { newFile } : {}),
+      ...(baseRun !== undefined ? { baseRun } : {}),
+      ...(newRun !== undefined ? { newRun } : {}),
+    });
     const mode = parseTestMode(flags.test);
     const comparison = compareRuns(base, next, thresholdPct, alpha, { test: mode });
     const calibrationFile = flags.calibration ?? findCalibration(newFile ?? baseFile);
@@ -73,9 +95,17 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
         : undefined;
     const exitStatus = strictProblem ? 2 : regressedCells(comparison).length > 0 ? 1 : 0;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus, calibration) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus, calibration) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`,
+      );
     } else if (strictProblem) {
-      process.stderr.write([...environmentLines(environment), `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`, ""].join("\n"));
+      process.stderr.write(
+        [
+          ...environmentLines(environment),
+          `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`,
+          "",
+        ].join("\n"),
+      );
     } else {
       process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration })}\n`);
     }

@@ -12,9 +12,17 @@ interface CommandWords {
 }
 
 function words(program: Command): { commands: CommandWords[]; global: string[] } {
-  const flagsOf = (command: Command) => [...command.options.filter((o) => !o.hidden).flatMap((o) => [o.long, o.short]).filter((f): f is string => Boolean(f)), "--help"];
+  const flagsOf = (command: Command) => [
+    ...command.options
+      .filter((o) => !o.hidden)
+      .flatMap((o) => [o.long, o.short])
+      .filter((f): f is string => Boolean(f)),
+    "--help",
+  ];
   return {
-    commands: program.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => ({ name: c.name(), flags: flagsOf(c) })),
+    commands: program.commands
+      .filter((c) => !(c as unknown as { _hidden?: boolean })._hidden)
+      .map((c) => ({ name: c.name(), flags: flagsOf(c) })),
     global: flagsOf(program),
   };
 }

@@ -12,6 +12,10 @@ if (problem !== undefined) {
   process.exit(2);
 }
 import("./program.js").catch(function (error) {
-  process.stderr.write("tcpsweep: cannot load its command line (" + String(error && error.message ? error.message.split("\n")[0] : error) + "); run npm run build, or reinstall\n");
+  process.stderr.write(
+    "tcpsweep: cannot load its command line (" +
+      String(error && error.message ? error.message.split("\n")[0] : error) +
+      "); run npm run build, or reinstall\n",
+  );
   process.exit(3);
 });

@@ -57,7 +57,11 @@ function npmrcKeys(files: readonly (string | undefined)[]): Set<string> {
  */
 export function eatenFlags(env: Env, program: Command, ourArgs: readonly string[]): EatenFlags | undefined {
   const subcommandName = ourArgs.find((arg) => !arg.startsWith("-"));
-  const configured = npmrcKeys([env.npm_config_userconfig, env.npm_config_globalconfig, env.npm_config_local_prefix && path.join(env.npm_config_local_prefix, ".npmrc")]);
+  const configured = npmrcKeys([
+    env.npm_config_userconfig,
+    env.npm_config_globalconfig,
+    env.npm_config_local_prefix && path.join(env.npm_config_local_prefix, ".npmrc"),
+  ]);
   const eaten = knownOptions(program, subcommandName).filter((option) => {
     const key = option.long!.slice(2).replace(/-/g, "_");
     return env[`npm_config_${key}`] !== undefined && !configured.has(key);
@@ -68,7 +72,9 @@ export function eatenFlags(env: Env, program: Command, ourArgs: readonly string[
   const entry = scriptWords.findIndex((word) => /(main\.js|tcpsweep)$/.test(word));
   const userArgs = ourArgs.slice(entry < 0 ? 0 : scriptWords.length - entry - 1);
   const subcommand = program.commands.find((c) => c.name() === subcommandName);
-  const declared = subcommand ? subcommand.registeredArguments.length + (entry >= 0 && entry === scriptWords.length - 1 ? 1 : 0) : userArgs.length;
+  const declared = subcommand
+    ? subcommand.registeredArguments.length + (entry >= 0 && entry === scriptWords.length - 1 ? 1 : 0)
+    : userArgs.length;
   const strays = userArgs.slice(declared);
   const valueOf = (option: Option) => env[`npm_config_${option.long!.slice(2).replace(/-/g, "_")}`];
   // npm keeps no order: a stray word is given back to its flag only when one flag lost its value.
@@ -89,7 +95,10 @@ export function npmEatenFlags(program: Command, ourArgs: readonly string[], env:
   const viaNpmRun = env.npm_lifecycle_event && env.npm_config_user_agent?.startsWith("npm/") && env.npm_command !== "exec";
   // Only a script that is tcpsweep itself (`node dist/cli/main.js run`, `tcpsweep run`): the user's flags were
   // meant for it. Under another script (`npm test` running the test suite) npm's config is that script's business.
-  const scriptIsTcpsweep = (env.npm_lifecycle_script ?? "").trim().split(/\s+/).some((word) => /(main\.js|tcpsweep)$/.test(word));
+  const scriptIsTcpsweep = (env.npm_lifecycle_script ?? "")
+    .trim()
+    .split(/\s+/)
+    .some((word) => /(main\.js|tcpsweep)$/.test(word));
   return viaNpmRun && scriptIsTcpsweep ? eatenFlags(env, program, ourArgs) : undefined;
 }
 
@@ -104,5 +113,8 @@ export function refuseNpmEatenFlags(program: Command, ourArgs: readonly string[]
   const eaten = npmEatenFlags(program, ourArgs, process.env);
   if (!eaten) return;
   const them = eaten.flags.length === 1 ? "it" : "them";
-  fail(`tcpsweep: npm took ${eaten.flags.join(", ")} for itself and would run tcpsweep without ${them}; nothing was run. Put tcpsweep's flags after --: ${eaten.command}`, 2);
+  fail(
+    `tcpsweep: npm took ${eaten.flags.join(", ")} for itself and would run tcpsweep without ${them}; nothing was run. Put tcpsweep's flags after --: ${eaten.command}`,
+    2,
+  );
 }

@@ -46,7 +46,9 @@ const debug = process.argv.includes("--debug");
 process.on("uncaughtException", (error) => failUnexpected(error, debug));
 process.on("unhandledRejection", (error) => failUnexpected(error, debug));
 // A reader that stops early (`tcpsweep report … | head`) closes our stdout: its choice, not our error.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" ? process.exit(process.exitCode ?? 0) : failUnexpected(error, debug)));
+process.stdout.on("error", (error: NodeJS.ErrnoException) =>
+  error.code === "EPIPE" ? process.exit(process.exitCode ?? 0) : failUnexpected(error, debug),
+);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

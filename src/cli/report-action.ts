@@ -3,7 +3,10 @@ import path from "node:path";
 import { ReportInputError, writeReport } from "../report/report.js";
 import { fail } from "./exit.js";
 
-export async function reportAction(csvFile: string, flags: { out?: string; run?: string; series?: string[]; json?: boolean }): Promise<void> {
+export async function reportAction(
+  csvFile: string,
+  flags: { out?: string; run?: string; series?: string[]; json?: boolean },
+): Promise<void> {
   let result;
   try {
     result = await writeReport(csvFile, {

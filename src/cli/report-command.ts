@@ -9,6 +9,12 @@ export function registerReportCommand(program: Command): void {
     .option("--out <dir>", "output directory (default: <csv dir>/<csv name>.report/)")
     .option("--run <id>", "the run_id to report (default: the latest run in the CSV)")
     .option("--json", "print what was written as one JSON object: run id, index.html, each chart's file, charts not drawn and why")
-    .option("--series <cell>", "also chart the per-second responses of this cell (its id, e.g. connections=100,threads=2); repeatable", (value: string, previous: string[] = []) => [...previous, value])
-    .action(async (csvFile: string, flags: { out?: string; run?: string; series?: string[]; json?: boolean }) => (await import("./report-action.js")).reportAction(csvFile, flags));
+    .option(
+      "--series <cell>",
+      "also chart the per-second responses of this cell (its id, e.g. connections=100,threads=2); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (csvFile: string, flags: { out?: string; run?: string; series?: string[]; json?: boolean }) =>
+      (await import("./report-action.js")).reportAction(csvFile, flags),
+    );
 }

@@ -32,9 +32,21 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
   if (typeof lockWaitS !== "number") fail(formatSpecIssue({ file: specFile, path: "--lock-wait", message: lockWaitS.message }), 2);
   // Only the syntax here: the range is checked with the spec, so its problems and this one come together.
   const durationS = flags.duration === undefined ? undefined : parseDuration(flags.duration);
-  if (flags.duration !== undefined && durationS === undefined) fail(formatSpecIssue({ file: specFile, path: "--duration", message: (checkDuration(flags.duration, true) as { message: string }).message }), 2);
+  if (flags.duration !== undefined && durationS === undefined)
+    fail(
+      formatSpecIssue({
+        file: specFile,
+        path: "--duration",
+        message: (checkDuration(flags.duration, true) as { message: string }).message,
+      }),
+      2,
+    );
   try {
-    const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}), ...(flags.set ? { set: flags.set } : {}) });
+    const spec = await loadSpec(specFile, {
+      repeat: flags.repeat,
+      ...(durationS !== undefined ? { durationS } : {}),
+      ...(flags.set ? { set: flags.set } : {}),
+    });
     if (flags.csv) spec.output.csv = path.resolve(flags.csv);
     if (flags.followSymlinks) spec.output.followSymlinks = true;
     // Every --only is one more list of pairs: one filter over all of them (AND across keys, OR within a key).
@@ -47,20 +59,36 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     const summary = (exitStatus: number, error?: string) =>
       flags.json &&
       printJson({
-        ...(runSummaryJson({ csv: spec.output.csv, spec: spec.name, matrixKeys: spec.matrix.keys, cellValues: (cell) => values.get(cell), exitStatus, ...(runId ? { runId } : {}), ...(error ? { error } : {}) }) as object),
+        ...(runSummaryJson({
+          csv: spec.output.csv,
+          spec: spec.name,
+          matrixKeys: spec.matrix.keys,
+          cellValues: (cell) => values.get(cell),
+          exitStatus,
+          ...(runId ? { runId } : {}),
+          ...(error ? { error } : {}),
+        }) as object),
         ...(compareBy && runId ? { verdicts: verdictsOfRun(spec.output.csv, runId, compareBy) } : {}),
       });
     const verbosity = flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal";
     try {
-      process.exitCode = await runSweep(spec, cells, { resume: Boolean(flags.resume), lockWaitMs: lockWaitS * 1000, out: process.stderr, onRunId: (id) => (runId = id), verbosity });
+      process.exitCode = await runSweep(spec, cells, {
+        resume: Boolean(flags.resume),
+        lockWaitMs: lockWaitS * 1000,
+        out: process.stderr,
+        onRunId: (id) => (runId = id),
+        verbosity,
+      });
     } catch (error) {
-      if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError) summary(2, `tcpsweep run: ${error.message}`);
+      if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError)
+        summary(2, `tcpsweep run: ${error.message}`);
       throw error;
     }
     summary(Number(process.exitCode));
   } catch (error) {
     if (error instanceof SpecError) fail(jsonError(flags, error.issues.map(formatSpecIssue).join("\n")), 2);
-    if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError) fail(`tcpsweep run: ${error.message}`, 2);
+    if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError)
+      fail(`tcpsweep run: ${error.message}`, 2);
     throw error;
   }
 }

@@ -10,7 +10,12 @@ export function registerServerCommand(program: Command): void {
     .description("the reference server: chat (CLIENT_CHAT → SERVER_ECHO or SERVER_ACK, CLIENT_INFO → SERVER_INFO) or a plain echo")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", integerIn(0, 65535), 0)
-    .option("--threads <n>", "event loops: n worker processes (forked with child_process, not node:cluster), one loop each, accepting on the one listening socket; this process supervises them", integerIn(1, 1024), 1)
+    .option(
+      "--threads <n>",
+      "event loops: n worker processes (forked with child_process, not node:cluster), one loop each, accepting on the one listening socket; this process supervises them",
+      integerIn(1, 1024),
+      1,
+    )
     .option("--protocol <name>", `wire protocol: ${PROTOCOL_NAMES.join(" or ")} (docs/protocols.md)`, oneOf(PROTOCOL_NAMES), "chat")
     .option("--reply <mode>", "chat: reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
     .option(
@@ -23,7 +28,14 @@ export function registerServerCommand(program: Command): void {
       const problem = protocolNamed(flags.protocol).serverOptionsProblem({ reply: flags.reply });
       if (problem) fail(`tcpsweep server: --protocol ${flags.protocol} --reply ${flags.reply}: ${problem}`, 2);
       try {
-        await runServer({ host: flags.host, port: flags.port, threads: flags.threads, protocol: flags.protocol, reply: flags.reply, accept: flags.accept });
+        await runServer({
+          host: flags.host,
+          port: flags.port,
+          threads: flags.threads,
+          protocol: flags.protocol,
+          reply: flags.reply,
+          accept: flags.accept,
+        });
       } catch (error) {
         fail(`tcpsweep server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`, 2);
       }

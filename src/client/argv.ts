@@ -21,7 +21,21 @@ export interface BuiltinClientOptions {
 /** `[node, cliEntry, "client", ...]` with `{address}`, `{connections}`, `{duration_s}`, `{warmup_s}` and matrix keys it understands. */
 export function builtinClientArgv(cliEntry: string, opts: BuiltinClientOptions): string[] {
   const has = (k: string) => opts.matrixKeys.includes(k);
-  const argv = [process.execPath, cliEntry, "client", "-a", "{address}", "-c", "{connections}", "-t", "{duration_s}", "--warmup", "{warmup_s}", "--json", "--announce-window"];
+  const argv = [
+    process.execPath,
+    cliEntry,
+    "client",
+    "-a",
+    "{address}",
+    "-c",
+    "{connections}",
+    "-t",
+    "{duration_s}",
+    "--warmup",
+    "{warmup_s}",
+    "--json",
+    "--announce-window",
+  ];
   if (opts.threads !== undefined) argv.push("--threads", String(opts.threads));
   if (has("protocol")) argv.push("--protocol", "{protocol}");
   else if (opts.protocol !== undefined) argv.push("--protocol", opts.protocol);

@@ -18,7 +18,8 @@ const CAPPED_SEMI_SPACE_MB = 4;
 /** V8's own maximum on 64-bit hosts: no cap at all. */
 const V8_SEMI_SPACE_MB = 16;
 
-export const semiSpaceMb = (connections: number): number => (connections <= CAPPED_LOOP_CONNECTIONS ? CAPPED_SEMI_SPACE_MB : V8_SEMI_SPACE_MB);
+export const semiSpaceMb = (connections: number): number =>
+  connections <= CAPPED_LOOP_CONNECTIONS ? CAPPED_SEMI_SPACE_MB : V8_SEMI_SPACE_MB;
 
 /** Worker threads: V8 sizes the young generation as three semi-spaces (two, and as much for large new objects). */
 export const loopResourceLimits = (connections: number) => ({ maxYoungGenerationSizeMb: 3 * semiSpaceMb(connections) });

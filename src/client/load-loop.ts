@@ -69,11 +69,22 @@ export class LoadLoop {
 
   async start(): Promise<void> {
     const { connectWindow, connectRatePerS, connectRetryMs } = this.config;
-    const policy = { window: connectWindow, retryForMs: connectRetryMs, ...(connectRatePerS !== undefined ? { ratePerS: connectRatePerS } : {}) };
+    const policy = {
+      window: connectWindow,
+      retryForMs: connectRetryMs,
+      ...(connectRatePerS !== undefined ? { ratePerS: connectRatePerS } : {}),
+    };
     const outcome = await openConnections(this.config.connections, policy, (events) => new LoadConnection(this, events));
     this.errors.connect_failed += outcome.failed;
     const { failed, retries, errors: connectErrors, firstError } = outcome;
-    this.post({ kind: "connected", established: this.config.connections - failed, failed, retries, connectErrors, ...(firstError ? { firstError } : {}) });
+    this.post({
+      kind: "connected",
+      established: this.config.connections - failed,
+      failed,
+      retries,
+      connectErrors,
+      ...(firstError ? { firstError } : {}),
+    });
   }
 
   /**
@@ -167,7 +178,10 @@ export class LoadLoop {
       lateSends: this.lateSends,
       connectionsInWindow: this.connectionsInWindow,
       // Connections that never connected count as zeros: fairness is over every requested connection.
-      connectionResponses: [...this.established.map((c) => c.windowResponses), ...new Array<number>(this.config.connections - this.established.length).fill(0)],
+      connectionResponses: [
+        ...this.established.map((c) => c.windowResponses),
+        ...new Array<number>(this.config.connections - this.established.length).fill(0),
+      ],
       payloadMismatches: this.payloadMismatches,
       unansweredOutsideWindow: this.unansweredOutsideWindow,
       perSecond: this.perSecond,

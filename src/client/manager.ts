@@ -132,7 +132,9 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     // running the loop here saves a V8 isolate (about 12 MB and its start-up CPU). Past
     // CAPPED_LOOP_CONNECTIONS per loop, as before, only a single loop does (heap-limits.ts).
     const inThisThread = index === 0 && (shares.length === 1 || Math.max(...shares) <= CAPPED_LOOP_CONNECTIONS);
-    return inThisThread ? new InProcessLoop(config) : new Worker(new URL("./worker.js", import.meta.url), { workerData: config, resourceLimits: loopResourceLimits(connections) });
+    return inThisThread
+      ? new InProcessLoop(config)
+      : new Worker(new URL("./worker.js", import.meta.url), { workerData: config, resourceLimits: loopResourceLimits(connections) });
   });
   const setPhase = (value: number, windowStartEpochMs: number) => {
     Atomics.store(phase, 0, value);
@@ -144,7 +146,8 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     const established = connected.reduce((sum, c) => sum + c.established, 0);
     const connectRetries = connected.reduce((sum, c) => sum + c.retries, 0);
     const connectErrors = emptyConnectErrors();
-    for (const c of connected) for (const kind of Object.keys(connectErrors) as (keyof ConnectErrorCounts)[]) connectErrors[kind] += c.connectErrors[kind];
+    for (const c of connected)
+      for (const kind of Object.keys(connectErrors) as (keyof ConnectErrorCounts)[]) connectErrors[kind] += c.connectErrors[kind];
     if (established === 0) {
       const reason = connected.find((c) => c.firstError)?.firstError ?? "unknown reason";
       throw new NoConnectionError(`no connection to ${options.host}:${options.port} could be made: ${reason}`);
@@ -162,7 +165,8 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
     hooks.windowStarted?.();
     // A timer counts from the event loop's cached clock, so it can fire up to a millisecond early:
     // the window is never shorter than asked (its whole seconds make the per-second series).
-    for (let left = options.durationS * 1000; left > 0; left = options.durationS * 1000 - (performance.now() - windowStart)) await sleep(left);
+    for (let left = options.durationS * 1000; left > 0; left = options.durationS * 1000 - (performance.now() - windowStart))
+      await sleep(left);
     setPhase(Phase.DRAIN, performance.timeOrigin + windowStart);
     const windowS = (performance.now() - windowStart) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
@@ -175,7 +179,10 @@ export async function runLoad(options: ClientOptions, hooks: WindowHooks = {}): 
       connectionsEstablished: established,
       ...mergeResults(perLoop),
       // A trailing partial second is left out of the series: its count would not be a per-second rate.
-      seconds: mergeSeconds(perLoop.map((result) => result.perSecond), Math.floor(windowS + 1e-9)),
+      seconds: mergeSeconds(
+        perLoop.map((result) => result.perSecond),
+        Math.floor(windowS + 1e-9),
+      ),
       windowS,
       connectS,
       connectRetries,
@@ -229,7 +236,19 @@ function mergeResults(results: WorkerResult[]): Pick<LoadResult, MergedCounts> {
   }
   const connectionResponses = results.flatMap((result) => result.connectionResponses);
   const spread = connectionSpread(connectionResponses);
-  return { requests, responses, errors, lateSends, connectionsInWindow, latencyUs, turnaroundNs, payloadMismatches, unansweredOutsideWindow, connectionSpread: spread, connectionResponses };
+  return {
+    requests,
+    responses,
+    errors,
+    lateSends,
+    connectionsInWindow,
+    latencyUs,
+    turnaroundNs,
+    payloadMismatches,
+    unansweredOutsideWindow,
+    connectionSpread: spread,
+    connectionResponses,
+  };
 }
 
 /** A LoadLoop in this thread, speaking the same messages and events as a Worker. */

@@ -9,7 +9,8 @@ let windowCpu: NodeJS.CpuUsage | undefined;
 
 const send = (message: FromWorker) => {
   // The result carries this process's CPU over its window and its peak RSS (the manager cannot see either).
-  const extra = message.kind === "result" ? { processCpu: windowCpu ?? { user: 0, system: 0 }, peakRssKb: process.resourceUsage().maxRSS } : {};
+  const extra =
+    message.kind === "result" ? { processCpu: windowCpu ?? { user: 0, system: 0 }, peakRssKb: process.resourceUsage().maxRSS } : {};
   process.send?.({ ...message, ...extra });
 };
 

@@ -14,7 +14,8 @@ import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 export type ProcessLoopConfig = Omit<WorkerConfig, "phase" | "windowStart">;
 
 /** Manager → process: a phase change, with the window's start (epoch ms) once it is set. */
-export type ToProcess = ToWorker | { kind: "phase"; phase: number; windowStartEpochMs: number } | { kind: "config"; config: ProcessLoopConfig };
+export type ToProcess =
+  ToWorker | { kind: "phase"; phase: number; windowStartEpochMs: number } | { kind: "config"; config: ProcessLoopConfig };
 
 export class ProcessLoop extends EventEmitter {
   private readonly child: ChildProcess;
@@ -23,7 +24,10 @@ export class ProcessLoop extends EventEmitter {
   constructor(config: WorkerConfig) {
     super();
     const { phase: _phase, windowStart: _windowStart, ...plain } = config;
-    this.child = fork(fileURLToPath(new URL("./process-entry.js", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
+    this.child = fork(fileURLToPath(new URL("./process-entry.js", import.meta.url)), [], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      serialization: "advanced",
+    });
     this.child.on("message", (message: FromWorker) => this.emit("message", message));
     this.child.on("error", (error) => this.emit("error", error));
     this.gone = new Promise((resolve) => this.child.once("exit", (code) => (this.emit("exit", code ?? 1), resolve())));

@@ -140,7 +140,9 @@ export function formatTextReport(report: ClientReport): string {
     `Errors: ${errors.total} (connect failed ${errors.connect_failed}, timed out ${errors.timed_out}, closed by server ${errors.closed_by_server}, bad frame ${errors.bad_frame})`,
     `Connections: ${report.connections.established}/${report.connections.requested} established, ${report.connections.in_window} sending in the window, on ${report.processes > 1 ? `${report.processes} processes` : `${report.threads} threads`}${report.source_addresses.length > 0 ? ` from ${report.source_addresses.join(", ")}` : ""} to ${report.address}; window ${report.elapsed_s} s after ${report.warmup_s} s warmup`,
     ...(report.mode === "open-loop"
-      ? [`Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`]
+      ? [
+          `Open loop: target ${report.target_rate} request/sec, achieved ${report.req_per_s.toFixed(2)}; ${report.late_sends} sends left over ${LATE_SEND_MS} ms late; latency from the scheduled send time`,
+        ]
       : []),
     // Lines after the reference client's four (scrapers read those four only).
     `Served connections: ${report.connections.served} of ${report.connections.requested} (${report.connections.starved} established but starved); responses per connection min ${report.conn_resp.min}, p50 ${report.conn_resp.p50}, max ${report.conn_resp.max}; Jain fairness ${report.fairness_jain ?? "n/a"}`,

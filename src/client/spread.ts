@@ -73,7 +73,9 @@ export function planSpread(input: SpreadInput): Spread | { problems: string[] } 
   if (addresses < neededAddresses) {
     problems.push(
       `${connections} connections to one server address and port need ${neededAddresses} source addresses (one has ${input.portsPerAddress} ephemeral ports, net.ipv4.ip_local_port_range)` +
-        (isLoopback(host) ? `: use --source-addresses ${neededAddresses} (client.source_addresses) or leave it automatic` : `: ${host} is not a loopback address, so the client cannot add source addresses; spread the connections over several load hosts (client.hosts)`),
+        (isLoopback(host)
+          ? `: use --source-addresses ${neededAddresses} (client.source_addresses) or leave it automatic`
+          : `: ${host} is not a loopback address, so the client cannot add source addresses; spread the connections over several load hosts (client.hosts)`),
     );
   }
   if (addresses > 1 && !isLoopback(host)) problems.push(`several source addresses need a server on loopback (127.0.0.0/8), not ${host}`);

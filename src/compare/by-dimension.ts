@@ -78,7 +78,11 @@ export const DEFAULT_THRESHOLD_PCT = 5;
 const beyondThreshold = (ci: { low: number; high: number } | undefined, thresholdPct: number) =>
   ci !== undefined && (ci.low > 1 + thresholdPct / 100 || ci.high < 1 - thresholdPct / 100);
 
-export function verdictsBy(rows: readonly Row[], key: string, options: { baseline?: string; alpha?: number; thresholdPct?: number } = {}): DimensionVerdicts {
+export function verdictsBy(
+  rows: readonly Row[],
+  key: string,
+  options: { baseline?: string; alpha?: number; thresholdPct?: number } = {},
+): DimensionVerdicts {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const thresholdPct = options.thresholdPct ?? DEFAULT_THRESHOLD_PCT;
   const values = [...new Set(rows.map((row) => String(row[key] ?? "")).filter(Boolean))];
@@ -100,21 +104,41 @@ export function verdictsBy(rows: readonly Row[], key: string, options: { baselin
       const bad = list.filter((row) => row.status !== "ok");
       if (bad.length === 0) continue;
       const statuses = [...new Set(bad.map((row) => String(row.status)))];
-      notOk.push({ cell, value, notOk: bad.length, total: list.length, statuses, reason: String(bad.find((row) => row.error)?.error ?? statuses.join("/")) });
+      notOk.push({
+        cell,
+        value,
+        notOk: bad.length,
+        total: list.length,
+        statuses,
+        reason: String(bad.find((row) => row.error)?.error ?? statuses.join("/")),
+      });
     }
     for (const metric of metrics) {
-      const ok = (value: string) => (byValue.get(value) ?? []).filter((row) => row.status === "ok").flatMap((row) => numeric(row[metric.column]) ?? []);
+      const ok = (value: string) =>
+        (byValue.get(value) ?? []).filter((row) => row.status === "ok").flatMap((row) => numeric(row[metric.column]) ?? []);
       const better = (a: number, b: number) => (metric.worseWhen === "lower" ? a > b : a < b);
       const present = [...byValue.keys()].filter((value) => ok(value).length > 0);
       // The reference: the baseline, else the best median among values whose every run was ok.
       const candidates = present.filter(clean);
       const reference =
-        options.baseline !== undefined ? (present.includes(options.baseline) ? options.baseline : undefined) : candidates.sort((a, b) => (better(median(ok(a)), median(ok(b))) ? -1 : 1))[0];
+        options.baseline !== undefined
+          ? present.includes(options.baseline)
+            ? options.baseline
+            : undefined
+          : candidates.sort((a, b) => (better(median(ok(a)), median(ok(b))) ? -1 : 1))[0];
       if (reference === undefined) continue;
       for (const other of present) {
         if (other === reference) continue;
         const [b, w] = better(median(ok(other)), median(ok(reference))) ? [other, reference] : [reference, other];
-        const pair: PairVerdict = { cell, metric: metric.name, better: b, worse: w, ratio: median(ok(b)) / median(ok(w)), n: { better: ok(b).length, worse: ok(w).length }, verdict: "too few repeats" };
+        const pair: PairVerdict = {
+          cell,
+          metric: metric.name,
+          better: b,
+          worse: w,
+          ratio: median(ok(b)) / median(ok(w)),
+          n: { better: ok(b).length, worse: ok(w).length },
+          verdict: "too few repeats",
+        };
         if (ok(b).length >= MIN_REPEATS && ok(w).length >= MIN_REPEATS) {
           pair.p = mannWhitney(ok(w), ok(b)).p;
           const interval = ratioInterval(ok(w), ok(b), 1 - alpha);
@@ -146,12 +170,25 @@ export function verdictsBy(rows: readonly Row[], key: string, options: { baselin
   const everyCell = [...cells.keys()];
   const overall = values.find((value) =>
     everyCell.every((cell) => {
-      const mine = pairs.filter((pair) => pair.cell === cell && pair.metric === "resp/s" && (pair.better === value || pair.worse === value));
+      const mine = pairs.filter(
+        (pair) => pair.cell === cell && pair.metric === "resp/s" && (pair.better === value || pair.worse === value),
+      );
       return mine.length > 0 && mine.every((pair) => pair.verdict === "win" && pair.better === value);
     }),
   );
   const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, Math.max(1, cells.size * metrics.length * Math.max(1, values.length - 1))));
-  return { key, ...(options.baseline !== undefined ? { baseline: options.baseline } : {}), alpha, thresholdPct, values, pairs, notOk, tallies, ...(overall ? { overall } : {}), repeatsNeeded: needed };
+  return {
+    key,
+    ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
+    alpha,
+    thresholdPct,
+    values,
+    pairs,
+    notOk,
+    tallies,
+    ...(overall ? { overall } : {}),
+    repeatsNeeded: needed,
+  };
 }
 
 const times = (x: number) => `${x.toFixed(2)}×`;
@@ -178,9 +215,9 @@ export function formatPair(pair: PairVerdict, repeatsNeededEach: number, thresho
           ? `; needs ≥ ${repeatsNeededEach} repeats each to show any difference`
           : pair.pAdjusted !== undefined && pair.pAdjusted < alpha
             ? `; significant, but the interval reaches within ±${thresholdPct}%: not a difference that counts`
-          : guess === undefined
-            ? "; no difference seen"
-            : `; not significant: were the ${times(pair.ratio)} real, ${guess > 1000 ? "more than 1000" : `about ${guess}`} repeats each would show it`;
+            : guess === undefined
+              ? "; no difference seen"
+              : `; not significant: were the ${times(pair.ratio)} real, ${guess > 1000 ? "more than 1000" : `about ${guess}`} repeats each would show it`;
       return `~ ${pair.better} vs ${pair.worse} ${pair.metric}${at}: ${times(pair.ratio)}${ci} (${stats})${more}`;
     }
   }
@@ -199,14 +236,20 @@ function repeatsForEffect(pair: PairVerdict, minimum: number): number | undefine
 }
 
 export function formatVerdicts(v: DimensionVerdicts): string {
-  const lines = [`verdicts by ${v.key} (${v.baseline !== undefined ? `each against the baseline ${v.baseline}` : "each against the best"}; Mann-Whitney, Holm over ${v.pairs.filter((p) => p.p !== undefined).length} tests, ${Math.round((1 - v.alpha) * 100)}% intervals wholly beyond ±${v.thresholdPct}%):`];
+  const lines = [
+    `verdicts by ${v.key} (${v.baseline !== undefined ? `each against the baseline ${v.baseline}` : "each against the best"}; Mann-Whitney, Holm over ${v.pairs.filter((p) => p.p !== undefined).length} tests, ${Math.round((1 - v.alpha) * 100)}% intervals wholly beyond ±${v.thresholdPct}%):`,
+  ];
   for (const pair of v.pairs) lines.push(`  ${formatPair(pair, v.repeatsNeeded, v.thresholdPct, v.alpha)}`);
   for (const note of v.notOk) {
-    lines.push(`  ! ${note.value} at ${note.cell || "(all)"}: ${note.statuses.join("/")} in ${note.notOk} of ${note.total} repeats (${note.reason}); it cannot win this cell`);
+    lines.push(
+      `  ! ${note.value} at ${note.cell || "(all)"}: ${note.statuses.join("/")} in ${note.notOk} of ${note.total} repeats (${note.reason}); it cannot win this cell`,
+    );
   }
   lines.push(`over the matrix (resp/s):`);
   for (const t of v.tallies) {
-    lines.push(`  ${t.value}: ${t.wins} wins, ${t.losses} losses, ${t.ties} ties; geometric mean ${t.geomean === undefined ? "-" : times(t.geomean)} the resp/s of the ${v.key}s it was compared with`);
+    lines.push(
+      `  ${t.value}: ${t.wins} wins, ${t.losses} losses, ${t.ties} ties; geometric mean ${t.geomean === undefined ? "-" : times(t.geomean)} the resp/s of the ${v.key}s it was compared with`,
+    );
   }
   lines.push(v.overall ? `  ${v.overall} won every cell` : `  no ${v.key} won every cell`);
   return lines.join("\n");

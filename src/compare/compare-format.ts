@@ -6,7 +6,15 @@
 import { median } from "simple-statistics";
 import type { EnvironmentDifference } from "./environment-diff.js";
 import { recommendationLine, type CalibrationFile } from "../rundir/calibration-file.js";
-import { formatChange, formatP, regressedCells, type CellComparison, type Comparison, type MetricName, type RunSelection } from "./compare.js";
+import {
+  formatChange,
+  formatP,
+  regressedCells,
+  type CellComparison,
+  type Comparison,
+  type MetricName,
+  type RunSelection,
+} from "./compare.js";
 import { escapeMarkdown } from "../untrusted/markdown.js";
 
 /** What is known of the two runs' environments: their differences, or which side has no meta.json. */
@@ -39,7 +47,10 @@ function baseVerdictText(cell: CellComparison): string {
     case "regressed":
       return `REGRESSED: ${cell.regressions.join("; ")}`;
     case "faster":
-      return `faster (${cell.metrics.filter((m) => m.verdict === "faster").map((m) => m.metric).join(", ")})`;
+      return `faster (${cell.metrics
+        .filter((m) => m.verdict === "faster")
+        .map((m) => m.metric)
+        .join(", ")})`;
     case "added":
       return "added (only in NEW)";
     case "fixed":
@@ -79,7 +90,9 @@ export function summaryLines(comparison: Comparison): string[] {
     `${compared} cell${compared === 1 ? "" : "s"} compared: ${count("slower")} slower, ${count("faster")} faster, ${count("~")} ~ (no significant change), ` +
       `${count("too few repeats")} too few repeats${count("fixed") > 0 ? `, ${count("fixed")} fixed` : ""}${count("both failed") > 0 ? `, ${count("both failed")} failed in both` : ""}; ` +
       `${count("added")} added, ${missing} missing in NEW; ` +
-      (regressed.length > 0 ? `REGRESSED: ${regressed.map((cell) => `${cell.cell} (${cell.regressions.join("; ")})`).join(", ")}` : "no regression"),
+      (regressed.length > 0
+        ? `REGRESSED: ${regressed.map((cell) => `${cell.cell} (${cell.regressions.join("; ")})`).join(", ")}`
+        : "no regression"),
   ];
   // The rank test's floor on p: only where it was used (or no test could be made).
   const sides = comparison.cells.flatMap((cell) =>
@@ -100,7 +113,9 @@ export function summaryLines(comparison: Comparison): string[] {
     const most = Math.max(...needed);
     lines.push(
       `${blind.length} cell${blind.length === 1 ? "" : "s"} cannot see a ${comparison.thresholdPct}% change` +
-        (Number.isFinite(most) ? `: run both with --repeat ${most} or more, or calibrate (tcpsweep calibrate SPEC)` : ": too noisy for any repeat count"),
+        (Number.isFinite(most)
+          ? `: run both with --repeat ${most} or more, or calibrate (tcpsweep calibrate SPEC)`
+          : ": too noisy for any repeat count"),
     );
   }
   return lines;
@@ -143,7 +158,15 @@ export function calibrationJson(check: CalibrationCheck): unknown {
   if (!check) return null;
   if ("problem" in check) return { file: check.file, problem: check.problem };
   const c = check.calibration;
-  return { file: check.file, created_at: c.created_at, runs: c.run_ids.length, recommended_repeat: c.recommended_repeat, detectable_at_repeat: c.detectable_at_repeat, detectable_pct: c.detectable_pct, drop_pct: c.drop_pct };
+  return {
+    file: check.file,
+    created_at: c.created_at,
+    runs: c.run_ids.length,
+    recommended_repeat: c.recommended_repeat,
+    detectable_at_repeat: c.detectable_at_repeat,
+    detectable_pct: c.detectable_pct,
+    drop_pct: c.drop_pct,
+  };
 }
 
 export interface FormatOptions {
@@ -156,7 +179,12 @@ export interface FormatOptions {
 export function formatComparison(comparison: Comparison, options: FormatOptions): string {
   const md = options.markdown;
   // Markdown: text from files (cell ids, file names, environment values) is escaped; our figures and markup are not.
-  const header = ["cell", ...comparison.metrics.flatMap((m) => [`${UNIT[m]} BASE`, `${UNIT[m]} NEW`, "change [CI]", "p (test)", "detectable ±%"]), "n BASE/NEW", "verdict"];
+  const header = [
+    "cell",
+    ...comparison.metrics.flatMap((m) => [`${UNIT[m]} BASE`, `${UNIT[m]} NEW`, "change [CI]", "p (test)", "detectable ±%"]),
+    "n BASE/NEW",
+    "verdict",
+  ];
   const rows = comparison.cells.map((cell) => {
     const regressed = cell.regressions.length > 0;
     return [
@@ -164,14 +192,24 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
       ...cell.metrics.flatMap((m) => {
         const change = formatChange(m);
         const p = m.pAdjusted === undefined ? "-" : `${formatP(m.pAdjusted)} ${m.test}`;
-        return [value(m.metric, m.base), value(m.metric, m.new), md && m.verdict === "slower" ? `**${change}**` : change, p, formatDetectable(m.detectablePct)];
+        return [
+          value(m.metric, m.base),
+          value(m.metric, m.new),
+          md && m.verdict === "slower" ? `**${change}**` : change,
+          p,
+          formatDetectable(m.detectablePct),
+        ];
       }),
       `${cell.baseRepeats ? `${cell.baseRepeats.ok}/${cell.baseRepeats.total}` : "-"} ${cell.newRepeats ? `${cell.newRepeats.ok}/${cell.newRepeats.total}` : "-"}`,
       md && regressed ? `**${verdictText(cell, comparison.thresholdPct)}**` : verdictText(cell, comparison.thresholdPct),
     ];
   });
   const confidence = Math.round((1 - comparison.alpha) * 1000) / 10;
-  const tests = { auto: "Welch's t on the logs where both sides look log-normal, else Mann-Whitney U (--test auto)", welch: "Welch's t on the logs (--test welch)", rank: "Mann-Whitney U test (--test rank)" };
+  const tests = {
+    auto: "Welch's t on the logs where both sides look log-normal, else Mann-Whitney U (--test auto)",
+    welch: "Welch's t on the logs (--test welch)",
+    rank: "Mann-Whitney U test (--test rank)",
+  };
   const rule =
     `${tests[comparison.testMode]} per cell and metric, p Holm-adjusted over ${comparison.tests} test${comparison.tests === 1 ? "" : "s"}; slower/faster needs p < ${comparison.alpha} ` +
     `and the whole ${confidence}% interval of NEW/BASE beyond ±${comparison.thresholdPct}%; figures are medians of the ok repeats, n = ok/all repeats; ` +
@@ -202,14 +240,29 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
       .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join("  ")
       .trimEnd();
-  return [...environment, `BASE ${describeRun(comparison.base)}`, `NEW  ${describeRun(comparison.next)}`, rule, "", format(header), ...rows.map(format), "", ...summary].join("\n");
+  return [
+    ...environment,
+    `BASE ${describeRun(comparison.base)}`,
+    `NEW  ${describeRun(comparison.next)}`,
+    rule,
+    "",
+    format(header),
+    ...rows.map(format),
+    "",
+    ...summary,
+  ].join("\n");
 }
 
 /** JSON has no Infinity: an undetectable change is written as null with the cell's `cannot_see`. */
 const jsonNumber = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x);
 
 /** The whole comparison as one JSON-ready object (`--json`). */
-export function comparisonJson(comparison: Comparison, environment: EnvironmentCheck, exitStatus: number, calibration?: CalibrationCheck): unknown {
+export function comparisonJson(
+  comparison: Comparison,
+  environment: EnvironmentCheck,
+  exitStatus: number,
+  calibration?: CalibrationCheck,
+): unknown {
   const run = (selection: RunSelection) => ({
     file: selection.file,
     run_id: selection.runId,
@@ -223,7 +276,11 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
   return {
     base: run(comparison.base),
     new: run(comparison.next),
-    method: { auto: "welch-t on logs if log-normal, else mann-whitney-u; holm", welch: "welch-t on logs; holm", rank: "mann-whitney-u, holm, distribution-free interval of the ratio" }[comparison.testMode],
+    method: {
+      auto: "welch-t on logs if log-normal, else mann-whitney-u; holm",
+      welch: "welch-t on logs; holm",
+      rank: "mann-whitney-u, holm, distribution-free interval of the ratio",
+    }[comparison.testMode],
     test: comparison.testMode,
     detectable_power: 0.8,
     alpha: comparison.alpha,
@@ -231,7 +288,10 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
     tests: comparison.tests,
     planned_tests: comparison.plannedTests,
     repeats_needed: comparison.repeatsNeeded,
-    environment: "unknown" in environment ? { compared: false, reason: environment.unknown } : { compared: true, differences: environment.differences },
+    environment:
+      "unknown" in environment
+        ? { compared: false, reason: environment.unknown }
+        : { compared: true, differences: environment.differences },
     cells: comparison.cells.map((cell) => ({
       cell: cell.cell,
       verdict: cell.verdict,
@@ -239,7 +299,9 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
       base_repeats: cell.baseRepeats ?? null,
       new_repeats: cell.newRepeats ?? null,
       detectable_pct: jsonNumber(cellDetectable(cell)),
-      cannot_see: cell.blind ? { threshold_pct: comparison.thresholdPct, repeats: cell.blind.repeats, repeats_needed: cell.blind.needed ?? null } : null,
+      cannot_see: cell.blind
+        ? { threshold_pct: comparison.thresholdPct, repeats: cell.blind.repeats, repeats_needed: cell.blind.needed ?? null }
+        : null,
       metrics: Object.fromEntries(
         cell.metrics.map((m) => [
           m.metric,
@@ -270,7 +332,9 @@ export function comparisonJson(comparison: Comparison, environment: EnvironmentC
       missing_in_new: missing,
       regressed: regressedCells(comparison).map((cell) => cell.cell),
       cannot_see: comparison.cells.filter((cell) => cell.blind).map((cell) => cell.cell),
-      detectable_pct: detectable ? { min: jsonNumber(detectable.min), median: jsonNumber(detectable.median), max: jsonNumber(detectable.max) } : null,
+      detectable_pct: detectable
+        ? { min: jsonNumber(detectable.min), median: jsonNumber(detectable.median), max: jsonNumber(detectable.max) }
+        : null,
     },
     calibration: calibrationJson(calibration),
     exit_status: exitStatus,

@@ -32,7 +32,8 @@ export const MIN_REPEATS = 3;
 /** A significance level from "0.05" (0 < α < 1). */
 export function parseAlpha(text: string): number {
   const value = Number(text);
-  if (!(value > 0 && value < 1)) throw new CompareInputError(`--alpha: expected a significance level between 0 and 1 like 0.05, got ${JSON.stringify(text)}`);
+  if (!(value > 0 && value < 1))
+    throw new CompareInputError(`--alpha: expected a significance level between 0 and 1 like 0.05, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -40,7 +41,8 @@ export function parseAlpha(text: string): number {
 export function parseThreshold(text: string): number {
   const match = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$/.exec(text);
   const value = match ? Number(match[1]) : Number.NaN;
-  if (!Number.isFinite(value)) throw new CompareInputError(`--threshold: expected a percentage like 5%, 5 or 0.5%, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(value))
+    throw new CompareInputError(`--threshold: expected a percentage like 5%, 5 or 0.5%, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -224,7 +226,8 @@ function statusRegressions(baseRows: readonly Row[], newRows: readonly Row[], th
     if (base.length === 0 || next.length === 0) continue; // an older CSV without the column
     const b = median(base);
     const n = median(next);
-    if (b > 0 && ((b - n) / b) * 100 > thresholdPct) reasons.push(`${count.name} ${+b.toFixed(2)} → ${+n.toFixed(2)} (${signed((n / b - 1) * 100)})`);
+    if (b > 0 && ((b - n) / b) * 100 > thresholdPct)
+      reasons.push(`${count.name} ${+b.toFixed(2)} → ${+n.toFixed(2)} (${signed((n / b - 1) * 100)})`);
   }
   return reasons;
 }
@@ -236,7 +239,13 @@ export interface CompareOptions {
   detectable?: boolean;
 }
 
-export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct: number, alpha = DEFAULT_ALPHA, options: CompareOptions = {}): Comparison {
+export function compareRuns(
+  base: RunSelection,
+  next: RunSelection,
+  thresholdPct: number,
+  alpha = DEFAULT_ALPHA,
+  options: CompareOptions = {},
+): Comparison {
   const mode = options.test ?? "auto";
   const baseCells = groupByCell(base.rows);
   const newCells = groupByCell(next.rows);
@@ -246,7 +255,8 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
       `no cell in common: BASE ${base.file} run ${base.runId} has ${[...baseCells.values()].map((c) => c.cell).join("; ")}, NEW ${next.file} run ${next.runId} has ${[...newCells.values()].map((c) => c.cell).join("; ")}`,
     );
   }
-  const hasValues = (metric: (typeof METRICS)[number]) => [...base.rows, ...next.rows].some((row) => numeric(row[metric.column]) !== undefined);
+  const hasValues = (metric: (typeof METRICS)[number]) =>
+    [...base.rows, ...next.rows].some((row) => numeric(row[metric.column]) !== undefined);
   const metrics = METRICS.filter((metric) => metric.name !== "syscalls/req" || hasValues(metric));
   const cells = keys.map((key): CellComparison => {
     const b = baseCells.get(key);
@@ -254,7 +264,9 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
     const comparison: CellComparison = {
       cell: n?.cell ?? b!.cell,
       verdict: "~",
-      metrics: metrics.map((metric) => measureMetric(metric, okValues(b?.rows, metric.column), okValues(n?.rows, metric.column), alpha, mode)),
+      metrics: metrics.map((metric) =>
+        measureMetric(metric, okValues(b?.rows, metric.column), okValues(n?.rows, metric.column), alpha, mode),
+      ),
       regressions: [],
     };
     if (b) comparison.baseRepeats = repeats(b.rows);
@@ -270,7 +282,8 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
   holm(tested.map((metric) => metric.p!)).forEach((adjusted, i) => (tested[i]!.pAdjusted = adjusted));
   for (const cell of cells) {
     if (cell.verdict === "added" || cell.verdict === "regressed") continue;
-    for (const metric of cell.metrics) metric.verdict = decide(metric, METRICS.find((m) => m.name === metric.metric)!.worseWhen, alpha, thresholdPct);
+    for (const metric of cell.metrics)
+      metric.verdict = decide(metric, METRICS.find((m) => m.name === metric.metric)!.worseWhen, alpha, thresholdPct);
     const slower = cell.metrics.filter((metric) => metric.verdict === "slower");
     for (const metric of slower) cell.regressions.push(`${metric.metric} ${formatChange(metric)} p=${formatP(metric.pAdjusted)}`);
     const baseOk = cell.baseRepeats!.ok > 0;
@@ -285,7 +298,18 @@ export function compareRuns(base: RunSelection, next: RunSelection, thresholdPct
   const planned = Math.max(tested.length, cells.filter((cell) => cell.baseRepeats && cell.newRepeats).length * metrics.length);
   const needed = Math.max(MIN_REPEATS, repeatsNeeded(alpha, planned));
   if (options.detectable !== false) for (const cell of cells) markSensitivity(cell, alpha / planned, thresholdPct);
-  return { base, next, thresholdPct, alpha, testMode: mode, cells, metrics: metrics.map((m) => m.name), tests: tested.length, repeatsNeeded: needed, plannedTests: planned };
+  return {
+    base,
+    next,
+    thresholdPct,
+    alpha,
+    testMode: mode,
+    cells,
+    metrics: metrics.map((m) => m.name),
+    tests: tested.length,
+    repeatsNeeded: needed,
+    plannedTests: planned,
+  };
 }
 
 /** Each tested metric's detectable change at the α Holm's first step asks of one test; the cell's blind spot. */
@@ -301,7 +325,10 @@ function markSensitivity(cell: CellComparison, alphaOne: number, thresholdPct: n
   if (blind.length === 0) return;
   const needed = blind.map((metric) => metric.repeatsToSee ?? Number.POSITIVE_INFINITY);
   const most = Math.max(...needed);
-  cell.blind = { repeats: Math.min(...blind.map((metric) => Math.min(metric.baseN, metric.newN))), ...(Number.isFinite(most) ? { needed: most } : {}) };
+  cell.blind = {
+    repeats: Math.min(...blind.map((metric) => Math.min(metric.baseN, metric.newN))),
+    ...(Number.isFinite(most) ? { needed: most } : {}),
+  };
 }
 
 export const regressedCells = (comparison: Comparison) => comparison.cells.filter((cell) => cell.regressions.length > 0);

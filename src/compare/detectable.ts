@@ -34,7 +34,13 @@ export const shiftToDropPct = (shift: number) => (1 - Math.exp(-shift)) * 100;
 export const dropPctToShift = (pct: number) => -Math.log(1 - Math.min(pct, 99.999) / 100);
 
 /** What `test` can see in this cell, with the corrected α of one test of the family. */
-export function sensitivity(test: TwoSampleTest, base: readonly number[], next: readonly number[], alpha: number, thresholdPct: number): Sensitivity {
+export function sensitivity(
+  test: TwoSampleTest,
+  base: readonly number[],
+  next: readonly number[],
+  alpha: number,
+  thresholdPct: number,
+): Sensitivity {
   const { sigma, efficiencyFactor } = test.noise(base, next);
   const at = (n: number, m: number) =>
     test.canReach(n, m, alpha) ? detectableShift(sigma, n, m, alpha) * efficiencyFactor : Number.POSITIVE_INFINITY;

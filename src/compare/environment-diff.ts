@@ -8,7 +8,8 @@ export interface EnvironmentDifference {
   new: string;
 }
 
-const show = (value: unknown): string => (value === null || value === undefined ? "unknown" : Array.isArray(value) ? value.join("-") : String(value));
+const show = (value: unknown): string =>
+  value === null || value === undefined ? "unknown" : Array.isArray(value) ? value.join("-") : String(value);
 
 /** What differs between two runs' environments, of what shapes results. */
 export function environmentDifferences(base: RunMeta, next: RunMeta): EnvironmentDifference[] {

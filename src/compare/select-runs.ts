@@ -31,17 +31,28 @@ function previousFinishedRun(file: string, next: RunSelection): RunSelection {
     const candidate = selectRun(file, "BASE", runId);
     if (candidate.finished !== false) return candidate;
   }
-  const why = before.length === 0 ? `it has only run ${next.runId}` : `no run before ${next.runId} finished (${before.join(", ")} were interrupted)`;
-  throw new CompareInputError(`${file}: no earlier finished run to compare run ${next.runId} with: ${why}; run the sweep again, or give --base RUN_ID or a second CSV`);
+  const why =
+    before.length === 0 ? `it has only run ${next.runId}` : `no run before ${next.runId} finished (${before.join(", ")} were interrupted)`;
+  throw new CompareInputError(
+    `${file}: no earlier finished run to compare run ${next.runId} with: ${why}; run the sweep again, or give --base RUN_ID or a second CSV`,
+  );
 }
 
 export function selectRunsToCompare(choice: RunChoice): { base: RunSelection; next: RunSelection } {
   const newFile = choice.newFile ?? choice.baseFile;
   const next = selectRun(newFile, "NEW", choice.newRun);
-  const base = choice.newFile === undefined && choice.baseRun === undefined ? previousFinishedRun(choice.baseFile, next) : selectRun(choice.baseFile, "BASE", choice.baseRun);
+  const base =
+    choice.newFile === undefined && choice.baseRun === undefined
+      ? previousFinishedRun(choice.baseFile, next)
+      : selectRun(choice.baseFile, "BASE", choice.baseRun);
   if (base.runId === next.runId && sameFile(base.file, next.file)) {
-    const hint = choice.newFile !== undefined && choice.baseRun === undefined && choice.newRun === undefined ? `; to compare its previous finished run with the latest, give the file once: tcpsweep compare ${choice.baseFile}` : "; pick another with --base RUN_ID or --new RUN_ID";
-    throw new CompareInputError(`BASE and NEW are the same run ${next.runId} of ${newFile}: a run compared with itself can only say "no change"${hint}`);
+    const hint =
+      choice.newFile !== undefined && choice.baseRun === undefined && choice.newRun === undefined
+        ? `; to compare its previous finished run with the latest, give the file once: tcpsweep compare ${choice.baseFile}`
+        : "; pick another with --base RUN_ID or --new RUN_ID";
+    throw new CompareInputError(
+      `BASE and NEW are the same run ${next.runId} of ${newFile}: a run compared with itself can only say "no change"${hint}`,
+    );
   }
   return { base, next };
 }

@@ -28,7 +28,7 @@ function doubledMidranks(values: readonly number[]): { ranks: number[]; tieGroup
   const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
   const ranks = new Array<number>(values.length);
   const tieGroups: number[] = [];
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && order[end + 1]!.value === order[start]!.value) end++;
     for (let k = start; k <= end; k++) ranks[order[k]!.index] = start + 1 + (end + 1);
@@ -65,7 +65,10 @@ function untiedCounts(n: number, m: number): Float64Array {
   const key = `${n},${m}`;
   let counts = untied.get(key);
   if (!counts) {
-    counts = rankSumCounts(Array.from({ length: n + m }, (_, i) => 2 * (i + 1)), m)[m]!;
+    counts = rankSumCounts(
+      Array.from({ length: n + m }, (_, i) => 2 * (i + 1)),
+      m,
+    )[m]!;
     untied.set(key, counts);
   }
   return counts;

@@ -17,13 +17,11 @@ export { resolveProgram, sha256File, type BinaryMeta } from "./binaries.js";
 export type Limit = number | "unlimited";
 
 export type CommandMeta =
-  | { builtin: true; tcpsweep_version: string; git_describe: string | null }
-  | { builtin: false; argv: string[]; binaries: BinaryMeta[] };
+  { builtin: true; tcpsweep_version: string; git_describe: string | null } | { builtin: false; argv: string[]; binaries: BinaryMeta[] };
 
 /** A command of the run, as the caller knows it: the built-in one, or argv with every program its cells run. */
 export type CommandToDescribe =
-  | { builtin: true }
-  | { builtin: false; argv: readonly string[]; programs: readonly string[]; cwd: string; envPath?: string };
+  { builtin: true } | { builtin: false; argv: readonly string[]; programs: readonly string[]; cwd: string; envPath?: string };
 
 export interface RunEnvironment {
   /** version: the whole build string (`tcpsweep 0.2.0 (git 1a2b3c4, node v20.19.0)`), what --strict-env compares; package_version: package.json's. */
@@ -90,8 +88,16 @@ async function commandMeta(command: CommandToDescribe, tcpsweep: RunEnvironment[
 export async function probeEnvironment(commands: { server: CommandToDescribe | null; client: CommandToDescribe }): Promise<RunEnvironment> {
   const cpus = os.cpus();
   const nofile = readOpenFileLimit();
-  const tcpsweep = { version: tcpsweepBuild(), package_version: tcpsweepVersion() ?? "unknown", root: TCPSWEEP_ROOT, git_describe: tcpsweepGitDescribe() };
-  const [server, client] = await Promise.all([commands.server ? commandMeta(commands.server, tcpsweep) : Promise.resolve(null), commandMeta(commands.client, tcpsweep)]);
+  const tcpsweep = {
+    version: tcpsweepBuild(),
+    package_version: tcpsweepVersion() ?? "unknown",
+    root: TCPSWEEP_ROOT,
+    git_describe: tcpsweepGitDescribe(),
+  };
+  const [server, client] = await Promise.all([
+    commands.server ? commandMeta(commands.server, tcpsweep) : Promise.resolve(null),
+    commandMeta(commands.client, tcpsweep),
+  ]);
   return {
     tcpsweep,
     node: process.version,

@@ -25,8 +25,13 @@ export function chooseLaunchers(spec: SweepSpec): Launchers {
   if (spec.remote && (spec.server?.host !== undefined || spec.client.hosts !== undefined)) {
     const remote = new SshConnections(spec.remote);
     launchers.remote = remote;
-    if (spec.server?.host !== undefined) launchers.server = launchers.profiler = new SshLauncher(remote, spec.remote.hosts[spec.server.host]!);
-    if (spec.client.hosts) launchers.client = new MultiHostClientLauncher(remote, spec.client.hosts.map((name) => spec.remote!.hosts[name]!));
+    if (spec.server?.host !== undefined)
+      launchers.server = launchers.profiler = new SshLauncher(remote, spec.remote.hosts[spec.server.host]!);
+    if (spec.client.hosts)
+      launchers.client = new MultiHostClientLauncher(
+        remote,
+        spec.client.hosts.map((name) => spec.remote!.hosts[name]!),
+      );
   }
   return launchers;
 }

@@ -70,7 +70,14 @@ export class MultiHostClient implements Launched {
     this.hosts = hosts
       .map((host, i) => ({ host, connections: shares[i]! }))
       .filter((h) => h.connections > 0) // fewer connections than hosts: the last hosts have nothing to do
-      .map(({ host, connections: share }) => ({ host, connections: share, session: connections.open(host), cpus: 1, ready: false, stdout: "" }));
+      .map(({ host, connections: share }) => ({
+        host,
+        connections: share,
+        session: connections.open(host),
+        cpus: 1,
+        ready: false,
+        stdout: "",
+      }));
     this.holdWindow = request.stdin === true;
     this.argv = [`(${this.hosts.map((h) => `${h.host.name}: -c ${h.connections}`).join(", ")})`, "tcpsweep", ...request.argv.slice(2)];
     this.exited = new Promise<ExitInfo>((resolve) => (this.settle = resolve)).then((exit) => ((this.finished = true), exit));
@@ -98,7 +105,12 @@ export class MultiHostClient implements Launched {
     const { session } = state;
     session.onEvent((event) => {
       if (event.type === "stdout") state.stdout += `${event.line}\n`;
-      else if (event.type === "stderr" && event.line !== READY_LINE && event.line !== WINDOW_STARTED_LINE && event.line !== WINDOW_ENDED_LINE) {
+      else if (
+        event.type === "stderr" &&
+        event.line !== READY_LINE &&
+        event.line !== WINDOW_STARTED_LINE &&
+        event.line !== WINDOW_ENDED_LINE
+      ) {
         this.log(`[${state.host.name}] ${event.line}`);
       } else if (event.type === "ready") {
         state.ready = true;
@@ -121,8 +133,16 @@ export class MultiHostClient implements Launched {
     const hello = await session.request({ type: "hello" }, REQUEST_TIMEOUT_MS);
     state.cpus = Number(hello.cpus) || 1;
     state.clock = await estimateClockOffset(async () => Number((await session.request({ type: "time" }, REQUEST_TIMEOUT_MS)).nowMs));
-    const argv = [...withConnections(request.argv, state.connections).slice(2).filter((arg) => arg !== "--wait-for-start"), "--wait-for-start"];
-    await session.request({ type: "start", argv, self: true, stdin: true, ...(request.env ? { env: request.env } : {}) }, REQUEST_TIMEOUT_MS);
+    const argv = [
+      ...withConnections(request.argv, state.connections)
+        .slice(2)
+        .filter((arg) => arg !== "--wait-for-start"),
+      "--wait-for-start",
+    ];
+    await session.request(
+      { type: "start", argv, self: true, stdin: true, ...(request.env ? { env: request.env } : {}) },
+      REQUEST_TIMEOUT_MS,
+    );
   }
 
   /** Every host is connected and warmed up: one instant, in each host's own clock. */
@@ -147,7 +167,11 @@ export class MultiHostClient implements Launched {
   private async hostExited(state: HostState): Promise<void> {
     const exit = state.exit!;
     if (exit.exitCode !== 0) {
-      const how = exit.startError ? `could not start: ${exit.startError}` : exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+      const how = exit.startError
+        ? `could not start: ${exit.startError}`
+        : exit.signal
+          ? `killed by ${exit.signal}`
+          : `exited with code ${exit.exitCode}`;
       return this.fail(`host ${state.host.name}: client ${how}`);
     }
     if (this.failure || !this.hosts.every((h) => h.exit?.exitCode === 0)) return;
@@ -181,7 +205,8 @@ export class MultiHostClient implements Launched {
   private async stopHosts(signal: NodeJS.Signals, graceMs: number): Promise<void> {
     await Promise.all(
       this.hosts.map(async (h) => {
-        if (!h.session.hasEnded) await h.session.request({ type: "stop", signal, graceMs }, graceMs + REQUEST_TIMEOUT_MS).catch(() => undefined);
+        if (!h.session.hasEnded)
+          await h.session.request({ type: "stop", signal, graceMs }, graceMs + REQUEST_TIMEOUT_MS).catch(() => undefined);
         await h.session.close(graceMs + 5000);
       }),
     );
@@ -241,7 +266,11 @@ export class MultiHostClient implements Launched {
 }
 
 function parseReport(state: HostState): HostReport {
-  const line = state.stdout.trim().split("\n").reverse().find((l) => l.trimStart().startsWith("{"));
+  const line = state.stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.trimStart().startsWith("{"));
   if (!line) throw new Error(`host ${state.host.name}: the client printed no JSON report`);
   return JSON.parse(line) as HostReport;
 }

@@ -18,7 +18,6 @@ import { cliEntry as defaultCliEntry } from "../entry.js";
 import type { RemoteHost, RemoteSettings } from "../remote/hosts.js";
 import type { Launched, Launcher, StartRequest } from "./launcher.js";
 
-
 /** One word for a POSIX shell (ssh hands the remote command to the login shell). */
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -39,8 +38,16 @@ export class SshConnections {
       "ssh",
       ...this.settings.sshOptions,
       ...this.controlOptions(),
-      "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3",
-      "-T", host.ssh, "--", [...host.tcpsweep, "agent"].map(shellWord).join(" "),
+      "-o",
+      "ConnectTimeout=10",
+      "-o",
+      "ServerAliveInterval=2",
+      "-o",
+      "ServerAliveCountMax=3",
+      "-T",
+      host.ssh,
+      "--",
+      [...host.tcpsweep, "agent"].map(shellWord).join(" "),
     ];
   }
 
@@ -56,7 +63,11 @@ export class SshConnections {
   async close(): Promise<void> {
     await Promise.all(
       [...this.used].map((host) =>
-        execa("ssh", [...this.settings.sshOptions, ...this.controlOptions(), "-O", "exit", host.ssh], { reject: false, timeout: 5000, stdin: "ignore" }),
+        execa("ssh", [...this.settings.sshOptions, ...this.controlOptions(), "-O", "exit", host.ssh], {
+          reject: false,
+          timeout: 5000,
+          stdin: "ignore",
+        }),
       ),
     );
     this.used.clear();
@@ -97,10 +108,15 @@ export class RemoteProcess implements Launched {
       else if (event.type === "exit") onExit(event.exit);
     });
     void session.ended.then((end) => onExit({ lost: `lost: ${end.message}` }));
-    session.request({ type: "start", argv, self, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.env ? { env: request.env } : {}) }, REQUEST_TIMEOUT_MS).catch((error: Error) => {
-      this.err += `${error.message}\n`;
-      session.kill();
-    });
+    session
+      .request(
+        { type: "start", argv, self, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.env ? { env: request.env } : {}) },
+        REQUEST_TIMEOUT_MS,
+      )
+      .catch((error: Error) => {
+        this.err += `${error.message}\n`;
+        session.kill();
+      });
   }
 
   get hasExited(): boolean {

@@ -79,7 +79,12 @@ export interface SweepSpec {
   /** When a finished run is `degraded` rather than `ok`: the share of requested connections that must be served. */
   validity: { minServedPct: number };
   /** `csv` is absolute; `csvAsWritten` is the path as written (or the default `results/<name>.csv`). */
-  output: { csv: string; mode: "append" | "new"; csvAsWritten?: string; /** --follow-symlinks: write the CSVs through links. */ followSymlinks?: boolean };
+  output: {
+    csv: string;
+    mode: "append" | "new";
+    csvAsWritten?: string;
+    /** --follow-symlinks: write the CSVs through links. */ followSymlinks?: boolean;
+  };
   profile?: {
     strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
     perf?: { events: "syscalls" };
@@ -116,4 +121,3 @@ export interface RemoteSettings {
   sshOptions: string[];
   hosts: Record<string, RemoteHost>;
 }
-

@@ -137,7 +137,8 @@ export function figuresOfCell(cell: string, rows: readonly Row[], matrixKeys: re
     served_pct: round(served.length > 0 ? median(served) : undefined, 2),
     server_syscalls_per_request: round(columnMedian(ok, "server_syscalls_per_request"), 3),
   };
-  for (const [key, value] of Object.entries(optional)) if (value !== undefined) (figures as unknown as Record<string, unknown>)[key] = value;
+  for (const [key, value] of Object.entries(optional))
+    if (value !== undefined) (figures as unknown as Record<string, unknown>)[key] = value;
   return figures;
 }
 

@@ -137,4 +137,3 @@ export function csvHeader(matrixKeys: readonly string[], extraColumns: readonly 
   const rest = [...IDENTITY_COLUMNS, ...FIGURE_COLUMNS].filter((column) => !first.includes(column));
   return [...first, ...rest, ...extraColumns];
 }
-

@@ -109,7 +109,10 @@ export class CsvWriter {
         if (written !== bytes.length) throw new Error(`short write (${written} of ${bytes.length} bytes), the disk is probably full`);
       } catch (error) {
         ftruncateSync(fd, before);
-        throw new Error(`cannot append to ${this.file}: ${(error as Error).message}; the row was not written (the file keeps whole rows only)`, { cause: error });
+        throw new Error(
+          `cannot append to ${this.file}: ${(error as Error).message}; the row was not written (the file keeps whole rows only)`,
+          { cause: error },
+        );
       }
     } finally {
       closeSync(fd);

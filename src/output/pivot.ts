@@ -33,16 +33,19 @@ const distinct = (values: string[]) => [...new Set(values)];
 /** Markers a cell can carry, in the order they are printed, with their legend. */
 const MARKS = {
   "*": () => "* some repeats failed: the figures are of the ok ones",
-  "~": (o: RepeatStatsOptions) => `~ noisy: the ok repeats' resp/s vary by more than ${percent(o.noiseThreshold ?? NOISE_CV_THRESHOLD)} (CV)`,
+  "~": (o: RepeatStatsOptions) =>
+    `~ noisy: the ok repeats' resp/s vary by more than ${percent(o.noiseThreshold ?? NOISE_CV_THRESHOLD)} (CV)`,
   "!": (o: RepeatStatsOptions) =>
     `! client-bound: the client used more than ${percent(o.clientBoundThreshold ?? CLIENT_BOUND_CORE_SHARE)} of a core per worker thread in the window, so the server may be faster than shown`,
   t: () => "t traced rate (pass: same profiling has no clean pass)",
-  s: () => "sN/M starved: only N of the M requested connections got a reply in the window (degraded unless validity.min_served_pct allows it; see the error)",
+  s: () =>
+    "sN/M starved: only N of the M requested connections got a reply in the window (degraded unless validity.min_served_pct allows it; see the error)",
   p: () => "p payload mismatches: ECHO replies carried other bytes than were sent (counted as responses under verify: type; degraded)",
   z: () => "z stall: a second or more of the window without any reply (degraded)",
   j: () =>
     `jN uneven service: Jain's index of per-connection responses (fairness_jain, median of the repeats) is N, below ${UNEVEN_JAIN_THRESHOLD} with every connection served; a finding about the server, the runs stay ok`,
-  a: () => "aN% open loop (client.rate): the achieved request rate as a share of the target, median of the repeats (below 95 % is degraded)",
+  a: () =>
+    "aN% open loop (client.rate): the achieved request rate as a share of the target, median of the repeats (below 95 % is degraded)",
 } as const;
 type Mark = keyof typeof MARKS;
 
@@ -158,7 +161,12 @@ export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[],
     const columnValues = columnKey ? distinct(groupRows.map((row) => key(row, columnKey))) : [""];
     const header = [`${rowKey} \\ ${columnKey ?? ""}`.trim(), ...columnValues.map((v) => (columnKey ? `${columnKey}=${v}` : "resp/s"))];
     const cells = rowValues.map((r) =>
-      columnValues.map((c) => cellText(groupRows.filter((row) => key(row, rowKey) === r && (!columnKey || key(row, columnKey) === c)), options)),
+      columnValues.map((c) =>
+        cellText(
+          groupRows.filter((row) => key(row, rowKey) === r && (!columnKey || key(row, columnKey) === c)),
+          options,
+        ),
+      ),
     );
     for (const cell of cells.flat()) for (const mark of cell.marks) used.add(mark);
     // Each column aligns its medians, markers and spreads separately.

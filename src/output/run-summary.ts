@@ -28,9 +28,7 @@ export function runSummaryJson(input: RunSummaryInput): unknown {
   const cells = [...groupByCell(rows).values()].map(({ cell, rows: cellRows }) => {
     const ok = cellRows.filter((row) => row.status === "ok");
     const notOk = cellRows.filter((row) => row.status !== "ok");
-    const medians = Object.fromEntries(
-      MEDIANS.map((column) => [column, columnMedian(ok, column) ?? null]),
-    );
+    const medians = Object.fromEntries(MEDIANS.map((column) => [column, columnMedian(ok, column) ?? null]));
     const { cell: _cell, values, ...figures } = figuresOfCell(cell, cellRows, input.matrixKeys);
     return {
       cell,

@@ -3,7 +3,19 @@ import type { SyscallCounts } from "../profile/profiler.js";
 import { syscallsCsvPath } from "../rundir/run-dir.js";
 import { CsvWriter } from "./csv.js";
 
-export const SYSCALL_COLUMNS = ["run_id", "cell", "repeat", "target", "source", "syscall", "calls", "errors", "seconds", "usecs_per_call", "percent_time"];
+export const SYSCALL_COLUMNS = [
+  "run_id",
+  "cell",
+  "repeat",
+  "target",
+  "source",
+  "syscall",
+  "calls",
+  "errors",
+  "seconds",
+  "usecs_per_call",
+  "percent_time",
+];
 
 export function syscallsCsvWriter(mainCsv: string, followSymlinks = false): CsvWriter {
   return new CsvWriter(syscallsCsvPath(mainCsv), SYSCALL_COLUMNS, { followSymlinks });

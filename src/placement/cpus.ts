@@ -40,7 +40,7 @@ export function parseCpuList(text: string): number[] {
 export function formatCpuList(ids: readonly number[]): string {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let start = 0; start < sorted.length; ) {
+  for (let start = 0; start < sorted.length;) {
     let end = start;
     while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end++;
     parts.push(end === start ? `${sorted[start]}` : `${sorted[start]}-${sorted[end]}`);

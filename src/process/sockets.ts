@@ -39,7 +39,11 @@ export function tcpSockets(pid?: number): TcpSocket[] {
 
 /** Inodes of the TCP sockets in `pid`'s network namespace that are not listening. */
 function connectedInodes(pid: number): Set<string> {
-  return new Set(tcpSockets(pid).filter((socket) => socket.state !== TCP_LISTEN).map((socket) => socket.inode));
+  return new Set(
+    tcpSockets(pid)
+      .filter((socket) => socket.state !== TCP_LISTEN)
+      .map((socket) => socket.inode),
+  );
 }
 
 /** Inodes of the sockets among `pid`'s descriptors (none when it has ended or is not ours to read). */

@@ -5,7 +5,16 @@
  * Each variant says how it starts (`begin`, which waits for the tool to say it is attached: the
  * window opens only then) and how its summary is read (`read`).
  */
-import { ProfileError, interruptForSummary, type ProcessStarter, type ProfileTarget, type Profiler, type ProfilerProcess, type ProfilerSetup, type SyscallCounts } from "./profiler.js";
+import {
+  ProfileError,
+  interruptForSummary,
+  type ProcessStarter,
+  type ProfileTarget,
+  type Profiler,
+  type ProfilerProcess,
+  type ProfilerSetup,
+  type SyscallCounts,
+} from "./profiler.js";
 
 /**
  * How long a tool may take to say it counts every process. The window waits for it, so a slow

@@ -13,10 +13,38 @@ import { ProfileError, type ProfileTarget, type ProfilerSetup, type SyscallCount
 
 /** Per-syscall events are one file descriptor per thread each, so only these get their own row. */
 const COUNTED_SYSCALLS = [
-  "read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
-  "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "poll", "ppoll", "select", "pselect6",
-  "io_uring_enter", "futex", "accept", "accept4", "close", "shutdown", "mmap", "munmap", "madvise",
-  "brk", "mprotect", "getpid", "sched_yield", "nanosleep", "clock_nanosleep", "clock_gettime",
+  "read",
+  "write",
+  "readv",
+  "writev",
+  "recvfrom",
+  "sendto",
+  "recvmsg",
+  "sendmsg",
+  "epoll_wait",
+  "epoll_pwait",
+  "epoll_pwait2",
+  "epoll_ctl",
+  "poll",
+  "ppoll",
+  "select",
+  "pselect6",
+  "io_uring_enter",
+  "futex",
+  "accept",
+  "accept4",
+  "close",
+  "shutdown",
+  "mmap",
+  "munmap",
+  "madvise",
+  "brk",
+  "mprotect",
+  "getpid",
+  "sched_yield",
+  "nanosleep",
+  "clock_nanosleep",
+  "clock_gettime",
 ];
 const TOTAL_EVENT = "raw_syscalls:sys_enter";
 const ERROR_EVENT = "raw_syscalls:sys_exit";
@@ -39,7 +67,10 @@ function tracepointExists(name: string): boolean {
  * each syscall is raw_syscalls:sys_enter filtered on its number: one tracepoint for all, so perf
  * exits in ~0.2 s instead of ~1.2 s (src/profile/syscall-numbers.ts); elsewhere its own tracepoint.
  */
-export function perfCounters(numbers: Readonly<Record<string, number>> | undefined, exists: (name: string) => boolean = tracepointExists): PerfCounter[] {
+export function perfCounters(
+  numbers: Readonly<Record<string, number>> | undefined,
+  exists: (name: string) => boolean = tracepointExists,
+): PerfCounter[] {
   const counters: PerfCounter[] = [
     { counts: { kind: "total" }, event: TOTAL_EVENT, args: ["-e", TOTAL_EVENT] },
     { counts: { kind: "errors" }, event: ERROR_EVENT, args: ["-e", ERROR_EVENT, "--filter", "ret < 0"] },
@@ -47,8 +78,10 @@ export function perfCounters(numbers: Readonly<Record<string, number>> | undefin
   for (const name of COUNTED_SYSCALLS) {
     const id = numbers?.[name];
     if (numbers && id === undefined) continue; // no such syscall on this architecture
-    if (id !== undefined) counters.push({ counts: { kind: "syscall", name }, event: TOTAL_EVENT, args: ["-e", TOTAL_EVENT, "--filter", `id == ${id}`] });
-    else if (exists(name)) counters.push({ counts: { kind: "syscall", name }, event: `syscalls:sys_enter_${name}`, args: ["-e", `syscalls:sys_enter_${name}`] });
+    if (id !== undefined)
+      counters.push({ counts: { kind: "syscall", name }, event: TOTAL_EVENT, args: ["-e", TOTAL_EVENT, "--filter", `id == ${id}`] });
+    else if (exists(name))
+      counters.push({ counts: { kind: "syscall", name }, event: `syscalls:sys_enter_${name}`, args: ["-e", `syscalls:sys_enter_${name}`] });
   }
   return counters;
 }
@@ -57,16 +90,23 @@ export function perfCounters(numbers: Readonly<Record<string, number>> | undefin
  * `perf stat -x,` lines (`count,unit,event,…`), one per counter in the order asked, several
  * with the same event name; "<not counted>" / "<not supported>" are failures.
  */
-export function parsePerfStat(text: string, counters: readonly PerfCounter[], target: ProfileTarget, rawFile: string): SyscallCounts | ProfileError {
+export function parsePerfStat(
+  text: string,
+  counters: readonly PerfCounter[],
+  target: ProfileTarget,
+  rawFile: string,
+): SyscallCounts | ProfileError {
   const lines = text.split("\n").filter((line) => line.split(",")[2]);
-  if (lines.length !== counters.length) return new ProfileError(`perf output (${rawFile}) has ${lines.length} counts for ${counters.length} counters`);
+  if (lines.length !== counters.length)
+    return new ProfileError(`perf output (${rawFile}) has ${lines.length} counts for ${counters.length} counters`);
   let total: number | undefined;
   let errors: number | undefined;
   const calls = new Map<string, number>();
   for (const [index, line] of lines.entries()) {
     const [count, , event] = line.split(",");
     const counter = counters[index]!;
-    if (event !== counter.event) return new ProfileError(`perf output (${rawFile}) line ${index + 1}: ${event} where ${counter.event} was asked for`);
+    if (event !== counter.event)
+      return new ProfileError(`perf output (${rawFile}) line ${index + 1}: ${event} where ${counter.event} was asked for`);
     if (!/^\d+$/.test(count!)) return new ProfileError(`perf could not count ${counter.args.join(" ")}: ${count}`);
     const value = Number(count);
     if (counter.counts.kind === "total") total = value;
@@ -92,11 +132,29 @@ export class PerfWindowProfiler extends AttachedProfiler {
     const events = this.counters.flatMap((counter) => counter.args);
     // Counters opened disabled (-D -1) and enabled by a command on stdin: perf acknowledges it on
     // stderr ("Events enabled") once every counter of every thread counts, which is when it is attached.
-    const argv = ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, "-D", "-1", "--control", "fd:0,1", ...events, "-p", pids.join(",")];
+    const argv = [
+      "perf",
+      "stat",
+      "-x,",
+      "--no-big-num",
+      "-o",
+      this.rawFile,
+      "-D",
+      "-1",
+      "--control",
+      "fd:0,1",
+      ...events,
+      "-p",
+      pids.join(","),
+    ];
     const perf = this.launcher.start({ argv, stdin: true });
     this.process = perf;
     perf.writeStdin?.("enable\n");
-    await this.awaitAttach(perf, (line) => line.includes("Events enabled"), () => "it never said its events were enabled");
+    await this.awaitAttach(
+      perf,
+      (line) => line.includes("Events enabled"),
+      () => "it never said its events were enabled",
+    );
   }
 
   protected async read(): Promise<SyscallCounts | ProfileError> {

@@ -18,11 +18,14 @@ function runs(argv: string[]): { ok: boolean; output: string; missing: boolean }
 /** Why strace cannot profile here (missing, ptrace forbidden), or undefined when it can. */
 export function straceProblem(attach: "window" | "launch"): string | undefined {
   const probe = runs(["strace", "-c", "-f", "-o", "/dev/null", "--", "true"]);
-  if (probe.missing) return "strace is not installed: install it (Debian/Ubuntu: apt-get install -y strace) or remove profile.strace from the spec";
-  if (!probe.ok) return `strace cannot trace here (${probe.output}): ptrace is blocked, e.g. by a container's seccomp profile; run with CAP_SYS_PTRACE (docker: --cap-add SYS_PTRACE)`;
+  if (probe.missing)
+    return "strace is not installed: install it (Debian/Ubuntu: apt-get install -y strace) or remove profile.strace from the spec";
+  if (!probe.ok)
+    return `strace cannot trace here (${probe.output}): ptrace is blocked, e.g. by a container's seccomp profile; run with CAP_SYS_PTRACE (docker: --cap-add SYS_PTRACE)`;
   const scopeFile = "/proc/sys/kernel/yama/ptrace_scope";
   const scope = existsSync(scopeFile) ? Number(readFileSync(scopeFile, "utf8").trim()) : 0;
-  if (scope === 3) return "ptrace is disabled (kernel.yama.ptrace_scope = 3, which only a reboot resets): strace cannot profile on this machine";
+  if (scope === 3)
+    return "ptrace is disabled (kernel.yama.ptrace_scope = 3, which only a reboot resets): strace cannot profile on this machine";
   if (attach === "window" && scope >= 1 && !hasCapability(CAP_SYS_PTRACE)) {
     return `strace cannot attach to running servers: kernel.yama.ptrace_scope = ${scope} and this process lacks CAP_SYS_PTRACE; run as root, lower it (sysctl kernel.yama.ptrace_scope=0), or use profile.strace.attach: launch`;
   }
@@ -32,7 +35,8 @@ export function straceProblem(attach: "window" | "launch"): string | undefined {
 /** Why perf cannot count syscall tracepoints here, or undefined when it can. */
 export function perfProblem(): string | undefined {
   const probe = runs(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "--", "true"]);
-  if (probe.missing) return "perf is not installed: install it (Debian: apt-get install -y linux-perf) or remove profile.perf from the spec";
+  if (probe.missing)
+    return "perf is not installed: install it (Debian: apt-get install -y linux-perf) or remove profile.perf from the spec";
   if (!probe.ok) {
     const paranoidFile = "/proc/sys/kernel/perf_event_paranoid";
     const paranoid = existsSync(paranoidFile) ? ` = ${readFileSync(paranoidFile, "utf8").trim()}` : "";

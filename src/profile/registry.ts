@@ -21,7 +21,6 @@ export interface ProfilerEntry {
   create(setup: ProfilerSetup): Profiler;
 }
 
-
 export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
   "strace-window": {
     source: "strace",

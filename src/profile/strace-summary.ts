@@ -331,9 +331,7 @@ const WALL_KEYS = ["wall_seconds", "wall_min_seconds", "wall_max_seconds", "wall
 export function summaryToCsv(summary: StraceSummary): string {
   const tables = tablesOf(summary);
   const wallKeys = WALL_KEYS.filter((key) => tables.some((table) => key in table.total));
-  const records = tables.flatMap((table) =>
-    [...table.rows, table.total].map((row) => ({ table: table.personality ?? "native", ...row })),
-  );
+  const records = tables.flatMap((table) => [...table.rows, table.total].map((row) => ({ table: table.personality ?? "native", ...row })));
   return stringify(records, { header: true, columns: ["table", ...CSV_ROW_KEYS, ...wallKeys], cast: SAFE_CSV_CAST });
 }
 

@@ -47,7 +47,9 @@ export class StraceWindowProfiler extends AttachedProfiler {
   }
 
   async begin(pids: number[]): Promise<void> {
-    const strace = this.launcher.start({ argv: ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])] });
+    const strace = this.launcher.start({
+      argv: ["strace", "-c", "-f", "-o", this.rawFile, ...this.extraArgs, ...pids.flatMap((pid) => ["-p", String(pid)])],
+    });
     this.process = strace;
     // With -f, strace says "Process N attached with T threads" once it holds every thread of N.
     const attached = new Set<string>();
@@ -58,7 +60,8 @@ export class StraceWindowProfiler extends AttachedProfiler {
         if (match) attached.add(match[1]!);
         return pids.every((pid) => attached.has(String(pid)));
       },
-      () => `attached to ${attached.size} of ${pids.length} processes; not to ${pids.filter((pid) => !attached.has(String(pid))).join(", ")}`,
+      () =>
+        `attached to ${attached.size} of ${pids.length} processes; not to ${pids.filter((pid) => !attached.has(String(pid))).join(", ")}`,
     );
   }
 

@@ -63,7 +63,10 @@ class ChatServerSession implements ServerSession {
       const slot = replies.subarray(replyBytes, replyBytes + FRAME_SIZE);
       let encoded: Buffer | FrameError;
       if (frame.type === MessageType.CLIENT_CHAT) {
-        encoded = this.reply === "echo" ? encodeFrame(MessageType.SERVER_ECHO, frame.payload, slot) : encodeFrame(MessageType.SERVER_ACK, EMPTY, slot);
+        encoded =
+          this.reply === "echo"
+            ? encodeFrame(MessageType.SERVER_ECHO, frame.payload, slot)
+            : encodeFrame(MessageType.SERVER_ACK, EMPTY, slot);
       } else if (frame.type === MessageType.CLIENT_INFO) {
         encoded = encodeFrame(MessageType.SERVER_INFO, INFO_PAYLOAD, slot);
       } else {

@@ -59,7 +59,7 @@ export class EchoClientSession implements ClientSession {
   }
 
   receive(chunk: Buffer, onResponse: (matches: boolean) => void): string | undefined {
-    for (let position = 0; position < chunk.length; ) {
+    for (let position = 0; position < chunk.length;) {
       if (this.answered === this.sent) {
         return `the server sent ${chunk.length - position} byte(s) more than it was sent (an echo returns exactly what it got)`;
       }
@@ -92,6 +92,7 @@ export const echoProtocol: Protocol = {
     const pattern = echoPattern(ECHO_OFFSETS + length);
     return { session: () => new EchoClientSession(pattern, length, randomInt(ECHO_OFFSETS)) };
   },
-  serverOptionsProblem: ({ reply }) => (reply === "ack" ? "reply ack applies to the chat protocol only: an echo server sends back what it got" : undefined),
+  serverOptionsProblem: ({ reply }) =>
+    reply === "ack" ? "reply ack applies to the chat protocol only: an echo server sends back what it got" : undefined,
   serverSession: () => echoServerSession,
 };

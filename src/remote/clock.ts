@@ -49,10 +49,7 @@ export interface ClockEstimate extends ClockSample {
  * Asks `remoteNow` (one request/response over the channel, resolving to the remote's
  * {@link preciseNowMs}) `samples` times, one after the other, and keeps the tightest sample.
  */
-export async function estimateClockOffset(
-  remoteNow: () => Promise<number>,
-  options: ClockEstimateOptions = {},
-): Promise<ClockEstimate> {
+export async function estimateClockOffset(remoteNow: () => Promise<number>, options: ClockEstimateOptions = {}): Promise<ClockEstimate> {
   const now = options.now ?? preciseNowMs;
   const count = options.samples ?? 8;
   if (!Number.isInteger(count) || count < 1) throw new Error(`clock offset: samples must be a positive integer, not ${count}`);

@@ -160,7 +160,9 @@ function mergePerConnection(reports: readonly HostReport[]): Partial<Pick<HostRe
 } {
   if (!reports.every((r) => Array.isArray(r.conn_resp_counts))) {
     // Sums are exact for these two even without the counts.
-    return { connections: { served: sum(reports.map((r) => r.connections.served)), starved: sum(reports.map((r) => r.connections.starved)) } };
+    return {
+      connections: { served: sum(reports.map((r) => r.connections.served)), starved: sum(reports.map((r) => r.connections.starved)) },
+    };
   }
   const spread = connectionSpread(reports.flatMap((r) => r.conn_resp_counts!));
   const established = sum(reports.map((r) => r.connections.established));
@@ -179,7 +181,9 @@ function mergeTurnaround(runs: readonly HostClientRun[]): Pick<HostReport, "clie
 }
 
 /** Responses per second of the common window: the hosts' seconds added, over the seconds all of them have. */
-function mergeSeries(reports: readonly HostReport[]): Pick<HostReport, "resp_per_s_series" | "resp_per_s_min_1s" | "resp_per_s_max_1s" | "stall_seconds"> {
+function mergeSeries(
+  reports: readonly HostReport[],
+): Pick<HostReport, "resp_per_s_series" | "resp_per_s_min_1s" | "resp_per_s_max_1s" | "stall_seconds"> {
   const series = reports.map((r) => r.resp_per_s_series ?? []);
   const seconds = Math.min(...series.map((s) => s.length));
   const merged = Array.from({ length: seconds }, (_, i) => sum(series.map((s) => s[i]!)));

@@ -17,7 +17,12 @@ const requestSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("hello"), profiler: profilerKind.optional(), connections: count.optional() }),
   z.object({ type: z.literal("time") }),
   z.object({ type: z.literal("freePort"), host: z.string().max(256) }),
-  z.object({ type: z.literal("waitAccepting"), host: z.string().max(256), port: z.number().int().min(1).max(65535), timeoutMs: z.number().min(0).max(3_600_000) }),
+  z.object({
+    type: z.literal("waitAccepting"),
+    host: z.string().max(256),
+    port: z.number().int().min(1).max(65535),
+    timeoutMs: z.number().min(0).max(3_600_000),
+  }),
   z.object({
     type: z.literal("start"),
     argv: z.array(z.string()).min(1),
@@ -27,7 +32,13 @@ const requestSchema = z.discriminatedUnion("type", [
     stdin: z.boolean().optional(),
   }),
   z.object({ type: z.literal("stop"), signal, graceMs: z.number().min(0).max(3_600_000) }),
-  z.object({ type: z.literal("profileBegin"), kind: profilerKind, target: z.enum(["server", "client"]), pids: z.array(count), extraArgs: z.array(z.string()) }),
+  z.object({
+    type: z.literal("profileBegin"),
+    kind: profilerKind,
+    target: z.enum(["server", "client"]),
+    pids: z.array(count),
+    extraArgs: z.array(z.string()),
+  }),
   z.object({ type: z.literal("profileEnd") }),
   z.object({ type: z.literal("window"), startAtMs: ms }),
   z.object({ type: z.literal("signal"), signal }),
@@ -35,7 +46,13 @@ const requestSchema = z.discriminatedUnion("type", [
 ]);
 const agentInput = z.intersection(requestSchema, z.object({ id: count.optional() }));
 
-const usage = z.looseObject({ cpuS: z.number(), peakRssKb: z.number(), voluntaryCtxSwitches: z.number(), involuntaryCtxSwitches: z.number(), processes: z.number() });
+const usage = z.looseObject({
+  cpuS: z.number(),
+  peakRssKb: z.number(),
+  voluntaryCtxSwitches: z.number(),
+  involuntaryCtxSwitches: z.number(),
+  processes: z.number(),
+});
 const eventSchema = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("reply"), id: count, error: z.string().optional() }),
   z.object({ type: z.enum(["stdout", "stderr"]), line: z.string() }),
@@ -45,7 +62,12 @@ const eventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("windowEnded"), atMs: ms, usage: usage.optional() }),
   z.object({
     type: z.literal("exit"),
-    exit: z.looseObject({ exitCode: z.number().int().optional(), signal: z.string().optional(), startError: z.string().optional(), lost: z.string().optional() }),
+    exit: z.looseObject({
+      exitCode: z.number().int().optional(),
+      signal: z.string().optional(),
+      startError: z.string().optional(),
+      lost: z.string().optional(),
+    }),
   }),
 ]);
 

@@ -81,7 +81,10 @@ export const MAX_LINE_LENGTH = 1024 * 1024;
  * Splits a byte stream into lines for `onLine`. A line longer than {@link MAX_LINE_LENGTH} is
  * dropped as it streams in (never held whole) and reported to `onOversize` with its length.
  */
-export function lineReader(onLine: (line: string) => void, onOversize: (length: number) => void = () => undefined): (chunk: Buffer) => void {
+export function lineReader(
+  onLine: (line: string) => void,
+  onOversize: (length: number) => void = () => undefined,
+): (chunk: Buffer) => void {
   const decoder = new StringDecoder("utf8");
   let partial = "";
   let dropping = -1; // characters of an oversized line seen so far; -1 while not dropping

@@ -31,7 +31,10 @@ export class RemoteProfiler implements Profiler {
 
   async begin(pids: number[]): Promise<void> {
     this.begun = this.session
-      .request({ type: "profileBegin", kind: this.kind, target: this.target, pids, extraArgs: [...this.setup.extraArgs] }, REQUEST_TIMEOUT_MS)
+      .request(
+        { type: "profileBegin", kind: this.kind, target: this.target, pids, extraArgs: [...this.setup.extraArgs] },
+        REQUEST_TIMEOUT_MS,
+      )
       .then(() => undefined);
     await this.begun.catch(() => undefined);
   }

@@ -100,7 +100,11 @@ export class AgentSession {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`host ${this.host}: no answer to "${message.type}" within ${Math.round(timeoutMs / 1000)} s${this.stderrText.trim() ? `: ${this.stderrText.trim().split("\n").slice(-2).join(" | ")}` : ""}`));
+        reject(
+          new Error(
+            `host ${this.host}: no answer to "${message.type}" within ${Math.round(timeoutMs / 1000)} s${this.stderrText.trim() ? `: ${this.stderrText.trim().split("\n").slice(-2).join(" | ")}` : ""}`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (value) => (clearTimeout(timer), resolve(value)),

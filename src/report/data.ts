@@ -151,7 +151,13 @@ function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
   const xKey = matrixKeys.includes("connections") ? "connections" : (matrixKeys.find(allNumeric) ?? matrixKeys[0]);
   const rest = matrixKeys.filter((key) => key !== xKey);
   // Servers (or clients) compared side by side (`servers:`, `clients:`): one line per server in every chart.
-  const seriesKey = rest.includes("server") ? "server" : rest.includes("client") ? "client" : rest.includes("threads") ? "threads" : rest[0];
+  const seriesKey = rest.includes("server")
+    ? "server"
+    : rest.includes("client")
+      ? "client"
+      : rest.includes("threads")
+        ? "threads"
+        : rest[0];
   return {
     xKey,
     xNumeric: xKey !== undefined && allNumeric(xKey),
@@ -169,7 +175,11 @@ function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[])
   const okRows = measured.filter((row) => row.status === "ok");
   const failed = distinct(rows.filter((row) => row.status !== "ok").map((row) => String(row.status || "unknown")));
   const status =
-    fromDegraded || okRows.length === 0 ? failed.join(", ") : okRows.length === rows.length ? "ok" : `ok ${okRows.length}/${rows.length} (${failed.join(", ")})`;
+    fromDegraded || okRows.length === 0
+      ? failed.join(", ")
+      : okRows.length === rows.length
+        ? "ok"
+        : `ok ${okRows.length}/${rows.length} (${failed.join(", ")})`;
   const syscallsPerRequest: Partial<Record<SyscallTarget, number>> = {};
   for (const target of SYSCALL_TARGETS) {
     const value = columnMedian(okRows, `${target}_syscalls_per_request`);
@@ -221,7 +231,8 @@ function syscallShares(
   }
   const { header, rows } = table;
   const missing = ["run_id", "cell", "repeat", "target", "syscall", "calls"].filter((column) => !header.includes(column));
-  if (missing.length > 0) return { shares: [], topSyscalls: [], note: `${path.basename(file)} has no ${missing.join("/")} column; not charted` };
+  if (missing.length > 0)
+    return { shares: [], topSyscalls: [], note: `${path.basename(file)} has no ${missing.join("/")} column; not charted` };
   const okRow = new Map(mainRows.filter((row) => row.status === "ok").map((row) => [`${String(row.cell)}#${String(row.repeat)}`, row]));
   // cell → target → syscall → per-request values (one per repeat)
   const values = new Map<string, Map<string, number[]>>();
@@ -276,7 +287,8 @@ function readMeta(csvFile: string, run: RunInfo): RunMetaSummary | undefined {
   const file = metaPath(csvFile, run.spec, run.runId);
   const meta = readMetaJson(file);
   if (meta === undefined) return undefined;
-  const at = (...keys: string[]): unknown => keys.reduce<unknown>((value, key) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), meta);
+  const at = (...keys: string[]): unknown =>
+    keys.reduce<unknown>((value, key) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), meta);
   const text = (...keys: string[]) => {
     const value = at(...keys);
     return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
@@ -331,7 +343,10 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
 
   const meta = readMeta(csvFile, run);
   const seconds = secondSeries(csvFile, runRows, options.seriesCells ?? []);
-  if (seconds.unknown.length > 0) throw new ReportInputError(`--series ${seconds.unknown.join(", ")}: no such cell in run ${runId}; its cells: ${[...byCell.keys()].join("; ")}`);
+  if (seconds.unknown.length > 0)
+    throw new ReportInputError(
+      `--series ${seconds.unknown.join(", ")}: no such cell in run ${runId}; its cells: ${[...byCell.keys()].join("; ")}`,
+    );
   const column = (name: string) => distinct(runRows.map((row) => String(row[name] ?? "")).filter(Boolean));
   return {
     csvFile,

@@ -63,8 +63,13 @@ code { font-size: 12.5px; }
 
 function runInfo(data: ReportData): string {
   const { run } = data;
-  const when = run.firstStarted ? `${run.firstStarted}${run.lastStarted && run.lastStarted !== run.firstStarted ? ` ${dash} ${run.lastStarted}` : ""}` : "(not recorded)";
-  const windows = data.durationsS.length > 0 ? `${decimal(Math.min(...data.durationsS))}${Math.max(...data.durationsS) - Math.min(...data.durationsS) >= 0.01 ? ` ${dash} ${decimal(Math.max(...data.durationsS))}` : ""} s` : "(not recorded)";
+  const when = run.firstStarted
+    ? `${run.firstStarted}${run.lastStarted && run.lastStarted !== run.firstStarted ? ` ${dash} ${run.lastStarted}` : ""}`
+    : "(not recorded)";
+  const windows =
+    data.durationsS.length > 0
+      ? `${decimal(Math.min(...data.durationsS))}${Math.max(...data.durationsS) - Math.min(...data.durationsS) >= 0.01 ? ` ${dash} ${decimal(Math.max(...data.durationsS))}` : ""} s`
+      : "(not recorded)";
   const items: [string, string][] = [
     ["run", run.runId],
     ["spec", run.spec || "(not recorded)"],
@@ -127,14 +132,18 @@ function cellTable(data: ReportData): string {
       `<td>${cell.successPct !== undefined ? decimal(cell.successPct) : dash}</td>`,
       ...(served ? [`<td>${servedText}</td>`] : []),
       ...(fairness ? [fairnessCell(cell)] : []),
-      ...targets.map((target) => `<td>${cell.syscallsPerRequest[target] !== undefined ? decimal(cell.syscallsPerRequest[target]!) : dash}</td>`),
+      ...targets.map(
+        (target) => `<td>${cell.syscallsPerRequest[target] !== undefined ? decimal(cell.syscallsPerRequest[target]!) : dash}</td>`,
+      ),
       ...(notes ? [`<td class="text note">${escapeHtml(cell.validity.syscallNote ?? "")}</td>`] : []),
       `<td class="text status">${escapeHtml(degraded.length > 0 ? `${cell.status}: ${degraded.join(" | ")}` : cell.status)}</td>`,
     ];
     return `<tr${rowClass ? ` class="${rowClass}"` : ""}>${cells.join("")}</tr>`;
   };
   const table = `<div class="scroll"><table id="cells"><thead><tr>${head.join("")}</tr></thead><tbody>${data.cells.map(row).join("\n")}</tbody></table></div>`;
-  return data.cells.some((cell) => cell.validity.uneven !== undefined) ? `${table}\n<p class="sub" id="uneven-legend">${UNEVEN_LEGEND}</p>` : table;
+  return data.cells.some((cell) => cell.validity.uneven !== undefined)
+    ? `${table}\n<p class="sub" id="uneven-legend">${UNEVEN_LEGEND}</p>`
+    : table;
 }
 
 const UNEVEN_LEGEND = `j uneven service: Jain's index of per-connection responses below ${UNEVEN_JAIN_THRESHOLD} with every connection served: the server answered some connections far more often than others. A finding about the server; the runs stay ok.`;

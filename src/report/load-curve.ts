@@ -75,7 +75,8 @@ export function loadCurve(rows: readonly Row[], matrixKeys: readonly string[]): 
       // A log axis cannot place 0 (a sub-microsecond percentile rounds to 0): leave that point out.
       if (latencyUs !== undefined && latencyUs > 0) points.push({ rate, series, percentile: label, latencyUs, achievedShare });
     }
-    if (achieved !== undefined) kept.push({ series, rate, achievedRate: achieved, onTarget: Math.abs(achievedShare - 1) <= RATE_SHORTFALL });
+    if (achieved !== undefined)
+      kept.push({ series, rate, achievedRate: achieved, onTarget: Math.abs(achievedShare - 1) <= RATE_SHORTFALL });
   }
   points.sort((a, b) => a.rate - b.rate);
   const series = [...new Set(points.map((point) => point.series))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
@@ -96,4 +97,3 @@ function saturationOf(cells: { series: string; rate: number; achievedRate: numbe
   }
   return last ? [last] : [];
 }
-

@@ -35,7 +35,10 @@ export interface ReportResult {
 
 /** Loads, renders and writes the report; input problems throw ReportInputError. */
 export async function writeReport(csvFile: string, options: ReportOptions = {}): Promise<ReportResult> {
-  const data = loadReportData(csvFile, { ...(options.run !== undefined ? { runId: options.run } : {}), ...(options.series ? { seriesCells: options.series } : {}) });
+  const data = loadReportData(csvFile, {
+    ...(options.run !== undefined ? { runId: options.run } : {}),
+    ...(options.series ? { seriesCells: options.series } : {}),
+  });
   const warnings: string[] = [];
   const { charts, omitted } = await buildCharts(data, warnings);
   const outDir = options.out ?? reportDirPath(csvFile);
@@ -47,7 +50,10 @@ export async function writeReport(csvFile: string, options: ReportOptions = {}):
     else if (existsSync(file)) rmSync(file); // a chart an earlier report drew but this run cannot
   }
   const indexFile = path.join(outDir, "index.html");
-  writeInside(indexFile, renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: tcpsweepVersion() ?? "(unknown version)" }));
+  writeInside(
+    indexFile,
+    renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: tcpsweepVersion() ?? "(unknown version)" }),
+  );
   return { outDir, indexFile, data, charts, omitted, warnings };
 }
 
@@ -61,11 +67,14 @@ export const REPORT_MARKER = ".tcpsweep-report";
  */
 function prepareOutDir(outDir: string, isDefault: boolean): void {
   if (existsSync(outDir) || isSymlink(outDir)) {
-    if (isSymlink(outDir) || !statSync(outDir).isDirectory()) throw new ResultsInputError(`${outDir} is not a directory (or is a symbolic link); choose a new or empty directory for the report`);
+    if (isSymlink(outDir) || !statSync(outDir).isDirectory())
+      throw new ResultsInputError(`${outDir} is not a directory (or is a symbolic link); choose a new or empty directory for the report`);
     const entries = readdirSync(outDir);
     const ours = entries.includes(REPORT_MARKER) || (isDefault && entries.every((name) => name === "index.html" || name.endsWith(".svg")));
     if (entries.length > 0 && !ours) {
-      throw new ResultsInputError(`${outDir} is not empty and was not made by tcpsweep report (no ${REPORT_MARKER} in it); choose a new or empty directory`);
+      throw new ResultsInputError(
+        `${outDir} is not empty and was not made by tcpsweep report (no ${REPORT_MARKER} in it); choose a new or empty directory`,
+      );
     }
   }
   mkdirSync(outDir, { recursive: true });
@@ -81,5 +90,3 @@ function writeInside(file: string, text: string): void {
     closeSync(fd);
   }
 }
-
-

@@ -86,7 +86,8 @@ function seriesIn(csvFile: string, file: string): number[] | undefined {
     if (!line.startsWith("{") || !line.includes('"resp_per_s_series"')) continue;
     try {
       const series = (JSON.parse(line) as { resp_per_s_series?: unknown }).resp_per_s_series;
-      if (Array.isArray(series) && series.length <= 100_000 && series.every((x) => typeof x === "number" && Number.isFinite(x))) return series as number[];
+      if (Array.isArray(series) && series.length <= 100_000 && series.every((x) => typeof x === "number" && Number.isFinite(x)))
+        return series as number[];
     } catch {
       // not the client's JSON after all
     }
@@ -98,7 +99,11 @@ function seriesIn(csvFile: string, file: string): number[] | undefined {
  * Per-second series of each repeat of the cells asked for and of every degraded cell, where the raw
  * output still holds them; `unknown` lists asked-for cells the run does not have.
  */
-export function secondSeries(csvFile: string, rows: readonly Row[], asked: readonly string[]): { series: SecondSeries[]; missing: string[]; unknown: string[] } {
+export function secondSeries(
+  csvFile: string,
+  rows: readonly Row[],
+  asked: readonly string[],
+): { series: SecondSeries[]; missing: string[]; unknown: string[] } {
   const present = new Set(rows.map((row) => String(row.cell ?? "")));
   const cells = new Set([...asked, ...rows.filter((row) => row.status === "degraded").map((row) => String(row.cell ?? ""))]);
   const series: SecondSeries[] = [];

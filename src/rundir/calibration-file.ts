@@ -32,7 +32,14 @@ export const calibrationSchema = z.object({
   recommended_repeat: z.number().nullable(),
   detectable_at_repeat: z.number(),
   detectable_pct: spread.nullable(),
-  cell_noise: z.array(z.object({ cell: z.string(), ok_values: z.number(), sigma_log: z.record(z.string(), z.number()), detectable_pct: z.number().nullable() })),
+  cell_noise: z.array(
+    z.object({
+      cell: z.string(),
+      ok_values: z.number(),
+      sigma_log: z.record(z.string(), z.number()),
+      detectable_pct: z.number().nullable(),
+    }),
+  ),
 });
 
 export type CalibrationFile = z.infer<typeof calibrationSchema>;

@@ -31,7 +31,9 @@ export function readCsvHeader(file: string): string[] | undefined {
 
 function parseTable(text: string): { header: string[]; rows: CsvRow[] } {
   // Cells we neutralised for spreadsheets (a leading ') come back as they were.
-  const records = (parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][]).map((record) => record.map(restoreCsvText));
+  const records = (parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][]).map((record) =>
+    record.map(restoreCsvText),
+  );
   const header = records[0] ?? [];
   const rows = records.slice(1).map((record) => Object.fromEntries(header.map((column, i) => [column, record[i] ?? ""])));
   return { header, rows };
@@ -56,7 +58,9 @@ export function readCsvTable(file: string, source: CsvSource): { header: string[
   try {
     return parseTable(text);
   } catch (error) {
-    throw new ResultsInputError(`${where(file, source)} is not a tcpsweep ${source.what}: not CSV (${error instanceof Error ? error.message : String(error)})`);
+    throw new ResultsInputError(
+      `${where(file, source)} is not a tcpsweep ${source.what}: not CSV (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 

@@ -39,7 +39,10 @@ const MAX_NAME_PART = 120;
  * itself appended, so two values never share a name ("a/b" and "a_b" stay apart).
  */
 export function safeFileName(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9_.,=+-]/g, "_").replace(/\.{2,}/g, "_").replace(/^[.-]/, "_");
+  const cleaned = value
+    .replace(/[^A-Za-z0-9_.,=+-]/g, "_")
+    .replace(/\.{2,}/g, "_")
+    .replace(/^[.-]/, "_");
   if (cleaned === value && value.length > 0 && value.length <= MAX_NAME_PART) return value;
   const hash = createHash("sha256").update(value).digest("hex").slice(0, 10);
   return `${cleaned.slice(0, MAX_NAME_PART - 11)}~${hash}`;

@@ -141,7 +141,9 @@ export function runServerWorker(options: ServerOptions): void {
     },
     onReady: () => process.send?.({ kind: "ready" } satisfies ReadyMessage),
     onError: (error) => {
-      process.stderr.write(`tcpsweep server worker ${process.pid}: cannot listen on ${formatAddress(options.host, options.port)}: ${error.message}\n`);
+      process.stderr.write(
+        `tcpsweep server worker ${process.pid}: cannot listen on ${formatAddress(options.host, options.port)}: ${error.message}\n`,
+      );
       process.exit(1);
     },
   });

@@ -104,16 +104,25 @@ async function runClient(client: Launched, deadline: number, abort: AbortSignal)
     const outcome = await Promise.race([client.exited, stopped]);
     if (typeof outcome !== "string") return outcome;
     await client.stop("SIGTERM", 1000);
-    throw new CellFailure(outcome, outcome === "timeout" ? "the cell hit its time limit (timeout) before the client finished" : "interrupted", {
-      client,
-    });
+    throw new CellFailure(
+      outcome,
+      outcome === "timeout" ? "the cell hit its time limit (timeout) before the client finished" : "interrupted",
+      {
+        client,
+      },
+    );
   } finally {
     clearTimeout(timer);
     abort.removeEventListener("abort", onAbort!);
   }
 }
 
-function saveRawOutput(file: string, processes: { label: string; child: Launched }[], phases: readonly PhaseSpan[], redactor: Redactor): void {
+function saveRawOutput(
+  file: string,
+  processes: { label: string; child: Launched }[],
+  phases: readonly PhaseSpan[],
+  redactor: Redactor,
+): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sections = processes.flatMap(({ label, child }) => [
     `### ${label}: ${redactor.argv(child.argv).join(" ")}`,
@@ -148,14 +157,18 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     clock.next("client start, connects, warmup");
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
-    context.log?.(`${cell.id} #${repeat}${context.trace ? ` (${context.trace.label})` : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`);
+    context.log?.(
+      `${cell.id} #${repeat}${context.trace ? ` (${context.trace.label})` : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`,
+    );
     // A traced pass whose profilers attach to running processes holds the built-in client's window until they have.
     const holdWindow = spec.client.builtin && tracer?.attachesToRunning === true;
     const argv = [...(tracer?.wrap("client", clientArgv) ?? clientArgv), ...(holdWindow ? ["--wait-for-start"] : [])];
     client = context.clientLauncher.start({ argv, cwd: spec.client.cwd, env: expandEnv(spec.client.env, values), stdin: holdWindow });
     if (holdWindow && !client.writeStdin) {
       await client.stop("SIGKILL", 0);
-      throw new Error(`the client launcher (${context.clientLauncher.where}) cannot write to the client's stdin, which a traced pass needs`);
+      throw new Error(
+        `the client launcher (${context.clientLauncher.where}) cannot write to the client's stdin, which a traced pass needs`,
+      );
     }
     const observer = new WindowObserver(client, server, tracer, clock);
     if (spec.client.builtin) {
@@ -224,7 +237,12 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const phases = clock.phases();
     context.log?.(`${cell.id} #${repeat}: ${row.status}; phases: ${formatPhases(phases).replace(/\n/g, ", ")}`);
     row.overhead_s = overheadSeconds(phases, spec.warmupS, row.duration_s ?? spec.durationS);
-    saveRawOutput(rawFile, [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])], phases, specRedactor(spec));
+    saveRawOutput(
+      rawFile,
+      [{ label: "client", child: client }, ...(row.status === "ok" || !server ? [] : [{ label: "server", child: server.child }])],
+      phases,
+      specRedactor(spec),
+    );
     return { row, rawOutput, ...(syscalls ? { syscalls } : {}) };
   } catch (error) {
     if (!(error instanceof CellFailure)) throw error;
@@ -233,7 +251,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     if (error.status === "interrupted") throw error;
     const processes = [
       ...(client ? [{ label: "client", child: client }] : []),
-      ...(error.processes.server ?? server?.child ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
+      ...((error.processes.server ?? server?.child) ? [{ label: "server", child: (error.processes.server ?? server?.child)! }] : []),
     ];
     saveRawOutput(rawFile, processes, clock.phases(), specRedactor(spec));
     return { row: { duration_s: spec.durationS, status: error.status, error: error.message, raw_output: rawOutput }, rawOutput };

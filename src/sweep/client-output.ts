@@ -80,7 +80,8 @@ function parseJson(stdout: string): ParsedOutput {
   } catch (error) {
     return { error: `client output is not valid JSON: ${(error as Error).message}` };
   }
-  if (typeof report !== "object" || report === null || Array.isArray(report)) return { error: "client output's last JSON line is not an object" };
+  if (typeof report !== "object" || report === null || Array.isArray(report))
+    return { error: "client output's last JSON line is not an object" };
   if (typeof report.resp_per_s !== "number" || typeof report.requests !== "number") {
     return { error: "client JSON has no numeric requests / resp_per_s" };
   }

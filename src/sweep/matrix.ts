@@ -73,7 +73,8 @@ export function parseOnlyFilter(text: string, spec: Pick<SweepSpec, "file" | "ma
   const problems: string[] = [];
   const values: Record<string, MatrixValue[]> = {};
   const parts = text.split(",").map((s) => s.trim());
-  if (parts.every((p) => p === "")) problems.push(`expected key=value[,key=value...], got ${JSON.stringify(text)}; matrix keys: ${keys.join(", ")}`);
+  if (parts.every((p) => p === ""))
+    problems.push(`expected key=value[,key=value...], got ${JSON.stringify(text)}; matrix keys: ${keys.join(", ")}`);
   else {
     for (const part of parts) {
       if (part === "") continue;

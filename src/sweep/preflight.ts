@@ -17,11 +17,20 @@ import type { Cell, SweepSpec } from "./spec.js";
 export class PreflightError extends Error {}
 
 /** Open files for the largest cell and the profiler's permissions; the trace plan when profiling. */
-export function checkLimitsAndProfiler(spec: SweepSpec, cells: readonly Cell[], clientLauncher: Launcher, serverLauncher?: Launcher): TracePlan | undefined {
+export function checkLimitsAndProfiler(
+  spec: SweepSpec,
+  cells: readonly Cell[],
+  clientLauncher: Launcher,
+  serverLauncher?: Launcher,
+): TracePlan | undefined {
   const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
   // Descriptors are counted per process: the built-in client spreads over processes (client.processes).
-  const clientPerProcess = spec.client.builtin ? Math.ceil(maxConnections / (spec.client.processes ?? Number.POSITIVE_INFINITY)) : maxConnections;
-  const problems = [clientLauncher.openFileShortfall(clientPerProcess), serverWorkerShortfall(spec, cells, serverLauncher)].filter((p) => p !== undefined);
+  const clientPerProcess = spec.client.builtin
+    ? Math.ceil(maxConnections / (spec.client.processes ?? Number.POSITIVE_INFINITY))
+    : maxConnections;
+  const problems = [clientLauncher.openFileShortfall(clientPerProcess), serverWorkerShortfall(spec, cells, serverLauncher)].filter(
+    (p) => p !== undefined,
+  );
   if (problems.length > 0) throw new PreflightError(problems.map((p) => `${spec.file}: ${p}`).join("\n"));
   const plan = tracePlan(spec);
   if (plan) {
@@ -45,7 +54,10 @@ function serverWorkerShortfall(spec: SweepSpec, cells: readonly Cell[], serverLa
   }
   if (!worst) return undefined;
   const shortfall = serverLauncher.openFileShortfall(worst.perWorker);
-  return shortfall && `${shortfall} (in each of the built-in server's ${worst.threads} worker process${worst.threads === 1 ? "" : "es"}, one per server thread: more threads spread the connections)`;
+  return (
+    shortfall &&
+    `${shortfall} (in each of the built-in server's ${worst.threads} worker process${worst.threads === 1 ? "" : "es"}, one per server thread: more threads spread the connections)`
+  );
 }
 
 /** A worker may take this much more than an even share of the connections (they race for the accept queue). */

@@ -37,12 +37,21 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
       add({ role: "server", program, cwd: own.server.cwd ?? here, envPath: own.server.env.PATH, ...(remote ? { note: remote } : {}) });
     }
     const client = expandTemplate(own.client.argv, values)[0] ?? "";
-    const remoteClient = own.client.hosts ? `on hosts ${own.client.hosts.join(", ")}: checked there over ssh when the run starts` : undefined;
-    add({ role: "client", program: client, cwd: own.client.cwd ?? here, envPath: own.client.env.PATH, ...(remoteClient ? { note: remoteClient } : {}) });
+    const remoteClient = own.client.hosts
+      ? `on hosts ${own.client.hosts.join(", ")}: checked there over ssh when the run starts`
+      : undefined;
+    add({
+      role: "client",
+      program: client,
+      cwd: own.client.cwd ?? here,
+      envPath: own.client.env.PATH,
+      ...(remoteClient ? { note: remoteClient } : {}),
+    });
   }
   const plan = tracePlan(spec);
   if (plan) add({ role: "profiler", program: plan.kind === "perf" ? "perf" : "strace", cwd: here });
-  if (spec.server?.cpus !== undefined && spec.server.host === undefined) add({ role: "taskset (server.cpus)", program: "taskset", cwd: here });
+  if (spec.server?.cpus !== undefined && spec.server.host === undefined)
+    add({ role: "taskset (server.cpus)", program: "taskset", cwd: here });
   if (spec.client.cpus !== undefined && !spec.client.hosts) add({ role: "taskset (client.cpus)", program: "taskset", cwd: here });
   if (spec.server?.host !== undefined || spec.client.hosts) add({ role: "ssh (remote hosts)", program: "ssh", cwd: here });
   return Promise.all(

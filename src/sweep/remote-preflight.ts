@@ -46,12 +46,28 @@ export async function preflightRemoteHosts(
     const where = `hosts.${name} (ssh ${host.ssh})`;
     const session = connections.open(host);
     try {
-      const hello = (await session.request({ type: "hello", ...(need.profiler ? { profiler: need.profiler } : {}), connections: need.connections }, REQUEST_TIMEOUT_MS)) as unknown as HelloReply;
+      const hello = (await session.request(
+        { type: "hello", ...(need.profiler ? { profiler: need.profiler } : {}), connections: need.connections },
+        REQUEST_TIMEOUT_MS,
+      )) as unknown as HelloReply;
       const roles = [...(spec.server?.host === name ? ["server"] : []), ...(spec.client.hosts?.includes(name) ? ["client"] : [])];
-      facts.push({ name, ssh: host.ssh, roles, hostname: hello.hostname, kernel: hello.kernel, node: hello.node, cpus: hello.cpus, tcpsweep_version: hello.version });
+      facts.push({
+        name,
+        ssh: host.ssh,
+        roles,
+        hostname: hello.hostname,
+        kernel: hello.kernel,
+        node: hello.node,
+        cpus: hello.cpus,
+        tcpsweep_version: hello.version,
+      });
       const problems: string[] = [];
-      if (hello.version !== here) problems.push(`${where}: another build there: ${hello.version}; here: ${here}; install the same build there (same version, commit and Node), or point hosts.${name}.tcpsweep at it`);
-      if (!nodeVersionSupported(hello.node)) problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node.js ${SUPPORTED_NODE}: install a current LTS there`);
+      if (hello.version !== here)
+        problems.push(
+          `${where}: another build there: ${hello.version}; here: ${here}; install the same build there (same version, commit and Node), or point hosts.${name}.tcpsweep at it`,
+        );
+      if (!nodeVersionSupported(hello.node))
+        problems.push(`${where}: Node ${hello.node} there; tcpsweep needs Node.js ${SUPPORTED_NODE}: install a current LTS there`);
       if (hello.nofileProblem) problems.push(`${where}: ${hello.nofileProblem}`);
       if (hello.profilerProblem) problems.push(`${where}: profiling the server there: ${hello.profilerProblem}`);
       return problems;

@@ -21,7 +21,8 @@ export const runKey = (cellId: string, repeat: number | string) => `${cellId}#${
 /** The spec's runs in the CSV's directory by their meta.json, and by the CSV's rows for runs without one. */
 function knownRuns(spec: SweepSpec, rows: readonly Record<string, string>[]): { runId: string; startedAt: string; meta?: RunMeta }[] {
   const runs = new Map<string, { runId: string; startedAt: string; meta?: RunMeta }>();
-  for (const meta of runMetasOf(spec.output.csv, spec.name)) runs.set(meta.run_id, { runId: meta.run_id, startedAt: meta.started_at ?? meta.written_at ?? "", meta });
+  for (const meta of runMetasOf(spec.output.csv, spec.name))
+    runs.set(meta.run_id, { runId: meta.run_id, startedAt: meta.started_at ?? meta.written_at ?? "", meta });
   for (const row of rows) {
     const startedAt = row.started_at ?? "";
     const run = runs.get(row.run_id ?? "");
@@ -43,5 +44,10 @@ export function planResume(spec: SweepSpec): ResumePlan {
   // A finished run whose every run is ok is never resumed; one that finished with runs not ok
   // (failed, degraded) is: those run again under its run_id, as an interrupted run's missing ones do.
   if (latest.meta?.finished_at && done.size === last.size) return { kind: "finished", runId: latest.runId };
-  return { kind: "resume", runId: latest.runId, done, meta: latest.meta ?? readRunMeta(metaPath(spec.output.csv, spec.name, latest.runId)) };
+  return {
+    kind: "resume",
+    runId: latest.runId,
+    done,
+    meta: latest.meta ?? readRunMeta(metaPath(spec.output.csv, spec.name, latest.runId)),
+  };
 }

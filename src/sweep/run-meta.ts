@@ -15,9 +15,13 @@ export function jsonSafeSpec(spec: SweepSpec): unknown {
   const safe = {
     ...spec,
     ...(spec.server ? { server: { ...spec.server, env: redactor.env(spec.server.env) } } : {}),
-    ...(spec.servers ? { servers: Object.fromEntries(Object.entries(spec.servers).map(([name, s]) => [name, { ...s, env: redactor.env(s.env) }])) } : {}),
+    ...(spec.servers
+      ? { servers: Object.fromEntries(Object.entries(spec.servers).map(([name, s]) => [name, { ...s, env: redactor.env(s.env) }])) }
+      : {}),
     client: { ...spec.client, env: redactor.env(spec.client.env) },
-    ...(spec.clients ? { clients: Object.fromEntries(Object.entries(spec.clients).map(([name, c]) => [name, { ...c, env: redactor.env(c.env) }])) } : {}),
+    ...(spec.clients
+      ? { clients: Object.fromEntries(Object.entries(spec.clients).map(([name, c]) => [name, { ...c, env: redactor.env(c.env) }])) }
+      : {}),
   };
   return redactor.deep(JSON.parse(JSON.stringify(safe, (_key, value: unknown) => (value instanceof RegExp ? value.source : value))));
 }
@@ -33,7 +37,13 @@ function toDescribe(command: CommandTemplate & { builtin: boolean }, spec: Sweep
       programs.add(command.argv[0]!);
     }
   }
-  return { builtin: false, argv: command.argv, programs: [...programs], cwd: command.cwd ?? process.cwd(), ...(command.env.PATH !== undefined ? { envPath: command.env.PATH } : {}) };
+  return {
+    builtin: false,
+    argv: command.argv,
+    programs: [...programs],
+    cwd: command.cwd ?? process.cwd(),
+    ...(command.env.PATH !== undefined ? { envPath: command.env.PATH } : {}),
+  };
 }
 
 /** Gathers a run's meta.json (see {@link RunMeta}). */

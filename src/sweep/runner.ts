@@ -83,7 +83,10 @@ function cellsByServerCommand(spec: SweepSpec, cells: readonly Cell[]): Cell[][]
 /** The commands a cell would run, with the port it would get left as a placeholder. */
 export function describeCommands(sweep: SweepSpec, cell: Cell): { server?: string[]; client: string[] } {
   const spec = specForCell(sweep, cell);
-  const values = { ...cellTemplateValues(spec, cell, 0), ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.connectHost ?? spec.host, "<port>") }) };
+  const values = {
+    ...cellTemplateValues(spec, cell, 0),
+    ...(spec.address ? {} : { port: "<port>", address: formatAddress(spec.connectHost ?? spec.host, "<port>") }),
+  };
   // As this machine would start them: a pinned role starts under taskset (the pinned launcher's argv).
   const placed = (argv: string[], cpus: string | undefined) => (cpus === undefined ? argv : pinnedArgv(parseCpuList(cpus), argv));
   return {
@@ -97,16 +100,22 @@ export { PreflightError };
 /** The CSV header of a sweep: identity, matrix keys, figures, regex groups. */
 export const sweepHeader = (spec: SweepSpec) => csvHeader(spec.matrix.keys, sweepExtraColumns(spec));
 /** With `clients:`, the regex groups of every client (a client's row leaves the others' empty). */
-const sweepExtraColumns = (spec: SweepSpec) => [...new Set([spec.client, ...Object.values(spec.clients ?? {})].flatMap((client) => regexColumns(client, [...FIGURE_COLUMNS])))];
+const sweepExtraColumns = (spec: SweepSpec) => [
+  ...new Set([spec.client, ...Object.values(spec.clients ?? {})].flatMap((client) => regexColumns(client, [...FIGURE_COLUMNS]))),
+];
 
 /**
  * Printed on stderr (exactly this line) once SIGINT / SIGTERM are handled: from then on a signal stops
  * the sweep cleanly (exit 130 / 143); before it, a signal simply ends the process (nothing has run yet).
  */
-export const SIGNAL_HANDLERS_LINE = "tcpsweep: signal handlers installed (SIGINT/SIGTERM stop the sweep cleanly; a second one kills at once)";
+export const SIGNAL_HANDLERS_LINE =
+  "tcpsweep: signal handlers installed (SIGINT/SIGTERM stop the sweep cleanly; a second one kills at once)";
 
 function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
+  return `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
 }
 
 const CELL_OVERHEAD_S = 1.5; // server start, connects, stop
@@ -116,7 +125,9 @@ async function prepareOutput(spec: SweepSpec, lockWaitMs: number, out: NodeJS.Wr
   const file = spec.output.csv;
   try {
     const sayWaiting = (holder: number | undefined) =>
-      out.write(`waiting up to ${lockWaitMs / 1000} s for the lock on ${file}: held by another tcpsweep run, PID ${holder} (${commandOf(holder)})\n`);
+      out.write(
+        `waiting up to ${lockWaitMs / 1000} s for the lock on ${file}: held by another tcpsweep run, PID ${holder} (${commandOf(holder)})\n`,
+      );
     return await lockCsv(file, lockWaitMs, sayWaiting);
   } catch (error) {
     if (error instanceof LockBusyError) throw error;
@@ -144,7 +155,10 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   if (launchers.remote) {
     // Every remote host, before anything is written; every problem at once.
     const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
-    const preflight = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => ({ problems: [error.message], hosts: [] }));
+    const preflight = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => ({
+      problems: [error.message],
+      hosts: [],
+    }));
     const problems = preflight.problems;
     remoteHosts = preflight.hosts;
     if (problems.length > 0) {
@@ -153,7 +167,9 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     }
   }
   const verbose = options.verbosity === "verbose" ? (line: string) => options.out.write(`tcpsweep: ${line}\n`) : undefined;
-  verbose?.(`preflight passed: ${cells.length} cells, ${plan ? `profiler ${plan.kind}` : "no profiler"}, server ${launchers.server.where}, client ${launchers.client.where}`);
+  verbose?.(
+    `preflight passed: ${cells.length} cells, ${plan ? `profiler ${plan.kind}` : "no profiler"}, server ${launchers.server.where}, client ${launchers.client.where}`,
+  );
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
   verbose?.(`locked ${spec.output.csv}`);
   const controller = new AbortController();
@@ -178,7 +194,11 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
-  const servers = new NamedServerPools(spec, spec.server && !spec.servers ? new ServerPool(launchers.server, spec.server, spec.host) : undefined, launchers.server);
+  const servers = new NamedServerPools(
+    spec,
+    spec.server && !spec.servers ? new ServerPool(launchers.server, spec.server, spec.host) : undefined,
+    launchers.server,
+  );
   const clientLaunchers = new NamedClientLaunchers(spec, launchers.client);
   let sinks: RunSink[] = [];
   let notOk = 0;
@@ -210,15 +230,17 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (compareBy) sinks.push(new VerdictSink(options.out, compareBy)); // after the pivot
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
-    if (resume.kind === "resume" && resume.meta) await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
+    if (resume.kind === "resume" && resume.meta)
+      await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
     else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
     const rawDir = rawDirPath(spec.output.csv, runId);
     mkdirSync(rawDir, { recursive: true, mode: 0o700 }); // profilers write their files there as a run starts; 0700: raw outputs may hold what a program printed
     const redactor = specRedactor(spec);
     verbose?.(`meta ${meta}; raw outputs under ${rawDir}`);
-    if (options.verbosity !== "quiet") progress.message(
-      `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
-    );
+    if (options.verbosity !== "quiet")
+      progress.message(
+        `sweep ${spec.name}: ${jobs.length} runs${resume.kind === "resume" ? ` (resuming run ${runId}: ${done.size} already ok)` : ""}, run ${runId}, writing ${path.relative(process.cwd(), spec.output.csv)}`,
+      );
     if (options.verbosity !== "quiet") for (const note of timeWaitNotes(spec, cells)) progress.message(`note: ${note}`);
     const identity = { run_id: runId, spec: spec.name, hostname: hostname(), kernel: release() };
     const limit = pLimit(spec.concurrency);
@@ -228,15 +250,32 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       jobs.map((job) =>
         limit(async () => {
           if (controller.signal.aborted) return;
-          if (!first && spec.cooldownS > 0) await sleep(spec.cooldownS * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
+          if (!first && spec.cooldownS > 0)
+            await sleep(spec.cooldownS * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
           first = false;
           if (controller.signal.aborted) return;
           for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
           const startedAt = new Date().toISOString();
           try {
-            const context = { spec: specForCell(spec, job.cell), cell: job.cell, repeat: job.repeat, servers: servers.for(job.cell), clientLauncher: clientLaunchers.for(job.cell), rawDir, abort: controller.signal, ...(verbose ? { log: verbose } : {}) };
+            const context = {
+              spec: specForCell(spec, job.cell),
+              cell: job.cell,
+              repeat: job.repeat,
+              servers: servers.for(job.cell),
+              clientLauncher: clientLaunchers.for(job.cell),
+              rawDir,
+              abort: controller.signal,
+              ...(verbose ? { log: verbose } : {}),
+            };
             const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
-            const record: RunRecord = { ...identity, started_at: startedAt, cell: job.cell.id, repeat: job.repeat, matrix: job.cell.values, ...result };
+            const record: RunRecord = {
+              ...identity,
+              started_at: startedAt,
+              cell: job.cell.id,
+              repeat: job.repeat,
+              matrix: job.cell.values,
+              ...result,
+            };
             // What a program printed (stderr's last lines) may hold a secret or escape sequences: neither goes further.
             record.error = stripControl(redactor.text(record.error));
             for (const sink of sinks) sink.write(record);
@@ -280,7 +319,8 @@ function lateSignal(signal: NodeJS.Signals): void {
 function locate(error: unknown, label: string, rawDir: string, csvFile: string): Error {
   if (!(error instanceof Error)) return new Error(`run ${label}: ${String(error)}`);
   const errno = error as NodeJS.ErrnoException;
-  const where = errno.code && !errno.path && !error.message.includes(csvFile) ? ` (its raw output goes under ${rawDir}, its row to ${csvFile})` : "";
+  const where =
+    errno.code && !errno.path && !error.message.includes(csvFile) ? ` (its raw output goes under ${rawDir}, its row to ${csvFile})` : "";
   const located = new Error(`run ${label}: ${error.message}${where}`, { cause: error.cause });
   located.stack = error.stack;
   return located;
@@ -332,7 +372,8 @@ async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: L
   if (counts.length > 0) row.syscallTables = counts;
   const problems = [...(traced.syscalls?.problems ?? [])];
   // A degraded traced pass still counted the server's syscalls over a real window.
-  if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded") problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
+  if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded")
+    problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
   if (problems.length > 0) {
     if (row.status === "ok") row.status = "profile_failed";
     row.error = [row.error, ...problems].filter(Boolean).join("; ");
@@ -342,6 +383,16 @@ async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: L
 
 /** Where each target's syscall summary goes in the record. */
 const SYSCALL_SUMMARY_COLUMNS = {
-  server: { total: "server_syscalls_total", errors: "server_syscall_errors", perRequest: "server_syscalls_per_request", top: "server_top_syscall" },
-  client: { total: "client_syscalls_total", errors: "client_syscall_errors", perRequest: "client_syscalls_per_request", top: "client_top_syscall" },
+  server: {
+    total: "server_syscalls_total",
+    errors: "server_syscall_errors",
+    perRequest: "server_syscalls_per_request",
+    top: "server_top_syscall",
+  },
+  client: {
+    total: "client_syscalls_total",
+    errors: "client_syscall_errors",
+    perRequest: "client_syscalls_per_request",
+    top: "client_top_syscall",
+  },
 } as const satisfies Record<ProfileTarget, Record<string, keyof RunResult>>;

@@ -104,7 +104,11 @@ export class ServerPool {
   ) {}
 
   /** The server for one cell run: a fresh one, or the group's (started on first use; `wrap` applies to a fresh one). */
-  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
+  async acquire(
+    valuesFor: (port: number) => Record<string, string | number>,
+    abort: AbortSignal,
+    wrap?: WrapCommand,
+  ): Promise<RunningServer> {
     const start = async (): Promise<RunningServer> => {
       // A free port is only free until someone binds it: another sweep (or anything) on this machine may
       // take it between our probe and the server's bind. A server that then exits before it is ready,
@@ -150,7 +154,12 @@ export class ServerPool {
    * stop first, so at most the running ones and this one are alive. A wrapped command (a traced
    * pass that starts the server under its profiler) always gets a fresh server, never kept.
    */
-  private async acquireWarm(key: string, start: () => Promise<RunningServer>, wrap: WrapCommand | undefined, abort: AbortSignal): Promise<RunningServer> {
+  private async acquireWarm(
+    key: string,
+    start: () => Promise<RunningServer>,
+    wrap: WrapCommand | undefined,
+    abort: AbortSignal,
+  ): Promise<RunningServer> {
     const probe = ["{argv}"];
     if (wrap && JSON.stringify(wrap(probe)) !== JSON.stringify(probe)) return start(); // not in warmKeys: stopped on release
     const at = this.idle.findIndex((entry) => entry.key === key);
@@ -216,7 +225,11 @@ export class HeldServer implements ServerSource {
   private keep = true;
   constructor(private readonly pool: ServerSource) {}
 
-  async acquire(valuesFor: (port: number) => Record<string, string | number>, abort: AbortSignal, wrap?: WrapCommand): Promise<RunningServer> {
+  async acquire(
+    valuesFor: (port: number) => Record<string, string | number>,
+    abort: AbortSignal,
+    wrap?: WrapCommand,
+  ): Promise<RunningServer> {
     if (this.held && !this.held.exitedEarly) return this.held;
     if (this.held) await this.pool.release(this.held);
     this.held = await this.pool.acquire(valuesFor, abort, wrap);

@@ -139,10 +139,7 @@ function parseTemplate(s: string): Piece[] {
         i += 2;
         continue;
       }
-      throw new TemplateError(
-        `unmatched "}" at column ${i + 1} in ${JSON.stringify(s)}; write }} for a literal "}"`,
-        i + 1,
-      );
+      throw new TemplateError(`unmatched "}" at column ${i + 1} in ${JSON.stringify(s)}; write }} for a literal "}"`, i + 1);
     }
     lit += c;
     i++;
@@ -171,9 +168,7 @@ export function expandTemplate(argv: readonly string[], values: Readonly<Record<
       .map((p) => {
         if ("lit" in p) return p.lit;
         if (!Object.prototype.hasOwnProperty.call(values, p.name)) {
-          throw new TemplateError(
-            `unknown placeholder {${p.name}}; defined: ${Object.keys(values).join(", ")}`,
-          );
+          throw new TemplateError(`unknown placeholder {${p.name}}; defined: ${Object.keys(values).join(", ")}`);
         }
         return String(values[p.name]);
       })
@@ -182,7 +177,10 @@ export function expandTemplate(argv: readonly string[], values: Readonly<Record<
 }
 
 /** An `env` map with its values' placeholders filled in. */
-export function expandEnv(env: Readonly<Record<string, string>>, values: Readonly<Record<string, string | number>>): Record<string, string> {
+export function expandEnv(
+  env: Readonly<Record<string, string>>,
+  values: Readonly<Record<string, string | number>>,
+): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expandTemplate([value], values)[0]!]));
 }
 

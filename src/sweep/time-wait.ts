@@ -24,16 +24,24 @@ export function timeWaitSockets(file = "/proc/net/sockstat"): number | undefined
   }
 }
 
-export function timeWaitNotes(spec: Pick<SweepSpec, "client" | "repeat" | "cooldownS">, cells: readonly Pick<Cell, "values">[], timeWait = timeWaitSockets()): string[] {
+export function timeWaitNotes(
+  spec: Pick<SweepSpec, "client" | "repeat" | "cooldownS">,
+  cells: readonly Pick<Cell, "values">[],
+  timeWait = timeWaitSockets(),
+): string[] {
   if (spec.client.hosts) return []; // the connections come from other hosts: their TIME_WAIT is theirs
   const large = cells.filter((cell) => Number(cell.values.connections ?? 0) >= MANY_CONNECTIONS).length * spec.repeat;
   if (large === 0) return [];
   const notes: string[] = [];
   if (timeWait !== undefined && timeWait >= NOTABLE_TIME_WAIT) {
-    notes.push(`${timeWait} TCP sockets on this machine are in TIME_WAIT (closed in the last ${TIME_WAIT_S} s): the first run of ${MANY_CONNECTIONS}+ connections will connect more slowly; a minute's wait avoids it (docs/limits.md)`);
+    notes.push(
+      `${timeWait} TCP sockets on this machine are in TIME_WAIT (closed in the last ${TIME_WAIT_S} s): the first run of ${MANY_CONNECTIONS}+ connections will connect more slowly; a minute's wait avoids it (docs/limits.md)`,
+    );
   }
   if (large > 1 && spec.cooldownS < TIME_WAIT_S) {
-    notes.push(`${large} runs of ${MANY_CONNECTIONS}+ connections with cooldown ${spec.cooldownS} s: each leaves its connections in TIME_WAIT for ${TIME_WAIT_S} s, which slows the next one's connects; cooldown: ${TIME_WAIT_S}s avoids it (docs/limits.md)`);
+    notes.push(
+      `${large} runs of ${MANY_CONNECTIONS}+ connections with cooldown ${spec.cooldownS} s: each leaves its connections in TIME_WAIT for ${TIME_WAIT_S} s, which slows the next one's connects; cooldown: ${TIME_WAIT_S}s avoids it (docs/limits.md)`,
+    );
   }
   return notes;
 }

@@ -22,7 +22,13 @@ export function tracePlan(spec: SweepSpec): TracePlan | undefined {
   if (strace) {
     const targets: ProfileTarget[] = strace.target === "both" ? ["server", "client"] : [strace.target];
     const kind = strace.attach === "launch" ? "strace-launch" : "strace-window";
-    return { kind, source: PROFILERS[kind].source, targets: spec.server ? targets : targets.filter((t) => t === "client"), args: strace.args, pass: strace.pass };
+    return {
+      kind,
+      source: PROFILERS[kind].source,
+      targets: spec.server ? targets : targets.filter((t) => t === "client"),
+      args: strace.args,
+      pass: strace.pass,
+    };
   }
   if (spec.profile?.perf) return { kind: "perf", source: PROFILERS.perf.source, targets: ["server"], args: [], pass: "separate" };
   return undefined;
@@ -31,7 +37,8 @@ export function tracePlan(spec: SweepSpec): TracePlan | undefined {
 /** Why this plan cannot run with this spec on this machine (checked before the sweep starts), or undefined. */
 export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | undefined {
   if (spec.profile?.strace && spec.profile.perf) return "profile: use strace or perf, not both: each would perturb the other's counts";
-  if (plan.targets.length === 0) return "profile.strace.target: server, but the spec has no server to trace (it measures an address); trace the client";
+  if (plan.targets.length === 0)
+    return "profile.strace.target: server, but the spec has no server to trace (it measures an address); trace the client";
   if (plan.kind === "strace-launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
     return "profile.strace.attach: launch needs server.lifetime: cell (a group's server is shared by clean and traced passes)";
   }

@@ -17,15 +17,21 @@ export function degradedReasons(row: RunResult, validity: SweepSpec["validity"])
     const starved = row.connections_starved ?? 0;
     const unconnected = requested - (row.connections_established ?? requested);
     const threshold = validity.minServedPct < 100 ? ` (below validity.min_served_pct ${validity.minServedPct} %)` : "";
-    reasons.push(`served ${served} of ${requested} connections; ${starved} starved${unconnected > 0 ? `, ${unconnected} never connected` : ""}${threshold}`);
+    reasons.push(
+      `served ${served} of ${requested} connections; ${starved} starved${unconnected > 0 ? `, ${unconnected} never connected` : ""}${threshold}`,
+    );
   }
   const mismatches = row.payload_mismatches;
   if (mismatches !== undefined && mismatches > 0) {
-    reasons.push(`${mismatches} of ${row.responses ?? "?"} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`);
+    reasons.push(
+      `${mismatches} of ${row.responses ?? "?"} responses echoed a payload that differs from the request (verify: type counts them; verify: payload refuses them)`,
+    );
   }
   const { target_rate: target, achieved_rate: achieved } = row;
   if (target !== undefined && achieved !== undefined && achieved < target * (1 - RATE_SHORTFALL)) {
-    reasons.push(`achieved ${Math.round(achieved).toLocaleString("en-US")} of ${Math.round(target).toLocaleString("en-US")} req/s (the client could not send on schedule)`);
+    reasons.push(
+      `achieved ${Math.round(achieved).toLocaleString("en-US")} of ${Math.round(target).toLocaleString("en-US")} req/s (the client could not send on schedule)`,
+    );
   }
   const stall = row.stall_seconds;
   if (stall !== undefined && stall >= 1) reasons.push(`${stall} s without a reply in the window`);

@@ -12,7 +12,11 @@ export class UnsafePathError extends Error {}
 
 /** Opens `file` for writing (truncate or append, created 0644 or `mode`); a symlink is refused unless `followSymlinks`. */
 export function openForWrite(file: string, how: "truncate" | "append", options: { followSymlinks?: boolean; mode?: number } = {}): number {
-  const flags = constants.O_WRONLY | constants.O_CREAT | (how === "append" ? constants.O_APPEND : constants.O_TRUNC) | (options.followSymlinks ? 0 : constants.O_NOFOLLOW);
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    (how === "append" ? constants.O_APPEND : constants.O_TRUNC) |
+    (options.followSymlinks ? 0 : constants.O_NOFOLLOW);
   try {
     return openSync(file, flags, options.mode ?? 0o644);
   } catch (error) {

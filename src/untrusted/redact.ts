@@ -30,7 +30,10 @@ const SHAPES: readonly [RegExp, string][] = [
   [/\b(sshpass(?:\s+-[a-oq-zA-Z]\S*)*\s+-p)(\s*)[^\s'"]+/g, `$1$2${REDACTED}`],
   [new RegExp(String.raw`(^|[\s'"])(${SECRET_FLAG})(=|\s+)(?!-)[^\s'"]+`, "gi"), `$1$2$3${REDACTED}`],
   // NAME=value with a secret name (env assignments in commands, "AUTH_HEADER=Bearer x")
-  [/\b([A-Za-z_][A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|KEY|AUTH|CRED|PRIVATE)[A-Za-z0-9_]*)=(?!<redacted>)[^\s'"]+/gi, `$1=${REDACTED}`],
+  [
+    /\b([A-Za-z_][A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|KEY|AUTH|CRED|PRIVATE)[A-Za-z0-9_]*)=(?!<redacted>)[^\s'"]+/gi,
+    `$1=${REDACTED}`,
+  ],
 ];
 
 /** The minimum length of a value redacted wherever it appears (shorter ones would hit ordinary text). */
@@ -51,7 +54,11 @@ export class Redactor {
   /** A redactor that also knows the secret values of these environments. */
   static forEnvironments(extraNames: Iterable<string>, ...envs: Readonly<Record<string, string>>[]): Redactor {
     const names = new Set(extraNames);
-    const values = envs.flatMap((env) => Object.entries(env).filter(([name]) => isSecretName(name, names)).map(([, value]) => value));
+    const values = envs.flatMap((env) =>
+      Object.entries(env)
+        .filter(([name]) => isSecretName(name, names))
+        .map(([, value]) => value),
+    );
     return new Redactor(names, values);
   }
 
@@ -64,7 +71,8 @@ export class Redactor {
     let out = text;
     for (const value of this.values) out = out.split(value).join(REDACTED);
     for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
-    for (const name of this.extraNames) out = out.replace(new RegExp(String.raw`\b(${escapeRegExp(name)})=[^\s'"]+`, "g"), `$1=${REDACTED}`);
+    for (const name of this.extraNames)
+      out = out.replace(new RegExp(String.raw`\b(${escapeRegExp(name)})=[^\s'"]+`, "g"), `$1=${REDACTED}`);
     return out;
   }
 
@@ -73,7 +81,11 @@ export class Redactor {
     const flag = new RegExp(`^${SECRET_FLAG}$`, "i");
     return argv.map((word, i) => {
       const previous = argv[i - 1];
-      if (previous !== undefined && (flag.test(previous) || (previous === "-p" && argv.slice(0, i - 1).some((w) => /(^|\/)sshpass$/.test(w))))) return REDACTED;
+      if (
+        previous !== undefined &&
+        (flag.test(previous) || (previous === "-p" && argv.slice(0, i - 1).some((w) => /(^|\/)sshpass$/.test(w))))
+      )
+        return REDACTED;
       return this.text(word);
     });
   }
@@ -86,7 +98,8 @@ export class Redactor {
   /** Any JSON-like value: strings redacted, values under secret keys replaced, arrays of words as argv. */
   deep(value: unknown): unknown {
     if (typeof value === "string") return this.text(value);
-    if (Array.isArray(value)) return value.every((item) => typeof item === "string") ? this.argv(value as string[]) : value.map((item) => this.deep(item));
+    if (Array.isArray(value))
+      return value.every((item) => typeof item === "string") ? this.argv(value as string[]) : value.map((item) => this.deep(item));
     if (typeof value !== "object" || value === null) return value;
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [key, typeof item === "string" && this.isSecretName(key) ? REDACTED : this.deep(item)]),

@@ -17,7 +17,9 @@ import { waitFor } from "./sweep.js";
  * these tests measure).
  */
 export function socatEchoCommand(options: { nodelay: boolean }): string[] {
-  const listen = ["TCP-LISTEN:{port}", "bind={host}", "fork", "reuseaddr", "backlog=128", ...(options.nodelay ? ["nodelay"] : [])].join(",");
+  const listen = ["TCP-LISTEN:{port}", "bind={host}", "fork", "reuseaddr", "backlog=128", ...(options.nodelay ? ["nodelay"] : [])].join(
+    ",",
+  );
   return [requireTool("socat"), listen, "PIPE"];
 }
 

@@ -114,7 +114,9 @@ export function shortFrameServer(bytes = 100): Promise<FakeServer> {
 
 /** Replies with a whole, well-formed frame of a client type (CLIENT_CHAT, same payload). */
 export function wrongTypeServer(): Promise<FakeServer> {
-  return startFakeServer((socket, context) => onFrames(socket, context, (received) => socket.write(frame(MessageType.CLIENT_CHAT, received.payload))));
+  return startFakeServer((socket, context) =>
+    onFrames(socket, context, (received) => socket.write(frame(MessageType.CLIENT_CHAT, received.payload))),
+  );
 }
 
 /** Replies with an ECHO whose payload differs from what was sent (first byte flipped; empty → one byte). */
@@ -283,7 +285,11 @@ function spawnTracked(argv: readonly string[]): { child: ChildProcess; pid: numb
 }
 
 /** Starts `tcpsweep server --port 0 ...args` (behind `wrapper`, such as `prlimit ...`, which execs node) and waits for its `listening on HOST:PORT` line. */
-export async function startRealServer(args: readonly string[] = [], startTimeoutMs = 20_000, wrapper: readonly string[] = []): Promise<RealServer> {
+export async function startRealServer(
+  args: readonly string[] = [],
+  startTimeoutMs = 20_000,
+  wrapper: readonly string[] = [],
+): Promise<RealServer> {
   const { child, pid, out } = spawnTracked([...wrapper, process.execPath, CLI, "server", "--port", "0", ...args]);
   const exited = exitOf(child);
 
@@ -356,7 +362,10 @@ export function runCli(args: readonly string[], options: { wrapper?: readonly st
 }
 
 /** Runs the client with `--json` and parses its one line of output. */
-export async function runClientJson(args: readonly string[], options?: { timeoutMs?: number }): Promise<CliResult & { report: ClientJson }> {
+export async function runClientJson(
+  args: readonly string[],
+  options?: { timeoutMs?: number },
+): Promise<CliResult & { report: ClientJson }> {
   const result = await runCli(["client", "--json", ...args], options);
   if (result.code !== 0) throw new Error(`client exited ${result.code ?? result.signal}: ${result.stderr}`);
   const lines = result.stdout.trim().split("\n");
@@ -440,7 +449,12 @@ export class RawClient {
 
   /** Resolves true once the peer closes the connection, false if it is still open after `timeoutMs`. */
   async closesWithin(timeoutMs: number): Promise<boolean> {
-    return (await within(this.closed.then(() => true), timeoutMs)) ?? false;
+    return (
+      (await within(
+        this.closed.then(() => true),
+        timeoutMs,
+      )) ?? false
+    );
   }
 
   /** Half-closes: no more writes from this side (FIN), reading goes on. */

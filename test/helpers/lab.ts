@@ -99,9 +99,7 @@ function onPath(tool: string, searchPath: string): boolean {
 }
 
 /** Fails (never skips) with what is missing and how to get it; the parameters exist for its own test. */
-export function checkLabPrerequisites(
-  env: { searchPath?: string; sshd?: string; uid?: number } = {},
-): void {
+export function checkLabPrerequisites(env: { searchPath?: string; sshd?: string; uid?: number } = {}): void {
   const searchPath = env.searchPath ?? process.env.PATH ?? "";
   const uid = env.uid ?? process.getuid?.();
   const missing = [env.sshd ?? SSHD, "ssh", "ssh-keygen", "ip"].filter((tool) => !onPath(tool, searchPath));
@@ -109,9 +107,7 @@ export function checkLabPrerequisites(
     throw new LabError(`lab: ${missing.join(", ")} not found; the multi-host tests need OpenSSH and iproute2: ${INSTALL_HINT}`);
   }
   if (uid !== 0) {
-    throw new LabError(
-      `lab: network namespaces need root (running as uid ${uid}); run the multi-host tests as root (CI does)`,
-    );
+    throw new LabError(`lab: network namespaces need root (running as uid ${uid}); run the multi-host tests as root (CI does)`);
   }
 }
 
@@ -139,7 +135,11 @@ function pidAlive(pid: number): boolean {
 /** Processes in a namespace: only ever ours (sshd, its sessions, what tests started there). */
 async function namespacePids(ns: string): Promise<number[]> {
   const out = await run(["ip", "netns", "pids", ns]);
-  return out.stdout.split("\n").filter(Boolean).map(Number).filter((pid) => pid !== process.pid);
+  return out.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
 }
 
 async function killNamespace(ns: string): Promise<void> {
@@ -348,7 +348,15 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       return host;
     };
     const sshArgv = (name: string, command: string, sshOptions: string[] = []) => [
-      "ip", "netns", "exec", controllerNs, "ssh", "-F", sshConfigPath, ...sshOptions, hostOf(name).name,
+      "ip",
+      "netns",
+      "exec",
+      controllerNs,
+      "ssh",
+      "-F",
+      sshConfigPath,
+      ...sshOptions,
+      hostOf(name).name,
       ...(command === "" ? [] : [command]), // "" for ssh -N / -O, which take no command
     ];
     const nsArgv = (name: string, argv: string[]) => ["ip", "netns", "exec", hostOf(name).ns, ...argv];

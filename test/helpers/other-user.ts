@@ -5,7 +5,18 @@
  * readable: the dist/ files asked for, the npm packages they import (with their dependencies),
  * and the running Node binary when its own path is closed too (a Node fetched into a private dir).
  */
-import { accessSync, chmodSync, constants, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
 import { REPO, makeTempDir } from "./sweep.js";
 
@@ -33,7 +44,8 @@ function packageDir(name: string, fromDir: string): string {
   for (let dir = fromDir; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, "node_modules", name);
     if (existsSync(path.join(candidate, "package.json"))) return candidate;
-    if (dir === REPO || path.dirname(dir) === dir) throw new Error(`other-user staging: package ${name} not found from ${fromDir} (run npm ci)`);
+    if (dir === REPO || path.dirname(dir) === dir)
+      throw new Error(`other-user staging: package ${name} not found from ${fromDir} (run npm ci)`);
   }
 }
 
@@ -58,7 +70,8 @@ function dependencyClosure(names: readonly string[]): Set<string> {
 export function stageForOtherUser(distFiles: readonly string[], packages: readonly string[]): StagedCheckout {
   const root = makeTempDir("tcpsweep-other-user-");
   chmodSync(root, 0o755);
-  if (!othersCanReach(root, 0o005)) throw new Error(`other-user staging: ${root} is inside a directory other users cannot enter; point TMPDIR at one they can (e.g. /tmp)`);
+  if (!othersCanReach(root, 0o005))
+    throw new Error(`other-user staging: ${root} is inside a directory other users cannot enter; point TMPDIR at one they can (e.g. /tmp)`);
   copyFileSync(path.join(REPO, "package.json"), path.join(root, "package.json"));
   for (const file of distFiles) {
     const target = path.join(root, "dist", file);

@@ -12,4 +12,5 @@ export function specIssues(text: string, file: string, options: ParseOptions, ov
 }
 
 /** The issues as the CLI prints them: `FILE:LINE KEY.PATH: message`. */
-export const specIssueLines = (text: string, file: string, options: ParseOptions): string[] => specIssues(text, file, options).map(formatSpecIssue);
+export const specIssueLines = (text: string, file: string, options: ParseOptions): string[] =>
+  specIssues(text, file, options).map(formatSpecIssue);

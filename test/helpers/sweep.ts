@@ -328,10 +328,17 @@ export function portsOf(descendants: readonly ProcInfo[], pattern: RegExp = /./)
  */
 export async function portIsFree(port: number, run?: Pick<CliResult, "descendants" | "tag">): Promise<boolean> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`portIsFree: no port to check (got ${port})`);
-  const listening = new Set(tcpSockets().filter((socket) => socket.state === TCP_LISTEN && socket.localPort === port).map((socket) => socket.inode));
+  const listening = new Set(
+    tcpSockets()
+      .filter((socket) => socket.state === TCP_LISTEN && socket.localPort === port)
+      .map((socket) => socket.inode),
+  );
   if (listening.size === 0) return true;
   if (!run) return false;
-  const ours = new Set([...run.descendants.filter(stillAlive).map((proc) => proc.pid), ...taggedProcesses(run.tag).map((proc) => proc.pid)]);
+  const ours = new Set([
+    ...run.descendants.filter(stillAlive).map((proc) => proc.pid),
+    ...taggedProcesses(run.tag).map((proc) => proc.pid),
+  ]);
   for (const pid of ours) if (socketInodes(pid).some((inode) => listening.has(inode))) return false;
   return true;
 }

@@ -13,8 +13,12 @@ function missingTools() {
 }
 
 function run(argv: string[]): void {
-  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  if (result.status !== 0) throw new Error(`test setup: \`${argv.join(" ")}\` failed (exit ${result.status ?? result.signal}); run it yourself to see why`);
+  const result = spawnSync(argv[0]!, argv.slice(1), {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  if (result.status !== 0)
+    throw new Error(`test setup: \`${argv.join(" ")}\` failed (exit ${result.status ?? result.signal}); run it yourself to see why`);
 }
 
 export default function setup(): void {

@@ -9,7 +9,9 @@ export class CsvSink implements RunSink {
 
   /** Opens the file now (creating it, or checking its header), so a mismatch stops the sweep before any run. */
   constructor(setup: SinkSetup) {
-    this.writer = new CsvWriter(setup.csvFile, csvHeader(setup.matrixKeys, setup.extraColumns), { followSymlinks: Boolean(setup.followSymlinks) });
+    this.writer = new CsvWriter(setup.csvFile, csvHeader(setup.matrixKeys, setup.extraColumns), {
+      followSymlinks: Boolean(setup.followSymlinks),
+    });
     this.writer.open(setup.mode);
   }
 

@@ -7,5 +7,10 @@ import { SummarySink } from "./summary-sink.js";
 import { SyscallTableSink } from "./syscalls-sink.js";
 
 export function openSinks(setup: SinkSetup): RunSink[] {
-  return [...(setup.syscalls ? [new SyscallTableSink(setup)] : []), new CsvSink(setup), ...(setup.quiet ? [] : [new ProgressSink(setup), new PivotSink(setup)]), new SummarySink(setup)];
+  return [
+    ...(setup.syscalls ? [new SyscallTableSink(setup)] : []),
+    new CsvSink(setup),
+    ...(setup.quiet ? [] : [new ProgressSink(setup), new PivotSink(setup)]),
+    new SummarySink(setup),
+  ];
 }

@@ -18,7 +18,12 @@ export class ProgressSink implements RunSink {
   write(record: RunRecord): void {
     if (record.status === "ok" && record.resp_per_s !== undefined) this.lastRespPerS = record.resp_per_s;
     const rate = `${Math.round(record.resp_per_s ?? 0)} resp/s`;
-    const outcome = record.status === "ok" ? rate : record.status === "degraded" ? `${rate}, degraded: ${record.error}` : `${record.status}: ${record.error}`;
+    const outcome =
+      record.status === "ok"
+        ? rate
+        : record.status === "degraded"
+          ? `${rate}, degraded: ${record.error}`
+          : `${record.status}: ${record.error}`;
     this.progress.cellFinished(runLabel(record), outcome);
   }
 

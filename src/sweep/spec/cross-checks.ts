@@ -44,7 +44,11 @@ function checkRateValues(key: string, ctx: CrossContext): void {
   const list = ctx.matrix?.[key];
   if (!Array.isArray(list)) return;
   list.forEach((v: unknown, i: number) => {
-    if (typeof v !== "number" || !(v > 0)) ctx.issues.push({ path: ["matrix", key, i], message: `the built-in client's rate must be requests per second (a number > 0), got ${describeValue(v)}` });
+    if (typeof v !== "number" || !(v > 0))
+      ctx.issues.push({
+        path: ["matrix", key, i],
+        message: `the built-in client's rate must be requests per second (a number > 0), got ${describeValue(v)}`,
+      });
   });
 }
 
@@ -77,7 +81,12 @@ function checkPlaceholders(at: Seg[], rawSection: Loose, parsed: ParsedServer | 
 }
 
 /** `values[k]` is undefined when the list for `k` is not a list (already reported). */
-export function checkPatterns(kind: "include" | "exclude", keys: readonly string[], values: Record<string, MatrixValue[] | undefined>, ctx: CrossContext): void {
+export function checkPatterns(
+  kind: "include" | "exclude",
+  keys: readonly string[],
+  values: Record<string, MatrixValue[] | undefined>,
+  ctx: CrossContext,
+): void {
   const rawList = ctx.matrix?.[kind];
   if (!Array.isArray(rawList)) return;
   rawList.forEach((entry: unknown, i) => {
@@ -88,7 +97,10 @@ export function checkPatterns(kind: "include" | "exclude", keys: readonly string
     if (entryKeys.length === 0) {
       ctx.issues.push({
         path: at,
-        message: kind === "exclude" ? "an empty entry would exclude every cell; name at least one matrix key" : `must name every matrix key (${keys.join(", ")})`,
+        message:
+          kind === "exclude"
+            ? "an empty entry would exclude every cell; name at least one matrix key"
+            : `must name every matrix key (${keys.join(", ")})`,
       });
       return;
     }
@@ -131,7 +143,11 @@ function checkCpus(at: Seg[], rawSection: Loose | undefined, ctx: CrossContext):
 /** A warm server is handed to the next run only once /proc shows its connections closed: this machine only. */
 function checkWarmIsLocal(at: Seg[], section: Loose | undefined, ctx: CrossContext): void {
   if (section?.lifetime !== "warm" || section.host === undefined) return;
-  ctx.issues.push({ path: [...at, "lifetime"], message: "warm keeps the server between runs on this machine only (its closed connections are checked in /proc); with host use cell or group" });
+  ctx.issues.push({
+    path: [...at, "lifetime"],
+    message:
+      "warm keeps the server between runs on this machine only (its closed connections are checked in /proc); with host use cell or group",
+  });
 }
 
 export function crossChecks(ctx: CrossContext): void {
@@ -141,10 +157,17 @@ export function crossChecks(ctx: CrossContext): void {
 
   // server vs address vs host
   if (raw.server !== undefined && raw.address !== undefined) {
-    ctx.issues.push({ path: ["address"], message: 'cannot be used together with "server"; address is for measuring an already-running server' });
+    ctx.issues.push({
+      path: ["address"],
+      message: 'cannot be used together with "server"; address is for measuring an already-running server',
+    });
   }
   if (raw.server === undefined && raw.servers === undefined && raw.address === undefined) {
-    ctx.issues.push({ path: ["address"], message: 'required when there is no "server" section: host:port of the already-running server to measure (or add server: {builtin: true})' });
+    ctx.issues.push({
+      path: ["address"],
+      message:
+        'required when there is no "server" section: host:port of the already-running server to measure (or add server: {builtin: true})',
+    });
   }
   if (raw.host !== undefined && raw.address !== undefined && raw.server === undefined) {
     ctx.issues.push({ path: ["host"], message: 'cannot be combined with "address" (the address already names the host)' });
@@ -155,12 +178,16 @@ export function crossChecks(ctx: CrossContext): void {
   const rawClients = asObject(raw.clients);
   const clientIsBuiltin = rawClients ? Object.values(rawClients).some((c) => isBuiltin(asObject(c) ?? {})) : isBuiltin(rawClient);
   if (clientIsBuiltin && ctx.matrixKeys && !ctx.matrixKeys.includes("connections")) {
-    ctx.issues.push({ path: ["matrix"], message: 'the built-in client needs a "connections" list in the matrix, e.g. connections: [1, 10, 100]' });
+    ctx.issues.push({
+      path: ["matrix"],
+      message: 'the built-in client needs a "connections" list in the matrix, e.g. connections: [1, 10, 100]',
+    });
   }
 
   // the built-in client's protocol as a matrix key
   checkProtocolKey(ctx, clientIsBuiltin, rawClient);
-  const builtinServer = rawServer?.builtin === true || Object.values(asObject(raw.servers) ?? {}).some((s) => asObject(s)?.builtin === true);
+  const builtinServer =
+    rawServer?.builtin === true || Object.values(asObject(raw.servers) ?? {}).some((s) => asObject(s)?.builtin === true);
   checkNamedClientProtocols(ctx, rawClients, builtinServer);
   checkServerReply(ctx, rawServer, rawClient);
 
@@ -168,7 +195,10 @@ export function crossChecks(ctx: CrossContext): void {
   if (rawServer?.builtin === true && ctx.matrix && Array.isArray(ctx.matrix.reply)) {
     ctx.matrix.reply.forEach((v: unknown, i: number) => {
       if (v !== "echo" && v !== "ack") {
-        ctx.issues.push({ path: ["matrix", "reply", i], message: `the built-in server's reply mode must be "echo" or "ack", got ${describeValue(v)}` });
+        ctx.issues.push({
+          path: ["matrix", "reply", i],
+          message: `the built-in server's reply mode must be "echo" or "ack", got ${describeValue(v)}`,
+        });
       }
     });
     if (rawServer.reply !== undefined) {
@@ -186,7 +216,10 @@ export function crossChecks(ctx: CrossContext): void {
     const name = rawClient.rate.replace(/^\{|\}$/g, "");
     if (!ctx.matrixKeys.includes(name)) {
       const hint = didYouMean(name, ctx.matrixKeys);
-      ctx.issues.push({ path: ["client", "rate"], message: `{${name}} is not a matrix key${hint ? ` (did you mean {${hint}}?)` : ""}; matrix keys: ${ctx.matrixKeys.join(", ")}` });
+      ctx.issues.push({
+        path: ["client", "rate"],
+        message: `{${name}} is not a matrix key${hint ? ` (did you mean {${hint}}?)` : ""}; matrix keys: ${ctx.matrixKeys.join(", ")}`,
+      });
     } else {
       checkRateValues(name, ctx);
     }
@@ -221,4 +254,3 @@ export function crossChecks(ctx: CrossContext): void {
     checkPatterns("include", ctx.matrixKeys, values, ctx);
   }
 }
-

@@ -97,7 +97,14 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
   } catch (error) {
     // yaml refuses an alias bomb (aliases that expand to millions of nodes) with a ReferenceError.
     const first = text.search(/\*[^\s,\]}]+/);
-    finish(file, [{ file, ...(first >= 0 ? { line: lc.linePos(first).line } : {}), path: YAML_SYNTAX_PATH, message: `${(error as Error).message}: the aliases (*name) expand to more than ${MAX_ALIAS_COUNT} nodes; write the values out instead` }]);
+    finish(file, [
+      {
+        file,
+        ...(first >= 0 ? { line: lc.linePos(first).line } : {}),
+        path: YAML_SYNTAX_PATH,
+        message: `${(error as Error).message}: the aliases (*name) expand to more than ${MAX_ALIAS_COUNT} nodes; write the values out instead`,
+      },
+    ]);
   }
   const setProblems = applySetOverrides(raw, overrides.set ?? [], file);
   const setKeys = (overrides.set ?? []).map((text) => text.slice(0, text.indexOf("=")).trim());
@@ -119,7 +126,12 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
 
   const kept = dropRedundant(issues);
   const fromSet = kept.filter((i) => isSetIssue(i, setKeys));
-  const all = [...located(kept.filter((i) => !isSetIssue(i, setKeys))), ...fromSet.map((i) => setIssue(i, file)), ...setProblems, ...overrideIssues(file, overrides)];
+  const all = [
+    ...located(kept.filter((i) => !isSetIssue(i, setKeys))),
+    ...fromSet.map((i) => setIssue(i, file)),
+    ...setProblems,
+    ...overrideIssues(file, overrides),
+  ];
   if (all.length || !result.success || !matrixKeys) finish(file, all);
 
   const spec = resolveSpec(file, result.data, matrixKeys, overrides, opts);
@@ -128,7 +140,10 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
   const late: RawIssue[] = [];
   const minRun = spec.warmupS + spec.durationS;
   if (spec.timeoutS <= minRun) {
-    late.push({ path: ["timeout"], message: `${spec.timeoutS}s is not longer than warmup + duration (${minRun}s); every run would time out` });
+    late.push({
+      path: ["timeout"],
+      message: `${spec.timeoutS}s is not longer than warmup + duration (${minRun}s); every run would time out`,
+    });
   }
   const cells = expandCells(spec);
   if (cells.length === 0) {
@@ -178,4 +193,3 @@ export function cellTemplateValues(spec: SweepSpec, cell: Pick<Cell, "values">, 
     warmup_s: spec.warmupS,
   };
 }
-

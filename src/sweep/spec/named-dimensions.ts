@@ -20,8 +20,18 @@ export interface NamedDimension {
   example: string;
 }
 
-export const SERVERS: NamedDimension = { key: "server", plural: "servers", remote: "host", example: "servers: {node: {builtin: true}, epoll: {command: ...}}" };
-export const CLIENTS: NamedDimension = { key: "client", plural: "clients", remote: "hosts", example: "clients: {builtin: {builtin: true}, wrk: {command: ...}}" };
+export const SERVERS: NamedDimension = {
+  key: "server",
+  plural: "servers",
+  remote: "host",
+  example: "servers: {node: {builtin: true}, epoll: {command: ...}}",
+};
+export const CLIENTS: NamedDimension = {
+  key: "client",
+  plural: "clients",
+  remote: "hosts",
+  example: "clients: {builtin: {builtin: true}, wrk: {command: ...}}",
+};
 /** In this order: `server` is added before `client`, and verdicts compare servers when both are named. */
 export const NAMED_DIMENSIONS: readonly NamedDimension[] = [SERVERS, CLIENTS];
 
@@ -45,13 +55,20 @@ export function comparedDimension(has: (plural: NamedDimension["plural"]) => boo
 export function checkNamedDimensions(ctx: CrossContext, each: (dim: NamedDimension, at: Seg[], entry: Loose) => void): void {
   const { raw, issues } = ctx;
   if (raw.servers !== undefined && raw.address !== undefined) {
-    issues.push({ path: ["servers"], atKey: true, message: 'cannot be used together with "address" (address measures one already-running server)' });
+    issues.push({
+      path: ["servers"],
+      atKey: true,
+      message: 'cannot be used together with "address" (address measures one already-running server)',
+    });
   }
   const names = new Map(NAMED_DIMENSIONS.map((dim) => [dim, checkOne(ctx, dim, each)]));
   if (raw.baseline === undefined) return;
   const dim = comparedDimension((plural) => asObject(raw[plural]) !== undefined);
   if (!dim) {
-    issues.push({ path: ["baseline"], message: "only applies with servers: or clients: (it names the server, or client, the others are compared with)" });
+    issues.push({
+      path: ["baseline"],
+      message: "only applies with servers: or clients: (it names the server, or client, the others are compared with)",
+    });
     return;
   }
   const defined = names.get(dim)!;
@@ -59,7 +76,10 @@ export function checkNamedDimensions(ctx: CrossContext, each: (dim: NamedDimensi
   const list = ctx.matrix?.[dim.key];
   const running = Array.isArray(list) ? list.map(String) : defined;
   if (defined.includes(String(raw.baseline)) && !running.includes(String(raw.baseline))) {
-    issues.push({ path: ["baseline"], message: `${JSON.stringify(raw.baseline)} is not in the matrix's ${dim.key} list (${running.join(", ")})` });
+    issues.push({
+      path: ["baseline"],
+      message: `${JSON.stringify(raw.baseline)} is not in the matrix's ${dim.key} list (${running.join(", ")})`,
+    });
   }
 }
 
@@ -68,7 +88,11 @@ function checkOne(ctx: CrossContext, dim: NamedDimension, each: (dim: NamedDimen
   const { raw, issues } = ctx;
   const map = asObject(raw[dim.plural]);
   if (raw[dim.plural] !== undefined && raw[dim.key] !== undefined) {
-    issues.push({ path: [dim.plural], atKey: true, message: `cannot be used together with "${dim.key}"; put that ${dim.key} under ${dim.plural}: with a name, or remove ${dim.plural}:` });
+    issues.push({
+      path: [dim.plural],
+      atKey: true,
+      message: `cannot be used together with "${dim.key}"; put that ${dim.key} under ${dim.plural}: with a name, or remove ${dim.plural}:`,
+    });
   }
   if (map && Object.keys(map).length === 0) {
     issues.push({ path: [dim.plural], atKey: true, message: `is empty; name at least one ${dim.key}, e.g. ${dim.example}` });
@@ -78,16 +102,24 @@ function checkOne(ctx: CrossContext, dim: NamedDimension, each: (dim: NamedDimen
     const entry = asObject(map![name]);
     if (!entry) continue;
     if (entry[dim.remote] !== undefined) {
-      issues.push({ path: [dim.plural, name, dim.remote], atKey: true, message: `remote hosts are not supported with ${dim.plural}: yet; use a single ${dim.key}: for a remote ${dim.key}` });
+      issues.push({
+        path: [dim.plural, name, dim.remote],
+        atKey: true,
+        message: `remote hosts are not supported with ${dim.plural}: yet; use a single ${dim.key}: for a remote ${dim.key}`,
+      });
     }
     each(dim, [dim.plural, name], entry);
   }
   if (!map) return names;
   const list = ctx.matrix?.[dim.key];
-  if (Array.isArray(list)) list.forEach((value: unknown, i: number) => unknownName(ctx, dim, names, value, ["matrix", dim.key, i], dim.key));
+  if (Array.isArray(list))
+    list.forEach((value: unknown, i: number) => unknownName(ctx, dim, names, value, ["matrix", dim.key, i], dim.key));
   for (const kind of ["include", "exclude"] as const) {
     const patterns = ctx.matrix?.[kind];
-    if (Array.isArray(patterns)) patterns.forEach((p: unknown, i: number) => unknownName(ctx, dim, names, asObject(p)?.[dim.key], ["matrix", kind, i, dim.key], dim.key));
+    if (Array.isArray(patterns))
+      patterns.forEach((p: unknown, i: number) =>
+        unknownName(ctx, dim, names, asObject(p)?.[dim.key], ["matrix", kind, i, dim.key], dim.key),
+      );
   }
   return names;
 }
@@ -96,5 +128,8 @@ function checkOne(ctx: CrossContext, dim: NamedDimension, each: (dim: NamedDimen
 function unknownName(ctx: CrossContext, dim: NamedDimension, names: string[], value: unknown, at: Seg[], what: string): void {
   if ((typeof value !== "string" && typeof value !== "number") || names.includes(String(value))) return;
   const hint = didYouMean(String(value), names);
-  ctx.issues.push({ path: at, message: `${what} ${JSON.stringify(String(value))} is not under ${dim.plural}:${hint ? ` (did you mean "${hint}"?)` : ""}; ${dim.plural}: ${names.join(", ")}` });
+  ctx.issues.push({
+    path: at,
+    message: `${what} ${JSON.stringify(String(value))} is not under ${dim.plural}:${hint ? ` (did you mean "${hint}"?)` : ""}; ${dim.plural}: ${names.join(", ")}`,
+  });
 }

@@ -15,13 +15,22 @@ export function checkProtocolKey(ctx: CrossContext, clientIsBuiltin: boolean, ra
   const list = ctx.matrix?.protocol;
   if (!clientIsBuiltin || !Array.isArray(list)) return;
   list.forEach((v: unknown, i: number) => {
-    if (!isProtocolName(v)) ctx.issues.push({ path: ["matrix", "protocol", i], message: `the built-in client's protocol must be one of ${PROTOCOL_NAMES.join(", ")}, got ${describeValue(v)}` });
+    if (!isProtocolName(v))
+      ctx.issues.push({
+        path: ["matrix", "protocol", i],
+        message: `the built-in client's protocol must be one of ${PROTOCOL_NAMES.join(", ")}, got ${describeValue(v)}`,
+      });
   });
-  if (rawClient?.protocol !== undefined) ctx.issues.push({ path: ["client", "protocol"], message: 'conflicts with the matrix key "protocol"; remove one of them' });
+  if (rawClient?.protocol !== undefined)
+    ctx.issues.push({ path: ["client", "protocol"], message: 'conflicts with the matrix key "protocol"; remove one of them' });
 }
 
 /** `server.reply` of the built-in server against every protocol the client may speak (ack is chat only). */
-export function checkServerReply(ctx: CrossContext, rawServer: Record<string, unknown> | undefined, rawClient: Record<string, unknown> | undefined): void {
+export function checkServerReply(
+  ctx: CrossContext,
+  rawServer: Record<string, unknown> | undefined,
+  rawClient: Record<string, unknown> | undefined,
+): void {
   if (rawServer?.builtin !== true || (rawServer.reply !== "echo" && rawServer.reply !== "ack")) return;
   const fromMatrix = Array.isArray(ctx.matrix?.protocol) ? (ctx.matrix.protocol as unknown[]) : undefined;
   const protocols = (fromMatrix ?? [rawClient?.protocol ?? DEFAULT_PROTOCOL]).filter(isProtocolName);
@@ -63,18 +72,28 @@ function lengthPath(spec: SweepSpec, cell: Cell): Seg[] {
  * `clients:`: a named built-in client's `protocol` conflicts with a `protocol` matrix key, and the
  * built-in server (started with one protocol) cannot serve clients that speak different ones.
  */
-export function checkNamedClientProtocols(ctx: CrossContext, rawClients: Record<string, unknown> | undefined, builtinServer: boolean): void {
+export function checkNamedClientProtocols(
+  ctx: CrossContext,
+  rawClients: Record<string, unknown> | undefined,
+  builtinServer: boolean,
+): void {
   if (!rawClients) return;
   const builtin = Object.entries(rawClients).flatMap(([name, c]) => {
     const entry = c !== null && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
     return entry && entry.command === undefined && entry.builtin !== false ? [{ name, protocol: entry.protocol }] : [];
   });
   if (Array.isArray(ctx.matrix?.protocol)) {
-    for (const c of builtin) if (c.protocol !== undefined) ctx.issues.push({ path: ["clients", c.name, "protocol"], message: 'conflicts with the matrix key "protocol"; remove one of them' });
+    for (const c of builtin)
+      if (c.protocol !== undefined)
+        ctx.issues.push({ path: ["clients", c.name, "protocol"], message: 'conflicts with the matrix key "protocol"; remove one of them' });
     return;
   }
   const spoken = [...new Set(builtin.map((c) => String(c.protocol ?? DEFAULT_PROTOCOL)))];
   if (builtinServer && spoken.length > 1) {
-    ctx.issues.push({ path: ["clients"], atKey: true, message: `the built-in server speaks one protocol, but these clients speak ${spoken.join(", ")}; give them one protocol, or make protocol a matrix key` });
+    ctx.issues.push({
+      path: ["clients"],
+      atKey: true,
+      message: `the built-in server speaks one protocol, but these clients speak ${spoken.join(", ")}; give them one protocol, or make protocol a matrix key`,
+    });
   }
 }

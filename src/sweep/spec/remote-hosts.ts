@@ -28,7 +28,12 @@ export const hostsSchema = z
   .record(z.string(), remoteHostSchema, expect("a mapping of host name: {ssh, address, tcpsweep}"))
   .superRefine((hosts, ctx) => {
     for (const name of Object.keys(asObject(hosts) ?? {})) {
-      if (!HOST_NAME_RE.test(name)) ctx.addIssue({ code: "custom", path: [name], message: `host name ${JSON.stringify(name)} may only use letters, digits, ".", "_" and "-"` });
+      if (!HOST_NAME_RE.test(name))
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `host name ${JSON.stringify(name)} may only use letters, digits, ".", "_" and "-"`,
+        });
     }
   });
 
@@ -60,7 +65,10 @@ export function checkHostReferences(raw: Loose, issues: RawIssue[]): void {
   if (server?.host !== undefined && known(server.host, ["server", "host"]) && typeof server.host === "string") {
     const entry = asObject(hosts?.[server.host]);
     if (entry && entry.address === undefined) {
-      issues.push({ path: ["hosts", server.host], message: `needs "address": server.host runs the server there, and clients connect to that address` });
+      issues.push({
+        path: ["hosts", server.host],
+        message: `needs "address": server.host runs the server there, and clients connect to that address`,
+      });
     }
   }
   if (Array.isArray(client?.hosts)) {
@@ -71,22 +79,44 @@ export function checkHostReferences(raw: Loose, issues: RawIssue[]): void {
       known(name, ["client", "hosts", i]);
     });
     if (client.command !== undefined) {
-      issues.push({ path: ["client", "hosts"], message: 'only works with the built-in client (its connections are split across the hosts and merged); remove "command"' });
+      issues.push({
+        path: ["client", "hosts"],
+        message: 'only works with the built-in client (its connections are split across the hosts and merged); remove "command"',
+      });
     }
   }
   // CPU lists are applied on this machine for now (the pinned launcher); a remote role is not pinned.
-  if (server?.host !== undefined && server.cpus !== undefined) issues.push({ path: ["server", "cpus"], message: "cannot be combined with server.host yet: CPU pinning applies on this machine only" });
-  if (client?.hosts !== undefined && client.cpus !== undefined) issues.push({ path: ["client", "cpus"], message: "cannot be combined with client.hosts yet: CPU pinning applies on this machine only" });
+  if (server?.host !== undefined && server.cpus !== undefined)
+    issues.push({ path: ["server", "cpus"], message: "cannot be combined with server.host yet: CPU pinning applies on this machine only" });
+  if (client?.hosts !== undefined && client.cpus !== undefined)
+    issues.push({
+      path: ["client", "cpus"],
+      message: "cannot be combined with client.hosts yet: CPU pinning applies on this machine only",
+    });
   const profile = asObject(raw.profile);
   const strace = asObject(profile?.strace);
   if (strace && (server?.host !== undefined || client?.hosts !== undefined)) {
-    if (strace.attach === "launch") issues.push({ path: ["profile", "strace", "attach"], message: "launch is not supported with remote hosts; use attach: window (the default) or perf" });
+    if (strace.attach === "launch")
+      issues.push({
+        path: ["profile", "strace", "attach"],
+        message: "launch is not supported with remote hosts; use attach: window (the default) or perf",
+      });
     if (strace.target !== undefined && strace.target !== "server") {
       issues.push({ path: ["profile", "strace", "target"], message: "with remote hosts only the server can be profiled (target: server)" });
     }
   }
-  if (server?.host === undefined && client?.hosts !== undefined && raw.address === undefined && raw.host === undefined && raw.server !== undefined) {
-    issues.push({ path: ["client", "hosts"], message: 'remote clients cannot reach a server on this machine at 127.0.0.1: set "host" to an address of this machine they can reach, or run the server remotely (server.host)' });
+  if (
+    server?.host === undefined &&
+    client?.hosts !== undefined &&
+    raw.address === undefined &&
+    raw.host === undefined &&
+    raw.server !== undefined
+  ) {
+    issues.push({
+      path: ["client", "hosts"],
+      message:
+        'remote clients cannot reach a server on this machine at 127.0.0.1: set "host" to an address of this machine they can reach, or run the server remotely (server.host)',
+    });
   }
 }
 

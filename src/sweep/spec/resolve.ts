@@ -24,7 +24,6 @@ export const DEFAULTS = {
 /** dist/cli/main.js: the built-in client and server run from there. */
 export const defaultCliEntry = cliEntry;
 
-
 export function matrixValuesOf(m: ParsedMatrix, keys: readonly string[]): Record<string, MatrixValue[]> {
   const loose = m as unknown as Record<string, MatrixValue[] | undefined>;
   const values: Record<string, MatrixValue[]> = {};
@@ -52,7 +51,12 @@ export function normalisePattern(p: CellPattern, values: Record<string, MatrixVa
 }
 
 /** One server definition (`server:` or an entry of `servers:`) with its defaults. */
-function resolveServer(s: ParsedServer, matrixKeys: readonly string[], opts: Required<ParseOptions>, protocol: string | undefined): ServerSpec {
+function resolveServer(
+  s: ParsedServer,
+  matrixKeys: readonly string[],
+  opts: Required<ParseOptions>,
+  protocol: string | undefined,
+): ServerSpec {
   const builtin = s.builtin === true;
   return {
     builtin,
@@ -109,7 +113,13 @@ function resolveClient(c: ParsedClient, matrixKeys: readonly string[], opts: Req
   };
 }
 
-export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], overrides: SpecOverrides, opts: Required<ParseOptions>): SweepSpec {
+export function resolveSpec(
+  file: string,
+  p: ParsedSpec,
+  matrixKeys: string[],
+  overrides: SpecOverrides,
+  opts: Required<ParseOptions>,
+): SweepSpec {
   const name = p.name ?? defaultName(file);
   const durationS = overrides.durationS ?? p.duration ?? DEFAULTS.durationS;
   const warmupS = p.warmup ?? DEFAULTS.warmupS;
@@ -117,7 +127,9 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
 
   const values = matrixValuesOf(p.matrix, matrixKeys);
   const protocol = (p.client ?? Object.values(p.clients ?? {})[0])?.protocol;
-  const servers = p.servers ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, protocol)])) : undefined;
+  const servers = p.servers
+    ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, protocol)]))
+    : undefined;
   if (servers && !values.server?.length) values.server = Object.keys(servers);
   const matrix: SweepSpec["matrix"] = {
     keys: matrixKeys,
@@ -129,7 +141,9 @@ export function resolveSpec(file: string, p: ParsedSpec, matrixKeys: string[], o
   const server = p.server ? resolveServer(p.server, matrixKeys, opts, protocol) : servers ? Object.values(servers)[0] : undefined;
   const readyTimeoutS = Math.max(0, ...Object.values(servers ?? {}).map((s) => s.readyTimeoutS), server?.readyTimeoutS ?? 0);
 
-  const clients = p.clients ? Object.fromEntries(Object.entries(p.clients).map(([n, c]) => [n, resolveClient(c, matrixKeys, opts)])) : undefined;
+  const clients = p.clients
+    ? Object.fromEntries(Object.entries(p.clients).map(([n, c]) => [n, resolveClient(c, matrixKeys, opts)]))
+    : undefined;
   if (clients && !values.client?.length) values.client = Object.keys(clients);
   const client = p.client || !clients ? resolveClient(p.client ?? {}, matrixKeys, opts) : Object.values(clients)[0]!;
 

@@ -31,8 +31,7 @@ export function expect(what: string) {
 }
 
 export function intSchema(min: number, max?: number) {
-  const what =
-    max !== undefined ? `an integer from ${min} to ${max}` : min === 1 ? "a positive integer" : `an integer >= ${min}`;
+  const what = max !== undefined ? `an integer from ${min} to ${max}` : min === 1 ? "a positive integer" : `an integer >= ${min}`;
   const e = expect(what);
   const s = z.int(e).min(min, e);
   return max === undefined ? s : s.max(max, e);
@@ -70,16 +69,13 @@ export function durationSchema(positive: boolean) {
 
 /** `command:` — a string split like a POSIX shell would (no shell is run), or an argv list. */
 export const commandSchema = z
-  .union(
-    [z.string(), z.array(z.union([z.string(), z.number()], expect("a string argument")))],
-    {
-      error: (iss: IssueLike) => {
-        const base = expect("a command string or a list of arguments").error(iss);
-        const isMapping = typeof iss.input === "object" && iss.input !== null && !Array.isArray(iss.input);
-        return isMapping ? `${base} (in YAML a value starting with "{" must be quoted: "{port} ...")` : base;
-      },
+  .union([z.string(), z.array(z.union([z.string(), z.number()], expect("a string argument")))], {
+    error: (iss: IssueLike) => {
+      const base = expect("a command string or a list of arguments").error(iss);
+      const isMapping = typeof iss.input === "object" && iss.input !== null && !Array.isArray(iss.input);
+      return isMapping ? `${base} (in YAML a value starting with "{" must be quoted: "{port} ...")` : base;
     },
-  )
+  })
   .transform((v, ctx) => {
     let argv: string[];
     if (typeof v === "string") {
@@ -117,7 +113,12 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     for (const k of Object.keys(env)) {
       if (k === "" || k.includes("=") || k.includes("\0")) {
-        ctx.addIssue({ code: "custom", path: [k], message: 'environment variable names must be non-empty and cannot contain "="', params: { at: "key" } });
+        ctx.addIssue({
+          code: "custom",
+          path: [k],
+          message: 'environment variable names must be non-empty and cannot contain "="',
+          params: { at: "key" },
+        });
       }
     }
   });
@@ -150,7 +151,6 @@ export const signalSchema = z.string(expect("a signal name such as SIGTERM")).su
   });
 });
 
-
 export const addressSchema = z.string(expect("host:port")).superRefine((s, ctx) => {
   if (typeof parseAddress(s) === "string") {
     ctx.addIssue({ code: "custom", input: s, message: `expected host:port (e.g. 127.0.0.1:9000, port 1..65535), got ${describeValue(s)}` });
@@ -158,7 +158,6 @@ export const addressSchema = z.string(expect("host:port")).superRefine((s, ctx) 
 });
 
 export const hostSchema = z.string(expect("a host name or IP address")).regex(/^\S+$/, expect("a host name or IP address"));
-
 
 export type Loose = Record<string, unknown>;
 export const asObject = (v: unknown): Loose | undefined =>
@@ -175,7 +174,12 @@ export const rateSchema = z
   .union([z.number(), z.string()], expect('requests per second (a number > 0) or a placeholder such as "{rate}"'))
   .superRefine((v, ctx) => {
     const ok = typeof v === "number" ? Number.isFinite(v) && v > 0 : /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v);
-    if (!ok) ctx.addIssue({ code: "custom", input: v, message: `expected requests per second (a number > 0) or a placeholder such as "{rate}", got ${describeValue(v)}` });
+    if (!ok)
+      ctx.addIssue({
+        code: "custom",
+        input: v,
+        message: `expected requests per second (a number > 0) or a placeholder such as "{rate}", got ${describeValue(v)}`,
+      });
   });
 
 /** `cpus:` a Linux CPU list ("0", "0-1", "2,4"; a bare number is one CPU), normalised ("0,1" → "0-1"). */

@@ -99,9 +99,19 @@ export const matrixSchema = z
       }
       for (const k of keys) {
         if (!MATRIX_KEY_RE.test(k)) {
-          ctx.addIssue({ code: "custom", path: [k], params: { at: "key" }, message: `matrix key ${JSON.stringify(k)} must be a placeholder name (letters, digits, _; not starting with a digit)` });
+          ctx.addIssue({
+            code: "custom",
+            path: [k],
+            params: { at: "key" },
+            message: `matrix key ${JSON.stringify(k)} must be a placeholder name (letters, digits, _; not starting with a digit)`,
+          });
         } else if ((BUILTIN_PLACEHOLDERS as readonly string[]).includes(k)) {
-          ctx.addIssue({ code: "custom", path: [k], params: { at: "key" }, message: `"${k}" is a built-in placeholder and cannot be a matrix key` });
+          ctx.addIssue({
+            code: "custom",
+            path: [k],
+            params: { at: "key" },
+            message: `"${k}" is a built-in placeholder and cannot be a matrix key`,
+          });
         }
       }
     },
@@ -143,7 +153,11 @@ export const serverSchema = z
         ctx.addIssue({ code: "custom", path: ["command"], message: 'cannot be combined with "builtin: true"; use one or the other' });
       }
       if (!builtin && s.command === undefined) {
-        ctx.addIssue({ code: "custom", message: 'needs either "builtin: true" or a "command" (omit the whole server section to measure an already-running server at "address")' });
+        ctx.addIssue({
+          code: "custom",
+          message:
+            'needs either "builtin: true" or a "command" (omit the whole server section to measure an already-running server at "address")',
+        });
       }
       if (!builtin && s.reply !== undefined) {
         ctx.addIssue({ code: "custom", path: ["reply"], message: 'only applies to the built-in server ("builtin: true")' });
@@ -163,7 +177,10 @@ export const clientSchema = z
       verify: oneOf(["type", "payload"]).optional(),
       rate: rateSchema.optional(),
       // connections past one process's limits (client/spread.ts); omitted = automatic
-      connect_rate: z.number(expect("connections per second (a number > 0)")).positive(expect("connections per second (a number > 0)")).optional(),
+      connect_rate: z
+        .number(expect("connections per second (a number > 0)"))
+        .positive(expect("connections per second (a number > 0)"))
+        .optional(),
       processes: intSchema(1, 1024).optional(),
       source_addresses: intSchema(1, 254).optional(),
       command: commandSchema.optional(),
@@ -199,7 +216,11 @@ export const clientSchema = z
         }
       }
       if (!hasCommand && c.parser !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["parser"], message: 'only applies with "command" (the built-in client always reports JSON)' });
+        ctx.addIssue({
+          code: "custom",
+          path: ["parser"],
+          message: 'only applies with "command" (the built-in client always reports JSON)',
+        });
       }
       if (c.parser === "regex" && c.regex === undefined) {
         ctx.addIssue({ code: "custom", path: ["regex"], message: 'required when parser is "regex"' });
@@ -272,19 +293,32 @@ export const specSchema = z.strictObject(
     server: serverSchema.optional(),
     // named servers compared side by side (named-dimensions.ts)
     servers: z
-      .record(z.string().regex(NAME_RE, expect("a server name of letters, digits, '.', '_' or '-'")), serverSchema, expect("a mapping of server name: server definition"))
+      .record(
+        z.string().regex(NAME_RE, expect("a server name of letters, digits, '.', '_' or '-'")),
+        serverSchema,
+        expect("a mapping of server name: server definition"),
+      )
       .optional(),
     baseline: z.string(expect("the name of a server under servers: (or of a client under clients:)")).optional(),
     client: clientSchema.optional(),
     // named load clients compared side by side, like servers:
     clients: z
-      .record(z.string().regex(NAME_RE, expect("a client name of letters, digits, '.', '_' or '-'")), clientSchema, expect("a mapping of client name: client definition"))
+      .record(
+        z.string().regex(NAME_RE, expect("a client name of letters, digits, '.', '_' or '-'")),
+        clientSchema,
+        expect("a mapping of client name: client definition"),
+      )
       .optional(),
     validity: validitySchema.optional(),
     output: outputSchema.optional(),
     profile: profileSchema.optional(),
     // names whose values are secrets, beyond TOKEN, SECRET, PASS... (docs/security.md)
-    redact: z.array(z.string(expect("a name")).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, expect("a variable name (letters, digits, _)")), expect("a list of names")).optional(),
+    redact: z
+      .array(
+        z.string(expect("a name")).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, expect("a variable name (letters, digits, _)")),
+        expect("a list of names"),
+      )
+      .optional(),
     // remote hosts (remote-hosts.ts)
     ssh: sshSchema.optional(),
     hosts: hostsSchema.optional(),

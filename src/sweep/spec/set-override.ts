@@ -11,7 +11,10 @@ import type { RawIssue } from "./locate.js";
 export function parseSetFlag(text: string): [string, unknown[]] | string {
   const eq = text.indexOf("=");
   if (eq <= 0) return `expected KEY=V1,V2,..., got ${JSON.stringify(text)}`;
-  const values = text.slice(eq + 1).split(",").map((v) => v.trim());
+  const values = text
+    .slice(eq + 1)
+    .split(",")
+    .map((v) => v.trim());
   if (values.some((v) => v === "")) return `expected KEY=V1,V2,... with no empty value, got ${JSON.stringify(text)}`;
   return [text.slice(0, eq).trim(), values.map((v) => scalar(v))];
 }
@@ -43,7 +46,11 @@ export function applySetOverrides(raw: unknown, sets: readonly string[], file: s
     const [key, values] = parsed;
     if (!keys.includes(key)) {
       const hint = didYouMean(key, keys);
-      issues.push({ file, path: `--set ${key}`, message: `"${key}" is not a matrix key of the spec${hint ? ` (did you mean "${hint}"?)` : ""}; matrix keys: ${keys.join(", ")}` });
+      issues.push({
+        file,
+        path: `--set ${key}`,
+        message: `"${key}" is not a matrix key of the spec${hint ? ` (did you mean "${hint}"?)` : ""}; matrix keys: ${keys.join(", ")}`,
+      });
       continue;
     }
     (matrix as Record<string, unknown>)[key] = values;
