@@ -6,6 +6,21 @@
 import { View, Warn, logger, parse } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { SYSCALL_TARGETS, orderValues, type CellSummary, type ReportData } from "./data.js";
+import {
+  HEIGHT,
+  OTHER_COLOR,
+  PALETTE,
+  WIDTH,
+  axes,
+  faceted,
+  keyTitle,
+  lineLayer,
+  pointOf,
+  xIsLog,
+  xValuesOf,
+  type Axes,
+  type Spec,
+} from "./chart-axes.js";
 import { CURVE_PERCENTILES, loadCurve } from "./load-curve.js";
 
 export interface Chart {
@@ -24,15 +39,16 @@ export interface Omitted {
 }
 
 /** Every chart file name the report may write (stale ones from an earlier report are removed). */
-export const CHART_IDS = ["throughput", "latency-p99", "syscalls-per-request", "syscalls-top", "success-rate", "served-connections", "per-second", "latency-vs-load"] as const;
-
-type Spec = Record<string, unknown>;
-
-const WIDTH = 400;
-const HEIGHT = 240;
-/** Tableau 10 without its grey, which stands for "other". */
-const PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d"];
-const OTHER_COLOR = "#bab0ac";
+export const CHART_IDS = [
+  "throughput",
+  "latency-p99",
+  "syscalls-per-request",
+  "syscalls-top",
+  "success-rate",
+  "served-connections",
+  "per-second",
+  "latency-vs-load",
+] as const;
 
 const CONFIG = {
   background: "white",
@@ -59,90 +75,6 @@ export async function renderSvg(spec: Spec, warnings: string[] = []): Promise<st
   }
 }
 
-/** Axis titles with units for the matrix keys tcpsweep knows. */
-function keyTitle(key: string): string {
-  return { connections: "concurrent connections", threads: "server threads" }[key] ?? key;
-}
-
-interface Axes {
-  data: ReportData;
-  /** x encoding for a field "x". */
-  x: Spec;
-  /** color encoding for a field "series", when there is a series key. */
-  color?: Spec;
-  /** The facet's title, when cells are split by further keys. */
-  facetTitle?: string;
-}
-
-const xValuesOf = (data: ReportData) =>
-  data.xKey ? orderValues(data.cells.map((cell) => cell.keys[data.xKey!] ?? "")) : data.cells.map((cell) => cell.cell);
-
-/** A numeric x axis is logarithmic when every value is above 0. */
-const xIsLog = (data: ReportData) => data.xNumeric && xValuesOf(data).every((value) => Number(value) > 0);
-
-function axes(data: ReportData): Axes {
-  const { xKey, seriesKey, facetKeys } = data;
-  const xValues = xValuesOf(data);
-  const log = xIsLog(data);
-  const xTitle = xKey ? `${keyTitle(xKey)}${log ? " (log scale)" : ""}` : "cell";
-  const x: Spec = data.xNumeric
-    ? {
-        field: "x",
-        type: "quantitative",
-        // The matrix's own values end the axis (no nicing to powers of ten), a little padding keeps points off the frame.
-        scale: log ? { type: "log", nice: false, padding: 14 } : { zero: false, nice: false, padding: 14 },
-        axis: { title: xTitle, values: xValues.map(Number), format: "~s", labelOverlap: true, grid: true },
-      }
-    : { field: "x", type: "ordinal", sort: xValues, axis: { title: xTitle, labelAngle: 0 } };
-  const seriesValues = seriesKey ? orderValues(data.cells.map((cell) => cell.keys[seriesKey] ?? "")) : [];
-  return {
-    data,
-    x,
-    ...(seriesKey
-      ? {
-          color: {
-            field: "series",
-            type: "nominal",
-            scale: { domain: seriesValues, range: PALETTE },
-            // Above the plot: beside it, Vega's estimated text widths (no canvas here) waste space.
-            legend: { title: keyTitle(seriesKey), orient: "top", direction: "horizontal" },
-          },
-        }
-      : {}),
-    ...(facetKeys.length > 0 ? { facetTitle: facetKeys.join(", ") } : {}),
-  };
-}
-
-/** The fields every line chart point carries: x, series and facet of its cell. */
-function pointOf(data: ReportData, cell: CellSummary) {
-  const x = data.xKey ? (cell.keys[data.xKey] ?? "") : cell.cell;
-  return {
-    x: data.xNumeric ? Number(x) : x,
-    series: data.seriesKey ? (cell.keys[data.seriesKey] ?? "") : "",
-    facet: data.facetKeys.map((key) => `${key}=${cell.keys[key] ?? ""}`).join(", "),
-    cell: cell.cell,
-  };
-}
-
-/** A layered chart, faceted by the remaining matrix keys when there are any (and by `column` when given). */
-function faceted(a: Axes, values: Spec[], layer: Spec[], head: Spec, column?: { field: string; title: string | null; sort: string[] }): Spec {
-  const facets: Spec = {};
-  if (a.facetTitle) facets.row = { field: "facet", type: "nominal", title: a.facetTitle };
-  if (column) facets.column = { field: column.field, type: "nominal", title: column.title, sort: column.sort };
-  const width = column ? Math.round(WIDTH * 0.75) : WIDTH;
-  const height = column || a.facetTitle ? Math.round(HEIGHT * 0.85) : HEIGHT;
-  if (Object.keys(facets).length === 0) return { ...head, data: { values }, width, height, layer };
-  return { ...head, data: { values }, facet: facets, spec: { width, height, layer } };
-}
-
-function lineLayer(a: Axes, y: Spec): Spec {
-  return {
-    // Lines only join numeric x values; categories (server=nginx, server=go) get points.
-    mark: a.data.xNumeric ? { type: "line", point: true, interpolate: "linear" } : { type: "point", size: 70 },
-    encoding: { x: a.x, y, ...(a.color ? { color: a.color } : {}) },
-  };
-}
-
 function throughputChart(a: Axes): Spec | Omitted {
   const values = a.data.cells.filter((cell) => cell.respPerS).map((cell) => ({ ...pointOf(a.data, cell), ...cell.respPerS! }));
   const ranged = values.some((value) => value.max > value.min);
@@ -159,7 +91,9 @@ function throughputChart(a: Axes): Spec | Omitted {
 }
 
 function latencyChart(a: Axes): Spec | Omitted {
-  const values = a.data.cells.filter((cell) => cell.p99Us !== undefined && cell.p99Us > 0).map((cell) => ({ ...pointOf(a.data, cell), p99: cell.p99Us! }));
+  const values = a.data.cells
+    .filter((cell) => cell.p99Us !== undefined && cell.p99Us > 0)
+    .map((cell) => ({ ...pointOf(a.data, cell), p99: cell.p99Us! }));
   if (values.length === 0) return { title: "p99 latency", reason: "no ok run reported a p99 latency" };
   const y = { field: "p99", type: "quantitative", scale: { type: "log" }, axis: { title: "p99 latency (µs, log scale)", format: "~s" } };
   return faceted(a, values, [lineLayer(a, y)], { title: { text: "p99 latency", subtitle: "median of the ok repeats' 99th percentile" } });
@@ -173,7 +107,8 @@ function syscallsPerRequestChart(a: Axes): Spec | Omitted {
       perRequest: cell.syscallsPerRequest[target]!,
     })),
   );
-  if (values.length === 0) return { title: "Syscalls per request", reason: "server/client_syscalls_per_request are empty (run without syscall profiling)" };
+  if (values.length === 0)
+    return { title: "Syscalls per request", reason: "server/client_syscalls_per_request are empty (run without syscall profiling)" };
   const targets = SYSCALL_TARGETS.filter((target) => values.some((value) => value.target === target));
   const y = { field: "perRequest", type: "quantitative", axis: { title: "syscalls per request" } };
   return faceted(
@@ -188,8 +123,14 @@ function syscallsPerRequestChart(a: Axes): Spec | Omitted {
 function topSyscallsChart(a: Axes): Spec | Omitted {
   const { data } = a;
   if (!data.syscallsFile) return { title: "Top syscalls per cell", reason: "no .syscalls.csv beside the CSV" };
-  if (data.syscallShares.length === 0) return { title: "Top syscalls per cell", reason: data.syscallsNote ?? "the syscall table has no rows for this run" };
-  const labelOf = new Map(data.cells.map((cell) => [cell.cell, data.matrixKeys.length > 0 ? data.matrixKeys.map((key) => cell.keys[key]).join(" / ") : cell.cell]));
+  if (data.syscallShares.length === 0)
+    return { title: "Top syscalls per cell", reason: data.syscallsNote ?? "the syscall table has no rows for this run" };
+  const labelOf = new Map(
+    data.cells.map((cell) => [
+      cell.cell,
+      data.matrixKeys.length > 0 ? data.matrixKeys.map((key) => cell.keys[key]).join(" / ") : cell.cell,
+    ]),
+  );
   const cellOrder = data.cells.map((cell) => labelOf.get(cell.cell) ?? cell.cell);
   const domain = [...data.topSyscalls, ...(data.syscallShares.some((share) => share.syscall === "other") ? ["other"] : [])];
   const range = domain.map((syscall, i) => (syscall === "other" ? OTHER_COLOR : PALETTE[i % PALETTE.length]!));
@@ -202,7 +143,10 @@ function topSyscallsChart(a: Axes): Spec | Omitted {
   const step = Math.max(18, Math.min(40, Math.round(360 / Math.max(1, cellOrder.length))));
   const longLabels = cellOrder.some((label) => label.length > 6) || cellOrder.length > 8;
   return {
-    title: { text: "Top syscalls per request, by cell", subtitle: `top ${data.topSyscalls.length} by calls per request, the rest as "other"; median of the ok repeats` },
+    title: {
+      text: "Top syscalls per request, by cell",
+      subtitle: `top ${data.topSyscalls.length} by calls per request, the rest as "other"; median of the ok repeats`,
+    },
     data: { values },
     facet: { column: { field: "target", type: "nominal", title: null, sort: targets } },
     spec: {
@@ -231,28 +175,46 @@ function successChart(a: Axes): Spec | Omitted {
   const lowest = Math.min(...values.map((value) => value.success));
   const floor = lowest >= 90 ? Math.floor(lowest) : 0;
   const y = { field: "success", type: "quantitative", scale: { domain: [floor, 100], zero: false }, axis: { title: "success rate (%)" } };
-  return faceted(a, values, [lineLayer(a, y)], { title: { text: "Success rate", subtitle: "median over every repeat, failed ones included" } });
+  return faceted(a, values, [lineLayer(a, y)], {
+    title: { text: "Success rate", subtitle: "median over every repeat, failed ones included" },
+  });
 }
 
 function servedChart(a: Axes): Spec | Omitted {
   const cells = a.data.cells.filter((cell) => cell.validity.served);
   if (!cells.some((cell) => cell.validity.served!.served < cell.validity.served!.requested)) {
-    return { title: "Served connections", reason: cells.length > 0 ? "every requested connection was served in every cell" : "no row reports connections_served" };
+    return {
+      title: "Served connections",
+      reason: cells.length > 0 ? "every requested connection was served in every cell" : "no row reports connections_served",
+    };
   }
-  const values = cells.map((cell) => ({ ...pointOf(a.data, cell), served: (100 * cell.validity.served!.served) / cell.validity.served!.requested }));
+  const values = cells.map((cell) => ({
+    ...pointOf(a.data, cell),
+    served: (100 * cell.validity.served!.served) / cell.validity.served!.requested,
+  }));
   const y = { field: "served", type: "quantitative", scale: { domain: [0, 100] }, axis: { title: "connections served (% of requested)" } };
-  return faceted(a, values, [lineLayer(a, y)], { title: { text: "Served connections", subtitle: "connections with at least one reply in the window ÷ requested; worst repeat" } });
+  return faceted(a, values, [lineLayer(a, y)], {
+    title: { text: "Served connections", subtitle: "connections with at least one reply in the window ÷ requested; worst repeat" },
+  });
 }
 
 function perSecondChart(a: Axes): Spec | Omitted {
   const { seconds, secondsMissing } = a.data;
   if (seconds.length === 0) {
-    const reason = secondsMissing.length > 0 ? `the raw output of ${secondsMissing.slice(0, 3).join(", ")} has no per-second series` : "no cell was degraded or asked for with --series";
+    const reason =
+      secondsMissing.length > 0
+        ? `the raw output of ${secondsMissing.slice(0, 3).join(", ")} has no per-second series`
+        : "no cell was degraded or asked for with --series";
     return { title: "Responses per second in the window", reason };
   }
-  const values = seconds.flatMap((run) => run.series.map((responses, i) => ({ second: i + 1, responses, run: `${run.cell} #${run.repeat}` })));
+  const values = seconds.flatMap((run) =>
+    run.series.map((responses, i) => ({ second: i + 1, responses, run: `${run.cell} #${run.repeat}` })),
+  );
   return {
-    title: { text: "Responses per second in the window", subtitle: "each whole second of the measured window, all connections; one line per cell run" },
+    title: {
+      text: "Responses per second in the window",
+      subtitle: "each whole second of the measured window, all connections; one line per cell run",
+    },
     data: { values },
     width: WIDTH,
     height: HEIGHT,
@@ -260,7 +222,12 @@ function perSecondChart(a: Axes): Spec | Omitted {
     encoding: {
       x: { field: "second", type: "quantitative", axis: { title: "second of the window", tickMinStep: 1 } },
       y: { field: "responses", type: "quantitative", axis: { title: "responses in that second", format: ",d" } },
-      color: { field: "run", type: "nominal", scale: { range: PALETTE }, legend: { title: "cell run", orient: "bottom", direction: "vertical" } },
+      color: {
+        field: "run",
+        type: "nominal",
+        scale: { range: PALETTE },
+        legend: { title: "cell run", orient: "bottom", direction: "vertical" },
+      },
     },
   };
 }
@@ -268,25 +235,77 @@ function perSecondChart(a: Axes): Spec | Omitted {
 /** Open loop (a rate dimension): p50 / p99 / p99.9 against the target rate, each line's saturation point marked. */
 function latencyVsLoadChart(a: Axes): Spec | Omitted {
   const curve = loadCurve(a.data.runRows, a.data.matrixKeys);
-  if (!curve) return { title: "Latency against offered load", reason: "no ok or degraded row has a target_rate (no client.rate or rate matrix key)" };
-  const x = { field: "rate", type: "quantitative", scale: { zero: false, nice: false, padding: 14 }, axis: { title: "offered load: target rate (req/s)", format: "~s", grid: true } };
-  const color = { field: "series", type: "nominal", scale: { domain: curve.series, range: PALETTE }, legend: { title: "line", orient: "top", direction: "horizontal" } };
+  if (!curve)
+    return { title: "Latency against offered load", reason: "no ok or degraded row has a target_rate (no client.rate or rate matrix key)" };
+  const x = {
+    field: "rate",
+    type: "quantitative",
+    scale: { zero: false, nice: false, padding: 14 },
+    axis: { title: "offered load: target rate (req/s)", format: "~s", grid: true },
+  };
+  const color = {
+    field: "series",
+    type: "nominal",
+    scale: { domain: curve.series, range: PALETTE },
+    legend: { title: "line", orient: "top", direction: "horizontal" },
+  };
   const percentiles = CURVE_PERCENTILES.map((p) => p.label);
-  const dash = { field: "percentile", type: "nominal", scale: { domain: percentiles, range: [[1, 0], [6, 3], [2, 2]] }, legend: { title: "percentile", orient: "top", direction: "horizontal" } };
-  const y = { field: "latencyUs", type: "quantitative", scale: { type: "log" }, axis: { title: "latency from the scheduled send (µs, log scale)", format: "~s" } };
-  const saturation = curve.saturation.map((point) => ({ ...point, label: `saturation ${Math.round(point.rate).toLocaleString("en-US")} req/s` }));
+  const dash = {
+    field: "percentile",
+    type: "nominal",
+    scale: {
+      domain: percentiles,
+      range: [
+        [1, 0],
+        [6, 3],
+        [2, 2],
+      ],
+    },
+    legend: { title: "percentile", orient: "top", direction: "horizontal" },
+  };
+  const y = {
+    field: "latencyUs",
+    type: "quantitative",
+    scale: { type: "log" },
+    axis: { title: "latency from the scheduled send (µs, log scale)", format: "~s" },
+  };
+  const saturation = curve.saturation.map((point) => ({
+    ...point,
+    label: `saturation ${Math.round(point.rate).toLocaleString("en-US")} req/s`,
+  }));
   return {
-    title: { text: "Latency against offered load", subtitle: "open loop; median of the ok and degraded repeats; dotted rule: saturation (the last rate of the first stretch achieved within 5 % of target)" },
+    title: {
+      text: "Latency against offered load",
+      subtitle:
+        "open loop; median of the ok and degraded repeats; dotted rule: saturation (the last rate of the first stretch achieved within 5 % of target)",
+    },
     width: WIDTH,
     height: HEIGHT,
     layer: [
       {
         data: { values: curve.points },
         mark: { type: "line", point: true },
-        encoding: { x, y, color, strokeDash: dash, detail: { field: "percentile" }, tooltip: [{ field: "series" }, { field: "percentile" }, { field: "rate" }, { field: "latencyUs" }, { field: "achievedShare", format: ".0%" }] },
+        encoding: {
+          x,
+          y,
+          color,
+          strokeDash: dash,
+          detail: { field: "percentile" },
+          tooltip: [
+            { field: "series" },
+            { field: "percentile" },
+            { field: "rate" },
+            { field: "latencyUs" },
+            { field: "achievedShare", format: ".0%" },
+          ],
+        },
       },
       { data: { values: saturation }, mark: { type: "rule", strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { x, color } },
-      { data: { values: saturation }, mark: { type: "text", angle: 270, align: "right", baseline: "bottom", dx: -4, dy: -4, y: 0, fontSize: 10 }, encoding: { x, text: { field: "label" }, color } },
+      {
+        data: { values: saturation },
+        mark: { type: "text", angle: 270, align: "right", baseline: "bottom", dx: -4, dy: -4, y: 0, fontSize: 10 },
+        encoding: { x, text: { field: "label" }, color },
+      },
     ],
   };
 }
@@ -300,15 +319,20 @@ function missingCells(data: ReportData): string {
 }
 
 const CAPTIONS: Record<(typeof CHART_IDS)[number], (data: ReportData) => string> = {
-  throughput: (d) => `Responses per second against ${keyTitle(d.xKey ?? "cell")}${d.seriesKey ? `, one line per value of ${d.seriesKey}` : ""}.${missingCells(d)}`,
-  "latency-p99": (d) => `99th-percentile request latency against ${keyTitle(d.xKey ?? "cell")}, ${xIsLog(d) ? "both axes" : "y axis"} logarithmic.`,
+  throughput: (d) =>
+    `Responses per second against ${keyTitle(d.xKey ?? "cell")}${d.seriesKey ? `, one line per value of ${d.seriesKey}` : ""}.${missingCells(d)}`,
+  "latency-p99": (d) =>
+    `99th-percentile request latency against ${keyTitle(d.xKey ?? "cell")}, ${xIsLog(d) ? "both axes" : "y axis"} logarithmic.`,
   "syscalls-per-request": () => "System calls per answered request in the traced pass, for each profiled process.",
-  "syscalls-top": (d) => `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}.`,
+  "syscalls-top": (d) =>
+    `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}.`,
   "success-rate": () => "Share of requests answered correctly; shown because some cell fell below 100 %.",
-  "served-connections": () => "Share of the requested connections that got any reply in the window; shown because some cell left connections starved (degraded).",
+  "served-connections": () =>
+    "Share of the requested connections that got any reply in the window; shown because some cell left connections starved (degraded).",
   "latency-vs-load": () =>
     "p50, p99 and p99.9 latency (from each request's scheduled send) against the offered load, y axis logarithmic; a dotted rule marks each line's saturation point: the highest rate before the first one whose achieved rate is more than 5 % off its target (short of it: the client could not keep up, the row is degraded; above it: it fell behind in the warmup and caught up with a burst).",
-  "per-second": (d) => `Responses in each second of the window, for ${d.seconds.some((run) => d.cells.find((cell) => cell.cell === run.cell)?.validity.degradedReasons.length) ? "the degraded cells and " : ""}the cells asked for with --series; a dip to 0 is a stall.`,
+  "per-second": (d) =>
+    `Responses in each second of the window, for ${d.seconds.some((run) => d.cells.find((cell) => cell.cell === run.cell)?.validity.degradedReasons.length) ? "the degraded cells and " : ""}the cells asked for with --series; a dip to 0 is a stall.`,
 };
 
 /** Builds and renders every chart the data can fill; the others come back as omitted, with a reason. */
