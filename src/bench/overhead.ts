@@ -99,10 +99,7 @@ export async function sweep(
       `tcpsweep run (${name}, ${cli}) ${exit ? describeExit(exit) : `did not finish in ${limitMs / 1000} s`}${lastLines(child.stderr())}`,
     );
   }
-  const rows = parse(readFileSync(path.join(dir, "out.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Record<
-    string,
-    string
-  >[];
+  const rows = parse<Record<string, string>>(readFileSync(path.join(dir, "out.csv"), "utf8"), { columns: true, skip_empty_lines: true });
   const overheadS = rows.map((row) => Number(row.overhead_s));
   const rawDir = path.join(dir, "out.raw");
   const logs = new Map<string, string>();
@@ -169,7 +166,7 @@ export async function measureOverhead(ctx: BenchContext, perfUnavailable: string
   return { variants, runs: ctx.options.runs, ...(perfUnavailable ? { perfUnavailable } : {}) };
 }
 
-/** Median of one phase over passes (0 for a pass that lacks it), or of their overhead. */
-export function phaseSpread(passes: readonly PassTimes[], phase: string | "overhead"): Spread | undefined {
+/** Median of one phase over passes (0 for a pass that lacks it), or of their overhead (phase "overhead"). */
+export function phaseSpread(passes: readonly PassTimes[], phase: string): Spread | undefined {
   return spread(passes.map((pass) => (phase === "overhead" ? pass.overheadS : (pass.phases[phase] ?? 0))));
 }

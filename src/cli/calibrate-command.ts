@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { integerIn } from "./arguments.js";
+import type { CalibrateFlags } from "./calibrate-action.js";
 
 /** "2-12" or "3,5,8": the repeat counts to simulate, ascending, each from 2 to 200. */
 function repeatList(value: string): number[] {
@@ -40,5 +41,5 @@ export function registerCalibrateCommand(program: Command): void {
     .option("--drop <pct>", "the drop injected into one random cell to measure power", "10%")
     .option("--lock-wait <d>", "how long to wait for another run's lock on the calibration CSV", "10s")
     .option("--json", "print the calibration file's content instead of the table")
-    .action(async (specFile: string, flags) => (await import("./calibrate-action.js")).calibrateAction(specFile, flags));
+    .action(async (specFile: string, flags: CalibrateFlags) => (await import("./calibrate-action.js")).calibrateAction(specFile, flags));
 }

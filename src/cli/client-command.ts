@@ -82,8 +82,8 @@ export function registerClientCommand(program: Command): void {
         "after the warmup, say so on stderr and open the window on a line on stdin (for several load hosts)",
       ).hideHelp(),
     )
-    .action(async (flags) => {
-      const protocol = flags.protocol as ProtocolName;
+    .action(async (flags: ClientCommandFlags) => {
+      const protocol = flags.protocol;
       const length: number = flags.length ?? PROTOCOLS[protocol].length.default;
       const badLength = lengthProblem(protocol, length);
       if (badLength) fail(`tcpsweep client: --length ${length}: ${badLength}`, 2);
@@ -101,7 +101,7 @@ export function registerClientCommand(program: Command): void {
         connectRate: flags.connectRate,
         processes: flags.processes,
         sourceAddresses: flags.sourceAddresses,
-        verify: flags.verify as "type" | "payload",
+        verify: flags.verify,
       } satisfies ClientOptions;
       try {
         clientSpread(options); // refuses before any connection, naming every limit that is in the way
@@ -135,4 +135,24 @@ export function registerClientCommand(program: Command): void {
         throw error;
       }
     });
+}
+
+/** The client command's options as commander parses them (each parser above gives its type). */
+interface ClientCommandFlags {
+  address: { host: string; port: number };
+  connections: number;
+  threads?: number;
+  duration: number;
+  warmup: number;
+  protocol: ProtocolName;
+  length?: number;
+  timeout: number;
+  connectRate?: number;
+  processes?: number;
+  sourceAddresses?: number;
+  rate?: number;
+  verify: "type" | "payload";
+  json?: boolean;
+  announceWindow?: boolean;
+  waitForStart?: boolean;
 }

@@ -14,7 +14,7 @@ if (problem !== undefined) {
 import("./program.js").catch(function (error) {
   process.stderr.write(
     "tcpsweep: cannot load its command line (" +
-      String(error && error.message ? error.message.split("\n")[0] : error) +
+      String(error instanceof Error ? error.message.split("\n")[0] : error) +
       "); run npm run build, or reinstall\n",
   );
   process.exit(3);

@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { integerIn } from "./arguments.js";
+import type { RunFlags } from "./run-action.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -31,5 +32,5 @@ export function registerRunCommand(program: Command): void {
     .option("--lock-wait <d>", "how long to wait for another run's lock on the same CSV", "10s")
     .addOption(new Option("-q, --quiet", "no progress lines and no pivot table (errors, and --json, still print)").conflicts("verbose"))
     .option("-v, --verbose", "also print internal steps: preflight, lock, each run's client command and phases")
-    .action(async (specFile: string, flags) => (await import("./run-action.js")).runAction(specFile, flags));
+    .action(async (specFile: string, flags: RunFlags) => (await import("./run-action.js")).runAction(specFile, flags));
 }

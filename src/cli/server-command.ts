@@ -24,7 +24,7 @@ export function registerServerCommand(program: Command): void {
       oneOf(["auto", ...ACCEPT_STRATEGY_NAMES] as const),
       "auto",
     )
-    .action(async (flags) => {
+    .action(async (flags: ServerCommandFlags) => {
       const problem = protocolNamed(flags.protocol).serverOptionsProblem({ reply: flags.reply });
       if (problem) fail(`tcpsweep server: --protocol ${flags.protocol} --reply ${flags.reply}: ${problem}`, 2);
       try {
@@ -40,4 +40,14 @@ export function registerServerCommand(program: Command): void {
         fail(`tcpsweep server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`, 2);
       }
     });
+}
+
+/** The server command's options as commander parses them. */
+interface ServerCommandFlags {
+  host: string;
+  port: number;
+  threads: number;
+  protocol: (typeof PROTOCOL_NAMES)[number];
+  reply: "echo" | "ack";
+  accept: "auto" | (typeof ACCEPT_STRATEGY_NAMES)[number];
 }

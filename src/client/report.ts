@@ -92,7 +92,7 @@ export function buildReport(result: LoadResult): ClientReport {
             mean: round(latencyUs.mean, 1),
           },
     client_turnaround_us: turnaroundSummary(result.turnaroundNs),
-    errors: { ...result.errors, total: Object.values(result.errors).reduce((a, b) => a + b, 0) },
+    errors: { ...result.errors, total: (Object.values(result.errors) as number[]).reduce((a, b) => a + b, 0) },
     connections: {
       requested: options.connections,
       established: result.connectionsEstablished,

@@ -20,7 +20,7 @@ import type { Launched, Launcher, StartRequest } from "./launcher.js";
 
 /** One word for a POSIX shell (ssh hands the remote command to the login shell). */
 function shellWord(word: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The ssh command lines of a sweep: the spec's options, batch mode, a ControlMaster per host. */

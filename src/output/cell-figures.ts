@@ -97,7 +97,7 @@ export const CELL_FIGURE_COLUMNS = [
   "server_syscalls_per_request",
 ] as const satisfies readonly Exclude<keyof CellFigures, "cell" | "values">[];
 
-const typed = (text: string | number | undefined) => (numeric(text) ?? text ?? "") as string | number;
+const typed = (text: string | number | undefined) => numeric(text) ?? text ?? "";
 
 const round = (value: number | undefined, digits: number) => (value === undefined ? undefined : Number(value.toFixed(digits)));
 

@@ -69,7 +69,7 @@ export function treeUsage(root: number): TreeUsage {
     usage.cpuS += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
     usage.peakRssKb += statusValue(status, "VmHWM");
     // Context switches are per thread: the process's own status shows only its main thread.
-    let tasks: string[] = [];
+    let tasks: string[];
     try {
       tasks = readdirSync(`/proc/${pid}/task`);
     } catch {

@@ -36,6 +36,7 @@ export function decodeHistogram(encoded: string, source = "input"): LatencyHisto
     throw new Error(
       `latency histogram from ${source} is not an encoded HdrHistogram (${(error as Error).message}); ` +
         "is tcpsweep the same version on every host?",
+      { cause: error },
     );
   }
 }

@@ -143,7 +143,7 @@ export function mergeHostRuns(runs: readonly HostClientRun[]): MergedClientRepor
       clock_offset_max_ms: round(Math.max(...runs.map((r) => Math.abs(r.clock.offsetMs))), 3),
       clock_error_max_ms: round(Math.max(...runs.map((r) => r.clock.errorBoundMs)), 3),
       overlap_s: round(Math.max(0, overlapMs) / 1000, 4),
-      ...(cpus.every((c) => c !== undefined) ? { client_cpu_s: round(sum(cpus as number[]), 3) } : {}),
+      ...(cpus.every((c) => c !== undefined) ? { client_cpu_s: round(sum(cpus), 3) } : {}),
       client_bound_hosts: hosts.filter((h) => (h.cpu_share ?? 0) > CLIENT_BOUND_CORE_SHARE).map((h) => h.host),
       hosts,
     },

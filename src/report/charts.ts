@@ -5,7 +5,7 @@
  */
 import { View, Warn, logger, parse } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { SYSCALL_TARGETS, orderValues, type CellSummary, type ReportData } from "./data.js";
+import { SYSCALL_TARGETS, type ReportData } from "./data.js";
 import {
   HEIGHT,
   OTHER_COLOR,
@@ -17,7 +17,6 @@ import {
   lineLayer,
   pointOf,
   xIsLog,
-  xValuesOf,
   type Axes,
   type Spec,
 } from "./chart-axes.js";

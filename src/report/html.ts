@@ -133,7 +133,7 @@ function cellTable(data: ReportData): string {
       ...(served ? [`<td>${servedText}</td>`] : []),
       ...(fairness ? [fairnessCell(cell)] : []),
       ...targets.map(
-        (target) => `<td>${cell.syscallsPerRequest[target] !== undefined ? decimal(cell.syscallsPerRequest[target]!) : dash}</td>`,
+        (target) => `<td>${cell.syscallsPerRequest[target] !== undefined ? decimal(cell.syscallsPerRequest[target]) : dash}</td>`,
       ),
       ...(notes ? [`<td class="text note">${escapeHtml(cell.validity.syscallNote ?? "")}</td>`] : []),
       `<td class="text status">${escapeHtml(degraded.length > 0 ? `${cell.status}: ${degraded.join(" | ")}` : cell.status)}</td>`,

@@ -26,14 +26,14 @@ export function readCsvHeader(file: string): string[] | undefined {
   if (!existsSync(file)) return undefined;
   const firstLine = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
   if (firstLine.trim() === "") return undefined;
-  return (parse(firstLine, { bom: true }) as string[][])[0]?.map(restoreCsvText);
+  const records: string[][] = parse(firstLine, { bom: true });
+  return records[0]?.map(restoreCsvText);
 }
 
 function parseTable(text: string): { header: string[]; rows: CsvRow[] } {
   // Cells we neutralised for spreadsheets (a leading ') come back as they were.
-  const records = (parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][]).map((record) =>
-    record.map(restoreCsvText),
-  );
+  const parsed: string[][] = parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true });
+  const records = parsed.map((record) => record.map(restoreCsvText));
   const header = records[0] ?? [];
   const rows = records.slice(1).map((record) => Object.fromEntries(header.map((column, i) => [column, record[i] ?? ""])));
   return { header, rows };

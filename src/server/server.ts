@@ -105,7 +105,7 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
       const deadline = setTimeout(() => {
         for (const worker of workers) if (!isDead(worker)) worker.kill("SIGKILL");
       }, SHUTDOWN_LIMIT_MS);
-      Promise.all(workers.map((worker) => (isDead(worker) ? undefined : new Promise((r) => worker.once("exit", r))))).then(() => {
+      void Promise.all(workers.filter((worker) => !isDead(worker)).map((worker) => new Promise((r) => worker.once("exit", r)))).then(() => {
         clearTimeout(deadline);
         resolve();
       });

@@ -4,7 +4,7 @@ import type { ClientReport } from "../client/index.js";
 import type { RemoteSummary } from "../remote/merge.js";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS } from "../output/columns.js";
 import type { ClientFigures, RunResult } from "../record/run-record.js";
-import type { ClientSpec } from "./spec.js";
+import type { ClientSpec } from "../model/spec-types.js";
 
 /** What a client's output says: figures for the record, and a regex client's extra named groups. */
 export type ParsedOutput = { figures: Partial<RunResult>; extra?: Record<string, string | number> } | { error: string };
@@ -171,7 +171,7 @@ function parseRegex(stdout: string, pattern: RegExp): ParsedOutput {
   // A group named like a client figure fills that column, and must be a number there.
   const bad = nonNumericFigures(figures);
   if (bad.length > 0) return { error: `client output: not a number: ${bad.join(", ")}` };
-  return { figures: figures as Partial<RunResult>, extra };
+  return { figures: figures, extra };
 }
 
 export function parseClientOutput(client: ClientSpec, stdout: string): ParsedOutput {

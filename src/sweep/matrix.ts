@@ -2,7 +2,7 @@
  * Matrix expansion: spec → ordered list of cells, and the `--only` filter.
  */
 import { SpecError, didYouMean, type SpecIssue } from "./errors.js";
-import type { Cell, MatrixValue, SweepSpec } from "./spec.js";
+import type { Cell, MatrixValue, SweepSpec } from "../model/spec-types.js";
 
 /** `--only` filter: for each named key, the allowed values (a cell must match every key). */
 export interface CellFilter {

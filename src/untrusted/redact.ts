@@ -99,7 +99,7 @@ export class Redactor {
   deep(value: unknown): unknown {
     if (typeof value === "string") return this.text(value);
     if (Array.isArray(value))
-      return value.every((item) => typeof item === "string") ? this.argv(value as string[]) : value.map((item) => this.deep(item));
+      return value.every((item) => typeof item === "string") ? this.argv(value) : value.map((item) => this.deep(item));
     if (typeof value !== "object" || value === null) return value;
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [key, typeof item === "string" && this.isSecretName(key) ? REDACTED : this.deep(item)]),

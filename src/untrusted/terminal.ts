@@ -6,9 +6,12 @@
  */
 
 // ESC [ … final byte (CSI), ESC ] … BEL or ESC \ (OSC), ESC P/X/^/_ … ESC \ (DCS, SOS, PM, APC), ESC + one char; the 8-bit CSI (0x9b) too.
+// Matching control characters is this file's purpose.
+/* eslint-disable no-control-regex */
 const ESCAPES =
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b[ -~]?|\u009b[0-?]*[ -/]*[@-~]/g;
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/* eslint-enable no-control-regex */
 
 /** `text` without escape sequences and control characters (tab and newline stay). */
 export function stripControl(text: string): string {

@@ -14,15 +14,7 @@ import type { MatrixValue } from "./types.js";
 import { checkHostReferences } from "./remote-hosts.js";
 import { checkNamedClientProtocols, checkProtocolKey, checkServerReply } from "./protocol-checks.js";
 import { checkNamedDimensions } from "./named-dimensions.js";
-
-export interface CrossContext {
-  raw: Loose;
-  matrixKeys: string[] | undefined;
-  matrix: Loose | undefined;
-  issues: RawIssue[];
-  /** This machine's online CPUs, for `cpus:` lists. */
-  onlineCpus: readonly number[];
-}
+import type { CrossContext } from "./cross-context.js";
 
 /** Parse one section on its own so cross-checks can use it even when other sections are broken. */
 export function sectionOf<T extends z.ZodType>(schema: T, value: unknown): z.output<T> | undefined {

@@ -7,7 +7,7 @@
  * (docs/servers.md).
  */
 import { didYouMean } from "../errors.js";
-import type { CrossContext } from "./cross-checks.js";
+import type { CrossContext } from "./cross-context.js";
 import type { Seg } from "./locate.js";
 import { asObject, type Loose } from "./schema-parts.js";
 

@@ -6,7 +6,7 @@
  */
 import { describeValue } from "../errors.js";
 import { DEFAULT_PROTOCOL, PROTOCOLS, PROTOCOL_NAMES, isProtocolName, lengthProblem } from "../../protocol/index.js";
-import type { CrossContext } from "./cross-checks.js";
+import type { CrossContext } from "./cross-context.js";
 import type { RawIssue, Seg } from "./locate.js";
 import type { Cell, SweepSpec } from "./types.js";
 
