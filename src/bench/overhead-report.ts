@@ -9,7 +9,8 @@ import {
   type OverheadVariant,
   type PassTimes,
 } from "./overhead.js";
-import { goalsTable, spreadCell, table, type BenchResults, type Goal } from "./report.js";
+import type { BenchResults } from "./results.js";
+import { goalsTable, spreadCell, table, type Goal } from "./tables.js";
 import { ratioOfMedians, spread, type Spread } from "./stats.js";
 
 /** Phases in the order a run goes through them (a phase missing from a pass counts 0 s). */

@@ -12,25 +12,15 @@ import {
   type ServerPoint,
 } from "./experiments.js";
 import type { Machine } from "./machine.js";
-import { REPO_ROOT, type BenchOptions, type BenchSection } from "./options.js";
+import { REPO_ROOT, type BenchSection } from "./options.js";
 import { overheadGoals, overheadSection } from "./overhead-report.js";
-import { OVERHEAD_HEADING, type OverheadResults } from "./overhead.js";
-import { ratioOfMedians, spread, type Spread } from "./stats.js";
+import { OVERHEAD_HEADING } from "./overhead.js";
+import { ratioOfMedians, spread } from "./stats.js";
+import type { BenchResults } from "./results.js";
+import { goalsTable, spreadCell, table, type Goal } from "./tables.js";
 
-export interface BenchResults {
-  startedAt: string;
-  commandLine: string;
-  options: BenchOptions;
-  machine: Machine;
-  elapsedS: number;
-  /** Empty when the section could not run at all (see failures). */
-  clients: ClientPoint[];
-  servers: ServerPoint[];
-  perturbation?: Perturbation;
-  overhead?: OverheadResults;
-  failures: string[];
-  rawDir: string;
-}
+export type { BenchResults } from "./results.js";
+export { goalsTable, spreadCell, table, type Goal } from "./tables.js";
 
 const FINDINGS_HEADING = "## Findings";
 const FINDINGS_PLACEHOLDER = "(written by hand after profiling)";
@@ -47,23 +37,8 @@ export function carriedOverFindings(previous: string | undefined): string {
   return `${lines.slice(start).join("\n").trimEnd()}\n`;
 }
 
-function number(value: number, digits: number): string {
-  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/** `median (min–max)`, or just the median of a single run; "—" when no run succeeded. */
-export function spreadCell(values: Spread | undefined, digits = 0): string {
-  if (!values) return "—";
-  const median = number(values.median, digits);
-  return values.runs === 1 ? median : `${median} (${number(values.min, digits)}–${number(values.max, digits)})`;
-}
-
 function ratioCell(ratio: number | undefined): string {
   return ratio === undefined ? "—" : `${ratio.toFixed(2)}×`;
-}
-
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
 
 /** A metric of both sides of a point: their spreads and the ratio of medians. */
@@ -211,15 +186,6 @@ function perturbationTable(perturbation: Perturbation): string {
   return table(["variant", "resp/s", "traced/untraced", "server syscalls/resp"], rows);
 }
 
-export interface Goal {
-  goal: string;
-  /** A ratio (×), or seconds when `unit` is "s". */
-  ratio: number | undefined;
-  /** The ratio must be at least (≥) or at most (≤) this. */
-  bound: { atLeast: number } | { atMost: number };
-  unit?: "s";
-}
-
 function goals(results: BenchResults): Goal[] {
   const clientRatio = (connections: number, metric: (run: ClientRun) => number) => {
     const point = results.clients.find((p) => p.connections === connections);
@@ -250,18 +216,6 @@ function goals(results: BenchResults): Goal[] {
     })),
     ...(results.overhead ? overheadGoals(results.overhead) : []),
   ];
-}
-
-export function goalsTable(rows: readonly Goal[]): string {
-  return table(
-    ["goal", "target", "measured", "status"],
-    rows.map(({ goal, ratio, bound, unit }) => {
-      const shown = (value: number) => (unit === "s" ? `${value.toFixed(3)} s` : `${value.toFixed(2)}×`);
-      const target = "atLeast" in bound ? `≥ ${shown(bound.atLeast)}` : `≤ ${shown(bound.atMost)}`;
-      const met = ratio !== undefined && ("atLeast" in bound ? ratio >= bound.atLeast : ratio <= bound.atMost);
-      return [goal, target, ratio === undefined ? "—" : shown(ratio), ratio === undefined ? "not measured" : met ? "met" : "**not met**"];
-    }),
-  );
 }
 
 /** The tables and goals: what `npm run bench` prints on stdout, and the body of RESULTS.md. */
