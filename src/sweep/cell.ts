@@ -1,6 +1,7 @@
 /**
- * The lifecycle of one cell run: server up (or the group's), client run under the cell's
- * hard timeout with the window observed, server down, one row with figures and status.
+ * One pass of a cell run: server up (or the group's), client run under the cell's hard timeout
+ * with the window observed, server down, one row with figures and status. A profiled run makes
+ * two passes, clean and traced (sweep/run.ts).
  */
 import { closeSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,10 +21,10 @@ import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
-import type { CellTracer } from "./tracing.js";
+import type { TracedPassProfilers } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
 
-export interface CellRunContext {
+export interface PassContext {
   spec: SweepSpec;
   cell: Cell;
   repeat: number;
@@ -36,11 +37,11 @@ export interface CellRunContext {
   abort: AbortSignal;
   /** `run --verbose`: internal lines (the client's command, the phases of each pass). */
   log?: (line: string) => void;
-  /** Set for a traced pass: its profilers, and the label that keeps its raw files apart. */
-  trace?: { tracer: CellTracer; label: string };
+  /** Set for a traced pass: its profilers (its raw files are kept apart by the label "traced"). */
+  traced?: TracedPassProfilers;
 }
 
-export interface CellRunResult {
+export interface PassResult {
   row: RunResult;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
@@ -59,7 +60,7 @@ class WindowObserver {
   constructor(
     private readonly client: Launched,
     private readonly server: RunningServer | undefined,
-    private readonly tracer: CellTracer | undefined,
+    private readonly tracer: TracedPassProfilers | undefined,
     private readonly clock: PhaseClock,
   ) {}
   /** The client is warmed up and waits: attach the profilers, then let the window open, traced from its first call. */
@@ -141,10 +142,11 @@ function saveRawOutput(
   }
 }
 
-export async function runCellOnce(context: CellRunContext): Promise<CellRunResult> {
+/** Runs one pass (clean, or traced when `context.traced` is set). */
+export async function runPass(context: PassContext): Promise<PassResult> {
   const { spec, cell, repeat, abort } = context;
-  const tracer = context.trace?.tracer;
-  const rawFile = `${rawRunBase(context.rawDir, cell.id, repeat)}${context.trace ? `.${context.trace.label}` : ""}.log`;
+  const tracer = context.traced;
+  const rawFile = `${rawRunBase(context.rawDir, cell.id, repeat)}${tracer ? ".traced" : ""}.log`;
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;
@@ -158,7 +160,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
     context.log?.(
-      `${cell.id} #${repeat}${context.trace ? ` (${context.trace.label})` : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`,
+      `${cell.id} #${repeat}${tracer ? " (traced)" : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`,
     );
     // A traced pass whose profilers attach to running processes holds the built-in client's window until they have.
     const holdWindow = spec.client.builtin && tracer?.attachesToRunning === true;
