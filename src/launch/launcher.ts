@@ -49,10 +49,17 @@ export interface Launched {
   stderrLines(listener: (line: string) => void): void;
   /** Writes to its stdin (started with `stdin: true`); absent where the launcher cannot. */
   writeStdin?(text: string): void;
-  /** PIDs of its whole tree as its host sees them (for a profiler started on the same host). */
-  processIds(): number[];
-  /** A snapshot of its tree's counters; subtract two with usageBetween for a window. */
-  usage(): TreeUsage | undefined;
+  /**
+   * PIDs of its whole tree as its host sees them (for a profiler started on the same host, the warm
+   * server's drain check). Optional: a launcher with no process ids to give (a Kubernetes Job) leaves
+   * it out; then nothing attaches to the tree and a kept server is not reused.
+   */
+  processIds?(): number[];
+  /**
+   * A snapshot of its tree's counters; subtract two with usageBetween for a window. Optional: where
+   * there is no /proc to read, the usage columns of the row stay empty (docs/csv-columns.md).
+   */
+  usage?(): TreeUsage | undefined;
   /** Sends `signal` to the whole tree. */
   signal(signal: NodeJS.Signals): void;
   /** `signal`, then SIGKILL for whatever of the tree is alive after `graceMs`; resolves when none is left. */

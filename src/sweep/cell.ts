@@ -55,38 +55,40 @@ export interface PassResult {
  * waits for that (`ready`), else as it opens.
  */
 class WindowObserver {
-  private before?: { server?: TreeUsage; client: TreeUsage };
-  usage?: { server?: TreeUsage; client: TreeUsage };
+  private before?: { server?: TreeUsage; client?: TreeUsage };
+  usage?: { server?: TreeUsage; client?: TreeUsage };
   constructor(
     private readonly client: Launched,
     private readonly server: RunningServer | undefined,
     private readonly tracer: TracedPassProfilers | undefined,
     private readonly clock: PhaseClock,
   ) {}
+  /** The process ids to attach to, where the launchers give them (usage and ids are optional capabilities). */
+  private pids() {
+    return { server: this.server?.child.processIds?.(), client: this.client.processIds?.() };
+  }
   /** The client is warmed up and waits: attach the profilers, then let the window open, traced from its first call. */
   async ready(): Promise<void> {
     this.clock.next("profilers attach");
-    await this.tracer?.attach({ server: this.server?.child.processIds(), client: this.client.processIds() });
+    await this.tracer?.attach(this.pids());
     // Counted already, before the window: how long this takes is the count's excess at the start (docs/syscalls.md).
     this.clock.next("window opening");
     this.client.writeStdin?.("start\n");
   }
   opened(): void {
-    const client = this.client.usage();
-    if (this.before || !client) return;
+    if (this.before) return;
     this.clock.next("window");
-    this.before = { server: this.server?.child.usage(), client };
-    this.tracer?.windowOpened({ server: this.server?.child.processIds(), client: this.client.processIds() });
+    this.before = { server: this.server?.child.usage?.(), client: this.client.usage?.() };
+    this.tracer?.windowOpened(this.pids());
   }
   closed(): void {
-    const client = this.client.usage();
-    if (!this.before || this.usage || !client) return;
+    if (!this.before || this.usage) return;
     this.clock.next("drain and client exit");
     this.tracer?.windowClosed();
-    const serverNow = this.server?.child.usage();
+    const between = (before: TreeUsage | undefined, now: TreeUsage | undefined) => (before && now ? usageBetween(before, now) : undefined);
     this.usage = {
-      server: this.before.server && serverNow ? usageBetween(this.before.server, serverNow) : undefined,
-      client: usageBetween(this.before.client, client),
+      server: between(this.before.server, this.server?.child.usage?.()),
+      client: between(this.before.client, this.client.usage?.()),
     };
   }
 }
@@ -203,7 +205,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
       ...figures,
       ...("extra" in parsed && parsed.extra ? { extra: parsed.extra } : {}),
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
-      client_cpu_s: round(usage?.client.cpuS),
+      client_cpu_s: round(usage?.client?.cpuS),
       // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
       client_threads: figures.client_threads,
       server_cpu_s: round(usage?.server?.cpuS),

@@ -17,7 +17,7 @@ import type { RunRecord } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
 import { metaPath, rawDirPath, updateRunMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
-import { chooseLaunchers, closeLaunchers, preflightLaunchers } from "../launch/choose.js";
+import { chooseLaunchers, closeLaunchers, preflightLaunchers, type Launchers } from "../launch/choose.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import { killEveryChildNow } from "../process/child.js";
 import { runOnce } from "./run.js";
@@ -45,6 +45,10 @@ export interface SweepOptions {
   onRunId?: (runId: string) => void;
   /** quiet: no progress or pivot; verbose: also phases and internal steps (run -q / -v). */
   verbosity?: "quiet" | "normal" | "verbose";
+  /** Where the processes run (default: launch/choose.ts decides); test/runner-fast.test.ts passes fake launchers. */
+  chooseLaunchers?: (spec: SweepSpec) => Launchers;
+  /** Waits a cooldown, ending early on abort (default: a timer); the fast runner tests pass a fake clock. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface CellJob {
@@ -142,7 +146,8 @@ function commandOf(pid: number | undefined): string {
 }
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
-  const launchers = chooseLaunchers(spec);
+  const launchers = (options.chooseLaunchers ?? chooseLaunchers)(spec);
+  const wait = options.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined));
   const plan = checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server);
   const header = sweepHeader(spec);
   checkOutput(spec, true);
@@ -235,8 +240,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       jobs.map((job) =>
         limit(async () => {
           if (controller.signal.aborted) return;
-          if (!first && spec.cooldownS > 0)
-            await sleep(spec.cooldownS * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
+          if (!first && spec.cooldownS > 0) await wait(spec.cooldownS * 1000, controller.signal);
           first = false;
           if (controller.signal.aborted) return;
           for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
