@@ -81,6 +81,7 @@ describe("the statistics of a summary row", () => {
       success_rate_pct: 97.5, // over every repeat, the degraded one's 10 % included (the rerun's timeout is replaced)
       latency_p99_us: 20,
       served_pct: 100,
+      marks: "*~ s1/10", // as the pivot prints it: a repeat not ok, noisy, the degraded one served 1 of 10
     });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `tcpsweep run` end to end on real processes: the built-in server and client, the CSV, the
- * pivot, --dry-run / --only / --repeat / --resume, the header guard and the CSV lock.
+ * pivot, --dry-run / --only / --repeat, the header guard and the CSV lock (--resume of a finished run:
+ * test/runner-fast.test.ts).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -110,18 +111,6 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
       expect(first.stderr).toMatch(new RegExp(`^${connections}\\s+${values[0]}${marks}\\s+${values[1]}${marks}\\s*$`, "m"));
     }
     expect(first.stderr).toContain("4 runs, 0 not ok");
-  });
-
-  it("--resume after the complete run says it finished, runs nothing and adds no row", async () => {
-    expect(first?.code, "needs the first run").toBe(0);
-    const before = readFileSync(csvFile, "utf8");
-    const result = await runCli(["run", specFile, "--resume"], { cwd: dir });
-    expect(result.code, result.stderr).toBe(0);
-    const runId = readCsv(csvFile).rows[0]!.run_id;
-    expect(result.stderr).toContain(`--resume: run ${runId} finished; nothing to resume`);
-    expect(countStarted(result, "server") + countStarted(result, "client")).toBe(0);
-    expect(readFileSync(csvFile, "utf8")).toBe(before);
-    await expectCleanExit(result);
   });
 });
 

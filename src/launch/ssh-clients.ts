@@ -1,7 +1,9 @@
 /** The built-in client on several remote load hosts, as the client launcher (launch/multi-host-client.ts does the work). */
 import { MultiHostClient } from "./multi-host-client.js";
 import type { RemoteHost } from "../remote/hosts.js";
-import type { Launched, Launcher, StartRequest } from "./launcher.js";
+import { splitConnections } from "../remote/split.js";
+import type { Launched, Launcher, LauncherNeeds, PreflightReport, StartRequest } from "./launcher.js";
+import { preflightHosts } from "./ssh-preflight.js";
 import { SshLauncher, type SshConnections } from "./ssh.js";
 
 export class MultiHostClientLauncher implements Launcher {
@@ -30,6 +32,15 @@ export class MultiHostClientLauncher implements Launcher {
   /** Each host's share is checked there by the remote preflight. */
   openFileShortfall(): string | undefined {
     return undefined;
+  }
+
+  /** Asks each host's agent for its share of the connections (ssh-preflight.ts). */
+  preflight(needs: LauncherNeeds): Promise<PreflightReport> {
+    const shares = splitConnections(needs.connections, this.hosts.length);
+    return preflightHosts(
+      (host) => this.connections.open(host),
+      this.hosts.map((host, i) => ({ host, roles: needs.roles, connections: shares[i]! })),
+    );
   }
 
   close(): Promise<void> {

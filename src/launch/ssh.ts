@@ -16,7 +16,8 @@ import { REQUEST_TIMEOUT_MS } from "../remote/protocol.js";
 import { AgentSession } from "../remote/session.js";
 import { cliEntry as defaultCliEntry } from "../entry.js";
 import type { RemoteHost, RemoteSettings } from "../remote/hosts.js";
-import type { Launched, Launcher, StartRequest } from "./launcher.js";
+import type { Launched, Launcher, LauncherNeeds, PreflightReport, StartRequest } from "./launcher.js";
+import { preflightHosts } from "./ssh-preflight.js";
 
 /** One word for a POSIX shell (ssh hands the remote command to the login shell). */
 function shellWord(word: string): string {
@@ -218,6 +219,11 @@ export class SshLauncher implements Launcher {
 
   createProfiler(kind: ProfilerKind, setup: ProfilerSetup): RemoteProfiler {
     return new RemoteProfiler(this, kind, setup);
+  }
+
+  /** Asks the agent on its host (ssh-preflight.ts). */
+  preflight(needs: LauncherNeeds): Promise<PreflightReport> {
+    return preflightHosts((host) => this.connections.open(host), [{ host: this.host, ...needs }]);
   }
 
   close(): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { binomialDistribution } from "simple-statistics";
 import type { Row } from "./columns.js";
+import { cellMarks, markText } from "./marks.js";
 import { columnMedian, cv, max, median, min, numeric } from "./stats.js";
 import { groupByCell } from "../rundir/runs.js";
 
@@ -79,6 +80,8 @@ export interface CellFigures {
   /** Connections with a response in the window, percent of those requested. */
   served_pct?: number;
   server_syscalls_per_request?: number;
+  /** The pivot's marks of the cell (marks.ts), e.g. "*~ s1/10"; absent when it has none. */
+  marks?: string;
 }
 
 /** The summary CSV's columns after the matrix keys, in order. */
@@ -95,6 +98,7 @@ export const CELL_FIGURE_COLUMNS = [
   "latency_p99_us",
   "served_pct",
   "server_syscalls_per_request",
+  "marks",
 ] as const satisfies readonly Exclude<keyof CellFigures, "cell" | "values">[];
 
 const typed = (text: string | number | undefined) => numeric(text) ?? text ?? "";
@@ -136,6 +140,7 @@ export function figuresOfCell(cell: string, rows: readonly Row[], matrixKeys: re
     latency_p99_us: round(columnMedian(ok, "latency_p99_us"), 1),
     served_pct: round(served.length > 0 ? median(served) : undefined, 2),
     server_syscalls_per_request: round(columnMedian(ok, "server_syscalls_per_request"), 3),
+    marks: markText(cellMarks(rows).marks).trim() || undefined,
   };
   for (const [key, value] of Object.entries(optional))
     if (value !== undefined) (figures as unknown as Record<string, unknown>)[key] = value;

@@ -4,15 +4,8 @@
  * and flags (some failed, noisy, client-bound); one table per value of other keys.
  */
 import type { Row } from "./columns.js";
-import {
-  CLIENT_BOUND_CORE_SHARE,
-  NOISE_CV_THRESHOLD,
-  UNEVEN_JAIN_THRESHOLD,
-  median,
-  repeatStats,
-  unevenJain,
-  type RepeatStatsOptions,
-} from "./stats.js";
+import { cellMarks, markLegend, markText, type CellMarks, type Mark } from "./marks.js";
+import type { RepeatStatsOptions } from "./stats.js";
 
 /**
  * Rows, columns and the keys that split tables: connections (or the offered rate) down, threads
@@ -30,120 +23,27 @@ function axes(matrixKeys: readonly string[], rows: readonly Row[]): { rowKey: st
 
 const distinct = (values: string[]) => [...new Set(values)];
 
-/** Markers a cell can carry, in the order they are printed, with their legend. */
-const MARKS = {
-  "*": () => "* some repeats failed: the figures are of the ok ones",
-  "~": (o: RepeatStatsOptions) =>
-    `~ noisy: the ok repeats' resp/s vary by more than ${percent(o.noiseThreshold ?? NOISE_CV_THRESHOLD)} (CV)`,
-  "!": (o: RepeatStatsOptions) =>
-    `! client-bound: the client used more than ${percent(o.clientBoundThreshold ?? CLIENT_BOUND_CORE_SHARE)} of a core per worker thread in the window, so the server may be faster than shown`,
-  t: () => "t traced rate (pass: same profiling has no clean pass)",
-  s: () =>
-    "sN/M starved: only N of the M requested connections got a reply in the window (degraded unless validity.min_served_pct allows it; see the error)",
-  p: () => "p payload mismatches: ECHO replies carried other bytes than were sent (counted as responses under verify: type; degraded)",
-  z: () => "z stall: a second or more of the window without any reply (degraded)",
-  j: () =>
-    `jN uneven service: Jain's index of per-connection responses (fairness_jain, median of the repeats) is N, below ${UNEVEN_JAIN_THRESHOLD} with every connection served; a finding about the server, the runs stay ok`,
-  a: () =>
-    "aN% open loop (client.rate): the achieved request rate as a share of the target, median of the repeats (below 95 % is degraded)",
-} as const;
-type Mark = keyof typeof MARKS;
-
-function percent(fraction: number): string {
-  return `${Number((fraction * 100).toFixed(2))}%`;
-}
-
-interface CellText {
+interface CellText extends CellMarks {
   value: string;
-  marks: Mark[];
-  /** The served fraction after `s`, e.g. "273/4000". */
-  served?: string;
-  /** Jain's index after `j`, e.g. "0.64". */
-  jain?: string;
-  /** Open loop: achieved ÷ target rate after `a`, e.g. "98%". */
-  achieved?: string;
-  /** No repeat was ok: the figures are of the degraded ones. */
-  fromDegraded?: boolean;
   /** "(min–max, CV%)" with two or more ok repeats. */
   spread: string;
 }
 
-const figure = (row: Row, column: string) => (row[column] === undefined || row[column] === "" ? undefined : Number(row[column]));
-
-/** What the degraded-run markers say about these rows: the worst served fraction, mismatches, stalls. */
-function validityMarks(rows: Row[]): { marks: Mark[]; served?: string; achieved?: string } {
-  const marks: Mark[] = [];
-  const starved = rows
-    .filter((row) => (figure(row, "connections_served") ?? Infinity) < (figure(row, "connections_requested") ?? -Infinity))
-    .sort((a, b) => figure(a, "connections_served")! - figure(b, "connections_served")!)[0];
-  if (rows.some((row) => (figure(row, "payload_mismatches") ?? 0) > 0)) marks.push("p");
-  if (rows.some((row) => (figure(row, "stall_seconds") ?? 0) >= 1)) marks.push("z");
-  if (starved) marks.push("s"); // carries its served fraction
-  const shares = rows.flatMap((row) => {
-    const target = figure(row, "target_rate");
-    const achieved = figure(row, "achieved_rate");
-    return target && achieved !== undefined ? [achieved / target] : [];
-  });
-  if (shares.length > 0) marks.push("a"); // carries achieved ÷ target
-  return {
-    marks,
-    ...(starved ? { served: `${starved.connections_served}/${starved.connections_requested}` } : {}),
-    ...(shares.length > 0 ? { achieved: `${Math.round(100 * median(shares))}%` } : {}),
-  };
-}
-
-/**
- * One cell: the median of ok repeats; with none ok, the median of the degraded ones (they ran,
- * but not as specified: the markers say how); "FAIL <status>" when neither.
- */
+/** One cell: the median the marks qualify (marks.ts), its spread, or "FAIL <status>". */
 function cellText(rows: Row[], options: RepeatStatsOptions): CellText {
   if (rows.length === 0) return { value: "", marks: [], spread: "" };
-  let measured = rows;
-  let stats = repeatStats(rows, options);
-  const degraded = rows.filter((row) => row.status === "degraded");
-  if (stats.ok === 0 && degraded.length > 0) {
-    measured = degraded.map((row) => ({ ...row, status: "ok" }));
-    stats = repeatStats(measured, options);
-  }
-  const marks: Mark[] = [];
-  if (stats.ok === 0 && stats.failedStatus === undefined) {
-    // Ok rows without resp/s: `pass: same` profiling, whose only rate is the traced one.
-    stats = repeatStats(measured, { ...options, metric: "traced_resp_per_s" });
-    if (stats.ok > 0) marks.push("t");
-  }
+  const { stats, marks } = cellMarks(rows, options);
   if (stats.median === undefined) return { value: stats.failedStatus ? `FAIL ${stats.failedStatus}` : "-", marks: [], spread: "" };
-  if (stats.someFailed || measured.length < rows.length) marks.push("*");
-  if (stats.noisy) marks.push("~");
-  if (stats.clientBound) marks.push("!");
-  const validity = validityMarks(rows);
-  marks.push(...validity.marks);
-  // Of the repeats the figures are of, like the median: uneven service is about the served runs.
-  const jain = unevenJain(measured.filter((row) => row.status === "ok"));
-  if (jain !== undefined) marks.push("j");
   const spread =
     stats.ok >= 2
       ? `(${Math.round(stats.min!)}–${Math.round(stats.max!)}${stats.cv === undefined ? "" : `, ${(stats.cv * 100).toFixed(1)}%`})`
       : "";
-  return {
-    value: String(Math.round(stats.median)),
-    marks,
-    spread,
-    ...(validity.served ? { served: validity.served } : {}),
-    ...(validity.achieved ? { achieved: validity.achieved } : {}),
-    ...(marks.includes("j") ? { jain: jain!.toFixed(2) } : {}),
-    ...(measured !== rows ? { fromDegraded: true } : {}),
-  };
-}
-
-/** The markers as printed: `s`, `j` and `a` carry their figure after a space, e.g. "57797 s273/4000 j0.64". */
-function markText(cell: CellText): string {
-  const carried: Partial<Record<Mark, string | undefined>> = { s: cell.served, j: cell.jain, a: cell.achieved };
-  return cell.marks.map((mark) => (mark in carried ? ` ${mark}${carried[mark]}` : mark)).join("");
+  return { ...marks, value: String(Math.round(stats.median)), spread };
 }
 
 /**
  * The pivot of a run's rows. `options` sets the noisy and client-bound thresholds
- * (defaults {@link NOISE_CV_THRESHOLD}, {@link CLIENT_BOUND_CORE_SHARE}).
+ * (defaults in stats.ts: NOISE_CV_THRESHOLD, CLIENT_BOUND_CORE_SHARE).
  */
 export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[], options: RepeatStatsOptions = {}): string {
   if (rows.length === 0 || matrixKeys.length === 0) return "";
@@ -191,6 +91,6 @@ export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[],
     const title = `resp/s: median of ok repeats${degradedShown ? " (of the degraded ones where none was ok)" : ""}${spreadShown ? " (min–max, CV)" : ""}${group ? ` for ${group}` : ""}`;
     tables.push([title, format(header), ...lines.map(format)].join("\n"));
   }
-  const legend = (Object.keys(MARKS) as Mark[]).filter((mark) => used.has(mark)).map((mark) => MARKS[mark](options));
+  const legend = markLegend(used, options);
   return [tables.join("\n\n"), ...(legend.length > 0 ? ["", ...legend] : [])].join("\n");
 }

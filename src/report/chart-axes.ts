@@ -69,9 +69,31 @@ export function pointOf(data: ReportData, cell: CellSummary) {
     series: data.seriesKey ? (cell.keys[data.seriesKey] ?? "") : "",
     facet: data.facetKeys.map((key) => `${key}=${cell.keys[key] ?? ""}`).join(", "),
     cell: cell.cell,
+    // The pivot's marks (output/marks.ts), drawn beside the point; a cell with no ok repeat is drawn hollow.
+    marks: cell.marks ?? "",
+    degraded: cell.fromDegraded === true,
   };
 }
 
+/**
+ * The marks layers of a line chart: a hollow ring over each point whose figures are of degraded
+ * repeats only, and each point's marks (e.g. "s40/100") written beside it, as in the pivot. A layer
+ * with nothing to draw is left out (Vega warns about an empty extent).
+ */
+export function markLayers(a: Axes, y: Spec, values: readonly { marks: string; degraded: boolean }[]): Spec[] {
+  const at = { x: a.x, y };
+  const ring = {
+    transform: [{ filter: "datum.degraded" }],
+    mark: { type: "point", shape: "circle", size: 160, filled: false, strokeWidth: 2, color: "#e45756" },
+    encoding: at,
+  };
+  const text = {
+    transform: [{ filter: "datum.marks !== ''" }],
+    mark: { type: "text", align: "left", dx: 7, dy: -7, fontSize: 10, color: "#b00" },
+    encoding: { ...at, text: { field: "marks" } },
+  };
+  return [...(values.some((v) => v.degraded) ? [ring] : []), ...(values.some((v) => v.marks) ? [text] : [])];
+}
 /** A layered chart, faceted by the remaining matrix keys when there are any (and by `column` when given). */
 export function faceted(
   a: Axes,

@@ -15,6 +15,7 @@ import {
   faceted,
   keyTitle,
   lineLayer,
+  markLayers,
   pointOf,
   xIsLog,
   type Axes,
@@ -74,18 +75,24 @@ export async function renderSvg(spec: Spec, warnings: string[] = []): Promise<st
   }
 }
 
+/** How the throughput and latency charts show a cell that did not run as specified (said only when one is shown). */
+function marksNote(values: readonly { marks: string; degraded: boolean }[]): string {
+  const ring = values.some((value) => value.degraded) ? "; red ring: no repeat was ok, the point is the degraded ones' median" : "";
+  return `${ring}${values.some((value) => value.marks) ? "; red text: the pivot's marks" : ""}`;
+}
+
 function throughputChart(a: Axes): Spec | Omitted {
   const values = a.data.cells.filter((cell) => cell.respPerS).map((cell) => ({ ...pointOf(a.data, cell), ...cell.respPerS! }));
   const ranged = values.some((value) => value.max > value.min);
   const y = { field: "median", type: "quantitative", axis: { title: "responses per second (resp/s)", format: ",d" } };
-  const layer = [lineLayer(a, y)];
+  const layer = [lineLayer(a, y), ...markLayers(a, y, values)];
   if (ranged) {
     layer.unshift({
       mark: { type: "rule", strokeWidth: 1.5 },
       encoding: { x: a.x, y: { field: "min", type: "quantitative" }, y2: { field: "max" }, ...(a.color ? { color: a.color } : {}) },
     });
   }
-  const subtitle = `median of the ok repeats${ranged ? "; vertical bars span min–max" : ""}`;
+  const subtitle = `median of the ok repeats${ranged ? "; vertical bars span min–max" : ""}${marksNote(values)}`;
   return faceted(a, values, layer, { title: { text: "Throughput", subtitle } });
 }
 
@@ -95,7 +102,8 @@ function latencyChart(a: Axes): Spec | Omitted {
     .map((cell) => ({ ...pointOf(a.data, cell), p99: cell.p99Us! }));
   if (values.length === 0) return { title: "p99 latency", reason: "no ok run reported a p99 latency" };
   const y = { field: "p99", type: "quantitative", scale: { type: "log" }, axis: { title: "p99 latency (µs, log scale)", format: "~s" } };
-  return faceted(a, values, [lineLayer(a, y)], { title: { text: "p99 latency", subtitle: "median of the ok repeats' 99th percentile" } });
+  const subtitle = `median of the ok repeats' 99th percentile${marksNote(values)}`;
+  return faceted(a, values, [lineLayer(a, y), ...markLayers(a, y, values)], { title: { text: "p99 latency", subtitle } });
 }
 
 function syscallsPerRequestChart(a: Axes): Spec | Omitted {

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { cellFigures, type CellFigures } from "../output/cell-figures.js";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
+import { cellMarks, markText, measuredRows } from "../output/marks.js";
 import { columnMedian, median, numeric, repeatStats } from "../output/stats.js";
 import { readCsvTable, readResultsCsv, ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
 import { metaPath, readMetaJson, syscallsCsvPath } from "../rundir/run-dir.js";
@@ -41,6 +42,8 @@ export interface CellSummary {
   validity: CellValidity;
   /** No repeat was ok: resp/s and p99 are the degraded repeats'. */
   fromDegraded?: boolean;
+  /** The pivot's marks of this cell (output/marks.ts), e.g. "* s40/100". */
+  marks?: string;
   /** The summary CSV's row for this cell (spread, CV, served %): one function computes it for the report, the summary CSV and run --json. */
   figures?: CellFigures;
 }
@@ -167,11 +170,10 @@ function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
 }
 
 function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[]): CellSummary {
-  // With no ok repeat, degraded ones still measured something: chart them, marked as such.
-  const degraded = rows.filter((row) => row.status === "degraded");
-  const fromDegraded = !rows.some((row) => row.status === "ok") && degraded.length > 0;
-  const measured = fromDegraded ? degraded.map((row) => ({ ...row, status: "ok" })) : rows;
+  // With no ok repeat, degraded ones still measured something: chart them, marked as the pivot marks them.
+  const { measured, fromDegraded } = measuredRows(rows);
   const stats = repeatStats(measured);
+  const marks = markText(cellMarks(rows).marks).trim();
   const okRows = measured.filter((row) => row.status === "ok");
   const failed = distinct(rows.filter((row) => row.status !== "ok").map((row) => String(row.status || "unknown")));
   const status =
@@ -195,6 +197,7 @@ function summarizeCell(cell: string, rows: Row[], matrixKeys: readonly string[])
     status,
     validity: cellValidity(rows),
     ...(fromDegraded ? { fromDegraded } : {}),
+    ...(marks ? { marks } : {}),
     ...(stats.median !== undefined ? { respPerS: { median: stats.median, min: stats.min!, max: stats.max! } } : {}),
     ...(p99Us !== undefined ? { p99Us } : {}),
     ...(successPct !== undefined ? { successPct } : {}),

@@ -1,6 +1,7 @@
 /**
- * The lifecycle of one cell run: server up (or the group's), client run under the cell's
- * hard timeout with the window observed, server down, one row with figures and status.
+ * One pass of a cell run: server up (or the group's), client run under the cell's hard timeout
+ * with the window observed, server down, one row with figures and status. A profiled run makes
+ * two passes, clean and traced (sweep/run.ts).
  */
 import { closeSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,10 +21,10 @@ import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
-import type { CellTracer } from "./tracing.js";
+import type { TracedPassProfilers } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
 
-export interface CellRunContext {
+export interface PassContext {
   spec: SweepSpec;
   cell: Cell;
   repeat: number;
@@ -36,11 +37,11 @@ export interface CellRunContext {
   abort: AbortSignal;
   /** `run --verbose`: internal lines (the client's command, the phases of each pass). */
   log?: (line: string) => void;
-  /** Set for a traced pass: its profilers, and the label that keeps its raw files apart. */
-  trace?: { tracer: CellTracer; label: string };
+  /** Set for a traced pass: its profilers (its raw files are kept apart by the label "traced"). */
+  traced?: TracedPassProfilers;
 }
 
-export interface CellRunResult {
+export interface PassResult {
   row: RunResult;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
@@ -54,38 +55,40 @@ export interface CellRunResult {
  * waits for that (`ready`), else as it opens.
  */
 class WindowObserver {
-  private before?: { server?: TreeUsage; client: TreeUsage };
-  usage?: { server?: TreeUsage; client: TreeUsage };
+  private before?: { server?: TreeUsage; client?: TreeUsage };
+  usage?: { server?: TreeUsage; client?: TreeUsage };
   constructor(
     private readonly client: Launched,
     private readonly server: RunningServer | undefined,
-    private readonly tracer: CellTracer | undefined,
+    private readonly tracer: TracedPassProfilers | undefined,
     private readonly clock: PhaseClock,
   ) {}
+  /** The process ids to attach to, where the launchers give them (usage and ids are optional capabilities). */
+  private pids() {
+    return { server: this.server?.child.processIds?.(), client: this.client.processIds?.() };
+  }
   /** The client is warmed up and waits: attach the profilers, then let the window open, traced from its first call. */
   async ready(): Promise<void> {
     this.clock.next("profilers attach");
-    await this.tracer?.attach({ server: this.server?.child.processIds(), client: this.client.processIds() });
+    await this.tracer?.attach(this.pids());
     // Counted already, before the window: how long this takes is the count's excess at the start (docs/syscalls.md).
     this.clock.next("window opening");
     this.client.writeStdin?.("start\n");
   }
   opened(): void {
-    const client = this.client.usage();
-    if (this.before || !client) return;
+    if (this.before) return;
     this.clock.next("window");
-    this.before = { server: this.server?.child.usage(), client };
-    this.tracer?.windowOpened({ server: this.server?.child.processIds(), client: this.client.processIds() });
+    this.before = { server: this.server?.child.usage?.(), client: this.client.usage?.() };
+    this.tracer?.windowOpened(this.pids());
   }
   closed(): void {
-    const client = this.client.usage();
-    if (!this.before || this.usage || !client) return;
+    if (!this.before || this.usage) return;
     this.clock.next("drain and client exit");
     this.tracer?.windowClosed();
-    const serverNow = this.server?.child.usage();
+    const between = (before: TreeUsage | undefined, now: TreeUsage | undefined) => (before && now ? usageBetween(before, now) : undefined);
     this.usage = {
-      server: this.before.server && serverNow ? usageBetween(this.before.server, serverNow) : undefined,
-      client: usageBetween(this.before.client, client),
+      server: between(this.before.server, this.server?.child.usage?.()),
+      client: between(this.before.client, this.client.usage?.()),
     };
   }
 }
@@ -141,10 +144,11 @@ function saveRawOutput(
   }
 }
 
-export async function runCellOnce(context: CellRunContext): Promise<CellRunResult> {
+/** Runs one pass (clean, or traced when `context.traced` is set). */
+export async function runPass(context: PassContext): Promise<PassResult> {
   const { spec, cell, repeat, abort } = context;
-  const tracer = context.trace?.tracer;
-  const rawFile = `${rawRunBase(context.rawDir, cell.id, repeat)}${context.trace ? `.${context.trace.label}` : ""}.log`;
+  const tracer = context.traced;
+  const rawFile = `${rawRunBase(context.rawDir, cell.id, repeat)}${tracer ? ".traced" : ""}.log`;
   const rawOutput = path.relative(process.cwd(), rawFile);
   const deadline = Date.now() + spec.timeoutS * 1000;
   let server: RunningServer | undefined;
@@ -158,7 +162,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
     context.log?.(
-      `${cell.id} #${repeat}${context.trace ? ` (${context.trace.label})` : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`,
+      `${cell.id} #${repeat}${tracer ? " (traced)" : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`,
     );
     // A traced pass whose profilers attach to running processes holds the built-in client's window until they have.
     const holdWindow = spec.client.builtin && tracer?.attachesToRunning === true;
@@ -201,7 +205,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...figures,
       ...("extra" in parsed && parsed.extra ? { extra: parsed.extra } : {}),
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
-      client_cpu_s: round(usage?.client.cpuS),
+      client_cpu_s: round(usage?.client?.cpuS),
       // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
       client_threads: figures.client_threads,
       server_cpu_s: round(usage?.server?.cpuS),

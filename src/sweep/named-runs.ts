@@ -4,11 +4,11 @@
  * servers × clients are planned back to back, their order rotating from one repeat to the next
  * (A B C, then B C A, …) so that drift on the machine falls on every one alike.
  */
-import { chooseLaunchers } from "../launch/choose.js";
+import type { Launchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
 import { cellId } from "./matrix.js";
 import { ServerPool } from "./servers.js";
-import type { Cell, SweepSpec } from "./spec.js";
+import type { Cell, ServerSpec, SweepSpec } from "./spec.js";
 import { CLIENT_KEY, NAMED_DIMENSIONS, SERVER_KEY, comparedDimension } from "./spec/named-dimensions.js";
 
 /** The spec as one cell runs it: `server` and `client` are the cell's named ones (the spec itself without `servers:` / `clients:`). */
@@ -50,53 +50,55 @@ export function planNamedJobs(spec: SweepSpec, cells: readonly Cell[]): { cell: 
   return jobs;
 }
 
-/** One pool per named server, each on its own launcher (a server's `cpus` pin only it). */
-export class NamedServerPools {
-  private readonly pools = new Map<string, ServerPool>();
+/** What one cell run runs: the spec as the cell sees it (its named server and client in place), its server's pool, its client's launcher. */
+export interface CellSetup {
+  spec: SweepSpec;
+  /** Undefined when measuring `address`. */
+  servers?: ServerPool;
+  clientLauncher: Launcher;
+}
+
+/**
+ * The sweep's servers and clients as data, built once before the first run: one entry per server
+ * (the spec's `server:`, under the name "", or each of `servers:`) with its pool, and one per client
+ * with its launcher (chosen once, in launch/choose.ts). The runner asks it for each cell's setup.
+ */
+export class CellSetups {
+  private readonly pools: ReadonlyMap<string, ServerPool>;
+  private readonly clientLaunchers: ReadonlyMap<string, Launcher>;
 
   constructor(
     private readonly spec: SweepSpec,
-    private readonly single: ServerPool | undefined,
-    private readonly serverLauncher: Launcher,
-  ) {}
-
-  /** The pool a cell's runs use. */
-  for(cell: Pick<Cell, "values">): ServerPool | undefined {
-    if (!this.spec.servers) return this.single;
-    const name = String(cell.values[SERVER_KEY]);
-    let pool = this.pools.get(name);
-    if (!pool) {
-      const own = specForCell(this.spec, cell);
-      const launcher = own.server?.cpus === this.spec.server?.cpus ? this.serverLauncher : chooseLaunchers(own).server;
-      pool = new ServerPool(launcher, own.server!, this.spec.host);
-      this.pools.set(name, pool);
-    }
-    return pool;
+    launchers: Pick<Launchers, "server" | "client" | "named">,
+  ) {
+    const pool = (name: string, server: ServerSpec) =>
+      new ServerPool(launchers.named.server.get(name) ?? launchers.server, server, spec.host);
+    this.pools = new Map(entries(spec.server, spec.servers).map(([name, server]) => [name, pool(name, server)]));
+    this.clientLaunchers = new Map(
+      entries(spec.client, spec.clients).map(([name]) => [name, launchers.named.client.get(name) ?? launchers.client]),
+    );
   }
 
+  for(cell: Pick<Cell, "values">): CellSetup {
+    const name = (key: string, named: object | undefined) => (named ? String(cell.values[key]) : "");
+    const servers = this.pools.get(name(SERVER_KEY, this.spec.servers));
+    return {
+      spec: specForCell(this.spec, cell),
+      ...(servers ? { servers } : {}),
+      clientLauncher: this.clientLaunchers.get(name(CLIENT_KEY, this.spec.clients))!,
+    };
+  }
+
+  /** Stops every server still running (groups, warm servers), one pool after the other. */
   async stopAll(): Promise<void> {
-    await this.single?.stopAll();
     for (const pool of this.pools.values()) await pool.stopAll();
   }
 }
 
-/** The client launcher each cell's named client uses: the sweep's, or one pinned to that client's own `cpus`. */
-export class NamedClientLaunchers {
-  private readonly launchers = new Map<string, Launcher>();
-
-  constructor(
-    private readonly spec: SweepSpec,
-    private readonly clientLauncher: Launcher,
-  ) {}
-
-  for(cell: Pick<Cell, "values">): Launcher {
-    const own = specForCell(this.spec, cell);
-    if (own.client.cpus === this.spec.client.cpus) return this.clientLauncher;
-    const name = String(cell.values[CLIENT_KEY]);
-    let launcher = this.launchers.get(name);
-    if (!launcher) this.launchers.set(name, (launcher = chooseLaunchers(own).client));
-    return launcher;
-  }
+/** The named entries, or the single one under the name "" (none: a spec measuring `address` has no server). */
+function entries<T>(single: T | undefined, named: Record<string, T> | undefined): [string, T][] {
+  if (named) return Object.entries(named);
+  return single ? [["", single]] : [];
 }
 
 /**

@@ -13,27 +13,23 @@ import { Progress } from "../output/progress.js";
 import { VerdictSink } from "../compare/verdict-sink.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
-import type { RunRecord, RunResult } from "../record/run-record.js";
+import type { RunRecord } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
-import { metaPath, rawDirPath, rawRunBase, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
+import { metaPath, rawDirPath, updateRunMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
-import { chooseLaunchers } from "../launch/choose.js";
+import { chooseLaunchers, closeLaunchers, preflightLaunchers, type Launchers } from "../launch/choose.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
-import type { Launcher } from "../launch/launcher.js";
 import { killEveryChildNow } from "../process/child.js";
-import { summarize, type ProfileTarget } from "../profile/profiler.js";
-import { preflightRemoteHosts } from "./remote-preflight.js";
-import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
+import { runOnce } from "./run.js";
 import { regexColumns } from "./client-output.js";
 import { specRedactor } from "./secrets.js";
 import { stripControl } from "../untrusted/terminal.js";
 import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
-import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
-import { NamedClientLaunchers, NamedServerPools, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
+import { serverGroupKey } from "./servers.js";
+import { CellSetups, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
-import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 import { timeWaitNotes } from "./time-wait.js";
@@ -49,6 +45,10 @@ export interface SweepOptions {
   onRunId?: (runId: string) => void;
   /** quiet: no progress or pivot; verbose: also phases and internal steps (run -q / -v). */
   verbosity?: "quiet" | "normal" | "verbose";
+  /** Where the processes run (default: launch/choose.ts decides); test/runner-fast.test.ts passes fake launchers. */
+  chooseLaunchers?: (spec: SweepSpec) => Launchers;
+  /** Waits a cooldown, ending early on abort (default: a timer); the fast runner tests pass a fake clock. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface CellJob {
@@ -146,26 +146,20 @@ function commandOf(pid: number | undefined): string {
 }
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
-  const launchers = chooseLaunchers(spec);
+  const launchers = (options.chooseLaunchers ?? chooseLaunchers)(spec);
+  const wait = options.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined));
   const plan = checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server);
   const header = sweepHeader(spec);
   checkOutput(spec, true);
   checkHeader(spec, header, options.resume); // before waiting for the lock; the CSV sink checks again under it
-  let remoteHosts: RemoteHostMeta[] | undefined;
-  if (launchers.remote) {
-    // Every remote host, before anything is written; every problem at once.
-    const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
-    const preflight = await preflightRemoteHosts(spec, launchers.remote, maxConnections, plan?.kind).catch((error: Error) => ({
-      problems: [error.message],
-      hosts: [],
-    }));
-    const problems = preflight.problems;
-    remoteHosts = preflight.hosts;
-    if (problems.length > 0) {
-      await launchers.remote.close();
-      throw new PreflightError(`${spec.file}: remote hosts:\n  ${problems.join("\n  ")}`);
-    }
+  // Every launcher's own checks (remote hosts over ssh), before anything is written; every problem at once.
+  const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
+  const preflight = await preflightLaunchers(launchers, maxConnections, plan?.kind);
+  if (preflight.problems.length > 0) {
+    await closeLaunchers(launchers);
+    throw new PreflightError(`${spec.file}: where its processes run:\n  ${preflight.problems.join("\n  ")}`);
   }
+  const remoteHosts = preflight.hosts.length > 0 ? preflight.hosts : undefined;
   const verbose = options.verbosity === "verbose" ? (line: string) => options.out.write(`tcpsweep: ${line}\n`) : undefined;
   verbose?.(
     `preflight passed: ${cells.length} cells, ${plan ? `profiler ${plan.kind}` : "no profiler"}, server ${launchers.server.where}, client ${launchers.client.where}`,
@@ -194,12 +188,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (options.verbosity !== "quiet") options.out.write(`${SIGNAL_HANDLERS_LINE}\n`);
-  const servers = new NamedServerPools(
-    spec,
-    spec.server && !spec.servers ? new ServerPool(launchers.server, spec.server, spec.host) : undefined,
-    launchers.server,
-  );
-  const clientLaunchers = new NamedClientLaunchers(spec, launchers.client);
+  const setups = new CellSetups(spec, launchers);
+  const profiling = plan ? { plan, launcher: launchers.profiler } : undefined;
   let sinks: RunSink[] = [];
   let notOk = 0;
   try {
@@ -250,24 +240,14 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       jobs.map((job) =>
         limit(async () => {
           if (controller.signal.aborted) return;
-          if (!first && spec.cooldownS > 0)
-            await sleep(spec.cooldownS * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
+          if (!first && spec.cooldownS > 0) await wait(spec.cooldownS * 1000, controller.signal);
           first = false;
           if (controller.signal.aborted) return;
           for (const sink of sinks) sink.started?.(runLabel({ cell: job.cell.id, repeat: job.repeat }));
           const startedAt = new Date().toISOString();
           try {
-            const context = {
-              spec: specForCell(spec, job.cell),
-              cell: job.cell,
-              repeat: job.repeat,
-              servers: servers.for(job.cell),
-              clientLauncher: clientLaunchers.for(job.cell),
-              rawDir,
-              abort: controller.signal,
-              ...(verbose ? { log: verbose } : {}),
-            };
-            const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
+            const context = { ...setups.for(job.cell), cell: job.cell, repeat: job.repeat, rawDir, abort: controller.signal, log: verbose };
+            const result = await runOnce(context, profiling);
             const record: RunRecord = {
               ...identity,
               started_at: startedAt,
@@ -292,8 +272,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (unexpected) throw unexpected.error;
     if (!interruptedBy) await updateRunMeta(meta, (m) => (m.finished_at = new Date().toISOString()), options.out);
   } finally {
-    await servers.stopAll();
-    await launchers.remote?.close();
+    await setups.stopAll();
+    await closeLaunchers(launchers);
     lock.release();
   }
   for (const sink of sinks) sink.close({ interrupted: interruptedBy !== undefined });
@@ -325,74 +305,3 @@ function locate(error: unknown, label: string, rawDir: string, csvFile: string):
   located.stack = error.stack;
   return located;
 }
-
-/**
- * A profiled run: a clean pass whose figures fill the row and a traced pass whose syscall tables
- * fill the syscall columns (`pass: same`: the traced pass alone, its rate kept out of resp_per_s).
- */
-async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<RunResult> {
-  const rawBase = rawRunBase(context.rawDir, context.cell.id, context.repeat);
-  // Window profilers attach to the running server: both passes can share one (a launch profiler must start it).
-  const held = plan.pass === "separate" && plan.kind !== "strace-launch" && context.servers ? new HeldServer(context.servers) : undefined;
-  const passContext = held ? { ...context, servers: held } : context;
-  const runTraced = () => runCellOnce({ ...passContext, trace: { tracer: new CellTracer(plan, rawBase, launcher), label: "traced" } });
-  let base: RunResult;
-  let cleanRespPerS: number | undefined;
-  let traced: CellRunResult;
-  if (plan.pass === "same") {
-    traced = await runTraced();
-    const { req_per_s: _req, resp_per_s: _resp, ...rest } = traced.row;
-    base = rest;
-  } else {
-    try {
-      base = (await runCellOnce(passContext)).row;
-      // A broken cell is not worth tracing; a degraded one is (an io_uring server whose echoes differ is still profiled).
-      if (base.status !== "ok" && base.status !== "degraded") return base;
-      cleanRespPerS = base.resp_per_s;
-      held?.lastPass();
-      traced = await runTraced();
-    } finally {
-      await held?.releaseHeld();
-    }
-  }
-  const row: RunResult = { ...base, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
-  // Both passes' time outside their windows (pass: same has one pass, which `base` came from).
-  if (plan.pass === "separate") row.overhead_s = Number(((base.overhead_s ?? 0) + (traced.row.overhead_s ?? 0)).toFixed(3));
-  if (cleanRespPerS && traced.row.resp_per_s !== undefined) row.traced_ratio = Number((traced.row.resp_per_s / cleanRespPerS).toFixed(3));
-  const counts = traced.syscalls?.counts ?? [];
-  for (const table of counts) {
-    const summary = summarize(table, traced.row.responses || undefined);
-    const columns = SYSCALL_SUMMARY_COLUMNS[table.target];
-    row[columns.total] = summary.syscalls_total;
-    row[columns.errors] = summary.syscall_errors;
-    row[columns.perRequest] = summary.syscalls_per_request;
-    row[columns.top] = summary.top_syscall;
-    if (table.target === "server" && summary.note) row.syscall_note = summary.note;
-  }
-  if (counts.length > 0) row.syscallTables = counts;
-  const problems = [...(traced.syscalls?.problems ?? [])];
-  // A degraded traced pass still counted the server's syscalls over a real window.
-  if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded")
-    problems.push(`traced pass: ${traced.row.status}: ${traced.row.error}`);
-  if (problems.length > 0) {
-    if (row.status === "ok") row.status = "profile_failed";
-    row.error = [row.error, ...problems].filter(Boolean).join("; ");
-  }
-  return row;
-}
-
-/** Where each target's syscall summary goes in the record. */
-const SYSCALL_SUMMARY_COLUMNS = {
-  server: {
-    total: "server_syscalls_total",
-    errors: "server_syscall_errors",
-    perRequest: "server_syscalls_per_request",
-    top: "server_top_syscall",
-  },
-  client: {
-    total: "client_syscalls_total",
-    errors: "client_syscall_errors",
-    perRequest: "client_syscalls_per_request",
-    top: "client_top_syscall",
-  },
-} as const satisfies Record<ProfileTarget, Record<string, keyof RunResult>>;

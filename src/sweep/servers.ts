@@ -144,7 +144,7 @@ export class ServerPool {
       this.shared.delete(key);
       return this.acquire(valuesFor, abort, wrap);
     }
-    if (this.spec.host === undefined) resetPeakRss(running.child.processIds()); // each run reports its own peak (this machine's /proc only)
+    if (this.spec.host === undefined) resetPeakRss(running.child.processIds?.() ?? []); // each run reports its own peak (this machine's /proc only)
     return running;
   }
 
@@ -166,7 +166,7 @@ export class ServerPool {
     if (at >= 0) {
       const [{ server }] = this.idle.splice(at, 1) as [{ key: string; server: RunningServer }];
       if (!server.exitedEarly && (await this.drained(server, abort))) {
-        resetPeakRss(server.child.processIds());
+        resetPeakRss(server.child.processIds?.() ?? []);
         return server;
       }
       await this.stop(server); // died, or still holds connections: a clean state needs a fresh server
@@ -180,6 +180,8 @@ export class ServerPool {
   /** Waits (up to drainMs) until none of the server's processes holds a TCP connection (an interrupted sweep does not wait: its run stops at once). */
   private async drained(server: RunningServer, abort: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + this.drainMs;
+    // Without process ids (a launcher that cannot give them) its connections cannot be seen: not reused.
+    if (!server.child.processIds) return abort.aborted;
     for (;;) {
       if (abort.aborted || openConnections(server.child.processIds()) === 0) return true;
       if (Date.now() >= deadline || server.exitedEarly) return false;

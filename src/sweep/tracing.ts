@@ -42,13 +42,14 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | und
   if (plan.kind === "strace-launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
     return "profile.strace.attach: launch needs server.lifetime: cell (a group's server is shared by clean and traced passes)";
   }
-  // A remote server is profiled on its host: the remote preflight (sweep/remote-preflight.ts) checks the tool there.
+  // A remote server is profiled on its host: the ssh launcher's preflight (launch/ssh-preflight.ts) checks the tool there.
   return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();
 }
 
 const ATTACH_ORDER: readonly ProfileTarget[] = ["client", "server"];
 
-export class CellTracer {
+/** The profilers of one traced pass, one per target. */
+export class TracedPassProfilers {
   private readonly profilers = new Map<ProfileTarget, Profiler>();
   private attaching?: Promise<void>;
   private readonly ended: Promise<unknown>[] = [];
