@@ -23,7 +23,7 @@ const REFUSED: { flag: string; given: (flags: CompareFlags) => boolean; why: str
 /** The flag problems of `compare --by`, every one at once. */
 export function compareByFlagProblems(flags: CompareFlags, files: number): string[] {
   return [
-    ...(files > 1 ? ["--by compares within one file; give one CSV"] : []),
+    ...(flags.by !== undefined && files > 1 ? ["--by compares within one file; give one CSV"] : []),
     ...(flags.baseline !== undefined && flags.by === undefined ? ["--baseline needs --by KEY"] : []),
     ...(flags.by !== undefined ? REFUSED.filter((r) => r.given(flags)).map((r) => `${r.flag} does not apply with --by: ${r.why}`) : []),
   ];
