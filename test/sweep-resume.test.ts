@@ -22,6 +22,7 @@ import {
   type CliHandle,
 } from "./helpers/sweep.js";
 import { seeded } from "./helpers/seeded.js";
+import { parse as parseCsv } from "csv-parse/sync";
 import { formatPair } from "../src/compare/by-dimension-format.js";
 import type { DimensionVerdicts } from "../src/compare/by-dimension.js";
 
@@ -185,6 +186,7 @@ describe("run --resume", () => {
     "a resumed two-server run prints the verdicts of the whole run, the same as its --json (read from the CSV once it ends)",
     { timeout: 120_000 },
     async () => {
+      const parse = (line: string) => parseCsv(line) as string[][];
       const dir = makeTempDir("tcpsweep-resume-");
       const spec = writeSpec(dir, {
         name: "duo",
@@ -203,11 +205,12 @@ describe("run --resume", () => {
       const metaFile = path.join(dir, `duo.${runId}.meta.json`);
       writeFileSync(metaFile, JSON.stringify({ ...JSON.parse(readFileSync(metaFile, "utf8")), finished_at: null }));
       const [header, ...lines] = readFileSync(csvFile, "utf8").trimEnd().split("\n");
-      const repeatColumn = header!.split(",").indexOf("repeat");
-      writeFileSync(csvFile, [header, ...lines.filter((line) => line.split(",")[repeatColumn] !== "3")].join("\n") + "\n");
+      const repeatColumn = parse(header!)[0]!.indexOf("repeat");
+      const third = (line: string) => parse(line)[0]![repeatColumn] === "3";
+      writeFileSync(csvFile, [header, ...lines.filter((line) => !third(line))].join("\n") + "\n");
       const resumed = await runCli(["run", spec, "--resume", "--json"], { cwd: dir });
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(resumed.stderr).toContain(`resuming run ${runId}: 4 already ok`);
+      expect(resumed.stderr).toContain(`2 runs (resuming run ${runId}: 4 already ok)`);
       const verdicts = (JSON.parse(resumed.stdout) as { verdicts: DimensionVerdicts }).verdicts;
       const printed = resumed.stderr.slice(resumed.stderr.indexOf("verdicts by server")).split("\n");
       // Only the 2 runs of repeat 3 ran in this process; the verdicts judge all 3 repeats of each server, as --json does.

@@ -105,7 +105,7 @@ export function summaryLines(comparison: Comparison): string[] {
   const fewest = sides.length > 0 ? Math.min(...sides) : Number.POSITIVE_INFINITY;
   if (fewest < comparison.repeatsNeeded) {
     lines.push(
-      `note: with the rank test a change can be significant at α=${comparison.alpha} (${familyText({ tests: comparison.tests, planned: comparison.plannedTests })}) only with at least ` +
+      `note: with the rank test a change can be significant at α=${comparison.alpha}, ${familyText({ tests: comparison.tests, planned: comparison.plannedTests })}, only with at least ` +
         `${comparison.repeatsNeeded} ok repeats per side; some cell here has ${fewest}. Run both with --repeat ${comparison.repeatsNeeded} or more.`,
     );
   }

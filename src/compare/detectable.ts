@@ -24,7 +24,7 @@ export const SENSIBLE_REPEATS = 100;
 /** "run both with --repeat 11 or more", or, past SENSIBLE_REPEATS (or none found) that the noise is too large. */
 export function repeatAdvice(needed: number | undefined, thresholdPct: number, who: "both" | "it"): string {
   if (needed !== undefined && needed <= SENSIBLE_REPEATS) return `run ${who} with --repeat ${needed} or more`;
-  return `the cell's noise is too large to see a ${thresholdPct}% change: see tcpsweep calibrate SPEC, or the nightly history`;
+  return `the cell's noise is too large to see a ${thresholdPct}% change: see tcpsweep calibrate, or the nightly history`;
 }
 
 export interface Sensitivity {
