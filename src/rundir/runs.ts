@@ -110,13 +110,16 @@ function finishedRunBefore(file: string, runs: readonly CsvRun[], runId: string)
   );
 }
 
+/** A row's cell or repeat as text: read back it is a string, in memory a number may be. */
+const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
+
 /** Rows by cell; of a cell × repeat written twice (a failed run that --resume ran again) the later row counts. */
 export function groupByCell<R extends Partial<Record<string, unknown>>>(rows: readonly R[]): Map<string, { cell: string; rows: R[] }> {
   const latest = new Map<string, R>();
-  for (const row of rows) latest.set(`${sameCellKey(String(row.cell ?? ""))}#${String(row.repeat ?? "")}`, row);
+  for (const row of rows) latest.set(`${sameCellKey(text(row.cell))}#${text(row.repeat)}`, row);
   const cells = new Map<string, { cell: string; rows: R[] }>();
   for (const row of latest.values()) {
-    const cell = String(row.cell ?? "");
+    const cell = text(row.cell);
     const entry = cells.get(sameCellKey(cell)) ?? { cell, rows: [] };
     entry.rows.push(row);
     cells.set(sameCellKey(cell), entry);
