@@ -6,7 +6,9 @@
  *   nightly-summary.mjs NAME RUN_JSON SWEEP_STATUS REPORT_HTML REPORT_STATUS COMPARE_JSON COMPARE_STATUS PREVIOUS_CSV LOG
  *
  * COMPARE_STATUS is "none" when there was no earlier night. Exits 0 only for a clean night:
- * sweep exit 0, report written, no regression against the previous night.
+ * sweep exit 0, report written, no regression against the previous night. A night whose comparison
+ * could test nothing (every cell had too few repeats) is not clean: its line starts with
+ * "NOTHING JUDGED" and it exits 4, so a cron job that can see nothing does not look green.
  */
 import { readFileSync } from "node:fs";
 
@@ -69,6 +71,7 @@ if (!run || !Array.isArray(run.cells)) {
 }
 
 let regressed = false;
+let nothingJudged = false;
 if (compareStatus === "none") {
   parts.push("no earlier night to compare with");
 } else {
@@ -86,6 +89,7 @@ if (compareStatus === "none") {
     });
     const others = comparison.cells.filter((cell) => cell.regressions.length > 0 && cell.verdict !== "slower");
     regressed = slower.length > 0 || others.length > 0 || Number(compareStatus) !== 0;
+    nothingJudged = !regressed && comparison.tests === 0;
     const faster = comparison.summary.faster;
     parts.push(
       `vs ${night}: ${slower.length} slower${slower.length > 0 ? ` (${slower.join("; ")})` : ""}` +
@@ -105,5 +109,6 @@ if (compareStatus === "none") {
 const calibrated = calibrationPart(run?.csv);
 if (calibrated) parts.push(calibrated);
 parts.push(Number(reportStatus) === 0 ? `report: ${reportHtml}` : `no report (exit ${reportStatus}), log: ${log}`);
-process.stdout.write([`nightly ${name}: ${parts.join(", ")}`, ...details].join("\n") + "\n");
-process.exitCode = sweep !== 0 ? sweep : regressed || Number(reportStatus) !== 0 ? 1 : 0;
+const judged = nothingJudged ? "NOTHING JUDGED: too few repeats in every cell to call any change; " : "";
+process.stdout.write([`nightly ${name}: ${judged}${parts.join(", ")}`, ...details].join("\n") + "\n");
+process.exitCode = sweep !== 0 ? sweep : regressed || Number(reportStatus) !== 0 ? 1 : nothingJudged ? 4 : 0;

@@ -1,6 +1,7 @@
 /** Verdicts across one matrix key of a run, on rows whose figures are known: who wins, ties, degraded runs, tallies. */
 import { describe, expect, it } from "vitest";
-import { formatVerdicts, verdictsBy } from "../src/compare/by-dimension.js";
+import { verdictsBy } from "../src/compare/by-dimension.js";
+import { formatVerdicts, verdictsMarkdown } from "../src/compare/by-dimension-format.js";
 import type { Row } from "../src/output/columns.js";
 
 function rows(server: string, connections: number, respPerS: number[], p99 = 1000, status = "ok", error = ""): Row[] {
@@ -32,7 +33,9 @@ describe("verdictsBy server", () => {
       expect(p.ratio).toBeCloseTo(1.3, 2);
       expect(p.ci!.low).toBeGreaterThan(1);
     }
-    expect(formatVerdicts(v)).toContain("  a ran 1.30× [1.26, 1.34] the resp/s of b at connections=1 (p=0.009, 6 repeats each)");
+    // compare's engine (--test auto): Welch's t on the logs here, so a tighter interval and a smaller p than the rank test's
+    // [1.26, 1.34], p=0.009 of the Mann-Whitney-only engine before.
+    expect(formatVerdicts(v)).toContain("  a ran 1.30× [1.27, 1.33] the resp/s of b at connections=1 (welch p=1e-9, 6 repeats each)");
     expect(v.tallies.map((t) => [t.value, t.wins, t.losses, t.ties, t.geomean?.toFixed(2)])).toEqual([
       ["a", 2, 0, 0, "1.30"],
       ["b", 0, 2, 0, "0.77"],
@@ -43,8 +46,15 @@ describe("verdictsBy server", () => {
   it("gives ~ and the repeats needed when the samples overlap; nobody wins the matrix", () => {
     const v = verdictsBy([...rows("a", 1, [100, 103, 101]), ...rows("b", 1, [102, 99, 104])], "server");
     expect(v.pairs.every((p) => p.verdict === "~")).toBe(true);
+    // Welch (auto) can decide at 3 repeats, so the advice is its detectable change, not the rank test's floor.
     expect(formatVerdicts(v)).toMatch(
-      /~ b vs a resp\/s at connections=1: 1\.01× \(p=.+, 3 repeats each\); needs ≥ \d+ repeats each to show any difference/,
+      /~ b vs a resp\/s at connections=1: 1\.01× \[.+\] \(welch p=.+, 3 repeats each\)\n {6}cannot see a 5% change with 3 repeats: run it with --repeat \d+ or more/,
+    );
+    // The rank test cannot reach p < 0.05 / 2 with 3 against 3: it says how many repeats any difference needs.
+    expect(
+      formatVerdicts(verdictsBy([...rows("a", 1, [100, 103, 101]), ...rows("b", 1, [102, 99, 104])], "server", { test: "rank" })),
+    ).toMatch(
+      /~ b vs a resp\/s at connections=1: 1\.01× \(rank p=.+, 3 repeats each\)\n {6}the rank test needs ≥ \d+ repeats each to show any difference/,
     );
     expect(v.overall).toBeUndefined();
     expect(formatVerdicts(v)).toContain("no server won every cell");
@@ -76,11 +86,24 @@ describe("verdictsBy server", () => {
 });
 
 describe("a ~ with enough repeats", () => {
-  it("says about how many repeats would show the ratio seen, were it real", () => {
+  // Before: "were the 1.08× real, about N repeats each would show it", with N up to thousands. Now compare's detectable
+  // change decides, and past 100 repeats the advice is about the noise, not the repeat count (issue 30, item 5).
+  it("says the cell's noise is too large to see the threshold, and points to calibrate, when no sane repeat count would", () => {
     const v = verdictsBy([...rows("a", 1, [100, 130, 90, 120, 95, 125]), ...rows("b", 1, [105, 98, 135, 92, 118, 99])], "server");
     expect(formatVerdicts(v)).toMatch(
-      /~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(p=.+, 6 repeats each\); not significant: were the 1\.\d\d× real, about \d+ repeats each would show it/,
+      /~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(welch p=.+, 6 repeats each\)\n {6}the cell's noise is too large to see a 5% change: see tcpsweep calibrate, or the nightly history/,
     );
+    expect(formatVerdicts(v)).not.toMatch(/--repeat \d{3,}/);
+  });
+
+  it("names a repeat count when one up to 100 would see the threshold", () => {
+    const noisy = (base: number) => [0, 3, -3, 6, -6, 1].map((d) => base * (1 + d / 100));
+    const v = verdictsBy([...rows("a", 1, noisy(1020)), ...rows("b", 1, noisy(1000))], "server");
+    const resp = v.pairs.find((p) => p.metric === "resp/s")!;
+    expect(resp.verdict).toBe("~");
+    expect(resp.repeatsToSee).toBeGreaterThan(6);
+    expect(resp.repeatsToSee).toBeLessThanOrEqual(100);
+    expect(formatVerdicts(v)).toContain(`cannot see a 5% change with 6 repeats: run it with --repeat ${resp.repeatsToSee} or more`);
   });
 });
 
@@ -94,7 +117,7 @@ describe("the threshold (as compare's --threshold, default 5 %)", () => {
     expect(resp.pAdjusted!).toBeLessThan(0.05);
     expect(resp.verdict).toBe("~");
     expect(formatVerdicts(v)).toMatch(
-      /~ a vs b resp\/s at connections=1: 1\.03× \[.+\] \(p=.+\); significant, but the interval reaches within ±5%: not a difference that counts/,
+      /~ a vs b resp\/s at connections=1: 1\.03× \[.+\] \(welch p=.+\)\n {6}significant, but the interval reaches within ±5%: not a difference that counts/,
     );
     expect(formatVerdicts(v)).toContain("95% intervals wholly beyond ±5%");
     expect(verdictsBy(data, "server", { thresholdPct: 1 }).pairs.find((p) => p.metric === "resp/s")!.verdict).toBe("win");
@@ -109,5 +132,41 @@ describe("the threshold (as compare's --threshold, default 5 %)", () => {
     const far = verdictsBy([...lowP99("a", 500), ...lowP99("b", 1000)], "server").pairs.find((p) => p.metric === "p99")!;
     expect(far.verdict).toBe("win");
     expect(far.ci!.high).toBeLessThan(0.95);
+  });
+});
+
+describe("one engine with compare", () => {
+  const data = [...rows("a", 1, spread(1300)), ...rows("b", 1, spread(1000))];
+
+  it("--test picks the test of every pair, as compare's --test does", () => {
+    for (const test of ["welch", "rank"] as const) {
+      const v = verdictsBy(data, "server", { test });
+      expect(v.testMode).toBe(test);
+      expect(v.pairs.every((p) => p.test === test)).toBe(true);
+    }
+    expect(formatVerdicts(verdictsBy(data, "server", { test: "rank" }))).toContain("Mann-Whitney U test (--test rank)");
+  });
+
+  it("one count of the Holm family, in the header and the JSON", () => {
+    const v = verdictsBy([...rows("a", 2, [100, 101]), ...rows("b", 2, [102, 99]), ...data], "server");
+    expect([v.tests, v.plannedTests]).toEqual([2, 4]);
+    expect(formatVerdicts(v)).toContain("  Holm over 2 of 4 tests planned (the rest: too few repeats);");
+  });
+
+  it("a repeat written twice (a failed run that --resume ran again) counts once, the later row", () => {
+    const failedThenOk = [...rows("b", 1, [1], 1000, "server_failed", "boom"), ...rows("b", 1, spread(1000))];
+    const v = verdictsBy([...rows("a", 1, spread(1300)), ...failedThenOk], "server");
+    expect(v.notOk).toEqual([]);
+    expect(v.pairs.find((p) => p.metric === "resp/s")!.n).toEqual({ better: 6, worse: 6 });
+  });
+
+  it("markdown: one table row per pair, the winner in bold, text from the CSV escaped", () => {
+    const md = verdictsMarkdown(verdictsBy([...rows("a|x", 1, spread(1300)), ...rows("b", 1, spread(1000))], "server", { test: "welch" }));
+    const lines = md.split("\n");
+    expect(lines).toContain("| cell | metric | better | worse | ratio [CI] | p (test) | repeats | verdict |");
+    expect(md).toMatch(
+      /^\| connections=1 \| resp\/s \| a\\\|x \| b \| 1\.30× \[1\.\d\d, 1\.\d\d\] \| .+ welch \| 6\/6 \| \*\*a\\\|x wins\*\* \|$/m,
+    );
+    expect(md).toContain("Welch's t on the logs (--test welch)");
   });
 });

@@ -18,7 +18,15 @@ afterAll(() => removeTempDirs());
 
 type CsvRow = Record<string, string>;
 const dir = makeTempDir("tcpsweep-compare-");
-const compare = (...args: string[]): Promise<CliResult> => runCli(["compare", ...args], { cwd: dir, timeoutMs: 20_000 });
+/**
+ * The text form wraps at 100 columns (issue 30), continuation lines indented: the assertions read it
+ * unwrapped, each wrapped line joined back to the line it continues.
+ */
+const unwrap = (text: string) => text.replace(/\n {4,}/g, " ");
+const compare = async (...args: string[]): Promise<CliResult> => {
+  const result = await runCli(["compare", ...args], { cwd: dir, timeoutMs: 20_000 });
+  return args.includes("--json") || args.includes("--markdown") ? result : { ...result, stdout: unwrap(result.stdout) };
+};
 
 /** A log-normal multiplier with the given spread (sigma of the log): 0.3 = "30 % noise". */
 function noise(random: () => number, sigma: number): number {

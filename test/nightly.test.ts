@@ -199,3 +199,56 @@ describe("scripts/nightly.sh", () => {
     expect(wrong.stdout).toMatch(/^nightly: TCPSWEEP_NODE=.*no-such-node is not an executable file; set it to a node binary .*\n$/);
   });
 });
+
+describe("a night that can judge nothing does not look green", () => {
+  // The summary script alone, on the JSON that `run --json` and `compare --json` wrote: the decision is pure logic.
+  it("every cell too few repeats: the line starts NOTHING JUDGED and the exit status is 4; one judged cell makes it 0", async () => {
+    const dir = makeTempDir("tcpsweep-nightly-judged-");
+    const run = path.join(dir, "n.run.json");
+    writeFileSync(
+      run,
+      JSON.stringify({ csv: path.join(dir, "n.csv"), cells: [{ cell: "connections=2", status: "ok", repeats: 1, ok: 1, errors: [] }] }),
+    );
+    const comparison = (tests: number, tooFew: number) => {
+      const file = path.join(dir, `n.compare.${tests}.json`);
+      const summary = { faster: 0, too_few_repeats: tooFew, detectable_pct: null };
+      writeFileSync(
+        file,
+        JSON.stringify({
+          tests,
+          repeats_needed: 5,
+          summary,
+          cells: [{ cell: "connections=2", verdict: tooFew ? "too few repeats" : "~", regressions: [], metrics: {} }],
+        }),
+      );
+      return file;
+    };
+    const summarize = (compareJson: string) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const args = [
+          "n",
+          run,
+          "0",
+          path.join(dir, "r/index.html"),
+          "0",
+          compareJson,
+          "0",
+          path.join(dir, "2026-01-01/n.csv"),
+          path.join(dir, "n.log"),
+        ];
+        const child = spawn(NODE, [path.join(REPO, "scripts/nightly-summary.mjs"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+        let stdout = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout }));
+      });
+    const blind = await summarize(comparison(0, 1));
+    expect(blind.stdout).toMatch(
+      /^nightly n: NOTHING JUDGED: too few repeats in every cell to call any change; 1\/1 cells ok, vs 2026-01-01: 0 slower, 1 too few repeats/,
+    );
+    expect(blind.code).toBe(4);
+    const judged = await summarize(comparison(2, 0));
+    expect(judged.stdout).toMatch(/^nightly n: 1\/1 cells ok, vs 2026-01-01: 0 slower/);
+    expect(judged.code).toBe(0);
+  });
+});

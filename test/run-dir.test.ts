@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readCsvRows, readResultsCsv, ResultsInputError } from "../src/rundir/results-csv.js";
+import { BadInputError } from "../src/model/bad-input.js";
+import { readCsvRows, readResultsCsv } from "../src/rundir/results-csv.js";
 import { lockPath, metaPath, rawDirPath, reportDirPath, runMetasOf, syscallsCsvPath } from "../src/rundir/run-dir.js";
 import { chooseRun, groupByCell, runsOf } from "../src/rundir/runs.js";
 
@@ -50,7 +51,7 @@ describe("the runs of a CSV", () => {
     ]);
     expect(chooseRun(runs, undefined, "x.csv").runId).toBe("late");
     expect(chooseRun(runs, "early", "x.csv").runId).toBe("early");
-    expect(() => chooseRun(runs, "nope", "x.csv")).toThrow(new ResultsInputError("x.csv has no run nope; its runs: early, late"));
+    expect(() => chooseRun(runs, "nope", "x.csv")).toThrow(new BadInputError("x.csv has no run nope; its runs: early, late"));
   });
 
   it("of a cell × repeat written twice (resumed), the later row counts", () => {
@@ -88,7 +89,7 @@ describe("reading a results CSV", () => {
       [file("quote.csv", 'run_id,status\n"r1,ok\n'), `NEW ${path.join(dir, "quote.csv")} is not a tcpsweep results CSV: not CSV (`],
     ];
     for (const [csv, message] of cases) {
-      expect(() => readResultsCsv(csv, source), csv).toThrow(ResultsInputError);
+      expect(() => readResultsCsv(csv, source), csv).toThrow(BadInputError);
       expect(() => readResultsCsv(csv, source), csv).toThrow(message);
     }
   });

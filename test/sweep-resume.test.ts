@@ -22,6 +22,9 @@ import {
   type CliHandle,
 } from "./helpers/sweep.js";
 import { seeded } from "./helpers/seeded.js";
+import { parse as parseCsv } from "csv-parse/sync";
+import { formatPair } from "../src/compare/by-dimension-format.js";
+import type { DimensionVerdicts } from "../src/compare/by-dimension.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
@@ -176,6 +179,49 @@ describe("run --resume", () => {
       ]);
       const fresh = await runCli(["run", spec, "--json"], { cwd: dir });
       expect(JSON.parse(fresh.stdout).run_id).not.toBe(runId);
+    },
+  );
+
+  it(
+    "a resumed two-server run prints the verdicts of the whole run, the same as its --json (read from the CSV once it ends)",
+    { timeout: 120_000 },
+    async () => {
+      const parse = (line: string) => parseCsv(line) as string[][];
+      const dir = makeTempDir("tcpsweep-resume-");
+      const spec = writeSpec(dir, {
+        name: "duo",
+        duration: "0.3s",
+        warmup: "0.1s",
+        repeat: 3,
+        matrix: { connections: [2] },
+        servers: { a: { builtin: true }, b: { builtin: true } },
+        output: { csv: "duo.csv" },
+      });
+      const first = await runCli(["run", spec], { cwd: dir });
+      expect(first.code, first.stderr).toBe(0);
+      const csvFile = path.join(dir, "duo.csv");
+      const runId = readCsv(csvFile).rows[0]!.run_id!;
+      // Make it a run interrupted before its third repeat: meta.json without finished_at, the repeat-3 rows gone.
+      const metaFile = path.join(dir, `duo.${runId}.meta.json`);
+      writeFileSync(metaFile, JSON.stringify({ ...JSON.parse(readFileSync(metaFile, "utf8")), finished_at: null }));
+      const [header, ...lines] = readFileSync(csvFile, "utf8").trimEnd().split("\n");
+      const repeatColumn = parse(header!)[0]!.indexOf("repeat");
+      const third = (line: string) => parse(line)[0]![repeatColumn] === "3";
+      writeFileSync(csvFile, [header, ...lines.filter((line) => !third(line))].join("\n") + "\n");
+      const resumed = await runCli(["run", spec, "--resume", "--json"], { cwd: dir });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toContain(`2 runs (resuming run ${runId}: 4 already ok)`);
+      const verdicts = (JSON.parse(resumed.stdout) as { verdicts: DimensionVerdicts }).verdicts;
+      const printed = resumed.stderr.slice(resumed.stderr.indexOf("verdicts by server")).split("\n");
+      // Only the 2 runs of repeat 3 ran in this process; the verdicts judge all 3 repeats of each server, as --json does.
+      expect(verdicts.pairs.length).toBe(2); // resp/s and p99
+      for (const pair of verdicts.pairs) {
+        expect(pair.n).toEqual({ better: 3, worse: 3 });
+        expect(printed).toContain(`  ${formatPair(pair, verdicts).verdict}`);
+      }
+      expect(printed.filter((line) => / at connections=2/.test(line)).length).toBe(2);
+      // The pivot too is of the whole run.
+      expect(resumed.stderr).toContain("6 runs, 0 not ok");
     },
   );
 });

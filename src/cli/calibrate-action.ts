@@ -2,11 +2,12 @@
 import path from "node:path";
 import { calibrate } from "../calibrate/calibrate.js";
 import { calibrationFile, calibrationTable } from "../calibrate/calibration-report.js";
-import { CompareInputError, METRICS, parseAlpha, parseThreshold } from "../compare/compare.js";
+import { METRICS, parseAlpha, parseThreshold } from "../compare/compare.js";
+import { BadInputError } from "../model/bad-input.js";
 import { CsvHeaderError } from "../output/csv.js";
 import { writeCalibrationFile } from "../rundir/calibration-file.js";
 import { LockBusyError } from "../rundir/lock.js";
-import { readResultsCsv, ResultsInputError } from "../rundir/results-csv.js";
+import { readResultsCsv } from "../rundir/results-csv.js";
 import { calibrationPath, calibrationRunsCsvPath } from "../rundir/run-dir.js";
 import { runsOf } from "../rundir/runs.js";
 import { expandCells } from "../sweep/matrix.js";
@@ -47,7 +48,7 @@ export async function calibrateAction(specFile: string, flags: CalibrateFlags): 
     const alpha = parseAlpha(flags.alpha);
     const dropPct = parseThreshold(flags.drop);
     if (!(dropPct > 0 && dropPct < 100))
-      throw new CompareInputError(`--drop: expected a percentage between 0 and 100 like 10%, got ${JSON.stringify(flags.drop)}`);
+      throw new BadInputError(`--drop: expected a percentage between 0 and 100 like 10%, got ${JSON.stringify(flags.drop)}`);
     const spec = await loadSpec(specFile, { repeat: flags.repeat, ...(durationS !== undefined ? { durationS } : {}) });
     const csv = flags.csv ? path.resolve(flags.csv) : spec.output.csv;
     const runsCsv = calibrationRunsCsvPath(csv);
@@ -81,7 +82,7 @@ export async function calibrateAction(specFile: string, flags: CalibrateFlags): 
           .map((run) => run.runId)
       : [...runIds];
     if (used.length < 3)
-      throw new CompareInputError(
+      throw new BadInputError(
         `${runsCsv} has ${used.length} run${used.length === 1 ? "" : "s"} of ${spec.name}; calibrating needs at least 3 (--runs 3 or more)`,
       );
     const chosen = new Set(used);
@@ -106,7 +107,7 @@ export async function calibrateAction(specFile: string, flags: CalibrateFlags): 
       error instanceof PreflightError ||
       error instanceof CsvHeaderError ||
       error instanceof LockBusyError ||
-      error instanceof ResultsInputError
+      error instanceof BadInputError
     )
       fail(`tcpsweep calibrate: ${error.message}`, 2);
     throw error;

@@ -1,3 +1,4 @@
+import { DEFAULT_ALPHA, DEFAULT_THRESHOLD_PCT } from "../compare/defaults.js";
 import { Command, InvalidArgumentError } from "commander";
 import { integerIn } from "./arguments.js";
 import type { CalibrateFlags } from "./calibrate-action.js";
@@ -36,8 +37,8 @@ export function registerCalibrateCommand(program: Command): void {
       repeatList("2-15"),
     )
     .option("--nights <n>", "simulated nights per repeat count and test", integerIn(100, 100_000), 500)
-    .option("--threshold <pct>", "compare's --threshold the nightly uses", "5%")
-    .option("--alpha <level>", "compare's --alpha the nightly uses", "0.05")
+    .option("--threshold <pct>", "compare's --threshold the nightly uses", `${DEFAULT_THRESHOLD_PCT}%`)
+    .option("--alpha <level>", "compare's --alpha the nightly uses", String(DEFAULT_ALPHA))
     .option("--drop <pct>", "the drop injected into one random cell to measure power", "10%")
     .option("--lock-wait <d>", "how long to wait for another run's lock on the calibration CSV", "10s")
     .option("--json", "print the calibration file's content instead of the table")

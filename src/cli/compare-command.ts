@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
-import { fail } from "./exit.js";
+import { DEFAULT_ALPHA, DEFAULT_THRESHOLD_PCT } from "../compare/defaults.js";
+import { fail, failOnBadInput } from "./exit.js";
 
 export interface CompareFlags {
   threshold: string;
@@ -29,9 +30,9 @@ export function registerCompareCommand(program: Command): void {
     .option(
       "--threshold <pct>",
       "smallest change that counts: the whole confidence interval must lie beyond it (5%, 5 or 0.5%: all percent)",
-      "5%",
+      `${DEFAULT_THRESHOLD_PCT}%`,
     )
-    .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", "0.05")
+    .option("--alpha <level>", "significance level, Holm-corrected over every cell and metric tested", String(DEFAULT_ALPHA))
     .option(
       "--test <mode>",
       "auto: Welch's t on the logs where both sides look log-normal, else the rank test; welch; rank (Mann-Whitney U)",
@@ -48,24 +49,22 @@ export function registerCompareCommand(program: Command): void {
     .option("--new <run_id>", "the run to check (default: the latest run of its file)")
     .addOption(new Option("--base-run <run_id>").hideHelp())
     .addOption(new Option("--new-run <run_id>").hideHelp())
-    .option("--by <key>", "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new-run picks the run)")
+    .option(
+      "--by <key>",
+      "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new picks the run; --base, --strict-env, --calibration refused)",
+    )
     .option("--baseline <name>", "with --by: compare every value with this one (default: with the best in each cell)")
     .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
-      if (flags.by !== undefined) {
-        if (newFile !== undefined) fail("tcpsweep compare: --by compares within one file; give one CSV", 2);
-        return (await import("./compare-by-action.js")).compareByAction(baseFile, {
-          ...flags,
-          by: flags.by,
-          ...((flags.new ?? flags.newRun) ? { newRun: flags.new ?? flags.newRun } : {}),
-        });
-      }
+      const { compareByAction, compareByFlagProblems } = await import("./compare-by-action.js");
+      const problems = compareByFlagProblems(flags, newFile === undefined ? 1 : 2);
+      if (problems.length > 0) fail(problems.map((problem) => `tcpsweep compare: ${problem}`).join("\n"), 2);
+      if (flags.by !== undefined) return compareByAction(baseFile, { ...flags, by: flags.by });
       return compareAction(baseFile, newFile, flags);
     });
 }
 
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
 async function compareAction(baseFile: string, newFile: string | undefined, flags: CompareFlags): Promise<void> {
-  const { ResultsInputError } = await import("../rundir/results-csv.js");
   const { compareRuns, parseAlpha, parseTestMode, parseThreshold, regressedCells } = await import("../compare/compare.js");
   const { selectRunsToCompare } = await import("../compare/select-runs.js");
   const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
@@ -111,10 +110,7 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
     }
     process.exitCode = exitStatus;
   } catch (error) {
-    if (error instanceof ResultsInputError) {
-      if (flags.json) process.stdout.write(`${JSON.stringify({ error: error.message, exit_status: 2 })}\n`);
-      fail(`tcpsweep compare: ${error.message}`, 2);
-    }
+    failOnBadInput("compare", error, flags.json);
     throw error;
   }
 }

@@ -8,4 +8,5 @@ export const EXIT_CODES_HELP = `Exit status (every command):
   130  stopped by SIGINT (Ctrl-C); the rows written so far are whole, --resume continues
   143  stopped by SIGTERM; as 130
 scripts/nightly.sh: 0 clean night, 1 a run not ok, a regression, a failed build or report,
-  2 cannot create its output directory, 75 another nightly holds the lock, 130/143 interrupted.`;
+  2 cannot create its output directory, 4 nothing judged (too few repeats in every cell),
+  75 another nightly holds the lock, 130/143 interrupted.`;

@@ -2,12 +2,24 @@
  * Exit statuses every tcpsweep command shares: 0 ok, 1 some runs (or cells) not ok, 2 bad input or a
  * failed precondition, 3 an error tcpsweep did not foresee (a full disk, a read-only directory, a bug).
  */
+import { BadInputError } from "../model/bad-input.js";
+
 export const EXIT_UNEXPECTED = 3;
 
 /** Prints one line a user can act on and ends the process with `code`. */
 export function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
+}
+
+/**
+ * Bad input (a BadInputError from anywhere below the command line): one line on stderr, with --json
+ * also `{error, exit_status: 2}` on stdout, exit 2. Anything else is left to the caller (rethrow it).
+ */
+export function failOnBadInput(command: string, error: unknown, json: boolean | undefined): void {
+  if (!(error instanceof BadInputError)) return;
+  if (json) process.stdout.write(`${JSON.stringify({ error: error.message, exit_status: 2 })}\n`);
+  fail(`tcpsweep ${command}: ${error.message}`, 2);
 }
 
 /**

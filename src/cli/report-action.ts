@@ -1,7 +1,7 @@
 /** `tcpsweep report`: loaded only when that command runs, with vega behind it. */
 import path from "node:path";
-import { ReportInputError, writeReport } from "../report/report.js";
-import { fail } from "./exit.js";
+import { writeReport } from "../report/report.js";
+import { fail, failOnBadInput } from "./exit.js";
 
 export async function reportAction(
   csvFile: string,
@@ -15,10 +15,7 @@ export async function reportAction(
       ...(flags.series !== undefined ? { series: flags.series } : {}),
     });
   } catch (error) {
-    if (error instanceof ReportInputError) {
-      if (flags.json) process.stdout.write(`${JSON.stringify({ error: error.message, exit_status: 2 })}\n`);
-      fail(`tcpsweep report: ${error.message}`, 2);
-    }
+    failOnBadInput("report", error, flags.json);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "ENOTDIR" || code === "EROFS" || code === "EEXIST" || code === "ENOSPC") {
       fail(`tcpsweep report: cannot write the report: ${(error as Error).message}`, 2);

@@ -9,7 +9,8 @@ import { SpecError, formatSpecIssue, loadSpec } from "../sweep/spec.js";
 import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
 import { printDryRun } from "./dry-run.js";
 import { compareByOf } from "../sweep/named-runs.js";
-import { verdictsOfRun } from "../compare/by-dimension.js";
+import { verdictsOfRun, type DimensionVerdicts } from "../compare/by-dimension.js";
+import { formatVerdicts } from "../compare/by-dimension-format.js";
 import { fail } from "./exit.js";
 
 export interface RunFlags {
@@ -56,6 +57,10 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     // Matrix values as the spec typed them (100, not "100"), for run --json.
     const values = new Map(cells.map((cell) => [cell.id, cell.values]));
     const compareBy = compareByOf(spec);
+    // The verdicts of a run that compares servers or clients: read from the CSV once the run has ended,
+    // so a resumed run's printed verdicts judge every run of it, and equal --json's.
+    let verdicts: DimensionVerdicts | undefined;
+    const verdictsNow = () => (compareBy && runId ? (verdicts ??= verdictsOfRun(spec.output.csv, runId, compareBy)) : undefined);
     const summary = (exitStatus: number, error?: string) =>
       flags.json &&
       printJson({
@@ -68,7 +73,7 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
           ...(runId ? { runId } : {}),
           ...(error ? { error } : {}),
         }) as object),
-        ...(compareBy && runId ? { verdicts: verdictsOfRun(spec.output.csv, runId, compareBy) } : {}),
+        ...(verdictsNow() ? { verdicts: verdictsNow() } : {}),
       });
     const verbosity = flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal";
     try {
@@ -84,6 +89,9 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
         summary(2, `tcpsweep run: ${error.message}`);
       throw error;
     }
+    const interrupted = process.exitCode === 130 || process.exitCode === 143;
+    const judged = interrupted ? undefined : verdictsNow();
+    if (judged && judged.values.length > 0) process.stderr.write(`\n${formatVerdicts(judged)}\n`);
     summary(Number(process.exitCode));
   } catch (error) {
     if (error instanceof SpecError) fail(jsonError(flags, error.issues.map(formatSpecIssue).join("\n")), 2);

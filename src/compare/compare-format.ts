@@ -9,6 +9,7 @@ import { recommendationLine, type CalibrationFile } from "../rundir/calibration-
 import {
   formatChange,
   formatP,
+  signed,
   regressedCells,
   type CellComparison,
   type Comparison,
@@ -16,6 +17,10 @@ import {
   type RunSelection,
 } from "./compare.js";
 import { escapeMarkdown } from "../untrusted/markdown.js";
+import { repeatAdvice } from "./detectable.js";
+import { familyText } from "./engine.js";
+import { TEST_MODE_TEXT } from "./two-sample-test.js";
+import { TERMINAL_WIDTH, wrapText } from "./wrap.js";
 
 /** What is known of the two runs' environments: their differences, or which side has no meta.json. */
 export type EnvironmentCheck = { differences: EnvironmentDifference[] } | { unknown: string };
@@ -28,11 +33,10 @@ const value = (metric: MetricName, x: number | undefined) => (x === undefined ? 
 /** "8.1" for a detectable drop in percent; "∞" when no drop can be flagged. */
 export const formatDetectable = (pct: number | undefined) => (pct === undefined ? "-" : Number.isFinite(pct) ? pct.toFixed(1) : "∞");
 
-/** "this cell cannot see a 5% change with 5 repeats: needs 11" */
+/** "cannot see a 5% change with 5 repeats: run both with --repeat 11 or more", or that its noise is too large. */
 export function blindText(cell: CellComparison, thresholdPct: number): string | undefined {
   if (!cell.blind) return undefined;
-  const needs = cell.blind.needed === undefined ? "more than 10000 repeats needed" : `needs ${cell.blind.needed}`;
-  return `cannot see a ${thresholdPct}% change with ${cell.blind.repeats} repeat${cell.blind.repeats === 1 ? "" : "s"}: ${needs}`;
+  return `cannot see a ${thresholdPct}% change with ${cell.blind.repeats} repeat${cell.blind.repeats === 1 ? "" : "s"}: ${repeatAdvice(cell.blind.needed, thresholdPct, "both")}`;
 }
 
 function verdictText(cell: CellComparison, thresholdPct: number): string {
@@ -86,13 +90,13 @@ function counts(comparison: Comparison) {
 export function summaryLines(comparison: Comparison): string[] {
   const { count, missing, compared } = counts(comparison);
   const regressed = regressedCells(comparison);
+  const nothingJudged = comparison.tests === 0 && regressed.length === 0;
   const lines = [
-    `${compared} cell${compared === 1 ? "" : "s"} compared: ${count("slower")} slower, ${count("faster")} faster, ${count("~")} ~ (no significant change), ` +
+    `${nothingJudged ? "NOTHING JUDGED (too few repeats in every cell): " : ""}${compared} cell${compared === 1 ? "" : "s"} compared: ${count("slower")} slower, ${count("faster")} faster, ${count("~")} ~ (no significant change), ` +
       `${count("too few repeats")} too few repeats${count("fixed") > 0 ? `, ${count("fixed")} fixed` : ""}${count("both failed") > 0 ? `, ${count("both failed")} failed in both` : ""}; ` +
       `${count("added")} added, ${missing} missing in NEW; ` +
-      (regressed.length > 0
-        ? `REGRESSED: ${regressed.map((cell) => `${cell.cell} (${cell.regressions.join("; ")})`).join(", ")}`
-        : "no regression"),
+      (regressed.length > 0 ? `${regressed.length} REGRESSED:` : "no regression"),
+    ...regressed.map((cell) => `  REGRESSED: ${cell.cell} (${cell.regressions.join("; ")})`),
   ];
   // The rank test's floor on p: only where it was used (or no test could be made).
   const sides = comparison.cells.flatMap((cell) =>
@@ -101,21 +105,22 @@ export function summaryLines(comparison: Comparison): string[] {
   const fewest = sides.length > 0 ? Math.min(...sides) : Number.POSITIVE_INFINITY;
   if (fewest < comparison.repeatsNeeded) {
     lines.push(
-      `note: with the rank test a change can be significant at α=${comparison.alpha} over ${comparison.plannedTests} test${comparison.plannedTests === 1 ? "" : "s"} (Holm) only with at least ` +
+      `note: with the rank test a change can be significant at α=${comparison.alpha}, ${familyText({ tests: comparison.tests, planned: comparison.plannedTests })}, only with at least ` +
         `${comparison.repeatsNeeded} ok repeats per side; some cell here has ${fewest}. Run both with --repeat ${comparison.repeatsNeeded} or more.`,
     );
   }
   const range = detectableRange(comparison);
-  if (range) lines.push(`detectable change ${range} per cell (80% power at α=${comparison.alpha} over ${comparison.plannedTests} tests)`);
+  if (range)
+    lines.push(
+      `detectable change ${range} per cell (80% power at α=${comparison.alpha}, ${familyText({ tests: comparison.tests, planned: comparison.plannedTests })})`,
+    );
   const blind = comparison.cells.filter((cell) => cell.blind);
   if (blind.length > 0) {
     const needed = blind.map((cell) => cell.blind!.needed ?? Number.POSITIVE_INFINITY);
     const most = Math.max(...needed);
     lines.push(
-      `${blind.length} cell${blind.length === 1 ? "" : "s"} cannot see a ${comparison.thresholdPct}% change` +
-        (Number.isFinite(most)
-          ? `: run both with --repeat ${most} or more, or calibrate (tcpsweep calibrate SPEC)`
-          : ": too noisy for any repeat count"),
+      `${blind.length} cell${blind.length === 1 ? "" : "s"} cannot see a ${comparison.thresholdPct}% change: ` +
+        repeatAdvice(Number.isFinite(most) ? most : undefined, comparison.thresholdPct, "both"),
     );
   }
   return lines;
@@ -175,10 +180,34 @@ export interface FormatOptions {
   calibration?: CalibrationCheck;
 }
 
-/** The comparison as an aligned text table or a GitHub-flavoured markdown table, with a summary. */
+/** The comparison as an aligned text table (short, for a terminal) or a GitHub-flavoured markdown table (every figure), with a summary. */
 export function formatComparison(comparison: Comparison, options: FormatOptions): string {
-  const md = options.markdown;
-  // Markdown: text from files (cell ids, file names, environment values) is escaped; our figures and markup are not.
+  const confidence = Math.round((1 - comparison.alpha) * 1000) / 10;
+  const family = familyText({ tests: comparison.tests, planned: comparison.plannedTests });
+  const rule =
+    `${TEST_MODE_TEXT[comparison.testMode]} per cell and metric, p ${family}; slower/faster needs p < ${comparison.alpha} ` +
+    `and the whole ${confidence}% interval of NEW/BASE beyond ±${comparison.thresholdPct}%; figures are medians of the ok repeats, n = ok/all repeats`;
+  const calibration = calibrationLine(options.calibration);
+  const parts = {
+    environment: environmentLines(options.environment),
+    rule,
+    summary: [...summaryLines(comparison), ...(calibration ? [calibration] : [])],
+  };
+  return options.markdown ? markdownComparison(comparison, parts) : textComparison(comparison, parts);
+}
+
+interface Parts {
+  environment: string[];
+  rule: string;
+  summary: string[];
+}
+
+const repeatsText = (cell: CellComparison) =>
+  `${cell.baseRepeats ? `${cell.baseRepeats.ok}/${cell.baseRepeats.total}` : "-"} ${cell.newRepeats ? `${cell.newRepeats.ok}/${cell.newRepeats.total}` : "-"}`;
+
+function markdownComparison(comparison: Comparison, parts: Parts): string {
+  // Text from files (cell ids, file names, environment values) is escaped; our figures and markup are not.
+  const escape = escapeMarkdown;
   const header = [
     "cell",
     ...comparison.metrics.flatMap((m) => [`${UNIT[m]} BASE`, `${UNIT[m]} NEW`, "change [CI]", "p (test)", "detectable ±%"]),
@@ -186,70 +215,76 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
     "verdict",
   ];
   const rows = comparison.cells.map((cell) => {
-    const regressed = cell.regressions.length > 0;
+    const verdict = verdictText(cell, comparison.thresholdPct);
     return [
-      md ? escapeMarkdown(cell.cell) : cell.cell,
+      escape(cell.cell),
       ...cell.metrics.flatMap((m) => {
         const change = formatChange(m);
-        const p = m.pAdjusted === undefined ? "-" : `${formatP(m.pAdjusted)} ${m.test}`;
         return [
           value(m.metric, m.base),
           value(m.metric, m.new),
-          md && m.verdict === "slower" ? `**${change}**` : change,
-          p,
+          m.verdict === "slower" ? `**${change}**` : change,
+          m.pAdjusted === undefined ? "-" : `${formatP(m.pAdjusted)} ${m.test}`,
           formatDetectable(m.detectablePct),
         ];
       }),
-      `${cell.baseRepeats ? `${cell.baseRepeats.ok}/${cell.baseRepeats.total}` : "-"} ${cell.newRepeats ? `${cell.newRepeats.ok}/${cell.newRepeats.total}` : "-"}`,
-      md && regressed ? `**${verdictText(cell, comparison.thresholdPct)}**` : verdictText(cell, comparison.thresholdPct),
+      repeatsText(cell),
+      cell.regressions.length > 0 ? `**${verdict}**` : verdict,
     ];
   });
-  const confidence = Math.round((1 - comparison.alpha) * 1000) / 10;
-  const tests = {
-    auto: "Welch's t on the logs where both sides look log-normal, else Mann-Whitney U (--test auto)",
-    welch: "Welch's t on the logs (--test welch)",
-    rank: "Mann-Whitney U test (--test rank)",
-  };
-  const rule =
-    `${tests[comparison.testMode]} per cell and metric, p Holm-adjusted over ${comparison.tests} test${comparison.tests === 1 ? "" : "s"}; slower/faster needs p < ${comparison.alpha} ` +
-    `and the whole ${confidence}% interval of NEW/BASE beyond ±${comparison.thresholdPct}%; figures are medians of the ok repeats, n = ok/all repeats; ` +
-    `detectable ±% = smallest drop flagged with 80% power`;
-  const environment = environmentLines(options.environment);
-  const calibration = calibrationLine(options.calibration);
-  const summary = [...summaryLines(comparison), ...(calibration ? [calibration] : [])];
-  if (md) {
-    const escape = escapeMarkdown;
-    const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-    const bold = regressedCells(comparison).length > 0;
-    return [
-      ...environment.map((text) => `${escape(text)}  `),
-      `**BASE** ${escape(describeRun(comparison.base))}  `,
-      `**NEW** ${escape(describeRun(comparison.next))}  `,
-      rule,
-      "",
-      line(header),
-      `|${header.map((_, i) => (i === 0 || i === header.length - 1 ? " --- " : " ---: ")).join("|")}|`,
-      ...rows.map(line),
-      "",
-      ...summary.map((text, i) => (i === 0 && bold ? `**${escape(text)}**  ` : `${escape(text)}  `)),
-    ].join("\n");
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const format = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join("  ")
-      .trimEnd();
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const bold = regressedCells(comparison).length > 0;
   return [
-    ...environment,
-    `BASE ${describeRun(comparison.base)}`,
-    `NEW  ${describeRun(comparison.next)}`,
-    rule,
+    ...parts.environment.map((text) => `${escape(text)}  `),
+    `**BASE** ${escape(describeRun(comparison.base))}  `,
+    `**NEW** ${escape(describeRun(comparison.next))}  `,
+    `${parts.rule}; detectable ±% = smallest drop flagged with 80% power`,
+    "",
+    line(header),
+    `|${header.map((_, i) => (i === 0 || i === header.length - 1 ? " --- " : " ---: ")).join("|")}|`,
+    ...rows.map(line),
+    "",
+    ...parts.summary.map((text, i) => (i === 0 && bold ? `**${escape(text)}**  ` : `${escape(text)}  `)),
+  ].join("\n");
+}
+
+/**
+ * The terminal form: one short row per cell (the change of each metric's median, the repeats, the
+ * verdict), every line within TERMINAL_WIDTH columns (a long verdict wraps under its column); medians,
+ * p-values, tests and detectable changes are in --markdown and --json.
+ */
+function textComparison(comparison: Comparison, parts: Parts): string {
+  const header = ["cell", ...comparison.metrics, "n BASE NEW", "verdict"];
+  const rows = comparison.cells.map((cell) => [
+    cell.cell,
+    ...cell.metrics.map((m) => (m.changePct === undefined ? "-" : signed(m.changePct))),
+    repeatsText(cell),
+    verdictText(cell, comparison.thresholdPct),
+  ]);
+  const last = header.length - 1;
+  const widths = header.map((h, i) => (i === last ? 0 : Math.max(h.length, ...rows.map((row) => row[i]!.length))));
+  const lead = widths.slice(0, last).reduce((sum, width) => sum + width + 2, 0);
+  const format = (cells: string[]) => {
+    const head = cells
+      .slice(0, last)
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join("  ");
+    // The verdict wraps under its own column when there is room for one, else under a short indent.
+    const indent = lead <= TERMINAL_WIDTH / 2 ? lead : 4;
+    const [first, ...rest] = wrapText(cells[last]!, TERMINAL_WIDTH, " ".repeat(indent), Math.max(TERMINAL_WIDTH - lead, 20));
+    return [`${head}  ${first}`.trimEnd(), ...rest].join("\n");
+  };
+  const wrap = (text: string) => wrapText(text).join("\n");
+  return [
+    ...parts.environment.map(wrap),
+    wrap(`BASE ${describeRun(comparison.base)}`),
+    wrap(`NEW  ${describeRun(comparison.next)}`),
+    wrap(parts.rule),
     "",
     format(header),
     ...rows.map(format),
     "",
-    ...summary,
+    ...parts.summary.map(wrap),
   ].join("\n");
 }
 

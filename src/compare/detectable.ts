@@ -13,8 +13,19 @@ import tQuantile from "@stdlib/stats-base-dists-t-quantile";
 import type { TwoSampleTest } from "./two-sample-test.js";
 
 export const DETECTABLE_POWER = 0.8;
-/** Repeats beyond this are not worth proposing. */
+/** Repeats beyond this are not searched for. */
 const MAX_REPEATS = 10_000;
+/**
+ * Repeats beyond this are not advice anyone takes (100 repeats of a 10 s cell is 17 minutes per
+ * cell and side): past it the answer is less noise, not more repeats (docs/decisions.md).
+ */
+export const SENSIBLE_REPEATS = 100;
+
+/** "run both with --repeat 11 or more", or, past SENSIBLE_REPEATS (or none found) that the noise is too large. */
+export function repeatAdvice(needed: number | undefined, thresholdPct: number, who: "both" | "it"): string {
+  if (needed !== undefined && needed <= SENSIBLE_REPEATS) return `run ${who} with --repeat ${needed} or more`;
+  return `the cell's noise is too large to see a ${thresholdPct}% change: see tcpsweep calibrate, or the nightly history`;
+}
 
 export interface Sensitivity {
   /** Smallest drop, in percent, flagged with DETECTABLE_POWER; Infinity when no drop can be. */

@@ -6,7 +6,8 @@
  */
 import { realpathSync } from "node:fs";
 import path from "node:path";
-import { CompareInputError, selectRun, type RunSelection } from "./compare.js";
+import { BadInputError } from "../model/bad-input.js";
+import { selectRun, type RunSelection } from "./compare.js";
 
 export interface RunChoice {
   baseFile: string;
@@ -24,33 +25,21 @@ const sameFile = (a: string, b: string) => {
   }
 };
 
-/** The finished run of `file` nearest before `next` (oldest first in allRuns); a run without meta.json counts as finished. */
-function previousFinishedRun(file: string, next: RunSelection): RunSelection {
-  const before = next.allRuns.slice(0, next.allRuns.indexOf(next.runId));
-  for (const runId of before.reverse()) {
-    const candidate = selectRun(file, "BASE", runId);
-    if (candidate.finished !== false) return candidate;
-  }
-  const why =
-    before.length === 0 ? `it has only run ${next.runId}` : `no run before ${next.runId} finished (${before.join(", ")} were interrupted)`;
-  throw new CompareInputError(
-    `${file}: no earlier finished run to compare run ${next.runId} with: ${why}; run the sweep again, or give --base RUN_ID or a second CSV`,
-  );
-}
+const runPick = (runId: string | undefined) => (runId === undefined ? {} : { runId });
 
 export function selectRunsToCompare(choice: RunChoice): { base: RunSelection; next: RunSelection } {
   const newFile = choice.newFile ?? choice.baseFile;
-  const next = selectRun(newFile, "NEW", choice.newRun);
+  const next = selectRun(newFile, "NEW", runPick(choice.newRun));
   const base =
     choice.newFile === undefined && choice.baseRun === undefined
-      ? previousFinishedRun(choice.baseFile, next)
-      : selectRun(choice.baseFile, "BASE", choice.baseRun);
+      ? selectRun(choice.baseFile, "BASE", { finishedBefore: next.runId })
+      : selectRun(choice.baseFile, "BASE", runPick(choice.baseRun));
   if (base.runId === next.runId && sameFile(base.file, next.file)) {
     const hint =
       choice.newFile !== undefined && choice.baseRun === undefined && choice.newRun === undefined
         ? `; to compare its previous finished run with the latest, give the file once: tcpsweep compare ${choice.baseFile}`
         : "; pick another with --base RUN_ID or --new RUN_ID";
-    throw new CompareInputError(
+    throw new BadInputError(
       `BASE and NEW are the same run ${next.runId} of ${newFile}: a run compared with itself can only say "no change"${hint}`,
     );
   }

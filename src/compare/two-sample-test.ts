@@ -29,3 +29,10 @@ export interface TwoSampleTest {
   /** Whether the test can reach a p-value below `alpha` at all with n against m values. */
   canReach(n: number, m: number, alpha: number): boolean;
 }
+
+/** What each --test mode does, in the words every output uses. */
+export const TEST_MODE_TEXT: Record<TestMode, string> = {
+  auto: "Welch's t on the logs where both sides look log-normal, else Mann-Whitney U (--test auto)",
+  welch: "Welch's t on the logs (--test welch)",
+  rank: "Mann-Whitney U test (--test rank)",
+};

@@ -9,14 +9,13 @@ import { cellFigures, type CellFigures } from "../output/cell-figures.js";
 import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
 import { cellMarks, markText, measuredRows } from "../output/marks.js";
 import { columnMedian, median, numeric, repeatStats } from "../output/stats.js";
-import { readCsvTable, readResultsCsv, ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
+import { BadInputError } from "../model/bad-input.js";
+import { readCsvTable, readResultsCsv } from "../rundir/results-csv.js";
 import { metaPath, readMetaJson, syscallsCsvPath } from "../rundir/run-dir.js";
 import { chooseRun, runsOf, type CsvRun } from "../rundir/runs.js";
 import { cellValidity, secondSeries, type CellValidity, type SecondSeries } from "./validity-data.js";
 
 /** A problem with the input that the user can act on: one line, exit status 2. */
-export { ReportInputError };
-
 export type SyscallTarget = "server" | "client";
 export const SYSCALL_TARGETS: readonly SyscallTarget[] = ["server", "client"];
 
@@ -229,7 +228,7 @@ function syscallShares(
     table = readCsvTable(file, { what: "syscall table" });
   } catch (error) {
     // The main figures can still be charted without it.
-    if (error instanceof ReportInputError) return { shares: [], topSyscalls: [], note: `${error.message}; not charted` };
+    if (error instanceof BadInputError) return { shares: [], topSyscalls: [], note: `${error.message}; not charted` };
     throw error;
   }
   const { header, rows } = table;
@@ -317,7 +316,7 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
   const runRows: Row[] = rows.filter((row) => row.run_id === runId);
   if (run.ok === 0 && !runRows.some((row) => row.status === "degraded")) {
     const statuses = distinct(runRows.map((row) => row.status || "(empty)"));
-    throw new ReportInputError(`${csvFile}: run ${runId} has no ok rows (statuses: ${statuses.join(", ")}); nothing to chart`);
+    throw new BadInputError(`${csvFile}: run ${runId} has no ok rows (statuses: ${statuses.join(", ")}); nothing to chart`);
   }
 
   const matrixKeys = matrixKeysOf(header);
@@ -347,7 +346,7 @@ export function loadReportData(csvFile: string, options: LoadOptions = {}): Repo
   const meta = readMeta(csvFile, run);
   const seconds = secondSeries(csvFile, runRows, options.seriesCells ?? []);
   if (seconds.unknown.length > 0)
-    throw new ReportInputError(
+    throw new BadInputError(
       `--series ${seconds.unknown.join(", ")}: no such cell in run ${runId}; its cells: ${[...byCell.keys()].join("; ")}`,
     );
   const column = (name: string) => distinct(runRows.map((row) => String(row[name] ?? "")).filter(Boolean));

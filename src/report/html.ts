@@ -3,7 +3,8 @@
  * no script, no font or stylesheet to fetch (a Content-Security-Policy forbids any), so it opens
  * the same from a laptop, a CI artifact or an air-gapped lab machine.
  */
-import { formatVerdicts, verdictsBy } from "../compare/by-dimension.js";
+import { verdictsBy } from "../compare/by-dimension.js";
+import { formatVerdicts } from "../compare/by-dimension-format.js";
 import path from "node:path";
 import type { Chart, Omitted } from "./charts.js";
 import { UNEVEN_JAIN_THRESHOLD } from "../output/stats.js";

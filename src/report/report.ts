@@ -7,12 +7,10 @@ import path from "node:path";
 import { CHART_IDS, buildCharts, type Chart, type Omitted } from "./charts.js";
 import { loadReportData, type ReportData } from "./data.js";
 import { reportDirPath } from "../rundir/run-dir.js";
-import { ResultsInputError } from "../rundir/results-csv.js";
+import { BadInputError } from "../model/bad-input.js";
 import { isSymlink, openForWrite } from "../untrusted/files.js";
 import { tcpsweepVersion } from "../version.js";
 import { renderPage } from "./html.js";
-
-export { ResultsInputError as ReportInputError } from "../rundir/results-csv.js";
 
 export interface ReportOptions {
   /** Output directory; default `<csv dir>/<csv name>.report/`. */
@@ -33,7 +31,7 @@ export interface ReportResult {
   warnings: string[];
 }
 
-/** Loads, renders and writes the report; input problems throw ReportInputError. */
+/** Loads, renders and writes the report; input problems throw BadInputError. */
 export async function writeReport(csvFile: string, options: ReportOptions = {}): Promise<ReportResult> {
   const data = loadReportData(csvFile, {
     ...(options.run !== undefined ? { runId: options.run } : {}),
@@ -68,11 +66,11 @@ export const REPORT_MARKER = ".tcpsweep-report";
 function prepareOutDir(outDir: string, isDefault: boolean): void {
   if (existsSync(outDir) || isSymlink(outDir)) {
     if (isSymlink(outDir) || !statSync(outDir).isDirectory())
-      throw new ResultsInputError(`${outDir} is not a directory (or is a symbolic link); choose a new or empty directory for the report`);
+      throw new BadInputError(`${outDir} is not a directory (or is a symbolic link); choose a new or empty directory for the report`);
     const entries = readdirSync(outDir);
     const ours = entries.includes(REPORT_MARKER) || (isDefault && entries.every((name) => name === "index.html" || name.endsWith(".svg")));
     if (entries.length > 0 && !ours) {
-      throw new ResultsInputError(
+      throw new BadInputError(
         `${outDir} is not empty and was not made by tcpsweep report (no ${REPORT_MARKER} in it); choose a new or empty directory`,
       );
     }

@@ -4,13 +4,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
+import { BadInputError } from "../model/bad-input.js";
+import { resultsCsvOfSummary } from "./run-dir.js";
 import { restoreCsvText } from "../untrusted/csv-cell.js";
 
 /** A row read back: column → text ("" for a cell the row does not have). */
 export type CsvRow = Record<string, string>;
-
-/** Input a command cannot use (missing, not CSV, not tcpsweep's, an unknown run): one line, exit 2. */
-export class ResultsInputError extends Error {}
 
 export interface CsvSource {
   /** What the file should be, for messages: "results CSV", "syscall table". */
@@ -45,20 +44,20 @@ export function readCsvRows(file: string): CsvRow[] {
   return parseTable(readFileSync(file, "utf8")).rows;
 }
 
-/** Header and rows of a CSV a user named; what keeps it from being read is a ResultsInputError. */
+/** Header and rows of a CSV a user named; what keeps it from being read is a BadInputError. */
 export function readCsvTable(file: string, source: CsvSource): { header: string[]; rows: CsvRow[] } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new ResultsInputError(`cannot read ${where(file, source)}: no such file`);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new BadInputError(`cannot read ${where(file, source)}: no such file`);
     const reason = error instanceof Error ? error.message.replace(/, \w+ '.*'$/, "") : String(error);
-    throw new ResultsInputError(`cannot read ${source.what} ${where(file, source)}: ${reason}`);
+    throw new BadInputError(`cannot read ${source.what} ${where(file, source)}: ${reason}`);
   }
   try {
     return parseTable(text);
   } catch (error) {
-    throw new ResultsInputError(
+    throw new BadInputError(
       `${where(file, source)} is not a tcpsweep ${source.what}: not CSV (${error instanceof Error ? error.message : String(error)})`,
     );
   }
@@ -68,11 +67,18 @@ export function readCsvTable(file: string, source: CsvSource): { header: string[
 export function readResultsCsv(file: string, source: CsvSource & { required: readonly string[] }): { header: string[]; rows: CsvRow[] } {
   const table = readCsvTable(file, source);
   const missing = source.required.filter((column) => !table.header.includes(column));
+  const results = resultsCsvOfSummary(file);
+  if (missing.length > 0 && results !== undefined) {
+    throw new BadInputError(
+      `${where(file, source)} is the summary tcpsweep writes beside a results CSV (one row per cell, the repeats folded); ` +
+        `give the results CSV instead: ${results}`,
+    );
+  }
   if (missing.length > 0) {
-    throw new ResultsInputError(
+    throw new BadInputError(
       `${where(file, source)} is not a tcpsweep ${source.what}: no ${missing.join(", ")} column${missing.length > 1 ? "s" : ""} in its header`,
     );
   }
-  if (table.rows.length === 0) throw new ResultsInputError(`${where(file, source)} has a header but no rows`);
+  if (table.rows.length === 0) throw new BadInputError(`${where(file, source)} has a header but no rows`);
   return table;
 }

@@ -27,6 +27,9 @@ const stem = (csvFile: string) => path.join(path.dirname(csvFile), path.basename
 
 /** One row per cell of the latest run: results/smoke.csv → results/smoke.summary.csv. */
 export const summaryCsvPath = (csvFile: string) => `${stem(csvFile)}.summary.csv`;
+/** The results CSV a summary CSV was written from (results/smoke.summary.csv → results/smoke.csv); undefined for any other name. */
+export const resultsCsvOfSummary = (file: string) =>
+  file.endsWith(".summary.csv") ? `${file.slice(0, -".summary.csv".length)}.csv` : undefined;
 
 export const syscallsCsvPath = (csvFile: string) => `${stem(csvFile)}.syscalls.csv`;
 

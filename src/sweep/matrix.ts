@@ -1,6 +1,7 @@
 /**
  * Matrix expansion: spec → ordered list of cells, and the `--only` filter.
  */
+import { formatCellId } from "../model/cell-id.js";
 import { SpecError, didYouMean, type SpecIssue } from "./errors.js";
 import type { Cell, MatrixValue, SweepSpec } from "../model/spec-types.js";
 
@@ -12,10 +13,8 @@ export interface CellFilter {
 
 const same = (a: MatrixValue | undefined, b: MatrixValue | undefined) => a !== undefined && b !== undefined && String(a) === String(b);
 
-/** `connections=100,threads=4`, keys in matrix order. */
-export function cellId(keys: readonly string[], values: Readonly<Record<string, MatrixValue>>): string {
-  return keys.map((k) => `${k}=${String(values[k])}`).join(",");
-}
+/** `connections=100,threads=4`, keys in matrix order (model/cell-id.ts writes and reads every cell id). */
+const cellId = formatCellId;
 
 /** Whether `values` matches every key=value pair of `pattern`. */
 export function matchesPattern(values: Readonly<Record<string, MatrixValue>>, pattern: Readonly<Record<string, MatrixValue>>): boolean {

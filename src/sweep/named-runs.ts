@@ -6,7 +6,7 @@
  */
 import type { Launchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
-import { cellId } from "./matrix.js";
+import { formatCellId } from "../model/cell-id.js";
 import { ServerPool } from "./servers.js";
 import type { Cell, ServerSpec, SweepSpec } from "./spec.js";
 import { CLIENT_KEY, NAMED_DIMENSIONS, SERVER_KEY, comparedDimension } from "./spec/named-dimensions.js";
@@ -22,7 +22,7 @@ export function specForCell(spec: SweepSpec, cell: Pick<Cell, "values">): SweepS
 /** A cell's id without its named server and client: the runs of one such group are planned together and compared with each other. */
 export function cellWithoutNamed(spec: Pick<SweepSpec, "matrix" | "servers" | "clients">, cell: Pick<Cell, "values">): string {
   const named = NAMED_DIMENSIONS.filter((dim) => spec[dim.plural]).map((dim) => dim.key as string);
-  return cellId(
+  return formatCellId(
     spec.matrix.keys.filter((k) => !named.includes(k)),
     cell.values,
   );

@@ -10,7 +10,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { FIGURE_COLUMNS, csvHeader } from "../output/columns.js";
 import { Progress } from "../output/progress.js";
-import { VerdictSink } from "../compare/verdict-sink.js";
 import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord } from "../record/run-record.js";
@@ -28,7 +27,7 @@ import { CellFailure } from "./failure.js";
 import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
 import { serverGroupKey } from "./servers.js";
-import { CellSetups, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
+import { CellSetups, planNamedJobs, specForCell } from "./named-runs.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
@@ -216,8 +215,6 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       out: options.out,
       quiet: options.verbosity === "quiet",
     });
-    const compareBy = compareByOf(spec);
-    if (compareBy) sinks.push(new VerdictSink(options.out, compareBy)); // after the pivot
     const meta = metaPath(spec.output.csv, spec.name, runId);
     // <name>.<run_id>.meta.json beside the CSV: the run's environment, and whether it finished.
     if (resume.kind === "resume" && resume.meta)
