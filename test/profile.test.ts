@@ -231,7 +231,7 @@ describe("refusals before anything runs", () => {
     const spec = writeSpec(dir, profiledSpec(csv, { strace: { target: "server" }, perf: { events: "syscalls" } }));
     const result = await runCli(["run", spec], { cwd: dir });
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/strace or perf, not both/);
+    expect(result.stderr).toMatch(/use one of strace, perf, not several/);
     expect(existsSync(csv)).toBe(false);
   });
 });

@@ -22,6 +22,7 @@ import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import type { Launcher } from "../launch/launcher.js";
 import { killEveryChildNow } from "../process/child.js";
 import { summarize, type ProfileTarget } from "../profile/profiler.js";
+import { PROFILERS } from "../profile/registry.js";
 import { preflightRemoteHosts } from "./remote-preflight.js";
 import { runCellOnce, type CellRunContext, type CellRunResult } from "./cell.js";
 import { regexColumns } from "./client-output.js";
@@ -333,7 +334,8 @@ function locate(error: unknown, label: string, rawDir: string, csvFile: string):
 async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: Launcher): Promise<RunResult> {
   const rawBase = rawRunBase(context.rawDir, context.cell.id, context.repeat);
   // Window profilers attach to the running server: both passes can share one (a launch profiler must start it).
-  const held = plan.pass === "separate" && plan.kind !== "strace-launch" && context.servers ? new HeldServer(context.servers) : undefined;
+  const held =
+    plan.pass === "separate" && PROFILERS[plan.kind].attachesToRunning && context.servers ? new HeldServer(context.servers) : undefined;
   const passContext = held ? { ...context, servers: held } : context;
   const runTraced = () => runCellOnce({ ...passContext, trace: { tracer: new CellTracer(plan, rawBase, launcher), label: "traced" } });
   let base: RunResult;
