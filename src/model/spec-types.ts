@@ -103,6 +103,7 @@ export interface SweepSpec {
 export interface ProfileOptions {
   strace: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
   perf: { events: "syscalls" };
+  bpf: { target: "server" | "client" | "both"; pass: "separate" | "same"; time: boolean };
   /** A CPU profile (on-CPU stacks sampled `hz` times a second); its profiler is built separately (issue 31, item 3). */
   cpu: { hz: number; target: "server" | "client" };
 }

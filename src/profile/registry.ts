@@ -5,7 +5,8 @@
  * {@link Profiler} plus one entry here and one there.
  */
 import { PerfWindowProfiler } from "./perf.js";
-import { perfProblem, straceProblem } from "./preflight.js";
+import { BpfProfiler } from "./bpf.js";
+import { bpfProblem, perfProblem, straceProblem } from "./preflight.js";
 import type { Profiler, ProfilerSetup, SyscallSource } from "./profiler.js";
 import { StraceLaunchProfiler } from "./strace-launch.js";
 import { StraceWindowProfiler } from "./strace.js";
@@ -38,6 +39,19 @@ export const PROFILERS = {
     attachesToRunning: true,
     preflight: perfProblem,
     create: (setup) => new PerfWindowProfiler(setup),
+  },
+  // eBPF with time per syscall, and counts only (profile.bpf.time: false)
+  bpf: {
+    source: "bpf",
+    attachesToRunning: true,
+    preflight: bpfProblem,
+    create: (setup) => new BpfProfiler(setup, true),
+  },
+  "bpf-counts": {
+    source: "bpf",
+    attachesToRunning: true,
+    preflight: bpfProblem,
+    create: (setup) => new BpfProfiler(setup, false),
   },
 } as const satisfies Record<string, ProfilerEntry>;
 

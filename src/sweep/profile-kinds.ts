@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { ProfileKindName, ProfileOptions, SweepSpec } from "../model/spec-types.js";
 import type { ProfileTarget } from "../profile/profiler.js";
 import type { ProfilerKind } from "../profile/registry.js";
-import { expect, intSchema, oneOf } from "./spec/schema-parts.js";
+import { booleanSchema, expect, intSchema, oneOf } from "./spec/schema-parts.js";
 
 /** What one `profile:` entry asks the traced pass to run. */
 export interface KindPlan {
@@ -60,6 +60,15 @@ export const PROFILE_KINDS: { readonly [K in ProfileKindName]: ProfileKind<Profi
     schema: mapping({ events: oneOf(["syscalls"]).default("syscalls") }),
     program: "perf",
     plan: () => ({ variant: "perf", targets: ["server"], args: [], pass: "separate" }),
+  },
+  bpf: {
+    schema: mapping({
+      target: oneOf(["server", "client", "both"]).default("server"),
+      pass: oneOf(["separate", "same"]).default("separate"),
+      time: booleanSchema.default(true),
+    }),
+    program: "bpftrace",
+    plan: (o) => ({ variant: o.time ? "bpf" : "bpf-counts", targets: targets(o.target), args: [], pass: o.pass }),
   },
   cpu: {
     // The CPU profiler (issue 31, item 3) plugs in here; until then a spec naming it is refused at preflight.
