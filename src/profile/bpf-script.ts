@@ -46,7 +46,7 @@ tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
     : `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); }
 tracepoint:raw_syscalls:sys_exit /args->ret < 0 && @window == 1 && @tree[pid]/ { @errors[args->id] = count(); }`;
   // The bookkeeping maps are emptied so that only the counts are printed as bpftrace exits.
-  return `${marks}\n${counting}\nEND { clear(@tree); clear(@start); clear(@window); }\n`;
+  return `${marks}\n${counting}\nEND { clear(@tree); clear(@window);${time ? " clear(@start);" : ""} }\n`;
 }
 
 interface Bucket {
