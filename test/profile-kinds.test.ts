@@ -51,6 +51,24 @@ describe("the profiler kinds' table", () => {
     expect(tracePlanProblem(spec, undefined)).toMatch(/^profile\.cpu: /);
   });
 
+  it("bpf: {} takes every default and plans the timed variant; time: false the counting one", () => {
+    const spec = parse("{bpf: {}}");
+    expect(spec.profile).toEqual({ bpf: { target: "server", pass: "separate", time: true } });
+    expect(tracePlan(spec)).toMatchObject({ kind: "bpf", source: "bpf", targets: ["server"], from: "bpf" });
+    expect(tracePlan(parse("{bpf: {time: false, target: both}}"))).toMatchObject({ kind: "bpf-counts", targets: ["server", "client"] });
+    expect(() => parse("{bpf: {time: yes}}")).toThrow(/profile\.bpf\.time: expected true or false/);
+  });
+
+  it("bpf and cpu together form one profile section: the syscall plan is bpf's, and preflight names cpu until it is built", () => {
+    const spec = parse("{bpf: {}, cpu: {hz: 99}}");
+    expect(spec.profile).toEqual({ bpf: { target: "server", pass: "separate", time: true }, cpu: { hz: 99, target: "server" } });
+    expect(tracePlan(spec)?.kind).toBe("bpf");
+    expect(tracePlanProblem(spec, tracePlan(spec))).toMatch(/^profile\.cpu: /);
+    expect(tracePlanProblem(parse("{bpf: {}, perf: {}}"), tracePlan(parse("{bpf: {}, perf: {}}")))).toMatch(
+      /use one of perf, bpf, not several/,
+    );
+  });
+
   it("--dry-run lists each named kind's program", async () => {
     const spec = parse("{perf: {}}");
     const programs = await resolvePrograms(spec, expandCells(spec));

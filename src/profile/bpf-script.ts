@@ -71,9 +71,10 @@ export function bucketQuantile(buckets: readonly Bucket[], q: number): number | 
 type Keyed<T> = Record<string, T>;
 
 /** The maps of bpftrace's JSON lines (`{"type": "map"|"hist", "data": {"@name": {key: value}}}`). */
-function readMaps(text: string): { maps: Keyed<Keyed<number>>; hists: Keyed<Keyed<Bucket[]>> } {
+function readMaps(text: string): { attached: boolean; maps: Keyed<Keyed<number>>; hists: Keyed<Keyed<Bucket[]>> } {
   const maps: Keyed<Keyed<number>> = {};
   const hists: Keyed<Keyed<Bucket[]>> = {};
+  let attached = false;
   for (const line of text.split("\n")) {
     if (!line.startsWith("{")) continue;
     let parsed: { type?: string; data?: Keyed<unknown> };
@@ -82,10 +83,11 @@ function readMaps(text: string): { maps: Keyed<Keyed<number>>; hists: Keyed<Keye
     } catch {
       continue; // bpftrace's own notices are not JSON
     }
+    if (parsed.type === "attached_probes") attached = true;
     const into = parsed.type === "map" ? maps : parsed.type === "hist" ? hists : undefined;
     if (into && parsed.data) Object.assign(into, parsed.data);
   }
-  return { maps, hists };
+  return { attached, maps, hists };
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
@@ -97,10 +99,9 @@ export function parseBpfOutput(
   target: ProfileTarget,
   rawFile: string,
 ): SyscallCounts | ProfileError {
-  const { maps, hists } = readMaps(text);
+  const { attached, maps, hists } = readMaps(text);
   // A window without a single call has no @calls line; an output without the probes' line is not bpftrace's summary at all.
-  if (!text.includes('"type": "attached_probes"'))
-    return new ProfileError(`bpftrace output (${rawFile}) does not say it attached its probes`);
+  if (!attached) return new ProfileError(`bpftrace output (${rawFile}) does not say it attached its probes`);
   const calls = maps["@calls"] ?? {};
   const errors = maps["@errors"] ?? {};
   const totalNs = maps["@total_ns"];
