@@ -93,6 +93,8 @@ describe("strace over the window", () => {
       "seconds",
       "usecs_per_call",
       "percent_time",
+      "p50_us",
+      "p99_us",
     ]);
     const serverRows = table.rows.filter((r) => r.target === "server");
     expect(serverRows.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
@@ -184,6 +186,7 @@ describe("perf tracepoints", () => {
     expect(result.status, result.stderr).toBe(0);
     const [row] = readCsv(csv).rows;
     expect(row!.syscall_source).toBe("perf");
+    expect(row!.profiler).toBe("perf");
     // perf enables its counters before the window opens: every read and write of the window is counted.
     expect(Number(row!.server_syscalls_per_request)).toBeGreaterThanOrEqual(2);
     const table = readCsv(path.join(dir, "prof.syscalls.csv")).rows;
@@ -231,7 +234,7 @@ describe("refusals before anything runs", () => {
     const spec = writeSpec(dir, profiledSpec(csv, { strace: { target: "server" }, perf: { events: "syscalls" } }));
     const result = await runCli(["run", spec], { cwd: dir });
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/strace or perf, not both/);
+    expect(result.stderr).toMatch(/use one of strace, perf, not several/);
     expect(existsSync(csv)).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Progress } from "../output/progress.js";
 import { processTree } from "../process/proctree.js";
 import { ProfileError, type Profiler } from "../profile/profiler.js";
-import { PROFILERS } from "../profile/registry.js";
+import { PROFILERS, type ProfilerKind } from "../profile/registry.js";
 import { LocalLauncher } from "../launch/local.js";
 import type { NodeBinary } from "./nodes.js";
 import type { BenchOptions, BenchSection } from "./options.js";
@@ -20,7 +20,12 @@ export const CLIENT_BENCH_SERVER_THREADS = 1;
 export const SERVER_BENCH_CONNECTIONS = 100;
 export const SERVER_BENCH_THREADS = [1, 2];
 export const PROFILED_SERVER_THREADS = 2;
-export const PROFILED_CONNECTIONS = 100;
+/** The profilers' cost is measured at each of these loads, on the built-in and the native epoll server. */
+export const PROFILED_CONNECTIONS = [100, 1000];
+const PROFILED_SERVERS = [
+  { label: "tcpsweep server", kind: TCPSWEEP_SERVER },
+  { label: "native server", kind: NATIVE_SERVER },
+] as const;
 /** Pause before each run, so the previous run's connections are closed before the next one measures. */
 const SETTLE_MS = 300;
 
@@ -144,7 +149,7 @@ export interface ProfiledRun {
 }
 
 export interface ProfilerChoice {
-  name: "strace" | "perf";
+  name: "strace" | "perf" | "bpf" | "bpf counts";
   /** Why this profiler cannot run here (it is then left out), or undefined. */
   unavailable?: string;
   create(rawFile: string): Profiler;
@@ -152,26 +157,26 @@ export interface ProfilerChoice {
 
 export type ProfilerOutcome = Pick<ProfilerChoice, "name" | "unavailable"> & { runs: ProfiledRun[] };
 
-export interface Perturbation {
+export interface PerturbationPoint {
+  server: (typeof PROFILED_SERVERS)[number]["label"];
+  connections: number;
   untraced: ProfiledRun[];
   profilers: ProfilerOutcome[];
+}
+
+export interface Perturbation {
+  points: PerturbationPoint[];
 }
 
 const LOCAL = new LocalLauncher();
 
 export function profilerChoices(): ProfilerChoice[] {
-  return [
-    {
-      name: "strace",
-      unavailable: PROFILERS["strace-window"].preflight(),
-      create: (rawFile) => PROFILERS["strace-window"].create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }),
-    },
-    {
-      name: "perf",
-      unavailable: PROFILERS.perf.preflight(),
-      create: (rawFile) => PROFILERS.perf.create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }),
-    },
-  ];
+  const choice = (name: ProfilerChoice["name"], kind: ProfilerKind): ProfilerChoice => ({
+    name,
+    unavailable: PROFILERS[kind].preflight(),
+    create: (rawFile) => PROFILERS[kind].create({ target: "server", rawFile, extraArgs: [], launcher: LOCAL }),
+  });
+  return [choice("strace", "strace-window"), choice("perf", "perf"), choice("bpf", "bpf"), choice("bpf counts", "bpf-counts")];
 }
 
 /**
@@ -179,8 +184,8 @@ export function profilerChoices(): ProfilerChoice[] {
  * for the measured window. The profiler's span is a few milliseconds off the client's window (it
  * attaches as the warmup ends), so syscalls per response compares rates over each one's own span.
  */
-async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: Profiler): Promise<ProfiledRun> {
-  const load = loadOn(ctx, server, PROFILED_CONNECTIONS);
+async function profiledRun(ctx: BenchContext, server: RunningServer, connections: number, profiler: Profiler): Promise<ProfiledRun> {
+  const load = loadOn(ctx, server, connections);
   const launchedAt = performance.now();
   const client = launchClient(ctx.scope, NATIVE_CLIENT, load);
   ctx.scope.watch(profiler, () => profiler.abort());
@@ -191,6 +196,9 @@ async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: P
     const tracedFrom = performance.now();
     await sleep(Math.max(0, launchedAt + (load.warmupS + load.durationS) * 1000 - tracedFrom));
     const tracedS = (performance.now() - tracedFrom) / 1000;
+    // A profiler that attached late would leave part of the window untraced, and its cost would look smaller than it is.
+    if (tracedS < 0.5 * load.durationS)
+      throw new Error(`the profiler traced only ${tracedS.toFixed(2)} s of the ${load.durationS} s window`);
     await profiler.end();
     const counts = await profiler.result();
     const run = await client.finished;
@@ -205,33 +213,43 @@ async function profiledRun(ctx: BenchContext, server: RunningServer, profiler: P
 const describeProfiledRun = (result: ProfiledRun) =>
   `${Math.round(result.run.respPerS)} resp/s${result.syscallsPerResponse === undefined ? "" : `, ${result.syscallsPerResponse.toFixed(2)} syscalls/resp`}`;
 
-/** tcpsweep server untraced vs under each available profiler, taking turns, one server for all runs. */
+/** Each server untraced vs under each available profiler, taking turns, one server for all runs of a point. */
 export async function measurePerturbation(ctx: BenchContext, choices: readonly ProfilerChoice[]): Promise<Perturbation> {
   const usable = choices.filter((choice) => !choice.unavailable);
-  return withServer(ctx.scope, TCPSWEEP_SERVER, PROFILED_SERVER_THREADS, async (server) => {
-    const untracedVariant: Variant<ProfiledRun> = {
-      label: "untraced",
-      run: async () => ({ run: await launchClient(ctx.scope, NATIVE_CLIENT, loadOn(ctx, server, PROFILED_CONNECTIONS)).finished }),
-      outcome: describeProfiledRun,
-    };
-    const tracedVariants = usable.map((choice): Variant<ProfiledRun> => {
-      let runs = 0;
-      return {
-        label: choice.name,
-        run: () => profiledRun(ctx, server, choice.create(path.join(ctx.rawDir, `${choice.name}-${++runs}.txt`))),
-        outcome: describeProfiledRun,
-      };
-    });
-    const [untraced, ...traced] = await alternate(ctx, `profilers @${PROFILED_CONNECTIONS}`, [untracedVariant, ...tracedVariants]);
-    return {
-      untraced: untraced!,
-      profilers: choices.map((choice) => ({
-        name: choice.name,
-        unavailable: choice.unavailable,
-        runs: traced[usable.indexOf(choice)] ?? [],
-      })),
-    };
-  });
+  const points: PerturbationPoint[] = [];
+  for (const { label, kind } of PROFILED_SERVERS) {
+    for (const connections of PROFILED_CONNECTIONS) {
+      const point = await withServer(ctx.scope, kind, PROFILED_SERVER_THREADS, async (server) => {
+        const untracedVariant: Variant<ProfiledRun> = {
+          label: "untraced",
+          run: async () => ({ run: await launchClient(ctx.scope, NATIVE_CLIENT, loadOn(ctx, server, connections)).finished }),
+          outcome: describeProfiledRun,
+        };
+        const tracedVariants = usable.map((choice): Variant<ProfiledRun> => {
+          let runs = 0;
+          const file = () => path.join(ctx.rawDir, `${label.split(" ")[0]}-${connections}-${choice.name.replace(" ", "-")}-${++runs}.txt`);
+          return {
+            label: choice.name,
+            run: () => profiledRun(ctx, server, connections, choice.create(file())),
+            outcome: describeProfiledRun,
+          };
+        });
+        const [untraced, ...traced] = await alternate(ctx, `profilers, ${label} @${connections}`, [untracedVariant, ...tracedVariants]);
+        return { untraced: untraced!, traced };
+      });
+      points.push({
+        server: label,
+        connections,
+        untraced: point.untraced,
+        profilers: choices.map((choice) => ({
+          name: choice.name,
+          unavailable: choice.unavailable,
+          runs: point.traced[usable.indexOf(choice)] ?? [],
+        })),
+      });
+    }
+  }
+  return { points };
 }
 
 /** Measured on the 2-core VM this was written on: what a run costs beyond warmup + window. */
@@ -239,6 +257,7 @@ const RUN_OVERHEAD_S = 0.8; // process start-up, exit and the settle pause
 const CONNECTS_S_PER_CONNECTION = 0.001; // one round of both clients: Node's connects and drain ~0.9 ms each, native ~0.15 ms
 const SERVER_START_S = 0.5;
 const PROFILER_OVERHEAD_S = 0.7; // attach, detach, summary
+const PROFILED_POINTS = PROFILED_SERVERS.length * PROFILED_CONNECTIONS.length;
 
 const runs = (options: BenchOptions, section: BenchSection) => (!options.only || options.only === section ? options.runs : 0);
 /** Overhead section: sweeps per round (unprofiled, perf, 4000 connections) of each variant, ~6 s each. */
@@ -249,7 +268,7 @@ export function plannedRuns(options: BenchOptions, profilers: number, perf: bool
   return (
     runs(options, "clients") * (2 + options.nodes.length) * options.connections.length +
     runs(options, "servers") * 2 * SERVER_BENCH_THREADS.length +
-    runs(options, "profilers") * (1 + profilers) +
+    runs(options, "profilers") * (1 + profilers) * PROFILED_POINTS +
     overheadSweeps(options, perf)
   );
 }
@@ -261,7 +280,7 @@ export function estimateSeconds(options: BenchOptions, profilers: number, perf: 
     runs(options, "clients") *
     (1 + options.nodes.length / 2) *
     options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
-  const profiling = runs(options, "profilers") * profilers * PROFILER_OVERHEAD_S;
+  const profiling = runs(options, "profilers") * profilers * PROFILED_POINTS * PROFILER_OVERHEAD_S;
   const serverStarts = measuredRuns > 0 ? (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S : 0;
   return loads + connects + profiling + serverStarts + overheadSweeps(options, perf) * OVERHEAD_SWEEP_S;
 }

@@ -172,18 +172,20 @@ function serverTable(points: readonly ServerPoint[]): string {
 }
 
 function perturbationTable(perturbation: Perturbation): string {
-  const untraced = spread(perturbation.untraced.map((r) => r.run.respPerS));
-  const rows = [["untraced", spreadCell(untraced), "1.00×", "—"]];
-  for (const profiler of perturbation.profilers) {
-    if (profiler.unavailable) {
-      rows.push([profiler.name, `unavailable: ${profiler.unavailable}`, "—", "—"]);
-      continue;
-    }
-    const traced = spread(profiler.runs.map((r) => r.run.respPerS));
-    const syscalls = spread(profiler.runs.flatMap((r) => (r.syscallsPerResponse === undefined ? [] : [r.syscallsPerResponse])));
-    rows.push([profiler.name, spreadCell(traced), ratioCell(ratioOfMedians(traced, untraced)), spreadCell(syscalls, 2)]);
-  }
-  return table(["variant", "resp/s", "traced/untraced", "server syscalls/resp"], rows);
+  const rows = perturbation.points.flatMap((point) => {
+    const untraced = spread(point.untraced.map((r) => r.run.respPerS));
+    const where = [point.server, String(point.connections)];
+    return [
+      [...where, "untraced", spreadCell(untraced), "1.00×", "—"],
+      ...point.profilers.map((profiler) => {
+        if (profiler.unavailable) return [...where, profiler.name, `unavailable: ${profiler.unavailable}`, "—", "—"];
+        const traced = spread(profiler.runs.map((r) => r.run.respPerS));
+        const syscalls = spread(profiler.runs.flatMap((r) => (r.syscallsPerResponse === undefined ? [] : [r.syscallsPerResponse])));
+        return [...where, profiler.name, spreadCell(traced), ratioCell(ratioOfMedians(traced, untraced)), spreadCell(syscalls, 2)];
+      }),
+    ];
+  });
+  return table(["server", "connections", "variant", "resp/s", "traced/untraced", "server syscalls/resp"], rows);
 }
 
 function goals(results: BenchResults): Goal[] {
@@ -237,7 +239,7 @@ export function renderTables(results: BenchResults): string {
     "",
     `## Profiler perturbation`,
     "",
-    `tcpsweep server \`--threads ${PROFILED_SERVER_THREADS}\`, native client, ${PROFILED_CONNECTIONS} connections; the profiler counts the server's whole process tree over the window.`,
+    `The built-in (tcpsweep) and the native epoll server, \`--threads ${PROFILED_SERVER_THREADS}\`, native client, ${PROFILED_CONNECTIONS.join(" and ")} connections; the profiler counts the server's whole process tree over the window.`,
     "",
     results.perturbation ? perturbationTable(results.perturbation) : "Not measured (see Failures).",
     "",
@@ -261,7 +263,7 @@ function methodSection(results: BenchResults): string {
     `- CPU µs/resp = (user + sys CPU) × 10⁶ / responses in the window. The CPU is the whole client process over its whole life — all threads, start-up, connects and warmup included — as \`bench/build/rusage\` reports it (getrusage(RUSAGE_CHILDREN) after the client exits). Both clients are measured this same way, so the ratio is fair; the absolute figures overstate the window's own cost by the warmup share (about ${((options.warmupS + options.durationS) / options.durationS).toFixed(2)}×) plus start-up, which weighs most at 1 connection and for Node's start-up. Peak RSS is rusage's maxrss of the client process.`,
     `- Client comparison: the native epoll server runs with ${CLIENT_BENCH_SERVER_THREADS} thread, so on this ${machine.cores}-core machine the client under test keeps a core to itself; one server serves every run of the section.`,
     `- Server comparison: both servers stay up for a thread count and are loaded in turn by the native client (which competes with them for the ${machine.cores} cores).`,
-    `- Profiler perturbation: strace (\`strace -c -f -p …\`) or perf (\`perf stat\` on syscall tracepoints) attaches to every process of the server's tree as the client's warmup ends and detaches as its window closes. Server syscalls/resp = the profiler's syscall count per second of its own span ÷ the client's resp/s (the two spans differ by the attach time, so rates are compared rather than totals).`,
+    `- Profiler perturbation: strace (\`strace -c -f -p …\`), perf (\`perf stat\` on syscall tracepoints) or bpf (bpftrace counting in kernel maps, with time per syscall; "bpf counts": \`time: false\`; started before the run, switched on as the warmup ends) attaches to every process of the server's tree as the client's warmup ends and detaches as its window closes. Server syscalls/resp = the profiler's syscall count per second of its own span ÷ the client's resp/s (the two spans differ by the attach time, so rates are compared rather than totals).`,
     `- Raw outputs (every run's figures in runs.json, the profilers' own output): \`${path.relative(REPO_ROOT, results.rawDir)}/\` (git-ignored).`,
   ].join("\n");
 }

@@ -85,10 +85,8 @@ export interface SweepSpec {
     csvAsWritten?: string;
     /** --follow-symlinks: write the CSVs through links. */ followSymlinks?: boolean;
   };
-  profile?: {
-    strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
-    perf?: { events: "syscalls" };
-  };
+  /** Each `profile:` entry's options, defaults applied (the kinds' table: src/sweep/profile-kinds.ts). */
+  profile?: Partial<ProfileOptions>;
   /** Names whose values are secrets beyond the built-in ones (`redact:`; docs/security.md). */
   redact: string[];
   /** `ssh` and `hosts`: the remote hosts a sweep may use. */
@@ -96,6 +94,21 @@ export interface SweepSpec {
   /** Where clients connect to the server (the server host's address); undefined: `host`. */
   connectHost?: string;
 }
+
+/**
+ * The options of each kind of profiler the spec's `profile:` section may name, defaults applied.
+ * The type half of the kinds' table (src/sweep/profile-kinds.ts, which must have an entry for
+ * every key here): it lives in model/ because the resolved spec does.
+ */
+export interface ProfileOptions {
+  strace: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
+  perf: { events: "syscalls" };
+  bpf: { target: "server" | "client" | "both"; pass: "separate" | "same"; time: boolean };
+  /** A CPU profile (on-CPU stacks sampled `hz` times a second); its profiler is built separately (issue 31, item 3). */
+  cpu: { hz: number; target: "server" | "client" };
+}
+
+export type ProfileKindName = keyof ProfileOptions;
 
 export interface Cell {
   /** 0-based position in the expanded cell list. */

@@ -85,6 +85,7 @@ export const FIGURE_COLUMNS = [
   "server_ctx_involuntary",
   "server_processes",
   "server_cpus",
+  "profiler",
   "syscall_source",
   "server_syscalls_total",
   "server_syscall_errors",

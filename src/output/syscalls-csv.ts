@@ -15,6 +15,8 @@ export const SYSCALL_COLUMNS = [
   "seconds",
   "usecs_per_call",
   "percent_time",
+  "p50_us",
+  "p99_us",
 ];
 
 export function syscallsCsvWriter(mainCsv: string, followSymlinks = false): CsvWriter {

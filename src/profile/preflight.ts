@@ -1,4 +1,4 @@
-/** Before a profiled sweep starts: can strace / perf actually count here? Says which and how to fix. */
+/** Before a profiled sweep starts: can strace / perf / bpftrace actually count here? Says which and how to fix. */
 import { existsSync, readFileSync } from "node:fs";
 import { execaSync } from "execa";
 
@@ -43,4 +43,54 @@ export function perfProblem(): string | undefined {
     return `perf cannot count syscall tracepoints (${probe.output}): run as root or lower kernel.perf_event_paranoid${paranoid} (sysctl kernel.perf_event_paranoid=-1), and make sure tracefs is mounted and readable`;
   }
   return undefined;
+}
+
+const CAP_PERFMON = 38;
+const CAP_BPF = 39;
+const CAP_SYS_ADMIN = 21;
+const TRACEFS = "/sys/kernel/tracing";
+const BTF = "/sys/kernel/btf/vmlinux";
+
+/** Mounts tracefs where this process may (root, CAP_SYS_ADMIN); says whether the syscall tracepoints are there now. */
+function tracefsReady(): boolean {
+  const ready = () => ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].some((root) => existsSync(`${root}/events/raw_syscalls`));
+  if (ready()) return true;
+  if (hasCapability(CAP_SYS_ADMIN)) runs(["mount", "-t", "tracefs", "nodev", TRACEFS]);
+  return ready();
+}
+
+/**
+ * Why bpftrace cannot count syscalls here, every missing piece at once with how to fix it, or
+ * undefined when it can: bpftrace present, CAP_BPF and CAP_PERFMON (root has both), tracefs
+ * mounted, kernel BTF, and this process in the first pid namespace (bpftrace's pids are the host's).
+ */
+export function bpfProblem(): string | undefined {
+  const version = runs(["bpftrace", "--version"]);
+  if (version.missing)
+    return "bpftrace is not installed: install it (Debian/Ubuntu: apt-get install -y bpftrace) or remove profile.bpf from the spec";
+  const problems: string[] = [];
+  const caps = [
+    [CAP_BPF, "CAP_BPF"],
+    [CAP_PERFMON, "CAP_PERFMON"],
+  ] as const;
+  const missingCaps = caps.filter(([bit]) => !hasCapability(bit)).map(([, name]) => name);
+  if (missingCaps.length > 0)
+    problems.push(
+      `this process lacks ${missingCaps.join(" and ")}: run as root, or grant them (setcap, or docker: --cap-add BPF --cap-add PERFMON)`,
+    );
+  if (!tracefsReady())
+    problems.push(
+      `tracefs is not mounted and could not be mounted here: mount it as root (mount -t tracefs nodev ${TRACEFS}; docker: -v ${TRACEFS}:${TRACEFS})`,
+    );
+  if (!existsSync(BTF)) problems.push(`the kernel has no BTF (${BTF} is missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y`);
+  const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]?.trim().split(/\s+/) ?? [];
+  if (nspid.length > 1)
+    problems.push(
+      "tcpsweep runs in a pid namespace of its own (a container): bpftrace sees the host's pids; run it in the host's pid namespace (docker: --pid host)",
+    );
+  if (problems.length === 0) {
+    const probe = runs(["bpftrace", "-e", "BEGIN { exit(); }"]);
+    if (!probe.ok) problems.push(`bpftrace cannot load a program here (${probe.output}): check kernel lockdown and seccomp`);
+  }
+  return problems.length > 0 ? `bpftrace cannot count syscalls here: ${problems.join("; ")}` : undefined;
 }

@@ -1,10 +1,10 @@
 /**
- * Syscall counting over a cell's measured window, behind one interface for strace and perf:
+ * Syscall counting over a cell's measured window, behind one interface for strace, perf and bpf:
  * `begin(pids)` as the window opens, `end()` as it closes → a table of counts per syscall.
  */
 
 export type ProfileTarget = "server" | "client";
-export type SyscallSource = "strace" | "perf";
+export type SyscallSource = "strace" | "perf" | "bpf";
 
 export interface SyscallCount {
   syscall: string;
@@ -14,6 +14,9 @@ export interface SyscallCount {
   seconds?: number;
   usecs_per_call?: number;
   percent_time?: number;
+  /** The median and 99th percentile time of a call: the upper edge of the log2 bucket that holds it (bpf only). */
+  p50_us?: number;
+  p99_us?: number;
 }
 
 export interface SyscallCounts {

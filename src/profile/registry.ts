@@ -1,15 +1,15 @@
 /**
- * Every profiler tcpsweep can run, in one table keyed by what the spec asks for. Adding a
- * profiler is one module implementing {@link Profiler} plus one entry here; a kind without an
- * entry does not compile.
+ * Every profiler variant tcpsweep can run, in one table keyed by the name that the trace plan and
+ * the agent's messages use. Which variant a spec's `profile:` entry asks for is decided in the
+ * kinds' table (src/sweep/profile-kinds.ts). Adding a profiler is one module implementing
+ * {@link Profiler} plus one entry here and one there.
  */
 import { PerfWindowProfiler } from "./perf.js";
-import { perfProblem, straceProblem } from "./preflight.js";
+import { BpfProfiler } from "./bpf.js";
+import { bpfProblem, perfProblem, straceProblem } from "./preflight.js";
 import type { Profiler, ProfilerSetup, SyscallSource } from "./profiler.js";
 import { StraceLaunchProfiler } from "./strace-launch.js";
 import { StraceWindowProfiler } from "./strace.js";
-
-export type ProfilerKind = "strace-window" | "strace-launch" | "perf";
 
 export interface ProfilerEntry {
   /** What the CSV's syscall_source says. */
@@ -21,7 +21,7 @@ export interface ProfilerEntry {
   create(setup: ProfilerSetup): Profiler;
 }
 
-export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
+export const PROFILERS = {
   "strace-window": {
     source: "strace",
     attachesToRunning: true,
@@ -40,4 +40,22 @@ export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
     preflight: perfProblem,
     create: (setup) => new PerfWindowProfiler(setup),
   },
-};
+  // eBPF with time per syscall, and counts only (profile.bpf.time: false)
+  bpf: {
+    source: "bpf",
+    attachesToRunning: true,
+    preflight: bpfProblem,
+    create: (setup) => new BpfProfiler(setup, true),
+  },
+  "bpf-counts": {
+    source: "bpf",
+    attachesToRunning: true,
+    preflight: bpfProblem,
+    create: (setup) => new BpfProfiler(setup, false),
+  },
+} as const satisfies Record<string, ProfilerEntry>;
+
+export type ProfilerKind = keyof typeof PROFILERS;
+
+/** Every variant's name (the agent's messages accept exactly these). */
+export const PROFILER_KINDS = Object.keys(PROFILERS) as [ProfilerKind, ...ProfilerKind[]];

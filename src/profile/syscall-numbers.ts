@@ -7,6 +7,7 @@
  * asm/unistd_64.h, arm64's asm-generic/unistd.h (which has no epoll_wait, poll or select).
  * test/perf-syscalls.test.ts checks the running architecture's table against the named tracepoints.
  */
+import { existsSync, readFileSync } from "node:fs";
 export const SYSCALL_NUMBERS: Readonly<Partial<Record<string, Readonly<Record<string, number>>>>> = {
   x64: {
     read: 0,
@@ -77,3 +78,27 @@ export const SYSCALL_NUMBERS: Readonly<Partial<Record<string, Readonly<Record<st
 
 /** The running architecture's numbers, or undefined where tcpsweep has no table (perf then uses the named tracepoints). */
 export const syscallNumbers = (arch: string = process.arch): Readonly<Record<string, number>> | undefined => SYSCALL_NUMBERS[arch];
+
+/** The kernel's uapi header with every syscall number of an architecture (Debian's linux-libc-dev). */
+const UAPI_HEADERS: Readonly<Partial<Record<string, readonly string[]>>> = {
+  x64: ["/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"],
+  arm64: ["/usr/include/asm-generic/unistd.h"],
+};
+
+let namesCache: { arch: string; names: Map<number, string> } | undefined;
+
+/**
+ * Every syscall number's name that this machine can tell: the uapi header where it is installed,
+ * else the table above; the bpf profiler counts by number (one tracepoint for all syscalls) and
+ * names a number it cannot find `syscall_<nr>`. Read once: the header does not change under a run.
+ */
+export function syscallNames(arch: string = process.arch): ReadonlyMap<number, string> {
+  if (namesCache?.arch === arch) return namesCache.names;
+  const names = new Map<number, string>(Object.entries(SYSCALL_NUMBERS[arch] ?? {}).map(([name, nr]) => [nr, name]));
+  const header = (UAPI_HEADERS[arch] ?? []).find((file) => existsSync(file));
+  // `#define __NR_read 0` (x86_64) or `#define __NR3264_mmap 222` (the generic table's 32/64-bit names)
+  const text = header ? readFileSync(header, "utf8") : "";
+  for (const match of text.matchAll(/^#define __NR(?:3264)?_(\w+)\s+(\d+)\s*$/gm)) names.set(Number(match[2]), match[1]!);
+  namesCache = { arch, names };
+  return names;
+}

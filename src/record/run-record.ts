@@ -5,6 +5,7 @@
  * (output/columns.ts checks both directions at compile time).
  */
 import type { SyscallCounts, SyscallSource } from "../profile/profiler.js";
+import type { ProfileKindName } from "../model/spec-types.js";
 
 export type MatrixValue = string | number;
 
@@ -97,6 +98,8 @@ export interface UsageFigures {
 
 /** A traced pass's syscall summaries and how much tracing slowed the run. */
 export interface TracingFigures {
+  /** The spec's `profile:` kind that profiled the run (strace, perf, bpf): on every profiled row. */
+  profiler?: ProfileKindName;
   syscall_source?: SyscallSource;
   server_syscalls_total?: number;
   server_syscall_errors?: number;

@@ -7,11 +7,12 @@
 import { constants as osConstants } from "node:os";
 import { z } from "zod";
 import type { Event, Notice, Request } from "./protocol.js";
+import { PROFILER_KINDS } from "../profile/registry.js";
 
 const signal = z.string().refine((name) => name in osConstants.signals, "not a signal name") as unknown as z.ZodType<NodeJS.Signals>;
 const count = z.number().int().nonnegative();
 const ms = z.number().finite();
-const profilerKind = z.enum(["strace-window", "strace-launch", "perf"]);
+const profilerKind = z.enum(PROFILER_KINDS);
 
 const requestSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("hello"), profiler: profilerKind.optional(), connections: count.optional() }),

@@ -33,10 +33,8 @@ export function checkLimitsAndProfiler(
   );
   if (problems.length > 0) throw new PreflightError(problems.map((p) => `${spec.file}: ${p}`).join("\n"));
   const plan = tracePlan(spec);
-  if (plan) {
-    const problem = tracePlanProblem(spec, plan);
-    if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
-  }
+  const problem = tracePlanProblem(spec, plan);
+  if (problem) throw new PreflightError(`${spec.file}: ${problem}`);
   return plan;
 }
 

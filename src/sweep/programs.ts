@@ -5,7 +5,7 @@
  * ssh preflight asks that host (docs/cli.md, "--dry-run").
  */
 import { resolveProgram } from "../environment/environment.js";
-import { tracePlan } from "./tracing.js";
+import { PROFILE_KINDS, namedKinds } from "./profile-kinds.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 import { specForCell } from "./named-runs.js";
@@ -48,8 +48,7 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
       ...(remoteClient ? { note: remoteClient } : {}),
     });
   }
-  const plan = tracePlan(spec);
-  if (plan) add({ role: "profiler", program: plan.kind === "perf" ? "perf" : "strace", cwd: here });
+  for (const { name } of namedKinds(spec)) add({ role: "profiler", program: PROFILE_KINDS[name].program, cwd: here });
   if (spec.server?.cpus !== undefined && spec.server.host === undefined)
     add({ role: "taskset (server.cpus)", program: "taskset", cwd: here });
   if (spec.client.cpus !== undefined && !spec.client.hosts) add({ role: "taskset (client.cpus)", program: "taskset", cwd: here });

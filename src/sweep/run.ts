@@ -50,7 +50,7 @@ async function runProfiled(context: PassContext, { plan, launcher }: Profiling):
       await held?.releaseHeld();
     }
   }
-  const row: RunResult = { ...base, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
+  const row: RunResult = { ...base, profiler: plan.from, syscall_source: plan.source, traced_resp_per_s: traced.row.resp_per_s };
   // Both passes' time outside their windows (pass: same has one pass, which `base` came from).
   if (plan.pass === "separate") row.overhead_s = Number(((base.overhead_s ?? 0) + (traced.row.overhead_s ?? 0)).toFixed(3));
   if (cleanRespPerS && traced.row.resp_per_s !== undefined) row.traced_ratio = Number((traced.row.resp_per_s / cleanRespPerS).toFixed(3));

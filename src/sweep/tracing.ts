@@ -6,41 +6,42 @@ import { ProfileError, type ProfileTarget, type Profiler, type SyscallCounts, ty
 import type { Launcher } from "../launch/launcher.js";
 import { PROFILERS, type ProfilerKind } from "../profile/registry.js";
 import type { SweepSpec } from "./spec.js";
+import type { ProfileKindName } from "../model/spec-types.js";
+import { PROFILE_KINDS, kindPlan, namedKinds, type KindPlan } from "./profile-kinds.js";
 
-export interface TracePlan {
+export interface TracePlan extends Omit<KindPlan, "variant"> {
   kind: ProfilerKind;
   source: SyscallSource;
-  targets: ProfileTarget[];
-  /** Extra profiler arguments (strace's `args`). */
-  args: string[];
-  /** `same`: the traced pass is the only pass (its rate is not the clean rate). */
-  pass: "separate" | "same";
+  /** The spec's `profile:` entry it comes from. */
+  from: ProfileKindName;
 }
 
+/** The syscall profiler the spec's `profile:` section asks for (the first kind with a profiler; preflight refuses more than one). */
 export function tracePlan(spec: SweepSpec): TracePlan | undefined {
-  const strace = spec.profile?.strace;
-  if (strace) {
-    const targets: ProfileTarget[] = strace.target === "both" ? ["server", "client"] : [strace.target];
-    const kind = strace.attach === "launch" ? "strace-launch" : "strace-window";
-    return {
-      kind,
-      source: PROFILERS[kind].source,
-      targets: spec.server ? targets : targets.filter((t) => t === "client"),
-      args: strace.args,
-      pass: strace.pass,
-    };
+  for (const { name, options } of namedKinds(spec)) {
+    const plan = kindPlan(name, options);
+    if (!plan) continue;
+    const { variant, ...rest } = plan;
+    // Without a server (the spec measures an address), only the client can be traced.
+    const traced = spec.server ? rest.targets : rest.targets.filter((t) => t === "client");
+    return { ...rest, targets: traced, kind: variant, source: PROFILERS[variant].source, from: name };
   }
-  if (spec.profile?.perf) return { kind: "perf", source: PROFILERS.perf.source, targets: ["server"], args: [], pass: "separate" };
   return undefined;
 }
 
-/** Why this plan cannot run with this spec on this machine (checked before the sweep starts), or undefined. */
-export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | undefined {
-  if (spec.profile?.strace && spec.profile.perf) return "profile: use strace or perf, not both: each would perturb the other's counts";
+/** Why the spec's profiling cannot run with this spec on this machine (checked before the sweep starts), or undefined. */
+export function tracePlanProblem(spec: SweepSpec, plan: TracePlan | undefined): string | undefined {
+  const named = namedKinds(spec).map((k) => k.name);
+  const counting = named.filter((name) => PROFILE_KINDS[name].plan);
+  if (counting.length > 1) return `profile: use one of ${counting.join(", ")}, not several: each would perturb the others' counts`;
+  const notBuilt = named.filter((name) => !PROFILE_KINDS[name].plan);
+  if (notBuilt.length > 0)
+    return `profile.${notBuilt[0]}: this build of tcpsweep has no ${notBuilt[0]} profiler yet; remove it from the spec`;
+  if (!plan) return undefined;
   if (plan.targets.length === 0)
-    return "profile.strace.target: server, but the spec has no server to trace (it measures an address); trace the client";
-  if (plan.kind === "strace-launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
-    return "profile.strace.attach: launch needs server.lifetime: cell (a group's server is shared by clean and traced passes)";
+    return `profile.${plan.from}.target: server, but the spec has no server to trace (it measures an address); trace the client`;
+  if (!PROFILERS[plan.kind].attachesToRunning && plan.targets.includes("server") && spec.server?.lifetime === "group") {
+    return `profile.${plan.from}.attach: launch needs server.lifetime: cell (a group's server is shared by clean and traced passes)`;
   }
   // A remote server is profiled on its host: the ssh launcher's preflight (launch/ssh-preflight.ts) checks the tool there.
   return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();

@@ -18,6 +18,8 @@ export interface SystemTool {
 export const SYSTEM_TOOLS: SystemTool[] = [
   { purpose: "syscall profiling tests", names: ["strace"], debianPackage: "strace" },
   { purpose: "perf tracepoint tests", names: ["perf"], debianPackage: "linux-perf" },
+  { purpose: "eBPF syscall profiling tests (profile.bpf)", names: ["bpftrace"], debianPackage: "bpftrace" },
+  { purpose: "dropping capabilities in the bpf permission test", names: ["setpriv"], debianPackage: "util-linux" },
   { purpose: "calling syscalls by number in the perf tests", names: ["perl"], debianPackage: "perl-base" },
   { purpose: "the HTML report opened in a headless browser", names: ["chromium", "chromium-browser"], debianPackage: "chromium" },
   { purpose: "open-file limit tests", names: ["prlimit"], debianPackage: "util-linux" },

@@ -94,15 +94,18 @@ export function checkHostReferences(raw: Loose, issues: RawIssue[]): void {
       message: "cannot be combined with client.hosts yet: CPU pinning applies on this machine only",
     });
   const profile = asObject(raw.profile);
-  const strace = asObject(profile?.strace);
-  if (strace && (server?.host !== undefined || client?.hosts !== undefined)) {
-    if (strace.attach === "launch")
+  if (profile && (server?.host !== undefined || client?.hosts !== undefined)) {
+    const strace = asObject(profile.strace);
+    if (strace?.attach === "launch")
       issues.push({
         path: ["profile", "strace", "attach"],
-        message: "launch is not supported with remote hosts; use attach: window (the default) or perf",
+        message: "launch is not supported with remote hosts; use attach: window (the default), perf or bpf",
       });
-    if (strace.target !== undefined && strace.target !== "server") {
-      issues.push({ path: ["profile", "strace", "target"], message: "with remote hosts only the server can be profiled (target: server)" });
+    // A remote role is profiled through its host's agent, which watches the server only.
+    for (const [kind, options] of Object.entries(profile)) {
+      const target = asObject(options)?.target;
+      if (target !== undefined && target !== "server")
+        issues.push({ path: ["profile", kind, "target"], message: "with remote hosts only the server can be profiled (target: server)" });
     }
   }
   if (

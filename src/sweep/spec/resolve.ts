@@ -148,16 +148,6 @@ export function resolveSpec(
   const client = p.client || !clients ? resolveClient(p.client ?? {}, matrixKeys, opts) : Object.values(clients)[0]!;
 
   const csvAsWritten = p.output?.csv ?? `results/${name}.csv`;
-  let profile: SweepSpec["profile"];
-  if (p.profile) {
-    profile = {};
-    if (p.profile.strace) {
-      const st = p.profile.strace;
-      profile.strace = { target: st.target ?? "server", pass: st.pass ?? "separate", attach: st.attach ?? "window", args: st.args ?? [] };
-    }
-    if (p.profile.perf) profile.perf = { events: p.profile.perf.events ?? "syscalls" };
-  }
-
   const addr = p.address !== undefined ? hostAndPort(p.address) : undefined;
   // A remote server binds every address by default; clients reach it at its host's address.
   const remote = resolveRemote(p.ssh, p.hosts);
@@ -184,7 +174,8 @@ export function resolveSpec(
     ...(clients ? { clients } : {}),
     validity: { minServedPct: p.validity?.min_served_pct ?? DEFAULTS.minServedPct },
     output: { csv: resolvePath(csvAsWritten), csvAsWritten, mode: p.output?.mode ?? "append" },
-    ...(profile ? { profile } : {}),
+    // the schema applied each profiler's defaults (sweep/profile-kinds.ts)
+    ...(p.profile ? { profile: p.profile } : {}),
     redact: p.redact ?? [],
   };
 }

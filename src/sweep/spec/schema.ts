@@ -26,6 +26,7 @@ import {
 } from "./schema-parts.js";
 import { ANY_LENGTH, PROTOCOL_NAMES } from "../../protocol/index.js";
 import { regexGroupNames, reservedGroupNames } from "../client-output.js";
+import { profileSectionSchema } from "../profile-kinds.js";
 import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
 
 // -- matrix ------------------------------------------------------------------
@@ -258,23 +259,7 @@ const outputSchema = z.strictObject(
   expect("a mapping (csv, mode)"),
 );
 
-export const profileSchema = z.strictObject(
-  {
-    strace: z
-      .strictObject(
-        {
-          target: oneOf(["server", "client", "both"]).optional(),
-          pass: oneOf(["separate", "same"]).optional(),
-          attach: oneOf(["window", "launch"]).optional(),
-          args: z.array(z.string(expect("a string")), expect("a list of strings")).optional(),
-        },
-        expect("a mapping (target, pass, attach, args)"),
-      )
-      .optional(),
-    perf: z.strictObject({ events: oneOf(["syscalls"]).optional() }, expect("a mapping (events)")).optional(),
-  },
-  expect("a mapping (strace, perf)"),
-);
+export const profileSchema = profileSectionSchema();
 
 /** The whole spec file. */
 export const specSchema = z.strictObject(

@@ -1,0 +1,138 @@
+/**
+ * The bpftrace program of the bpf profiler and the reading of its JSON output (`bpftrace -f json`).
+ * The program counts in kernel maps, like BCC's syscount: raw_syscalls:sys_enter keyed by syscall
+ * number (one tracepoint for every syscall), failed calls at raw_syscalls:sys_exit (ret < 0) and,
+ * unless switched off, the time from each call's enter to its exit as a log2 histogram.
+ *
+ * What it counts is steered from user space by marker syscalls, so bpftrace can be started (slowly)
+ * before the window and count exactly from its opening: the profiler's own process calls
+ * kill(pid, signal) with signal numbers no kernel has (≥ 1,000,000), which fail with EINVAL and do
+ * nothing, but the sys_enter_kill tracepoint sees them first:
+ *   base + 0  add `pid` to the traced tree (its threads too: bpftrace's `pid` is the thread group)
+ *   base + 1  the window opens: count from now
+ *   base + 2  the window closed: stop counting
+ * Children forked by a process of the tree (before or during the window) join it at sched_process_fork.
+ */
+import { ProfileError, type ProfileTarget, type SyscallCount, type SyscallCounts } from "./profiler.js";
+
+export const MARK = { addPid: 0, open: 1, close: 2 } as const;
+
+/** The first signal number of one profiler's markers ($2 of the program); several profilers of one process use different bases. */
+export function markerBase(): number {
+  return 1_000_000 + 4 * Math.floor(Math.random() * 100_000_000);
+}
+
+/** The program; `$1` is the pid of the process that sends the markers, `$2` the markers' base. */
+export function bpfProgram(time: boolean): string {
+  const marks = `tracepoint:syscalls:sys_enter_kill /pid == $1 && args->sig >= $2 && args->sig <= $2 + 2/ {
+  if (args->sig == $2 + ${MARK.addPid}) { @tree[args->pid] = 1; }
+  if (args->sig == $2 + ${MARK.open}) { @window = 1; }
+  if (args->sig == $2 + ${MARK.close}) { @window = 2; }
+}
+tracepoint:sched:sched_process_fork /@tree[pid]/ { @tree[args->child_pid] = 1; }`;
+  // Timed: the exit of a call entered in the window pairs with its enter by thread id; a call still
+  // blocked when the window closes is counted but not timed (its time would run past the window).
+  const counting = time
+    ? `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); @start[tid] = nsecs; }
+tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
+  if (@window == 1) {
+    $ns = nsecs - @start[tid];
+    @ns[args->id] = hist($ns);
+    @total_ns[args->id] = sum($ns);
+    if (args->ret < 0) { @errors[args->id] = count(); }
+  }
+  delete(@start[tid]);
+}`
+    : `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); }
+tracepoint:raw_syscalls:sys_exit /args->ret < 0 && @window == 1 && @tree[pid]/ { @errors[args->id] = count(); }`;
+  // The bookkeeping maps are emptied so that only the counts are printed as bpftrace exits.
+  return `${marks}\n${counting}\nEND { clear(@tree); clear(@window);${time ? " clear(@start);" : ""} }\n`;
+}
+
+interface Bucket {
+  min: number;
+  max: number;
+  count: number;
+}
+
+/** One log2 bucket holding the quantile `q` of a histogram, as its upper edge (the value is at most that). */
+export function bucketQuantile(buckets: readonly Bucket[], q: number): number | undefined {
+  const total = buckets.reduce((sum, b) => sum + b.count, 0);
+  if (total === 0) return undefined;
+  const rank = Math.ceil(q * total);
+  let seen = 0;
+  for (const bucket of buckets) {
+    seen += bucket.count;
+    if (seen >= rank) return bucket.max + 1;
+  }
+  return undefined;
+}
+
+type Keyed<T> = Record<string, T>;
+
+/** The maps of bpftrace's JSON lines (`{"type": "map"|"hist", "data": {"@name": {key: value}}}`). */
+function readMaps(text: string): { attached: boolean; maps: Keyed<Keyed<number>>; hists: Keyed<Keyed<Bucket[]>> } {
+  const maps: Keyed<Keyed<number>> = {};
+  const hists: Keyed<Keyed<Bucket[]>> = {};
+  let attached = false;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let parsed: { type?: string; data?: Keyed<unknown> };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch {
+      continue; // bpftrace's own notices are not JSON
+    }
+    if (parsed.type === "attached_probes") attached = true;
+    const into = parsed.type === "map" ? maps : parsed.type === "hist" ? hists : undefined;
+    if (into && parsed.data) Object.assign(into, parsed.data);
+  }
+  return { attached, maps, hists };
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+/** The table of one profiled target from bpftrace's output; names from `names` (number → syscall). */
+export function parseBpfOutput(
+  text: string,
+  names: ReadonlyMap<number, string>,
+  target: ProfileTarget,
+  rawFile: string,
+): SyscallCounts | ProfileError {
+  const { attached, maps, hists } = readMaps(text);
+  // A window without a single call has no @calls line; an output without the probes' line is not bpftrace's summary at all.
+  if (!attached) return new ProfileError(`bpftrace output (${rawFile}) does not say it attached its probes`);
+  const calls = maps["@calls"] ?? {};
+  const errors = maps["@errors"] ?? {};
+  const totalNs = maps["@total_ns"];
+  const histograms = hists["@ns"] ?? {};
+  const rows: SyscallCount[] = Object.entries(calls).map(([id, n]) => {
+    const row: SyscallCount = { syscall: names.get(Number(id)) ?? `syscall_${id}`, calls: n, errors: errors[id] ?? 0 };
+    const buckets = histograms[id];
+    if (totalNs && buckets) {
+      const timed = buckets.reduce((sum, b) => sum + b.count, 0);
+      const ns = totalNs[id] ?? 0;
+      row.seconds = round(ns / 1e9, 6);
+      row.usecs_per_call = timed > 0 ? round(ns / 1000 / timed, 3) : undefined;
+      row.p50_us = usecs(bucketQuantile(buckets, 0.5));
+      row.p99_us = usecs(bucketQuantile(buckets, 0.99));
+    }
+    return row;
+  });
+  rows.sort((a, b) => b.calls - a.calls);
+  if (totalNs) {
+    const seconds = rows.reduce((sum, row) => sum + (row.seconds ?? 0), 0);
+    for (const row of rows) if (seconds > 0 && row.seconds !== undefined) row.percent_time = round((100 * row.seconds) / seconds, 2);
+  }
+  return {
+    source: "bpf",
+    target,
+    rows,
+    total: { calls: rows.reduce((sum, row) => sum + row.calls, 0), errors: rows.reduce((sum, row) => sum + (row.errors ?? 0), 0) },
+    rawFile,
+  };
+}
+
+function usecs(ns: number | undefined): number | undefined {
+  return ns === undefined ? undefined : round(ns / 1000, 3);
+}
