@@ -18,7 +18,16 @@ export interface HistoryOptions {
   repeats: boolean;
 }
 
-export const DEFAULT_HISTORY_OPTIONS: HistoryOptions = { window: 50, maxPvalue: 0.001, minMagnitude: 0, repeats: false };
+/**
+ * With the repeats, a split must pass a p-value this many times smaller than --p: pooling every
+ * repeat treats a night's shared noise as independent, so the plain p would alarm more often than
+ * Otava's medians do (the simulation in bench/RESULTS.md; docs/decisions.md).
+ */
+export const REPEATS_STRICTER = 4;
+
+export const effectivePvalue = (options: HistoryOptions) => (options.repeats ? options.maxPvalue / REPEATS_STRICTER : options.maxPvalue);
+
+export const DEFAULT_HISTORY_OPTIONS: HistoryOptions = { window: 50, maxPvalue: 0.001, minMagnitude: 0, repeats: true };
 
 export interface FoundChangePoint {
   /** Position in the series' points (gaps included) of the first point after the change. */
@@ -106,7 +115,7 @@ export function detectDense(dense: DenseSeries, options: HistoryOptions, previou
   const judge = judgeFor(dense, options);
   return computeChangePoints(dense.values, {
     window: options.window,
-    maxPvalue: options.maxPvalue,
+    maxPvalue: effectivePvalue(options),
     minMagnitude: options.minMagnitude,
     ...(judge ? { judge } : {}),
     ...(previous ? { newPoints: dense.values.length - previous.length, oldWeak: previous.weak } : {}),
