@@ -5,7 +5,7 @@ import { readHistory } from "../history/nightly-series.js";
 import { readOtavaCsv } from "../history/otava-csv.js";
 import { analyse } from "../history/analyse.js";
 import { emptyCache, readCache, writeCache } from "../history/cache.js";
-import { formatMarkdown, formatTable, gapLines, toJson } from "../history/format.js";
+import { formatMarkdown, formatSummary, formatTable, gapLines, toJson } from "../history/format.js";
 import type { HistoryOptions } from "../history/detect.js";
 import { fail } from "./exit.js";
 import type { HistoryFlags } from "./history-command.js";
@@ -46,6 +46,7 @@ export async function historyAction(inputs: string[], flags: HistoryFlags): Prom
   }
   const gaps = gapLines(analysed);
   if (flags.json) process.stdout.write(`${JSON.stringify(toJson(analysed))}\n`);
+  else if (flags.summary) process.stdout.write(formatSummary(analysed));
   else process.stdout.write(flags.markdown ? formatMarkdown(analysed, gaps) : formatTable(analysed, gaps));
   const newRegression = analysed.some(({ changePoints }) => changePoints.some((point) => point.isNew && point.regression));
   if (newRegression) process.exitCode = 1;

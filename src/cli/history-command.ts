@@ -23,6 +23,7 @@ export function registerHistoryCommand(program: Command): void {
     .option("--no-cache", "recompute every series (default: <dir>/.history.json keeps what earlier runs found)")
     .option("--json", "print {series: [{name, points, change_points: [{index, time, pvalue, change_pct, mean_before, mean_after}]}]}")
     .option("--markdown", "print the table as Markdown")
+    .option("--summary", "print one line: the new change points, then how many in all (the nightly's summary uses it)")
     .action(async (inputs: string[], flags: HistoryFlags) => (await import("./history-action.js")).historyAction(inputs, flags));
 }
 
@@ -36,4 +37,5 @@ export interface HistoryFlags {
   cache: boolean;
   json?: boolean;
   markdown?: boolean;
+  summary?: boolean;
 }

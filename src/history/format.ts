@@ -113,3 +113,17 @@ export function toJson(analysed: readonly AnalysedSeries[]): unknown {
     })),
   };
 }
+
+/**
+ * The nightly's part of its one summary line: "change points: 1 new (connections=1000,threads=4
+ * resp/s −11.8 % since 2026-12-03, p=2e-6), 3 in all".
+ */
+export function formatSummary(analysed: readonly AnalysedSeries[]): string {
+  const all = analysed.flatMap(({ series, changePoints }) => changePoints.map((point) => ({ series, point })));
+  const fresh = all.filter(({ point }) => point.isNew);
+  const described = fresh.map(({ series, point }) => {
+    const what = series.cell && series.metric ? `${series.cell} ${series.metric}` : series.name;
+    return `${what} ${signed(point.change_pct)} % since ${point.time}, p=${formatP(point.pvalue)}`;
+  });
+  return `change points: ${fresh.length} new${fresh.length > 0 ? ` (${described.join("; ")})` : ""}, ${all.length} in all\n`;
+}

@@ -45,6 +45,16 @@ function observation(csvFile: string, run: CsvRun, time: string): Observation {
 
 const readRuns = (csvFile: string) => runsOf(readResultsCsv(csvFile, { what: "results CSV", required: REQUIRED }).rows);
 
+/** A night whose sweep stopped before its first row left a header alone: that night has no run (its cells become gaps), not bad input. */
+function readNightRuns(file: string): CsvRun[] {
+  try {
+    return readRuns(file);
+  } catch (error) {
+    if (error instanceof ResultsInputError && error.message.endsWith("has a header but no rows")) return [];
+    throw error;
+  }
+}
+
 /** The nights of a nightly directory: each night's latest run of each spec's CSV. */
 function nightlyObservations(dir: string): Observation[] {
   const nights = readdirSync(dir)
@@ -55,7 +65,7 @@ function nightlyObservations(dir: string): Observation[] {
     const csvs = readdirSync(path.join(dir, night)).filter((name) => name.endsWith(".csv") && !NOT_RESULTS.test(name));
     for (const name of csvs.sort()) {
       const file = path.join(dir, night, name);
-      const run = readRuns(file).at(-1);
+      const run = readNightRuns(file).at(-1);
       if (run) observations.push({ ...observation(file, run, night), spec: path.basename(name, ".csv") });
     }
   }
