@@ -102,9 +102,16 @@ describe("tcpsweep history", () => {
     };
     const file = path.join(dir, "tb.csv");
     writeFileSync(file, stringify([["time", "throughput"], ...tigerbeetle.map((value, i) => [String(i), String(value)])]));
-    const result = await history("--series", file, "--window", "30", "--p", "0.0001", "--json");
+    const report = path.join(dir, "tb.report");
+    const result = await history("--series", file, "--window", "30", "--p", "0.0001", "--json", "--report", report);
     const json = JSON.parse(result.stdout) as { series: { change_points: { index: number }[] }[] };
     expect(json.series[0]!.change_points.map((point) => point.index)).toEqual([71, 95, 117, 131, 142, 148, 192, 212]);
+    // The trend report: one chart, inline in index.html and beside it, each change point labelled with its change; no script, no network.
+    const html = readFileSync(path.join(report, "index.html"), "utf8");
+    const svg = readFileSync(path.join(report, "series-001.svg"), "utf8");
+    expect(html).toContain(svg);
+    expect(svg).toMatch(/\+17\.1 % \(p 4e-22\)/);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
   });
 
   it("a foreign CSV, a malformed series CSV and an empty directory each exit 2 with what is wrong", async () => {
