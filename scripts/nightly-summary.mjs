@@ -103,6 +103,9 @@ if (compareStatus === "none") {
   }
 }
 
+const calibrated = calibrationPart(run?.csv);
+if (calibrated) parts.push(calibrated);
+
 // `history --summary`'s one line (change points over every night); its exit 1 is a new regression change point.
 if (historyTxt !== undefined) {
   let line;
@@ -115,9 +118,6 @@ if (historyTxt !== undefined) {
   if (status === 1) regressed = true;
   parts.push(line !== "" && status <= 1 ? line : `history failed (exit ${historyStatus}), log: ${log}`);
 }
-
-const calibrated = calibrationPart(run?.csv);
-if (calibrated) parts.push(calibrated);
 parts.push(Number(reportStatus) === 0 ? `report: ${reportHtml}` : `no report (exit ${reportStatus}), log: ${log}`);
 process.stdout.write([`nightly ${name}: ${parts.join(", ")}`, ...details].join("\n") + "\n");
 process.exitCode = sweep !== 0 ? sweep : regressed || Number(reportStatus) !== 0 ? 1 : 0;
