@@ -3,7 +3,7 @@
  * The one line a night is judged by (cron mails stdout), then one line per failed or regressed
  * cell. Called by nightly.sh with what it gathered:
  *
- *   nightly-summary.mjs NAME RUN_JSON SWEEP_STATUS REPORT_HTML REPORT_STATUS COMPARE_JSON COMPARE_STATUS PREVIOUS_CSV LOG
+ *   nightly-summary.mjs NAME RUN_JSON SWEEP_STATUS REPORT_HTML REPORT_STATUS COMPARE_JSON COMPARE_STATUS PREVIOUS_CSV LOG [HISTORY_TXT HISTORY_STATUS]
  *
  * COMPARE_STATUS is "none" when there was no earlier night. Exits 0 only for a clean night:
  * sweep exit 0, report written, no regression against the previous night. A night whose comparison
@@ -17,7 +17,8 @@ import { readFileSync } from "node:fs";
 const { findCalibration } = await import(new URL("../dist/rundir/run-dir.js", import.meta.url).href);
 const { readCalibrationFile } = await import(new URL("../dist/rundir/calibration-file.js", import.meta.url).href);
 
-const [name, runJson, sweepStatus, reportHtml, reportStatus, compareJson, compareStatus, previous, log] = process.argv.slice(2);
+const [name, runJson, sweepStatus, reportHtml, reportStatus, compareJson, compareStatus, previous, log, historyTxt, historyStatus] =
+  process.argv.slice(2);
 
 function readJson(file) {
   try {
@@ -108,6 +109,19 @@ if (compareStatus === "none") {
 
 const calibrated = calibrationPart(run?.csv);
 if (calibrated) parts.push(calibrated);
+
+// `history --summary`'s one line (change points over every night); its exit 1 is a new regression change point.
+if (historyTxt !== undefined) {
+  let line;
+  try {
+    line = readFileSync(historyTxt, "utf8").split("\n")[0] ?? "";
+  } catch {
+    line = ""; // no file: history did not run; its status says why
+  }
+  const status = Number(historyStatus);
+  if (status === 1) regressed = true;
+  parts.push(line !== "" && status <= 1 ? line : `history failed (exit ${historyStatus}), log: ${log}`);
+}
 parts.push(Number(reportStatus) === 0 ? `report: ${reportHtml}` : `no report (exit ${reportStatus}), log: ${log}`);
 const judged = nothingJudged ? "NOTHING JUDGED: too few repeats in every cell to call any change; " : "";
 process.stdout.write([`nightly ${name}: ${judged}${parts.join(", ")}`, ...details].join("\n") + "\n");

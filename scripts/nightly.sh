@@ -82,5 +82,12 @@ if [ -n "$previous" ] && [ -f "$csv" ]; then
   note "compare with $previous: exit $compare_status"
 fi
 
+# Every night of the layout, change points over the whole series (docs/nightly.md): its one line for the
+# summary, its table in the log, its trend report beside the night's report. Exit 1: a new regression.
+history_status=0
+"$node" dist/cli/main.js history "$root" --summary --report "$out/$name.history" >"$out/$name.history.txt" 2>>"$log" || history_status=$?
+"$node" dist/cli/main.js history "$root" --no-cache >>"$log" 2>&1 || true
+note "history: exit $history_status"
+
 "$node" scripts/nightly-summary.mjs "$name" "$out/$name.run.json" "$sweep_status" "$report_dir/index.html" "$report_status" \
-  "$out/$name.compare.json" "$compare_status" "$previous" "$log"
+  "$out/$name.compare.json" "$compare_status" "$previous" "$log" "$out/$name.history.txt" "$history_status"

@@ -125,7 +125,9 @@ describe("scripts/nightly.sh", () => {
       const runsOfANight = /dist\/cli\/main\.js run [\s\S]*dist\/cli\/main\.js report [\s\S]*nightly-summary\.mjs/;
       expect(users.calls(), "the sweep, the report and the summary ran on the user's node").toMatch(runsOfANight);
       const report = path.join(root, "2026-03-01/pair.report/index.html");
-      expect(first.stdout).toBe(`nightly pair: 1/1 cells ok, no earlier night to compare with, report: ${report}\n`);
+      expect(first.stdout).toBe(
+        `nightly pair: 1/1 cells ok, no earlier night to compare with, change points: 0 new, 0 in all, report: ${report}\n`,
+      );
       expect(existsSync(report)).toBe(true);
 
       const usersFirstNight = users.calls();
@@ -139,7 +141,7 @@ describe("scripts/nightly.sh", () => {
       const p = String.raw`p=(0\.0\d+|\de-\d+)`;
       expect(lines[0]).toMatch(
         new RegExp(
-          String.raw`^nightly pair: 1/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp/s −\d+\.\d% ${p}(, p99 \+\d+\.\d% ${p})?\); detectable change [\d∞–]+% per cell \(median [\d∞]+%\), report: `,
+          String.raw`^nightly pair: 1/1 cells ok, vs 2026-03-01: 1 slower \(connections=2 resp/s −\d+\.\d% ${p}(, p99 \+\d+\.\d% ${p})?\); detectable change [\d∞–]+% per cell \(median [\d∞]+%\), change points: \d+ new.* \d+ in all, report: `,
         ),
       );
       expect(lines[1]).toMatch(/^ {2}REGRESSED connections=2: resp\/s −/);

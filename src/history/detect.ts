@@ -1,0 +1,123 @@
+/**
+ * Change points of one history series: E-divisive with Otava's split and merge over the points that
+ * have a value (gaps are left out, their nights keep their place), judged by Otava's t-test on the
+ * nightly medians, or, with `repeats`, by compare's Welch test over the repeats of the adjacent
+ * segments (docs/decisions.md says when and why). Each change point gets compare's interval of the
+ * ratio after ÷ before from the repeats.
+ */
+import { welchTest } from "../compare/welch-test.js";
+import { computeChangePoints, type ChangePoint, type SegmentJudge } from "./e-divisive.js";
+import { segmentTest } from "./segment-test.js";
+import type { HistorySeries } from "./series.js";
+
+export interface HistoryOptions {
+  window: number;
+  maxPvalue: number;
+  minMagnitude: number;
+  /** Judge splits by the repeats of each night rather than by the nightly medians alone. */
+  repeats: boolean;
+}
+
+/**
+ * With the repeats, a split must pass a p-value this many times smaller than --p: pooling every
+ * repeat treats a night's shared noise as independent, so the plain p would alarm more often than
+ * Otava's medians do (the simulation in bench/RESULTS.md; docs/decisions.md).
+ */
+export const REPEATS_STRICTER = 4;
+
+export const effectivePvalue = (options: HistoryOptions) => (options.repeats ? options.maxPvalue / REPEATS_STRICTER : options.maxPvalue);
+
+export const DEFAULT_HISTORY_OPTIONS: HistoryOptions = { window: 50, maxPvalue: 0.001, minMagnitude: 0, repeats: true };
+
+export interface FoundChangePoint {
+  /** Position in the series' points (gaps included) of the first point after the change. */
+  index: number;
+  time: string;
+  pvalue: number;
+  change_pct: number;
+  /** 95 % interval of the change in %, from the repeats either side (absent with fewer than 2 each). */
+  change_interval_pct?: [number, number];
+  mean_before: number;
+  mean_after: number;
+  /** The change makes the metric worse (lower resp/s, higher p99 …). */
+  regression: boolean;
+}
+
+/** Dense view of a series: the values, their repeats, and where each sits among all points. */
+export interface DenseSeries {
+  values: number[];
+  repeats: number[][];
+  positions: number[];
+}
+
+export function denseOf(series: HistorySeries): DenseSeries {
+  const dense: DenseSeries = { values: [], repeats: [], positions: [] };
+  series.points.forEach((point, position) => {
+    if (point.value === undefined) return;
+    dense.values.push(point.value);
+    dense.repeats.push(point.repeats.length > 0 ? point.repeats : [point.value]);
+    dense.positions.push(position);
+  });
+  return dense;
+}
+
+const allPositive = (values: readonly number[]) => values.every((value) => value > 0);
+
+/** Welch on the logs of every repeat either side; Otava's t-test where logs cannot be taken. */
+export function repeatsJudge(dense: DenseSeries): SegmentJudge {
+  return (from, at, to) => {
+    const otava = segmentTest(dense.values.slice(from, at), dense.values.slice(at, to));
+    const before = dense.repeats.slice(from, at).flat();
+    const after = dense.repeats.slice(at, to).flat();
+    if (before.length < 2 || after.length < 2 || !allPositive(before) || !allPositive(after)) return otava;
+    return { ...otava, pvalue: welchTest.run(before, after, 0.95).p };
+  };
+}
+
+export function judgeFor(dense: DenseSeries, options: HistoryOptions): SegmentJudge | undefined {
+  return options.repeats ? repeatsJudge(dense) : undefined;
+}
+
+/** The change points of `dense` as the table and JSON show them. */
+export function describeChangePoints(series: HistorySeries, dense: DenseSeries, points: readonly ChangePoint[]): FoundChangePoint[] {
+  return points.map((point, i) => {
+    const from = i === 0 ? 0 : points[i - 1]!.index;
+    const to = points[i + 1]?.index ?? dense.values.length;
+    const before = dense.repeats.slice(from, point.index).flat();
+    const after = dense.repeats.slice(point.index, to).flat();
+    const interval =
+      before.length >= 2 && after.length >= 2 && allPositive(before) && allPositive(after)
+        ? welchTest.run(before, after, 0.95).interval
+        : undefined;
+    const { meanBefore, meanAfter } = point.stats;
+    const changePct = meanBefore === 0 ? 0 : (meanAfter / meanBefore - 1) * 100;
+    const position = dense.positions[point.index]!;
+    return {
+      index: position,
+      time: series.points[position]!.time,
+      pvalue: point.stats.pvalue,
+      change_pct: changePct,
+      ...(interval ? { change_interval_pct: [(interval.low - 1) * 100, (interval.high - 1) * 100] as [number, number] } : {}),
+      mean_before: meanBefore,
+      mean_after: meanAfter,
+      regression: series.lowerIsBetter ? changePct > 0 : changePct < 0,
+    };
+  });
+}
+
+export interface DetectResult {
+  changePoints: ChangePoint[];
+  weak: ChangePoint[];
+}
+
+/** Detection over a dense series, full or continuing from the weak points of its first `previousLength` values. */
+export function detectDense(dense: DenseSeries, options: HistoryOptions, previous?: { length: number; weak: ChangePoint[] }): DetectResult {
+  const judge = judgeFor(dense, options);
+  return computeChangePoints(dense.values, {
+    window: options.window,
+    maxPvalue: effectivePvalue(options),
+    minMagnitude: options.minMagnitude,
+    ...(judge ? { judge } : {}),
+    ...(previous ? { newPoints: dense.values.length - previous.length, oldWeak: previous.weak } : {}),
+  });
+}

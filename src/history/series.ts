@@ -1,0 +1,37 @@
+/** What `history` works on: one series per cell × metric (or per column of an Otava-style CSV), one point per night or run. */
+
+export interface Builds {
+  tcpsweep: string;
+  server: string;
+}
+
+export interface HistoryPoint {
+  /** The night (nightly layout), the run's start (CSV files) or the `time` column (--series). */
+  time: string;
+  /** The night's median over its ok repeats; absent for a gap. */
+  value?: number;
+  /** The night's ok repeats (one value for --series). */
+  repeats: number[];
+  /** Why the night has no value: the cell missing, failed, the spec changed … */
+  gap?: string;
+  builds?: Builds;
+}
+
+export interface HistorySeries {
+  /** `<spec> <cell> <metric>`, or the column name of --series. */
+  name: string;
+  spec?: string;
+  cell?: string;
+  metric?: string;
+  /** For naming regressions: lower is better for p99 and syscalls per request. */
+  lowerIsBetter: boolean;
+  points: HistoryPoint[];
+}
+
+/** The metrics followed per cell: CSV column, name shown, and which way is worse. */
+export const HISTORY_METRICS = [
+  { column: "resp_per_s", name: "resp/s", lowerIsBetter: false },
+  { column: "latency_p99_us", name: "p99", lowerIsBetter: true },
+  { column: "success_rate_pct", name: "success", lowerIsBetter: false },
+  { column: "server_syscalls_per_request", name: "syscalls/req", lowerIsBetter: true },
+] as const;
