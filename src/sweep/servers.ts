@@ -9,7 +9,7 @@ import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit } from "../process/child.js";
 import { openConnections, resetPeakRss } from "../process/sockets.js";
 import { CellFailure } from "./failure.js";
-import type { ServerSpec } from "./spec.js";
+import type { ServerSpec, SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 
 export interface RunningServer {
@@ -75,6 +75,39 @@ export async function startServer(
   }
   const readiness = spec.ready.kind === "port" ? `accepting on ${host}:${port}` : `printing a line matching ${spec.ready.pattern}`;
   throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}`, { server: child });
+}
+
+/**
+ * Before every run's warmup, whatever the readiness method and for a server started by hand too:
+ * one connection opened and closed, the same probe as `ready: port`. A server that has never seen a
+ * connection close can be in another state than a long-running one (CPython's 256 KiB read buffer
+ * stays above glibc's mmap threshold until a read at end-of-file frees one whole: 3 memory calls per
+ * request, 4× fewer responses), so every run measures the state a server is in once it has accepted
+ * and closed connections (docs/decisions.md "One server state whatever the readiness method").
+ * A started server that does not accept within its ready timeout fails the run; nothing accepting
+ * on `address` is left to the client to report.
+ */
+export async function settleServer(
+  launcher: Launcher,
+  target: { host: string; port: number },
+  server: RunningServer | undefined,
+  spec: ServerSpec | undefined,
+  abort: AbortSignal,
+): Promise<void> {
+  const timeoutS = server && spec ? spec.readyTimeoutS : 2;
+  const giveUp = () => abort.aborted || server?.child.hasExited === true;
+  const accepted = await launcher.waitUntilAccepting(target.host, target.port, Date.now() + timeoutS * 1000, giveUp);
+  if (accepted || !server || giveUp()) return;
+  throw new CellFailure(
+    "server_not_ready",
+    `server was ready but did not accept a connection on ${target.host}:${target.port} within ${timeoutS} s (ready_timeout)`,
+    { server: server.child },
+  );
+}
+
+/** Where the client connects: `address`, else the server host as clients reach it. */
+export function settleTarget(spec: Pick<SweepSpec, "address" | "connectHost" | "host">, values: Record<string, string | number>) {
+  return { host: spec.address !== undefined ? String(values.host) : (spec.connectHost ?? spec.host), port: Number(values.port) };
 }
 
 /** The last lines of a process's output, for an error message a user can act on. */
