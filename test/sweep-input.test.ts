@@ -169,6 +169,20 @@ describe("preflight: refused before anything runs", () => {
     expectRefused(await runBad(withCsv("/proc/x.csv")), [/^tcpsweep run: spec\.yaml: output\.csv: cannot write \/proc\/x\.csv: /]);
   });
 
+  it.each([
+    { what: "output under /sys (root may write there per access(2), yet no file can be made)", spec: withCsv("/sys/kernel/x.csv") },
+    {
+      what: "a server program not on PATH",
+      spec: GOOD.replace("server: {builtin: true}", 'server: {command: "tcpsweep-no-such-server {port}"}'),
+    },
+  ])("$what: the run refuses with the dry run's lines, exit 2, nothing run (issue 30)", async ({ spec }) => {
+    const dry = await runBad(spec, ["--dry-run"]);
+    expect(dry.result.code, dry.result.stderr).toBe(2);
+    const lines = dry.result.stderr.trimEnd().split("\n");
+    expect(lines.length, dry.result.stderr).toBeGreaterThan(0);
+    expectRefused(await runBad(spec), lines);
+  });
+
   it("output that is a directory", async () => {
     const run = await runBad(withCsv("out.csv"), [], (dir) => mkdirSync(path.join(dir, "out.csv")));
     expectRefused(run, [

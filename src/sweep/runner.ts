@@ -32,7 +32,7 @@ import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
 import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
 import { NamedClientLaunchers, NamedServerPools, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
-import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
+import { PreflightError, passPreflight } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
@@ -147,10 +147,8 @@ function commandOf(pid: number | undefined): string {
 
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const launchers = chooseLaunchers(spec);
-  const plan = checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server);
-  const header = sweepHeader(spec);
-  checkOutput(spec, true);
-  checkHeader(spec, header, options.resume); // before waiting for the lock; the CSV sink checks again under it
+  // The dry run's checks, through the same function; the CSV sink checks the header again under the lock.
+  const plan = await passPreflight(spec, cells, { header: sweepHeader(spec), resume: options.resume, launchers });
   let remoteHosts: RemoteHostMeta[] | undefined;
   if (launchers.remote) {
     // Every remote host, before anything is written; every problem at once.
