@@ -53,4 +53,23 @@ describe("readiness method and server state", () => {
     // Before every run settled the server, this was "win" for port at 2.3–4× (6 repeats each, even at load 20).
     expect(throughput, compare.stdout).toMatchObject({ verdict: "~" });
   }, 180_000);
+
+  it("a ready line left in a block-buffered stdout: server_not_ready, and the message names buffering and ready: port", async () => {
+    const python = requireTool("python3");
+    const dir = makeTempDir();
+    // print() without flush into a pipe: the line stays in Python's buffer while the server waits.
+    const server = 'import sys, time; print("listening on", sys.argv[1]); time.sleep(30)';
+    const spec = writeSpec(dir, {
+      name: "buffered",
+      duration: "1s",
+      warmup: 0,
+      matrix: { connections: [1] },
+      server: { command: [python, "-c", server, "{port}"], ready: { stdout: "^listening on " }, ready_timeout: "1s" },
+    });
+    const run = await runCli(["run", spec, "-q"], { cwd: dir, timeoutMs: 60_000 });
+    expect(run.status, run.stderr).toBe(1);
+    const [row] = readCsv(path.join(dir, "results/buffered.csv")).rows;
+    expect(row?.status).toBe("server_not_ready");
+    expect(row?.error).toMatch(/not printing a line matching .* within 1 s; .*buffers it in blocks.*flush.*or use ready: port/);
+  }, 90_000);
 });

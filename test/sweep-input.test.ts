@@ -51,6 +51,13 @@ describe("spec mistakes", () => {
     ]);
   });
 
+  it("a server command without {port}: said at the spec check, with what to do (issue 30)", async () => {
+    const spec = GOOD.replace("server: {builtin: true}", 'server: {command: "python3 -m http.server 8000", ready: port}');
+    expectRefused(await runBad(spec, ["--dry-run"]), [
+      /^spec\.yaml:6 server\.command: has no \{port\} \(or \{address\}\): tcpsweep starts each server on a free port it picks, .* put \{port\} where the command takes its port \(e\.g\. --port \{port\}\), or start the server yourself and measure it with address: HOST:PORT instead of server:$/,
+    ]);
+  });
+
   it("unknown key: did you mean", async () => {
     const spec = "name: unknown\ndurtion: 1s\nmatrix: {connections: [1]}\nserver: {builtin: true, redy: port}\noutput: {csv: out.csv}\n";
     expectRefused(await runBad(spec), [

@@ -74,7 +74,10 @@ export async function startServer(
     throw new CellFailure("server_failed", `server ${describeExit(exit)} before it was ready${output}`, { server: child });
   }
   const readiness = spec.ready.kind === "port" ? `accepting on ${host}:${port}` : `printing a line matching ${spec.ready.pattern}`;
-  throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}`, { server: child });
+  const hint = spec.ready.kind === "port" ? "" : `; ${BUFFERED_STDOUT_HINT}`;
+  throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}${hint}`, {
+    server: child,
+  });
 }
 
 /**
@@ -109,6 +112,10 @@ export async function settleServer(
 export function settleTarget(spec: Pick<SweepSpec, "address" | "connectHost" | "host">, values: Record<string, string | number>) {
   return { host: spec.address !== undefined ? String(values.host) : (spec.connectHost ?? spec.host), port: Number(values.port) };
 }
+
+/** Why a ready line may never arrive though the server printed it, and the two ways out. */
+const BUFFERED_STDOUT_HINT =
+  "a program whose stdout is a pipe often buffers it in blocks (Python's print, C's stdio), so its ready line may still sit in that buffer: flush it (print(..., flush=True), python3 -u, fflush) or use ready: port";
 
 /** The last lines of a process's output, for an error message a user can act on. */
 export function lastLines(text: string, count = 3): string {
