@@ -40,7 +40,7 @@ describe("readiness method and server state", () => {
       },
       client: { protocol: "echo" },
     });
-    const run = await runCli(["run", spec, "-q"], { cwd: dir, timeoutMs: 150_000 });
+    const run = await runCli(["run", spec, "-q"], { cwd: dir, timeoutMs: 240_000 });
     expect(run.status, run.stderr).toBe(0);
     expect(leftoverProcesses(run)).toEqual([]);
     const rows = readCsv(path.join(dir, "results/readiness.csv")).rows;
@@ -52,7 +52,7 @@ describe("readiness method and server state", () => {
     const throughput = pairs.find((pair) => pair.metric === "resp/s");
     // Before every run settled the server, this was "win" for port at 2.3–4× (6 repeats each, even at load 20).
     expect(throughput, compare.stdout).toMatchObject({ verdict: "~" });
-  }, 180_000);
+  }, 300_000);
 
   it("a ready line left in a block-buffered stdout: server_not_ready, and the message names buffering and ready: port", async () => {
     const python = requireTool("python3");
