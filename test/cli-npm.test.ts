@@ -57,9 +57,32 @@ describe("npm run sweep", () => {
   it("gives a flag's value back to it: --repeat 3 reaches tcpsweep as a stray 3", async () => {
     const result = await npm(["run", "sweep", spec, "--repeat", "3", "--json"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/npm took --json, --repeat for itself/);
-    expect(result.stderr).toContain(`npm run sweep -- ${spec} --json --repeat 3`);
+    expect(result.stderr).toMatch(/npm took --repeat, --json for itself/);
+    expect(result.stderr).toContain(`npm run sweep -- ${spec} --repeat 3 --json`);
     expect(existsSync(csv)).toBe(false);
+  });
+
+  it("a flag whose value npm rejects (--only: 'invalid config') is caught too (issue 30)", async () => {
+    const result = await npm(["run", "sweep", spec, "--only", "connections=1"]);
+    expect(result.stderr).toContain('invalid config only="connections=1"'); // npm's own warning: it dropped the flag
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`npm took --only for itself`);
+    expect(result.stderr).toContain(`npm run sweep -- ${spec} --only connections=1`);
+    expect(existsSync(csv)).toBe(false);
+  });
+
+  it("the README's example without its --: the exact command back, values and order kept", async () => {
+    const flags = ["--only", "connections=1", "--repeat", "2", "--duration", "1s"];
+    const result = await npm(["run", "sweep", spec, ...flags]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`npm took --only, --repeat, --duration for itself`);
+    expect(result.stderr).toContain(`Put tcpsweep's flags after --: npm run sweep -- ${spec} ${flags.join(" ")}\n`);
+    expect(existsSync(csv)).toBe(false);
+    // The suggested command, typed as given, is the dry run of exactly that.
+    const suggested = /after --: (npm run sweep -- .*)$/m.exec(result.stderr)![1]!.split(" ").slice(1);
+    const kept = await npm([...suggested, "--dry-run"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain("npmcheck: 1 cells × 2 repeats = 2 runs");
   });
 
   it("the -- form keeps the flag (a dry run, no CSV); an .npmrc setting json or resume is config, not a flag", async () => {

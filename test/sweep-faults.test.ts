@@ -2,7 +2,7 @@
  * Misbehaving servers and clients (test/fixtures/programs): each fault becomes a row that says
  * what happened, the sweep goes on to the next cell (which is ok), and no process is left.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
@@ -167,19 +167,24 @@ describe("server faults (built-in client, fault-server.mjs)", () => {
     expectHealthy(next);
   });
 
-  it("a server command that does not exist: every cell is server_failed and the sweep finishes", async () => {
-    const { result, rows } = await runFaultSweep({
+  it("a server command that does not exist: refused before anything runs (exit 2, the dry run's line), no CSV", async () => {
+    const dir = makeTempDir();
+    const server = { command: ["/nonexistent/tcpsweep-no-such-server", "--port", "{port}"] };
+    const specFile = writeSpec(dir, {
+      name: "faults",
+      duration: "1s",
       warmup: 0,
       matrix: { connections: [2, 4] },
-      server: { command: ["/nonexistent/tcpsweep-no-such-server", "--port", "{port}"] },
+      server,
+      output: { csv: "out/faults.csv" },
     });
-    expect(result.code, result.stderr).toBe(1);
-    expect(rows.map((row) => row.cell)).toEqual(["connections=2", "connections=4"]);
-    for (const row of rows) {
-      expect(row.status).toBe("server_failed");
-      expect(row.error).toMatch(/^server could not start: .*ENOENT/);
-    }
-    expect(result.stderr).toContain("2 runs, 2 not ok");
+    const result = await runCli(["run", specFile], { cwd: dir });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(
+      'server program "/nonexistent/tcpsweep-no-such-server": no executable file at /nonexistent/tcpsweep-no-such-server',
+    );
+    expect(result.descendants).toEqual([]);
+    expect(existsSync(path.join(dir, "out"))).toBe(false);
   });
 });
 

@@ -51,6 +51,13 @@ describe("spec mistakes", () => {
     ]);
   });
 
+  it("a server command without {port}: said at the spec check, with what to do (issue 30)", async () => {
+    const spec = GOOD.replace("server: {builtin: true}", 'server: {command: "python3 -m http.server 8000", ready: port}');
+    expectRefused(await runBad(spec, ["--dry-run"]), [
+      /^spec\.yaml:6 server\.command: has no \{port\} \(or \{address\}\): tcpsweep starts each server on a free port it picks, .* put \{port\} where the command takes its port \(e\.g\. --port \{port\}\), or start the server yourself and measure it with address: HOST:PORT instead of server:$/,
+    ]);
+  });
+
   it("unknown key: did you mean", async () => {
     const spec = "name: unknown\ndurtion: 1s\nmatrix: {connections: [1]}\nserver: {builtin: true, redy: port}\noutput: {csv: out.csv}\n";
     expectRefused(await runBad(spec), [
@@ -167,6 +174,20 @@ describe("preflight: refused before anything runs", () => {
 
   it("output in /proc", async () => {
     expectRefused(await runBad(withCsv("/proc/x.csv")), [/^tcpsweep run: spec\.yaml: output\.csv: cannot write \/proc\/x\.csv: /]);
+  });
+
+  it.each([
+    { what: "output under /sys (root may write there per access(2), yet no file can be made)", spec: withCsv("/sys/kernel/x.csv") },
+    {
+      what: "a server program not on PATH",
+      spec: GOOD.replace("server: {builtin: true}", 'server: {command: "tcpsweep-no-such-server {port}"}'),
+    },
+  ])("$what: the run refuses with the dry run's lines, exit 2, nothing run (issue 30)", async ({ spec }) => {
+    const dry = await runBad(spec, ["--dry-run"]);
+    expect(dry.result.code, dry.result.stderr).toBe(2);
+    const lines = dry.result.stderr.trimEnd().split("\n");
+    expect(lines.length, dry.result.stderr).toBeGreaterThan(0);
+    expectRefused(await runBad(spec), lines);
   });
 
   it("output that is a directory", async () => {

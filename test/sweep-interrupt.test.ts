@@ -74,6 +74,7 @@ describe("interrupting a sweep", () => {
     const result = await cli.result;
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain("SIGINT: stopping the current cell and every child process; rows written so far are kept");
+    expect(result.stderr).toContain(`continue this run with: npx tcpsweep run ${specFile} --resume\n`);
     const rows = await expectCleanAfterInterrupt(result, csvFile);
     expect(rows.map((row) => row.cell)).toEqual(["connections=2"]);
     // One command line (threads default): the warm built-in server served the first cell and was serving the second.

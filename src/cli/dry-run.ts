@@ -4,17 +4,23 @@
  * would start that is not there. Creates and locks nothing. Exit 2 when a real run would not start
  * or a program is missing; with --json the plan and its problems are one JSON object on stdout.
  */
-import { dryRunProblems } from "../sweep/preflight.js";
+import { chooseLaunchers } from "../launch/choose.js";
+import { preflight } from "../sweep/preflight.js";
 import { specRedactor } from "../sweep/secrets.js";
-import { missingProgramProblems, resolvePrograms, type ResolvedProgram } from "../sweep/programs.js";
+import type { ResolvedProgram } from "../sweep/programs.js";
 import { describeCommands, planJobs, sweepHeader } from "../sweep/runner.js";
 import type { Cell, SweepSpec } from "../sweep/spec.js";
 import { shellQuote } from "../sweep/template.js";
 
 export async function printDryRun(spec: SweepSpec, cells: readonly Cell[], options: { resume: boolean; json: boolean }): Promise<void> {
   const jobs = planJobs(spec, cells);
-  const programs = await resolvePrograms(spec, cells);
-  const problems = [...dryRunProblems(spec, cells, sweepHeader(spec), options.resume), ...missingProgramProblems(spec, programs)];
+  const launchers = chooseLaunchers(spec);
+  const { problems, programs } = await preflight(spec, cells, {
+    header: sweepHeader(spec),
+    resume: options.resume,
+    real: false,
+    launchers,
+  });
   // Commands as they would run, but with every secret the spec names or shows replaced (docs/security.md).
   const redactor = specRedactor(spec);
   const commandsOf = (cell: Cell) => {

@@ -6,21 +6,25 @@
  * with the command that keeps the flag.
  *
  * Decision (docs/cli.md, "npm run"): npm rewrites its process title, so its command line cannot be
- * read back; the npm_config_* variables are all there is. Only tcpsweep's own long flags count, and
- * a key that an .npmrc file sets (user, global, project) is config, not a flag (npm does not
- * re-export NPM_CONFIG_* variables of the environment, so those never look like flags).
+ * read back from /proc; npm's debug log has it (npm-argv.ts), and every tcpsweep flag written
+ * before `--` there was taken, whether npm accepted its value or rejected it (`--only threads=1`).
+ * Without that log, the npm_config_* variables are all there is: only tcpsweep's own long flags
+ * count, a key that an .npmrc file sets (user, global, project) is config, not a flag, and a value
+ * npm took that cannot be paired back is said to be lost rather than guessed.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command, Option } from "commander";
 import { fail } from "./exit.js";
+import { npmCommandLine } from "./npm-argv.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** What npm took: the tcpsweep flags, and the command line that keeps them. */
 export interface EatenFlags {
   flags: string[];
-  command: string;
+  /** Undefined when the values npm took cannot be known. */
+  command?: string;
 }
 
 /** The long options of `subcommand` and the program's global ones. */
@@ -80,14 +84,48 @@ export function eatenFlags(env: Env, program: Command, ourArgs: readonly string[
   // npm keeps no order: a stray word is given back to its flag only when one flag lost its value.
   const lostValues = eaten.filter((option) => !option.isBoolean() && valueOf(option) === "true");
   const pair = lostValues.length === 1 && strays.length === 1;
+  const flags = eaten.map((option) => option.long!);
+  // A value npm took with no word left over to pair it with cannot be rebuilt: say so rather than guess.
+  if (lostValues.length > 0 && !pair) return { flags };
   const flagWords = eaten.flatMap((option) => {
     if (option.isBoolean()) return [option.long!];
-    if (valueOf(option) !== "true") return [option.long!, valueOf(option)!];
-    return [option.long!, pair ? strays[0]! : "VALUE"];
+    return [option.long!, valueOf(option) !== "true" ? valueOf(option)! : strays[0]!];
   });
   const kept = userArgs.slice(0, declared).concat(pair ? [] : strays);
   const command = ["npm", "run", env.npm_lifecycle_event ?? "SCRIPT", "--", ...kept, ...flagWords].map(quote).join(" ");
-  return { flags: eaten.map((option) => option.long!), command };
+  return { flags, command };
+}
+
+/**
+ * From npm's own parsed command line (npm-argv.ts): every word before `--` that is a tcpsweep flag
+ * (with its value) was taken by npm, whether npm accepted its value or rejected it; the command that
+ * keeps them is the same words in the same order after `--`, npm's own flags left before it.
+ */
+export function eatenFromNpmArgv(argv: readonly string[], program: Command, event: string, subcommandName: string | undefined) {
+  const at = argv.findIndex((word, i) => ["run", "run-script", "rum", "urn"].includes(word) && argv[i + 1] === event);
+  if (at < 0) return undefined;
+  const rest = argv.slice(at + 2);
+  const split = rest.indexOf("--");
+  const before = split < 0 ? rest : rest.slice(0, split);
+  const after = split < 0 ? [] : rest.slice(split + 1);
+  const options = knownOptions(program, subcommandName);
+  const optionOf = (word: string) =>
+    options.find((o) => word === o.long || word.startsWith(`${o.long}=`) || (o.short !== undefined && word === o.short));
+  const flags: string[] = [];
+  const ours: string[] = [];
+  const npmOwn: string[] = [];
+  for (let i = 0; i < before.length; i++) {
+    const word = before[i]!;
+    const option = optionOf(word);
+    if (option) {
+      flags.push(option.long!);
+      ours.push(word);
+      if (!option.isBoolean() && !word.includes("=") && i + 1 < before.length) ours.push(before[++i]!);
+    } else (word.startsWith("-") ? npmOwn : ours).push(word);
+  }
+  if (flags.length === 0) return undefined;
+  const command = ["npm", ...argv.slice(0, at), "run", event, ...npmOwn, "--", ...ours, ...after].map(quote).join(" ");
+  return { flags: [...new Set(flags)], command };
 }
 
 /** Which tcpsweep flags npm took from the user, when tcpsweep runs from `npm run`; undefined otherwise. */
@@ -99,7 +137,11 @@ export function npmEatenFlags(program: Command, ourArgs: readonly string[], env:
     .trim()
     .split(/\s+/)
     .some((word) => /(main\.js|tcpsweep)$/.test(word));
-  return viaNpmRun && scriptIsTcpsweep ? eatenFlags(env, program, ourArgs) : undefined;
+  if (!viaNpmRun || !scriptIsTcpsweep) return undefined;
+  // npm's own record of the command line says everything; without it, what npm exported.
+  const argv = npmCommandLine(env);
+  const subcommandName = ourArgs.find((arg) => !arg.startsWith("-"));
+  return argv ? eatenFromNpmArgv(argv, program, env.npm_lifecycle_event!, subcommandName) : eatenFlags(env, program, ourArgs);
 }
 
 /** Set in tcpsweep's environment once checked, so the processes it starts do not check again. */
@@ -113,8 +155,8 @@ export function refuseNpmEatenFlags(program: Command, ourArgs: readonly string[]
   const eaten = npmEatenFlags(program, ourArgs, process.env);
   if (!eaten) return;
   const them = eaten.flags.length === 1 ? "it" : "them";
-  fail(
-    `tcpsweep: npm took ${eaten.flags.join(", ")} for itself and would run tcpsweep without ${them}; nothing was run. Put tcpsweep's flags after --: ${eaten.command}`,
-    2,
-  );
+  const fix = eaten.command
+    ? `Put tcpsweep's flags after --: ${eaten.command}`
+    : `tcpsweep cannot tell which values npm took with ${them}, so it cannot rebuild your command: type it again with tcpsweep's flags and their values after -- (npm run ${process.env.npm_lifecycle_event ?? "sweep"} -- SPEC --flag VALUE)`;
+  fail(`tcpsweep: npm took ${eaten.flags.join(", ")} for itself and would run tcpsweep without ${them}; nothing was run. ${fix}`, 2);
 }

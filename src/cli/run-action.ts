@@ -8,6 +8,7 @@ import { PreflightError, runSweep } from "../sweep/runner.js";
 import { SpecError, formatSpecIssue, loadSpec } from "../sweep/spec.js";
 import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
 import { printDryRun } from "./dry-run.js";
+import { shellQuote } from "../sweep/template.js";
 import { compareByOf } from "../sweep/named-runs.js";
 import { verdictsOfRun, type DimensionVerdicts } from "../compare/by-dimension.js";
 import { formatVerdicts } from "../compare/by-dimension-format.js";
@@ -90,6 +91,7 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
       throw error;
     }
     const interrupted = process.exitCode === 130 || process.exitCode === 143;
+    if (interrupted) process.stderr.write(`${resumeHint(process.argv.slice(2))}\n`);
     const judged = interrupted ? undefined : verdictsNow();
     if (judged && judged.values.length > 0) process.stderr.write(`\n${formatVerdicts(judged)}\n`);
     summary(Number(process.exitCode));
@@ -107,4 +109,12 @@ const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(val
 function jsonError(flags: RunFlags, message: string): string {
   if (flags.json) printJson({ run_id: null, exit_status: 2, error: message });
   return message;
+}
+
+/** After an interrupt: the command that continues the run, as the user started it (through npm or not). */
+export function resumeHint(args: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const words = [...args.filter((arg) => arg !== "--resume"), "--resume"];
+  const viaNpm = env.npm_lifecycle_event !== undefined && words[0] === "run" && /main\.js run\b/.test(env.npm_lifecycle_script ?? "");
+  const command = viaNpm ? `npm run ${env.npm_lifecycle_event} -- ${shellQuote(words.slice(1))}` : `npx tcpsweep ${shellQuote(words)}`;
+  return `interrupted: the rows written so far are whole; continue this run with: ${command}`;
 }

@@ -1,8 +1,9 @@
 /** The main CSV: header guard, one append per row (a row is never split). Reading one back is src/rundir/results-csv.ts. */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { readCsvHeader } from "../rundir/results-csv.js";
+import { headerMismatch, replaceRefusal } from "../rundir/writable.js";
 import { SAFE_CSV_CAST } from "../untrusted/csv-cell.js";
 import { isSymlink, openForWrite, symlinkRefusal } from "../untrusted/files.js";
 import type { Row } from "./columns.js";
@@ -16,49 +17,6 @@ export class CsvHeaderError extends Error {}
  */
 export function csvText(rows: readonly (readonly unknown[])[]): string {
   return stringify(rows as unknown[][], { cast: SAFE_CSV_CAST });
-}
-
-/**
- * Says why rows with `header` cannot go into `file`, or undefined when they can. The same columns
- * in another order can: rows follow the file's order, and every reader goes by column name (a CSV
- * written before the verdict-first order keeps taking a nightly's rows).
- */
-export function headerMismatch(file: string, header: readonly string[]): string | undefined {
-  const existing = readCsvHeader(file);
-  if (!existing) return undefined;
-  const missing = header.filter((column) => !existing.includes(column));
-  const unknown = existing.filter((column) => !header.includes(column));
-  if (missing.length === 0 && unknown.length === 0 && existing.length === header.length) return undefined;
-  const differences = [
-    ...(missing.length > 0 ? [`this sweep writes ${listed(missing)} that it has not`] : []),
-    ...(unknown.length > 0 ? [`it has ${listed(unknown)} that this sweep does not write`] : []),
-    ...(missing.length === 0 && unknown.length === 0 ? ["it repeats a column"] : []),
-  ];
-  return (
-    `${file} has another header: ${differences.join(", and ")}; ` +
-    `write to another file (output.csv, --csv) or start a new one with output.mode: new (report and compare still read the old file)`
-  );
-}
-
-const listed = (columns: readonly string[]) => {
-  const shown = columns.length > 4 ? [...columns.slice(0, 4), `${columns.length - 4} more`] : columns;
-  return `column${columns.length > 1 ? "s" : ""} ${shown.map((column) => `"${column}"`).join(", ")}`;
-};
-
-/**
- * Says why `mode: new` must not replace `file` (it exists and is not a CSV tcpsweep wrote with this
- * kind of header), or undefined when it may: a typo in output.csv must not truncate /etc/passwd.
- */
-export function replaceRefusal(file: string, header: readonly string[]): string | undefined {
-  let existing: string[] | undefined;
-  try {
-    if (!existsSync(file) || statSync(file).size === 0) return undefined;
-    existing = readCsvHeader(file);
-  } catch {
-    existing = undefined;
-  }
-  if (existing?.[0] === header[0]) return undefined;
-  return `${file} exists and is not a tcpsweep CSV (its first line is not a header starting with ${header[0]}); output.mode: new replaces only a tcpsweep CSV: move the file away or choose another output.csv`;
 }
 
 export class CsvWriter {

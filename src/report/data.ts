@@ -147,19 +147,24 @@ function runInfo(run: CsvRun): RunInfo {
   };
 }
 
-/** The axes: connections (or the first numeric key) across, threads (or the next key) as series, the rest as facets. */
+/** The axes: connections (or the first numeric key) across, threads (or the next key) as series, the rest as facets; keys that vary first. */
 function chooseAxes(matrixKeys: readonly string[], rows: readonly Row[]) {
   const allNumeric = (key: string) => rows.every((row) => isNumericText(String(row[key] ?? "")));
-  const xKey = matrixKeys.includes("connections") ? "connections" : (matrixKeys.find(allNumeric) ?? matrixKeys[0]);
+  // A sweep narrowed by --only (connections=100) keeps the key with one value: the axes go to keys that still vary.
+  const varies = (key: string) => new Set(rows.map((row) => String(row[key] ?? ""))).size > 1;
+  const preferVarying = (keys: readonly string[]) => (keys.some(varies) ? keys.filter(varies) : keys);
+  const across = preferVarying(matrixKeys);
+  const xKey = across.includes("connections") ? "connections" : (across.find(allNumeric) ?? across[0]);
   const rest = matrixKeys.filter((key) => key !== xKey);
+  const lines = preferVarying(rest);
   // Servers (or clients) compared side by side (`servers:`, `clients:`): one line per server in every chart.
-  const seriesKey = rest.includes("server")
+  const seriesKey = lines.includes("server")
     ? "server"
-    : rest.includes("client")
+    : lines.includes("client")
       ? "client"
-      : rest.includes("threads")
+      : lines.includes("threads")
         ? "threads"
-        : rest[0];
+        : lines[0];
   return {
     xKey,
     xNumeric: xKey !== undefined && allNumeric(xKey),
@@ -300,7 +305,8 @@ function readMeta(csvFile: string, run: RunInfo): RunMetaSummary | undefined {
   const cpu = cpuModel || cpus ? [cpuModel, cpus ? `${cpus} CPUs` : undefined].filter(Boolean).join(", ") : undefined;
   const version = text("tcpsweep", "version");
   const git = text("tcpsweep", "git_describe");
-  const tcpsweep = version ? `${version}${git ? ` (${git})` : ""}` : undefined;
+  // The version string names its commit already (`tcpsweep 0.2.0 (git f54b5ac, node …)`): the commit once.
+  const tcpsweep = version ? `${version}${git && !version.includes(git) ? ` (${git})` : ""}` : undefined;
   const node = text("node");
   const governor = text("cpu_governor");
   return { file, ...(cpu ? { cpu } : {}), ...(node ? { node } : {}), ...(tcpsweep ? { tcpsweep } : {}), ...(governor ? { governor } : {}) };

@@ -55,6 +55,8 @@ tr.partial td.status { color: #9a6700; }
 tr.degraded td { background: #fff3dc; }
 tr.degraded td.status { color: #8a5300; font-weight: 600; white-space: normal; min-width: 260px; }
 td.note { color: #5a6272; white-space: normal; }
+/* the verdict lines run to 250+ characters: wrapped inside the page, never cut at its edge */
+pre.verdicts { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 100%; background: white; border: 1px solid #e1e4ea; border-radius: 6px; padding: 8px 10px; }
 td.uneven { color: #8a5300; font-weight: 600; }
 tr.current td { font-weight: 600; }
 .omitted { color: #5a6272; margin: 10px 0 0; padding-left: 18px; }

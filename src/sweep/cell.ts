@@ -17,7 +17,7 @@ import type { Redactor } from "../untrusted/redact.js";
 import { rawRunBase } from "../rundir/run-dir.js";
 import { CellFailure } from "./failure.js";
 import { specRedactor } from "./secrets.js";
-import { lastLines, type RunningServer, type ServerSource } from "./servers.js";
+import { lastLines, settleServer, settleTarget, type RunningServer, type ServerSource } from "./servers.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
@@ -158,8 +158,9 @@ export async function runPass(context: PassContext): Promise<PassResult> {
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
-    clock.next("client start, connects, warmup");
     const values = cellTemplateValues(spec, cell, server?.port);
+    await settleServer(context.clientLauncher, settleTarget(spec, values), server, spec.server, abort);
+    clock.next("client start, connects, warmup");
     const clientArgv = expandTemplate(spec.client.argv, values);
     context.log?.(
       `${cell.id} #${repeat}${tracer ? " (traced)" : ""}: client ${clientArgv.join(" ")}${server ? ` (server port ${server.port})` : ""}`,

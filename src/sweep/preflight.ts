@@ -1,15 +1,11 @@
 /**
- * What a sweep checks before anything runs, shared by a real run and `--dry-run` so both refuse
- * with the same messages: open files, the profiler, the output path, the CSV header, the lock.
+ * What a sweep checks before anything runs, one function for a real run and `--dry-run` so both
+ * refuse alike and with the same messages: open files, the profiler, programs, the output CSV.
  */
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from "node:fs";
-import path from "node:path";
-import { IDENTITY_COLUMNS } from "../output/columns.js";
-import { CsvHeaderError, headerMismatch, replaceRefusal } from "../output/csv.js";
-import { isSymlink, symlinkRefusal } from "../untrusted/files.js";
-import { lockBusyMessage, lockHolder } from "../rundir/lock.js";
-import { chooseLaunchers } from "../launch/choose.js";
+import { outputRefusals } from "../rundir/writable.js";
+import { closeLaunchers, type Launchers } from "../launch/choose.js";
 import type { Launcher } from "../launch/launcher.js";
+import { missingProgramProblems, resolvePrograms, type ResolvedProgram } from "./programs.js";
 import { tracePlan, tracePlanProblem, type TracePlan } from "./tracing.js";
 import type { Cell, SweepSpec } from "./spec.js";
 
@@ -61,67 +57,52 @@ function serverWorkerShortfall(spec: SweepSpec, cells: readonly Cell[], serverLa
 /** A worker may take this much more than an even share of the connections (they race for the accept queue). */
 const SERVER_SHARE_MARGIN = 1.1;
 
-/** The nearest ancestor of `dir` that exists. */
-function existingAncestor(dir: string): string {
-  let found = dir;
-  while (!existsSync(found) && path.dirname(found) !== found) found = path.dirname(found);
-  return found;
+/** What a sweep's preflight found: every problem (empty: it may start), the trace plan, the programs it starts. */
+export interface Preflight {
+  problems: string[];
+  plan?: TracePlan;
+  programs: ResolvedProgram[];
 }
 
 /**
- * Makes sure rows can be written to output.csv: its directory exists (`create`: made now; otherwise
- * its nearest existing ancestor is a writable directory) and the file, if any, is a writable regular file.
+ * Every check before anything runs, for the real run and `--dry-run` alike (one list, every problem
+ * at once): open files, the profiler, every program the sweep starts, the output CSV (rundir/writable.ts).
+ * `real`: the CSV's directory is made now and another run's lock is waited for, not refused.
  */
-export function checkOutput(spec: SweepSpec, create: boolean): void {
-  const file = spec.output.csv;
-  const cannot = (error: unknown) => new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
-  try {
-    if (!spec.output.followSymlinks && isSymlink(file)) throw new PreflightError(`${spec.file}: output.csv: ${symlinkRefusal(file)}`);
-    const ancestor = existingAncestor(path.dirname(file));
-    if (!statSync(ancestor).isDirectory()) throw new Error(`${ancestor} is not a directory`);
-    if (create) mkdirSync(path.dirname(file), { recursive: true });
-    else accessSync(ancestor, constants.W_OK);
-    let isFile = true;
-    try {
-      isFile = statSync(file).isFile();
-      if (isFile) closeSync(openSync(file, "r+")); // writable, and left as it is
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    if (!isFile) throw new Error("it exists and is not a regular file");
-    const refusal = spec.output.mode === "new" ? replaceRefusal(file, IDENTITY_COLUMNS) : undefined;
-    if (refusal) throw new PreflightError(`${spec.file}: output.csv: ${refusal}`);
-  } catch (error) {
-    throw error instanceof PreflightError ? error : cannot(error);
-  }
-}
-
-/** Rows with `header` can go into output.csv (a new file, or one with the same header; `--resume` always appends). */
-export function checkHeader(spec: SweepSpec, header: readonly string[], resume: boolean): void {
-  const mode = resume ? "append" : spec.output.mode;
-  const mismatch = mode === "append" ? headerMismatch(spec.output.csv, header) : undefined;
-  if (mismatch) throw new CsvHeaderError(mismatch);
-}
-
-/**
- * `--dry-run`: every check a real run makes before it starts, without creating or locking anything.
- * Returns the messages a real run would refuse with (empty when it would start).
- */
-export function dryRunProblems(spec: SweepSpec, cells: readonly Cell[], header: readonly string[], resume: boolean): string[] {
+export async function preflight(
+  spec: SweepSpec,
+  cells: readonly Cell[],
+  options: { header: readonly string[]; resume: boolean; real: boolean; launchers: Pick<Launchers, "client" | "server"> },
+): Promise<Preflight> {
   const problems: string[] = [];
-  const attempt = (check: () => void) => {
-    try {
-      check();
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  };
-  const launchers = chooseLaunchers(spec);
-  attempt(() => checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server));
-  const problemsBefore = problems.length;
-  attempt(() => checkOutput(spec, false));
-  if (problems.length === problemsBefore) attempt(() => checkHeader(spec, header, resume)); // a directory has no header to read
-  const holder = lockHolder(spec.output.csv);
-  if (holder !== undefined) problems.push(lockBusyMessage(spec.output.csv, holder));
-  return problems;
+  let plan: TracePlan | undefined;
+  try {
+    plan = checkLimitsAndProfiler(spec, cells, options.launchers.client, options.launchers.server);
+  } catch (error) {
+    if (!(error instanceof PreflightError)) throw error;
+    problems.push(error.message);
+  }
+  const programs = await resolvePrograms(spec, cells);
+  problems.push(...missingProgramProblems(spec, programs));
+  const refusals = outputRefusals(spec.output.csv, {
+    header: options.header,
+    mode: options.resume ? "append" : spec.output.mode,
+    followSymlinks: spec.output.followSymlinks,
+    create: options.real && problems.length === 0, // a run refused already makes no directory
+    lock: options.real ? "wait" : "refuse",
+  });
+  problems.push(...refusals.map((refusal) => `${spec.file}: output.csv: ${refusal}`));
+  return { problems, plan, programs };
+}
+
+/** The real run's preflight: throws every problem at once (each line as the dry run prints it); else the trace plan. */
+export async function passPreflight(
+  spec: SweepSpec,
+  cells: readonly Cell[],
+  options: { header: readonly string[]; resume: boolean; launchers: Launchers },
+): Promise<TracePlan | undefined> {
+  const { problems, plan } = await preflight(spec, cells, { ...options, real: true });
+  if (problems.length === 0) return plan;
+  await closeLaunchers(options.launchers);
+  throw new PreflightError(problems.join("\ntcpsweep run: "));
 }

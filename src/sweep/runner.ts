@@ -28,7 +28,7 @@ import { planResume, runKey } from "./resume.js";
 import { writeRunMeta } from "./run-meta.js";
 import { serverGroupKey } from "./servers.js";
 import { CellSetups, planNamedJobs, specForCell } from "./named-runs.js";
-import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
+import { PreflightError, passPreflight } from "./preflight.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 import { timeWaitNotes } from "./time-wait.js";
@@ -147,10 +147,8 @@ function commandOf(pid: number | undefined): string {
 export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options: SweepOptions): Promise<number> {
   const launchers = (options.chooseLaunchers ?? chooseLaunchers)(spec);
   const wait = options.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined));
-  const plan = checkLimitsAndProfiler(spec, cells, launchers.client, launchers.server);
-  const header = sweepHeader(spec);
-  checkOutput(spec, true);
-  checkHeader(spec, header, options.resume); // before waiting for the lock; the CSV sink checks again under it
+  // The dry run's checks, through the same function; the CSV sink checks the header again under the lock.
+  const plan = await passPreflight(spec, cells, { header: sweepHeader(spec), resume: options.resume, launchers });
   // Every launcher's own checks (remote hosts over ssh), before anything is written; every problem at once.
   const maxConnections = Math.max(0, ...cells.map((cell) => Number(cell.values.connections ?? 0)));
   const preflight = await preflightLaunchers(launchers, maxConnections, plan?.kind);

@@ -9,7 +9,7 @@ import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit } from "../process/child.js";
 import { openConnections, resetPeakRss } from "../process/sockets.js";
 import { CellFailure } from "./failure.js";
-import type { ServerSpec } from "./spec.js";
+import type { ServerSpec, SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
 
 export interface RunningServer {
@@ -74,8 +74,48 @@ export async function startServer(
     throw new CellFailure("server_failed", `server ${describeExit(exit)} before it was ready${output}`, { server: child });
   }
   const readiness = spec.ready.kind === "port" ? `accepting on ${host}:${port}` : `printing a line matching ${spec.ready.pattern}`;
-  throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}`, { server: child });
+  const hint = spec.ready.kind === "port" ? "" : `; ${BUFFERED_STDOUT_HINT}`;
+  throw new CellFailure("server_not_ready", `server was not ${readiness} within ${spec.readyTimeoutS} s${output}${hint}`, {
+    server: child,
+  });
 }
+
+/**
+ * Before every run's warmup, whatever the readiness method and for a server started by hand too:
+ * one connection opened and closed, the same probe as `ready: port`. A server that has never seen a
+ * connection close can be in another state than a long-running one (CPython's 256 KiB read buffer
+ * stays above glibc's mmap threshold until a read at end-of-file frees one whole: 3 memory calls per
+ * request, 4× fewer responses), so every run measures the state a server is in once it has accepted
+ * and closed connections (docs/decisions.md "One server state whatever the readiness method").
+ * A started server that does not accept within its ready timeout fails the run; nothing accepting
+ * on `address` is left to the client to report.
+ */
+export async function settleServer(
+  launcher: Launcher,
+  target: { host: string; port: number },
+  server: RunningServer | undefined,
+  spec: ServerSpec | undefined,
+  abort: AbortSignal,
+): Promise<void> {
+  const timeoutS = server && spec ? spec.readyTimeoutS : 2;
+  const giveUp = () => abort.aborted || server?.child.hasExited === true;
+  const accepted = await launcher.waitUntilAccepting(target.host, target.port, Date.now() + timeoutS * 1000, giveUp);
+  if (accepted || !server || giveUp()) return;
+  throw new CellFailure(
+    "server_not_ready",
+    `server was ready but did not accept a connection on ${target.host}:${target.port} within ${timeoutS} s (ready_timeout)`,
+    { server: server.child },
+  );
+}
+
+/** Where the client connects: `address`, else the server host as clients reach it. */
+export function settleTarget(spec: Pick<SweepSpec, "address" | "connectHost" | "host">, values: Record<string, string | number>) {
+  return { host: spec.address !== undefined ? String(values.host) : (spec.connectHost ?? spec.host), port: Number(values.port) };
+}
+
+/** Why a ready line may never arrive though the server printed it, and the two ways out. */
+const BUFFERED_STDOUT_HINT =
+  "a program whose stdout is a pipe often buffers it in blocks (Python's print, C's stdio), so its ready line may still sit in that buffer: flush it (print(..., flush=True), python3 -u, fflush) or use ready: port";
 
 /** The last lines of a process's output, for an error message a user can act on. */
 export function lastLines(text: string, count = 3): string {

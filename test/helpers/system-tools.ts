@@ -30,6 +30,7 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { purpose: "network namespaces", names: ["ip"], debianPackage: "iproute2" },
   { purpose: "a real echo server (fork per connection) for the echo protocol", names: ["socat"], debianPackage: "socat" },
   { purpose: "a real echo server (xinetd's internal echo service) for the echo protocol", names: ["xinetd"], debianPackage: "xinetd" },
+  { purpose: "a Python asyncio echo server, as users bring one (readiness test)", names: ["python3"], debianPackage: "python3" },
 ];
 
 /** PATH, plus the sbin directories a non-login root shell may lack (sshd and ip live there). */

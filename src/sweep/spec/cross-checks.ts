@@ -72,6 +72,29 @@ function checkPlaceholders(at: Seg[], rawSection: Loose, parsed: ParsedServer | 
   if (env) for (const [k, v] of Object.entries(env)) check([v], [...at, "env", k]);
 }
 
+/**
+ * A server command with neither {port} nor {address}: tcpsweep gives each server a free port, waits
+ * for it there and points the client there, so a server on a port of its own is never reached (the
+ * run would wait ready_timeout for nothing). Said at the spec check, with what to do (issue 30).
+ */
+function checkServerPort(at: Seg[], rawSection: Loose, parsed: ParsedServer | undefined, ctx: CrossContext): void {
+  // Only a section that is otherwise right: a typo ({prot}) or a schema problem is the message to fix first.
+  if (!parsed?.command || rawSection.builtin === true) return;
+  let names: string[];
+  try {
+    names = placeholdersOf([...parsed.command, ...Object.values(parsed.env ?? {})]);
+  } catch {
+    return; // malformed braces are reported by the schema
+  }
+  const defined = [...(ctx.matrixKeys ?? []), ...BUILTIN_PLACEHOLDERS];
+  if (names.includes("port") || names.includes("address") || names.some((name) => !defined.includes(name))) return;
+  ctx.issues.push({
+    path: [...at, "command"],
+    message:
+      "has no {port} (or {address}): tcpsweep starts each server on a free port it picks, waits until the server is ready there and points the client there, so a server listening on a port of its own is never reached; put {port} where the command takes its port (e.g. --port {port}), or start the server yourself and measure it with address: HOST:PORT instead of server:",
+  });
+}
+
 /** `values[k]` is undefined when the list for `k` is not a list (already reported). */
 export function checkPatterns(
   kind: "include" | "exclude",
@@ -226,12 +249,14 @@ export function crossChecks(ctx: CrossContext): void {
 
   // placeholders
   if (rawServer) checkPlaceholders(["server"], rawServer, sectionOf(serverSchema, rawServer), ctx);
+  if (rawServer) checkServerPort(["server"], rawServer, sectionOf(serverSchema, rawServer), ctx);
   if (rawClient) checkPlaceholders(["client"], rawClient, sectionOf(clientSchema, rawClient), ctx);
 
   // servers: and clients: (named-dimensions.ts), each entry checked as server: / client: is
   checkNamedDimensions(ctx, (dim, at, entry) => {
     checkCpus(at, entry, ctx);
     if (dim.key === "server") checkWarmIsLocal(at, entry, ctx);
+    if (dim.key === "server") checkServerPort(at, entry, sectionOf(serverSchema, entry), ctx);
     checkPlaceholders(at, entry, sectionOf(dim.key === "server" ? serverSchema : clientSchema, entry), ctx);
   });
 
