@@ -54,7 +54,7 @@ export function expandCells(spec: Pick<SweepSpec, "matrix">): Cell[] {
 }
 
 /** Every value a key can take in some cell: its list plus values added by `include`. */
-function knownValues(spec: Pick<SweepSpec, "matrix">, key: string): MatrixValue[] {
+export function knownValues(spec: Pick<SweepSpec, "matrix">, key: string): MatrixValue[] {
   const out = [...(spec.matrix.values[key] ?? [])];
   for (const inc of spec.matrix.include) {
     const v = inc[key];
