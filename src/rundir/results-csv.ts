@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { restoreCsvText } from "../untrusted/csv-cell.js";
+import { readFirstLine } from "../untrusted/files.js";
 
 /** A row read back: column → text ("" for a cell the row does not have). */
 export type CsvRow = Record<string, string>;
@@ -21,12 +22,23 @@ export interface CsvSource {
 
 const where = (file: string, source: CsvSource) => (source.label ? `${source.label} ${file}` : file);
 
-/** The header of a CSV, or undefined when the file is missing or empty. */
-export function readCsvHeader(file: string): string[] | undefined {
-  if (!existsSync(file)) return undefined;
-  const firstLine = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
-  if (firstLine.trim() === "") return undefined;
-  return (parse(firstLine, { bom: true }) as string[][])[0]?.map(restoreCsvText);
+/** The longest header line read (a header is a few hundred bytes; a foreign file may have no newline at all). */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * The header of a CSV, or undefined when the file is missing or empty; a first line that is not
+ * CSV gives `[""]` (a header no tcpsweep CSV has). Read from its first 64 KiB only, never through a
+ * symbolic link unless `followSymlinks`, and never from a FIFO or device (UnsafePathError).
+ */
+export function readCsvHeader(file: string, options: { followSymlinks?: boolean } = {}): string[] | undefined {
+  const firstLine = readFirstLine(file, MAX_HEADER_BYTES, options);
+  if (firstLine === undefined || firstLine.trim() === "") return undefined;
+  try {
+    const records: string[][] = parse(firstLine, { bom: true });
+    return records[0]?.map(restoreCsvText) ?? [""];
+  } catch {
+    return [""];
+  }
 }
 
 function parseTable(text: string): { header: string[]; rows: CsvRow[] } {
@@ -58,9 +70,7 @@ export function readCsvTable(file: string, source: CsvSource): { header: string[
   try {
     return parseTable(text);
   } catch (error) {
-    throw new ResultsInputError(
-      `${where(file, source)} is not a tcpsweep ${source.what}: not CSV (${error instanceof Error ? error.message : String(error)})`,
-    );
+    throw new ResultsInputError(`${where(file, source)} is not a tcpsweep ${source.what}: not CSV (${parseProblem(error)})`);
   }
 }
 
@@ -75,4 +85,12 @@ export function readResultsCsv(file: string, source: CsvSource & { required: rea
   }
   if (table.rows.length === 0) throw new ResultsInputError(`${where(file, source)} has a header but no rows`);
   return table;
+}
+
+/** What csv-parse found, by its code and line: its message may quote the file, and a foreign file's contents are never echoed. */
+function parseProblem(error: unknown): string {
+  const { code, lines } = error as { code?: unknown; lines?: unknown };
+  if (typeof code !== "string") return "unreadable";
+  const what = code.replace(/^CSV_/, "").toLowerCase().replace(/_/g, " ");
+  return typeof lines === "number" ? `${what} at line ${lines}` : what;
 }

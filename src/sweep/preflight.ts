@@ -101,7 +101,8 @@ export function checkOutput(spec: SweepSpec, create: boolean): void {
 /** Rows with `header` can go into output.csv (a new file, or one with the same header; `--resume` always appends). */
 export function checkHeader(spec: SweepSpec, header: readonly string[], resume: boolean): void {
   const mode = resume ? "append" : spec.output.mode;
-  const mismatch = mode === "append" ? headerMismatch(spec.output.csv, header) : undefined;
+  const mismatch =
+    mode === "append" ? headerMismatch(spec.output.csv, header, { followSymlinks: Boolean(spec.output.followSymlinks) }) : undefined;
   if (mismatch) throw new CsvHeaderError(mismatch);
 }
 
