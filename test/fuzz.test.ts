@@ -285,13 +285,32 @@ describe("fuzz: names, secrets, terminal and Markdown text", () => {
   it(`terminal text keeps no escape or control character; Markdown keeps no live special (${RUNS} cases)`, () => {
     const noisy = fc.string({
       unit: fc.oneof(
-        fc.constantFrom("\u001b", "[", "]", "\u0007", "\u009b", "\\", "P", "0", ";", "m", "\r", "\b"),
+        fc.constantFrom(
+          "\u001b",
+          "[",
+          "]",
+          "\u0007",
+          "\u009b",
+          "\\",
+          "P",
+          "0",
+          ";",
+          "m",
+          "\r",
+          "\b",
+          "8",
+          "\u202e",
+          "\u202a",
+          "\u2066",
+          "\u2069",
+        ),
         fc.string({ maxLength: 1 }),
       ),
     });
     fc.assert(
       fc.property(fc.oneof(noisy, hostile), (text) => {
-        expect(stripControl(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+        expect(stripControl(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+        expect(escapeMarkdown(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
         const md = escapeMarkdown(text)
           .replace(/&(#64|lt|gt|amp);/g, "")
           .replace(/\\./g, "");

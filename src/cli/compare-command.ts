@@ -1,3 +1,4 @@
+import { sanitiseStandardStreams } from "../untrusted/terminal.js";
 import { Command, Option } from "commander";
 import { fail } from "./exit.js";
 
@@ -51,6 +52,7 @@ export function registerCompareCommand(program: Command): void {
     .option("--by <key>", "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new-run picks the run)")
     .option("--baseline <name>", "with --by: compare every value with this one (default: with the best in each cell)")
     .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
+      sanitiseStandardStreams(); // what it prints came from files
       if (flags.by !== undefined) {
         if (newFile !== undefined) fail("tcpsweep compare: --by compares within one file; give one CSV", 2);
         return (await import("./compare-by-action.js")).compareByAction(baseFile, {
