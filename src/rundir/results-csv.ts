@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
+import { HEADLINE_COLUMNS } from "../output/columns.js";
 import { restoreCsvText } from "../untrusted/csv-cell.js";
 import { readFirstLine } from "../untrusted/files.js";
 
@@ -84,6 +85,9 @@ export function readResultsCsv(file: string, source: CsvSource & { required: rea
     );
   }
   if (table.rows.length === 0) throw new ResultsInputError(`${where(file, source)} has a header but no rows`);
+  const problems = [...duplicateColumns(table.header), ...nonFiniteOkRows(table.rows)];
+  if (problems.length > 0)
+    throw new ResultsInputError(`${where(file, source)} is not a valid tcpsweep ${source.what}: ${problems.join("; ")}`);
   return table;
 }
 
@@ -93,4 +97,28 @@ function parseProblem(error: unknown): string {
   if (typeof code !== "string") return "unreadable";
   const what = code.replace(/^CSV_/, "").toLowerCase().replace(/_/g, " ");
   return typeof lines === "number" ? `${what} at line ${lines}` : what;
+}
+
+/** A header that names a column twice: the last would win and relabel every row (a second run_id). */
+function duplicateColumns(header: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const column of header) (seen.has(column) ? twice : seen).add(column);
+  if (twice.size === 0) return [];
+  const named = [...twice].filter((column) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(column)).map((column) => `"${column}"`);
+  const unnamed = twice.size - named.length;
+  return [`its header names ${[...named, ...(unnamed > 0 ? [`${unnamed} other`] : [])].join(", ")} more than once`];
+}
+
+/** An `ok` row's headline figures are finite numbers or empty: NaN or Infinity there would pass compare's gate unseen. */
+function nonFiniteOkRows(rows: readonly CsvRow[]): string[] {
+  const bad: string[] = [];
+  rows.forEach((row, i) => {
+    if (row.status !== "ok") return;
+    const columns = HEADLINE_COLUMNS.filter((column) => (row[column] ?? "") !== "" && !Number.isFinite(Number(row[column])));
+    if (columns.length > 0)
+      bad.push(`row ${i + 1} is ok but its ${columns.join(", ")} ${columns.length > 1 ? "are" : "is"} not a finite number`);
+  });
+  if (bad.length === 0) return [];
+  return [...bad.slice(0, 5), ...(bad.length > 5 ? [`${bad.length - 5} more such rows`] : [])];
 }
