@@ -75,7 +75,10 @@ function cellsByServerCommand(spec: SweepSpec, cells: readonly Cell[]): Cell[][]
   const groups = new Map<string, Cell[]>();
   for (const cell of cells) {
     const key = serverGroupKey(spec.server!, cellTemplateValues(spec, cell, 0));
-    groups.set(key, [...(groups.get(key) ?? []), cell]);
+    const group = groups.get(key);
+    if (group)
+      group.push(cell); // pushed, not copied: a copy per cell was quadratic in the matrix
+    else groups.set(key, [cell]);
   }
   return [...groups.values()];
 }
