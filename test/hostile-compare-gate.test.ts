@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { afterEach, describe, expect, it } from "vitest";
+import { HEADLINE_COLUMNS } from "../src/output/columns.js";
 import { ResultsInputError, readResultsCsv } from "../src/rundir/results-csv.js";
 import { makeTempDir, removeTempDirs, runCli } from "./helpers/sweep.js";
 
@@ -28,7 +29,7 @@ function runsCsv(dir: string, name: string, figure: (run: string, repeat: number
 }
 
 describe("the results reader's gate", () => {
-  const source = { what: "results CSV", required: ["run_id", "status", "resp_per_s"] };
+  const source = { what: "results CSV", required: ["run_id", "status", "resp_per_s"], figures: HEADLINE_COLUMNS };
 
   it("refuses an ok row with a non-finite headline figure, naming row and column", () => {
     const dir = makeTempDir();

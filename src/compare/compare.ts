@@ -9,7 +9,7 @@
  * the threshold. Besides that a cell regresses when it was ok and is not any more, when it is
  * missing from NEW, or when its success rate or served connections drop beyond the threshold.
  */
-import { IDENTITY_COLUMNS, type Row } from "../output/columns.js";
+import { HEADLINE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
 import { median, numeric } from "../output/stats.js";
 import { readResultsCsv, ResultsInputError } from "../rundir/results-csv.js";
 import { metaPath, readRunMeta } from "../rundir/run-dir.js";
@@ -72,7 +72,7 @@ export interface RunSelection {
 
 /** The run `runId` of `file`, or its latest run (by started_at). */
 export function selectRun(file: string, label: "BASE" | "NEW", runId?: string): RunSelection {
-  const { rows } = readResultsCsv(file, { what: "CSV", label, required: REQUIRED_COLUMNS });
+  const { rows } = readResultsCsv(file, { what: "CSV", label, required: REQUIRED_COLUMNS, figures: HEADLINE_COLUMNS });
   const runs = runsOf(rows);
   const run = chooseRun(runs, runId, `${label} ${file}`);
   const spec = run.rows[0]?.spec ?? "";

@@ -4,7 +4,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
-import { HEADLINE_COLUMNS } from "../output/columns.js";
 import { restoreCsvText } from "../untrusted/csv-cell.js";
 import { readFirstLine } from "../untrusted/files.js";
 
@@ -19,6 +18,8 @@ export interface CsvSource {
   what: string;
   /** How the command calls the file ("BASE", "NEW"), put before its name in messages. */
   label?: string;
+  /** Figures an `ok` row must hold as finite numbers (or leave empty): the headline columns (src/output/columns.ts). */
+  figures?: readonly string[];
 }
 
 const where = (file: string, source: CsvSource) => (source.label ? `${source.label} ${file}` : file);
@@ -85,7 +86,7 @@ export function readResultsCsv(file: string, source: CsvSource & { required: rea
     );
   }
   if (table.rows.length === 0) throw new ResultsInputError(`${where(file, source)} has a header but no rows`);
-  const problems = [...duplicateColumns(table.header), ...nonFiniteOkRows(table.rows)];
+  const problems = [...duplicateColumns(table.header), ...nonFiniteOkRows(table.rows, source.figures ?? [])];
   if (problems.length > 0)
     throw new ResultsInputError(`${where(file, source)} is not a valid tcpsweep ${source.what}: ${problems.join("; ")}`);
   return table;
@@ -111,11 +112,11 @@ function duplicateColumns(header: readonly string[]): string[] {
 }
 
 /** An `ok` row's headline figures are finite numbers or empty: NaN or Infinity there would pass compare's gate unseen. */
-function nonFiniteOkRows(rows: readonly CsvRow[]): string[] {
+function nonFiniteOkRows(rows: readonly CsvRow[], figures: readonly string[]): string[] {
   const bad: string[] = [];
   rows.forEach((row, i) => {
     if (row.status !== "ok") return;
-    const columns = HEADLINE_COLUMNS.filter((column) => (row[column] ?? "") !== "" && !Number.isFinite(Number(row[column])));
+    const columns = figures.filter((column) => (row[column] ?? "") !== "" && !Number.isFinite(Number(row[column])));
     if (columns.length > 0)
       bad.push(`row ${i + 1} is ok but its ${columns.join(", ")} ${columns.length > 1 ? "are" : "is"} not a finite number`);
   });

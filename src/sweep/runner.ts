@@ -3,7 +3,7 @@
  * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,7 +15,7 @@ import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord, RunResult } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
-import { metaPath, rawDirPath, rawRunBase, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
+import { makeRawDir, metaPath, rawRunBase, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
@@ -236,8 +236,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (resume.kind === "resume" && resume.meta)
       await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
     else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
-    const rawDir = rawDirPath(spec.output.csv, runId);
-    mkdirSync(rawDir, { recursive: true, mode: 0o700 }); // profilers write their files there as a run starts; 0700: raw outputs may hold what a program printed
+    const rawDir = makeRawDir(spec.output.csv, runId, Boolean(spec.output.followSymlinks)); // profilers write there as a run starts; a link in its place is refused
     const redactor = specRedactor(spec);
     verbose?.(`meta ${meta}; raw outputs under ${rawDir}`);
     if (options.verbosity !== "quiet")
