@@ -48,3 +48,17 @@ describe("the matrix's cell limit", () => {
     expect(result.stderr).toContain("expands to 10000000000 cells");
   }, 60_000);
 });
+
+describe("--set with a number YAML reads but a person did not write", () => {
+  it("refuses 0x10, 0o20, 0b1 and .inf for connections instead of reading another number", async () => {
+    const { parseSetFlag } = await import("../src/sweep/spec/set-override.js");
+    for (const text of ["0x10", "0o20", ".inf", "1_000"])
+      expect(parseSetFlag(`connections=${text}`), text).toEqual(["connections", [text]]);
+    expect(parseSetFlag("connections=16,1e3")).toEqual(["connections", [16, 1000]]);
+    const dir = makeTempDir();
+    const spec = writeSpec(dir, specText([2]));
+    const result = await runCli(["run", spec, "--dry-run", "--set", "connections=0x10"], { cwd: dir });
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain("0x10");
+  }, 60_000);
+});
