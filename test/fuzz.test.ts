@@ -18,6 +18,7 @@ import { checkAgentInput, checkAgentEvent } from "../src/remote/messages.js";
 import { lineReader } from "../src/remote/protocol.js";
 import { safeFileName } from "../src/rundir/run-dir.js";
 import { CLIENT_FIGURE_COLUMNS, parseClientOutput } from "../src/sweep/client-output.js";
+import { buildRedactor } from "../src/sweep/secrets.js";
 import { SpecError, parseSpecText, type ClientSpec } from "../src/sweep/spec.js";
 import { looksLikeFormula, restoreCsvText } from "../src/untrusted/csv-cell.js";
 import { escapeMarkdown } from "../src/untrusted/markdown.js";
@@ -247,16 +248,69 @@ describe("fuzz: names, secrets, terminal and Markdown text", () => {
     );
   });
 
+  it(`a templated or inherited secret never survives redaction, as any value it expanded to (${RUNS} cases)`, () => {
+    const part = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom(..."abcXYZ019-_.:/@%") });
+    const matrixValue = fc.string({ minLength: 1, maxLength: 6, unit: fc.constantFrom(..."abcdef0123456789") });
+    fc.assert(
+      fc.property(
+        part,
+        part,
+        fc.uniqueArray(matrixValue, { minLength: 1, maxLength: 4 }),
+        part,
+        fc.string(),
+        fc.string(),
+        (head, tail, values, inherited, before, after) => {
+          const yaml = [
+            "name: t",
+            "address: 127.0.0.1:9",
+            `matrix: { connections: [1], lvl: ${JSON.stringify(values)} }`,
+            "redact: [DB_DSN]",
+            "client: { command: cli, parser: json, env: { DB_PASSWORD: " + JSON.stringify(`${head}{lvl}${tail}`) + " } }",
+          ].join("\n");
+          const spec = parseSpecText(yaml, "f.yaml", SPEC_OPTIONS);
+          const secret = `inh-${inherited}`;
+          const redactor = buildRedactor(spec, { DB_DSN: secret, MY_API_TOKEN: `${secret}-2` });
+          for (const value of values) {
+            const expanded = `${head}${value}${tail}`;
+            if (expanded.length >= 3) expect(redactor.text(`${before} ${expanded} ${after}`)).not.toContain(expanded);
+          }
+          expect(redactor.text(`${before}${secret}${after}`)).not.toContain(secret);
+          expect(redactor.text(`${before}${secret}-2${after}`)).not.toContain(`${secret}-2`);
+        },
+      ),
+      run,
+    );
+  });
+
   it(`terminal text keeps no escape or control character; Markdown keeps no live special (${RUNS} cases)`, () => {
     const noisy = fc.string({
       unit: fc.oneof(
-        fc.constantFrom("\u001b", "[", "]", "\u0007", "\u009b", "\\", "P", "0", ";", "m", "\r", "\b"),
+        fc.constantFrom(
+          "\u001b",
+          "[",
+          "]",
+          "\u0007",
+          "\u009b",
+          "\\",
+          "P",
+          "0",
+          ";",
+          "m",
+          "\r",
+          "\b",
+          "8",
+          "\u202e",
+          "\u202a",
+          "\u2066",
+          "\u2069",
+        ),
         fc.string({ maxLength: 1 }),
       ),
     });
     fc.assert(
       fc.property(fc.oneof(noisy, hostile), (text) => {
-        expect(stripControl(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+        expect(stripControl(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+        expect(escapeMarkdown(text)).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
         const md = escapeMarkdown(text)
           .replace(/&(#64|lt|gt|amp);/g, "")
           .replace(/\\./g, "");

@@ -1,3 +1,4 @@
+import { sanitiseStandardStreams } from "../untrusted/terminal.js";
 import { Command, Option } from "commander";
 import { DEFAULT_ALPHA, DEFAULT_THRESHOLD_PCT } from "../compare/defaults.js";
 import { fail, failOnBadInput } from "./exit.js";
@@ -55,6 +56,7 @@ export function registerCompareCommand(program: Command): void {
     )
     .option("--baseline <name>", "with --by: compare every value with this one (default: with the best in each cell)")
     .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
+      sanitiseStandardStreams(); // what it prints came from files
       const { compareByAction, compareByFlagProblems } = await import("./compare-by-action.js");
       const problems = compareByFlagProblems(flags, newFile === undefined ? 1 : 2);
       if (problems.length > 0) fail(problems.map((problem) => `tcpsweep compare: ${problem}`).join("\n"), 2);

@@ -3,12 +3,13 @@
  * failed precondition, 3 an error tcpsweep did not foresee (a full disk, a read-only directory, a bug).
  */
 import { BadInputError } from "../model/bad-input.js";
+import { stripControl } from "../untrusted/terminal.js";
 
 export const EXIT_UNEXPECTED = 3;
 
 /** Prints one line a user can act on and ends the process with `code`. */
 export function fail(message: string, code: number): never {
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${stripControl(message)}\n`); // messages quote file names and values: no escapes reach the terminal
   process.exit(code);
 }
 
@@ -30,7 +31,9 @@ export function failUnexpected(error: unknown, debug: boolean): never {
   const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
   const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message.split("\n")[0]})` : "";
   const stack = error instanceof Error ? error.stack : undefined;
-  process.stderr.write(`tcpsweep: unexpected error: ${detail}${cause}${debug ? "" : " (run again with --debug for the stack)"}\n`);
+  process.stderr.write(
+    `tcpsweep: unexpected error: ${stripControl(`${detail}${cause}`)}${debug ? "" : " (run again with --debug for the stack)"}\n`,
+  );
   if (debug && stack) process.stderr.write(`${stack}\n`);
   process.exit(EXIT_UNEXPECTED);
 }

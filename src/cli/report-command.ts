@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { sanitiseStandardStreams } from "../untrusted/terminal.js";
 
 /** `tcpsweep report <results.csv>`: charts and a table of one run as a self-contained HTML page. */
 export function registerReportCommand(program: Command): void {
@@ -14,7 +15,8 @@ export function registerReportCommand(program: Command): void {
       "also chart the per-second responses of this cell (its id, e.g. connections=100,threads=2); repeatable",
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .action(async (csvFile: string, flags: { out?: string; run?: string; series?: string[]; json?: boolean }) =>
-      (await import("./report-action.js")).reportAction(csvFile, flags),
-    );
+    .action(async (csvFile: string, flags: { out?: string; run?: string; series?: string[]; json?: boolean }) => {
+      sanitiseStandardStreams(); // what it prints came from files
+      return (await import("./report-action.js")).reportAction(csvFile, flags);
+    });
 }

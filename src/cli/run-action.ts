@@ -1,6 +1,7 @@
 /** `tcpsweep run`: loaded only when that command runs, so the client and server start lean. */
 import path from "node:path";
 import { CsvHeaderError } from "../output/csv.js";
+import { UnsafePathError } from "../untrusted/files.js";
 import { LockBusyError } from "../rundir/lock.js";
 import { runSummaryJson } from "../output/run-summary.js";
 import { applyFilter, expandCells, parseOnlyFilter } from "../sweep/matrix.js";
@@ -86,7 +87,12 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
         verbosity,
       });
     } catch (error) {
-      if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError)
+      if (
+        error instanceof PreflightError ||
+        error instanceof CsvHeaderError ||
+        error instanceof LockBusyError ||
+        error instanceof UnsafePathError
+      )
         summary(2, `tcpsweep run: ${error.message}`);
       throw error;
     }
@@ -97,7 +103,12 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     summary(Number(process.exitCode));
   } catch (error) {
     if (error instanceof SpecError) fail(jsonError(flags, error.issues.map(formatSpecIssue).join("\n")), 2);
-    if (error instanceof PreflightError || error instanceof CsvHeaderError || error instanceof LockBusyError)
+    if (
+      error instanceof PreflightError ||
+      error instanceof CsvHeaderError ||
+      error instanceof LockBusyError ||
+      error instanceof UnsafePathError
+    )
       fail(`tcpsweep run: ${error.message}`, 2);
     throw error;
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { sanitiseStandardStreams } from "../untrusted/terminal.js";
 import { Command, Option } from "commander";
 import { formatSummaryTable, parseStraceSummary, StraceParseError, summaryToCsv } from "../profile/strace-summary.js";
 
@@ -11,6 +12,7 @@ export function registerStraceParseCommand(program: Command): void {
     .addOption(new Option("--json", "print the parse as JSON (columns, rows, total, extra_tables)").conflicts("csv"))
     .option("--csv", "print CSV: one line per syscall and per total line, for every table")
     .action((file: string, flags: { json?: boolean; csv?: boolean }) => {
+      sanitiseStandardStreams(); // what it prints came from files
       let text: string;
       try {
         text = readFileSync(file, "utf8");

@@ -10,7 +10,7 @@
  * missing from NEW, or when its success rate or served connections drop beyond the threshold.
  */
 import { BadInputError } from "../model/bad-input.js";
-import { IDENTITY_COLUMNS, type Row } from "../output/columns.js";
+import { HEADLINE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
 import { median, numeric } from "../output/stats.js";
 import { groupByCell, selectRun as selectCsvRun, type RunPick, type RunSelection as CsvRunSelection } from "../rundir/runs.js";
 import {
@@ -60,7 +60,7 @@ const REQUIRED_COLUMNS = [...IDENTITY_COLUMNS, "resp_per_s", "status"];
 
 /** A run of a results CSV to compare; `label` names the file's role in messages ("BASE", "NEW", or none). */
 export const selectRun = (file: string, label: "BASE" | "NEW" | undefined, pick: RunPick = {}): RunSelection =>
-  selectCsvRun(file, { ...(label ? { label } : {}), required: REQUIRED_COLUMNS }, pick);
+  selectCsvRun(file, { ...(label ? { label } : {}), required: REQUIRED_COLUMNS, figures: HEADLINE_COLUMNS }, pick);
 
 /** Counts that must not drop beyond the threshold (medians; no test: they are not timing noise). */
 const COUNTS: { name: string; column: string }[] = [

@@ -33,9 +33,9 @@ export class CsvWriter {
     mkdirSync(path.dirname(this.file), { recursive: true });
     if (!this.options.followSymlinks && isSymlink(this.file)) throw new CsvHeaderError(symlinkRefusal(this.file));
     if (mode === "append") {
-      const mismatch = headerMismatch(this.file, this.header);
+      const mismatch = headerMismatch(this.file, this.header, this.options);
       if (mismatch) throw new CsvHeaderError(mismatch);
-      const existing = readCsvHeader(this.file);
+      const existing = readCsvHeader(this.file, this.options);
       if (existing) {
         this.header = existing;
         return;

@@ -52,7 +52,10 @@ export function formatPivot(rows: readonly Row[], matrixKeys: readonly string[],
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const group = rest.map((k) => `${k}=${key(row, k)}`).join(",");
-    groups.set(group, [...(groups.get(group) ?? []), row]);
+    const members = groups.get(group);
+    if (members)
+      members.push(row); // pushed, not copied: a copy per row was quadratic
+    else groups.set(group, [row]);
   }
   const used = new Set<Mark>();
   const tables: string[] = [];

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { cellFigures, type CellFigures } from "../output/cell-figures.js";
-import { FIGURE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
+import { FIGURE_COLUMNS, HEADLINE_COLUMNS, IDENTITY_COLUMNS, type Row } from "../output/columns.js";
 import { cellMarks, markText, measuredRows } from "../output/marks.js";
 import { columnMedian, median, numeric, repeatStats } from "../output/stats.js";
 import { BadInputError } from "../model/bad-input.js";
@@ -314,7 +314,7 @@ function readMeta(csvFile: string, run: RunInfo): RunMetaSummary | undefined {
 
 /** Loads the CSV and summarises one run of it (the latest unless `runId`). */
 export function loadReportData(csvFile: string, options: LoadOptions = {}): ReportData {
-  const { header, rows } = readResultsCsv(csvFile, { what: "results CSV", required: REQUIRED_COLUMNS });
+  const { header, rows } = readResultsCsv(csvFile, { what: "results CSV", required: REQUIRED_COLUMNS, figures: HEADLINE_COLUMNS });
   const csvRuns = runsOf(rows);
   const runs = csvRuns.map(runInfo);
   const run = runInfo(chooseRun(csvRuns, options.runId, csvFile));

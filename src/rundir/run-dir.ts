@@ -14,10 +14,10 @@
  * `run`, `--resume`, `report`, `compare`, `calibrate` and the nightly find these files through this module.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fchmodSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { RunEnvironment } from "../environment/environment.js";
-import { openForWrite, readConfinedFile } from "../untrusted/files.js";
+import { UnsafePathError, isSymlink, openForWrite, readConfinedFile, symlinkRefusal } from "../untrusted/files.js";
 
 /** A meta.json is a few KiB; one far larger is not ours. */
 const MAX_META_BYTES = 16 * 1024 * 1024;
@@ -59,6 +59,18 @@ export const rawDirPath = (csvFile: string, runId: string) => path.join(rawDirOf
 export const rawRunBase = (rawDir: string, cellId: string, repeat: number) => path.join(rawDir, `${safeFileName(cellId)}.r${repeat}`);
 
 export const lockPath = (csvFile: string) => `${csvFile}.lock`;
+
+/**
+ * Creates one run's raw directory (0700) and returns it. A symbolic link in place of `<name>.raw/`
+ * or of the run's directory is refused like a link in place of the CSV (raw logs would land in its
+ * target), unless `followSymlinks` (--follow-symlinks).
+ */
+export function makeRawDir(csvFile: string, runId: string, followSymlinks: boolean): string {
+  const rawDir = rawDirPath(csvFile, runId);
+  if (!followSymlinks) for (const dir of [rawDirOf(csvFile), rawDir]) if (isSymlink(dir)) throw new UnsafePathError(symlinkRefusal(dir));
+  mkdirSync(rawDir, { recursive: true, mode: 0o700 }); // raw outputs may hold what a program printed
+  return rawDir;
+}
 
 /** The report's default directory: results/smoke.csv → results/smoke.report/. */
 export const reportDirPath = (csvFile: string) => `${stem(csvFile)}.report`;

@@ -6,7 +6,7 @@
  */
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync, statfsSync } from "node:fs";
 import path from "node:path";
-import { isSymlink, symlinkRefusal } from "../untrusted/files.js";
+import { UnsafePathError, isSymlink, symlinkRefusal } from "../untrusted/files.js";
 import { lockBusyMessage, lockHolder } from "./lock.js";
 import { readCsvHeader } from "./results-csv.js";
 
@@ -59,7 +59,10 @@ export function outputRefusals(file: string, intent: OutputIntent): string[] {
     return cannot((error as Error).message);
   }
   const refusals: string[] = [];
-  const contents = intent.mode === "new" ? replaceRefusal(file, intent.header) : headerMismatch(file, intent.header);
+  const contents =
+    intent.mode === "new"
+      ? replaceRefusal(file, intent.header)
+      : headerMismatch(file, intent.header, { followSymlinks: Boolean(intent.followSymlinks) });
   if (contents) refusals.push(contents);
   const holder = intent.lock === "refuse" ? lockHolder(file) : undefined;
   if (holder !== undefined) refusals.push(lockBusyMessage(file, holder));
@@ -78,9 +81,22 @@ function existingAncestor(dir: string): string {
  * in another order can: rows follow the file's order, and every reader goes by column name (a CSV
  * written before the verdict-first order keeps taking a nightly's rows).
  */
-export function headerMismatch(file: string, header: readonly string[]): string | undefined {
-  const existing = readCsvHeader(file);
+export function headerMismatch(file: string, header: readonly string[], options: { followSymlinks?: boolean } = {}): string | undefined {
+  let existing: string[] | undefined;
+  try {
+    existing = readCsvHeader(file, options);
+  } catch (error) {
+    if (error instanceof UnsafePathError)
+      return `${error.message}: tcpsweep appends only to a regular file it wrote; choose another output.csv`;
+    throw error;
+  }
   if (!existing) return undefined;
+  // A file that is not a tcpsweep CSV is named, never quoted: it may be /proc/self/environ or a .env.
+  if (existing[0] !== header[0])
+    return (
+      `${file} is not a tcpsweep CSV (its first line is not a header starting with ${header[0]}); ` +
+      `write to another file (output.csv, --csv); tcpsweep appends only to a CSV it wrote`
+    );
   const missing = header.filter((column) => !existing.includes(column));
   const unknown = existing.filter((column) => !header.includes(column));
   if (missing.length === 0 && unknown.length === 0 && existing.length === header.length) return undefined;
@@ -95,10 +111,15 @@ export function headerMismatch(file: string, header: readonly string[]): string 
   );
 }
 
+/** Columns by name; a name that is not a placeholder name (tcpsweep writes no other) is counted, not shown. */
 const listed = (columns: readonly string[]) => {
-  const shown = columns.length > 4 ? [...columns.slice(0, 4), `${columns.length - 4} more`] : columns;
-  return `column${columns.length > 1 ? "s" : ""} ${shown.map((column) => `"${column}"`).join(", ")}`;
+  const named = columns.filter((column) => COLUMN_NAME.test(column));
+  const unnamed = columns.length - named.length;
+  const shown = named.length > 4 ? [...named.slice(0, 4).map((c) => `"${c}"`), `${named.length - 4} more`] : named.map((c) => `"${c}"`);
+  if (unnamed > 0) shown.push(`${unnamed} not named like a column`);
+  return `column${columns.length > 1 ? "s" : ""} ${shown.join(", ")}`;
 };
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
  * Says why `mode: new` must not replace `file` (it exists and is not a CSV tcpsweep wrote with this
@@ -108,7 +129,7 @@ export function replaceRefusal(file: string, header: readonly string[]): string 
   let existing: string[] | undefined;
   try {
     if (!existsSync(file) || statSync(file).size === 0) return undefined;
-    existing = readCsvHeader(file);
+    existing = readCsvHeader(file, { followSymlinks: true }); // a link in its place is refused by its own check
   } catch {
     existing = undefined;
   }

@@ -22,6 +22,19 @@ export function matchesPattern(values: Readonly<Record<string, MatrixValue>>, pa
 }
 
 /**
+ * The most cells a matrix may expand to (docs/spec.md): above it a spec is refused before any
+ * expansion (each cell is a run of seconds; 20,000 is days of sweeping, and --dry-run of them all
+ * still prints in seconds).
+ */
+export const MAX_CELLS = 20_000;
+
+/** How many cells the matrix's product has (before exclude, plus every include), without expanding it. */
+export function matrixCellCount(spec: Pick<SweepSpec, "matrix">): number {
+  const { keys, values, include } = spec.matrix;
+  return keys.reduce((product, key) => product * (values[key]?.length ?? 0), 1) + include.length;
+}
+
+/**
  * Cartesian product of the matrix lists (first key varies slowest, values in the
  * order written), minus every cell matching an `exclude` entry, plus each
  * `include` entry not already present, appended in order. Includes are applied
@@ -53,7 +66,7 @@ export function expandCells(spec: Pick<SweepSpec, "matrix">): Cell[] {
 }
 
 /** Every value a key can take in some cell: its list plus values added by `include`. */
-function knownValues(spec: Pick<SweepSpec, "matrix">, key: string): MatrixValue[] {
+export function knownValues(spec: Pick<SweepSpec, "matrix">, key: string): MatrixValue[] {
   const out = [...(spec.matrix.values[key] ?? [])];
   for (const inc of spec.matrix.include) {
     const v = inc[key];

@@ -3,7 +3,7 @@
  * so that an interrupted sweep leaves whole rows, no child process and an exit code of 130/143.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { hostname, release } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,7 +14,7 @@ import { openSinks } from "../output/sinks/open.js";
 import { runLabel, type RunSink } from "../output/sinks/sink.js";
 import type { RunRecord } from "../record/run-record.js";
 import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
-import { metaPath, rawDirPath, updateRunMeta } from "../rundir/run-dir.js";
+import { makeRawDir, metaPath, updateRunMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers, closeLaunchers, preflightLaunchers, type Launchers } from "../launch/choose.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
@@ -74,7 +74,10 @@ function cellsByServerCommand(spec: SweepSpec, cells: readonly Cell[]): Cell[][]
   const groups = new Map<string, Cell[]>();
   for (const cell of cells) {
     const key = serverGroupKey(spec.server!, cellTemplateValues(spec, cell, 0));
-    groups.set(key, [...(groups.get(key) ?? []), cell]);
+    const group = groups.get(key);
+    if (group)
+      group.push(cell); // pushed, not copied: a copy per cell was quadratic in the matrix
+    else groups.set(key, [cell]);
   }
   return [...groups.values()];
 }
@@ -218,8 +221,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (resume.kind === "resume" && resume.meta)
       await updateRunMeta(meta, (m) => (m.resumed_at = [...(m.resumed_at ?? []), new Date().toISOString()]), options.out);
     else await writeRunMeta(spec, cells, runId, options.out, remoteHosts ? { remote_hosts: remoteHosts } : {});
-    const rawDir = rawDirPath(spec.output.csv, runId);
-    mkdirSync(rawDir, { recursive: true, mode: 0o700 }); // profilers write their files there as a run starts; 0700: raw outputs may hold what a program printed
+    const rawDir = makeRawDir(spec.output.csv, runId, Boolean(spec.output.followSymlinks)); // profilers write there as a run starts; a link in its place is refused
     const redactor = specRedactor(spec);
     verbose?.(`meta ${meta}; raw outputs under ${rawDir}`);
     if (options.verbosity !== "quiet")

@@ -2,6 +2,7 @@
  * Command templates: POSIX-like word splitting (no shell is run) and `{name}`
  * placeholder expansion.
  */
+import { escapeRegExp } from "../untrusted/redact.js";
 
 /** Thrown for malformed command strings or templates; `column` is 1-based within the string. */
 export class TemplateError extends Error {
@@ -187,4 +188,39 @@ export function expandEnv(
 /** `argv` as one POSIX shell command line that can be pasted: words with anything special in single quotes. */
 export function shellQuote(argv: readonly string[]): string {
   return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+/**
+ * A pattern for every value `template` can expand to, or undefined when it has no placeholder: its
+ * literal text, each placeholder as the values it can take (`valuesOf`) or, when those are not
+ * known in advance (a port), as a short word. The redactor uses it for secrets written as templates.
+ */
+export function templateMatcher(template: string, valuesOf: (name: string) => readonly string[] | undefined): RegExp | undefined {
+  let pieces: Piece[];
+  try {
+    pieces = parseTemplate(template);
+  } catch {
+    return undefined; // the spec check reports it
+  }
+  if (!pieces.some((p) => "name" in p)) return undefined;
+  let shortest = 0; // the shortest text it matches: under 3 characters it would hit ordinary text
+  const source = pieces
+    .map((p) => {
+      if ("lit" in p) {
+        shortest += p.lit.length;
+        return escapeRegExp(p.lit);
+      }
+      const known = valuesOf(p.name);
+      if (!known || known.length === 0) {
+        shortest += 1;
+        return String.raw`[^\s'"]{1,64}?`;
+      }
+      shortest += Math.min(...known.map((v) => v.length));
+      return `(?:${[...known]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join("|")})`;
+    })
+    .join("");
+  return shortest >= 3 ? new RegExp(source, "g") : undefined;
 }

@@ -79,3 +79,35 @@ export function readConfinedFile(file: string, within: string, maxBytes: number)
     closeSync(fd);
   }
 }
+
+/**
+ * The first line of `file` (without its newline), read from at most `maxBytes`, or undefined when
+ * the file is missing. Refused (UnsafePathError) without blocking or reading: a FIFO, a device
+ * (/dev/zero), a directory; and a symbolic link unless `followSymlinks`. /proc files (size 0) are read.
+ */
+export function readFirstLine(file: string, maxBytes: number, options: { followSymlinks?: boolean } = {}): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlinks ? 0 : constants.O_NOFOLLOW));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw new UnsafePathError(`${file} is a symbolic link; not read`);
+    throw new UnsafePathError(`cannot read ${file}: ${code ?? (error as Error).message}`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new UnsafePathError(`${file} is not a regular file; not read`);
+    const buffer = Buffer.alloc(maxBytes);
+    let filled = 0;
+    while (filled < maxBytes) {
+      const n = readSync(fd, buffer, filled, maxBytes - filled, null);
+      if (n === 0) break;
+      const newline = buffer.indexOf(10, filled);
+      filled += n;
+      if (newline >= 0 && newline < filled) return buffer.subarray(0, newline).toString("utf8");
+    }
+    return buffer.subarray(0, filled).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { describeValue, didYouMean } from "../errors.js";
 import { placeholdersOf } from "../template.js";
-import type { RawIssue, Seg } from "./locate.js";
+import type { Seg } from "./locate.js";
 import { clientSchema, serverSchema, type ParsedClient, type ParsedServer } from "./schema.js";
 import { CpuListError, checkCpuList } from "../../placement/cpus.js";
 import { BUILTIN_PLACEHOLDERS, MATRIX_META_KEYS, asObject, commandSchema, cpusSchema, envSchema, type Loose } from "./schema-parts.js";

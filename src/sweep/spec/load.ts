@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, isPair, isScalar, parseDocument, visit, type Document } from "yaml";
 import { ROOT_PATH, SpecError, formatPath, type SpecIssue } from "../errors.js";
-import { expandCells } from "../matrix.js";
+import { MAX_CELLS, expandCells, matrixCellCount } from "../matrix.js";
 import { formatAddress } from "../../process/address.js";
 import { readOnlineCpus } from "../../placement/cpus.js";
 import { crossChecks, matrixKeysOf } from "./cross-checks.js";
@@ -144,6 +144,14 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
       path: ["timeout"],
       message: `${spec.timeoutS}s is not longer than warmup + duration (${minRun}s); every run would time out`,
     });
+  }
+  const count = matrixCellCount(spec);
+  if (count > MAX_CELLS) {
+    late.push({
+      path: ["matrix"],
+      message: `expands to ${count} cells, more than the ${MAX_CELLS} a sweep may have; split it into several specs or use fewer values`,
+    });
+    finish(file, located(late));
   }
   const cells = expandCells(spec);
   if (cells.length === 0) {

@@ -25,6 +25,7 @@ import {
   type IssueLike,
 } from "./schema-parts.js";
 import { ANY_LENGTH, PROTOCOL_NAMES } from "../../protocol/index.js";
+import { isSecretName } from "../../untrusted/redact.js";
 import { regexGroupNames, reservedGroupNames } from "../client-output.js";
 import { profileSectionSchema } from "../profile-kinds.js";
 import { clientHostsSchema, hostsSchema, serverHostSchema, sshSchema } from "./remote-hosts.js";
@@ -112,6 +113,13 @@ export const matrixSchema = z
             path: [k],
             params: { at: "key" },
             message: `"${k}" is a built-in placeholder and cannot be a matrix key`,
+          });
+        } else if (isSecretName(k)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [k],
+            params: { at: "key" },
+            message: `matrix key "${k}" is named like a secret, and matrix values are written in clear to the CSV, meta.json and file names: pass a secret through server.env / client.env (redacted), or rename the key`,
           });
         }
       }

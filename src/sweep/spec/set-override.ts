@@ -19,7 +19,11 @@ export function parseSetFlag(text: string): [string, unknown[]] | string {
   return [text.slice(0, eq).trim(), values.map((v) => scalar(v))];
 }
 
+/** A value given as a plain decimal number; YAML would also read 0x10, 0o20 and .inf as numbers, which --set keeps as text (refused where a number is expected). */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 function scalar(text: string): unknown {
+  if (!DECIMAL.test(text)) return text;
   try {
     const value: unknown = parseYamlScalar(text);
     return typeof value === "number" || typeof value === "string" ? value : text;
