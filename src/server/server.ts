@@ -38,14 +38,17 @@ export async function runServer(options: ServerOptions): Promise<void> {
   const strategy = acceptStrategy(options.accept);
   // Nobody knows the port before the announcement; a connection that still reaches the supervisor
   // (a fixed --port dialled too early) is refused rather than left unserved.
-  const server = await listen(options, strategy, (socket) => socket.destroy());
+  let onConnection: (socket: Socket) => void = (socket) => socket.destroy();
+  const server = await listen(options, strategy, (socket) => onConnection(socket));
   const address = server.address();
   const port = address && typeof address === "object" ? address.port : options.port;
+  let supervised: ((socket: Socket) => void) | undefined;
   try {
-    await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
+    supervised = await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
   } finally {
-    server.close();
+    if (!supervised) server.close();
   }
+  if (supervised) onConnection = supervised;
   announce(options.host, port);
 }
 
@@ -54,7 +57,8 @@ function announce(host: string, port: number): void {
 }
 
 function listen(options: ServerOptions, strategy: AcceptStrategy, onConnection: (socket: Socket) => void): Promise<Server> {
-  const server = createServer(onConnection);
+  // pauseOnConnect: the supervisor never reads; a connection it passes on to a worker arrives there unread.
+  const server = createServer({ pauseOnConnect: true }, onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     // As long an accept queue as the kernel allows: thousands of connections may arrive at once.
@@ -74,8 +78,16 @@ function stopOnSignals(stop: () => void): void {
   process.on("SIGINT", onSignal);
 }
 
-/** Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on. */
-async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, server: Server, port: number): Promise<void> {
+/**
+ * Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on.
+ * Resolves to the strategy's handler of connections the supervisor accepts, if it keeps listening.
+ */
+async function startWorkers(
+  options: ServerOptions,
+  strategy: AcceptStrategy,
+  server: Server,
+  port: number,
+): Promise<((socket: Socket) => void) | undefined> {
   // child_process, not node:cluster: a cluster worker would route its listen() back through the supervisor.
   const workerPath = fileURLToPath(new URL("./worker-process.js", import.meta.url));
   const env = { ...process.env, TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
@@ -111,6 +123,7 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
       });
     });
   };
+  const supervised = strategy.supervise?.(workers, server, port, options.threads);
   const shutdown = (exitCode: number) => stopWorkers().then(() => process.exit(exitCode));
   stopOnSignals(() => void shutdown(0));
   try {
@@ -120,6 +133,7 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
     throw error;
   }
   started = true;
+  return supervised;
 }
 
 /** Entry of a worker process: accept on the listeners the supervisor passes, serve until told to stop or orphaned. */
@@ -130,6 +144,7 @@ export function runServerWorker(options: ServerOptions): void {
   const listeners = strategy.accept({
     host: options.host,
     threads: options.threads,
+    connectionLimit,
     onConnection: (socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));

@@ -13,6 +13,12 @@ export interface AcceptStrategy {
   /** Supervisor side: gives one worker what it needs to accept on `port` (the supervisor's bound port). */
   handOut(worker: ChildProcess, server: Server, port: number, threads: number): void;
   /**
+   * Supervisor side, for strategies that coordinate the workers while they serve: called once every worker
+   * is forked. Returns what to do with a connection the supervisor's own socket accepts once the server
+   * is announced; with it, the supervisor keeps its listening socket (else it closes it).
+   */
+  supervise?(workers: readonly ChildProcess[], server: Server, port: number, threads: number): (socket: Socket) => void;
+  /**
    * Worker side: accepts on what the supervisor handed out, calls `onConnection` for every new socket and
    * `onReady` once every listener of this worker is in place. Returns the worker's listeners, for closing.
    */
@@ -22,13 +28,15 @@ export interface AcceptStrategy {
 export interface WorkerAcceptParams {
   host: string;
   threads: number;
+  /** Open connections this worker can hold under its open-file limit. */
+  connectionLimit: number;
   onConnection: (socket: Socket) => void;
   onReady: () => void;
   /** A listener could not be set up: the worker cannot serve as asked. */
   onError: (error: Error) => void;
 }
 
-export const ACCEPT_STRATEGY_NAMES = ["reuse-port", "shared-descriptors"] as const;
+export const ACCEPT_STRATEGY_NAMES = ["reuse-port", "shared-descriptors", "balanced"] as const;
 export type AcceptStrategyName = (typeof ACCEPT_STRATEGY_NAMES)[number];
 /** `--accept` of `tcpsweep server`: a strategy, or `auto` = {@link chooseAcceptStrategy}'s pick. */
 export type AcceptChoice = AcceptStrategyName | "auto";
