@@ -60,7 +60,7 @@ function coalesced(action: () => void): () => void {
 export const balanced: AcceptStrategy = {
   name: "balanced",
   supervisorListen: {},
-  handOut: sharedDescriptors.handOut,
+  handOut: (worker, server, port, threads) => sharedDescriptors.handOut(worker, server, port, threads),
   supervise(workers, server, port, threads) {
     const open = workers.map(() => 0);
     const received = workers.map(() => 0);
