@@ -30,20 +30,19 @@ describe("which Node has reusePort, and what --accept auto picks", () => {
     expect(hasReusePort(version)).toBe(expected);
   });
 
-  it("auto: shared descriptors on every Node (the measured decision, bench/RESULTS.md)", () => {
-    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"])
-      expect(chooseAcceptStrategy(version, "linux")).toBe("shared-descriptors");
+  it("auto: balanced on every Node (the measured decision, bench/RESULTS.md)", () => {
+    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"]) expect(chooseAcceptStrategy(version, "linux")).toBe("balanced");
   });
 
   it("auto, where reuse-port is preferred: reuse-port on Node >= 22.12 / 23.1 on Linux, the fallback on older Node and other systems", () => {
     const prefer = (version: string, platform: NodeJS.Platform = "linux") => chooseAcceptStrategy(version, platform, true);
-    expect(prefer("v20.20.2")).toBe("shared-descriptors");
-    expect(prefer("v22.11.0")).toBe("shared-descriptors");
+    expect(prefer("v20.20.2")).toBe("balanced");
+    expect(prefer("v22.11.0")).toBe("balanced");
     expect(prefer("v22.12.0")).toBe("reuse-port");
     expect(prefer("v24.22.3")).toBe("reuse-port");
     expect(prefer("v26.12.1")).toBe("reuse-port");
-    expect(prefer("v24.22.3", "darwin")).toBe("shared-descriptors");
-    expect(prefer("v24.22.3", "freebsd")).toBe("shared-descriptors");
+    expect(prefer("v24.22.3", "darwin")).toBe("balanced");
+    expect(prefer("v24.22.3", "freebsd")).toBe("balanced");
   });
 });
 
@@ -83,6 +82,24 @@ describe(`real servers under this Node (${process.version}), --threads ${THREADS
       const workers = childPids(server.pid);
       const pids = await answeringPids(server.port, 40);
       for (const pid of pids) expect(workers).toContain(pid);
+    } finally {
+      expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });
+    }
+  }, 60_000);
+
+  it("--accept balanced: one listening socket; 100 connections at once, no worker more than twice the fewest", async () => {
+    const server = await startRealServer(["--threads", String(THREADS), "--accept", "balanced"]);
+    try {
+      expect(listeningSockets(server.port)).toBe(1);
+      const workers = childPids(server.pid);
+      const pids = await answeringPids(server.port, 100);
+      const perWorker = workers.map((worker) => pids.filter((pid) => pid === worker).length);
+      expect(
+        perWorker.reduce((a, b) => a + b, 0),
+        `answers per worker ${perWorker.join("/")}`,
+      ).toBe(100);
+      // Shared descriptors alone split a burst like this 46/32/21/1 (docs/leads/README.md).
+      expect(Math.max(...perWorker), `answers per worker ${perWorker.join("/")}`).toBeLessThanOrEqual(2 * Math.min(...perWorker));
     } finally {
       expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });
     }

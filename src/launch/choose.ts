@@ -5,6 +5,10 @@ import { LocalLauncher } from "./local.js";
 import { PinnedLauncher } from "./pinned.js";
 import { SshConnections, SshLauncher } from "./ssh.js";
 import { MultiHostClientLauncher } from "./ssh-clients.js";
+import { WarmClientLauncher } from "./warm-client.js";
+
+/** `TCPSWEEP_WARM_CLIENT=0`: start the built-in client cold, a fresh process per run (docs/cli.md; the bench compares both). */
+export const warmClientWanted = (env: NodeJS.ProcessEnv = process.env): boolean => env.TCPSWEEP_WARM_CLIENT !== "0";
 
 export type Role = "server" | "client" | "profiler";
 
@@ -33,5 +37,7 @@ export function chooseLaunchers(spec: SweepSpec): Launchers {
         spec.client.hosts.map((name) => spec.remote!.hosts[name]!),
       );
   }
+  // The built-in client on this machine stays warm between runs (warm-client.ts); remote load hosts start theirs per run.
+  if (spec.client.builtin && !spec.client.hosts && warmClientWanted()) launchers.client = new WarmClientLauncher(launchers.client);
   return launchers;
 }

@@ -17,6 +17,9 @@ export interface ServerOptions {
   accept?: AcceptChoice;
 }
 
+/** A worker's place among the workers (0 … threads-1), for strategies that number them. */
+const WORKER_INDEX_ENV = "TCPSWEEP_SERVER_WORKER";
+
 /** Workers must be gone this long after SIGTERM/SIGINT, or they are killed. */
 const SHUTDOWN_LIMIT_MS = 1500;
 
@@ -38,17 +41,14 @@ export async function runServer(options: ServerOptions): Promise<void> {
   const strategy = acceptStrategy(options.accept);
   // Nobody knows the port before the announcement; a connection that still reaches the supervisor
   // (a fixed --port dialled too early) is refused rather than left unserved.
-  let onConnection: (socket: Socket) => void = (socket) => socket.destroy();
-  const server = await listen(options, strategy, (socket) => onConnection(socket));
+  const server = await listen(options, strategy, (socket) => socket.destroy());
   const address = server.address();
   const port = address && typeof address === "object" ? address.port : options.port;
-  let supervised: ((socket: Socket) => void) | undefined;
   try {
-    supervised = await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
+    await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
   } finally {
-    if (!supervised) server.close();
+    server.close();
   }
-  if (supervised) onConnection = supervised;
   announce(options.host, port);
 }
 
@@ -57,8 +57,7 @@ function announce(host: string, port: number): void {
 }
 
 function listen(options: ServerOptions, strategy: AcceptStrategy, onConnection: (socket: Socket) => void): Promise<Server> {
-  // pauseOnConnect: the supervisor never reads; a connection it passes on to a worker arrives there unread.
-  const server = createServer({ pauseOnConnect: true }, onConnection);
+  const server = createServer(onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     // As long an accept queue as the kernel allows: thousands of connections may arrive at once.
@@ -78,20 +77,14 @@ function stopOnSignals(stop: () => void): void {
   process.on("SIGINT", onSignal);
 }
 
-/**
- * Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on.
- * Resolves to the strategy's handler of connections the supervisor accepts, if it keeps listening.
- */
-async function startWorkers(
-  options: ServerOptions,
-  strategy: AcceptStrategy,
-  server: Server,
-  port: number,
-): Promise<((socket: Socket) => void) | undefined> {
+/** Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on. */
+async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, server: Server, port: number): Promise<void> {
   // child_process, not node:cluster: a cluster worker would route its listen() back through the supervisor.
   const workerPath = fileURLToPath(new URL("./worker-process.js", import.meta.url));
   const env = { ...process.env, TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
-  const workers = Array.from({ length: options.threads }, () => fork(workerPath, [], { env, stdio: "inherit" }));
+  const workers = Array.from({ length: options.threads }, (_, index) =>
+    fork(workerPath, [], { env: { ...env, [WORKER_INDEX_ENV]: String(index) }, stdio: "inherit" }),
+  );
   const isDead = (worker: ChildProcess) => worker.exitCode !== null || worker.signalCode !== null;
   let started = false;
   let stopping = false;
@@ -123,7 +116,7 @@ async function startWorkers(
       });
     });
   };
-  const supervised = strategy.supervise?.(workers, server, port, options.threads);
+  strategy.supervise?.(workers);
   const shutdown = (exitCode: number) => stopWorkers().then(() => process.exit(exitCode));
   stopOnSignals(() => void shutdown(0));
   try {
@@ -133,7 +126,6 @@ async function startWorkers(
     throw error;
   }
   started = true;
-  return supervised;
 }
 
 /** Entry of a worker process: accept on the listeners the supervisor passes, serve until told to stop or orphaned. */
@@ -144,6 +136,7 @@ export function runServerWorker(options: ServerOptions): void {
   const listeners = strategy.accept({
     host: options.host,
     threads: options.threads,
+    index: Number(process.env[WORKER_INDEX_ENV] ?? 0),
     connectionLimit,
     onConnection: (socket) => {
       sockets.add(socket);

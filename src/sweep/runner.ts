@@ -18,6 +18,7 @@ import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
 import { metaPath, rawDirPath, rawRunBase, updateRunMeta, type RemoteHostMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers } from "../launch/choose.js";
+import { retryOnWarmClientLoss } from "../launch/warm-client.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import type { Launcher } from "../launch/launcher.js";
 import { killEveryChildNow } from "../process/child.js";
@@ -267,7 +268,8 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
               abort: controller.signal,
               ...(verbose ? { log: verbose } : {}),
             };
-            const result = plan ? await runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row;
+            const runOnce = async () => (plan ? runProfiled(context, plan, launchers.profiler) : (await runCellOnce(context)).row);
+            const result = await retryOnWarmClientLoss(context, runOnce);
             const record: RunRecord = {
               ...identity,
               started_at: startedAt,
@@ -293,7 +295,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     if (!interruptedBy) await updateRunMeta(meta, (m) => (m.finished_at = new Date().toISOString()), options.out);
   } finally {
     await servers.stopAll();
-    await launchers.remote?.close();
+    await Promise.all([launchers.client.close?.(), launchers.remote?.close()]); // the warm client; ssh connections
     lock.release();
   }
   for (const sink of sinks) sink.close({ interrupted: interruptedBy !== undefined });

@@ -12,12 +12,8 @@ export interface AcceptStrategy {
   readonly supervisorListen: { reusePort?: boolean };
   /** Supervisor side: gives one worker what it needs to accept on `port` (the supervisor's bound port). */
   handOut(worker: ChildProcess, server: Server, port: number, threads: number): void;
-  /**
-   * Supervisor side, for strategies that coordinate the workers while they serve: called once every worker
-   * is forked. Returns what to do with a connection the supervisor's own socket accepts once the server
-   * is announced; with it, the supervisor keeps its listening socket (else it closes it).
-   */
-  supervise?(workers: readonly ChildProcess[], server: Server, port: number, threads: number): (socket: Socket) => void;
+  /** Supervisor side, for strategies that coordinate the workers while they serve: called once every worker is forked. */
+  supervise?(workers: readonly ChildProcess[]): void;
   /**
    * Worker side: accepts on what the supervisor handed out, calls `onConnection` for every new socket and
    * `onReady` once every listener of this worker is in place. Returns the worker's listeners, for closing.
@@ -28,6 +24,8 @@ export interface AcceptStrategy {
 export interface WorkerAcceptParams {
   host: string;
   threads: number;
+  /** This worker's place among the workers (0 … threads-1), as the supervisor numbers them. */
+  index: number;
   /** Open connections this worker can hold under its open-file limit. */
   connectionLimit: number;
   onConnection: (socket: Socket) => void;
@@ -75,15 +73,17 @@ const AUTO_PREFERS_REUSE_PORT = false;
 /**
  * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
  * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
- * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else shared
- * descriptors, which every Node has.
+ * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else balanced
+ * (shared descriptors, each worker accepting only up to its fair share), which every Node has: measured
+ * side by side with shared descriptors (bench/RESULTS.md, "Even accept"), the lowest Jain of 3 runs at
+ * 10 and 100 connections × 2 and 4 threads went from 0.87 to 0.98.
  */
 export function chooseAcceptStrategy(
   nodeVersion: string,
   platform: NodeJS.Platform = process.platform,
   prefersReusePort = AUTO_PREFERS_REUSE_PORT,
 ): AcceptStrategyName {
-  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "shared-descriptors";
+  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "balanced";
 }
 
 export const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
