@@ -79,6 +79,8 @@ class WarmProcess {
   private current?: WarmRun;
   private nextId = 1;
   private lossNoted = false;
+  /** Taken at the start: a process that is gone has no tree left to ask. */
+  private readonly pid: number | string;
 
   constructor(
     inner: Launcher,
@@ -86,6 +88,7 @@ class WarmProcess {
     private readonly onLoss: (reason: string) => void,
   ) {
     this.child = inner.start({ ...request, argv: [request.argv[0]!, request.argv[1]!, WARM_CLIENT_COMMAND], stdin: true });
+    this.pid = this.child.processIds()[0] ?? "?";
     this.child.stdoutLines((line) => this.receive(line));
     void this.child.exited.then((exit) => {
       this.lose(describeExit(exit));
@@ -103,7 +106,7 @@ class WarmProcess {
   run(argv: readonly string[]): WarmRun {
     const run = new WarmRun(argv, this, this.nextId++);
     this.current = run;
-    run.receive("err", `tcpsweep: warm client process ${this.child.processIds()[0] ?? "?"}, its run ${run.id}\n`);
+    run.receive("err", `tcpsweep: warm client process ${this.pid}, its run ${run.id}\n`);
     this.send({ kind: "run", id: run.id, argv: argv.slice(2) });
     return run;
   }
@@ -116,7 +119,7 @@ class WarmProcess {
   lose(reason: string): void {
     if (this.lossNoted) return;
     this.lossNoted = true;
-    if (this.busy) this.onLoss(`warm client (pid ${this.child.processIds()[0] ?? "?"}) ${reason}`);
+    if (this.busy) this.onLoss(`warm client (pid ${this.pid}) ${reason}`);
   }
 
   private receive(line: string): void {
