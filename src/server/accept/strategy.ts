@@ -73,17 +73,16 @@ const AUTO_PREFERS_REUSE_PORT = false;
 /**
  * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
  * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
- * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else balanced
- * (shared descriptors, each worker accepting only up to its fair share), which every Node has: measured
- * side by side with shared descriptors (bench/RESULTS.md, "Even accept"), the lowest Jain of 3 runs at
- * 10 and 100 connections × 2 and 4 threads went from 0.87 to 0.98.
+ * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else shared
+ * descriptors, which every Node has. `balanced` is not picked: side by side on a loaded machine
+ * (bench/RESULTS.md, "Even accept") it did not win in every cell (issue 34, open).
  */
 export function chooseAcceptStrategy(
   nodeVersion: string,
   platform: NodeJS.Platform = process.platform,
   prefersReusePort = AUTO_PREFERS_REUSE_PORT,
 ): AcceptStrategyName {
-  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "balanced";
+  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "shared-descriptors";
 }
 
 export const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
