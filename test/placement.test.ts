@@ -39,7 +39,7 @@ describe("CPU placement", () => {
       for (const proc of handle.descendants()) {
         const role = /main\.js server |worker-process\.js/.test(proc.cmdline)
           ? "server"
-          : /main\.js client /.test(proc.cmdline)
+          : /main\.js (?:warm-)?client( |$)/.test(proc.cmdline)
             ? "client"
             : undefined;
         if (!role || !stillAlive(proc)) continue;

@@ -68,7 +68,8 @@ describe("interrupting a sweep", () => {
     const csvFile = path.join(dir, "int.csv");
     const cli = startCli(["run", specFile], { cwd: dir });
     // Mid-cell: the second cell's client is running (its 1 s window has not ended: no pause needed, whatever the machine's speed).
-    const secondClient = () => cli.descendants().some((proc) => / client .* -c 3 /.test(proc.cmdline));
+    // The built-in client is warm (one process for the sweep): the second cell's run has started once the first one's row is in.
+    const secondClient = () => finishedRuns(cli.stderrSoFar()) >= 1 && cli.descendants().some((proc) => / warm-client$/.test(proc.cmdline));
     expect(await waitFor(secondClient, 30_000), cli.stderrSoFar()).toBe(true);
     process.kill(cli.pid, "SIGINT");
     const result = await cli.result;
@@ -111,7 +112,7 @@ describe("interrupting a sweep", () => {
     });
     const cli = startCli(["run", specFile], { cwd: dir });
     // The second cell's client runs (descendants() keeps every process seen, the first cell's client too).
-    const secondClient = () => cli.descendants().filter((proc) => / client /.test(proc.cmdline)).length >= 2;
+    const secondClient = () => finishedRuns(cli.stderrSoFar()) >= 1;
     expect(await waitFor(secondClient, 45_000), cli.stderrSoFar()).toBe(true);
     process.kill(cli.pid, "SIGINT");
     // The graceful stop now waits up to stop_grace (20 s) for the server that ignores SIGTERM.

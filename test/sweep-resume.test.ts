@@ -59,7 +59,7 @@ describe("run --resume", () => {
       const reached = (cli: CliHandle, moment: string | undefined) => {
         const stderr = cli.stderrSoFar();
         if (moment === "handlers") return stderr.includes(SIGNAL_HANDLERS_LINE);
-        if (moment === "client") return cli.descendants().some((proc) => / client /.test(proc.cmdline) && stillAlive(proc));
+        if (moment === "client") return cli.descendants().some((proc) => / (?:warm-)?client( |$)/.test(proc.cmdline) && stillAlive(proc));
         return finishedRuns(stderr) >= 1; // a row is appended just before its progress line
       };
       let interrupted = 0;

@@ -42,8 +42,8 @@ async function expectCleanExit(result: CliResult): Promise<void> {
   for (const port of portsOf(result.descendants, / server /)) expect(await portIsFree(port), `port ${port} still taken`).toBe(true);
 }
 
-const countStarted = (result: CliResult, role: "server" | "client") =>
-  result.descendants.filter((proc) => proc.cmdline.includes(`main.js ${role} `)).length;
+const countStarted = (result: CliResult, role: "server" | "client" | "warm-client") =>
+  result.descendants.filter((proc) => new RegExp(`main\\.js ${role}( |$)`).test(proc.cmdline)).length;
 
 describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () => {
   const dir = makeTempDir();
@@ -56,7 +56,9 @@ describe("tcpsweep run: a 2 × 2 sweep with the built-in server and client", () 
     expect(first.code, first.stderr).toBe(0);
     // The built-in server is kept between runs with the same command line (lifetime: warm): one per threads value.
     expect(countStarted(first, "server")).toBe(2);
-    expect(countStarted(first, "client")).toBe(4);
+    // The built-in client stays warm for the whole sweep (src/launch/warm-client.ts): one process, no cold one.
+    expect(countStarted(first, "warm-client")).toBe(1);
+    expect(countStarted(first, "client")).toBe(0);
     await expectCleanExit(first);
 
     const csv = readCsv(csvFile);

@@ -19,8 +19,17 @@ import { encodeHistogram } from "../remote/histogram-wire.js";
 import { waitForStdinLine } from "../remote/stdin-signal.js";
 import { duration, integerIn, oneOf, positiveNumber } from "./arguments.js";
 import { fail } from "./exit.js";
+import type { ClientIo } from "../client/io.js";
 
-export function registerClientCommand(program: Command): void {
+/** `tcpsweep client`: this process's stdio, and its exit status. */
+export const PROCESS_CLIENT_IO: ClientIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  waitForStart: waitForStdinLine,
+  fail,
+};
+
+export function registerClientCommand(program: Command, io: ClientIo = PROCESS_CLIENT_IO): void {
   program
     .command("client")
     .description(
@@ -86,7 +95,7 @@ export function registerClientCommand(program: Command): void {
       const protocol = flags.protocol;
       const length: number = flags.length ?? PROTOCOLS[protocol].length.default;
       const badLength = lengthProblem(protocol, length);
-      if (badLength) fail(`tcpsweep client: --length ${length}: ${badLength}`, 2);
+      if (badLength) io.fail(`tcpsweep client: --length ${length}: ${badLength}`, 2);
       const options = {
         host: flags.address.host,
         port: flags.address.port,
@@ -106,17 +115,17 @@ export function registerClientCommand(program: Command): void {
       try {
         clientSpread(options); // refuses before any connection, naming every limit that is in the way
       } catch (error) {
-        if (error instanceof SpreadError) fail(`tcpsweep client: ${error.message}`, 2);
+        if (error instanceof SpreadError) io.fail(`tcpsweep client: ${error.message}`, 2);
         throw error;
       }
       try {
         const hooks = flags.announceWindow
           ? {
-              windowStarted: () => process.stderr.write(`${WINDOW_STARTED_LINE}\n`),
-              windowEnded: () => process.stderr.write(`${WINDOW_ENDED_LINE}\n`),
+              windowStarted: () => io.err(`${WINDOW_STARTED_LINE}\n`),
+              windowEnded: () => io.err(`${WINDOW_ENDED_LINE}\n`),
             }
           : {};
-        const beforeWindow = flags.waitForStart ? () => (process.stderr.write(`${READY_LINE}\n`), waitForStdinLine()) : undefined;
+        const beforeWindow = flags.waitForStart ? () => (io.err(`${READY_LINE}\n`), io.waitForStart()) : undefined;
         const result = await runLoad(options, { ...hooks, beforeWindow });
         const report = buildReport(result);
         // The encoded histogram lets several hosts' latencies be merged exactly (src/remote/histogram-wire.ts);
@@ -129,9 +138,9 @@ export function registerClientCommand(program: Command): void {
             turnaround_histogram: encodeHistogram(result.turnaroundNs),
             ...perConnection,
           });
-        process.stdout.write(flags.json ? `${json()}\n` : `${formatTextReport(report)}\n`);
+        io.out(flags.json ? `${json()}\n` : `${formatTextReport(report)}\n`);
       } catch (error) {
-        if (error instanceof NoConnectionError) fail(`tcpsweep client: ${error.message}`, 1);
+        if (error instanceof NoConnectionError) io.fail(`tcpsweep client: ${error.message}`, 1);
         throw error;
       }
     });

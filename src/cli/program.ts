@@ -11,6 +11,7 @@ import { registerReportCommand } from "./report-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerServerCommand } from "./server-command.js";
 import { registerStraceParseCommand } from "./strace-parse-command.js";
+import { registerWarmClientCommand } from "./warm-client-command.js";
 import { EXIT_CODES_HELP } from "./exit-codes.js";
 import { refuseNpmEatenFlags } from "./npm-guard.js";
 import { tcpsweepBuild } from "../version.js";
@@ -38,6 +39,7 @@ registerReportCommand(program);
 registerHistoryCommand(program);
 registerAgentCommand(program);
 registerCompletionCommand(program);
+registerWarmClientCommand(program);
 program.addHelpText("after", `\n${EXIT_CODES_HELP}`);
 
 // Before anything runs: `npm run sweep SPEC --dry-run` must not start the sweep npm left without its flag.

@@ -6,6 +6,10 @@ import { LocalLauncher } from "./local.js";
 import { PinnedLauncher } from "./pinned.js";
 import { SshConnections, SshLauncher } from "./ssh.js";
 import { MultiHostClientLauncher } from "./ssh-clients.js";
+import { WarmClientLauncher } from "./warm-client.js";
+
+/** `TCPSWEEP_WARM_CLIENT=0`: start the built-in client cold, a fresh process per run (docs/cli.md; the bench compares both). */
+export const warmClientWanted = (env: NodeJS.ProcessEnv = process.env): boolean => env.TCPSWEEP_WARM_CLIENT !== "0";
 
 export interface Launchers extends Record<Role, Launcher> {
   /** Each named server's and client's launcher (`servers:` / `clients:`, pinned to its own `cpus`), by name. */
@@ -44,6 +48,8 @@ export function chooseLaunchers(spec: SweepSpec): Launchers {
     server: new Map(Object.entries(spec.servers ?? {}).map(([name, server]) => [name, pinned(server.cpus)])),
     client: new Map(Object.entries(spec.clients ?? {}).map(([name, client]) => [name, pinned(client.cpus)])),
   };
+  // The built-in client on this machine stays warm between runs (warm-client.ts); remote load hosts start theirs per run.
+  if (spec.client.builtin && !spec.client.hosts && warmClientWanted()) roles.client = new WarmClientLauncher(roles.client);
   const opened = [...new Set([...Object.values(roles), ...named.server.values(), ...named.client.values()])];
   return { ...roles, named, opened };
 }

@@ -17,6 +17,9 @@ export interface ServerOptions {
   accept?: AcceptChoice;
 }
 
+/** A worker's place among the workers (0 … threads-1), for strategies that number them. */
+const WORKER_INDEX_ENV = "TCPSWEEP_SERVER_WORKER";
+
 /** Workers must be gone this long after SIGTERM/SIGINT, or they are killed. */
 const SHUTDOWN_LIMIT_MS = 1500;
 
@@ -79,7 +82,9 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
   // child_process, not node:cluster: a cluster worker would route its listen() back through the supervisor.
   const workerPath = fileURLToPath(new URL("./worker-process.js", import.meta.url));
   const env = { ...process.env, TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
-  const workers = Array.from({ length: options.threads }, () => fork(workerPath, [], { env, stdio: "inherit" }));
+  const workers = Array.from({ length: options.threads }, (_, index) =>
+    fork(workerPath, [], { env: { ...env, [WORKER_INDEX_ENV]: String(index) }, stdio: "inherit" }),
+  );
   const isDead = (worker: ChildProcess) => worker.exitCode !== null || worker.signalCode !== null;
   let started = false;
   let stopping = false;
@@ -111,6 +116,7 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
       });
     });
   };
+  strategy.supervise?.(workers);
   const shutdown = (exitCode: number) => stopWorkers().then(() => process.exit(exitCode));
   stopOnSignals(() => void shutdown(0));
   try {
@@ -130,6 +136,8 @@ export function runServerWorker(options: ServerOptions): void {
   const listeners = strategy.accept({
     host: options.host,
     threads: options.threads,
+    index: Number(process.env[WORKER_INDEX_ENV] ?? 0),
+    connectionLimit,
     onConnection: (socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));

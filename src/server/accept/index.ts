@@ -1,3 +1,4 @@
+import { balanced } from "./balanced.js";
 import { reusePort } from "./reuse-port.js";
 import { sharedDescriptors } from "./shared-descriptors.js";
 import { chooseAcceptStrategy, type AcceptChoice, type AcceptStrategy, type AcceptStrategyName } from "./strategy.js";
@@ -5,6 +6,7 @@ import { chooseAcceptStrategy, type AcceptChoice, type AcceptStrategy, type Acce
 export const ACCEPT_STRATEGIES: Record<AcceptStrategyName, AcceptStrategy> = {
   "reuse-port": reusePort,
   "shared-descriptors": sharedDescriptors,
+  balanced,
 };
 
 /** The strategy for `--accept choice` on the running Node; `auto` picks by version and platform. */

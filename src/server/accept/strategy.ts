@@ -12,6 +12,8 @@ export interface AcceptStrategy {
   readonly supervisorListen: { reusePort?: boolean };
   /** Supervisor side: gives one worker what it needs to accept on `port` (the supervisor's bound port). */
   handOut(worker: ChildProcess, server: Server, port: number, threads: number): void;
+  /** Supervisor side, for strategies that coordinate the workers while they serve: called once every worker is forked. */
+  supervise?(workers: readonly ChildProcess[]): void;
   /**
    * Worker side: accepts on what the supervisor handed out, calls `onConnection` for every new socket and
    * `onReady` once every listener of this worker is in place. Returns the worker's listeners, for closing.
@@ -22,13 +24,17 @@ export interface AcceptStrategy {
 export interface WorkerAcceptParams {
   host: string;
   threads: number;
+  /** This worker's place among the workers (0 … threads-1), as the supervisor numbers them. */
+  index: number;
+  /** Open connections this worker can hold under its open-file limit. */
+  connectionLimit: number;
   onConnection: (socket: Socket) => void;
   onReady: () => void;
   /** A listener could not be set up: the worker cannot serve as asked. */
   onError: (error: Error) => void;
 }
 
-export const ACCEPT_STRATEGY_NAMES = ["reuse-port", "shared-descriptors"] as const;
+export const ACCEPT_STRATEGY_NAMES = ["reuse-port", "shared-descriptors", "balanced"] as const;
 export type AcceptStrategyName = (typeof ACCEPT_STRATEGY_NAMES)[number];
 /** `--accept` of `tcpsweep server`: a strategy, or `auto` = {@link chooseAcceptStrategy}'s pick. */
 export type AcceptChoice = AcceptStrategyName | "auto";
@@ -68,7 +74,8 @@ const AUTO_PREFERS_REUSE_PORT = false;
  * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
  * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
  * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else shared
- * descriptors, which every Node has.
+ * descriptors, which every Node has. `balanced` is not picked: side by side on a loaded machine
+ * (bench/RESULTS.md, "Even accept") it did not win in every cell (issue 34, open).
  */
 export function chooseAcceptStrategy(
   nodeVersion: string,
