@@ -88,6 +88,8 @@ export interface SweepSpec {
   profile?: {
     strace?: { target: "server" | "client" | "both"; pass: "separate" | "same"; attach: "window" | "launch"; args: string[] };
     perf?: { events: "syscalls" };
+    /** On-CPU stack sampling (perf record) of one target over the window: folded stacks, flame graphs. */
+    cpu?: { hz: number; target: "server" | "client" };
   };
   /** Names whose values are secrets beyond the built-in ones (`redact:`; docs/security.md). */
   redact: string[];

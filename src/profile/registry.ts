@@ -4,7 +4,8 @@
  * entry does not compile.
  */
 import { PerfWindowProfiler } from "./perf.js";
-import { perfProblem, straceProblem } from "./preflight.js";
+import { CpuSampleProfiler, type CpuProfile } from "./cpu.js";
+import { cpuSamplingProblem, perfProblem, straceProblem } from "./preflight.js";
 import type { Profiler, ProfilerSetup, SyscallSource } from "./profiler.js";
 import { StraceLaunchProfiler } from "./strace-launch.js";
 import { StraceWindowProfiler } from "./strace.js";
@@ -40,4 +41,10 @@ export const PROFILERS: Readonly<Record<ProfilerKind, ProfilerEntry>> = {
     preflight: perfProblem,
     create: (setup) => new PerfWindowProfiler(setup),
   },
+};
+
+/** CPU stack sampling (`profile.cpu`): runs beside a syscall profiler, so it is not one of the kinds above. */
+export const CPU_PROFILER = {
+  preflight: cpuSamplingProblem,
+  create: (setup: ProfilerSetup, hz: number): Profiler<CpuProfile> => new CpuSampleProfiler(setup, hz),
 };

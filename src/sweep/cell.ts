@@ -10,6 +10,7 @@ import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit, type ExitInfo } from "../process/child.js";
 import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
+import type { CpuProfile } from "../profile/cpu.js";
 import { parseClientOutput } from "./client-output.js";
 import { openForWrite } from "../untrusted/files.js";
 import type { Redactor } from "../untrusted/redact.js";
@@ -44,8 +45,8 @@ export interface CellRunResult {
   row: RunResult;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
-  /** A traced pass's syscall tables, and why any is missing. */
-  syscalls?: { counts: SyscallCounts[]; problems: string[] };
+  /** A traced pass's syscall tables (and CPU profile), and why any is missing. */
+  syscalls?: { counts: SyscallCounts[]; problems: string[]; cpu?: CpuProfile };
 }
 
 /**
@@ -202,9 +203,15 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       ...("extra" in parsed && parsed.extra ? { extra: parsed.extra } : {}),
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
       client_cpu_s: round(usage?.client.cpuS),
+      client_cpu_user_s: round(usage?.client.userS),
+      client_cpu_sys_s: round(usage?.client.systemS),
+      client_cpu_softirq_s: round(usage?.client.softirqS),
       // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
       client_threads: figures.client_threads,
       server_cpu_s: round(usage?.server?.cpuS),
+      server_cpu_user_s: round(usage?.server?.userS),
+      server_cpu_sys_s: round(usage?.server?.systemS),
+      server_cpu_softirq_s: round(usage?.server?.softirqS),
       server_max_rss_kb: usage?.server?.peakRssKb,
       server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,
       server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,

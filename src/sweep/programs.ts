@@ -49,7 +49,7 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
     });
   }
   const plan = tracePlan(spec);
-  if (plan) add({ role: "profiler", program: plan.kind === "perf" ? "perf" : "strace", cwd: here });
+  if (plan) add({ role: "profiler", program: plan.kind === "perf" || !plan.kind ? "perf" : "strace", cwd: here });
   if (spec.server?.cpus !== undefined && spec.server.host === undefined)
     add({ role: "taskset (server.cpus)", program: "taskset", cwd: here });
   if (spec.client.cpus !== undefined && !spec.client.hosts) add({ role: "taskset (client.cpus)", program: "taskset", cwd: here });

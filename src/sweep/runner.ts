@@ -221,6 +221,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
       matrixKeys: spec.matrix.keys,
       extraColumns: sweepExtraColumns(spec),
       syscalls: plan !== undefined,
+      cpuFrames: plan?.cpu !== undefined,
       runs: jobs.length,
       estimatedRunS: spec.warmupS + spec.durationS + spec.cooldownS + CELL_OVERHEAD_S,
       out: options.out,
@@ -370,6 +371,15 @@ async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: L
     if (table.target === "server" && summary.note) row.syscall_note = summary.note;
   }
   if (counts.length > 0) row.syscallTables = counts;
+  if (plan.kind === undefined) delete row.syscall_source;
+  const cpu = traced.syscalls?.cpu;
+  if (cpu) {
+    row.cpuProfile = cpu;
+    row.cpu_samples = cpu.samples;
+    row.cpu_kernel_share = cpu.kernelShare === undefined ? undefined : Number(cpu.kernelShare.toFixed(3));
+    row.cpu_profile = path.relative(process.cwd(), cpu.foldedFile);
+    if (cpu.note) row.note = [row.note, cpu.note].filter(Boolean).join("; ");
+  }
   const problems = [...(traced.syscalls?.problems ?? [])];
   // A degraded traced pass still counted the server's syscalls over a real window.
   if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded")

@@ -1,16 +1,21 @@
 /**
- * Syscall profiling of one traced pass: which profiler (from the registry) watches which
- * target, and their tables. The kind of profiler is decided once, in {@link tracePlan}.
+ * Profiling of one traced pass: which syscall profiler (from the registry) watches which
+ * target, and their tables; and the CPU stack sampler (`profile.cpu`) beside it. The kind of profiler is decided once, in {@link tracePlan}.
  */
 import { ProfileError, type ProfileTarget, type Profiler, type SyscallCounts, type SyscallSource } from "../profile/profiler.js";
 import type { Launcher } from "../launch/launcher.js";
-import { PROFILERS, type ProfilerKind } from "../profile/registry.js";
+import { CPU_PROFILER, PROFILERS, type ProfilerKind } from "../profile/registry.js";
+import type { CpuProfile } from "../profile/cpu.js";
 import type { SweepSpec } from "./spec.js";
+import { cpuFoldedPath } from "../rundir/run-dir.js";
 
 export interface TracePlan {
-  kind: ProfilerKind;
-  source: SyscallSource;
+  /** The syscall profiler; undefined when only CPU stacks are sampled. */
+  kind?: ProfilerKind;
+  source?: SyscallSource;
   targets: ProfileTarget[];
+  /** On-CPU stack sampling in the same traced pass (`profile.cpu`). */
+  cpu?: { hz: number; target: ProfileTarget };
   /** Extra profiler arguments (strace's `args`). */
   args: string[];
   /** `same`: the traced pass is the only pass (its rate is not the clean rate). */
@@ -18,6 +23,14 @@ export interface TracePlan {
 }
 
 export function tracePlan(spec: SweepSpec): TracePlan | undefined {
+  const cpu = spec.profile?.cpu;
+  const plan = syscallPlan(spec);
+  if (!cpu) return plan;
+  // CPU sampling runs in the traced pass (its cost stays out of the clean figures), beside a syscall profiler if any.
+  return { ...(plan ?? { targets: [], args: [], pass: "separate" }), cpu: { hz: cpu.hz, target: spec.server ? cpu.target : "client" } };
+}
+
+function syscallPlan(spec: SweepSpec): TracePlan | undefined {
   const strace = spec.profile?.strace;
   if (strace) {
     const targets: ProfileTarget[] = strace.target === "both" ? ["server", "client"] : [strace.target];
@@ -37,6 +50,10 @@ export function tracePlan(spec: SweepSpec): TracePlan | undefined {
 /** Why this plan cannot run with this spec on this machine (checked before the sweep starts), or undefined. */
 export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | undefined {
   if (spec.profile?.strace && spec.profile.perf) return "profile: use strace or perf, not both: each would perturb the other's counts";
+  if (plan.cpu && spec.server?.host !== undefined)
+    return "profile.cpu: CPU profiling of a server on a remote host is not supported yet; profile a local server (docs/profiling-cpu.md)";
+  const cpuProblem = plan.cpu ? CPU_PROFILER.preflight() : undefined;
+  if (cpuProblem || plan.kind === undefined) return cpuProblem;
   if (plan.targets.length === 0)
     return "profile.strace.target: server, but the spec has no server to trace (it measures an address); trace the client";
   if (plan.kind === "strace-launch" && plan.targets.includes("server") && spec.server?.lifetime === "group") {
@@ -50,10 +67,12 @@ const ATTACH_ORDER: readonly ProfileTarget[] = ["client", "server"];
 
 export class CellTracer {
   private readonly profilers = new Map<ProfileTarget, Profiler>();
+  private readonly cpuProfiler?: Profiler<CpuProfile>;
+  private readonly cpuTarget?: ProfileTarget;
   private attaching?: Promise<void>;
   private readonly ended: Promise<unknown>[] = [];
 
-  private readonly kind: ProfilerKind;
+  private readonly kind?: ProfilerKind;
 
   constructor(
     plan: TracePlan,
@@ -63,9 +82,15 @@ export class CellTracer {
     launcher: Launcher,
   ) {
     this.kind = plan.kind;
-    for (const target of plan.targets) {
+    const kind = plan.kind;
+    for (const target of kind ? plan.targets : []) {
       const setup = { target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher };
-      this.profilers.set(target, launcher.createProfiler?.(plan.kind, setup) ?? PROFILERS[plan.kind].create(setup));
+      this.profilers.set(target, launcher.createProfiler?.(kind!, setup) ?? PROFILERS[kind!].create(setup));
+    }
+    if (plan.cpu) {
+      this.cpuTarget = plan.cpu.target;
+      const setup = { target: plan.cpu.target, rawFile: cpuFoldedPath(rawBase, plan.cpu.target), extraArgs: [], launcher };
+      this.cpuProfiler = CPU_PROFILER.create(setup, plan.cpu.hz);
     }
   }
 
@@ -76,7 +101,7 @@ export class CellTracer {
 
   /** Whether its profilers attach to running processes (then the window should wait for {@link attach}). */
   get attachesToRunning(): boolean {
-    return PROFILERS[this.kind].attachesToRunning;
+    return this.kind ? PROFILERS[this.kind].attachesToRunning : true;
   }
 
   /**
@@ -88,13 +113,21 @@ export class CellTracer {
       // One after the other, the server last: what a profiler counts before the window opens is then,
       // for the server (the figure that matters), only the window's opening, not the client's attach.
       for (const target of ATTACH_ORDER) await this.begin(target, pids[target]);
+      await this.beginCpu(pids);
     })();
     return this.attaching;
   }
 
   /** The window opened: attaches now, all at once, unless the profilers were attached before it (then this does nothing). */
   windowOpened(pids: Partial<Record<ProfileTarget, number[]>>): void {
-    this.attaching ??= Promise.all(ATTACH_ORDER.map((target) => this.begin(target, pids[target]))).then(() => undefined);
+    this.attaching ??= Promise.all([...ATTACH_ORDER.map((target) => this.begin(target, pids[target])), this.beginCpu(pids)]).then(
+      () => undefined,
+    );
+  }
+
+  private async beginCpu(pids: Partial<Record<ProfileTarget, number[]>>): Promise<void> {
+    const targetPids = this.cpuTarget ? pids[this.cpuTarget] : undefined;
+    if (this.cpuProfiler && targetPids && targetPids.length > 0) await this.cpuProfiler.begin(targetPids).catch(() => undefined);
   }
 
   private async begin(target: ProfileTarget, pids: number[] | undefined): Promise<void> {
@@ -104,20 +137,26 @@ export class CellTracer {
   }
 
   windowClosed(): void {
-    for (const profiler of this.profilers.values()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
+    for (const profiler of this.allProfilers()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
+  }
+
+  private allProfilers(): Profiler<unknown>[] {
+    return [...this.profilers.values(), ...(this.cpuProfiler ? [this.cpuProfiler] : [])];
   }
 
   /** Every target's table, or why it is missing; call once the processes have stopped. */
-  async results(): Promise<{ counts: SyscallCounts[]; problems: string[] }> {
+  async results(): Promise<{ counts: SyscallCounts[]; problems: string[]; cpu?: CpuProfile }> {
     await Promise.all(this.ended);
     const outcomes = await Promise.all([...this.profilers.values()].map((profiler) => profiler.result()));
+    const cpu = await this.cpuProfiler?.result();
     return {
       counts: outcomes.filter((o): o is SyscallCounts => !(o instanceof ProfileError)),
-      problems: outcomes.filter((o): o is ProfileError => o instanceof ProfileError).map((o) => o.message),
+      problems: [...outcomes, ...(cpu ? [cpu] : [])].filter((o): o is ProfileError => o instanceof ProfileError).map((o) => o.message),
+      ...(cpu && !(cpu instanceof ProfileError) ? { cpu } : {}),
     };
   }
 
   async abort(): Promise<void> {
-    await Promise.all([...this.profilers.values()].map((profiler) => profiler.abort()));
+    await Promise.all(this.allProfilers().map((profiler) => profiler.abort()));
   }
 }

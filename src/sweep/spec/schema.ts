@@ -272,8 +272,11 @@ export const profileSchema = z.strictObject(
       )
       .optional(),
     perf: z.strictObject({ events: oneOf(["syscalls"]).optional() }, expect("a mapping (events)")).optional(),
+    cpu: z
+      .strictObject({ hz: intSchema(1, 999).optional(), target: oneOf(["server", "client"]).optional() }, expect("a mapping (hz, target)"))
+      .optional(),
   },
-  expect("a mapping (strace, perf)"),
+  expect("a mapping (strace, perf, cpu)"),
 );
 
 /** The whole spec file. */
