@@ -16,6 +16,8 @@ export interface CompareFlags {
   by?: string;
   baseline?: string;
   calibration?: string;
+  /** --flame [CELL]: true for every regressed cell. */
+  flame?: string | boolean;
 }
 
 export function registerCompareCommand(program: Command): void {
@@ -48,6 +50,10 @@ export function registerCompareCommand(program: Command): void {
     .option("--new <run_id>", "the run to check (default: the latest run of its file)")
     .addOption(new Option("--base-run <run_id>").hideHelp())
     .addOption(new Option("--new-run <run_id>").hideHelp())
+    .option(
+      "--flame [cell]",
+      "write NEW's flame graph coloured by change per response vs BASE, for CELL or every regressed cell (needs profile.cpu)",
+    )
     .option("--by <key>", "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new-run picks the run)")
     .option("--baseline <name>", "with --by: compare every value with this one (default: with the best in each cell)")
     .action(async (baseFile: string, newFile: string | undefined, flags: CompareFlags) => {
@@ -108,6 +114,15 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
       );
     } else {
       process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration })}\n`);
+    }
+    if (flags.flame !== undefined && !flags.json) {
+      const { writeDifferentialFlames, differentialFlameLines } = await import("../flame/compare-flames.js");
+      const cells = typeof flags.flame === "string" ? [flags.flame] : regressedCells(comparison).map((cell) => cell.cell);
+      process.stdout.write(
+        differentialFlameLines(writeDifferentialFlames(base, next, cells))
+          .map((line) => `${line}\n`)
+          .join(""),
+      );
     }
     process.exitCode = exitStatus;
   } catch (error) {

@@ -7,7 +7,7 @@
  * as flamegraph.pl's --minwidth does; the minimum doubles until the SVG is under its size bound.
  * Why tcpsweep draws its own instead of running flamegraph.pl: docs/decisions.md.
  */
-import { KERNEL_SUFFIX, cleanFrame, type Folded } from "./folded.js";
+import { KERNEL_SUFFIX, type Folded } from "./folded.js";
 import { buildTree, depthOf, type FrameNode } from "./tree.js";
 
 export const MAX_SVG_BYTES = 1024 * 1024;
@@ -31,8 +31,14 @@ export interface FlameOptions {
   maxBytes?: number;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Text as XML character data: control characters dropped (XML 1.0 forbids most), markup escaped. */
 export function escapeXml(text: string): string {
-  return cleanFrame(text).replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c]!);
+  return text
+    .replace(CONTROL_CHARS, "")
+    .replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
 /** A stable pseudo-random number in [0, 1) from a name, so a frame keeps its colour from graph to graph. */
@@ -57,13 +63,14 @@ const fitName = (name: string, width: number) => {
   return name.length <= chars ? name : `${name.slice(0, chars - 2)}..`;
 };
 
-function frameRects(root: FrameNode, options: FlameOptions, minWidth: number, height: number): string[] {
+function frameRects(root: FrameNode, options: FlameOptions, minWidth: number, height: number): { rects: string[]; hidden: number } {
   const scale = (WIDTH - 2 * SIDE) / Math.max(1, root.total);
   const fill = options.fill ?? defaultFill;
   const out: string[] = [];
+  let hidden = 0;
   const visit = (node: FrameNode, path: string[], x: number, depth: number) => {
     const width = node.total * scale;
-    if (width < minWidth) return;
+    if (width < minWidth) return void hidden++;
     const y = height - PAD_BOTTOM - (depth + 1) * FRAME_HEIGHT;
     const name = node.name.length > MAX_NAME ? `${node.name.slice(0, MAX_NAME)}…` : node.name;
     const pct = ((100 * node.total) / Math.max(1, root.total)).toFixed(2);
@@ -71,7 +78,7 @@ function frameRects(root: FrameNode, options: FlameOptions, minWidth: number, he
     const title = `${name} (${node.total} samples, ${pct} %; self ${node.self}${detail})`;
     const label = fitName(name, width);
     out.push(
-      `<g><title>${escapeXml(title)}</title><rect x="${(SIDE + x).toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="${FRAME_HEIGHT - 1}" fill="${fill(node, path)}" rx="2"/>` +
+      `<g><title>${escapeXml(title)}</title><rect x="${(SIDE + x).toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="${FRAME_HEIGHT - 1}" fill="${fill(node, path)}" stroke="#bbb" stroke-width="0.4" rx="2"/>` +
         (label ? `<text x="${(SIDE + x + 3).toFixed(1)}" y="${y + FRAME_HEIGHT - 4}">${escapeXml(label)}</text>` : "") +
         `</g>`,
     );
@@ -83,13 +90,13 @@ function frameRects(root: FrameNode, options: FlameOptions, minWidth: number, he
     }
   };
   visit(root, [], 0, 0);
-  return out;
+  return { rects: out, hidden };
 }
 
 function svgOf(root: FrameNode, options: FlameOptions, minWidth: number): string {
   const height = PAD_TOP + depthOf(root) * FRAME_HEIGHT + PAD_BOTTOM;
-  const rects = frameRects(root, options, minWidth, height);
-  const hidden = minWidth > 0.1 ? `; frames narrower than ${minWidth.toFixed(1)} px not drawn` : "";
+  const { rects, hidden: hiddenFrames } = frameRects(root, options, minWidth, height);
+  const hidden = hiddenFrames > 0 ? ` (${hiddenFrames} frames narrower than ${minWidth.toFixed(1)} px not drawn)` : "";
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans Mono, monospace" font-size="12">`,

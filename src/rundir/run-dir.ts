@@ -62,6 +62,9 @@ export const cpuFoldedPath = (runBase: string, target: string) => `${runBase}.cp
 /** Every profiled run's top frames by self time (`results/smoke.cpu-frames.csv`), beside the syscall table. */
 export const cpuFramesCsvPath = (csvFile: string) => `${stem(csvFile)}.cpu-frames.csv`;
 
+/** `compare --flame`'s differential flame graphs: results/smoke.csv → results/smoke.flame/. */
+export const flameDirPath = (csvFile: string) => `${stem(csvFile)}.flame`;
+
 export const lockPath = (csvFile: string) => `${csvFile}.lock`;
 
 /** The report's default directory: results/smoke.csv → results/smoke.report/. */
