@@ -32,6 +32,8 @@ describe("perf script → folded stacks", () => {
     expect(collapsed.folded.get("slow server;0x1050 (slow-server-stripped);0x1189 (slow-server-stripped)")).toBe(1);
     expect(collapsed.unresolvedFrames).toBe(2);
     expect(collapsed.frames).toBe(13);
+    expect(collapsed.kernelFrames).toBe(4);
+    expect(collapsed.samplesWithUnnamedCode).toBe(1);
   });
 
   it("gives the kernel share from the innermost frames and the top frames by self time", () => {

@@ -67,7 +67,7 @@ const FRAME_LINE = /^\s+([0-9a-f]+)\s+(.*?)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\)\
 
 /** One `perf script` frame as a folded frame name. */
 function frameName(address: string, symbol: string, object: string): { name: string; unresolved: boolean } {
-  const kernel = object.startsWith("[kernel") || /^[[]/.test(object) || /^ffff/.test(address);
+  const kernel = object.startsWith("[kernel") || (object !== "[unknown]" && /^ffff/.test(address));
   if (symbol === "" || symbol === "[unknown]") {
     // A stripped binary: its address and object, so the graph still says where the time went.
     const base = object.split("/").pop() || "?";
@@ -82,6 +82,9 @@ export interface Collapsed {
   /** User-space frames perf could not name (a stripped binary, a JIT without a perf map), out of all frames. */
   unresolvedFrames: number;
   frames: number;
+  kernelFrames: number;
+  /** Samples with at least one frame in a named file that perf could not name (a stripped binary). */
+  samplesWithUnnamedCode: number;
 }
 
 /**
@@ -92,15 +95,20 @@ export function collapsePerfScript(text: string): Collapsed {
   const folded: Folded = new Map();
   let unresolvedFrames = 0;
   let frames = 0;
+  let kernelFrames = 0;
+  let samplesWithUnnamedCode = 0;
+  let unnamedCode = false;
   let comm: string | undefined;
   let stack: string[] = [];
   const flush = () => {
     if (comm !== undefined && stack.length > 0) {
       const key = [cleanFrame(comm), ...stack.reverse()].join(";");
       folded.set(key, (folded.get(key) ?? 0) + 1);
+      if (unnamedCode) samplesWithUnnamedCode++;
     }
     comm = undefined;
     stack = [];
+    unnamedCode = false;
   };
   for (const line of text.split("\n")) {
     if (line.trim() === "") {
@@ -117,9 +125,12 @@ export function collapsePerfScript(text: string): Collapsed {
     if (!frame || comm === undefined) continue;
     const { name, unresolved } = frameName(frame[1]!, frame[2]!, frame[3]!);
     frames++;
+    if (name.endsWith(KERNEL_SUFFIX)) kernelFrames++;
     if (unresolved && !name.endsWith(KERNEL_SUFFIX)) unresolvedFrames++;
+    // An object file perf could not name a symbol in (`[unknown]` objects are broken unwinding, not a stripped binary).
+    if (unresolved && frame[3]!.startsWith("/")) unnamedCode = true;
     stack.push(name);
   }
   flush();
-  return { folded, unresolvedFrames, frames };
+  return { folded, unresolvedFrames, frames, kernelFrames, samplesWithUnnamedCode };
 }

@@ -17,8 +17,8 @@ export const DEFAULT_CPU_HZ = 99;
 export const TOP_FRAMES = 15;
 /** perf script over a few seconds of samples takes well under a second; past this something is wrong. */
 const SCRIPT_LIMIT_MS = 60_000;
-/** Above this share of unnamed user frames the row says the binary looks stripped. */
-const UNRESOLVED_NOTE_SHARE = 0.5;
+/** Above this share of samples through code perf could not name, the row says some code looks stripped. */
+const UNRESOLVED_NOTE_SHARE = 0.01;
 
 export interface CpuProfile {
   kind: "cpu";
@@ -67,17 +67,18 @@ export class CpuSampleProfiler extends AttachedProfiler<CpuProfile> {
     if (script.exitCode !== 0) return new ProfileError(`perf script -i ${data} failed: ${String(script.stderr).trim().split("\n").pop()}`);
     const collapsed = collapsePerfScript(String(script.stdout));
     writeFileSync(this.rawFile, formatFolded(collapsed.folded), { mode: 0o600 });
-    const userShare = collapsed.frames > 0 ? collapsed.unresolvedFrames / collapsed.frames : 0;
+    const samples = totalSamples(collapsed.folded);
+    const unnamedShare = samples > 0 ? collapsed.samplesWithUnnamedCode / samples : 0;
     return {
       kind: "cpu",
       target: this.target,
       foldedFile: this.rawFile,
-      samples: totalSamples(collapsed.folded),
+      samples,
       kernelShare: kernelShare(collapsed.folded),
       topFrames: topSelfFrames(collapsed.folded, TOP_FRAMES),
-      ...(userShare > UNRESOLVED_NOTE_SHARE
+      ...(unnamedShare > UNRESOLVED_NOTE_SHARE
         ? {
-            note: `cpu profile: ${Math.round(100 * userShare)} % of frames unnamed (stripped binary or JIT without a perf map): shown as addresses`,
+            note: `cpu profile: ${Math.round(100 * unnamedShare)} % of samples ran through code perf could not name (a stripped binary, or JIT code without a perf map): its frames are shown as addresses`,
           }
         : {}),
     };
