@@ -23,6 +23,8 @@ import { expandEnv, expandTemplate } from "./template.js";
 import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
 import type { CellTracer } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
+import { pathologyNote } from "../pathology/notes.js";
+import { tcpExtCounter } from "../process/netstat.js";
 
 export interface CellRunContext {
   spec: SweepSpec;
@@ -155,6 +157,8 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
+    // Host-wide, so read only where the server runs here.
+    const overflowsBefore = spec.server && spec.server.host === undefined ? tcpExtCounter("ListenOverflows") : undefined;
     clock.next("client start, connects, warmup");
     const values = cellTemplateValues(spec, cell, server?.port);
     const clientArgv = expandTemplate(spec.client.argv, values);
@@ -186,6 +190,7 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
     }
 
     const exit = await runClient(client, deadline, abort);
+    const overflowsAfter = overflowsBefore !== undefined ? tcpExtCounter("ListenOverflows") : undefined;
     clock.next("server stop");
     const serverDied = server?.exitedEarly;
     const serverHostLost = server?.hostLost === true;
@@ -239,6 +244,8 @@ export async function runCellOnce(context: CellRunContext): Promise<CellRunResul
       row.error = exit.exitCode === 0 ? degraded.join("; ") : clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
+    const listenOverflows = overflowsBefore !== undefined && overflowsAfter !== undefined ? overflowsAfter - overflowsBefore : undefined;
+    row.note = pathologyNote({ row, ...(listenOverflows !== undefined ? { listenOverflows } : {}) }) || undefined;
     clock.next("profiler results");
     const syscalls = tracer ? await tracer.results() : undefined;
     const phases = clock.phases();

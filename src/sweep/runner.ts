@@ -34,6 +34,7 @@ import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
 import { NamedClientLaunchers, NamedServerPools, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
 import { CellTracer, type TracePlan } from "./tracing.js";
+import { allocatorChurn } from "../pathology/notes.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 import { timeWaitNotes } from "./time-wait.js";
@@ -372,6 +373,8 @@ async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: L
   }
   if (counts.length > 0) row.syscallTables = counts;
   if (plan.kind === undefined) delete row.syscall_source;
+  const churn = allocatorChurn(row);
+  if (churn) row.note = [row.note, churn].filter(Boolean).join("; ");
   const cpu = traced.syscalls?.cpu;
   if (cpu) {
     row.cpuProfile = cpu;
