@@ -3,6 +3,7 @@ import path from "node:path";
 import type { RunRecord } from "../../record/run-record.js";
 import { recordToRow, type Row } from "../columns.js";
 import { formatPivot } from "../pivot.js";
+import { pivotNoteLines } from "../pivot-notes.js";
 import type { RunSink, SinkSetup } from "./sink.js";
 
 export class PivotSink implements RunSink {
@@ -18,6 +19,8 @@ export class PivotSink implements RunSink {
     const { out, matrixKeys, csvFile } = this.setup;
     const pivot = formatPivot(this.rows, matrixKeys);
     if (pivot) out.write(`\n${pivot}\n`);
+    const notes = pivotNoteLines(this.rows);
+    if (notes.length > 0) out.write(`\n${notes.join("\n")}\n`);
     if (end.interrupted) return;
     const notOk = this.rows.filter((row) => row.status !== "ok").length;
     out.write(`\n${this.rows.length} runs, ${notOk} not ok; rows in ${path.relative(process.cwd(), csvFile)}\n`);
