@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Row } from "../output/columns.js";
+import type { ProfileRow as Row } from "./run-profiles.js";
 import { flameDirPath } from "../rundir/run-dir.js";
 import { renderDifferential } from "./diff.js";
 import { cellCpuProfiles, flameFileName } from "./run-profiles.js";

@@ -3,7 +3,9 @@
  * summed), found by name in the run's raw directory (never by a path taken from the CSV), and the
  * responses of the traced passes they were sampled in (the divisor of samples per response).
  */
-import type { Row } from "../output/columns.js";
+/** A CSV row as read back (the output module's Row, without importing it: output/ depends on profile/, which depends on flame/). */
+export type ProfileRow = Partial<Record<string, string | number | undefined>>;
+type Row = ProfileRow;
 import { cpuFoldedPath, rawDirOf, rawDirPath, rawRunBase, safeFileName } from "../rundir/run-dir.js";
 import { groupByCell } from "../rundir/runs.js";
 import { readConfinedFile } from "../untrusted/files.js";

@@ -33,8 +33,7 @@ import { writeRunMeta } from "./run-meta.js";
 import { HeldServer, ServerPool, serverGroupKey } from "./servers.js";
 import { NamedClientLaunchers, NamedServerPools, compareByOf, planNamedJobs, specForCell } from "./named-runs.js";
 import { PreflightError, checkHeader, checkLimitsAndProfiler, checkOutput } from "./preflight.js";
-import { CellTracer, type TracePlan } from "./tracing.js";
-import { allocatorChurn } from "../pathology/notes.js";
+import { CellTracer, addProfileFindings, type TracePlan } from "./tracing.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
 import { expandTemplate } from "./template.js";
 import { timeWaitNotes } from "./time-wait.js";
@@ -372,17 +371,7 @@ async function runProfiled(context: CellRunContext, plan: TracePlan, launcher: L
     if (table.target === "server" && summary.note) row.syscall_note = summary.note;
   }
   if (counts.length > 0) row.syscallTables = counts;
-  if (plan.kind === undefined) delete row.syscall_source;
-  const churn = allocatorChurn(row);
-  if (churn) row.note = [row.note, churn].filter(Boolean).join("; ");
-  const cpu = traced.syscalls?.cpu;
-  if (cpu) {
-    row.cpuProfile = cpu;
-    row.cpu_samples = cpu.samples;
-    row.cpu_kernel_share = cpu.kernelShare === undefined ? undefined : Number(cpu.kernelShare.toFixed(3));
-    row.cpu_profile = path.relative(process.cwd(), cpu.foldedFile);
-    if (cpu.note) row.note = [row.note, cpu.note].filter(Boolean).join("; ");
-  }
+  addProfileFindings(row, plan, traced.syscalls?.cpu);
   const problems = [...(traced.syscalls?.problems ?? [])];
   // A degraded traced pass still counted the server's syscalls over a real window.
   if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded")

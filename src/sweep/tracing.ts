@@ -7,6 +7,9 @@ import type { Launcher } from "../launch/launcher.js";
 import { CPU_PROFILER, PROFILERS, type ProfilerKind } from "../profile/registry.js";
 import type { CpuProfile } from "../profile/cpu.js";
 import type { SweepSpec } from "./spec.js";
+import type { RunResult } from "../record/run-record.js";
+import { allocatorChurn } from "../pathology/notes.js";
+import path from "node:path";
 import { cpuFoldedPath } from "../rundir/run-dir.js";
 
 export interface TracePlan {
@@ -61,6 +64,19 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan): string | und
   }
   // A remote server is profiled on its host: the remote preflight (sweep/remote-preflight.ts) checks the tool there.
   return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();
+}
+
+/** What a traced pass adds to the row beyond syscall counts: the allocator churn note, a CPU profile's figures (and the profile itself, for the top-frames sink). */
+export function addProfileFindings(row: RunResult, plan: TracePlan, cpu: CpuProfile | undefined): void {
+  if (plan.kind === undefined) delete row.syscall_source;
+  const churn = allocatorChurn(row);
+  if (churn) row.note = [row.note, churn].filter(Boolean).join("; ");
+  if (!cpu) return;
+  row.cpuProfile = cpu;
+  row.cpu_samples = cpu.samples;
+  row.cpu_kernel_share = cpu.kernelShare === undefined ? undefined : Number(cpu.kernelShare.toFixed(3));
+  row.cpu_profile = path.relative(process.cwd(), cpu.foldedFile);
+  if (cpu.note) row.note = [row.note, cpu.note].filter(Boolean).join("; ");
 }
 
 const ATTACH_ORDER: readonly ProfileTarget[] = ["client", "server"];
