@@ -1,5 +1,5 @@
 /** `tcpsweep compare FILE --by KEY [--baseline NAME]`: verdicts across one matrix key of one run (docs/servers.md). */
-import type { CompareFlags } from "./compare-command.js";
+import type { CompareFlags } from "./compare-flags.js";
 import { fail, failOnBadInput } from "./exit.js";
 
 /**

@@ -1,24 +1,8 @@
 import { sanitiseStandardStreams } from "../untrusted/terminal.js";
+import type { CompareFlags } from "./compare-flags.js";
 import { Command, Option } from "commander";
 import { DEFAULT_ALPHA, DEFAULT_THRESHOLD_PCT } from "../compare/defaults.js";
 import { fail, failOnBadInput } from "./exit.js";
-
-export interface CompareFlags {
-  threshold: string;
-  alpha: string;
-  test: string;
-  markdown?: boolean;
-  json?: boolean;
-  strictEnv?: boolean;
-  base?: string;
-  new?: string;
-  /** The names before --base / --new, still accepted. */
-  baseRun?: string;
-  newRun?: string;
-  by?: string;
-  baseline?: string;
-  calibration?: string;
-}
 
 export function registerCompareCommand(program: Command): void {
   program
@@ -50,6 +34,10 @@ export function registerCompareCommand(program: Command): void {
     .option("--new <run_id>", "the run to check (default: the latest run of its file)")
     .addOption(new Option("--base-run <run_id>").hideHelp())
     .addOption(new Option("--new-run <run_id>").hideHelp())
+    .option(
+      "--flame [cell]",
+      "write NEW's flame graph coloured by change per response vs BASE, for CELL or every regressed cell (needs profile.cpu)",
+    )
     .option(
       "--by <key>",
       "one file: compare the values of a matrix key (e.g. server) in each cell of its run (--new picks the run; --base, --strict-env, --calibration refused)",
@@ -109,6 +97,15 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
       );
     } else {
       process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration })}\n`);
+    }
+    if (flags.flame !== undefined && !flags.json) {
+      const { writeDifferentialFlames, differentialFlameLines } = await import("../flame/compare-flames.js");
+      const cells = typeof flags.flame === "string" ? [flags.flame] : regressedCells(comparison).map((cell) => cell.cell);
+      process.stdout.write(
+        differentialFlameLines(writeDifferentialFlames(base, next, cells))
+          .map((line) => `${line}\n`)
+          .join(""),
+      );
     }
     process.exitCode = exitStatus;
   } catch (error) {

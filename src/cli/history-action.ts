@@ -8,7 +8,6 @@ import { emptyCache, readCache, writeCache } from "../history/cache.js";
 import { formatMarkdown, formatSummary, formatTable, gapLines, toJson } from "../history/format.js";
 import type { HistoryOptions } from "../history/detect.js";
 import { failOnBadInput } from "./exit.js";
-import type { HistoryFlags } from "./history-command.js";
 
 const DEFAULT_DIR = "results/nightly";
 
@@ -47,4 +46,17 @@ export async function historyAction(inputs: string[], flags: HistoryFlags): Prom
   else process.stdout.write(flags.markdown ? formatMarkdown(analysed, gaps) : formatTable(analysed, gaps));
   const newRegression = analysed.some(({ changePoints }) => changePoints.some((point) => point.isNew && point.regression));
   if (newRegression) process.exitCode = 1;
+}
+
+export interface HistoryFlags {
+  series?: string;
+  window: number;
+  p: number;
+  minMagnitude?: number;
+  repeats: boolean;
+  report?: string;
+  cache: boolean;
+  json?: boolean;
+  markdown?: boolean;
+  summary?: boolean;
 }

@@ -1,3 +1,4 @@
+import type { HistoryFlags } from "./history-action.js";
 import { Command, InvalidArgumentError } from "commander";
 
 const positive = (what: string, integer: boolean) => (value: string) => {
@@ -25,17 +26,4 @@ export function registerHistoryCommand(program: Command): void {
     .option("--markdown", "print the table as Markdown")
     .option("--summary", "print one line: the new change points, then how many in all (the nightly's summary uses it)")
     .action(async (inputs: string[], flags: HistoryFlags) => (await import("./history-action.js")).historyAction(inputs, flags));
-}
-
-export interface HistoryFlags {
-  series?: string;
-  window: number;
-  p: number;
-  minMagnitude?: number;
-  repeats: boolean;
-  report?: string;
-  cache: boolean;
-  json?: boolean;
-  markdown?: boolean;
-  summary?: boolean;
 }

@@ -51,6 +51,28 @@ export interface TreeUsage {
   voluntaryCtxSwitches: number;
   involuntaryCtxSwitches: number;
   processes: number;
+  /** cpuS split: user and system (kernel on the tree's behalf) seconds. */
+  userS?: number;
+  systemS?: number;
+  /** CPUs the tree's threads were last seen on (a snapshot); with softirqTicks, the softirq estimate. */
+  cpusRun?: number[];
+  /** /proc/stat's softirq ticks of every CPU, by CPU number (machine-wide counters, read with the snapshot). */
+  softirqTicks?: number[];
+  /** Over a window: softirq seconds on the CPUs the tree ran on (an approximation: docs/csv-columns.md). */
+  softirqS?: number;
+}
+
+/** Field 39 of /proc/PID/task/TID/stat (the CPU it last ran on), as an index after `(comm)`. */
+const PROCESSOR_FIELD = 36;
+
+/** /proc/stat's `cpuN user nice system idle iowait irq softirq …`: softirq ticks by CPU. */
+export function softirqTicksByCpu(): number[] {
+  const ticks: number[] = [];
+  for (const line of (readOrUndefined("/proc/stat") ?? "").split("\n")) {
+    const match = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (match) ticks[Number(match[1])] = Number(match[2]!.split(/\s+/)[6] ?? 0);
+  }
+  return ticks;
 }
 
 function statusValue(status: string, key: string): number {
@@ -60,13 +82,24 @@ function statusValue(status: string, key: string): number {
 
 /** A snapshot of the tree's counters; subtract two snapshots for the window. */
 export function treeUsage(root: number): TreeUsage {
-  const usage: TreeUsage = { cpuS: 0, peakRssKb: 0, voluntaryCtxSwitches: 0, involuntaryCtxSwitches: 0, processes: 0 };
+  const usage: TreeUsage = {
+    cpuS: 0,
+    peakRssKb: 0,
+    voluntaryCtxSwitches: 0,
+    involuntaryCtxSwitches: 0,
+    processes: 0,
+    userS: 0,
+    systemS: 0,
+  };
+  const cpus = new Set<number>();
   for (const pid of processTree(root)) {
     const fields = statFields(pid);
     const status = readOrUndefined(`/proc/${pid}/status`);
     if (!fields || !status) continue;
     usage.processes++;
     usage.cpuS += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+    usage.userS! += Number(fields[11]) / TICKS_PER_SECOND;
+    usage.systemS! += Number(fields[12]) / TICKS_PER_SECOND;
     usage.peakRssKb += statusValue(status, "VmHWM");
     // Context switches are per thread: the process's own status shows only its main thread.
     let tasks: string[];
@@ -80,8 +113,13 @@ export function treeUsage(root: number): TreeUsage {
       if (!taskStatus) continue;
       usage.voluntaryCtxSwitches += statusValue(taskStatus, "voluntary_ctxt_switches");
       usage.involuntaryCtxSwitches += statusValue(taskStatus, "nonvoluntary_ctxt_switches");
+      const taskStat = readOrUndefined(`/proc/${pid}/task/${tid}/stat`);
+      const processor = taskStat ? Number(taskStat.slice(taskStat.lastIndexOf(")") + 2).split(" ")[PROCESSOR_FIELD]) : NaN;
+      if (Number.isInteger(processor)) cpus.add(processor);
     }
   }
+  usage.cpusRun = [...cpus].sort((a, b) => a - b);
+  usage.softirqTicks = softirqTicksByCpu();
   return usage;
 }
 
@@ -93,7 +131,22 @@ export function usageBetween(before: TreeUsage, after: TreeUsage): TreeUsage {
     voluntaryCtxSwitches: Math.max(0, after.voluntaryCtxSwitches - before.voluntaryCtxSwitches),
     involuntaryCtxSwitches: Math.max(0, after.involuntaryCtxSwitches - before.involuntaryCtxSwitches),
     processes: after.processes,
+    ...(before.userS !== undefined && after.userS !== undefined ? { userS: Math.max(0, after.userS - before.userS) } : {}),
+    ...(before.systemS !== undefined && after.systemS !== undefined ? { systemS: Math.max(0, after.systemS - before.systemS) } : {}),
+    ...(before.softirqTicks && after.softirqTicks ? { softirqS: softirqBetween(before, after) } : {}),
   };
+}
+
+/**
+ * Softirq seconds over the window on the CPUs the tree was seen on at either end. Softirq time is
+ * not charged to a process: this is all softirq work on those CPUs (network receive and transmit
+ * completion mostly), whoever it served; on CPUs shared with the other side it counts theirs too.
+ */
+function softirqBetween(before: TreeUsage, after: TreeUsage): number {
+  const cpus = new Set([...(before.cpusRun ?? []), ...(after.cpusRun ?? [])]);
+  let ticks = 0;
+  for (const cpu of cpus) ticks += Math.max(0, (after.softirqTicks![cpu] ?? 0) - (before.softirqTicks![cpu] ?? 0));
+  return ticks / TICKS_PER_SECOND;
 }
 
 /**

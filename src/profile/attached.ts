@@ -22,14 +22,15 @@ import {
  */
 export const ATTACH_LIMIT_MS = 15_000;
 
-export abstract class AttachedProfiler implements Profiler {
+/** `Result`: what the tool's output is read into (a syscall table, or a CPU profile's folded stacks). */
+export abstract class AttachedProfiler<Result = SyscallCounts> implements Profiler<Result> {
   readonly target: ProfileTarget;
   protected readonly rawFile: string;
   protected readonly extraArgs: readonly string[];
   protected readonly launcher: ProcessStarter;
   /** The tool's process once `begin` has started it. */
   protected process?: ProfilerProcess;
-  private counts?: Promise<SyscallCounts | ProfileError>;
+  private counts?: Promise<Result | ProfileError>;
   /** Why the tool does not count the whole window (it did not attach to every process in time). */
   private attachProblem?: string;
 
@@ -44,7 +45,7 @@ export abstract class AttachedProfiler implements Profiler {
   abstract begin(pids: number[]): Promise<void>;
 
   /** The table from the tool's summary, once it has exited. */
-  protected abstract read(): Promise<SyscallCounts | ProfileError>;
+  protected abstract read(): Promise<Result | ProfileError>;
 
   wrap(argv: string[]): string[] {
     return argv;
@@ -55,7 +56,7 @@ export abstract class AttachedProfiler implements Profiler {
     await this.counts;
   }
 
-  result(): Promise<SyscallCounts | ProfileError> {
+  result(): Promise<Result | ProfileError> {
     return this.counts ?? Promise.resolve(new ProfileError(`the ${this.target}'s window never closed, so it was not profiled`));
   }
 
@@ -80,7 +81,7 @@ export abstract class AttachedProfiler implements Profiler {
     }
   }
 
-  private async detach(): Promise<SyscallCounts | ProfileError> {
+  private async detach(): Promise<Result | ProfileError> {
     const tool = this.process;
     if (!tool) return new ProfileError(`${this.tool} was never attached to the ${this.target}`);
     if (this.attachProblem) {

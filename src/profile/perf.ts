@@ -37,6 +37,7 @@ const COUNTED_SYSCALLS = [
   "shutdown",
   "mmap",
   "munmap",
+  "mremap",
   "madvise",
   "brk",
   "mprotect",

@@ -94,3 +94,12 @@ export function bpfProblem(): string | undefined {
   }
   return problems.length > 0 ? `bpftrace cannot count syscalls here: ${problems.join("; ")}` : undefined;
 }
+
+/** Why perf cannot sample stacks here (`profile.cpu`), or undefined when it can. */
+export function cpuSamplingProblem(): string | undefined {
+  const probe = runs(["perf", "record", "-F", "99", "-g", "-o", "/dev/null", "--", "true"]);
+  if (probe.missing) return "perf is not installed: install it (Debian: apt-get install -y linux-perf) or remove profile.cpu from the spec";
+  if (!probe.ok)
+    return `perf cannot sample CPU stacks (${probe.output}): run as root or lower kernel.perf_event_paranoid (sysctl kernel.perf_event_paranoid=1 or less)`;
+  return undefined;
+}

@@ -66,7 +66,7 @@ export class ProfileError extends Error {}
  * window, strace wrapping the command from launch, perf tracepoints) implements all of it; the
  * variants are registered in registry.ts.
  */
-export interface Profiler {
+export interface Profiler<Result = SyscallCounts> {
   readonly target: ProfileTarget;
   /** The command as launched: a launch profiler wraps it, a window profiler returns it unchanged. */
   wrap(argv: string[]): string[];
@@ -78,7 +78,7 @@ export interface Profiler {
   /** The window closed: stop counting (a launch profiler counts until its process exits). */
   end(): Promise<void>;
   /** The table, or why there is none; called once the target's processes have stopped. */
-  result(): Promise<SyscallCounts | ProfileError>;
+  result(): Promise<Result | ProfileError>;
   /** Kills the profiler if it is still running (interrupt, failure). */
   abort(): Promise<void>;
 }

@@ -6,7 +6,8 @@
  */
 import { PerfWindowProfiler } from "./perf.js";
 import { BpfProfiler } from "./bpf.js";
-import { bpfProblem, perfProblem, straceProblem } from "./preflight.js";
+import { CpuSampleProfiler, type CpuProfile } from "./cpu.js";
+import { bpfProblem, cpuSamplingProblem, perfProblem, straceProblem } from "./preflight.js";
 import type { Profiler, ProfilerSetup, SyscallSource } from "./profiler.js";
 import { StraceLaunchProfiler } from "./strace-launch.js";
 import { StraceWindowProfiler } from "./strace.js";
@@ -59,3 +60,9 @@ export type ProfilerKind = keyof typeof PROFILERS;
 
 /** Every variant's name (the agent's messages accept exactly these). */
 export const PROFILER_KINDS = Object.keys(PROFILERS) as [ProfilerKind, ...ProfilerKind[]];
+
+/** CPU stack sampling (`profile.cpu`): runs beside a syscall profiler in the traced pass, so it is not one of the variants above. */
+export const CPU_PROFILER = {
+  preflight: cpuSamplingProblem,
+  create: (setup: ProfilerSetup, hz: number): Profiler<CpuProfile> => new CpuSampleProfiler(setup, hz),
+};

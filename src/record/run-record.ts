@@ -6,6 +6,7 @@
  */
 import type { SyscallCounts, SyscallSource } from "../profile/profiler.js";
 import type { ProfileKindName } from "../model/spec-types.js";
+import type { CpuProfile } from "../profile/cpu.js";
 
 export type MatrixValue = string | number;
 
@@ -91,6 +92,13 @@ export interface UsageFigures {
   server_ctx_voluntary?: number;
   server_ctx_involuntary?: number;
   server_processes?: number;
+  /** client_cpu_s / server_cpu_s split into user and system time, and softirq time on the CPUs each ran on (docs/csv-columns.md). */
+  client_cpu_user_s?: number;
+  client_cpu_sys_s?: number;
+  client_cpu_softirq_s?: number;
+  server_cpu_user_s?: number;
+  server_cpu_sys_s?: number;
+  server_cpu_softirq_s?: number;
   /** CPU lists the client's and server's trees were pinned to (empty: not pinned). */
   client_cpus?: string;
   server_cpus?: string;
@@ -113,6 +121,10 @@ export interface TracingFigures {
   client_top_syscall?: string;
   traced_resp_per_s?: number;
   traced_ratio?: number;
+  /** profile.cpu: samples taken, the share whose innermost frame was in the kernel (0–1), and the folded stacks' file. */
+  cpu_samples?: number;
+  cpu_kernel_share?: number;
+  cpu_profile?: string;
 }
 
 /** How the run ended and where its evidence is. */
@@ -122,6 +134,8 @@ export interface Outcome {
   status: CellStatus;
   /** Why the run is not ok (empty when it is), in words a person can act on. */
   error: string;
+  /** A pathology the figures show (Nagle and delayed ACKs, a full listen backlog …), with how to confirm it; empty when none. */
+  note?: string;
   /** The saved raw output, relative to the working directory. */
   raw_output?: string;
 }
@@ -132,6 +146,8 @@ export interface RunResult extends ClientFigures, UsageFigures, TracingFigures, 
   extra?: Record<string, string | number>;
   /** A traced pass's full syscall tables (the syscall table sink writes them). */
   syscallTables?: SyscallCounts[];
+  /** A CPU-profiled run's profile (the top-frames sink writes its frames). */
+  cpuProfile?: CpuProfile;
 }
 
 export interface RunIdentity {

@@ -11,6 +11,7 @@ import { BadInputError } from "../model/bad-input.js";
 import { isSymlink, openForWrite } from "../untrusted/files.js";
 import { tcpsweepVersion } from "../version.js";
 import { renderPage } from "./html.js";
+import { reportFlameGraphs } from "./flame-graphs.js";
 
 export interface ReportOptions {
   /** Output directory; default `<csv dir>/<csv name>.report/`. */
@@ -47,10 +48,12 @@ export async function writeReport(csvFile: string, options: ReportOptions = {}):
     if (chart) writeInside(file, `<?xml version="1.0" encoding="utf-8"?>\n${chart.svg}\n`);
     else if (existsSync(file)) rmSync(file); // a chart an earlier report drew but this run cannot
   }
+  const flames = reportFlameGraphs(csvFile, data.runRows);
+  for (const flame of flames) writeInside(path.join(outDir, flame.file), flame.svg);
   const indexFile = path.join(outDir, "index.html");
   writeInside(
     indexFile,
-    renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: tcpsweepVersion() ?? "(unknown version)" }),
+    renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: tcpsweepVersion() ?? "(unknown version)", flames }),
   );
   return { outDir, indexFile, data, charts, omitted, warnings };
 }

@@ -4,6 +4,7 @@
  *   results/smoke.csv                       the rows (one per cell × repeat)
  *   results/smoke.summary.csv               one row per cell of the latest run (rewritten as it ends)
  *   results/smoke.syscalls.csv              profiled runs' syscall tables, long format
+ *   results/smoke.cpu-frames.csv            CPU-profiled runs' top frames by self time
  *   results/smoke.raw/<run_id>/             each run's raw outputs (client, profilers)
  *   results/<spec>.<run_id>.meta.json       each run's environment and progress
  *   results/smoke.csv.lock                  the PID of the run writing the CSV
@@ -57,6 +58,15 @@ export const rawDirPath = (csvFile: string, runId: string) => path.join(rawDirOf
 
 /** The start of one run's raw file names: `<raw dir>/<cell id>.r<repeat>` (then `.log`, `.strace-server.txt` …). */
 export const rawRunBase = (rawDir: string, cellId: string, repeat: number) => path.join(rawDir, `${safeFileName(cellId)}.r${repeat}`);
+
+/** A run's CPU profile as folded stacks: `<raw dir>/<cell id>.r<repeat>.cpu-server.folded`. */
+export const cpuFoldedPath = (runBase: string, target: string) => `${runBase}.cpu-${target}.folded`;
+
+/** Every profiled run's top frames by self time (`results/smoke.cpu-frames.csv`), beside the syscall table. */
+export const cpuFramesCsvPath = (csvFile: string) => `${stem(csvFile)}.cpu-frames.csv`;
+
+/** `compare --flame`'s differential flame graphs: results/smoke.csv → results/smoke.flame/. */
+export const flameDirPath = (csvFile: string) => `${stem(csvFile)}.flame`;
 
 export const lockPath = (csvFile: string) => `${csvFile}.lock`;
 

@@ -7,12 +7,23 @@ export interface BuiltinServerOptions {
   reply?: "echo" | "ack";
   /** The protocol the sweep's client speaks (`client.protocol`); undefined: the server's default, chat. */
   protocol?: string;
+  /** Node writes /tmp/perf-PID.map (`--perf-basic-prof`) so a CPU profile names JavaScript frames; only when one is taken. */
+  perfMap?: boolean;
 }
 
 /** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol, accept). */
 export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions): string[] {
   const has = (k: string) => opts.matrixKeys.includes(k);
-  const argv = [process.execPath, cliEntry, "server", "--host", "{host}", "--port", "{port}"];
+  const argv = [
+    process.execPath,
+    ...(opts.perfMap ? ["--perf-basic-prof"] : []),
+    cliEntry,
+    "server",
+    "--host",
+    "{host}",
+    "--port",
+    "{port}",
+  ];
   if (has("threads")) argv.push("--threads", "{threads}");
   argv.push("--reply", has("reply") ? "{reply}" : (opts.reply ?? "echo"));
   if (has("protocol")) argv.push("--protocol", "{protocol}");

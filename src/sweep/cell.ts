@@ -11,6 +11,7 @@ import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit, type ExitInfo } from "../process/child.js";
 import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import type { SyscallCounts } from "../profile/profiler.js";
+import type { CpuProfile } from "../profile/cpu.js";
 import { parseClientOutput } from "./client-output.js";
 import { openForWrite } from "../untrusted/files.js";
 import type { Redactor } from "../untrusted/redact.js";
@@ -23,6 +24,8 @@ import { expandEnv, expandTemplate } from "./template.js";
 import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./phases.js";
 import type { TracedPassProfilers } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
+import { pathologyNote } from "../pathology/notes.js";
+import { tcpExtCounter } from "../process/netstat.js";
 
 export interface PassContext {
   spec: SweepSpec;
@@ -45,8 +48,8 @@ export interface PassResult {
   row: RunResult;
   /** Path of the saved raw client output, relative to the working directory. */
   rawOutput: string;
-  /** A traced pass's syscall tables, and why any is missing. */
-  syscalls?: { counts: SyscallCounts[]; problems: string[] };
+  /** A traced pass's syscall tables (and CPU profile), and why any is missing. */
+  syscalls?: { counts: SyscallCounts[]; problems: string[]; cpu?: CpuProfile };
 }
 
 /**
@@ -158,6 +161,8 @@ export async function runPass(context: PassContext): Promise<PassResult> {
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
+    // Host-wide, so read only where the server runs here.
+    const overflowsBefore = spec.server && spec.server.host === undefined ? tcpExtCounter("ListenOverflows") : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
     await settleServer(context.clientLauncher, settleTarget(spec, values), server, spec.server, abort);
     clock.next("client start, connects, warmup");
@@ -190,6 +195,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
     }
 
     const exit = await runClient(client, deadline, abort);
+    const overflowsAfter = overflowsBefore !== undefined ? tcpExtCounter("ListenOverflows") : undefined;
     clock.next("server stop");
     const serverDied = server?.exitedEarly;
     const serverHostLost = server?.hostLost === true;
@@ -207,9 +213,15 @@ export async function runPass(context: PassContext): Promise<PassResult> {
       ...("extra" in parsed && parsed.extra ? { extra: parsed.extra } : {}),
       client_exit_code: exit.exitCode ?? exit.signal ?? "",
       client_cpu_s: round(usage?.client?.cpuS),
+      client_cpu_user_s: round(usage?.client?.userS),
+      client_cpu_sys_s: round(usage?.client?.systemS),
+      client_cpu_softirq_s: round(usage?.client?.softirqS),
       // Worker threads of the client (the builtin client's JSON `threads`): with client_cpu_s, says whether the client was the limit.
       client_threads: figures.client_threads,
       server_cpu_s: round(usage?.server?.cpuS),
+      server_cpu_user_s: round(usage?.server?.userS),
+      server_cpu_sys_s: round(usage?.server?.systemS),
+      server_cpu_softirq_s: round(usage?.server?.softirqS),
       server_max_rss_kb: usage?.server?.peakRssKb,
       server_ctx_voluntary: usage?.server?.voluntaryCtxSwitches,
       server_ctx_involuntary: usage?.server?.involuntaryCtxSwitches,
@@ -237,6 +249,8 @@ export async function runPass(context: PassContext): Promise<PassResult> {
       row.error = exit.exitCode === 0 ? degraded.join("; ") : clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
+    const listenOverflows = overflowsBefore !== undefined && overflowsAfter !== undefined ? overflowsAfter - overflowsBefore : undefined;
+    row.note = pathologyNote({ row, ...(listenOverflows !== undefined ? { listenOverflows } : {}) }) || undefined;
     clock.next("profiler results");
     const syscalls = tracer ? await tracer.results() : undefined;
     const phases = clock.phases();

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { ProfileKindName, ProfileOptions, SweepSpec } from "../model/spec-types.js";
 import type { ProfileTarget } from "../profile/profiler.js";
 import type { ProfilerKind } from "../profile/registry.js";
+import { DEFAULT_CPU_HZ } from "../profile/cpu.js";
 import { booleanSchema, expect, intSchema, oneOf } from "./spec/schema-parts.js";
 
 /** What one `profile:` entry asks the traced pass to run. */
@@ -71,8 +72,8 @@ export const PROFILE_KINDS: { readonly [K in ProfileKindName]: ProfileKind<Profi
     plan: (o) => ({ variant: o.time ? "bpf" : "bpf-counts", targets: targets(o.target), args: [], pass: o.pass }),
   },
   cpu: {
-    // The CPU profiler (issue 31, item 3) plugs in here; until then a spec naming it is refused at preflight.
-    schema: mapping({ hz: intSchema(1, 10_000).default(99), target: oneOf(["server", "client"]).default("server") }),
+    // On-CPU stack sampling (profile/cpu.ts): no syscall plan; it runs beside a syscall profiler in the traced pass (tracing.ts).
+    schema: mapping({ hz: intSchema(1, 10_000).default(DEFAULT_CPU_HZ), target: oneOf(["server", "client"]).default("server") }),
     program: "perf",
   },
 };

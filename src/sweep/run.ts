@@ -11,7 +11,7 @@ import type { RunResult } from "../record/run-record.js";
 import { rawRunBase } from "../rundir/run-dir.js";
 import { runPass, type PassContext, type PassResult } from "./cell.js";
 import { HeldServer } from "./servers.js";
-import { TracedPassProfilers, type TracePlan } from "./tracing.js";
+import { TracedPassProfilers, addProfileFindings, type TracePlan } from "./tracing.js";
 
 /** The spec's profiling, when it profiles: the plan, and where its profilers start. */
 export interface Profiling {
@@ -27,7 +27,7 @@ export async function runOnce(context: PassContext, profiling: Profiling | undef
 async function runProfiled(context: PassContext, { plan, launcher }: Profiling): Promise<RunResult> {
   const rawBase = rawRunBase(context.rawDir, context.cell.id, context.repeat);
   // Profilers that attach to the running server let both passes share one (a launch profiler must start it).
-  const attaches = PROFILERS[plan.kind].attachesToRunning;
+  const attaches = plan.kind ? PROFILERS[plan.kind].attachesToRunning : true; // the CPU sampler attaches
   const held = plan.pass === "separate" && attaches && context.servers ? new HeldServer(context.servers) : undefined;
   const passContext = held ? { ...context, servers: held } : context;
   const runTraced = () => runPass({ ...passContext, traced: new TracedPassProfilers(plan, rawBase, launcher) });
@@ -55,6 +55,7 @@ async function runProfiled(context: PassContext, { plan, launcher }: Profiling):
   if (plan.pass === "separate") row.overhead_s = Number(((base.overhead_s ?? 0) + (traced.row.overhead_s ?? 0)).toFixed(3));
   if (cleanRespPerS && traced.row.resp_per_s !== undefined) row.traced_ratio = Number((traced.row.resp_per_s / cleanRespPerS).toFixed(3));
   addSyscallSummaries(row, traced);
+  addProfileFindings(row, plan, traced.syscalls?.cpu);
   const problems = [...(traced.syscalls?.problems ?? [])];
   // A degraded traced pass still counted the server's syscalls over a real window.
   if (plan.pass === "separate" && traced.row.status !== "ok" && traced.row.status !== "degraded")

@@ -1,23 +1,40 @@
 /**
- * Syscall profiling of one traced pass: which profiler (from the registry) watches which
- * target, and their tables. The kind of profiler is decided once, in {@link tracePlan}.
+ * Profiling of one traced pass: which syscall profiler (from the registry) watches which
+ * target, and their tables; and the CPU stack sampler (`profile.cpu`) beside it. The kind of profiler is decided once, in {@link tracePlan}.
  */
 import { ProfileError, type ProfileTarget, type Profiler, type SyscallCounts, type SyscallSource } from "../profile/profiler.js";
 import type { Launcher } from "../launch/launcher.js";
-import { PROFILERS, type ProfilerKind } from "../profile/registry.js";
+import { CPU_PROFILER, PROFILERS, type ProfilerKind } from "../profile/registry.js";
+import type { CpuProfile } from "../profile/cpu.js";
 import type { SweepSpec } from "./spec.js";
 import type { ProfileKindName } from "../model/spec-types.js";
+import type { RunResult } from "../record/run-record.js";
+import { allocatorChurn } from "../pathology/notes.js";
+import path from "node:path";
+import { cpuFoldedPath } from "../rundir/run-dir.js";
 import { PROFILE_KINDS, kindPlan, namedKinds, type KindPlan } from "./profile-kinds.js";
 
 export interface TracePlan extends Omit<KindPlan, "variant"> {
-  kind: ProfilerKind;
-  source: SyscallSource;
-  /** The spec's `profile:` entry it comes from. */
+  /** The syscall profiler; undefined when only CPU stacks are sampled. */
+  kind?: ProfilerKind;
+  source?: SyscallSource;
+  /** The spec's `profile:` entry the syscall profiler comes from ("cpu" when only CPU stacks are sampled). */
   from: ProfileKindName;
+  /** On-CPU stack sampling in the same traced pass (`profile.cpu`). */
+  cpu?: { hz: number; target: ProfileTarget };
 }
 
 /** The syscall profiler the spec's `profile:` section asks for (the first kind with a profiler; preflight refuses more than one). */
 export function tracePlan(spec: SweepSpec): TracePlan | undefined {
+  const cpu = spec.profile?.cpu;
+  const plan = syscallPlan(spec);
+  if (!cpu) return plan;
+  // CPU sampling runs in the traced pass (its cost stays out of the clean figures), beside a syscall profiler if any.
+  const base: TracePlan = plan ?? { targets: [], args: [], pass: "separate", from: "cpu" };
+  return { ...base, cpu: { hz: cpu.hz, target: spec.server ? cpu.target : "client" } };
+}
+
+function syscallPlan(spec: SweepSpec): TracePlan | undefined {
   for (const { name, options } of namedKinds(spec)) {
     const plan = kindPlan(name, options);
     if (!plan) continue;
@@ -34,10 +51,11 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan | undefined): 
   const named = namedKinds(spec).map((k) => k.name);
   const counting = named.filter((name) => PROFILE_KINDS[name].plan);
   if (counting.length > 1) return `profile: use one of ${counting.join(", ")}, not several: each would perturb the others' counts`;
-  const notBuilt = named.filter((name) => !PROFILE_KINDS[name].plan);
-  if (notBuilt.length > 0)
-    return `profile.${notBuilt[0]}: this build of tcpsweep has no ${notBuilt[0]} profiler yet; remove it from the spec`;
   if (!plan) return undefined;
+  if (plan.cpu && spec.server?.host !== undefined)
+    return "profile.cpu: CPU profiling of a server on a remote host is not supported yet; profile a local server (docs/spec.md)";
+  const cpuProblem = plan.cpu ? CPU_PROFILER.preflight() : undefined;
+  if (cpuProblem || plan.kind === undefined) return cpuProblem;
   if (plan.targets.length === 0)
     return `profile.${plan.from}.target: server, but the spec has no server to trace (it measures an address); trace the client`;
   if (!PROFILERS[plan.kind].attachesToRunning && plan.targets.includes("server") && spec.server?.lifetime === "group") {
@@ -47,15 +65,30 @@ export function tracePlanProblem(spec: SweepSpec, plan: TracePlan | undefined): 
   return spec.server?.host !== undefined ? undefined : PROFILERS[plan.kind].preflight();
 }
 
+/** What a traced pass adds to the row beyond syscall counts: the allocator churn note, a CPU profile's figures (and the profile itself, for the top-frames sink). */
+export function addProfileFindings(row: RunResult, plan: TracePlan, cpu: CpuProfile | undefined): void {
+  if (plan.kind === undefined) delete row.syscall_source;
+  const churn = allocatorChurn(row);
+  if (churn) row.note = [row.note, churn].filter(Boolean).join("; ");
+  if (!cpu) return;
+  row.cpuProfile = cpu;
+  row.cpu_samples = cpu.samples;
+  row.cpu_kernel_share = cpu.kernelShare === undefined ? undefined : Number(cpu.kernelShare.toFixed(3));
+  row.cpu_profile = path.relative(process.cwd(), cpu.foldedFile);
+  if (cpu.note) row.note = [row.note, cpu.note].filter(Boolean).join("; ");
+}
+
 const ATTACH_ORDER: readonly ProfileTarget[] = ["client", "server"];
 
 /** The profilers of one traced pass, one per target. */
 export class TracedPassProfilers {
   private readonly profilers = new Map<ProfileTarget, Profiler>();
+  private readonly cpuProfiler?: Profiler<CpuProfile>;
+  private readonly cpuTarget?: ProfileTarget;
   private attaching?: Promise<void>;
   private readonly ended: Promise<unknown>[] = [];
 
-  private readonly kind: ProfilerKind;
+  private readonly kind?: ProfilerKind;
 
   constructor(
     plan: TracePlan,
@@ -65,9 +98,15 @@ export class TracedPassProfilers {
     launcher: Launcher,
   ) {
     this.kind = plan.kind;
-    for (const target of plan.targets) {
+    const kind = plan.kind;
+    for (const target of kind ? plan.targets : []) {
       const setup = { target, rawFile: `${rawBase}.${plan.source}-${target}.txt`, extraArgs: plan.args, launcher };
-      this.profilers.set(target, launcher.createProfiler?.(plan.kind, setup) ?? PROFILERS[plan.kind].create(setup));
+      this.profilers.set(target, launcher.createProfiler?.(kind!, setup) ?? PROFILERS[kind!].create(setup));
+    }
+    if (plan.cpu) {
+      this.cpuTarget = plan.cpu.target;
+      const setup = { target: plan.cpu.target, rawFile: cpuFoldedPath(rawBase, plan.cpu.target), extraArgs: [], launcher };
+      this.cpuProfiler = CPU_PROFILER.create(setup, plan.cpu.hz);
     }
   }
 
@@ -78,7 +117,7 @@ export class TracedPassProfilers {
 
   /** Whether its profilers attach to running processes (then the window should wait for {@link attach}). */
   get attachesToRunning(): boolean {
-    return PROFILERS[this.kind].attachesToRunning;
+    return this.kind ? PROFILERS[this.kind].attachesToRunning : true;
   }
 
   /**
@@ -90,13 +129,21 @@ export class TracedPassProfilers {
       // One after the other, the server last: what a profiler counts before the window opens is then,
       // for the server (the figure that matters), only the window's opening, not the client's attach.
       for (const target of ATTACH_ORDER) await this.begin(target, pids[target]);
+      await this.beginCpu(pids);
     })();
     return this.attaching;
   }
 
   /** The window opened: attaches now, all at once, unless the profilers were attached before it (then this does nothing). */
   windowOpened(pids: Partial<Record<ProfileTarget, number[]>>): void {
-    this.attaching ??= Promise.all(ATTACH_ORDER.map((target) => this.begin(target, pids[target]))).then(() => undefined);
+    this.attaching ??= Promise.all([...ATTACH_ORDER.map((target) => this.begin(target, pids[target])), this.beginCpu(pids)]).then(
+      () => undefined,
+    );
+  }
+
+  private async beginCpu(pids: Partial<Record<ProfileTarget, number[]>>): Promise<void> {
+    const targetPids = this.cpuTarget ? pids[this.cpuTarget] : undefined;
+    if (this.cpuProfiler && targetPids && targetPids.length > 0) await this.cpuProfiler.begin(targetPids).catch(() => undefined);
   }
 
   private async begin(target: ProfileTarget, pids: number[] | undefined): Promise<void> {
@@ -106,20 +153,26 @@ export class TracedPassProfilers {
   }
 
   windowClosed(): void {
-    for (const profiler of this.profilers.values()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
+    for (const profiler of this.allProfilers()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
+  }
+
+  private allProfilers(): Profiler<unknown>[] {
+    return [...this.profilers.values(), ...(this.cpuProfiler ? [this.cpuProfiler] : [])];
   }
 
   /** Every target's table, or why it is missing; call once the processes have stopped. */
-  async results(): Promise<{ counts: SyscallCounts[]; problems: string[] }> {
+  async results(): Promise<{ counts: SyscallCounts[]; problems: string[]; cpu?: CpuProfile }> {
     await Promise.all(this.ended);
     const outcomes = await Promise.all([...this.profilers.values()].map((profiler) => profiler.result()));
+    const cpu = await this.cpuProfiler?.result();
     return {
       counts: outcomes.filter((o): o is SyscallCounts => !(o instanceof ProfileError)),
-      problems: outcomes.filter((o): o is ProfileError => o instanceof ProfileError).map((o) => o.message),
+      problems: [...outcomes, ...(cpu ? [cpu] : [])].filter((o): o is ProfileError => o instanceof ProfileError).map((o) => o.message),
+      ...(cpu && !(cpu instanceof ProfileError) ? { cpu } : {}),
     };
   }
 
   async abort(): Promise<void> {
-    await Promise.all([...this.profilers.values()].map((profiler) => profiler.abort()));
+    await Promise.all(this.allProfilers().map((profiler) => profiler.abort()));
   }
 }

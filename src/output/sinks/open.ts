@@ -1,4 +1,5 @@
 /** The sinks of a sweep, in the order they receive each record (the syscall table before the row that refers to it). */
+import { CpuFramesSink } from "./cpu-frames-sink.js";
 import { CsvSink } from "./csv-sink.js";
 import { PivotSink } from "./pivot-sink.js";
 import { ProgressSink } from "./progress-sink.js";
@@ -9,6 +10,7 @@ import { SyscallTableSink } from "./syscalls-sink.js";
 export function openSinks(setup: SinkSetup): RunSink[] {
   return [
     ...(setup.syscalls ? [new SyscallTableSink(setup)] : []),
+    ...(setup.cpuFrames ? [new CpuFramesSink(setup)] : []),
     new CsvSink(setup),
     ...(setup.quiet ? [] : [new ProgressSink(setup), new PivotSink(setup)]),
     new SummarySink(setup),

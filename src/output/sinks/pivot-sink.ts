@@ -7,6 +7,7 @@ import path from "node:path";
 import { readCsvRows } from "../../rundir/results-csv.js";
 import { latestRows } from "../../rundir/runs.js";
 import { formatPivot } from "../pivot.js";
+import { pivotNoteLines } from "../pivot-notes.js";
 import type { RunSink, SinkSetup } from "./sink.js";
 
 export class PivotSink implements RunSink {
@@ -19,6 +20,8 @@ export class PivotSink implements RunSink {
     const rows = latestRows(readCsvRows(csvFile).filter((row) => row.run_id === runId));
     const pivot = formatPivot(rows, matrixKeys);
     if (pivot) out.write(`\n${pivot}\n`);
+    const notes = pivotNoteLines(rows);
+    if (notes.length > 0) out.write(`\n${notes.join("\n")}\n`);
     if (end.interrupted) return;
     const notOk = rows.filter((row) => row.status !== "ok").length;
     out.write(`\n${rows.length} runs, ${notOk} not ok; rows in ${path.relative(process.cwd(), csvFile)}\n`);

@@ -29,6 +29,8 @@ export interface SinkSetup {
   followSymlinks?: boolean;
   /** Whether runs carry syscall tables (a profiled sweep). */
   syscalls: boolean;
+  /** Whether runs carry CPU profiles (profile.cpu): their top frames go to `<csv name>.cpu-frames.csv`. */
+  cpuFrames?: boolean;
   /** Runs planned, and seconds one run should take (for the ETA). */
   runs: number;
   estimatedRunS: number;

@@ -56,11 +56,13 @@ function resolveServer(
   matrixKeys: readonly string[],
   opts: Required<ParseOptions>,
   protocol: string | undefined,
+  /** CPU profiling of the server: the built-in server writes Node's perf map so its JavaScript frames are named. */
+  perfMap = false,
 ): ServerSpec {
   const builtin = s.builtin === true;
   return {
     builtin,
-    argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol }) : (s.command ?? []),
+    argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol, perfMap }) : (s.command ?? []),
     env: s.env ?? {},
     ...(s.cwd !== undefined ? { cwd: path.resolve(opts.cwd, s.cwd), cwdAsWritten: s.cwd } : {}),
     ready:
@@ -127,8 +129,9 @@ export function resolveSpec(
 
   const values = matrixValuesOf(p.matrix, matrixKeys);
   const protocol = (p.client ?? Object.values(p.clients ?? {})[0])?.protocol;
+  const perfMap = p.profile?.cpu !== undefined && (p.profile.cpu.target ?? "server") === "server";
   const servers = p.servers
-    ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, protocol)]))
+    ? Object.fromEntries(Object.entries(p.servers).map(([n, s]) => [n, resolveServer(s, matrixKeys, opts, protocol, perfMap)]))
     : undefined;
   if (servers && !values.server?.length) values.server = Object.keys(servers);
   const matrix: SweepSpec["matrix"] = {
@@ -138,7 +141,7 @@ export function resolveSpec(
     exclude: (p.matrix.exclude ?? []).map((e) => normalisePattern(e as CellPattern, values)),
   };
 
-  const server = p.server ? resolveServer(p.server, matrixKeys, opts, protocol) : servers ? Object.values(servers)[0] : undefined;
+  const server = p.server ? resolveServer(p.server, matrixKeys, opts, protocol, perfMap) : servers ? Object.values(servers)[0] : undefined;
   const readyTimeoutS = Math.max(0, ...Object.values(servers ?? {}).map((s) => s.readyTimeoutS), server?.readyTimeoutS ?? 0);
 
   const clients = p.clients

@@ -1,0 +1,72 @@
+/**
+ * Pathologies named from a run's own figures, each with how to confirm it: the `note` column.
+ * Every rule reads values the run already measured (latency, /proc CPU, per-connection service,
+ * the kernel's ListenOverflows counter, the syscall table); none guesses from one figure alone.
+ */
+import type { RunResult } from "../record/run-record.js";
+
+/** Linux's delayed-ACK timer is 40 ms (TCP_DELACK_MIN); a request that waits for it shows a median near it. */
+const DELAYED_ACK_US = { low: 36_000, high: 60_000 };
+/** Below this share of one CPU over the window, the server was idle: its latency was not spent computing. */
+const IDLE_CPU_SHARE = 0.25;
+/** Memory-mapping (or brk) calls per response from which the allocator churns per request. */
+const CHURN_PER_RESPONSE = 0.5;
+const ALLOCATOR_SYSCALLS = ["mmap", "munmap", "mremap", "brk"];
+
+export interface PathologyEvidence {
+  row: RunResult;
+  /** Rise of TcpExt ListenOverflows (/proc/net/netstat) over the run, on the server's host; undefined when not read. */
+  listenOverflows?: number;
+}
+
+export function nagleDelayedAck(row: RunResult): string | undefined {
+  const p50 = row.latency_p50_us;
+  const cpu = row.server_cpu_s;
+  const window = row.duration_s;
+  if (p50 === undefined || cpu === undefined || !window) return undefined;
+  if (p50 < DELAYED_ACK_US.low || p50 > DELAYED_ACK_US.high || cpu / window > IDLE_CPU_SHARE) return undefined;
+  return (
+    `latency clusters at the 40 ms delayed-ACK timer (p50 ${(p50 / 1000).toFixed(1)} ms) while the server's CPU is idle ` +
+    `(${Math.round((100 * cpu) / window)} % of a CPU): likely Nagle's algorithm with delayed ACKs (the server does not set TCP_NODELAY); ` +
+    `confirm with TCP_NODELAY on the server's sockets, or \`ss -ti\` during a run (ato:40)`
+  );
+}
+
+export function listenOverflow(count: number | undefined): string | undefined {
+  if (!count) return undefined;
+  return (
+    `listen backlog overflowed ${count} times during the run (TcpExt ListenOverflows, /proc/net/netstat; counts every listener on the host): ` +
+    `connections waited for SYN retries; raise the server's listen() backlog and net.core.somaxconn, or accept faster`
+  );
+}
+
+export function acceptsFewAtATime(row: RunResult): string | undefined {
+  const { connections_requested: requested, connections_served: served, connections_starved: starved } = row;
+  if (!requested || !served || !starved || served + starved < requested || served >= requested) return undefined;
+  return (
+    `only ${served} of ${requested} connections got a response in the window: the server seems to serve ${served} connection${served === 1 ? "" : "s"} ` +
+    `at a time (a pool of ${served} threads or processes, or a loop that accepts the next connection only when one closes)`
+  );
+}
+
+export function allocatorChurn(row: RunResult): string | undefined {
+  const table = row.syscallTables?.find((t) => t.target === "server");
+  const responses = row.traced_resp_per_s !== undefined && row.duration_s ? row.traced_resp_per_s * row.duration_s : undefined;
+  if (!table || !responses) return undefined;
+  const calls = table.rows.filter((r) => ALLOCATOR_SYSCALLS.includes(r.syscall));
+  const total = calls.reduce((sum, r) => sum + r.calls, 0);
+  if (total / responses < CHURN_PER_RESPONSE) return undefined;
+  const named = ALLOCATOR_SYSCALLS.filter((name) => calls.some((r) => r.syscall === name)).join("/");
+  return (
+    `allocator churn: ${named} per request (${(total / responses).toFixed(1)} calls per response): the server maps and unmaps memory ` +
+    `for each request (e.g. a read buffer above malloc's mmap threshold); see the syscall table`
+  );
+}
+
+/** Every pathology the evidence shows, as one note (empty when none). */
+export function pathologyNote(evidence: PathologyEvidence): string {
+  const { row } = evidence;
+  return [nagleDelayedAck(row), listenOverflow(evidence.listenOverflows), acceptsFewAtATime(row), allocatorChurn(row)]
+    .filter((note): note is string => note !== undefined)
+    .join("; ");
+}

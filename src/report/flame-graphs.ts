@@ -1,0 +1,29 @@
+/** The report's flame graphs: one SVG per CPU-profiled cell of the run, from tcpsweep's own renderer (src/flame/). */
+import { kernelShare, totalSamples } from "../flame/folded.js";
+import { cellCpuProfiles, flameFileName } from "../flame/run-profiles.js";
+import { renderFlameGraph } from "../flame/svg.js";
+import type { Row } from "../output/columns.js";
+
+export interface FlameGraphFile {
+  cell: string;
+  /** File name inside the report directory. */
+  file: string;
+  svg: string;
+  samples: number;
+}
+
+export function reportFlameGraphs(csvFile: string, runRows: readonly Row[]): FlameGraphFile[] {
+  return cellCpuProfiles(csvFile, runRows).map((profile) => {
+    const samples = totalSamples(profile.folded);
+    const kernel = kernelShare(profile.folded);
+    const subtitle =
+      `${profile.target}, ${samples} on-CPU samples over ${profile.repeats} repeat${profile.repeats === 1 ? "" : "s"}` +
+      (kernel !== undefined ? `, ${Math.round(100 * kernel)} % in the kernel (kernel frames orange, JavaScript green)` : "");
+    return {
+      cell: profile.cell,
+      file: flameFileName(profile.cell),
+      samples,
+      svg: renderFlameGraph(profile.folded, { title: `CPU flame graph: ${profile.cell}`, subtitle }),
+    };
+  });
+}
