@@ -86,9 +86,9 @@ describe("client figures are numbers or the row fails", () => {
   });
 
   it("a regex group that fills a figure must be a number", () => {
-    const client = { parser: "regex", regex: /rps=(?<resp_per_s>\S+) note=(?<note>\S+)/ } as ClientSpec;
-    expect(parseClientOutput(client, "rps==1+1 note=x")).toEqual({ error: expect.stringContaining("resp_per_s") });
-    expect(parseClientOutput(client, "rps=12.5 note==x")).toEqual({ figures: { resp_per_s: 12.5 }, extra: { note: "=x" } });
+    const client = { parser: "regex", regex: /rps=(?<resp_per_s>\S+) tag=(?<tag>\S+)/ } as ClientSpec;
+    expect(parseClientOutput(client, "rps==1+1 tag=x")).toEqual({ error: expect.stringContaining("resp_per_s") });
+    expect(parseClientOutput(client, "rps=12.5 tag==x")).toEqual({ figures: { resp_per_s: 12.5 }, extra: { tag: "=x" } });
   });
 
   it("the spec refuses a regex group named like a column tcpsweep writes itself, located", () => {
