@@ -1,6 +1,7 @@
 /**
  * sweeps/profile.yaml as shipped, narrowed to one cell: it profiles with the lightest profiler that
- * counts both sides (bpf, see docs/decisions.md) and every row names that profiler.
+ * counts both sides (bpf, see docs/decisions.md), every row names that profiler, and the syscall table
+ * marks the waiting calls.
  */
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -37,5 +38,14 @@ describe("sweeps/profile.yaml", () => {
     expect(rows[0]!.syscall_source).toBe("bpf");
     expect(Number(rows[0]!.server_syscalls_per_request)).toBeGreaterThan(0);
     expect(Number(rows[0]!.client_syscalls_per_request)).toBeGreaterThan(0);
+    // The syscall table marks the waiting calls: their time is time blocked, not work.
+    const table = readCsv(path.join(dir, "profile.syscalls.csv")).rows;
+    const blocked = table.filter((row) => row.time_kind === "blocked").map((row) => row.syscall);
+    expect(
+      blocked.some((name) => /^epoll_p?wait2?$/.test(name!)),
+      blocked.join(", "),
+    ).toBe(true);
+    expect(table.filter((row) => /^(read|write|writev)$/.test(row.syscall!)).every((row) => row.time_kind === "")).toBe(true);
+    expect(table.filter((row) => row.syscall === "futex").every((row) => row.time_kind === "blocked")).toBe(true);
   });
 });
