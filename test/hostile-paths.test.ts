@@ -50,7 +50,8 @@ describe("a sweep writes only inside its run directory", () => {
   it("matrix values with ../ and / land as safe names under the raw directory", async () => {
     const { dir, spec } = sweepDir();
     mkdirSync(path.join(dir, "work"));
-    const file = spec({ matrix: { v: ["../../../../victim", "../../victim", "a/b/c", "a_b_c"] }, output: { csv: "out/p.csv" } }); // relative to the working directory
+    const client = { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json", env: { V: "{v}" } }; // reads v (a key nothing reads is refused)
+    const file = spec({ matrix: { v: ["../../../../victim", "../../victim", "a/b/c", "a_b_c"] }, client, output: { csv: "out/p.csv" } }); // relative to the working directory
     const result = await runCli(["run", file], { cwd: path.join(dir, "work") });
     expect(result.status, result.stderr).toBe(0);
     const tree = listTree(dir);

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { applyFilter, expandCells, parseOnlyFilter } from "../src/sweep/matrix.js";
 import { SpecError, parseSpecText, type SweepSpec } from "../src/sweep/spec.js";
 
-const spec = (matrix: string): SweepSpec =>
-  parseSpecText(`matrix:\n${matrix}\nserver: {builtin: true}\n`, "sweeps/m.yaml", {}, { cliEntry: "/x/main.js" });
+const spec = (matrix: string, server = "{builtin: true}"): SweepSpec =>
+  parseSpecText(`matrix:\n${matrix}\nserver: ${server}\n`, "sweeps/m.yaml", {}, { cliEntry: "/x/main.js" });
 
 const ids = (s: SweepSpec) => expandCells(s).map((c) => c.id);
 
@@ -24,7 +24,7 @@ describe("expandCells", () => {
   });
 
   it("keeps value types (numbers stay numbers, strings stay strings)", () => {
-    const cells = expandCells(spec("  connections: [1]\n  mode: [fast, '2']"));
+    const cells = expandCells(spec("  connections: [1]\n  mode: [fast, '2']", '{command: [srv, "{port}", "{mode}"]}'));
     expect(cells.map((c) => c.values)).toEqual([
       { connections: 1, mode: "fast" },
       { connections: 1, mode: "2" },

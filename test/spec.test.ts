@@ -21,6 +21,8 @@ const CLI = "/opt/tcpsweep/dist/cli/main.js";
 const OPTS = { cliEntry: CLI, cwd: "/base" };
 
 /** Minimal valid body (builtin server + client) to append settings to. */
+/** A server that reads a custom matrix key `mode` (through its env). */
+const MODE_SERVER = 'server: {command: [srv, "{port}"], env: {MODE: "{mode}"}}\n';
 const BASE = "matrix:\n  connections: [1, 10]\n  threads: [1, 2]\nserver:\n  builtin: true\n";
 
 const issuesOf = (text: string, file = "sweeps/x.yaml", overrides?: SpecOverrides): SpecIssue[] => specIssues(text, file, OPTS, overrides);
@@ -516,7 +518,8 @@ describe("matrix validation", () => {
     );
   });
   it("keeps matrix keys in file order, with custom keys", () => {
-    const spec = parse("matrix:\n  threads: [1]\n  mode: [fast, slow]\n  connections: [1, 2]\nserver: {builtin: true}\n");
+    // A custom key is read by something (here the server's env): one nothing reads is refused (unused-matrix-keys.test.ts).
+    const spec = parse(`matrix:\n  threads: [1]\n  mode: [fast, slow]\n  connections: [1, 2]\n${MODE_SERVER}`);
     expect(spec.matrix.keys).toEqual(["threads", "mode", "connections"]);
     expect(spec.matrix.values.mode).toEqual(["fast", "slow"]);
   });
@@ -548,7 +551,7 @@ describe("matrix validation", () => {
     ]);
   });
   it("include/exclude values are normalised to the matrix's values", () => {
-    const spec = parse("matrix: {connections: [1, 10], mode: ['1', b], exclude: [{connections: 10, mode: 1}]}\nserver: {builtin: true}\n");
+    const spec = parse(`matrix: {connections: [1, 10], mode: ['1', b], exclude: [{connections: 10, mode: 1}]}\n${MODE_SERVER}`);
     expect(spec.matrix.exclude).toEqual([{ connections: 10, mode: "1" }]);
   });
 });

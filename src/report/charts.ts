@@ -22,6 +22,7 @@ import {
   type Spec,
 } from "./chart-axes.js";
 import { CURVE_PERCENTILES, loadCurve } from "./load-curve.js";
+import { timeKindOf } from "../profile/blocking-syscalls.js";
 
 export interface Chart {
   /** File name stem and HTML id: throughput, latency-p99, ... */
@@ -127,6 +128,12 @@ function syscallsPerRequestChart(a: Axes): Spec | Omitted {
   );
 }
 
+/** Legend labels that mark the waiting calls: their time is time blocked, not work (profile/blocking-syscalls.ts). */
+function blockedLabel(domain: readonly string[]): string {
+  const waits = domain.filter((syscall) => timeKindOf(syscall) === "blocked");
+  return `indexof(${JSON.stringify(waits)}, datum.label) >= 0 ? datum.label + " (blocked wait)" : datum.label`;
+}
+
 function topSyscallsChart(a: Axes): Spec | Omitted {
   const { data } = a;
   if (!data.syscallsFile) return { title: "Top syscalls per cell", reason: "no .syscalls.csv beside the CSV" };
@@ -168,7 +175,12 @@ function topSyscallsChart(a: Axes): Spec | Omitted {
           axis: { title: data.matrixKeys.length > 0 ? data.matrixKeys.join(" / ") : "cell", labelAngle: longLabels ? -40 : 0 },
         },
         y: { field: "perRequest", type: "quantitative", aggregate: "sum", stack: "zero", axis: { title: "calls per request" } },
-        color: { field: "syscall", type: "nominal", scale: { domain, range }, legend: { title: "syscall" } },
+        color: {
+          field: "syscall",
+          type: "nominal",
+          scale: { domain, range },
+          legend: { title: "syscall", labelExpr: blockedLabel(domain), labelLimit: 260 },
+        },
         order: { field: "rank", type: "quantitative", sort: "ascending" },
       },
     },
@@ -332,7 +344,7 @@ const CAPTIONS: Record<(typeof CHART_IDS)[number], (data: ReportData) => string>
     `99th-percentile request latency against ${keyTitle(d.xKey ?? "cell")}, ${xIsLog(d) ? "both axes" : "y axis"} logarithmic.`,
   "syscalls-per-request": () => "System calls per answered request in the traced pass, for each profiled process.",
   "syscalls-top": (d) =>
-    `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}.`,
+    `Calls per request of the busiest system calls in each cell, from ${d.syscallsFile ? d.syscallsFile.split("/").pop() : "the syscall table"}. Calls marked "(blocked wait)" exist to wait (futex, epoll_wait, poll, nanosleep …): their time in the table is time blocked, not work.`,
   "success-rate": () => "Share of requests answered correctly; shown because some cell fell below 100 %.",
   "served-connections": () =>
     "Share of the requested connections that got any reply in the window; shown because some cell left connections starved (degraded).",

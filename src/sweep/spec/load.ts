@@ -18,6 +18,7 @@ import { cellLengthIssues } from "./protocol-checks.js";
 import { Locator, dropRedundant, finish, fromZod, type RawIssue } from "./locate.js";
 import { defaultCliEntry, resolveSpec } from "./resolve.js";
 import { withNamedKeys } from "./named-dimensions.js";
+import { unusedMatrixKeyIssues } from "./unused-keys.js";
 import { specSchema } from "./schema.js";
 import { MAX_YAML_ERRORS, YAML_SYNTAX_PATH, asObject, durationSchema, hostAndPort, intSchema } from "./schema-parts.js";
 import { applySetOverrides, isSetIssue, setIssue } from "./set-override.js";
@@ -138,6 +139,7 @@ export function parseSpecText(text: string, file: string, overrides: SpecOverrid
 
   // Checks that need resolved numbers.
   const late: RawIssue[] = [];
+  late.push(...unusedMatrixKeyIssues(spec));
   const minRun = spec.warmupS + spec.durationS;
   if (spec.timeoutS <= minRun) {
     late.push({
