@@ -52,8 +52,19 @@ const hostile = fc.oneof(
     "-5",
     "1e400",
     "NaN",
+    // formula starts after whitespace or as look-alikes (issue 33, class 10)
+    " =1+1",
+    "\n-2+3",
+    "\v+1",
+    "\f-1+2",
+    "\u00a0@SUM(1)",
+    "\uff0b1+1",
+    "\u3000=1+1",
   ),
   fc.string({ unit: fc.constantFrom("=", "+", "-", "@", "\t", "\r", "'", "/", ".", "a", "1", ",", '"', "\n", "{", "}") }),
+  fc.string({
+    unit: fc.constantFrom(" ", "\v", "\f", "\n", "\u00a0", "\u3000", "\uff1d", "\uff0b", "\uff0d", "\uff20", "=", "-", "'", "a", "1"),
+  }),
 );
 const key = fc.oneof(hostile, fc.constantFrom("connections", "threads", "__proto__", "constructor", "prototype", "hostname", "run_id"));
 const scalar = fc.oneof(hostile, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));

@@ -196,7 +196,8 @@ class Agent {
         rmSync(this.profiler.dir, { recursive: true, force: true });
       }
       if (!this.child) return { forced: false };
-      const { forced } = await this.child.stop(signal, graceMs);
+      const { forced, escaped } = await this.child.stop(signal, graceMs);
+      if (escaped > 0) process.stderr.write(`tcpsweep agent: killed ${escaped} escaped descendant${escaped === 1 ? "" : "s"}\n`);
       clearInterval(this.usageTimer);
       return { forced };
     })();

@@ -5,6 +5,7 @@
 import { execa } from "execa";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isAlive, processTree, treeUsage, type TreeUsage } from "./proctree.js";
+import { killMarked, newTreeMarker, TREE_VARIABLE } from "./tree-marker.js";
 
 export interface ExitInfo {
   /** undefined when killed by a signal or never started. */
@@ -65,6 +66,8 @@ export class ChildProcess {
   private readonly stderrTail: OutputTail;
   private finished = false;
   private readonly input?: NodeJS.WritableStream;
+  /** The TCPSWEEP_TREE value this process and every descendant inherit (src/process/tree-marker.ts). */
+  readonly treeMarker = newTreeMarker();
 
   constructor(
     readonly argv: readonly string[],
@@ -75,7 +78,7 @@ export class ChildProcess {
     this.stderrTail = new OutputTail(keep);
     const subprocess = execa(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
-      env: options.env,
+      env: { ...options.env, [TREE_VARIABLE]: this.treeMarker },
       detached: true,
       reject: false,
       buffer: false,
@@ -147,14 +150,16 @@ export class ChildProcess {
     const tree = processTree(this.pid);
     sendSignal(-this.pid, signal);
     for (const pid of tree) sendSignal(pid, signal);
+    if (signal === "SIGKILL") killMarked(this.treeMarker);
   }
 
   /**
    * Stops the whole tree: `signal`, then SIGKILL for whatever is still alive after `graceMs`.
-   * Resolves once the process has exited and no descendant is left; says whether force was needed.
+   * Resolves once the process has exited and no descendant is left; says whether force was needed
+   * and how many descendants that had left the tree (daemons) were found by their marker and killed.
    */
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean; exit: ExitInfo }> {
-    if (this.pid === undefined) return { forced: false, exit: await this.exited };
+  async stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean; exit: ExitInfo; escaped: number }> {
+    if (this.pid === undefined) return { forced: false, exit: await this.exited, escaped: 0 };
     const tree = processTree(this.pid);
     this.signal(signal);
     const deadline = Date.now() + graceMs;
@@ -164,7 +169,8 @@ export class ChildProcess {
     for (const pid of survivors) sendSignal(pid, "SIGKILL");
     const exit = await this.exited;
     while (survivors.some(isAlive)) await sleep(10);
-    return { forced: survivors.length > 0, exit };
+    const escaped = killMarked(this.treeMarker);
+    return { forced: survivors.length > 0, exit, escaped };
   }
 }
 

@@ -2,6 +2,7 @@
  * `tcpsweep report <results.csv>`: loaded only when that command runs (vega is heavy), so the
  * other commands start lean. Writes index.html and one SVG per chart into the output directory.
  */
+import { dropXmlForbidden } from "../untrusted/xml.js";
 import { closeSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CHART_IDS, buildCharts, type Chart, type Omitted } from "./charts.js";
@@ -45,7 +46,7 @@ export async function writeReport(csvFile: string, options: ReportOptions = {}):
   for (const id of CHART_IDS) {
     const file = path.join(outDir, `${id}.svg`);
     const chart = charts.find((c) => c.id === id);
-    if (chart) writeInside(file, `<?xml version="1.0" encoding="utf-8"?>\n${chart.svg}\n`);
+    if (chart) writeInside(file, `<?xml version="1.0" encoding="utf-8"?>\n${dropXmlForbidden(chart.svg)}\n`);
     else if (existsSync(file)) rmSync(file); // a chart an earlier report drew but this run cannot
   }
   const flames = reportFlameGraphs(csvFile, data.runRows);

@@ -10,7 +10,8 @@
  *   file; it re-checks that the lock is still that inode with a dead owner, then rename(2)s its
  *   own file over it. A claim whose owner died is taken over the same way (one level deeper).
  */
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, lstatSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFirstLine } from "../untrusted/files.js";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isAlive } from "../process/proctree.js";
@@ -22,11 +23,17 @@ export interface CsvLock {
   release(): void;
 }
 
-/** A lock file's owner (first line) and identity; undefined when it does not exist. */
+/** A PID and its newline: all a lock file of ours holds. */
+const LOCK_READ_BYTES = 64;
+
+/**
+ * A lock file's owner (first line) and identity; undefined when it does not exist. A symbolic link,
+ * FIFO or device in its place is refused (UnsafePathError) without blocking, and at most 64 bytes are read.
+ */
 function inspect(file: string): { pid: number | undefined; ino: number } | undefined {
   try {
-    const ino = statSync(file).ino;
-    const pid = Number(readFileSync(file, "utf8").split("\n", 1)[0]!.trim());
+    const ino = lstatSync(file).ino;
+    const pid = Number((readFirstLine(file, LOCK_READ_BYTES) ?? "").trim());
     return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, ino };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;

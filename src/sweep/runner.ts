@@ -20,6 +20,7 @@ import { chooseLaunchers, closeLaunchers, preflightLaunchers, type Launchers } f
 import { retryOnWarmClientLoss } from "../launch/warm-client.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import { killEveryChildNow } from "../process/child.js";
+import { escapedKilledSoFar } from "../process/tree-marker.js";
 import { runOnce } from "./run.js";
 import { regexColumns } from "./client-output.js";
 import { specRedactor } from "./secrets.js";
@@ -165,6 +166,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   verbose?.(
     `preflight passed: ${cells.length} cells, ${plan ? `profiler ${plan.kind}` : "no profiler"}, server ${launchers.server.where}, client ${launchers.client.where}`,
   );
+  const escapedBefore = escapedKilledSoFar();
   const lock = await prepareOutput(spec, options.lockWaitMs, options.out);
   verbose?.(`locked ${spec.output.csv}`);
   const controller = new AbortController();
@@ -276,6 +278,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
     lock.release();
   }
   for (const sink of sinks) sink.close({ interrupted: interruptedBy !== undefined });
+  reportEscaped(escapedKilledSoFar() - escapedBefore, options.out);
   // From here to the process's exit a signal must not kill it by the signal (the rows are whole, the
   // children gone): it ends with the usual status instead.
   process.off("SIGINT", onSignal);
@@ -284,6 +287,14 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
   process.on("SIGTERM", lateSignal);
   if (interruptedBy) return interruptedBy === "SIGINT" ? 130 : 143;
   return notOk > 0 ? 1 : 0;
+}
+
+/** Descendants that left their tree (setsid, double fork, nohup) and were found by their marker: a person should know. */
+function reportEscaped(count: number, out: NodeJS.WritableStream): void {
+  if (count === 0) return;
+  out.write(
+    `tcpsweep: killed ${count} escaped descendant${count === 1 ? "" : "s"} (processes that left their tree: setsid, double fork, nohup)\n`,
+  );
 }
 
 /** A signal after a sweep ended (its rows written, its children stopped): exit 130/143 rather than die by it. */

@@ -34,6 +34,11 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { purpose: "a stripped binary in the CPU profile tests", names: ["strip"], debianPackage: "binutils" },
   { purpose: "a real echo server (xinetd's internal echo service) for the echo protocol", names: ["xinetd"], debianPackage: "xinetd" },
   { purpose: "a Python asyncio echo server, as users bring one (readiness test)", names: ["python3"], debianPackage: "python3" },
+  {
+    purpose: "opening tcpsweep's CSVs in a real spreadsheet (formula look-alikes)",
+    names: ["soffice"],
+    debianPackage: "libreoffice-calc-nogui",
+  },
 ];
 
 /** PATH, plus the sbin directories a non-login root shell may lack (sshd and ip live there). */

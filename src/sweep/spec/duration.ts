@@ -34,10 +34,15 @@ export function parseDuration(v: unknown): number | undefined {
   return body === "" || !Number.isFinite(total) ? undefined : sign * total;
 }
 
+/** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one fires after 1 ms instead. */
+export const MAX_DURATION_S = (2 ** 31 - 1) / 1000;
+
 /** Seconds, or the message saying why `v` is not a duration (`positive`: above 0, else 0 or more). */
 export function checkDuration(v: unknown, positive: boolean): number | { message: string } {
   const s = parseDuration(v);
   if (s === undefined) return { message: `expected ${DURATION_SYNTAX}, got ${describeValue(v)}` };
   if (positive ? s <= 0 : s < 0) return { message: `expected a duration ${positive ? "> 0" : ">= 0"}, got ${describeValue(v)}` };
+  if (s > MAX_DURATION_S)
+    return { message: `expected a duration of at most 596h (about 24.8 days, the longest timer Node has), got ${describeValue(v)}` };
   return s;
 }

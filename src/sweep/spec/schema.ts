@@ -40,6 +40,10 @@ export const matrixScalar = z.union([z.number(), z.string()], expect("a string o
       message: `matrix values must be non-empty and cannot contain "," or "=" (they appear in cell ids like connections=10,threads=2), got ${describeValue(v)}`,
     });
   }
+  if (typeof v === "string" && v.includes("\0")) {
+    // A command argument or environment value cannot hold a NUL: the run would fail after the header is written.
+    ctx.addIssue({ code: "custom", input: v, message: `matrix values cannot contain a NUL character (\\0), got ${describeValue(v)}` });
+  }
 });
 
 export function matrixList<T extends z.ZodType<MatrixValue>>(element: T) {
