@@ -45,11 +45,11 @@ function hostsYaml(overrides: Record<string, string> = {}): string {
 }
 
 /** `tcpsweep run` inside the controller namespace. */
-async function runInLab(name: string, body: string, timeoutMs = 240_000) {
+async function runInLab(name: string, body: string, timeoutMs = 240_000, flags: string[] = []) {
   const spec = path.join(dir, `${name}.yaml`);
   const csv = path.join(dir, `${name}.csv`);
   writeFileSync(spec, `name: ${name}\noutput: {csv: ${csv}, mode: new}\n${body}\n`);
-  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec], {
+  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec, ...flags], {
     reject: false,
     timeout: timeoutMs,
     cwd: dir,
@@ -298,13 +298,18 @@ duration: 4
 warmup: 0.2
 matrix: {connections: [20, 30]}
 server: {builtin: true, host: srv}`;
-    const { csv, result } = await runInLab("server-fault", body, 120_000);
-    // Mid-cell: the agent and the server run on srv, the client here (in the controller namespace).
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await processesIn(lab.controllerNs)).filter((p) => p.comm.startsWith("node")).length < 2) {
-      await sleep(100);
-    }
-    await sleep(1500);
+    const { child, csv, result } = await runInLab("server-fault", body, 120_000, ["-v"]);
+    // Mid-cell, the event itself: the first cell's window has opened (-v prints it as the client
+    // announces it), so the server on srv is serving the measured load when its host drops.
+    const windowOpen = await new Promise<boolean>((resolve) => {
+      let seen = "";
+      child.stderr!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString("utf8");
+        if (/tcpsweep: connections=20 #1: window open/.test(seen)) resolve(true);
+      });
+      void result.then(() => resolve(false));
+    });
+    expect(windowOpen, "the sweep ended before the first cell's window opened").toBe(true);
     for (const p of await processesIn(lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);
