@@ -32,20 +32,20 @@ if [ -n "${TCPSWEEP_NODE:-}" ]; then
 fi
 
 spec=${1:-sweeps/nightly.yaml}
-name=$(basename "$spec" .yaml)
 root=${TCPSWEEP_NIGHTLY_DIR:-results/nightly}
 day=${TCPSWEEP_NIGHTLY_DATE:-$(date -u +%Y-%m-%d)}
-out="$root/$day"
-mkdir -p "$out" || { echo "nightly $name: cannot create $out"; exit 2; }
-log="$out/$name.log"
-csv="$out/$name.csv"
+mkdir -p "$root" || { echo "nightly: cannot create $root"; exit 2; }
+# Until the build is done the night's file names are unknown (tcpsweep nightly-paths names them, from
+# dist/): what the build prints waits in a file of its own, then goes to the top of the night's log.
+early_log=$(mktemp "$root/.nightly.XXXXXX.log") || { echo "nightly: cannot write in $root"; exit 2; }
+log=$early_log
 note() { echo "$(date -u +%FT%TZ) $*" >>"$log"; }
 
 # flock: a second cron run while the first is still going exits at once (status 75) instead of piling up.
 exec 9>"$root/.lock"
 if ! flock -n 9; then
-  note "another nightly run holds $root/.lock; skipping"
-  echo "nightly $name: skipped, another nightly run holds $root/.lock"
+  rm -f "$early_log"
+  echo "nightly $(basename "$spec" .yaml): skipped, another nightly run holds $root/.lock"
   exit 75
 fi
 
@@ -53,31 +53,34 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "${TCPSWEEP_NIGHTLY_BUILD:-1}" != 0 ]; then
   note "npm run build"
   if ! npm run build >>"$log" 2>&1; then
-    echo "nightly $name: build failed (npm run build), log: $log"
+    echo "nightly $(basename "$spec" .yaml): build failed (npm run build), log: $log"
     exit 1
   fi
 fi
 
+# The night's file names (src/rundir/nightly-layout.ts): name out csv log run_json report_dir
+# compare_json history_dir history_txt previous.
+if ! paths=$("$node" dist/cli/main.js nightly-paths "$spec" --root "$root" --night "$day" 2>>"$log"); then
+  echo "nightly $(basename "$spec" .yaml): cannot name the night's files (tcpsweep nightly-paths), log: $log"
+  exit 2
+fi
+eval "$paths"
+mkdir -p "$out" || { echo "nightly $name: cannot create $out"; exit 2; }
+cat "$early_log" >>"$log" && rm -f "$early_log"
+
 note "sweep $spec -> $csv ($node $("$node" --version 2>&1))"
 sweep_status=0
-"$node" dist/cli/main.js run "$spec" --csv "$csv" --json >"$out/$name.run.json" 2>>"$log" || sweep_status=$?
+"$node" dist/cli/main.js run "$spec" --csv "$csv" --json >"$run_json" 2>>"$log" || sweep_status=$?
 note "sweep exit $sweep_status"
 
-report_dir="$out/$name.report"
 report_status=0
 "$node" dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
 note "report exit $report_status"
 
-# The latest earlier night with a CSV of this spec (night directories sort by date).
-previous=""
-for candidate in "$root"/*/"$name.csv"; do
-  night=$(basename "$(dirname "$candidate")")
-  [ -f "$candidate" ] && [[ "$night" < "$day" ]] && previous=$candidate
-done
 compare_status=none
 if [ -n "$previous" ] && [ -f "$csv" ]; then
   compare_status=0
-  "$node" dist/cli/main.js compare "$previous" "$csv" --json >"$out/$name.compare.json" 2>>"$log" || compare_status=$?
+  "$node" dist/cli/main.js compare "$previous" "$csv" --json >"$compare_json" 2>>"$log" || compare_status=$?
   "$node" dist/cli/main.js compare "$previous" "$csv" >>"$log" 2>&1 || true
   note "compare with $previous: exit $compare_status"
 fi
@@ -85,9 +88,9 @@ fi
 # Every night of the layout, change points over the whole series (docs/nightly.md): its one line for the
 # summary, its table in the log, its trend report beside the night's report. Exit 1: a new regression.
 history_status=0
-"$node" dist/cli/main.js history "$root" --summary --report "$out/$name.history" >"$out/$name.history.txt" 2>>"$log" || history_status=$?
+"$node" dist/cli/main.js history "$root" --summary --report "$history_dir" >"$history_txt" 2>>"$log" || history_status=$?
 "$node" dist/cli/main.js history "$root" --no-cache >>"$log" 2>&1 || true
 note "history: exit $history_status"
 
-"$node" scripts/nightly-summary.mjs "$name" "$out/$name.run.json" "$sweep_status" "$report_dir/index.html" "$report_status" \
-  "$out/$name.compare.json" "$compare_status" "$previous" "$log" "$out/$name.history.txt" "$history_status"
+"$node" scripts/nightly-summary.mjs "$name" "$run_json" "$sweep_status" "$report_dir/index.html" "$report_status" \
+  "$compare_json" "$compare_status" "$previous" "$log" "$history_txt" "$history_status"

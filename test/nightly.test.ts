@@ -6,7 +6,7 @@
  * user's (first on PATH), or TCPSWEEP_NODE.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
@@ -101,6 +101,8 @@ describe("scripts/nightly.sh", () => {
       const log = readFileSync(path.join(root, "2026-03-01/broken.log"), "utf8");
       expect(log).toContain("npm run build");
       expect(log).toMatch(/sweep exit 1/);
+      // The build's lines waited in a file of their own until the night's names were known (nightly-paths), then moved into the log.
+      expect(readdirSync(root).filter((entry) => entry.startsWith(".nightly."))).toEqual([]);
 
       const typo = writeSpec(dir, "name: typo\nmatrix: [\n", "typo.yaml");
       const bad = await nightly(typo, root, "2026-03-01");

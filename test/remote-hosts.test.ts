@@ -45,16 +45,31 @@ function hostsYaml(overrides: Record<string, string> = {}): string {
 }
 
 /** `tcpsweep run` inside the controller namespace. */
-async function runInLab(name: string, body: string, timeoutMs = 240_000) {
+async function runInLab(name: string, body: string, timeoutMs = 240_000, flags: string[] = []) {
   const spec = path.join(dir, `${name}.yaml`);
   const csv = path.join(dir, `${name}.csv`);
   writeFileSync(spec, `name: ${name}\noutput: {csv: ${csv}, mode: new}\n${body}\n`);
-  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec], {
+  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec, ...flags], {
     reject: false,
     timeout: timeoutMs,
     cwd: dir,
   });
   return { child, csv, result: child.then((r) => ({ exitCode: r.exitCode, stderr: String(r.stderr), timedOut: r.timedOut })) };
+}
+
+/**
+ * Resolves true once `run -v` says the first repeat of `cellId` has opened its window (the client
+ * announced it: every load host's window, for remote clients), false if the run ended first.
+ */
+function windowOpened(child: ReturnType<typeof execa>, result: Promise<unknown>, cellId: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let seen = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString("utf8");
+      if (seen.includes(`tcpsweep: ${cellId} #1: window open`)) resolve(true);
+    });
+    void result.then(() => resolve(false));
+  });
 }
 
 /**
@@ -235,12 +250,11 @@ warmup: 0.2
 matrix: {connections: [200, 300]}
 server: {builtin: true, host: srv}
 client: {hosts: [load1, load2]}`;
-    const { csv, result } = await runInLab("network-cut", body, 150_000);
+    const { child, csv, result } = await runInLab("network-cut", body, 150_000, ["-v"]);
     const load1 = lab.hosts.load1!;
     const nodesOn = async (ns: string) => (await processesIn(ns)).filter((p) => p.comm.startsWith("node"));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await nodesOn(load1.ns)).length < 2) await sleep(100);
-    await sleep(1500);
+    // Mid-cell: every load host's window has opened (not a guessed delay: a cut before that fails the readiness probe instead).
+    expect(await windowOpened(child, result, "connections=200"), "the sweep ended before the first cell's window opened").toBe(true);
     await lab.cutNetwork("load1");
     const cutAt = Date.now();
     try {
@@ -270,13 +284,9 @@ warmup: 0.2
 matrix: {connections: [200, 300]}
 server: {builtin: true, host: srv}
 client: {hosts: [load1, load2]}`;
-    const { csv, result } = await runInLab("fault", body, 120_000);
-    // Mid-cell: load2's client is running (the agent and the client: two node processes there).
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await processesIn(lab.hosts.load2!.ns)).filter((p) => p.comm.startsWith("node")).length < 2) {
-      await sleep(100);
-    }
-    await sleep(1500);
+    const { child, csv, result } = await runInLab("fault", body, 120_000, ["-v"]);
+    // Mid-cell: every load host's window has opened, load2's included.
+    expect(await windowOpened(child, result, "connections=200"), "the sweep ended before the first cell's window opened").toBe(true);
     const killedAt = Date.now();
     // Every sshd of the host: the listener and the sessions' processes (the host "drops").
     for (const p of await processesIn(lab.hosts.load2!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
@@ -298,13 +308,9 @@ duration: 4
 warmup: 0.2
 matrix: {connections: [20, 30]}
 server: {builtin: true, host: srv}`;
-    const { csv, result } = await runInLab("server-fault", body, 120_000);
-    // Mid-cell: the agent and the server run on srv, the client here (in the controller namespace).
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await processesIn(lab.controllerNs)).filter((p) => p.comm.startsWith("node")).length < 2) {
-      await sleep(100);
-    }
-    await sleep(1500);
+    const { child, csv, result } = await runInLab("server-fault", body, 120_000, ["-v"]);
+    // Mid-cell, the event itself: the server on srv is serving the measured load when its host drops.
+    expect(await windowOpened(child, result, "connections=20"), "the sweep ended before the first cell's window opened").toBe(true);
     for (const p of await processesIn(lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);

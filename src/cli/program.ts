@@ -7,6 +7,7 @@ import { failUnexpected } from "./exit.js";
 import { registerCompareCommand } from "./compare-command.js";
 import { registerCompletionCommand } from "./completion-command.js";
 import { registerHistoryCommand } from "./history-command.js";
+import { registerNightlyPathsCommand } from "./nightly-paths-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerServerCommand } from "./server-command.js";
@@ -40,6 +41,7 @@ registerHistoryCommand(program);
 registerAgentCommand(program);
 registerCompletionCommand(program);
 registerWarmClientCommand(program);
+registerNightlyPathsCommand(program);
 program.addHelpText("after", `\n${EXIT_CODES_HELP}`);
 
 // Before anything runs: `npm run sweep SPEC --dry-run` must not start the sweep npm left without its flag.

@@ -9,12 +9,14 @@ import { SshLauncher, type SshConnections } from "./ssh.js";
 export class MultiHostClientLauncher implements Launcher {
   readonly where: string;
   private readonly first: SshLauncher;
+  private readonly probes: SshLauncher[];
   constructor(
     private readonly connections: SshConnections,
     private readonly hosts: readonly RemoteHost[],
   ) {
     this.where = `hosts ${hosts.map((h) => h.name).join(", ")}`;
-    this.first = new SshLauncher(connections, hosts[0]!);
+    this.probes = hosts.map((host) => new SshLauncher(connections, host));
+    this.first = this.probes[0]!;
   }
 
   start(request: StartRequest): Launched {
@@ -25,8 +27,23 @@ export class MultiHostClientLauncher implements Launcher {
     return this.first.freePort(host);
   }
 
+  /**
+   * Probed from every load host at once; accepting as soon as one sees it: whether the server accepts
+   * is the server's state, and a load host that dropped must fail the client (naming it), not the server.
+   */
   waitUntilAccepting(host: string, port: number, deadline: number, giveUp: () => boolean): Promise<boolean> {
-    return this.first.waitUntilAccepting(host, port, deadline, giveUp);
+    let settled = false;
+    const stop = () => settled || giveUp();
+    return new Promise<boolean>((resolve) => {
+      let pending = this.probes.length;
+      for (const probe of this.probes)
+        void probe.waitUntilAccepting(host, port, deadline, stop).then((accepting) => {
+          if (accepting || --pending === 0) {
+            settled = true;
+            resolve(accepting);
+          }
+        });
+    });
   }
 
   /** Each host's share is checked there by the remote preflight. */

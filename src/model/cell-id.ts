@@ -11,13 +11,25 @@ export function formatCellId(keys: readonly string[], values: Readonly<Record<st
   return keys.map((key) => `${key}=${String(values[key])}`).join(",");
 }
 
+/** One `key=value` part of a cell id as written; `value` is undefined when the part has no "=". */
+export interface CellIdPart {
+  text: string;
+  key: string;
+  value?: string;
+}
+
+/** `connections=100,threads=4` → its parts as written (an empty id: none); readers that check input (`--only`) judge each part. */
+export function cellIdParts(id: string): CellIdPart[] {
+  if (id === "") return [];
+  return id.split(",").map((text) => {
+    const eq = text.indexOf("=");
+    return eq < 0 ? { text, key: text } : { text, key: text.slice(0, eq), value: text.slice(eq + 1) };
+  });
+}
+
 /** `connections=100,threads=4` → [["connections", "100"], ["threads", "4"]] (an empty id: none). */
 export function parseCellId(id: string): [key: string, value: string][] {
-  if (id === "") return [];
-  return id.split(",").map((part) => {
-    const eq = part.indexOf("=");
-    return eq < 0 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)];
-  });
+  return cellIdParts(id).map(({ key, value }) => [key, value ?? ""]);
 }
 
 /** The keys of a cell id, in its order. */

@@ -181,15 +181,17 @@ export async function runPass(context: PassContext): Promise<PassResult> {
       );
     }
     const observer = new WindowObserver(client, server, tracer, clock);
+    // As it happens, for -v (and tests that act mid-window: an event to wait for, not a guessed delay).
+    const windowOpened = () => (observer.opened(), context.log?.(`${cell.id} #${repeat}${tracer ? " (traced)" : ""}: window open`));
     if (spec.client.builtin) {
       client.stderrLines((line) => {
         if (line === READY_LINE) void observer.ready();
-        else if (line === WINDOW_STARTED_LINE) observer.opened();
+        else if (line === WINDOW_STARTED_LINE) windowOpened();
         else if (line === WINDOW_ENDED_LINE) observer.closed();
       });
     } else {
       // An external client does not say when its window opens: assume it follows its flags.
-      const opens = setTimeout(() => observer.opened(), spec.warmupS * 1000);
+      const opens = setTimeout(windowOpened, spec.warmupS * 1000);
       const closes = setTimeout(() => observer.closed(), (spec.warmupS + spec.durationS) * 1000);
       void client.exited.then(() => (clearTimeout(opens), clearTimeout(closes)));
     }

@@ -1,7 +1,7 @@
 /**
  * Matrix expansion: spec → ordered list of cells, and the `--only` filter.
  */
-import { formatCellId } from "../model/cell-id.js";
+import { cellIdParts, formatCellId } from "../model/cell-id.js";
 import { SpecError, didYouMean, type SpecIssue } from "./errors.js";
 import type { Cell, MatrixValue, SweepSpec } from "../model/spec-types.js";
 
@@ -84,19 +84,17 @@ export function parseOnlyFilter(text: string, spec: Pick<SweepSpec, "file" | "ma
   const keys = spec.matrix.keys;
   const problems: string[] = [];
   const values: Record<string, MatrixValue[]> = {};
-  const parts = text.split(",").map((s) => s.trim());
-  if (parts.every((p) => p === ""))
+  // Spaces around a part, its key or its value are the user's layout, not part of a cell id.
+  const parts = cellIdParts(text).map((part) => ({ text: part.text.trim(), key: part.key.trim(), value: part.value?.trim() }));
+  if (parts.every((p) => p.text === ""))
     problems.push(`expected key=value[,key=value...], got ${JSON.stringify(text)}; matrix keys: ${keys.join(", ")}`);
   else {
-    for (const part of parts) {
+    for (const { text: part, key, value: raw } of parts) {
       if (part === "") continue;
-      const eq = part.indexOf("=");
-      if (eq <= 0) {
+      if (raw === undefined || key === "") {
         problems.push(`expected key=value, got ${JSON.stringify(part)}; matrix keys: ${keys.join(", ")}`);
         continue;
       }
-      const key = part.slice(0, eq).trim();
-      const raw = part.slice(eq + 1).trim();
       if (!keys.includes(key)) {
         const hint = didYouMean(key, keys);
         problems.push(`unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; matrix keys: ${keys.join(", ")}`);
