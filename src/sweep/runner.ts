@@ -134,7 +134,8 @@ async function prepareOutput(spec: SweepSpec, lockWaitMs: number, out: NodeJS.Wr
       );
     return await lockCsv(file, lockWaitMs, sayWaiting);
   } catch (error) {
-    if (error instanceof LockBusyError) throw error;
+    // Said as the dry run says it (rundir/writable.ts), with the spec and its key.
+    if (error instanceof LockBusyError) throw new LockBusyError(`${spec.file}: output.csv: ${error.message}`);
     // e.g. the directory does not take new files
     throw new PreflightError(`${spec.file}: output.csv: cannot write ${file}: ${(error as Error).message}`);
   }
