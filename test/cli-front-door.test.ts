@@ -58,7 +58,7 @@ describe("run --dry-run", () => {
   it("names every missing program at once (exit 2) and prints the plan as JSON with typed values", async () => {
     const spec = tinySpec("missing", {
       server: { command: "/nonexistent/tcpsweep-srv --port {port}", cpus: "0" },
-      client: { command: "tcpsweep-no-such-client {address}", parser: "regex", regex: "(?<resp_per_s>[0-9.]+)" },
+      client: { command: "tcpsweep-no-such-client {address} -c {connections}", parser: "regex", regex: "(?<resp_per_s>[0-9.]+)" },
     });
     const result = await cli("run", spec, "--dry-run", "--json");
     expect(result.code).toBe(2);
