@@ -44,11 +44,13 @@ describe("the profiler kinds' table", () => {
     expect(tracePlanProblem(spec, tracePlan(spec))).toMatch(/use one of strace, perf, not several/);
   });
 
-  it("cpu: {hz: 99} is a valid spec form; until its profiler exists, preflight refuses it by name", () => {
+  it("cpu: {hz: 99} is a valid spec form: a traced pass with CPU sampling alone, no syscall profiler", () => {
     const spec = parse("{cpu: {hz: 99}}");
     expect(spec.profile).toEqual({ cpu: { hz: 99, target: "server" } });
-    expect(tracePlan(spec)).toBeUndefined();
-    expect(tracePlanProblem(spec, undefined)).toMatch(/^profile\.cpu: /);
+    const plan = tracePlan(spec);
+    expect(plan?.kind).toBeUndefined();
+    expect(plan?.cpu).toEqual({ hz: 99, target: "server" });
+    expect(tracePlanProblem(spec, plan)).toBeUndefined(); // perf can sample here (root)
   });
 
   it("bpf: {} takes every default and plans the timed variant; time: false the counting one", () => {
@@ -59,11 +61,11 @@ describe("the profiler kinds' table", () => {
     expect(() => parse("{bpf: {time: yes}}")).toThrow(/profile\.bpf\.time: expected true or false/);
   });
 
-  it("bpf and cpu together form one profile section: the syscall plan is bpf's, and preflight names cpu until it is built", () => {
+  it("bpf and cpu together form one profile section: bpf counts syscalls and CPU stacks are sampled in the same traced pass", () => {
     const spec = parse("{bpf: {}, cpu: {hz: 99}}");
     expect(spec.profile).toEqual({ bpf: { target: "server", pass: "separate", time: true }, cpu: { hz: 99, target: "server" } });
-    expect(tracePlan(spec)?.kind).toBe("bpf");
-    expect(tracePlanProblem(spec, tracePlan(spec))).toMatch(/^profile\.cpu: /);
+    expect(tracePlan(spec)).toMatchObject({ kind: "bpf", from: "bpf", cpu: { hz: 99, target: "server" } });
+    expect(tracePlanProblem(spec, tracePlan(spec))).toBeUndefined();
     expect(tracePlanProblem(parse("{bpf: {}, perf: {}}"), tracePlan(parse("{bpf: {}, perf: {}}")))).toMatch(
       /use one of perf, bpf, not several/,
     );
