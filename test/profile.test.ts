@@ -95,6 +95,7 @@ describe("strace over the window", () => {
       "percent_time",
       "p50_us",
       "p99_us",
+      "time_kind",
     ]);
     const serverRows = table.rows.filter((r) => r.target === "server");
     expect(serverRows.map((r) => r.syscall)).toEqual(expect.arrayContaining(["read", "write"]));
