@@ -104,13 +104,18 @@ describe("README.md", () => {
       const { status, output } = await runBlock(block.code, dir, env);
       expect(block.statuses, `README.md:${block.line} exited ${status}:\n${block.code}\n---\n${output}`).toContain(status);
     }
-    // What the README says was written: the summary of the latest run into smoke.csv (the --only threads=1 one).
+    // What the README says was written: the summary of the latest run into smoke.csv (the whole smoke
+    // sweep of "Compare two runs", after the first one and the --only threads=1 --repeat 2 one).
     const summary = readCsv(path.join(dir, "results/smoke.summary.csv"));
     expect(summary.rows.map((row) => [row.cell, row.runs])).toEqual([
-      ["connections=10,threads=1", "2"],
-      ["connections=100,threads=1", "2"],
+      ["connections=10,threads=1", "1"],
+      ["connections=100,threads=1", "1"],
+      ["connections=10,threads=2", "1"],
+      ["connections=100,threads=2", "1"],
     ]);
-    expect(new Set(readCsv(path.join(dir, "results/smoke.csv")).rows.map((row) => row.run_id)).size).toBe(2);
+    const runs = readCsv(path.join(dir, "results/smoke.csv")).rows;
+    expect(new Set(runs.map((row) => row.run_id)).size).toBe(3);
+    expect(runs.filter((row) => row.cell.endsWith("threads=1") && row.repeat === "2")).toHaveLength(2); // the --only run's repeats
     expect(existsSync(path.join(dir, "results/smoke.report/index.html"))).toBe(true);
     expect(readCsv(path.join(dir, "results/mine.summary.csv")).rows).toHaveLength(4);
     expect(
