@@ -17,7 +17,9 @@ function specText(sizes: number[], include = 0): string {
   const keys = sizes.map((n, i) => `  k${i}: ${values(n)}`).join("\n");
   const includes =
     include > 0 ? `\n  include:\n${Array.from({ length: include }, (_, i) => `    - { connections: 1, k0: ${1000 + i} }`).join("\n")}` : "";
-  return `name: t\naddress: 127.0.0.1:9\nmatrix:\n  connections: [1]\n${keys}${includes}\nclient: { command: cli, parser: json }\n`;
+  // The client reads every key (a key nothing reads is refused on its own).
+  const command = ["cli", ...sizes.map((_, i) => `{k${i}}`)].join(" ");
+  return `name: t\naddress: 127.0.0.1:9\nmatrix:\n  connections: [1]\n${keys}${includes}\nclient: { command: "${command}", parser: json }\n`;
 }
 
 describe("the matrix's cell limit", () => {
