@@ -89,7 +89,7 @@ describe("big or closed outputs", () => {
       warmup: 0,
       address: "127.0.0.1:9",
       matrix: { connections: [1, 2] },
-      client: { command: `${process.execPath} ${path.join(dir, "client.mjs")}`, parser: "json" },
+      client: { command: `${process.execPath} ${path.join(dir, "client.mjs")} {connections}`, parser: "json" },
       output: { csv: "e.csv" },
     });
     expect((await runCli(["run", spec], { cwd: dir })).status).toBe(0);
