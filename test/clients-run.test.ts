@@ -63,7 +63,7 @@ describe("the built-in client against an external one", () => {
       }
       // The end of the run: verdicts by client, one resp/s line per cell.
       const verdicts = result.stderr.slice(result.stderr.indexOf("verdicts by client")).split("\n");
-      expect(verdicts[0], result.stderr).toMatch(/^verdicts by client \(each against the best;/);
+      expect(verdicts[0], result.stderr).toMatch(/^verdicts by client \(each against the best\)/);
       for (const cell of ["connections=2", "connections=4"]) {
         expect(
           verdicts.filter((l) => /resp\/s/.test(l) && l.includes(` at ${cell}`) && /builtin/.test(l) && /external/.test(l)),
