@@ -57,8 +57,10 @@ describe("readiness method and server state", () => {
   it("a ready line left in a block-buffered stdout: server_not_ready, and the message names buffering and ready: port", async () => {
     const python = requireTool("python3");
     const dir = makeTempDir();
-    // print() without flush into a pipe: the line stays in Python's buffer while the server waits.
-    const server = 'import sys, time; print("listening on", sys.argv[1]); time.sleep(30)';
+    // A write without flush into a pipe: the line stays in the buffer while the server waits. Its own
+    // block-buffered file on fd 1, so PYTHONUNBUFFERED in the caller's environment changes nothing.
+    const server =
+      'import sys, time; out = open(1, "w", buffering=8192, closefd=False); out.write("listening on " + sys.argv[1] + "\\n"); time.sleep(30)';
     const spec = writeSpec(dir, {
       name: "buffered",
       duration: "1s",
