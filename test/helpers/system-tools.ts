@@ -29,11 +29,14 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { purpose: "remote (ssh) runs", names: ["ssh"], debianPackage: "openssh-client" },
   { purpose: "network namespaces", names: ["ip"], debianPackage: "iproute2" },
   { purpose: "a real echo server (fork per connection) for the echo protocol", names: ["socat"], debianPackage: "socat" },
-  { purpose: "real Python servers with a pathology on purpose (the note column)", names: ["python3"], debianPackage: "python3" },
+  {
+    purpose: "real Python servers: a pathology on purpose (the note column), an asyncio echo server as users bring one (readiness test)",
+    names: ["python3"],
+    debianPackage: "python3",
+  },
   { purpose: "compiling the native epoll server for the CPU profile tests", names: ["gcc", "cc"], debianPackage: "gcc" },
   { purpose: "a stripped binary in the CPU profile tests", names: ["strip"], debianPackage: "binutils" },
   { purpose: "a real echo server (xinetd's internal echo service) for the echo protocol", names: ["xinetd"], debianPackage: "xinetd" },
-  { purpose: "a Python asyncio echo server, as users bring one (readiness test)", names: ["python3"], debianPackage: "python3" },
   {
     purpose: "opening tcpsweep's CSVs in a real spreadsheet (formula look-alikes)",
     names: ["soffice"],
