@@ -6,6 +6,7 @@
  * them into `<cell>.r<repeat>.cpu-<target>.folded` beside the run's raw log.
  * Why perf record and not bpftrace's profile probe: docs/decisions.md (measured).
  */
+import { PERF_CONTROL_ARGS, PERF_NEVER_ENABLED, enablePerfEvents, perfEventsEnabled } from "./perf-control.js";
 import { writeFileSync } from "node:fs";
 import { execa } from "execa";
 import { AttachedProfiler } from "./attached.js";
@@ -45,16 +46,12 @@ export class CpuSampleProfiler extends AttachedProfiler<CpuProfile> {
   }
 
   async begin(pids: number[]): Promise<void> {
-    // -D -1 + "enable" on the control fd: perf acknowledges once every thread's sampling is on, so the window opens only then.
-    const argv = ["perf", "record", "-F", String(this.hz), "-g", "-o", dataFileOf(this.rawFile), "-D", "-1", "--control", "fd:0,1"];
+    // The window opens only once every thread's sampling is on (perf-control.ts).
+    const argv = ["perf", "record", "-F", String(this.hz), "-g", "-o", dataFileOf(this.rawFile), ...PERF_CONTROL_ARGS];
     const perf = this.launcher.start({ argv: [...argv, "-p", pids.join(",")], stdin: true });
     this.process = perf;
-    perf.writeStdin?.("enable\n");
-    await this.awaitAttach(
-      perf,
-      (line) => line.includes("Events enabled"),
-      () => "it never said its events were enabled",
-    );
+    enablePerfEvents(perf);
+    await this.awaitAttach(perf, perfEventsEnabled, PERF_NEVER_ENABLED);
   }
 
   protected async read(): Promise<CpuProfile | ProfileError> {

@@ -5,6 +5,7 @@
  * number; see perfCounters). No ptrace, so the target runs at nearly full speed; the price is that
  * only the listed syscalls get a row.
  */
+import { PERF_CONTROL_ARGS, PERF_NEVER_ENABLED, enablePerfEvents, perfEventsEnabled } from "./perf-control.js";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { AttachedProfiler } from "./attached.js";
@@ -131,31 +132,12 @@ export class PerfWindowProfiler extends AttachedProfiler {
 
   async begin(pids: number[]): Promise<void> {
     const events = this.counters.flatMap((counter) => counter.args);
-    // Counters opened disabled (-D -1) and enabled by a command on stdin: perf acknowledges it on
-    // stderr ("Events enabled") once every counter of every thread counts, which is when it is attached.
-    const argv = [
-      "perf",
-      "stat",
-      "-x,",
-      "--no-big-num",
-      "-o",
-      this.rawFile,
-      "-D",
-      "-1",
-      "--control",
-      "fd:0,1",
-      ...events,
-      "-p",
-      pids.join(","),
-    ];
+    // Attached once perf says every counter of every thread counts (perf-control.ts).
+    const argv = ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...PERF_CONTROL_ARGS, ...events, "-p", pids.join(",")];
     const perf = this.launcher.start({ argv, stdin: true });
     this.process = perf;
-    perf.writeStdin?.("enable\n");
-    await this.awaitAttach(
-      perf,
-      (line) => line.includes("Events enabled"),
-      () => "it never said its events were enabled",
-    );
+    enablePerfEvents(perf);
+    await this.awaitAttach(perf, perfEventsEnabled, PERF_NEVER_ENABLED);
   }
 
   protected async read(): Promise<SyscallCounts | ProfileError> {
