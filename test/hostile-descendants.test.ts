@@ -6,7 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ChildProcess } from "../src/process/child.js";
 import { CLI, FAULT_SERVER, makeTempDir, removeTempDirs, runCli, waitFor, writeSpec } from "./helpers/sweep.js";
@@ -59,15 +60,51 @@ function daemonizingShell(): { args: string[]; line: string } {
   return { args, line };
 }
 
-const allStarted = (args: string[]) => () => args.every((arg) => pidsRunning(arg).length === 1);
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Each daemon runs as one `sleep ARG` that no longer descends from `root` (its subshells are gone). */
+const allEscaped = (root: number, args: string[]) => () =>
+  args.every((arg) => {
+    const pids = pidsRunning(arg);
+    if (pids.length !== 1) return false;
+    for (let p = parentOf(pids[0]!); p > 1; p = parentOf(p)) if (p === root) return false;
+    return true;
+  });
+
+/**
+ * A script the server's shell runs before it execs the server: it returns once each daemon runs as
+ * `sleep ARG` and no longer descends from the shell (pid $$). Without it a loaded machine could stop
+ * the server while python3 has not yet left the process group, or while a subshell still parents a
+ * sleep: those are killed as members of the tree, not as escaped descendants.
+ */
+function waitUntilEscaped(dir: string, args: string[]): string {
+  const script = `const fs = require("fs");
+const [root, ...want] = process.argv.slice(2);
+const read = (file) => { try { return fs.readFileSync(file, "utf8"); } catch { return ""; } };
+const parentOf = (pid) => { const stat = read("/proc/" + pid + "/stat"); return stat ? stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] : "0"; };
+const inTree = (pid) => { for (let p = parentOf(pid); p !== "0" && p !== "1"; p = parentOf(p)) if (p === root) return true; return false; };
+const pidOf = (arg) => fs.readdirSync("/proc").find((entry) => read("/proc/" + entry + "/cmdline") === "sleep\\0" + arg + "\\0");
+const escaped = () => want.every((arg) => { const pid = pidOf(arg); return pid !== undefined && !inTree(pid); });
+const timer = setInterval(() => { if (escaped()) clearInterval(timer); }, 20);
+`;
+  writeFileSync(join(dir, "wait-escaped.cjs"), script);
+  return `${process.execPath} ${join(dir, "wait-escaped.cjs")} $$ ${args.join(" ")}`;
+}
 
 describe("descendants that daemonize do not survive their role", () => {
   it("ChildProcess.stop finds setsid, double-fork and nohup daemons by their marker and counts them", async () => {
     const { args, line } = daemonizingShell();
     const child = new ChildProcess(["sh", "-c", `${line}; exec sleep 1000`]);
     ownPids.push(child.pid!);
-    expect(await waitFor(allStarted(args), 10_000), "the three daemons started").toBe(true);
-    // They left the tree: the parent-PID walk no longer reaches them.
+    expect(await waitFor(allEscaped(child.pid!, args), 10_000), "the three daemons started and left the tree").toBe(true);
+    // The parent-PID walk no longer reaches them.
     const tree = child.processIds();
     for (const arg of args) expect(tree).not.toContain(pidsRunning(arg)[0]);
     const { escaped } = await child.stop("SIGTERM", 1000);
@@ -94,7 +131,7 @@ describe("descendants that daemonize do not survive their role", () => {
       duration: "0.3s",
       warmup: 0,
       matrix: { connections: [1] },
-      server: { command: ["sh", "-c", `${line}; exec ${process.execPath} ${FAULT_SERVER} --mode normal --port {port}`], ready: "port" },
+      server: { command: ["sh", "-c", `${line}; ${waitUntilEscaped(dir, args)}; exec ${process.execPath} ${FAULT_SERVER} --mode normal --port {port}`], ready: "port" },
       client: { builtin: true, threads: 1 },
       output: { csv: "d.csv" },
     });
@@ -112,7 +149,7 @@ describe("descendants that daemonize do not survive their role", () => {
     agent.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     agent.stdout.resume();
     agent.stdin.write(`${JSON.stringify({ type: "start", id: 1, argv: ["sh", "-c", `${line}; exec sleep 1000`], self: false })}\n`);
-    expect(await waitFor(allStarted(args), 10_000), "the three daemons started").toBe(true);
+    expect(await waitFor(allEscaped(agent.pid!, args), 10_000), "the three daemons started and left the tree").toBe(true);
     const code = new Promise<number | null>((resolve) => agent.once("exit", resolve));
     agent.stdin.end();
     expect(await code).toBe(0);
