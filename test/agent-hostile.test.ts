@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { lineReader, MAX_LINE_LENGTH } from "../src/remote/protocol.js";
 import { checkAgentEvent, checkAgentInput } from "../src/remote/messages.js";
 import { AgentSession } from "../src/remote/session.js";
+import { DROPS_SHOWN, DroppedMessages } from "../src/agent/dropped.js";
 import { CLI, stillAlive, waitFor, type ProcInfo } from "./helpers/sweep.js";
 
 const started: number[] = [];
@@ -120,6 +121,45 @@ describe("agent: bad input is dropped and counted; nothing outlives the agent", 
     expect(await code).toBe(143);
     await expectTreeGone(tree);
   }, 30_000);
+});
+
+describe("agent: many dropped messages are summarised, not printed one by one", () => {
+  it("20,000 bad lines: the first few in full, then summary lines; the last one counts all 20,000", async () => {
+    const { agent, stderr, request } = await agentWithTree();
+    agent.stdin.write(`${"null\n".repeat(20_000)}`);
+    await request("42"); // answered after every line before it was read
+    const code = exited(agent);
+    agent.stdin.end();
+    expect(await code).toBe(0);
+    const lines = stderr()
+      .trimEnd()
+      .split("\n")
+      .filter((line) => line.startsWith("tcpsweep agent: dropped"));
+    expect(lines.filter((line) => line.startsWith("tcpsweep agent: dropped message ")).length).toBe(DROPS_SHOWN);
+    expect(lines.length, stderr()).toBeLessThan(DROPS_SHOWN + 10);
+    const summarised = lines.slice(DROPS_SHOWN).map((line) => Number(/dropped (\d+) more/.exec(line)?.[1]));
+    expect(summarised.reduce((a, b) => a + b, 0) + DROPS_SHOWN).toBe(20_001);
+    expect(lines.at(-1)).toMatch(/\(20001 in all; the last: /);
+  }, 60_000);
+
+  it("DroppedMessages: a summary at most every 10 s of its clock, and what was left at the end", () => {
+    const written: string[] = [];
+    let now = 0;
+    const dropped = new DroppedMessages(
+      (line) => written.push(line),
+      () => now,
+    );
+    for (let i = 0; i < DROPS_SHOWN + 3; i++) dropped.drop("not JSON", `line ${i}`);
+    expect(written).toHaveLength(DROPS_SHOWN + 1); // the sixth drop, summarised at once; the next two wait
+    now = 5_000;
+    dropped.drop("not JSON", "x");
+    expect(written).toHaveLength(DROPS_SHOWN + 1);
+    now = 10_001;
+    dropped.drop("too long", "y");
+    expect(written.at(-1)).toBe("tcpsweep agent: dropped 4 more messages (10 in all; the last: too long)\n");
+    dropped.summarise();
+    expect(written).toHaveLength(DROPS_SHOWN + 2); // nothing new to say
+  });
 });
 
 describe("controller: what the remote side prints is validated too", () => {

@@ -131,7 +131,14 @@ describe("descendants that daemonize do not survive their role", () => {
       duration: "0.3s",
       warmup: 0,
       matrix: { connections: [1] },
-      server: { command: ["sh", "-c", `${line}; ${waitUntilEscaped(dir, args)}; exec ${process.execPath} ${FAULT_SERVER} --mode normal --port {port}`], ready: "port" },
+      server: {
+        command: [
+          "sh",
+          "-c",
+          `${line}; ${waitUntilEscaped(dir, args)}; exec ${process.execPath} ${FAULT_SERVER} --mode normal --port {port}`,
+        ],
+        ready: "port",
+      },
       client: { builtin: true, threads: 1 },
       output: { csv: "d.csv" },
     });

@@ -5,7 +5,7 @@
  * refused without blocking).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { secondSeries } from "../src/report/validity-data.js";
@@ -136,6 +136,22 @@ describe("paths read from a CSV", () => {
     expect(missing).toHaveLength(3);
   });
 
+  it("a raw log is read only through the client's section, once, however many rows name it", () => {
+    const dir = makeTempDir();
+    const csv = path.join(dir, "r.csv");
+    const raw = rawDirPath(csv, "run1");
+    mkdirSync(raw, { recursive: true });
+    const file = path.join(raw, "big.log");
+    writeFileSync(file, '### client: c\n--- stdout ---\n{"resp_per_s_series":[7,8]}\n--- stderr ---\n\n--- ended ---\n### server: s\n');
+    truncateSync(file, 1024 * 1024 * 1024); // 1 GiB of server output after it (sparse: nothing on disk)
+    expect(readConfinedFile(file, raw, 2 * 1024 * 1024 * 1024, "\n--- stderr ---\n").length).toBeLessThanOrEqual(1024 * 1024);
+    const rows = Array.from({ length: 40 }, (_, i) => ({ run_id: "run1", cell: "c", repeat: i + 1, status: "degraded", raw_output: file }));
+    const { series, missing } = secondSeries(csv, rows, []);
+    expect(series).toHaveLength(40);
+    expect(series.every((one) => one.series.join() === "7,8")).toBe(true);
+    expect(missing).toEqual([]);
+  });
+
   it("the per-second series comes from the client's section only, never the server's", () => {
     const dir = makeTempDir();
     const csv = path.join(dir, "r.csv");
@@ -156,4 +172,39 @@ describe("paths read from a CSV", () => {
     expect(series).toEqual([{ cell: "a.log", repeat: "1", series: [5, 6] }]);
     expect(missing).toEqual(["b.log #1"]);
   });
+});
+
+describe("the main input of compare, report and strace-parse", () => {
+  const commands: [string, (file: string) => string[]][] = [
+    ["compare", (file) => ["compare", file, file]],
+    ["report", (file) => ["report", file]],
+    ["strace-parse", (file) => ["strace-parse", file]],
+  ];
+  const inputs: [string, (dir: string) => string, RegExp][] = [
+    ["/dev/zero", () => "/dev/zero", /is not a regular file \(a device\)/],
+    [
+      "a FIFO nobody writes to",
+      (dir) => (execFileSync("mkfifo", [path.join(dir, "in.csv")]), path.join(dir, "in.csv")),
+      /is not a regular file \(a FIFO\)/,
+    ],
+    ["a directory", (dir) => (mkdirSync(path.join(dir, "d.csv")), path.join(dir, "d.csv")), /is not a regular file \(a directory\)/],
+    [
+      "a 3 GiB file (sparse)",
+      (dir) => (
+        writeFileSync(path.join(dir, "big.csv"), ""),
+        truncateSync(path.join(dir, "big.csv"), 3 * 1024 ** 3),
+        path.join(dir, "big.csv")
+      ),
+      /holds 3072 MiB, more than the \d+ MiB read here/,
+    ],
+  ];
+  for (const [command, argv] of commands)
+    for (const [what, make, reason] of inputs)
+      it(`${command}: ${what} is refused with exit 2 and one line saying why, without reading it`, async () => {
+        const dir = makeTempDir();
+        const result = await runCli(argv(make(dir)), { cwd: dir });
+        expect(result.status, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(reason);
+        expect(result.stderr.trimEnd().split("\n"), result.stderr).toHaveLength(1);
+      }, 30_000);
 });

@@ -500,7 +500,10 @@ describe("tcpsweep report: bad input is one line and exit 2, nothing written", (
     expectOneLineExit2(await runCli(["report", "missing.csv"], { cwd: dir }), /cannot read missing\.csv: no such file/);
   });
   it("unreadable path (a directory)", async () => {
-    expectOneLineExit2(await runCli(["report", "adir.csv"], { cwd: dir }), /cannot read results CSV adir\.csv: EISDIR/);
+    expectOneLineExit2(
+      await runCli(["report", "adir.csv"], { cwd: dir }),
+      /cannot read results CSV adir\.csv: adir\.csv is not a regular file \(a directory\); name a file/,
+    );
   });
   it("a CSV that is not tcpsweep's", async () => {
     expectOneLineExit2(

@@ -19,7 +19,7 @@ import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
 import { preciseNowMs } from "../remote/clock.js";
 import { checkAgentInput } from "../remote/messages.js";
-import { stripControl } from "../untrusted/terminal.js";
+import { DroppedMessages } from "./dropped.js";
 import {
   CLOCK_OFFSET_ENV,
   MAX_LINE_LENGTH,
@@ -209,7 +209,6 @@ export async function runAgent(): Promise<void> {
   const agent = new Agent();
   let queue = Promise.resolve();
   let heardAt = Date.now();
-  let dropped = 0;
   const stopAndExit = (code: number) => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(code));
   const silenceWatch = setInterval(() => {
     if (Date.now() - heardAt <= SILENCE_LIMIT_MS) return;
@@ -220,10 +219,9 @@ export async function runAgent(): Promise<void> {
   // Whatever ends this process (an error, process.exit, a signal) ends the tree it started: last, synchronously.
   process.on("exit", () => agent.killNow());
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => stopAndExit(128 + osConstants.signals[signal]));
-  const drop = (why: string, line: string) => {
-    dropped++;
-    process.stderr.write(`tcpsweep agent: dropped message ${dropped} (${why}): ${stripControl(line.slice(0, 200))}\n`);
-  };
+  const dropped = new DroppedMessages((text) => process.stderr.write(text));
+  const drop = (why: string, line: string) => dropped.drop(why, line);
+  process.on("exit", () => dropped.summarise());
   process.stdin.on("data", () => (heardAt = Date.now()));
   process.stdin.on(
     "data",

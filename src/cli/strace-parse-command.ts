@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { sanitiseStandardStreams } from "../untrusted/terminal.js";
+import { readNamedInput } from "../untrusted/files.js";
 import { Command, Option } from "commander";
 import { formatSummaryTable, parseStraceSummary, StraceParseError, summaryToCsv } from "../profile/strace-summary.js";
 
@@ -15,7 +15,7 @@ export function registerStraceParseCommand(program: Command): void {
       sanitiseStandardStreams(); // what it prints came from files
       let text: string;
       try {
-        text = readFileSync(file, "utf8");
+        text = readNamedInput(file, MAX_STRACE_BYTES);
       } catch (error) {
         reportInputProblem(`cannot read ${file}: ${readErrorReason(error)}`);
         return;
@@ -30,6 +30,9 @@ export function registerStraceParseCommand(program: Command): void {
       else process.stdout.write(formatSummaryTable(summary));
     });
 }
+
+/** `strace -c` output is a table of at most a few hundred lines; a saved stderr with the program's own output may be larger, not this. */
+const MAX_STRACE_BYTES = 64 * 1024 * 1024;
 
 /** One line on stderr and exit status 2; exitCode rather than exit() lets stdout drain. */
 function reportInputProblem(message: string): void {

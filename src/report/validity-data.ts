@@ -66,11 +66,14 @@ function rawFileOf(csvFile: string, row: Row): string | undefined {
   return existsSync(beside) && isInside(rawRoot, beside) ? beside : undefined;
 }
 
+/** Where the client's stdout ends in a raw log: the file is read only this far (the server's output may be huge). */
+const CLIENT_STDOUT_END = "\n--- stderr ---\n";
+
 /** The client's stdout in a raw log (src/sweep/cell.ts writes it first): the server's output can never pose as the client's. */
 function clientStdout(log: string): string {
   const start = log.indexOf("--- stdout ---\n", log.startsWith("### client:") ? 0 : log.length);
   if (start < 0) return "";
-  const end = log.indexOf("\n--- stderr ---\n", start);
+  const end = log.indexOf(CLIENT_STDOUT_END, start);
   return log.slice(start, end < 0 ? undefined : end);
 }
 
@@ -78,7 +81,7 @@ function clientStdout(log: string): string {
 function seriesIn(csvFile: string, file: string): number[] | undefined {
   let log: string;
   try {
-    log = readConfinedFile(file, rawDirOf(csvFile), MAX_RAW_BYTES);
+    log = readConfinedFile(file, rawDirOf(csvFile), MAX_RAW_BYTES, CLIENT_STDOUT_END);
   } catch {
     return undefined; // a FIFO, a device, a link out of the run directory: no series
   }
@@ -108,11 +111,16 @@ export function secondSeries(
   const cells = new Set([...asked, ...rows.filter((row) => row.status === "degraded").map((row) => String(row.cell ?? ""))]);
   const series: SecondSeries[] = [];
   const missing: string[] = [];
+  const read = new Map<string, number[] | undefined>(); // rows naming one raw log read it once
+  const seriesOf = (file: string) => {
+    if (!read.has(file)) read.set(file, seriesIn(csvFile, file));
+    return read.get(file);
+  };
   for (const row of rows) {
     const cell = String(row.cell ?? "");
     if (!cells.has(cell)) continue;
     const file = rawFileOf(csvFile, row);
-    const values = file ? seriesIn(csvFile, file) : undefined;
+    const values = file ? seriesOf(path.resolve(file)) : undefined;
     if (values && values.length > 0) series.push({ cell, repeat: String(row.repeat ?? ""), series: values });
     else missing.push(`${cell} #${String(row.repeat ?? "")}`);
   }

@@ -7,7 +7,7 @@ import { parse } from "csv-parse/sync";
 import { BadInputError } from "../model/bad-input.js";
 import { resultsCsvOfSummary } from "./run-dir.js";
 import { restoreCsvText } from "../untrusted/csv-cell.js";
-import { readFirstLine } from "../untrusted/files.js";
+import { UnsafePathError, readFirstLine, readNamedInput } from "../untrusted/files.js";
 
 /** A row read back: column → text ("" for a cell the row does not have). */
 export type CsvRow = Record<string, string>;
@@ -57,13 +57,17 @@ export function readCsvRows(file: string): CsvRow[] {
   return parseTable(readFileSync(file, "utf8")).rows;
 }
 
+/** A results CSV of 20,000 cells × 10 repeats is about 40 MiB; far larger is not a tcpsweep CSV, and not read. */
+const MAX_CSV_BYTES = 512 * 1024 * 1024;
+
 /** Header and rows of a CSV a user named; what keeps it from being read is a BadInputError. */
 export function readCsvTable(file: string, source: CsvSource): { header: string[]; rows: CsvRow[] } {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readNamedInput(file, MAX_CSV_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new BadInputError(`cannot read ${where(file, source)}: no such file`);
+    if (error instanceof UnsafePathError) throw new BadInputError(`cannot read ${source.what} ${where(file, source)}: ${error.message}`);
     const reason = error instanceof Error ? error.message.replace(/, \w+ '.*'$/, "") : String(error);
     throw new BadInputError(`cannot read ${source.what} ${where(file, source)}: ${reason}`);
   }

@@ -54,9 +54,11 @@ export function isInside(dir: string, file: string): boolean {
 /**
  * The text of a file named by untrusted data: it must resolve inside `within`, be a regular file
  * (a FIFO or a device is refused without blocking: opened O_NONBLOCK, checked by fstat before any
- * read) and hold at most `maxBytes` (only the first maxBytes are read). Throws UnsafePathError.
+ * read) and hold at most `maxBytes` (only the first maxBytes are read). Read in one pass, in 1 MiB
+ * pieces; with `until`, the read stops at the first piece after which the text holds it (a raw log's
+ * client section comes first: the rest need not be read). Throws UnsafePathError.
  */
-export function readConfinedFile(file: string, within: string, maxBytes: number): string {
+export function readConfinedFile(file: string, within: string, maxBytes: number, until?: string): string {
   if (!isInside(within, file)) throw new UnsafePathError(`${file} is outside ${within}; not read`);
   let fd: number;
   try {
@@ -67,18 +69,28 @@ export function readConfinedFile(file: string, within: string, maxBytes: number)
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new UnsafePathError(`${file} is not a regular file; not read`);
-    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes));
+    const limit = Math.min(stat.size, maxBytes);
+    const pieces: Buffer[] = [];
     let filled = 0;
-    while (filled < buffer.length) {
-      const n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+    let tail = ""; // the end of the previous piece: a marker may straddle two pieces
+    while (filled < limit) {
+      const piece = Buffer.alloc(Math.min(PIECE_BYTES, limit - filled));
+      const n = readSync(fd, piece, 0, piece.length, filled);
       if (n === 0) break;
+      pieces.push(piece.subarray(0, n));
       filled += n;
+      if (until === undefined) continue;
+      const text = tail + piece.subarray(0, n).toString("latin1");
+      if (text.includes(until)) break;
+      tail = text.slice(-until.length);
     }
-    return buffer.subarray(0, filled).toString("utf8");
+    return Buffer.concat(pieces, filled).toString("utf8");
   } finally {
     closeSync(fd);
   }
 }
+
+const PIECE_BYTES = 1024 * 1024;
 
 /**
  * The first line of `file` (without its newline), read from at most `maxBytes`, or undefined when
@@ -111,3 +123,49 @@ export function readFirstLine(file: string, maxBytes: number, options: { followS
     closeSync(fd);
   }
 }
+
+/**
+ * The text of a file a user named as a command's main input (a results CSV, strace's output). Links
+ * are followed (the user chose the path), but only a regular file is read: it is opened without
+ * blocking, so a FIFO or /dev/zero is refused before any read, and a file over `maxBytes` is refused
+ * by its size (or, for /proc files that report size 0, once that much was read). A missing or
+ * unreadable file throws the system's error, as readFileSync would.
+ */
+export function readNamedInput(file: string, maxBytes: number): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UnsafePathError(`${file} is not a regular file (${fileKind(stat)}); name a file`);
+    if (stat.size > maxBytes)
+      throw new UnsafePathError(`${file} holds ${mebibytes(stat.size)}, more than the ${mebibytes(maxBytes)} read here`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.max(64 * 1024, Math.min(stat.size + 1, maxBytes + 1 - total)));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > maxBytes) throw new UnsafePathError(`${file} holds more than the ${mebibytes(maxBytes)} read here`);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileKind(stat: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  if (stat.isSocket()) return "a socket";
+  return "not a file";
+}
+
+const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MiB`;
