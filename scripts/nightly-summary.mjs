@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 
 // What the comparison can see and what calibrate measured (tcpsweep calibrate writes <name>.calibration.json
 // beside the nightly's directory; run-dir.ts names it). dist/ is built by nightly.sh before this runs.
-const { findCalibration } = await import(new URL("../dist/rundir/run-dir.js", import.meta.url).href);
+const { calibrationOf } = await import(new URL("../dist/rundir/nightly-layout.js", import.meta.url).href);
 const { readCalibrationFile } = await import(new URL("../dist/rundir/calibration-file.js", import.meta.url).href);
 
 const [name, runJson, sweepStatus, reportHtml, reportStatus, compareJson, compareStatus, previous, log, historyTxt, historyStatus] =
@@ -41,7 +41,7 @@ const range = (d) => {
 
 /** "calibrated: can detect ≥ 12% per cell at repeat 7 (recommended repeat 7)", from the calibration file. */
 function calibrationPart(csv) {
-  const file = csv ? findCalibration(csv) : undefined;
+  const file = csv ? calibrationOf(csv) : undefined;
   if (!file) return undefined;
   const read = readCalibrationFile(file);
   if ("problem" in read) return `calibration not used (${read.problem})`;

@@ -94,7 +94,7 @@ describe("scripts/nightly.sh", () => {
       expect(existsSync(path.join(repo, "dist/cli/main.js")), "the nightly built its checkout").toBe(true);
       expect(result.code, result.stdout + result.stderr).not.toBe(0);
       const lines = result.stdout.trimEnd().split("\n");
-      expect(lines[0]).toMatch(/^nightly broken: 0\/1 cells ok, no earlier night to compare with, /);
+      expect(lines[0], result.stderr).toMatch(/^nightly broken: 0\/1 cells ok, no earlier night to compare with, /);
       expect(lines.filter((line) => line.startsWith("nightly "))).toHaveLength(1);
       expect(lines[1]).toMatch(/^ {2}FAILED connections=2: server_\w+ in 1 of 1 repeats/);
       expect(result.stderr).toBe("");

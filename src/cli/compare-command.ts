@@ -59,7 +59,7 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
   const { selectRunsToCompare } = await import("../compare/select-runs.js");
   const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
   const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
-  const { findCalibration } = await import("../rundir/run-dir.js");
+  const { calibrationOf } = await import("../rundir/nightly-layout.js");
   const { readCalibrationFile } = await import("../rundir/calibration-file.js");
   try {
     const thresholdPct = parseThreshold(flags.threshold);
@@ -74,7 +74,7 @@ async function compareAction(baseFile: string, newFile: string | undefined, flag
     });
     const mode = parseTestMode(flags.test);
     const comparison = compareRuns(base, next, thresholdPct, alpha, { test: mode });
-    const calibrationFile = flags.calibration ?? findCalibration(newFile ?? baseFile);
+    const calibrationFile = flags.calibration ?? calibrationOf(newFile ?? baseFile);
     const calibration = calibrationFile ? { file: calibrationFile, ...readCalibrationFile(calibrationFile) } : undefined;
     const differences = runEnvironmentDifferences(base, next);
     const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };

@@ -148,7 +148,7 @@ export function detectableRange(comparison: Comparison): string | undefined {
   return `${low === high ? low : `${low}–${high}`}% (median ${formatDetectable(stats.median)}%)`;
 }
 
-/** The calibration that applies to NEW's CSV (findCalibration), its problem, or none. */
+/** The calibration that applies to NEW's CSV (calibrationOf, rundir/nightly-layout.ts), its problem, or none. */
 export type CalibrationCheck = { file: string; calibration: CalibrationFile } | { file: string; problem: string } | undefined;
 
 /** One line on the calibration, printed after the summary. */

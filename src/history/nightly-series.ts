@@ -5,17 +5,16 @@
  * with its reason, never a zero. CSVs are read by rundir's one reader; runs chosen by its chooser.
  */
 import { BadInputError } from "../model/bad-input.js";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { readResultsCsv, type CsvRow } from "../rundir/results-csv.js";
 import { groupByCell, runsOf, type CsvRun } from "../rundir/runs.js";
 import { metaPath, readRunMeta } from "../rundir/run-dir.js";
+import { nightlyCsvs } from "../rundir/nightly-layout.js";
 import { median } from "../output/stats.js";
 import { HISTORY_METRICS, type Builds, type HistoryPoint, type HistorySeries } from "./series.js";
 
 const REQUIRED = ["run_id", "cell", "repeat", "status", "resp_per_s"] as const;
-/** Files beside a results CSV that are not one (run-dir.ts names them). */
-const NOT_RESULTS = /\.(summary|syscalls|calibrate)\.csv$/;
 
 /** One night (or run) of one spec: its time, its cells' rows, its builds. */
 interface Observation {
@@ -58,17 +57,10 @@ function readNightRuns(file: string): CsvRun[] {
 
 /** The nights of a nightly directory: each night's latest run of each spec's CSV. */
 function nightlyObservations(dir: string): Observation[] {
-  const nights = readdirSync(dir)
-    .filter((name) => !name.startsWith(".") && statSync(path.join(dir, name)).isDirectory())
-    .sort();
   const observations: Observation[] = [];
-  for (const night of nights) {
-    const csvs = readdirSync(path.join(dir, night)).filter((name) => name.endsWith(".csv") && !NOT_RESULTS.test(name));
-    for (const name of csvs.sort()) {
-      const file = path.join(dir, night, name);
-      const run = readNightRuns(file).at(-1);
-      if (run) observations.push({ ...observation(file, run, night), spec: path.basename(name, ".csv") });
-    }
+  for (const { night, spec, csv } of nightlyCsvs(dir)) {
+    const run = readNightRuns(csv).at(-1);
+    if (run) observations.push({ ...observation(csv, run, night), spec });
   }
   if (observations.length === 0) {
     throw new BadInputError(

@@ -6,15 +6,15 @@
  *   <root>/<night>/<spec>.run.json         `run --json`
  *   <root>/<night>/<spec>.compare.json     `compare --json` with the latest earlier night
  *   <root>/<night>/<spec>.history/         the trend report; <spec>.history.txt its summary part
- *   <root>/<spec>.calibration.json         the spec's calibration on this machine (findCalibration)
+ *   <root>/<spec>.calibration.json         the spec's calibration on this machine (calibrationOf)
  *
  *   <root>/.lock                          the script's own flock, taken before it rebuilds dist/ (so named there)
  *
  * Nights are directories named so that they sort by date (YYYY-MM-DD).
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { reportDirPath } from "./run-dir.js";
+import { calibrationPath, isResultsCsvName, reportDirPath } from "./run-dir.js";
 
 /** A night's CSV of a spec: `<root>/<night>/<spec>.csv`. */
 export const nightlyCsvPath = (root: string, night: string, spec: string) => path.join(root, night, `${spec}.csv`);
@@ -69,4 +69,34 @@ export function previousNightCsv(root: string, night: string, name: string): str
 export function shellAssignments(paths: NightlyPaths): string {
   const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
   return (Object.entries(paths) as [string, string][]).map(([key, value]) => `${key}=${quote(value)}\n`).join("");
+}
+
+/**
+ * The calibration that applies to a CSV: the one beside it, else the one beside its directory
+ * (a night's CSV <root>/<night>/<spec>.csv is calibrated by <root>/<spec>.calibration.json).
+ */
+export function calibrationOf(csvFile: string): string | undefined {
+  const beside = calibrationPath(csvFile);
+  const ofTheNights = calibrationPath(path.join(path.dirname(path.dirname(csvFile)), path.basename(csvFile)));
+  return [beside, ofTheNights].find((file) => existsSync(file));
+}
+
+/** One night's results CSV of one spec. */
+export interface NightlyCsv {
+  night: string;
+  spec: string;
+  csv: string;
+}
+
+/** Every night's results CSVs under `root`, nights in date order, specs by name within a night. */
+export function nightlyCsvs(root: string): NightlyCsv[] {
+  const nights = readdirSync(root)
+    .filter((entry) => !entry.startsWith(".") && statSync(path.join(root, entry)).isDirectory())
+    .sort();
+  return nights.flatMap((night) =>
+    readdirSync(path.join(root, night))
+      .filter(isResultsCsvName)
+      .sort()
+      .map((name) => ({ night, spec: path.basename(name, ".csv"), csv: path.join(root, night, name) })),
+  );
 }

@@ -34,6 +34,11 @@ export const resultsCsvOfSummary = (file: string) =>
 
 export const syscallsCsvPath = (csvFile: string) => `${stem(csvFile)}.syscalls.csv`;
 
+/** The CSVs tcpsweep writes beside a results CSV (each named by a function here); none is a results CSV. */
+const SIDE_CSV = /\.(summary|syscalls|cpu-frames|calibrate)\.csv$/;
+/** Is a file of this name a results CSV (not one of the CSVs written beside one)? */
+export const isResultsCsvName = (name: string) => name.endsWith(".csv") && !SIDE_CSV.test(name);
+
 /** The longest file name part made from a value (cell id, run id, spec name); the rest goes into a hash. */
 const MAX_NAME_PART = 120;
 
@@ -90,16 +95,6 @@ export const calibrationRunsCsvPath = (csvFile: string) => `${stem(csvFile)}.cal
 
 /** The calibration of a spec on this machine: results/smoke.csv → results/smoke.calibration.json. */
 export const calibrationPath = (csvFile: string) => `${stem(csvFile)}.calibration.json`;
-
-/**
- * The calibration that applies to a CSV: the one beside it, else the one beside its directory
- * (the nightly layout: results/nightly/<date>/full.csv is calibrated by results/nightly/full.calibration.json).
- */
-export function findCalibration(csvFile: string): string | undefined {
-  const beside = calibrationPath(csvFile);
-  const above = calibrationPath(path.join(path.dirname(path.dirname(csvFile)), path.basename(csvFile)));
-  return [beside, above].find((file) => existsSync(file));
-}
 
 /** Where a run's meta.json lives: beside the CSV, named by spec name and run id. */
 export function metaPath(csvFile: string, specName: string, runId: string): string {
