@@ -5,33 +5,21 @@
  */
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import type { Launched, Launcher, StartRequest } from "./launcher.js";
+import { WrappingLauncher } from "./wrapping.js";
 
-export class PinnedLauncher implements Launcher {
-  readonly where: string;
+export class PinnedLauncher extends WrappingLauncher {
   private readonly cpuIds: number[];
 
   constructor(
-    private readonly inner: Launcher,
+    inner: Launcher,
     /** A normalised Linux CPU list, e.g. "0-1". */
     readonly cpus: string,
   ) {
+    super(inner, `${inner.where}, CPUs ${cpus}`);
     this.cpuIds = parseCpuList(cpus);
-    this.where = `${inner.where}, CPUs ${cpus}`;
   }
 
-  start(request: StartRequest): Launched {
+  override start(request: StartRequest): Launched {
     return this.inner.start({ ...request, argv: pinnedArgv(this.cpuIds, request.argv) });
-  }
-
-  freePort(host: string): Promise<number> {
-    return this.inner.freePort(host);
-  }
-
-  waitUntilAccepting(host: string, port: number, deadline: number, giveUp: () => boolean): Promise<boolean> {
-    return this.inner.waitUntilAccepting(host, port, deadline, giveUp);
-  }
-
-  openFileShortfall(sockets: number): string | undefined {
-    return this.inner.openFileShortfall(sockets);
   }
 }

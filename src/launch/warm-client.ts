@@ -12,6 +12,7 @@ import { describeExit, type ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
 import { WARM_CLIENT_COMMAND, type FromWarmClient, type ToWarmClient } from "../client/warm-protocol.js";
 import type { Launched, Launcher, StartRequest } from "./launcher.js";
+import { WrappingLauncher } from "./wrapping.js";
 
 /** `[node, cliEntry, "client", …]` as builtinClientArgv makes it: a command line a warm client can run. */
 const isBuiltinClient = (argv: readonly string[]) => argv[0] === process.execPath && argv[2] === "client";
@@ -137,17 +138,12 @@ class WarmProcess {
   }
 }
 
-export class WarmClientLauncher implements Launcher {
-  readonly where: string;
+export class WarmClientLauncher extends WrappingLauncher {
   /** Why warm processes were lost during runs, oldest first (retryOnWarmClientLoss reads it). */
   readonly losses: string[] = [];
   private readonly processes: { key: string; process: WarmProcess }[] = [];
 
-  constructor(private readonly inner: Launcher) {
-    this.where = inner.where;
-  }
-
-  start(request: StartRequest): Launched {
+  override start(request: StartRequest): Launched {
     if (!isBuiltinClient(request.argv)) return this.inner.start(request);
     // Another node binary, directory or environment is another process; a held window needs writeStdin, which every warm run has.
     const key = JSON.stringify([request.argv[0], request.argv[1], request.cwd, request.env]);
@@ -157,21 +153,11 @@ export class WarmClientLauncher implements Launcher {
     return warm.run(request.argv);
   }
 
-  freePort(host: string): Promise<number> {
-    return this.inner.freePort(host);
-  }
-  waitUntilAccepting(host: string, port: number, deadline: number, giveUp: () => boolean): Promise<boolean> {
-    return this.inner.waitUntilAccepting(host, port, deadline, giveUp);
-  }
-  openFileShortfall(sockets: number): string | undefined {
-    return this.inner.openFileShortfall(sockets);
-  }
-
   /** Ends every warm process: stdin closed (it exits once its run is done), SIGTERM after a grace. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.all(this.processes.map(({ process }) => process.child.stop("SIGTERM", 1000)));
     this.processes.length = 0;
-    await this.inner.close?.();
+    await super.close();
   }
 }
 
