@@ -73,10 +73,6 @@ sweep_status=0
 "$node" dist/cli/main.js run "$spec" --csv "$csv" --json >"$run_json" 2>>"$log" || sweep_status=$?
 note "sweep exit $sweep_status"
 
-report_status=0
-"$node" dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
-note "report exit $report_status"
-
 compare_status=none
 if [ -n "$previous" ] && [ -f "$csv" ]; then
   compare_status=0
@@ -91,6 +87,11 @@ history_status=0
 "$node" dist/cli/main.js history "$root" --summary --report "$history_dir" >"$history_txt" 2>>"$log" || history_status=$?
 "$node" dist/cli/main.js history "$root" --no-cache >>"$log" 2>&1 || true
 note "history: exit $history_status"
+
+# After history: the night's report links to the trend report when there is one.
+report_status=0
+"$node" dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
+note "report exit $report_status"
 
 "$node" scripts/nightly-summary.mjs "$name" "$run_json" "$sweep_status" "$report_dir/index.html" "$report_status" \
   "$compare_json" "$compare_status" "$previous" "$log" "$history_txt" "$history_status"

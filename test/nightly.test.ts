@@ -131,6 +131,9 @@ describe("scripts/nightly.sh", () => {
         `nightly pair: 1/1 cells ok, no earlier night to compare with, change points: 0 new, 0 in all, report: ${report}\n`,
       );
       expect(existsSync(report)).toBe(true);
+      const trend = /<p class="sub" id="trend">Over the nights: <a href="([^"]+)">/.exec(readFileSync(report, "utf8"))?.[1];
+      expect(trend, "the night's report links to the trend report").toBe("../pair.history/index.html");
+      expect(existsSync(path.resolve(path.dirname(report), trend!)), "the link leads to a page").toBe(true);
 
       const usersFirstNight = users.calls();
       // 20 ms per reply caps 2 connections at 100 resp/s: slower beyond any noise even on a loaded machine (3 ms was not).

@@ -19,6 +19,8 @@ export interface PageInput {
   outDir: string;
   generatedAt: Date;
   version: string;
+  /** The trend report over the nights beside the CSV, relative to index.html, when there is one. */
+  trend?: string;
   /** CPU-profiled cells' flame graphs, written beside index.html. */
   flames?: readonly { cell: string; file: string; samples: number; svg: string }[];
 }
@@ -199,6 +201,7 @@ export function renderPage(input: PageInput): string {
 <h1>${escapeHtml(title)}</h1>
 <p class="sub">${escapeHtml([data.hostnames.join(", "), data.kernels.join(", "), data.run.firstStarted ?? ""].filter(Boolean).join(" · "))}</p>
 ${runInfo(data)}
+${input.trend !== undefined ? `<p class="sub" id="trend">Over the nights: <a href="${escapeHtml(input.trend)}">the trend report</a>, with its change points by cell and metric.</p>` : ""}
 </header>
 <h2>Charts</h2>
 <section class="charts">

@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeF
 import path from "node:path";
 import { CHART_IDS, buildCharts, type Chart, type Omitted } from "./charts.js";
 import { loadReportData, type ReportData } from "./data.js";
-import { reportDirPath } from "../rundir/run-dir.js";
+import { historyDirPath, reportDirPath } from "../rundir/run-dir.js";
 import { BadInputError } from "../model/bad-input.js";
 import { isSymlink, openForWrite } from "../untrusted/files.js";
 import { tcpsweepVersion } from "../version.js";
@@ -54,9 +54,24 @@ export async function writeReport(csvFile: string, options: ReportOptions = {}):
   const indexFile = path.join(outDir, "index.html");
   writeInside(
     indexFile,
-    renderPage({ data, charts, omitted, outDir, generatedAt: new Date(), version: tcpsweepVersion() ?? "(unknown version)", flames }),
+    renderPage({
+      data,
+      charts,
+      omitted,
+      outDir,
+      generatedAt: new Date(),
+      version: tcpsweepVersion() ?? "(unknown version)",
+      flames,
+      ...trendLink(csvFile, outDir),
+    }),
   );
   return { outDir, indexFile, data, charts, omitted, warnings };
+}
+
+/** The trend report the nightly wrote beside the CSV (`<name>.history/index.html`), as a link from the report's directory. */
+function trendLink(csvFile: string, outDir: string): { trend?: string } {
+  const index = path.join(historyDirPath(csvFile), "index.html");
+  return existsSync(index) ? { trend: path.relative(outDir, index) } : {};
 }
 
 /** The file that says a directory is a report tcpsweep made (and may overwrite). */

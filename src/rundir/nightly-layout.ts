@@ -14,7 +14,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { calibrationPath, isResultsCsvName, reportDirPath } from "./run-dir.js";
+import { calibrationPath, historyDirPath, isResultsCsvName, reportDirPath } from "./run-dir.js";
 
 /** A night's CSV of a spec: `<root>/<night>/<spec>.csv`. */
 export const nightlyCsvPath = (root: string, night: string, spec: string) => path.join(root, night, `${spec}.csv`);
@@ -48,7 +48,7 @@ export function nightlyPaths(root: string, night: string, specFile: string): Nig
     run_json: beside(".run.json"),
     report_dir: reportDirPath(csv),
     compare_json: beside(".compare.json"),
-    history_dir: beside(".history"),
+    history_dir: historyDirPath(csv),
     history_txt: beside(".history.txt"),
     previous: previousNightCsv(root, night, name) ?? "",
   };

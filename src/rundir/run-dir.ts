@@ -90,6 +90,9 @@ export function makeRawDir(csvFile: string, runId: string, followSymlinks: boole
 /** The report's default directory: results/smoke.csv → results/smoke.report/. */
 export const reportDirPath = (csvFile: string) => `${stem(csvFile)}.report`;
 
+/** A trend report over the nights beside a night's CSV (the nightly writes it; the CSV's report links to it). */
+export const historyDirPath = (csvFile: string) => `${stem(csvFile)}.history`;
+
 /** Where `tcpsweep calibrate` appends its runs: results/smoke.csv → results/smoke.calibrate.csv. */
 export const calibrationRunsCsvPath = (csvFile: string) => `${stem(csvFile)}.calibrate.csv`;
 
