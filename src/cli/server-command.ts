@@ -24,6 +24,12 @@ export function registerServerCommand(program: Command): void {
       oneOf(["auto", ...ACCEPT_STRATEGY_NAMES] as const),
       "auto",
     )
+    .option(
+      "--work-us <n>",
+      "microseconds of CPU work before each reply (default 0): the server slowed by a known cost per request, for trying compare and history",
+      integerIn(0, 1_000_000),
+      0,
+    )
     .action(async (flags: ServerCommandFlags) => {
       const problem = protocolNamed(flags.protocol).serverOptionsProblem({ reply: flags.reply });
       if (problem) fail(`tcpsweep server: --protocol ${flags.protocol} --reply ${flags.reply}: ${problem}`, 2);
@@ -35,6 +41,7 @@ export function registerServerCommand(program: Command): void {
           protocol: flags.protocol,
           reply: flags.reply,
           accept: flags.accept,
+          workUs: flags.workUs,
         });
       } catch (error) {
         fail(`tcpsweep server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`, 2);
@@ -50,4 +57,5 @@ interface ServerCommandFlags {
   protocol: (typeof PROTOCOL_NAMES)[number];
   reply: "echo" | "ack";
   accept: "auto" | (typeof ACCEPT_STRATEGY_NAMES)[number];
+  workUs: number;
 }

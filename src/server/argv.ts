@@ -7,6 +7,8 @@ export interface BuiltinServerOptions {
   reply?: "echo" | "ack";
   /** The protocol the sweep's client speaks (`client.protocol`); undefined: the server's default, chat. */
   protocol?: string;
+  /** `server.work_us`: CPU work per reply (--work-us); 0 or undefined: none. */
+  workUs?: number;
   /** Node writes /tmp/perf-PID.map (`--perf-basic-prof`) so a CPU profile names JavaScript frames; only when one is taken. */
   perfMap?: boolean;
 }
@@ -29,5 +31,6 @@ export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions):
   if (has("protocol")) argv.push("--protocol", "{protocol}");
   else if (opts.protocol !== undefined) argv.push("--protocol", opts.protocol);
   if (has("accept")) argv.push("--accept", "{accept}");
+  if (opts.workUs) argv.push("--work-us", String(opts.workUs));
   return argv;
 }

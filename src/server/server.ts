@@ -15,6 +15,8 @@ export interface ServerOptions {
   reply: ReplyMode;
   /** How workers take in connections (src/server/accept/); default `auto`: by what this Node offers. */
   accept?: AcceptChoice;
+  /** Microseconds of CPU work before each reply (--work-us): a server slowed by a known cost per request. */
+  workUs?: number;
 }
 
 /** A worker's place among the workers (0 … threads-1), for strategies that number them. */
@@ -141,7 +143,7 @@ export function runServerWorker(options: ServerOptions): void {
     onConnection: (socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
-      serveConnection(socket, options.protocol, options.reply);
+      serveConnection(socket, options.protocol, options.reply, options.workUs ?? 0);
       // Full: stop accepting, so the other workers take the next connections. With shared descriptors
       // only this process's duplicates close; the listening socket lives on in theirs (at the limit
       // libuv would accept and drop them). A reuse-port socket's own queue would be dropped with it, so it stays.

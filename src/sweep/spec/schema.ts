@@ -151,6 +151,7 @@ export const serverSchema = z
       stop_grace: durationSchema(false).optional(),
       lifetime: oneOf(["cell", "warm", "group"]).optional(),
       reply: oneOf(["echo", "ack"]).optional(),
+      work_us: intSchema(0, 1_000_000).optional(),
       cpus: cpusSchema.optional(),
       // remote hosts (remote-hosts.ts)
       host: serverHostSchema.optional(),
@@ -172,8 +173,10 @@ export const serverSchema = z
             'needs either "builtin: true" or a "command" (omit the whole server section to measure an already-running server at "address")',
         });
       }
-      if (!builtin && s.reply !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["reply"], message: 'only applies to the built-in server ("builtin: true")' });
+      for (const key of ["reply", "work_us"] as const) {
+        if (!builtin && s[key] !== undefined) {
+          ctx.addIssue({ code: "custom", path: [key], message: 'only applies to the built-in server ("builtin: true")' });
+        }
       }
     },
     { when: () => true },
