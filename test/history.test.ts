@@ -53,12 +53,13 @@ describe("history on seeded nights", () => {
     expect(indices(series)).toEqual([40]);
   });
 
-  it("a series shorter than the window still gets its change point; 2 nights need their repeats", () => {
+  it("a series shorter than the window still gets its change point; a side of one night is none, whatever its repeats", () => {
     expect(indices(nights(20, (night) => (night >= 10 ? 7000 : 10000), 6))).toEqual([10]);
-    const two = nights(2, (night) => (night >= 1 ? 5000 : 10000), 7);
-    // 9 repeats a side are evidence; Otava's medians are one value a side, and its t-test needs 3.
-    expect(indices(two)).toEqual([1]);
-    expect(indices(two, { ...DEFAULT_HISTORY_OPTIONS, repeats: false })).toEqual([]);
+    // One night's repeats cannot tell a change from that night's machine; the nights are the unit, so
+    // a halving needs a few nights a side to pass p 0.00025 (2 + 2 nights: t on 2 degrees of freedom).
+    expect(indices(nights(2, (night) => (night >= 1 ? 5000 : 10000), 7))).toEqual([]);
+    expect(indices(nights(3, (night) => (night >= 2 ? 5000 : 10000), 7))).toEqual([]);
+    expect(indices(nights(8, (night) => (night >= 4 ? 5000 : 10000), 7))).toEqual([4]);
   });
 
   it("the incremental run gives the same change points as a full recompute, night after night", () => {

@@ -98,6 +98,8 @@ const NOISES: Noise[] = [
   { repeats: 9, repeatSigma: 0.2, nightSigma: 0 },
   { repeats: 9, repeatSigma: 0.15, nightSigma: 0.03 },
   { repeats: 9, repeatSigma: 0.2, nightSigma: 0.05 },
+  // A machine whose nights differ by far more than their repeats (load from other jobs).
+  { repeats: 9, repeatSigma: 0.1, nightSigma: 0.1 },
 ];
 
 function simulationTable(): string {

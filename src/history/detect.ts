@@ -1,12 +1,13 @@
 /**
  * Change points of one history series: E-divisive with Otava's split and merge over the points that
  * have a value (gaps are left out, their nights keep their place), judged by Otava's t-test on the
- * nightly medians, or, with `repeats`, by compare's Welch test over the repeats of the adjacent
- * segments (docs/decisions.md says when and why). Each change point gets compare's interval of the
+ * nightly medians, or, with `repeats`, by a test over the repeats of the adjacent segments that keeps
+ * the night as its unit (nights-test.ts; docs/decisions.md says when and why). Each change point gets compare's interval of the
  * ratio after ÷ before from the repeats.
  */
 import { welchTest } from "../compare/welch-test.js";
 import { computeChangePoints, type ChangePoint, type SegmentJudge } from "./e-divisive.js";
+import { nightsTest } from "./nights-test.js";
 import { segmentTest } from "./segment-test.js";
 import type { HistorySeries } from "./series.js";
 
@@ -19,9 +20,9 @@ export interface HistoryOptions {
 }
 
 /**
- * With the repeats, a split must pass a p-value this many times smaller than --p: pooling every
- * repeat treats a night's shared noise as independent, so the plain p would alarm more often than
- * Otava's medians do (the simulation in bench/RESULTS.md; docs/decisions.md).
+ * With the repeats, a split must pass a p-value this many times smaller than --p: it keeps false
+ * change points at about 1 per 100 series in the simulation (bench/RESULTS.md; docs/decisions.md),
+ * where the plain p gives up to 3.
  */
 export const REPEATS_STRICTER = 4;
 
@@ -63,14 +64,18 @@ export function denseOf(series: HistorySeries): DenseSeries {
 
 const allPositive = (values: readonly number[]) => values.every((value) => value > 0);
 
-/** Welch on the logs of every repeat either side; Otava's t-test where logs cannot be taken. */
+/**
+ * The nights-aware test over the repeats (nights-test.ts). A side of one night is no change (p 1):
+ * its repeats cannot tell a change from that night's machine, and one night against the one before
+ * is what compare judges; history judges what lasts. Otava's t-test on the medians where the repeats
+ * cannot be used (a value that is not positive).
+ */
 export function repeatsJudge(dense: DenseSeries): SegmentJudge {
   return (from, at, to) => {
     const otava = segmentTest(dense.values.slice(from, at), dense.values.slice(at, to));
-    const before = dense.repeats.slice(from, at).flat();
-    const after = dense.repeats.slice(at, to).flat();
-    if (before.length < 2 || after.length < 2 || !allPositive(before) || !allPositive(after)) return otava;
-    return { ...otava, pvalue: welchTest.run(before, after, 0.95).p };
+    if (at - from < 2 || to - at < 2) return { ...otava, pvalue: 1 };
+    const pvalue = nightsTest(dense.repeats.slice(from, at), dense.repeats.slice(at, to));
+    return pvalue === undefined ? otava : { ...otava, pvalue };
   };
 }
 

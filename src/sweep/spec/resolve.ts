@@ -62,7 +62,9 @@ function resolveServer(
   const builtin = s.builtin === true;
   return {
     builtin,
-    argv: builtin ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol, perfMap, workUs: s.work_us }) : (s.command ?? []),
+    argv: builtin
+      ? builtinServerArgv(opts.cliEntry, { matrixKeys, reply: s.reply, protocol, perfMap, workUs: s.work_us })
+      : (s.command ?? []),
     env: s.env ?? {},
     ...(s.cwd !== undefined ? { cwd: path.resolve(opts.cwd, s.cwd), cwdAsWritten: s.cwd } : {}),
     ready:
