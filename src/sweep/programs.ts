@@ -28,15 +28,15 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
   };
   const here = process.cwd();
   for (const cell of cells) {
-    // with servers: / clients:, each cell's own server and client
+    // with servers: / clients:, each cell's own server and client; only the program (argv[0]) is expanded
     const own = specForCell(spec, cell);
     const values = cellTemplateValues(own, cell, 0);
     if (own.server) {
-      const program = expandTemplate(own.server.argv, values)[0] ?? "";
+      const program = expandTemplate(own.server.argv.slice(0, 1), values)[0] ?? "";
       const remote = own.server.host !== undefined ? `on host ${own.server.host}: checked there over ssh when the run starts` : undefined;
       add({ role: "server", program, cwd: own.server.cwd ?? here, envPath: own.server.env.PATH, ...(remote ? { note: remote } : {}) });
     }
-    const client = expandTemplate(own.client.argv, values)[0] ?? "";
+    const client = expandTemplate(own.client.argv.slice(0, 1), values)[0] ?? "";
     const remoteClient = own.client.hosts
       ? `on hosts ${own.client.hosts.join(", ")}: checked there over ssh when the run starts`
       : undefined;
