@@ -7,7 +7,7 @@
 import { resolveProgram } from "../environment/environment.js";
 import { PROFILE_KINDS, namedKinds } from "./profile-kinds.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
-import { expandTemplate } from "./template.js";
+import { expandTemplate, placeholdersOf } from "./template.js";
 import { specForCell } from "./named-runs.js";
 
 export interface ResolvedProgram {
@@ -28,15 +28,20 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
   };
   const here = process.cwd();
   for (const cell of cells) {
-    // with servers: / clients:, each cell's own server and client; only the program (argv[0]) is expanded
+    // with servers: / clients:, each cell's own server and client
     const own = specForCell(spec, cell);
-    const values = cellTemplateValues(own, cell, 0);
+    let values: Record<string, string | number> | undefined;
+    const programOf = (argv: readonly string[]) => {
+      // Only the program word is expanded, and the cell's values only when it has a placeholder.
+      const word = argv.slice(0, 1);
+      return expandTemplate(word, placeholdersOf(word).length > 0 ? (values ??= cellTemplateValues(own, cell, 0)) : {})[0] ?? "";
+    };
     if (own.server) {
-      const program = expandTemplate(own.server.argv.slice(0, 1), values)[0] ?? "";
+      const program = programOf(own.server.argv);
       const remote = own.server.host !== undefined ? `on host ${own.server.host}: checked there over ssh when the run starts` : undefined;
       add({ role: "server", program, cwd: own.server.cwd ?? here, envPath: own.server.env.PATH, ...(remote ? { note: remote } : {}) });
     }
-    const client = expandTemplate(own.client.argv.slice(0, 1), values)[0] ?? "";
+    const client = programOf(own.client.argv);
     const remoteClient = own.client.hosts
       ? `on hosts ${own.client.hosts.join(", ")}: checked there over ssh when the run starts`
       : undefined;
