@@ -97,9 +97,7 @@ export class Redactor {
     this.values = [...new Set(secretValues)]
       .filter((value) => value.length >= MIN_VALUE_LENGTH && !NOT_A_SECRET_VALUE.test(value))
       .sort((a, b) => b.length - a.length);
-    this.extraAssignments = [...extraNames].map(
-      (name) => new RegExp(String.raw`\b(${escapeRegExp(name)})=(?!<redacted>)${VALUE}`, "g"),
-    );
+    this.extraAssignments = [...extraNames].map((name) => new RegExp(String.raw`\b(${escapeRegExp(name)})=(?!<redacted>)${VALUE}`, "g"));
   }
 
   /** The secret values of these environments: by name and by the extra names. */
@@ -176,12 +174,10 @@ function secretArgIndexes(argv: readonly string[]): Set<number> {
   argv.forEach((word, i) => {
     const previous = argv[i - 1];
     if (previous === undefined) return;
-    if (WHOLE_SECRET_FLAG.test(previous) || (previous === "-p" && argv.slice(0, i - 1).some((w) => PASSWORD_P_PROGRAM.test(w))))
-      out.add(i);
+    if (WHOLE_SECRET_FLAG.test(previous) || (previous === "-p" && argv.slice(0, i - 1).some((w) => PASSWORD_P_PROGRAM.test(w)))) out.add(i);
   });
   return out;
 }
-
 
 /**
  * The secret parts of an argv, as written (templates included): words after a secret flag, the
