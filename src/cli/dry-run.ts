@@ -23,9 +23,16 @@ export async function printDryRun(spec: SweepSpec, cells: readonly Cell[], optio
   });
   // Commands as they would run, but with every secret the spec names or shows replaced (docs/security.md).
   const redactor = specRedactor(spec);
+  // Once per cell, not per run: every repeat of a cell runs the same commands.
+  const byCell = new Map<Cell, { server?: string[]; client: string[] }>();
   const commandsOf = (cell: Cell) => {
-    const commands = describeCommands(spec, cell);
-    return { ...(commands.server ? { server: redactor.argv(commands.server) } : {}), client: redactor.argv(commands.client) };
+    let redacted = byCell.get(cell);
+    if (!redacted) {
+      const commands = describeCommands(spec, cell);
+      redacted = { ...(commands.server ? { server: redactor.argv(commands.server) } : {}), client: redactor.argv(commands.client) };
+      byCell.set(cell, redacted);
+    }
+    return redacted;
   };
   if (options.json) {
     const plan = {

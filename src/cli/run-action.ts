@@ -11,8 +11,7 @@ import { checkDuration, parseDuration } from "../sweep/spec/duration.js";
 import { printDryRun } from "./dry-run.js";
 import { shellQuote } from "../sweep/template.js";
 import { compareByOf } from "../sweep/named-runs.js";
-import { verdictsOfRun, type DimensionVerdicts } from "../compare/by-dimension.js";
-import { formatVerdicts } from "../compare/by-dimension-format.js";
+import type { DimensionVerdicts } from "../compare/by-dimension.js";
 import { fail } from "./exit.js";
 
 export interface RunFlags {
@@ -59,10 +58,19 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     // Matrix values as the spec typed them (100, not "100"), for run --json.
     const values = new Map(cells.map((cell) => [cell.id, cell.values]));
     const compareBy = compareByOf(spec);
+    // The statistics (and their @stdlib modules, a tenth of a second to load) only for a run that compares
+    // servers or clients: a dry run and most runs never judge anything.
+    const judge = compareBy
+      ? {
+          ...(await import("../compare/by-dimension.js")),
+          ...(await import("../compare/by-dimension-format.js")),
+        }
+      : undefined;
     // The verdicts of a run that compares servers or clients: read from the CSV once the run has ended,
     // so a resumed run's printed verdicts judge every run of it, and equal --json's.
     let verdicts: DimensionVerdicts | undefined;
-    const verdictsNow = () => (compareBy && runId ? (verdicts ??= verdictsOfRun(spec.output.csv, runId, compareBy)) : undefined);
+    const verdictsNow = () =>
+      judge && compareBy && runId ? (verdicts ??= judge.verdictsOfRun(spec.output.csv, runId, compareBy)) : undefined;
     const summary = (exitStatus: number, error?: string) =>
       flags.json &&
       printJson({
@@ -99,7 +107,7 @@ export async function runAction(specFile: string, flags: RunFlags): Promise<void
     const interrupted = process.exitCode === 130 || process.exitCode === 143;
     if (interrupted) process.stderr.write(`${resumeHint(process.argv.slice(2))}\n`);
     const judged = interrupted ? undefined : verdictsNow();
-    if (judged && judged.values.length > 0) process.stderr.write(`\n${formatVerdicts(judged)}\n`);
+    if (judge && judged && judged.values.length > 0) process.stderr.write(`\n${judge.formatVerdicts(judged)}\n`);
     summary(Number(process.exitCode));
   } catch (error) {
     if (error instanceof SpecError) fail(jsonError(flags, error.issues.map(formatSpecIssue).join("\n")), 2);

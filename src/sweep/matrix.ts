@@ -48,21 +48,24 @@ export function expandCells(spec: Pick<SweepSpec, "matrix">): Cell[] {
     for (const c of combos) for (const v of values[k] ?? []) next.push({ ...c, [k]: v });
     combos = next;
   }
-  combos = combos.filter((c) => !exclude.some((p) => matchesPattern(c, p)));
-  const ids = new Set(combos.map((c) => cellId(keys, c)));
+  const patterns = exclude.map((p) => Object.entries(p));
+  const kept = patterns.length === 0 ? combos : combos.filter((c) => !patterns.some((p) => p.every(([k, v]) => same(c[k], v))));
+  // Each id written once: it names the cell and tells an include already present.
+  const cells = kept.map((values, index): Cell => ({ index, id: cellId(keys, values), values }));
+  const ids = new Set(cells.map((cell) => cell.id));
   for (const inc of include) {
-    const c: Record<string, MatrixValue> = {};
+    const values: Record<string, MatrixValue> = {};
     for (const k of keys) {
       const v = inc[k];
-      if (v !== undefined) c[k] = v;
+      if (v !== undefined) values[k] = v;
     }
-    const id = cellId(keys, c);
+    const id = cellId(keys, values);
     if (!ids.has(id)) {
       ids.add(id);
-      combos.push(c);
+      cells.push({ index: cells.length, id, values });
     }
   }
-  return combos.map((v, index) => ({ index, id: cellId(keys, v), values: v }));
+  return cells;
 }
 
 /** Every value a key can take in some cell: its list plus values added by `include`. */

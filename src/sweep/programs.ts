@@ -7,7 +7,7 @@
 import { resolveProgram } from "../environment/environment.js";
 import { PROFILE_KINDS, namedKinds } from "./profile-kinds.js";
 import { cellTemplateValues, type Cell, type SweepSpec } from "./spec.js";
-import { expandTemplate } from "./template.js";
+import { expandTemplate, placeholdersOf } from "./template.js";
 import { specForCell } from "./named-runs.js";
 
 export interface ResolvedProgram {
@@ -27,16 +27,28 @@ export async function resolvePrograms(spec: SweepSpec, cells: readonly Cell[]): 
     if (!wanted.some((w) => w.role === entry.role && w.program === entry.program && w.cwd === entry.cwd)) wanted.push(entry);
   };
   const here = process.cwd();
+  // A server or client whose program word has no placeholder starts the same program in every cell: looked at once.
+  const fixed = (argv: readonly string[]) => placeholdersOf(argv.slice(0, 1)).length === 0;
+  const seen = new Set<object>();
+  const once = (program: { argv: readonly string[] }) => {
+    if (seen.has(program)) return false;
+    if (fixed(program.argv)) seen.add(program);
+    return true;
+  };
   for (const cell of cells) {
     // with servers: / clients:, each cell's own server and client
     const own = specForCell(spec, cell);
-    const values = cellTemplateValues(own, cell, 0);
-    if (own.server) {
-      const program = expandTemplate(own.server.argv, values)[0] ?? "";
+    let values: Record<string, string | number> | undefined;
+    const programOf = (argv: readonly string[]) =>
+      // Only the program word is expanded, and the cell's values only when it has a placeholder.
+      expandTemplate(argv.slice(0, 1), fixed(argv) ? {} : (values ??= cellTemplateValues(own, cell, 0)))[0] ?? "";
+    if (own.server && once(own.server)) {
+      const program = programOf(own.server.argv);
       const remote = own.server.host !== undefined ? `on host ${own.server.host}: checked there over ssh when the run starts` : undefined;
       add({ role: "server", program, cwd: own.server.cwd ?? here, envPath: own.server.env.PATH, ...(remote ? { note: remote } : {}) });
     }
-    const client = expandTemplate(own.client.argv, values)[0] ?? "";
+    if (!once(own.client)) continue;
+    const client = programOf(own.client.argv);
     const remoteClient = own.client.hosts
       ? `on hosts ${own.client.hosts.join(", ")}: checked there over ssh when the run starts`
       : undefined;

@@ -104,8 +104,22 @@ const NAME_REST = /[A-Za-z0-9_]/;
 
 type Piece = { lit: string } | { name: string };
 
-/** Parse one template string into literal text and placeholder pieces. */
-function parseTemplate(s: string): Piece[] {
+/** Templates already parsed: every cell of a sweep expands the same few (a malformed one is not kept: it throws each time). */
+const parsed = new Map<string, readonly Piece[]>();
+const MAX_PARSED = 10_000;
+
+/** Parse one template string into literal text and placeholder pieces (shared: not to be changed). */
+function parseTemplate(s: string): readonly Piece[] {
+  let pieces = parsed.get(s);
+  if (pieces === undefined) {
+    pieces = parseTemplateText(s);
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(s, pieces);
+  }
+  return pieces;
+}
+
+function parseTemplateText(s: string): Piece[] {
   const pieces: Piece[] = [];
   let lit = "";
   let i = 0;
@@ -164,17 +178,15 @@ export function placeholdersOf(argv: readonly string[]): string[] {
  * for a placeholder without a value.
  */
 export function expandTemplate(argv: readonly string[], values: Readonly<Record<string, string | number>>): string[] {
-  return argv.map((arg) =>
-    parseTemplate(arg)
-      .map((p) => {
-        if ("lit" in p) return p.lit;
-        if (!Object.prototype.hasOwnProperty.call(values, p.name)) {
-          throw new TemplateError(`unknown placeholder {${p.name}}; defined: ${Object.keys(values).join(", ")}`);
-        }
-        return String(values[p.name]);
-      })
-      .join(""),
-  );
+  return argv.map((arg) => {
+    let out = "";
+    for (const p of parseTemplate(arg)) {
+      if ("lit" in p) out += p.lit;
+      else if (Object.prototype.hasOwnProperty.call(values, p.name)) out += String(values[p.name]);
+      else throw new TemplateError(`unknown placeholder {${p.name}}; defined: ${Object.keys(values).join(", ")}`);
+    }
+    return out;
+  });
 }
 
 /** An `env` map with its values' placeholders filled in. */
@@ -196,7 +208,7 @@ export function shellQuote(argv: readonly string[]): string {
  * known in advance (a port), as a short word. The redactor uses it for secrets written as templates.
  */
 export function templateMatcher(template: string, valuesOf: (name: string) => readonly string[] | undefined): RegExp | undefined {
-  let pieces: Piece[];
+  let pieces: readonly Piece[];
   try {
     pieces = parseTemplate(template);
   } catch {

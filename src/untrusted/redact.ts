@@ -75,8 +75,16 @@ const MIN_VALUE_LENGTH = 3;
 /** Values that are settings, not secrets, whatever their variable is called (NO_AUTH=true). */
 const NOT_A_SECRET_VALUE = /^(true|false|yes|no|on|off|none|null)$/i;
 
+/** How many argv words a redactor remembers (a sweep's commands repeat the same few words cell after cell), and how long one may be. */
+const MAX_CACHED_WORDS = 10_000;
+const MAX_CACHED_WORD_LENGTH = 256;
+
 export class Redactor {
   private readonly values: string[];
+  /** `NAME=value` for each extra name, compiled once (text() runs for every word of every command). */
+  private readonly extraAssignments: RegExp[];
+  /** argv words already redacted: text() is a pure function of the word for a given redactor. */
+  private readonly words = new Map<string, string>();
 
   constructor(
     /** Extra names whose values are secret (the spec's `redact:`). */
@@ -89,6 +97,7 @@ export class Redactor {
     this.values = [...new Set(secretValues)]
       .filter((value) => value.length >= MIN_VALUE_LENGTH && !NOT_A_SECRET_VALUE.test(value))
       .sort((a, b) => b.length - a.length);
+    this.extraAssignments = [...extraNames].map((name) => new RegExp(String.raw`\b(${escapeRegExp(name)})=(?!<redacted>)${VALUE}`, "g"));
   }
 
   /** The secret values of these environments: by name and by the extra names. */
@@ -116,15 +125,26 @@ export class Redactor {
     for (const value of this.values) out = out.split(value).join(REDACTED);
     for (const matcher of this.matchers) out = out.replace(matcher, REDACTED);
     for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
-    for (const name of this.extraNames)
-      out = out.replace(new RegExp(String.raw`\b(${escapeRegExp(name)})=(?!<redacted>)${VALUE}`, "g"), `$1=${REDACTED}`);
+    for (const assignment of this.extraAssignments) out = out.replace(assignment, `$1=${REDACTED}`);
     return out;
   }
 
   /** An argv with secrets redacted, including the value after a secret flag given as its own word. */
   argv(argv: readonly string[]): string[] {
     const secretAt = secretArgIndexes(argv);
-    return argv.map((word, i) => (secretAt.has(i) ? REDACTED : this.text(word)));
+    return argv.map((word, i) => (secretAt.has(i) ? REDACTED : this.word(word)));
+  }
+
+  /** text() of one argv word, remembered: a dry run of 10,000 cells redacts the same words 10,000 times. */
+  private word(word: string): string {
+    if (word.length > MAX_CACHED_WORD_LENGTH) return this.text(word);
+    let out = this.words.get(word);
+    if (out === undefined) {
+      out = this.text(word);
+      if (this.words.size >= MAX_CACHED_WORDS) this.words.clear();
+      this.words.set(word, out);
+    }
+    return out;
   }
 
   /** An environment with the values of secret names replaced. */
@@ -144,15 +164,17 @@ export class Redactor {
   }
 }
 
+/** A whole word that is a secret flag; a word that is a program taking its password after `-p` (neither global: no lastIndex state). */
+const WHOLE_SECRET_FLAG = new RegExp(`^${SECRET_FLAG}$`, "i");
+const PASSWORD_P_PROGRAM = new RegExp(String.raw`(^|/)${PASSWORD_P_PROGRAMS}$`);
+
 /** The positions of argv words that are a secret on their own: after `--password`, after `-p` of sshpass/mysql. */
 function secretArgIndexes(argv: readonly string[]): Set<number> {
-  const flag = new RegExp(`^${SECRET_FLAG}$`, "i");
-  const passwordP = new RegExp(String.raw`(^|/)${PASSWORD_P_PROGRAMS}$`);
   const out = new Set<number>();
   argv.forEach((word, i) => {
     const previous = argv[i - 1];
     if (previous === undefined) return;
-    if (flag.test(previous) || (previous === "-p" && argv.slice(0, i - 1).some((w) => passwordP.test(w)))) out.add(i);
+    if (WHOLE_SECRET_FLAG.test(previous) || (previous === "-p" && argv.slice(0, i - 1).some((w) => PASSWORD_P_PROGRAM.test(w)))) out.add(i);
   });
   return out;
 }
@@ -164,8 +186,7 @@ function secretArgIndexes(argv: readonly string[]): Set<number> {
 export function secretArgs(argv: readonly string[]): string[] {
   const out = [...secretArgIndexes(argv)].map((i) => argv[i]!);
   const joined = new RegExp(String.raw`^(?:${SECRET_FLAG}|[A-Za-z_][A-Za-z0-9_]*(?:${NAME_WORDS})[A-Za-z0-9_]*)=(.+)$`, "i");
-  const passwordP = new RegExp(String.raw`(^|/)${PASSWORD_P_PROGRAMS}$`);
-  const hasPasswordP = argv.some((word) => passwordP.test(word));
+  const hasPasswordP = argv.some((word) => PASSWORD_P_PROGRAM.test(word));
   for (const word of argv) {
     const match = joined.exec(word);
     if (match) out.push(match[1]!);
