@@ -30,8 +30,8 @@ export interface HistorySeries {
 
 /** The metrics followed per cell: CSV column, name shown, and which way is worse. */
 export const HISTORY_METRICS = [
-  { column: "resp_per_s", name: "resp/s", lowerIsBetter: false },
-  { column: "latency_p99_us", name: "p99", lowerIsBetter: true },
-  { column: "success_rate_pct", name: "success", lowerIsBetter: false },
-  { column: "server_syscalls_per_request", name: "syscalls/req", lowerIsBetter: true },
+  { column: "resp_per_s", name: "resp/s", axis: "responses per second", lowerIsBetter: false },
+  { column: "latency_p99_us", name: "p99", axis: "p99 latency (µs)", lowerIsBetter: true },
+  { column: "success_rate_pct", name: "success", axis: "success rate (%)", lowerIsBetter: false },
+  { column: "server_syscalls_per_request", name: "syscalls/req", axis: "server syscalls per request", lowerIsBetter: true },
 ] as const;

@@ -9,6 +9,7 @@ import { renderSvg } from "../report/charts.js";
 import { escapeHtml } from "../report/html.js";
 import type { AnalysedSeries } from "./analyse.js";
 import { formatP } from "./format.js";
+import { HISTORY_METRICS } from "./series.js";
 
 type Spec = Parameters<typeof renderSvg>[0];
 
@@ -26,6 +27,10 @@ function segmentSteps({ series, changePoints }: AnalysedSeries): { night: string
   return steps;
 }
 
+/** The y axis says what is counted and in which unit (an Otava-style series: its column's name). */
+const axisTitle = (series: AnalysedSeries["series"]) =>
+  HISTORY_METRICS.find((metric) => metric.name === series.metric)?.axis ?? series.metric ?? series.name;
+
 function chartSpec(analysed: AnalysedSeries): Spec {
   const { series, changePoints } = analysed;
   const order = series.points.map((point) => point.time);
@@ -40,11 +45,14 @@ function chartSpec(analysed: AnalysedSeries): Spec {
     {
       data: { values: repeats },
       mark: { type: "point", opacity: 0.5, filled: true, size: 20 },
-      encoding: { x, y: { field: "value", type: "quantitative", scale: { zero: false }, axis: { title: series.metric ?? series.name } } },
+      encoding: {
+        x,
+        y: { field: "value", type: "quantitative", scale: { zero: false }, axis: { title: axisTitle(series), format: ",~f" } },
+      },
     },
     {
       data: { values: segmentSteps(analysed) },
-      mark: { type: "line", interpolate: "step", color: "#d62728" },
+      mark: { type: "line", interpolate: "step-after", color: "#d62728" },
       encoding: { x, y: { field: "mean", type: "quantitative" } },
     },
   ];
@@ -84,7 +92,7 @@ export async function writeTrendReport(dir: string, analysed: readonly AnalysedS
   const total = analysed.reduce((sum, entry) => sum + entry.changePoints.length, 0);
   writeFileSync(
     index,
-    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>tcpsweep history</title>\n<style>body{font-family:sans-serif;margin:1.5em}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}</style></head>\n<body><h1>tcpsweep history</h1><p>${analysed.length} series, ${total} change point(s). Points: each night's repeats; red steps: the segments' means; dashed lines: change points.</p>\n${figures.join("\n")}\n</body></html>\n`,
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>tcpsweep history</title>\n<style>body{font-family:sans-serif;margin:1.5em}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}</style></head>\n<body><h1>tcpsweep history</h1><p>${analysed.length} series, ${total} change point(s). Points: each night's repeats; red steps: the segments' means, each starting at its first night; dashed lines: change points.</p>\n${figures.join("\n")}\n</body></html>\n`,
   );
   return index;
 }
