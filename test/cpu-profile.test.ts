@@ -58,6 +58,8 @@ describe("profile.cpu", () => {
     expect(frames.some((frame) => frame.endsWith("_[k]"))).toBe(true);
     // --perf-basic-prof: the server's own JavaScript is named (dist/server/*.js), not a bare address.
     expect(frames.some((frame) => /^JS:.*\/dist\/server\/.*\.js:\d+/.test(frame))).toBe(true);
+    // …without V8's log: no isolate-*.log left in the directory the sweep ran in.
+    expect(readdirSync(dir).filter((name) => name.startsWith("isolate-"))).toEqual([]);
     const share = Number(row.cpu_kernel_share);
     expect(share).toBeGreaterThan(0);
     expect(share).toBeLessThan(1);

@@ -13,12 +13,19 @@ export interface BuiltinServerOptions {
   perfMap?: boolean;
 }
 
+/**
+ * Node writes /tmp/perf-PID.map for perf to name JavaScript frames. `--perf-basic-prof` alone also
+ * turns on V8's log, one isolate-*.log per process in the working directory (the user's); `+` sends
+ * it to a temporary file that is gone with the process, one for all isolates (Node 20 to 26).
+ */
+const PERF_MAP_FLAGS = ["--perf-basic-prof", "--logfile=+", "--no-logfile-per-isolate"];
+
 /** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol, accept). */
 export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions): string[] {
   const has = (k: string) => opts.matrixKeys.includes(k);
   const argv = [
     process.execPath,
-    ...(opts.perfMap ? ["--perf-basic-prof"] : []),
+    ...(opts.perfMap ? PERF_MAP_FLAGS : []),
     cliEntry,
     "server",
     "--host",
