@@ -12,11 +12,15 @@ import path from "node:path";
 type Env = Readonly<Record<string, string | undefined>>;
 
 const CLOCK_TICKS_PER_S = 100; // USER_HZ: 100 on every Linux architecture Node runs on
+/** The start time read back is good to a few 10 ms steps (uptime and starttime); npm logs its start well after. */
+const START_SLACK_MS = 50;
 
 /** PID, start time (ms since the epoch) and title of the nearest ancestor whose title is `npm …`. */
 function npmAncestor(): { title: string; startMs: number } | undefined {
   try {
-    const bootS = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    // Boot time from now and the uptime (10 ms steps): /proc/stat's btime is whole seconds, and a
+    // second's error let the log of an npm started just before ours pass for ours.
+    const bootMs = Date.now() - Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 1000;
     let pid = process.ppid;
     for (let depth = 0; depth < 4 && pid > 1; depth++) {
       const title = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ").trim();
@@ -24,7 +28,7 @@ function npmAncestor(): { title: string; startMs: number } | undefined {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
         .replace(/^.*\) /s, "")
         .split(" ");
-      if (/^npm( |$)/.test(title)) return { title, startMs: (bootS + Number(fields[19]) / CLOCK_TICKS_PER_S) * 1000 };
+      if (/^npm( |$)/.test(title)) return { title, startMs: bootMs + (Number(fields[19]) / CLOCK_TICKS_PER_S) * 1000 };
       pid = Number(fields[1]);
     }
   } catch {
@@ -58,7 +62,7 @@ export function npmCommandLine(env: Env): string[] | undefined {
   }
   const candidates = names
     .map((name) => ({ name, at: logTime(name) }))
-    .filter((log): log is { name: string; at: number } => log.at !== undefined && log.at >= npm.startMs - 20)
+    .filter((log): log is { name: string; at: number } => log.at !== undefined && log.at >= npm.startMs - START_SLACK_MS)
     .sort((a, b) => a.at - b.at);
   for (const log of candidates) {
     const text = readQuietly(path.join(dir, log.name));
