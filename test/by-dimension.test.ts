@@ -91,7 +91,7 @@ describe("a ~ with enough repeats", () => {
   it("says the cell's noise is too large to see the threshold, and points to calibrate, when no sane repeat count would", () => {
     const v = verdictsBy([...rows("a", 1, [100, 130, 90, 120, 95, 125]), ...rows("b", 1, [105, 98, 135, 92, 118, 99])], "server");
     expect(formatVerdicts(v)).toMatch(
-      /~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(welch p=.+, 6 repeats each\)\n {6}the cell's noise is too large to see a 5% change: see tcpsweep calibrate, or the nightly history/,
+      /~ a vs b resp\/s at connections=1: 1\.\d\d× \[.+\] \(welch p=.+, 6 repeats each\)\n {6}the cell's noise is too large for more repeats to help; see tcpsweep calibrate, or the nightly history/,
     );
     expect(formatVerdicts(v)).not.toMatch(/--repeat \d{3,}/);
   });

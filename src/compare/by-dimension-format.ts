@@ -19,7 +19,7 @@ function whyNoDifference(pair: PairVerdict, v: DimensionVerdicts): string {
   if (pair.pAdjusted !== undefined && pair.pAdjusted < v.alpha)
     return `significant, but the interval reaches within ±${v.thresholdPct}%: not a difference that counts`;
   if (pair.detectablePct !== undefined && !(pair.detectablePct <= v.thresholdPct)) {
-    const advice = repeatAdvice(pair.repeatsToSee, v.thresholdPct, "it");
+    const advice = repeatAdvice(pair.repeatsToSee, "it");
     return advice.startsWith("run") ? `cannot see a ${v.thresholdPct}% change with ${n} repeats: ${advice}` : advice;
   }
   return `no difference beyond ±${v.thresholdPct}% seen`;

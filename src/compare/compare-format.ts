@@ -36,7 +36,7 @@ export const formatDetectable = (pct: number | undefined) => (pct === undefined 
 /** "cannot see a 5% change with 5 repeats: run both with --repeat 11 or more", or that its noise is too large. */
 export function blindText(cell: CellComparison, thresholdPct: number): string | undefined {
   if (!cell.blind) return undefined;
-  return `cannot see a ${thresholdPct}% change with ${cell.blind.repeats} repeat${cell.blind.repeats === 1 ? "" : "s"}: ${repeatAdvice(cell.blind.needed, thresholdPct, "both")}`;
+  return `cannot see a ${thresholdPct}% change with ${cell.blind.repeats} repeat${cell.blind.repeats === 1 ? "" : "s"}: ${repeatAdvice(cell.blind.needed, "both")}`;
 }
 
 function verdictText(cell: CellComparison, thresholdPct: number): string {
@@ -120,7 +120,7 @@ export function summaryLines(comparison: Comparison): string[] {
     const most = Math.max(...needed);
     lines.push(
       `${blind.length} cell${blind.length === 1 ? "" : "s"} cannot see a ${comparison.thresholdPct}% change: ` +
-        repeatAdvice(Number.isFinite(most) ? most : undefined, comparison.thresholdPct, "both"),
+        repeatAdvice(Number.isFinite(most) ? most : undefined, "both"),
     );
   }
   return lines;

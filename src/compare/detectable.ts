@@ -22,9 +22,10 @@ const MAX_REPEATS = 10_000;
 export const SENSIBLE_REPEATS = 100;
 
 /** "run both with --repeat 11 or more", or, past SENSIBLE_REPEATS (or none found) that the noise is too large. */
-export function repeatAdvice(needed: number | undefined, thresholdPct: number, who: "both" | "it"): string {
+export function repeatAdvice(needed: number | undefined, who: "both" | "it"): string {
   if (needed !== undefined && needed <= SENSIBLE_REPEATS) return `run ${who} with --repeat ${needed} or more`;
-  return `the cell's noise is too large to see a ${thresholdPct}% change: see tcpsweep calibrate, or the nightly history`;
+  // Said after "cannot see a 5% change with 3 repeats" (or under a verdict that says the threshold): not again here.
+  return `the cell's noise is too large for more repeats to help; see tcpsweep calibrate, or the nightly history`;
 }
 
 export interface Sensitivity {

@@ -23,16 +23,7 @@ const PERF_MAP_FLAGS = ["--perf-basic-prof", "--logfile=+", "--no-logfile-per-is
 /** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol, accept). */
 export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions): string[] {
   const has = (k: string) => opts.matrixKeys.includes(k);
-  const argv = [
-    process.execPath,
-    ...(opts.perfMap ? PERF_MAP_FLAGS : []),
-    cliEntry,
-    "server",
-    "--host",
-    "{host}",
-    "--port",
-    "{port}",
-  ];
+  const argv = [process.execPath, ...(opts.perfMap ? PERF_MAP_FLAGS : []), cliEntry, "server", "--host", "{host}", "--port", "{port}"];
   if (has("threads")) argv.push("--threads", "{threads}");
   argv.push("--reply", has("reply") ? "{reply}" : (opts.reply ?? "echo"));
   if (has("protocol")) argv.push("--protocol", "{protocol}");
