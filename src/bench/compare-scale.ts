@@ -19,6 +19,7 @@ import { falseAlarmRate, power, seededRandom, type Sampler } from "../calibrate/
 import { intervalCut, ratioInterval } from "../compare/significance.js";
 import { TEST_MODES } from "../compare/two-sample-test.js";
 import { REPO_ROOT } from "./options.js";
+import { writeMarkedSection } from "./marked-section.js";
 
 const CLI = path.join(REPO_ROOT, "dist/cli/main.js");
 const gauss = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -189,9 +190,4 @@ const body = [
   ...ratesSection(),
   END,
 ].join("\n");
-const results = path.join(REPO_ROOT, "bench/RESULTS.md");
-const text = readFileSync(results, "utf8");
-const at = text.indexOf(START);
-const next = at >= 0 ? text.slice(0, at) + body + text.slice(text.indexOf(END) + END.length) : `${text.trimEnd()}\n\n${body}\n`;
-writeFileSync(results, next);
-process.stdout.write(`${body}\n`);
+writeMarkedSection(START, END, body);

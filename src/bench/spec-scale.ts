@@ -17,6 +17,7 @@ import path from "node:path";
 import { median } from "simple-statistics";
 import { MAX_CELLS } from "../sweep/matrix.js";
 import { REPO_ROOT } from "./options.js";
+import { writeMarkedSection } from "./marked-section.js";
 
 const CLI = path.join(REPO_ROOT, "dist/cli/main.js");
 /** The issue's goal: a 10,000-cell dry run in under this many seconds. */
@@ -171,10 +172,5 @@ const body = [
   ...lines,
   END,
 ].join("\n");
-const results = path.join(REPO_ROOT, "bench/RESULTS.md");
-const text = readFileSync(results, "utf8");
-const at = text.indexOf(START);
-const next = at >= 0 ? text.slice(0, at) + body + text.slice(text.indexOf(END) + END.length) : `${text.trimEnd()}\n\n${body}\n`;
-writeFileSync(results, next);
-process.stdout.write(`${body}\n`);
+writeMarkedSection(START, END, body);
 if (failed) process.exitCode = 1;
