@@ -159,6 +159,13 @@ describe("agent: many dropped messages are summarised, not printed one by one", 
     expect(written.at(-1)).toBe("tcpsweep agent: dropped 4 more messages (10 in all; the last: too long)\n");
     dropped.summarise();
     expect(written).toHaveLength(DROPS_SHOWN + 2); // nothing new to say
+    dropped.drop("not JSON", "z"); // a drop, then quiet: the timer says it once 10 s have passed
+    now = 15_000;
+    dropped.tick();
+    expect(written).toHaveLength(DROPS_SHOWN + 2);
+    now = 20_001;
+    dropped.tick();
+    expect(written.at(-1)).toBe("tcpsweep agent: dropped 1 more message (11 in all; the last: not JSON)\n");
   });
 });
 

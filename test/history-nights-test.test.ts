@@ -43,6 +43,29 @@ describe("the night-aware test of a split", () => {
     expect(Math.log10(p)).toBeGreaterThan(Math.log10(pooledWelch(before, after)) - 3); // same order of evidence, not more
   });
 
+  it("nights of one repeat beside nights of five: the repeats' variance is pooled, so no false changes (11 % before)", () => {
+    let alarms = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = seeded(seed);
+      const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      const night = (repeats: number) => {
+        const shift = 0.02 * normal();
+        return Array.from({ length: repeats }, () => 10_000 * Math.exp(shift + 0.08 * normal()));
+      };
+      const before = Array.from({ length: 3 }, () => night(1));
+      const after = Array.from({ length: 20 }, () => night(5));
+      if (nightsTest(before, after)! < 0.00025) alarms++;
+    }
+    expect(alarms).toBeLessThanOrEqual(2);
+  });
+
+  it("equal values on every night (99.99, whose logs' sums differ in the last bits): p 1, no change point", () => {
+    const flat = Array.from({ length: 40 }, () => Array(5).fill(99.99) as number[]);
+    for (let at = 2; at <= 38; at++) expect(nightsTest(flat.slice(0, at), flat.slice(at))).toBe(1);
+    const series = { name: "s", lowerIsBetter: false, points: flat.map((repeats, i) => ({ time: `n${i}`, value: 99.99, repeats })) };
+    expect(analyse([series], DEFAULT_HISTORY_OPTIONS)[0]!.changePoints).toEqual([]);
+  });
+
   it("a side with one night, or a value that is not positive, is left to Otava's test on the medians", () => {
     const series = nights(4, { nightSigma: 0, repeatSigma: 0.1, seed: 3 });
     expect(nightsTest(series.slice(0, 3), series.slice(3))).toBeUndefined();

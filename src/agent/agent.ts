@@ -210,7 +210,9 @@ export async function runAgent(): Promise<void> {
   let queue = Promise.resolve();
   let heardAt = Date.now();
   const stopAndExit = (code: number) => void agent.stop("SIGTERM", EOF_GRACE_MS).then(() => process.exit(code));
+  const dropped = new DroppedMessages((text) => process.stderr.write(text));
   const silenceWatch = setInterval(() => {
+    dropped.tick();
     if (Date.now() - heardAt <= SILENCE_LIMIT_MS) return;
     clearInterval(silenceWatch);
     process.stderr.write(`tcpsweep agent: nothing from the controller for ${SILENCE_LIMIT_MS / 1000} s: stopping\n`);
@@ -219,7 +221,6 @@ export async function runAgent(): Promise<void> {
   // Whatever ends this process (an error, process.exit, a signal) ends the tree it started: last, synchronously.
   process.on("exit", () => agent.killNow());
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => stopAndExit(128 + osConstants.signals[signal]));
-  const dropped = new DroppedMessages((text) => process.stderr.write(text));
   const drop = (why: string, line: string) => dropped.drop(why, line);
   process.on("exit", () => dropped.summarise());
   process.stdin.on("data", () => (heardAt = Date.now()));

@@ -32,7 +32,12 @@ export class DroppedMessages {
     if (this.now() - this.lastSummaryAt >= SUMMARY_EVERY_MS) this.summarise();
   }
 
-  /** The drops not yet reported, on one line (called by the timer's check and at exit). */
+  /** From a timer: what was dropped since the last summary, once 10 s have passed (a burst then quiet is still said). */
+  tick(): void {
+    if (this.unreported > 0 && this.now() - this.lastSummaryAt >= SUMMARY_EVERY_MS) this.summarise();
+  }
+
+  /** The drops not yet reported, on one line (from tick, and at exit). */
   summarise(): void {
     this.lastSummaryAt = this.now();
     if (this.unreported === 0) return;

@@ -7,7 +7,7 @@
  */
 import { welchTest } from "../compare/welch-test.js";
 import { computeChangePoints, type ChangePoint, type SegmentJudge } from "./e-divisive.js";
-import { nightsTest } from "./nights-test.js";
+import { nightsInterval, nightsSplit, nightsTest } from "./nights-test.js";
 import { segmentTest } from "./segment-test.js";
 import type { HistorySeries } from "./series.js";
 
@@ -83,17 +83,25 @@ export function judgeFor(dense: DenseSeries, options: HistoryOptions): SegmentJu
   return options.repeats ? repeatsJudge(dense) : undefined;
 }
 
+/**
+ * The 95 % interval of after ÷ before: from the nights-aware split where it applies (the same
+ * standard error as its p), else Welch over the repeats where each side has two.
+ */
+function changeInterval(before: number[][], after: number[][]): { low: number; high: number } | undefined {
+  const split = nightsSplit(before, after);
+  if (split) return nightsInterval(split);
+  const [left, right] = [before.flat(), after.flat()];
+  return left.length >= 2 && right.length >= 2 && allPositive(left) && allPositive(right)
+    ? welchTest.run(left, right, 0.95).interval
+    : undefined;
+}
+
 /** The change points of `dense` as the table and JSON show them. */
 export function describeChangePoints(series: HistorySeries, dense: DenseSeries, points: readonly ChangePoint[]): FoundChangePoint[] {
   return points.map((point, i) => {
     const from = i === 0 ? 0 : points[i - 1]!.index;
     const to = points[i + 1]?.index ?? dense.values.length;
-    const before = dense.repeats.slice(from, point.index).flat();
-    const after = dense.repeats.slice(point.index, to).flat();
-    const interval =
-      before.length >= 2 && after.length >= 2 && allPositive(before) && allPositive(after)
-        ? welchTest.run(before, after, 0.95).interval
-        : undefined;
+    const interval = changeInterval(dense.repeats.slice(from, point.index), dense.repeats.slice(point.index, to));
     const { meanBefore, meanAfter } = point.stats;
     const changePct = meanBefore === 0 ? 0 : (meanAfter / meanBefore - 1) * 100;
     const position = dense.positions[point.index]!;

@@ -5,9 +5,10 @@ export type ReplyMode = ServerProtocolOptions["reply"];
 
 /**
  * Serves one client connection in `protocol` (src/protocol): every chunk's reply goes out in
- * one write. A bad request closes this connection only. With `workUs`, each reply costs that much
- * CPU first (a busy loop on the event loop, as a request's own work would be): one reply per request
- * while a connection has one request in flight, as the built-in client keeps it.
+ * one write. A bad request closes this connection only. With `workUs`, each reply write costs that
+ * much CPU first (a busy loop on the event loop, as a request's own work would be): one write per
+ * request while a connection has one whole request in flight at a time, as the built-in client keeps
+ * it with frames that arrive in one read (a request split over reads is charged per write).
  */
 export function serveConnection(socket: Socket, protocol: ProtocolName, reply: ReplyMode, workUs = 0): void {
   socket.setNoDelay(true);
@@ -22,10 +23,15 @@ export function serveConnection(socket: Socket, protocol: ProtocolName, reply: R
   socket.on("error", () => socket.destroy());
 }
 
-/** Spins for `us` microseconds of wall time (on a core of its own, CPU time alike). */
+/**
+ * Spins until the process has used `us` more microseconds of CPU: work of a known CPU cost, which a
+ * loaded machine stretches in wall time as it would a real request's (a wall-time spin would count
+ * the time the worker waited for a core as work).
+ */
 function busyFor(us: number): void {
-  const until = process.hrtime.bigint() + BigInt(Math.round(us * 1000));
-  while (process.hrtime.bigint() < until) {
-    // the work a slower server would do
+  const start = process.cpuUsage();
+  for (;;) {
+    const used = process.cpuUsage(start);
+    if (used.user + used.system >= us) return;
   }
 }

@@ -141,14 +141,16 @@ export function readNamedInput(file: string, maxBytes: number): string {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.alloc(Math.max(64 * 1024, Math.min(stat.size + 1, maxBytes + 1 - total)));
+      // The whole file in one read as fstat sizes it; then small reads to see its end (a /proc file says 0).
+      const room = maxBytes + 1 - total;
+      const chunk = Buffer.allocUnsafe(total < stat.size ? Math.min(stat.size - total, room) : Math.min(64 * 1024, room));
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
       if (total > maxBytes) throw new UnsafePathError(`${file} holds more than the ${mebibytes(maxBytes)} read here`);
     }
-    return Buffer.concat(chunks, total).toString("utf8");
+    return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)).toString("utf8");
   } finally {
     closeSync(fd);
   }
