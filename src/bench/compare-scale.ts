@@ -18,10 +18,9 @@ import { median } from "simple-statistics";
 import { falseAlarmRate, power, seededRandom, type Sampler } from "../calibrate/simulate-nights.js";
 import { intervalCut, ratioInterval } from "../compare/significance.js";
 import { TEST_MODES } from "../compare/two-sample-test.js";
-import { REPO_ROOT } from "./options.js";
+import { BUILT_CLI } from "./options.js";
 import { writeMarkedSection } from "./marked-section.js";
 
-const CLI = path.join(REPO_ROOT, "dist/cli/main.js");
 const gauss = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 const sample = (random: () => number, n: number, scale: number) => Array.from({ length: n }, () => scale * Math.exp(0.1 * gauss(random)));
 
@@ -117,7 +116,7 @@ function costSection(): string[] {
       files.forEach(([base, next], i) => {
         const timing = path.join(dir, "time.txt");
         try {
-          execFileSync("/usr/bin/time", ["-f", "%e %M", "-o", timing, process.execPath, CLI, "compare", base, next, "--json"], {
+          execFileSync("/usr/bin/time", ["-f", "%e %M", "-o", timing, process.execPath, BUILT_CLI, "compare", base, next, "--json"], {
             stdio: ["ignore", "ignore", "pipe"],
           });
         } catch (error) {

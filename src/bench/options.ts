@@ -42,6 +42,8 @@ export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 /** The repository root, from dist/bench/ (or src/bench/). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** This checkout's built CLI, which every benchmark runs. */
+export const BUILT_CLI = path.join(REPO_ROOT, "dist/cli/main.js");
 
 const FULL = { runs: 3, durationS: 3, warmupS: 1, connections: [1, 10, 100, 1000, 4000] };
 const QUICK = { runs: 1, durationS: 1, warmupS: 0.5, connections: [1, 100] };

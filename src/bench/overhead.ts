@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { describeExit } from "../process/child.js";
 import { lastLines } from "../sweep/servers.js";
 import type { BenchContext } from "./experiments.js";
-import { REPO_ROOT } from "./options.js";
+import { BUILT_CLI } from "./options.js";
 import { spread, type Spread } from "./stats.js";
 
 /** Where the section starts in bench/RESULTS.md. */
@@ -152,7 +152,7 @@ async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withP
 export async function measureOverhead(ctx: BenchContext, perfUnavailable: string | undefined): Promise<OverheadResults> {
   const variants: OverheadVariant[] = [
     ...(ctx.options.baseline ? [{ label: "before", cli: path.join(path.resolve(ctx.options.baseline), "dist/cli/main.js") }] : []),
-    { label: ctx.options.baseline ? "after" : "this build", cli: path.join(REPO_ROOT, "dist/cli/main.js") },
+    { label: ctx.options.baseline ? "after" : "this build", cli: BUILT_CLI },
   ].map((v) => ({ ...v, clean: [], perfClean: [], perfTraced: [], perfRunOverheadS: [], startAndConnectS: [], connectS: [] }));
   for (let round = 1; round <= ctx.options.runs; round++) {
     for (const variant of variants) {

@@ -6,11 +6,10 @@
  * block of bench/RESULTS.md; the other sections stay as they were.
  */
 import { loadavg } from "node:os";
-import path from "node:path";
 import { FD_HEADROOM, readOpenFileLimit } from "../process/limits.js";
 import type { BenchContext } from "./experiments.js";
 import type { Machine } from "./machine.js";
-import { REPO_ROOT } from "./options.js";
+import { BUILT_CLI } from "./options.js";
 import { sweep } from "./overhead.js";
 import { timeWaitSockets } from "../sweep/time-wait.js";
 
@@ -52,7 +51,7 @@ export function scaleServerThreads(connections: number, openFileLimit: number): 
 }
 
 export async function measureScale(ctx: BenchContext, counts: readonly number[]): Promise<ScaleRow[]> {
-  const cli = path.join(REPO_ROOT, "dist/cli/main.js");
+  const cli = BUILT_CLI;
   const rows: ScaleRow[] = [];
   for (const connections of counts) {
     const serverThreads = scaleServerThreads(connections, readOpenFileLimit().soft);

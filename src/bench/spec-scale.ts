@@ -16,10 +16,9 @@ import os from "node:os";
 import path from "node:path";
 import { median } from "simple-statistics";
 import { MAX_CELLS } from "../sweep/matrix.js";
-import { REPO_ROOT } from "./options.js";
+import { BUILT_CLI } from "./options.js";
 import { writeMarkedSection } from "./marked-section.js";
 
-const CLI = path.join(REPO_ROOT, "dist/cli/main.js");
 /** The goal: a 10,000-cell dry run in under this many seconds. */
 const GOAL_CELLS = 10_000;
 const GOAL_S = 2;
@@ -94,7 +93,7 @@ function runOnce(dir: string, specFile: string, item: Case): Run {
   let status = 0;
   let stderr = "";
   try {
-    execFileSync("/usr/bin/time", ["-f", "%e %M", "-o", timing, process.execPath, CLI, "run", specFile, "--dry-run"], {
+    execFileSync("/usr/bin/time", ["-f", "%e %M", "-o", timing, process.execPath, BUILT_CLI, "run", specFile, "--dry-run"], {
       cwd: dir,
       stdio: ["ignore", out, "pipe"],
       maxBuffer: 64 * 2 ** 20,

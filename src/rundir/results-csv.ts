@@ -7,7 +7,7 @@ import { parse } from "csv-parse/sync";
 import { BadInputError } from "../model/bad-input.js";
 import { resultsCsvOfSummary } from "./run-dir.js";
 import { restoreCsvText } from "../untrusted/csv-cell.js";
-import { UnsafePathError, readFirstLine, readNamedInput } from "../untrusted/files.js";
+import { readFirstLine, readNamedInput } from "../untrusted/files.js";
 
 /** A row read back: column → text ("" for a cell the row does not have). */
 export type CsvRow = Record<string, string>;
@@ -67,7 +67,6 @@ export function readCsvTable(file: string, source: CsvSource): { header: string[
     text = readNamedInput(file, MAX_CSV_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new BadInputError(`cannot read ${where(file, source)}: no such file`);
-    if (error instanceof UnsafePathError) throw new BadInputError(`cannot read ${source.what} ${where(file, source)}: ${error.message}`);
     const reason = error instanceof Error ? error.message.replace(/, \w+ '.*'$/, "") : String(error);
     throw new BadInputError(`cannot read ${source.what} ${where(file, source)}: ${reason}`);
   }

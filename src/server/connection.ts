@@ -15,8 +15,10 @@ export function serveConnection(socket: Socket, protocol: ProtocolName, reply: R
   const session = protocolNamed(protocol).serverSession({ reply });
   socket.on("data", (chunk: Buffer) => {
     const outcome = session.receive(chunk);
-    if (outcome.reply && workUs > 0) busyFor(workUs);
-    if (outcome.reply) socket.write(outcome.reply);
+    if (outcome.reply) {
+      if (workUs > 0) busyFor(workUs);
+      socket.write(outcome.reply);
+    }
     if (outcome.error !== undefined) socket.destroy();
   });
   // A peer that vanishes (reset, or killed mid-write) must not take the server down.
