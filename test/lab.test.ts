@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import path from "node:path";
 import { execa } from "execa";
 import { LAB_PREFIX, checkLabPrerequisites, cleanStaleLabs, createLab, labNamespaces, type Lab } from "./helpers/lab.js";
 
@@ -35,6 +37,16 @@ describe("lab", () => {
     // Different hosts really are different namespaces.
     const ids = await Promise.all(HOSTS.map((name) => lab.exec(name, ["readlink", "/proc/self/ns/net"])));
     expect(new Set(ids.map((id) => id.stdout.trim())).size).toBe(HOSTS.length);
+  });
+
+  it("remote commands skip the login user's ~/.bashrc, which stays intact on this machine", async () => {
+    // A slow or lock-waiting .bashrc (pyenv) once made every remote command of CI take a minute.
+    const bashrc = path.join(userInfo().homedir, ".bashrc");
+    const before = existsSync(bashrc) ? readFileSync(bashrc, "utf8") : undefined;
+    const result = await lab.ssh("srv", `wc -c < "$HOME/.bashrc" 2>/dev/null || echo absent`);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe(before === undefined ? "absent" : "0");
+    expect(existsSync(bashrc) ? readFileSync(bashrc, "utf8") : undefined).toBe(before);
   });
 
   it("the lab's addresses exist only inside its namespaces", async () => {

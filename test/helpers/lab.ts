@@ -18,7 +18,7 @@ import { execa } from "execa";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 
 export const LAB_PREFIX = "tsw-lab-";
@@ -200,12 +200,25 @@ function sshdConfig(dir: string, host: LabHost): string {
   ].join("\n");
 }
 
+/**
+ * Bash reads the login user's ~/.bashrc before every command sshd runs, and the lab's hosts are
+ * this machine: a .bashrc that is slow, or that waits on a lock (pyenv's `rehash` waits up to 60 s
+ * for another session's), made each remote command of a test take a minute on a busy CI machine.
+ * Inside the host's namespace it is masked by /dev/null. `ip netns exec` gives each namespace its
+ * own mount namespace with / made a slave, so the mask never reaches the machine itself.
+ */
+const SSHD_WITHOUT_BASHRC = 'if [ -f "$1" ]; then mount --bind /dev/null "$1" || exit 1; fi; exec "$2" -D -e -f "$3"';
+
+function userBashrc(): string {
+  return path.join(userInfo().homedir, ".bashrc");
+}
+
 /** Starts sshd in the host's namespace in the foreground; resolves once it listens. */
 async function startSshd(dir: string, host: LabHost): Promise<ChildProcess> {
   const config = path.join(dir, `${host.name}.sshd_config`);
   writeFileSync(config, sshdConfig(dir, host));
-  // `ip netns exec` execs sshd itself, so the child's PID is sshd's PID.
-  const child = spawn("ip", ["netns", "exec", host.ns, SSHD, "-D", "-e", "-f", config], {
+  // `ip netns exec` and `sh` exec sshd in turn, so the child's PID is sshd's PID.
+  const child = spawn("ip", ["netns", "exec", host.ns, "sh", "-c", SSHD_WITHOUT_BASHRC, "sh", userBashrc(), SSHD, config], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";
