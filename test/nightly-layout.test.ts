@@ -2,7 +2,7 @@
  * The nightly layout in one module (src/rundir/nightly-layout.ts): which files of a night are
  * results CSVs, and which calibration applies to a night's CSV. Real files in a temporary directory.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { calibrationOf, nightlyCsvs, nightlyPaths } from "../src/rundir/nightly-layout.js";
@@ -38,6 +38,16 @@ describe("the nightly layout", () => {
     expect(nightlyPaths(root, "2026-12-02", "full.yaml").previous).toBe(path.join(root, "2026-12-01", "full.csv"));
     expect(isResultsCsvName("full.cpu-frames.csv")).toBe(false);
     expect(isResultsCsvName("full.summary.csv.bak")).toBe(false);
+  });
+
+  it("a dangling link or a file among the nights is no night, and does not stop the listing", () => {
+    const root = makeTempDir();
+    const paths = nightlyPaths(root, "2026-12-01", "full.yaml");
+    mkdirSync(paths.out, { recursive: true });
+    writeFileSync(paths.csv, "run_id\n");
+    symlinkSync(path.join(root, "gone"), path.join(root, "2026-12-02"));
+    writeFileSync(path.join(root, "2026-12-03"), "not a directory");
+    expect(nightlyCsvs(root).map(({ night, spec }) => `${night}/${spec}`)).toEqual(["2026-12-01/full"]);
   });
 
   it("the calibration of a night's CSV is the spec's, above the nights, unless one lies beside the CSV", () => {

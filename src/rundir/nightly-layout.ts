@@ -91,7 +91,8 @@ export interface NightlyCsv {
 /** Every night's results CSVs under `root`, nights in date order, specs by name within a night. */
 export function nightlyCsvs(root: string): NightlyCsv[] {
   const nights = readdirSync(root)
-    .filter((entry) => !entry.startsWith(".") && statSync(path.join(root, entry)).isDirectory())
+    // A dangling link or an entry removed meanwhile is not a night (and must not stop history).
+    .filter((entry) => !entry.startsWith(".") && statSync(path.join(root, entry), { throwIfNoEntry: false })?.isDirectory() === true)
     .sort();
   return nights.flatMap((night) =>
     readdirSync(path.join(root, night))

@@ -2,6 +2,7 @@
  * Command templates: POSIX-like word splitting (no shell is run) and `{name}`
  * placeholder expansion.
  */
+import { LRUCache } from "lru-cache";
 import { escapeRegExp } from "../untrusted/redact.js";
 
 /** Thrown for malformed command strings or templates; `column` is 1-based within the string. */
@@ -104,16 +105,17 @@ const NAME_REST = /[A-Za-z0-9_]/;
 
 type Piece = { lit: string } | { name: string };
 
-/** Templates already parsed: every cell of a sweep expands the same few (a malformed one is not kept: it throws each time). */
-const parsed = new Map<string, readonly Piece[]>();
-const MAX_PARSED = 10_000;
+/**
+ * Templates already parsed: every cell of a sweep expands the same few. Bounded, so a spec of
+ * many distinct strings cannot grow it without end; a malformed one is not kept (it throws each time).
+ */
+const parsed = new LRUCache<string, readonly Piece[]>({ max: 10_000 });
 
 /** Parse one template string into literal text and placeholder pieces (shared: not to be changed). */
 function parseTemplate(s: string): readonly Piece[] {
   let pieces = parsed.get(s);
   if (pieces === undefined) {
     pieces = parseTemplateText(s);
-    if (parsed.size >= MAX_PARSED) parsed.clear();
     parsed.set(s, pieces);
   }
   return pieces;

@@ -10,6 +10,7 @@
  *     headers, JSON members, `NAME=value`, `-p` after sshpass and mysql-like programs, and the
  *     token formats of gitleaks' rule set (private key blocks, GitHub, Slack, AWS, JWT).
  */
+import { LRUCache } from "lru-cache";
 
 export const REDACTED = "<redacted>";
 
@@ -84,7 +85,7 @@ export class Redactor {
   /** `NAME=value` for each extra name, compiled once (text() runs for every word of every command). */
   private readonly extraAssignments: RegExp[];
   /** argv words already redacted: text() is a pure function of the word for a given redactor. */
-  private readonly words = new Map<string, string>();
+  private readonly words = new LRUCache<string, string>({ max: MAX_CACHED_WORDS });
 
   constructor(
     /** Extra names whose values are secret (the spec's `redact:`). */
@@ -141,7 +142,6 @@ export class Redactor {
     let out = this.words.get(word);
     if (out === undefined) {
       out = this.text(word);
-      if (this.words.size >= MAX_CACHED_WORDS) this.words.clear();
       this.words.set(word, out);
     }
     return out;
