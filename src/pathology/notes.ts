@@ -1,8 +1,10 @@
 /**
  * Pathologies named from a run's own figures, each with how to confirm it: the `note` column.
  * Every rule reads values the run already measured (latency, /proc CPU, per-connection service,
- * the kernel's ListenOverflows counter, the syscall table); none guesses from one figure alone.
+ * the kernel's ListenOverflows and DelayedACKs counters, the syscall table); none guesses from one
+ * figure alone.
  */
+import type { TcpCounts } from "../process/netstat.js";
 import type { RunResult } from "../record/run-record.js";
 
 /** Linux's delayed-ACK timer is 40 ms (TCP_DELACK_MIN); a request that waits for it shows a median near it. */
@@ -15,19 +17,34 @@ const ALLOCATOR_SYSCALLS = ["mmap", "munmap", "mremap", "brk"];
 
 export interface PathologyEvidence {
   row: RunResult;
-  /** Rise of TcpExt ListenOverflows (/proc/net/netstat) over the run, on the server's host; undefined when not read. */
-  listenOverflows?: number;
+  /** Rise of the kernel's TcpExt counters (/proc/net/netstat) over the run, read only where the server runs on this host. */
+  tcpRise?: TcpCounts;
 }
 
-export function nagleDelayedAck(row: RunResult): string | undefined {
+/**
+ * Delayed-ACK timer expiries (TcpExt DelayedACKs) per response from which the timer is what a
+ * request waits for: with Nagle, each reply's tail waits for one (warmup replies count too, so a
+ * steady case shows about one per response or more).
+ */
+const DELAYED_ACKS_PER_RESPONSE = 0.5;
+
+export function nagleDelayedAck(row: RunResult, delayedAcks?: number): string | undefined {
   const p50 = row.latency_p50_us;
   const cpu = row.server_cpu_s;
   const window = row.duration_s;
   if (p50 === undefined || cpu === undefined || !window) return undefined;
   if (p50 < DELAYED_ACK_US.low || p50 > DELAYED_ACK_US.high || cpu / window > IDLE_CPU_SHARE) return undefined;
+  const responses = (row.resp_per_s ?? 0) * window;
+  // The kernel's own count, where it was read: the timer must have fired about once per request.
+  if (delayedAcks !== undefined && responses > 0 && delayedAcks / responses < DELAYED_ACKS_PER_RESPONSE) return undefined;
+  const kernel =
+    delayedAcks !== undefined && responses > 0
+      ? `; the kernel's delayed-ACK timer fired ${delayedAcks} times during the run (TcpExt DelayedACKs, host-wide), ` +
+        `${(delayedAcks / responses).toFixed(1)} per response`
+      : "";
   return (
     `latency clusters at the 40 ms delayed-ACK timer (p50 ${(p50 / 1000).toFixed(1)} ms) while the server's CPU is idle ` +
-    `(${Math.round((100 * cpu) / window)} % of a CPU): likely Nagle's algorithm with delayed ACKs (the server does not set TCP_NODELAY); ` +
+    `(${Math.round((100 * cpu) / window)} % of a CPU)${kernel}: likely Nagle's algorithm with delayed ACKs (the server does not set TCP_NODELAY); ` +
     `confirm with TCP_NODELAY on the server's sockets, or \`ss -ti\` during a run (ato:40)`
   );
 }
@@ -66,7 +83,8 @@ export function allocatorChurn(row: RunResult): string | undefined {
 /** Every pathology the evidence shows, as one note (empty when none). */
 export function pathologyNote(evidence: PathologyEvidence): string {
   const { row } = evidence;
-  return [nagleDelayedAck(row), listenOverflow(evidence.listenOverflows), acceptsFewAtATime(row), allocatorChurn(row)]
+  const rise = evidence.tcpRise;
+  return [nagleDelayedAck(row, rise?.DelayedACKs), listenOverflow(rise?.ListenOverflows), acceptsFewAtATime(row), allocatorChurn(row)]
     .filter((note): note is string => note !== undefined)
     .join("; ");
 }

@@ -25,7 +25,7 @@ import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./pha
 import type { TracedPassProfilers } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
 import { pathologyNote } from "../pathology/notes.js";
-import { tcpExtCounter } from "../process/netstat.js";
+import { tcpCountsRise, tcpExtCounters } from "../process/netstat.js";
 
 export interface PassContext {
   spec: SweepSpec;
@@ -162,7 +162,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
     // Host-wide, so read only where the server runs here.
-    const overflowsBefore = spec.server && spec.server.host === undefined ? tcpExtCounter("ListenOverflows") : undefined;
+    const tcpBefore = spec.server && spec.server.host === undefined ? tcpExtCounters() : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
     await settleServer(context.clientLauncher, settleTarget(spec, values), server, spec.server, abort);
     clock.next("client start, connects, warmup");
@@ -197,7 +197,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
     }
 
     const exit = await runClient(client, deadline, abort);
-    const overflowsAfter = overflowsBefore !== undefined ? tcpExtCounter("ListenOverflows") : undefined;
+    const tcpRise = tcpBefore !== undefined ? tcpCountsRise(tcpBefore, tcpExtCounters()) : undefined;
     clock.next("server stop");
     const serverDied = server?.exitedEarly;
     const serverHostLost = server?.hostLost === true;
@@ -251,8 +251,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
       row.error = exit.exitCode === 0 ? degraded.join("; ") : clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
-    const listenOverflows = overflowsBefore !== undefined && overflowsAfter !== undefined ? overflowsAfter - overflowsBefore : undefined;
-    row.note = pathologyNote({ row, ...(listenOverflows !== undefined ? { listenOverflows } : {}) }) || undefined;
+    row.note = pathologyNote({ row, ...(tcpRise !== undefined ? { tcpRise } : {}) }) || undefined;
     clock.next("profiler results");
     const syscalls = tracer ? await tracer.results() : undefined;
     const phases = clock.phases();
