@@ -12,8 +12,14 @@ import { makeTempDir, removeTempDirs } from "./helpers/sweep.js";
 
 afterEach(removeTempDirs);
 
-/** A run that waited for the delayed-ACK timer: p50 41 ms, 24 resp/s over 2 s, the server nearly idle. */
-const WAITING: RunResult = { latency_p50_us: 41_000, server_cpu_s: 0.05, duration_s: 2, resp_per_s: 24 } as RunResult;
+/** A run that waited for the delayed-ACK timer: p50 41 ms, p99 52 ms, 24 resp/s over 2 s, the server nearly idle. */
+const WAITING: RunResult = {
+  latency_p50_us: 41_000,
+  latency_p99_us: 52_000,
+  server_cpu_s: 0.05,
+  duration_s: 2,
+  resp_per_s: 24,
+} as RunResult;
 
 describe("kernel TCP counters", () => {
   it("reads ListenOverflows and DelayedACKs from this machine's /proc/net/netstat", () => {
@@ -48,6 +54,19 @@ describe("the delayed-ACK note", () => {
     const note = nagleDelayedAck(WAITING);
     expect(note).toMatch(/^latency clusters at the 40 ms delayed-ACK timer \(p50 41\.0 ms\)/);
     expect(note).not.toContain("DelayedACKs");
+  });
+
+  it("a queue is not the timer: 1,000 connections at p50 51 ms and p99 174 ms, 0.5 expiries per response (measured)", () => {
+    const queued = {
+      latency_p50_us: 51_455,
+      latency_p99_us: 174_207,
+      server_cpu_s: 0.62,
+      duration_s: 3.05,
+      resp_per_s: 15_953,
+    } as RunResult;
+    expect(nagleDelayedAck(queued, 25_345)).toBeUndefined();
+    expect(nagleDelayedAck({ ...queued, latency_p99_us: 60_000 }, 25_345)).toBeUndefined(); // the kernel's count alone
+    expect(nagleDelayedAck(queued)).toBeUndefined(); // the p99 alone, where no count was read
   });
 
   it("a busy server at 40 ms is not Nagle's doing, whatever the kernel counted", () => {
