@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cpuSamplingProblem } from "../src/profile/preflight.js";
 import { parseFolded, totalSamples } from "../src/flame/folded.js";
@@ -60,6 +61,11 @@ describe("profile.cpu", () => {
     expect(frames.some((frame) => /^JS:.*\/dist\/server\/.*\.js:\d+/.test(frame))).toBe(true);
     // …without V8's log: no isolate-*.log left in the directory the sweep ran in.
     expect(readdirSync(dir).filter((name) => name.startsWith("isolate-"))).toEqual([]);
+    // …and the maps that named them (one per server process, /tmp/perf-PID.map) are gone with the run.
+    const sampled = await execa("perf", ["script", "-i", folded!.replace(/\.folded$/, ".perf.data"), "-F", "pid"]);
+    const pids = [...new Set(sampled.stdout.split("\n").map((line) => Number(line.trim())))].filter((pid) => pid > 0);
+    expect(pids.length).toBeGreaterThan(0);
+    expect(pids.filter((pid) => existsSync(`/tmp/perf-${pid}.map`))).toEqual([]);
     const share = Number(row.cpu_kernel_share);
     expect(share).toBeGreaterThan(0);
     expect(share).toBeLessThan(1);

@@ -18,7 +18,8 @@ export interface BuiltinServerOptions {
  * turns on V8's log, one isolate-*.log per process in the working directory (the user's); `+` sends
  * it to a temporary file that is gone with the process, one for all isolates (Node 20 to 26).
  */
-const PERF_MAP_FLAGS = ["--perf-basic-prof", "--logfile=+", "--no-logfile-per-isolate"];
+export const PERF_MAP_FLAG = "--perf-basic-prof";
+const PERF_MAP_FLAGS = [PERF_MAP_FLAG, "--logfile=+", "--no-logfile-per-isolate"];
 
 /** `[node, cliEntry, "server", ...]` with `{host}`, `{port}` and the matrix keys it understands (threads, reply, protocol, accept). */
 export function builtinServerArgv(cliEntry: string, opts: BuiltinServerOptions): string[] {

@@ -8,6 +8,7 @@ import { stripControl } from "../untrusted/terminal.js";
 import type { Launched, Launcher } from "../launch/launcher.js";
 import { describeExit } from "../process/child.js";
 import { openConnections, resetPeakRss } from "../process/sockets.js";
+import { removePerfMaps, writesPerfMaps } from "../server/perf-map.js";
 import { CellFailure } from "./failure.js";
 import type { ServerSpec, SweepSpec } from "./spec.js";
 import { expandEnv, expandTemplate } from "./template.js";
@@ -248,7 +249,10 @@ export class ServerPool {
   }
 
   private async stop(server: RunningServer): Promise<{ forced: boolean }> {
+    // Taken before the stop: a stopped tree has no processes left to list.
+    const perfMapPids = writesPerfMaps(server.child.argv) ? (server.child.processIds?.() ?? []) : [];
     const { forced } = await server.child.stop(this.spec.stopSignal, this.spec.stopGraceS * 1000);
+    removePerfMaps(perfMapPids);
     return { forced };
   }
 }
