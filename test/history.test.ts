@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { analyse } from "../src/history/analyse.js";
 import { emptyCache } from "../src/history/cache.js";
 import { computeChangePoints } from "../src/history/e-divisive.js";
-import { DEFAULT_HISTORY_OPTIONS, type HistoryOptions } from "../src/history/detect.js";
+import { DEFAULT_HISTORY_OPTIONS, denseOf, effectivePvalue, repeatsJudge, type HistoryOptions } from "../src/history/detect.js";
 import type { HistorySeries } from "../src/history/series.js";
 import { seeded } from "./helpers/seeded.js";
 
@@ -72,6 +72,22 @@ describe("history on seeded nights", () => {
         expect(incremental, `seed ${seed}, ${length} nights`).toEqual(indices(prefix));
       }
     }
+  });
+
+  it("a busy machine's nights: a night at a quarter of the others' median just before a 30× drop stays before it", () => {
+    // Nights 1–13 and 14–20 as real runs of test/history-real-nights.test.ts gave them at load 15,
+    // night 13 lowered to 400 resp/s: on raw values its arithmetic distance put it with the slow nights
+    // (change at night 13); on the logs it sits with its own.
+    const medians = [1993, 767, 1080, 2181, 715, 1701, 3997, 2437, 1282, 2780, 948, 1256, 400, 44, 49, 80, 61, 64, 53, 55];
+    const points = medians.map((value, night) => ({ time: `night-${night + 1}`, value, repeats: [0.8 * value, value, 1.2 * value] }));
+    const series: HistorySeries = { name: "busy resp/s", lowerIsBetter: false, points };
+    expect(indices(series).map((index) => points[index]!.time)).toEqual(["night-14"]);
+    const raw = computeChangePoints(medians, {
+      window: 50,
+      maxPvalue: effectivePvalue(DEFAULT_HISTORY_OPTIONS),
+      judge: repeatsJudge(denseOf(series)),
+    });
+    expect(raw.changePoints.map((point) => point.index + 1)).toEqual([13]);
   });
 
   it("Otava's medians alone (--no-repeats) judge with Otava's t-test on the nightly values", () => {

@@ -9,7 +9,9 @@ import path from "node:path";
 import type { ChangePoint } from "./e-divisive.js";
 import type { HistoryOptions } from "./detect.js";
 
-const CACHE_VERSION = 2; // 2: splits judged with the night as the unit (nights-test.ts); weak points of 1 are stale
+// 2: splits judged with the night as the unit (nights-test.ts); 3: with the repeats, splits placed on
+// the logs (detect.ts). Weak points of an older version are stale.
+const CACHE_VERSION = 3;
 
 export interface CachedSeries {
   values: number[];

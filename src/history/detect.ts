@@ -2,8 +2,9 @@
  * Change points of one history series: E-divisive with Otava's split and merge over the points that
  * have a value (gaps are left out, their nights keep their place), judged by Otava's t-test on the
  * nightly medians, or, with `repeats`, by a test over the repeats of the adjacent segments that keeps
- * the night as its unit (nights-test.ts; docs/decisions.md says when and why). Each change point gets compare's interval of the
- * ratio after ÷ before from the repeats.
+ * the night as its unit (nights-test.ts; docs/decisions.md says when and why), the splits then placed
+ * on the logs of the medians. Each change point gets compare's interval of the ratio after ÷ before
+ * from the repeats.
  */
 import { welchTest } from "../compare/welch-test.js";
 import { computeChangePoints, type ChangePoint, type SegmentJudge } from "./e-divisive.js";
@@ -123,10 +124,20 @@ export interface DetectResult {
   weak: ChangePoint[];
 }
 
+/**
+ * What E-divisive places the splits on: with the repeats, the logs of the medians. A busy machine's
+ * noise is a factor, and the nights-aware judge works on logs: on raw values a night at a quarter of
+ * the others' median just before a 30× drop went with the slow nights, and the change was named one
+ * night early (a real run of test/history-real-nights.test.ts; docs/decisions.md). Otava's medians
+ * (--no-repeats) stay raw, as Otava places them.
+ */
+const locatedOn = (dense: DenseSeries, options: HistoryOptions) =>
+  options.repeats && allPositive(dense.values) ? dense.values.map(Math.log) : dense.values;
+
 /** Detection over a dense series, full or continuing from the weak points of its first `previousLength` values. */
 export function detectDense(dense: DenseSeries, options: HistoryOptions, previous?: { length: number; weak: ChangePoint[] }): DetectResult {
   const judge = judgeFor(dense, options);
-  return computeChangePoints(dense.values, {
+  return computeChangePoints(locatedOn(dense, options), {
     window: options.window,
     maxPvalue: effectivePvalue(options),
     minMagnitude: options.minMagnitude,
