@@ -102,8 +102,11 @@ if (compareStatus === "none") {
         `${comparison.summary.detectable_pct ? `; detectable change ${range(comparison.summary.detectable_pct)}` : ""}`,
     );
     if (comparison.error) parts.push(comparison.error);
-    for (const cell of comparison.cells.filter((c) => c.regressions.length > 0))
-      details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}`);
+    // compare --flame's picture of the cell, when both nights were CPU-profiled: the function that grew is in it.
+    for (const cell of comparison.cells.filter((c) => c.regressions.length > 0)) {
+      const flame = cell.flame_graph?.file ? `; flame graph: ${cell.flame_graph.file}` : "";
+      details.push(`  REGRESSED ${cell.cell}: ${cell.regressions.join("; ")}${flame}`);
+    }
   }
 }
 

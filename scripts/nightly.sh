@@ -73,11 +73,15 @@ sweep_status=0
 "$node" dist/cli/main.js run "$spec" --csv "$csv" --json >"$run_json" 2>>"$log" || sweep_status=$?
 note "sweep exit $sweep_status"
 
+# --flame: each regressed cell's differential flame graph (the night against the one before), in
+# <name>.flame/ inside the night's directory; the JSON, the log's table, the summary and the report
+# name it beside the cell. A spec without profile.cpu gets none: compare says why and exits as without.
+# The log's compare draws the same files again (same runs, same bytes), so its table names them too.
 compare_status=none
 if [ -n "$previous" ] && [ -f "$csv" ]; then
   compare_status=0
-  "$node" dist/cli/main.js compare "$previous" "$csv" --json >"$compare_json" 2>>"$log" || compare_status=$?
-  "$node" dist/cli/main.js compare "$previous" "$csv" >>"$log" 2>&1 || true
+  "$node" dist/cli/main.js compare "$previous" "$csv" --json --flame >"$compare_json" 2>>"$log" || compare_status=$?
+  "$node" dist/cli/main.js compare "$previous" "$csv" --flame >>"$log" 2>&1 || true
   note "compare with $previous: exit $compare_status"
 fi
 
@@ -88,7 +92,7 @@ history_status=0
 "$node" dist/cli/main.js history "$root" --no-cache >>"$log" 2>&1 || true
 note "history: exit $history_status"
 
-# After history: the night's report links to the trend report when there is one.
+# After history and compare: the night's report links to the trend report and to the differential flame graphs.
 report_status=0
 "$node" dist/cli/main.js report "$csv" --out "$report_dir" >>"$log" 2>&1 || report_status=$?
 note "report exit $report_status"

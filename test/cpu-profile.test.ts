@@ -7,21 +7,15 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { cpuSamplingProblem } from "../src/profile/preflight.js";
 import { parseFolded, totalSamples } from "../src/flame/folded.js";
 import { killRunningClis, makeTempDir, readCsv, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
 import { requireTool } from "./helpers/system-tools.js";
+import { requireCpuSampling } from "./helpers/flame.js";
 
 afterEach(() => killRunningClis());
 afterAll(() => removeTempDirs());
 
 const REPO = path.resolve(import.meta.dirname, "..");
-
-function requireCpuSampling(): void {
-  requireTool("perf");
-  const why = cpuSamplingProblem();
-  if (why) throw new Error(`this machine cannot run the CPU profile tests: ${why}`);
-}
 
 /** The run's folded file, named as the run directory module names it. */
 function foldedFiles(dir: string, csvName: string): string[] {

@@ -2,14 +2,16 @@
  * scripts/nightly.sh as cron runs it, on a temp results directory: one summary line on stdout
  * per night (plus the failed cells), an exit status that says whether the night was clean, the
  * report beside the CSV, and the comparison with the previous night naming a cell that a server
- * made slower on purpose (the fault server's --delay-ms) got slower; and the Node it runs: the
- * user's (first on PATH), or TCPSWEEP_NODE.
+ * made slower on purpose (the fault server's --delay-ms) got slower; with CPU profiles, the
+ * differential flame graph of that cell named in the line, the log and the report (the built-in
+ * server's work_us); and the Node it runs: the user's (first on PATH), or TCPSWEEP_NODE.
  */
 import { spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FAULT_SERVER, NODE, REPO, makeTempDir, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
+import { parseXml, requireCpuSampling } from "./helpers/flame.js";
 
 afterAll(() => removeTempDirs());
 
@@ -150,7 +152,52 @@ describe("scripts/nightly.sh", () => {
         ),
       );
       expect(lines[1]).toMatch(/^ {2}REGRESSED connections=2: resp\/s −/);
-      expect(readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8")).toMatch(/compare with .*2026-03-01\/pair\.csv: exit 1/);
+      const log = readFileSync(path.join(root, "2026-03-02/pair.log"), "utf8");
+      expect(log).toMatch(/compare with .*2026-03-01\/pair\.csv: exit 1/);
+      // No profile.cpu: the nightly's --flame draws nothing, says why in the log, and changes neither the line nor the exit status.
+      expect(lines[1]).not.toContain("flame");
+      expect(log).toContain("    no flame graph: neither run has a CPU profile of this cell (profile.cpu in the spec)");
+      expect(existsSync(path.join(root, "2026-03-02/pair.flame"))).toBe(false);
+    },
+  );
+
+  it(
+    "two CPU-profiled nights, the second's built-in server spinning 2 ms per reply: the REGRESSED line, the log and the report name the differential flame graph in the night's directory",
+    { timeout: 300_000 },
+    async () => {
+      requireCpuSampling();
+      const dir = makeTempDir("tcpsweep-nightly-");
+      const root = path.join(dir, "nightly");
+      const spec = (workUs: number) =>
+        writeSpec(
+          dir,
+          {
+            name: "prof",
+            duration: "0.3s",
+            warmup: "0.2s",
+            repeat: 5, // the fewest for a verdict at α = 0.05 over two metrics (docs/nightly.md)
+            matrix: { connections: [2] },
+            server: { builtin: true, ...(workUs > 0 ? { work_us: workUs } : {}) },
+            client: { builtin: true, threads: 1 },
+            profile: { cpu: { hz: 99 } },
+          },
+          "prof.yaml",
+        );
+      const first = await nightly(spec(0), root, "2026-03-01");
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const second = await nightly(spec(2000), root, "2026-03-02");
+      expect(second.code, second.stdout + second.stderr).toBe(1);
+      const night = path.join(root, "2026-03-02");
+      const lines = second.stdout.trimEnd().split("\n");
+      const file = new RegExp(String.raw`^ {2}REGRESSED connections=2: resp/s −[^\n]*; flame graph: (\S+)$`).exec(lines[1] ?? "")?.[1];
+      expect(file, second.stdout).toMatch(/\/prof\.flame\/flame-connections=2\.\S+-vs-\S+\.svg$/);
+      expect(path.dirname(path.dirname(file!)), "inside the night's directory").toBe(night);
+      expect(parseXml(file!)).toBe("ok");
+      expect(JSON.parse(readFileSync(path.join(night, "prof.compare.json"), "utf8")).cells[0].flame_graph.file).toBe(file);
+      expect(readFileSync(path.join(night, "prof.log"), "utf8")).toContain(`    flame graph (NEW vs BASE): ${file}\n`);
+      const report = readFileSync(path.join(night, "prof.report/index.html"), "utf8");
+      const href = /Against run [^:]+: <a href="([^"]+)">differential flame graph<\/a>/.exec(report)?.[1];
+      expect(href, "the night's report links it beside the cell's flame graph").toBe(path.relative(path.join(night, "prof.report"), file!));
     },
   );
 

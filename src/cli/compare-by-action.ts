@@ -18,6 +18,11 @@ const REFUSED: { flag: string; given: (flags: CompareFlags) => boolean; why: str
     given: (f) => f.calibration !== undefined,
     why: "a calibration measures run-to-run noise of one build, which --by does not compare",
   },
+  {
+    flag: "--flame",
+    given: (f) => f.flame !== undefined,
+    why: "a differential flame graph compares a cell of two runs; compare BASE.csv NEW.csv --flame CELL draws one",
+  },
 ];
 
 /** The flag problems of `compare --by`, every one at once. */

@@ -36,7 +36,7 @@ export function registerCompareCommand(program: Command): void {
     .addOption(new Option("--new-run <run_id>").hideHelp())
     .option(
       "--flame [cell]",
-      "write NEW's flame graph coloured by change per response vs BASE, for CELL or every regressed cell (needs profile.cpu)",
+      "write NEW's flame graph coloured by change per response vs BASE, for CELL or every regressed cell (needs profile.cpu); its file is named beside the cell (text, --markdown, --json)",
     )
     .option(
       "--by <key>",
@@ -55,61 +55,84 @@ export function registerCompareCommand(program: Command): void {
 
 /** Exit 0: no regression; 1: some cell regressed; 2: bad input (or --strict-env and the environments differ). */
 async function compareAction(baseFile: string, newFile: string | undefined, flags: CompareFlags): Promise<void> {
-  const { compareRuns, parseAlpha, parseTestMode, parseThreshold, regressedCells } = await import("../compare/compare.js");
-  const { selectRunsToCompare } = await import("../compare/select-runs.js");
-  const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
-  const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
-  const { calibrationOf } = await import("../rundir/nightly-layout.js");
-  const { readCalibrationFile } = await import("../rundir/calibration-file.js");
+  const { regressedCells } = await import("../compare/compare.js");
   try {
-    const thresholdPct = parseThreshold(flags.threshold);
-    const alpha = parseAlpha(flags.alpha);
-    const baseRun = flags.base ?? flags.baseRun;
-    const newRun = flags.new ?? flags.newRun;
-    const { base, next } = selectRunsToCompare({
-      baseFile,
-      ...(newFile !== undefined ? { newFile } : {}),
-      ...(baseRun !== undefined ? { baseRun } : {}),
-      ...(newRun !== undefined ? { newRun } : {}),
-    });
-    const mode = parseTestMode(flags.test);
-    const comparison = compareRuns(base, next, thresholdPct, alpha, { test: mode });
-    const calibrationFile = flags.calibration ?? calibrationOf(newFile ?? baseFile);
-    const calibration = calibrationFile ? { file: calibrationFile, ...readCalibrationFile(calibrationFile) } : undefined;
-    const differences = runEnvironmentDifferences(base, next);
-    const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
-    const strictProblem =
-      flags.strictEnv && (!differences || differences.some((d) => STRICT_ENV_FIELDS.includes(d.what)))
-        ? `--strict-env: ${differences ? "the runs ran in different environments" : "the environments cannot be compared (a run has no meta.json)"}`
-        : undefined;
+    const judged = await judge(baseFile, newFile, flags);
+    const { comparison, strictProblem } = judged;
     const exitStatus = strictProblem ? 2 : regressedCells(comparison).length > 0 ? 1 : 0;
-    if (flags.json) {
-      process.stdout.write(
-        `${JSON.stringify({ ...(comparisonJson(comparison, environment, exitStatus, calibration) as object), ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`,
-      );
-    } else if (strictProblem) {
-      process.stderr.write(
-        [
-          ...environmentLines(environment),
-          `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`,
-          "",
-        ].join("\n"),
-      );
-    } else {
-      process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration })}\n`);
-    }
-    if (flags.flame !== undefined && !flags.json) {
-      const { writeDifferentialFlames, differentialFlameLines } = await import("../flame/compare-flames.js");
-      const cells = typeof flags.flame === "string" ? [flags.flame] : regressedCells(comparison).map((cell) => cell.cell);
-      process.stdout.write(
-        differentialFlameLines(writeDifferentialFlames(base, next, cells))
-          .map((line) => `${line}\n`)
-          .join(""),
-      );
-    }
+    // A refused --strict-env refuses the comparison, its pictures too (the message says why).
+    const flames = strictProblem ? [] : await differentialFlames(flags.flame, judged);
+    await printComparison(flags, { ...judged, exitStatus, flames });
     process.exitCode = exitStatus;
   } catch (error) {
     failOnBadInput("compare", error, flags.json);
     throw error;
+  }
+}
+
+type Judged = Awaited<ReturnType<typeof judge>>;
+
+/** The two runs, their comparison, the calibration and environments that go with it, and --strict-env's objection. */
+async function judge(baseFile: string, newFile: string | undefined, flags: CompareFlags) {
+  const { compareRuns, parseAlpha, parseTestMode, parseThreshold } = await import("../compare/compare.js");
+  const { selectRunsToCompare } = await import("../compare/select-runs.js");
+  const { STRICT_ENV_FIELDS, runEnvironmentDifferences } = await import("../compare/environment-diff.js");
+  const { calibrationOf } = await import("../rundir/nightly-layout.js");
+  const { readCalibrationFile } = await import("../rundir/calibration-file.js");
+  const thresholdPct = parseThreshold(flags.threshold);
+  const alpha = parseAlpha(flags.alpha);
+  const baseRun = flags.base ?? flags.baseRun;
+  const newRun = flags.new ?? flags.newRun;
+  const { base, next } = selectRunsToCompare({
+    baseFile,
+    ...(newFile !== undefined ? { newFile } : {}),
+    ...(baseRun !== undefined ? { baseRun } : {}),
+    ...(newRun !== undefined ? { newRun } : {}),
+  });
+  const comparison = compareRuns(base, next, thresholdPct, alpha, { test: parseTestMode(flags.test) });
+  const calibrationFile = flags.calibration ?? calibrationOf(newFile ?? baseFile);
+  const calibration = calibrationFile ? { file: calibrationFile, ...readCalibrationFile(calibrationFile) } : undefined;
+  const differences = runEnvironmentDifferences(base, next);
+  const environment = differences ? { differences } : { unknown: "a run has no meta.json beside its CSV" };
+  const strictProblem =
+    flags.strictEnv && (!differences || differences.some((d) => STRICT_ENV_FIELDS.includes(d.what)))
+      ? `--strict-env: ${differences ? "the runs ran in different environments" : "the environments cannot be compared (a run has no meta.json)"}`
+      : undefined;
+  return { base, next, comparison, calibration, environment, strictProblem };
+}
+
+/** --flame [CELL]: the differential flame graph of CELL, or of every regressed cell; an unknown CELL is bad input (exit 2). */
+async function differentialFlames(flame: string | boolean | undefined, { base, next, comparison }: Judged) {
+  if (flame === undefined) return [];
+  const { regressedCells } = await import("../compare/compare.js");
+  const { BadInputError } = await import("../model/bad-input.js");
+  const cells = comparison.cells.map((cell) => cell.cell);
+  if (typeof flame === "string" && !cells.includes(flame)) {
+    const some = cells.slice(0, 8).join(", ") + (cells.length > 8 ? ` … (${cells.length} in all)` : "");
+    throw new BadInputError(`--flame ${flame}: not a cell of run ${base.runId} or run ${next.runId}; their cells: ${some}`);
+  }
+  const { writeDifferentialFlames } = await import("../flame/compare-flames.js");
+  return writeDifferentialFlames(base, next, typeof flame === "string" ? [flame] : regressedCells(comparison).map((cell) => cell.cell));
+}
+
+async function printComparison(
+  flags: CompareFlags,
+  judged: Judged & { exitStatus: number; flames: Awaited<ReturnType<typeof differentialFlames>> },
+): Promise<void> {
+  const { comparisonJson, environmentLines, formatComparison } = await import("../compare/compare-format.js");
+  const { comparison, environment, calibration, strictProblem, exitStatus, flames } = judged;
+  if (flags.json) {
+    const json = comparisonJson(comparison, environment, exitStatus, calibration, flames) as object;
+    process.stdout.write(`${JSON.stringify({ ...json, ...(strictProblem ? { error: strictProblem } : {}) }, null, 2)}\n`);
+  } else if (strictProblem) {
+    process.stderr.write(
+      [
+        ...environmentLines(environment),
+        `tcpsweep compare: ${strictProblem}; compare runs from one machine and build, or drop --strict-env`,
+        "",
+      ].join("\n"),
+    );
+  } else {
+    process.stdout.write(`${formatComparison(comparison, { markdown: Boolean(flags.markdown), environment, calibration, flames })}\n`);
   }
 }

@@ -21,6 +21,7 @@ import { repeatAdvice } from "./detectable.js";
 import { familyText } from "./engine.js";
 import { TEST_MODE_TEXT } from "./two-sample-test.js";
 import { TERMINAL_WIDTH, wrapText } from "./wrap.js";
+import { flameJson, flameText, isFlameLine, withFlameLines, type CellFlame } from "./flame-links.js";
 
 /** What is known of the two runs' environments: their differences, or which side has no meta.json. */
 export type EnvironmentCheck = { differences: EnvironmentDifference[] } | { unknown: string };
@@ -86,8 +87,8 @@ function counts(comparison: Comparison) {
   return { count, missing, compared: comparison.cells.length - count("added") - missing };
 }
 
-/** The summary line and, when repeats are short, the note that says how many are needed. */
-export function summaryLines(comparison: Comparison): string[] {
+/** The summary line, each regressed cell (with its flame graph), and, when repeats are short, the note that says how many are needed. */
+export function summaryLines(comparison: Comparison, flames: readonly CellFlame[] = []): string[] {
   const { count, missing, compared } = counts(comparison);
   const regressed = regressedCells(comparison);
   const nothingJudged = comparison.tests === 0 && regressed.length === 0;
@@ -96,7 +97,10 @@ export function summaryLines(comparison: Comparison): string[] {
       `${count("too few repeats")} too few repeats${count("fixed") > 0 ? `, ${count("fixed")} fixed` : ""}${count("both failed") > 0 ? `, ${count("both failed")} failed in both` : ""}; ` +
       `${count("added")} added, ${missing} missing in NEW; ` +
       (regressed.length > 0 ? `${regressed.length} REGRESSED:` : "no regression"),
-    ...regressed.map((cell) => `  REGRESSED: ${cell.cell} (${cell.regressions.join("; ")})`),
+    ...withFlameLines(
+      regressed.map((cell) => ({ cell: cell.cell, line: `  REGRESSED: ${cell.cell} (${cell.regressions.join("; ")})` })),
+      flames,
+    ),
   ];
   // The rank test's floor on p: only where it was used (or no test could be made).
   const sides = comparison.cells.flatMap((cell) =>
@@ -178,6 +182,8 @@ export interface FormatOptions {
   markdown: boolean;
   environment: EnvironmentCheck;
   calibration?: CalibrationCheck;
+  /** What --flame wrote, named beside each cell. */
+  flames?: readonly CellFlame[];
 }
 
 /** The comparison as an aligned text table (short, for a terminal) or a GitHub-flavoured markdown table (every figure), with a summary. */
@@ -191,9 +197,9 @@ export function formatComparison(comparison: Comparison, options: FormatOptions)
   const parts = {
     environment: environmentLines(options.environment),
     rule,
-    summary: [...summaryLines(comparison), ...(calibration ? [calibration] : [])],
+    summary: [...summaryLines(comparison, options.flames), ...(calibration ? [calibration] : [])],
   };
-  return options.markdown ? markdownComparison(comparison, parts) : textComparison(comparison, parts);
+  return options.markdown ? markdownComparison(comparison, parts, options.flames ?? []) : textComparison(comparison, parts);
 }
 
 interface Parts {
@@ -205,7 +211,7 @@ interface Parts {
 const repeatsText = (cell: CellComparison) =>
   `${cell.baseRepeats ? `${cell.baseRepeats.ok}/${cell.baseRepeats.total}` : "-"} ${cell.newRepeats ? `${cell.newRepeats.ok}/${cell.newRepeats.total}` : "-"}`;
 
-function markdownComparison(comparison: Comparison, parts: Parts): string {
+function markdownComparison(comparison: Comparison, parts: Parts, flames: readonly CellFlame[]): string {
   // Text from files (cell ids, file names, environment values) is escaped; our figures and markup are not.
   const escape = escapeMarkdown;
   const header = [
@@ -216,6 +222,7 @@ function markdownComparison(comparison: Comparison, parts: Parts): string {
   ];
   const rows = comparison.cells.map((cell) => {
     const verdict = verdictText(cell, comparison.thresholdPct);
+    const flame = flames.find((f) => f.cell === cell.cell);
     return [
       escape(cell.cell),
       ...cell.metrics.flatMap((m) => {
@@ -229,7 +236,7 @@ function markdownComparison(comparison: Comparison, parts: Parts): string {
         ];
       }),
       repeatsText(cell),
-      cell.regressions.length > 0 ? `**${verdict}**` : verdict,
+      (cell.regressions.length > 0 ? `**${verdict}**` : verdict) + (flame ? `; ${escape(flameText(flame))}` : ""),
     ];
   });
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
@@ -274,7 +281,7 @@ function textComparison(comparison: Comparison, parts: Parts): string {
     const [first, ...rest] = wrapText(cells[last]!, TERMINAL_WIDTH, " ".repeat(indent), Math.max(TERMINAL_WIDTH - lead, 20));
     return [`${head}  ${first}`.trimEnd(), ...rest].join("\n");
   };
-  const wrap = (text: string) => wrapText(text).join("\n");
+  const wrap = (text: string) => (isFlameLine(text) ? text : wrapText(text).join("\n"));
   return [
     ...parts.environment.map(wrap),
     wrap(`BASE ${describeRun(comparison.base)}`),
@@ -297,6 +304,7 @@ export function comparisonJson(
   environment: EnvironmentCheck,
   exitStatus: number,
   calibration?: CalibrationCheck,
+  flames: readonly CellFlame[] = [],
 ): unknown {
   const run = (selection: RunSelection) => ({
     file: selection.file,
@@ -337,6 +345,7 @@ export function comparisonJson(
       cannot_see: cell.blind
         ? { threshold_pct: comparison.thresholdPct, repeats: cell.blind.repeats, repeats_needed: cell.blind.needed ?? null }
         : null,
+      flame_graph: flameJson(flames.find((f) => f.cell === cell.cell)),
       metrics: Object.fromEntries(
         cell.metrics.map((m) => [
           m.metric,

@@ -10,6 +10,7 @@ import type { Chart, Omitted } from "./charts.js";
 import { UNEVEN_JAIN_THRESHOLD } from "../output/stats.js";
 import { SYSCALL_TARGETS, type CellSummary, type ReportData } from "./data.js";
 import { pivotNoteLines } from "../output/pivot-notes.js";
+import type { FlameGraphFile } from "./flame-graphs.js";
 
 export interface PageInput {
   data: ReportData;
@@ -22,7 +23,7 @@ export interface PageInput {
   /** The trend report over the nights beside the CSV, relative to index.html, when there is one. */
   trend?: string;
   /** CPU-profiled cells' flame graphs, written beside index.html. */
-  flames?: readonly { cell: string; file: string; samples: number; svg: string }[];
+  flames?: readonly FlameGraphFile[];
 }
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -233,15 +234,20 @@ function serverVerdicts(data: ReportData): string {
 const INLINE_FLAMES = 12;
 
 /** Each CPU-profiled cell's flame graph (hover a frame for its name and figures). */
-function flameSection(flames: readonly { cell: string; file: string; samples: number; svg: string }[]): string {
+function flameSection(flames: readonly FlameGraphFile[]): string {
   if (flames.length === 0) return "";
   const items = flames.map((f, index) => {
     const link = `<a href="${escapeHtml(f.file)}">${escapeHtml(f.file)}</a>`;
+    // Beside the cell's own graph: what changed in it, where compare --flame (or the nightly, for a regressed cell) drew that.
+    const against = f.differential.map(
+      (d) =>
+        ` <span class="differential">Against run ${escapeHtml(d.baseRun)}: <a href="${escapeHtml(d.href)}">differential flame graph</a>.</span>`,
+    );
     const picture = index < INLINE_FLAMES ? f.svg.replace(/^<\?xml[^>]*>\s*/, "") : "";
-    return `<figure class="flame">${picture}<figcaption>${escapeHtml(f.cell)}: ${f.samples} samples. ${link}</figcaption></figure>`;
+    return `<figure class="flame">${picture}<figcaption>${escapeHtml(f.cell)}: ${f.samples} samples. ${link}${against.join("")}</figcaption></figure>`;
   });
   const more = flames.length > INLINE_FLAMES ? ` The first ${INLINE_FLAMES} are drawn here; the rest are linked.` : "";
-  return `<h2>CPU flame graphs</h2><p class="sub">On-CPU stacks of the traced pass (profile.cpu), root at the bottom; width is the share of samples; orange frames are the kernel's, green ones JavaScript.${more}</p>\n${items.join("\n")}`;
+  return `<h2>CPU flame graphs</h2><p class="sub">On-CPU stacks of the traced pass (profile.cpu), root at the bottom; width is the share of samples; orange frames are the kernel's, green ones JavaScript. A differential flame graph (compare --flame; the nightly's, for a regressed cell) is this run's graph coloured by how each frame's self samples per response changed against the other run: red grew, blue shrank.${more}</p>\n${items.join("\n")}`;
 }
 
 /** The pivot's lines under its table (pathology notes, syscalls per request with the traced speed), as the run printed them. */

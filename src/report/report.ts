@@ -49,7 +49,7 @@ export async function writeReport(csvFile: string, options: ReportOptions = {}):
     if (chart) writeInside(file, `<?xml version="1.0" encoding="utf-8"?>\n${dropXmlForbidden(chart.svg)}\n`);
     else if (existsSync(file)) rmSync(file); // a chart an earlier report drew but this run cannot
   }
-  const flames = reportFlameGraphs(csvFile, data.runRows);
+  const flames = reportFlameGraphs(csvFile, data.runRows, { runId: data.run.runId, outDir });
   for (const flame of flames) writeInside(path.join(outDir, flame.file), flame.svg);
   const indexFile = path.join(outDir, "index.html");
   writeInside(

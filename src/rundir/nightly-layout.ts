@@ -4,7 +4,8 @@
  *   <root>/<night>/<spec>.csv              the night's rows (a run directory: report, raw … beside it, run-dir.ts)
  *   <root>/<night>/<spec>.log              everything the night printed but its summary line
  *   <root>/<night>/<spec>.run.json         `run --json`
- *   <root>/<night>/<spec>.compare.json     `compare --json` with the latest earlier night
+ *   <root>/<night>/<spec>.compare.json     `compare --json --flame` with the latest earlier night
+ *   <root>/<night>/<spec>.flame/           its differential flame graphs of the regressed cells (run-dir.ts names them)
  *   <root>/<night>/<spec>.history/         the trend report; <spec>.history.txt its summary part
  *   <root>/<spec>.calibration.json         the spec's calibration on this machine (calibrationOf)
  *

@@ -9,6 +9,7 @@
  *   results/<spec>.<run_id>.meta.json       each run's environment and progress
  *   results/smoke.csv.lock                  the PID of the run writing the CSV
  *   results/smoke.report/                   `tcpsweep report`'s default output
+ *   results/smoke.flame/                    `compare --flame`'s differential flame graphs of its runs
  *   results/smoke.calibrate.csv             `tcpsweep calibrate`'s same-build runs
  *   results/smoke.calibration.json          what they showed: false alarms and power against repeat
  *
@@ -72,6 +73,29 @@ export const cpuFramesCsvPath = (csvFile: string) => `${stem(csvFile)}.cpu-frame
 
 /** `compare --flame`'s differential flame graphs: results/smoke.csv → results/smoke.flame/. */
 export const flameDirPath = (csvFile: string) => `${stem(csvFile)}.flame`;
+
+/** The start of a cell's differential flame graphs of one NEW run: `flame-<cell>.<new run>-vs-`. */
+const differentialStart = (cell: string, newRun: string) => `flame-${safeFileName(cell)}.${safeFileName(newRun)}-vs-`;
+
+/** A cell's differential flame graph, NEW run against BASE run: `<name>.flame/flame-<cell>.<new run>-vs-<base run>.svg`. */
+export const differentialFlamePath = (csvFile: string, cell: string, newRun: string, baseRun: string) =>
+  path.join(flameDirPath(csvFile), `${differentialStart(cell, newRun)}${safeFileName(baseRun)}.svg`);
+
+/** The differential flame graphs `compare --flame` wrote of a cell of this run (its NEW side), each with its BASE run's name. */
+export function differentialFlamesOf(csvFile: string, cell: string, newRun: string): { file: string; baseRun: string }[] {
+  const dir = flameDirPath(csvFile);
+  const start = differentialStart(cell, newRun);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // compare --flame never wrote here
+  }
+  return names
+    .filter((name) => name.startsWith(start) && name.endsWith(".svg"))
+    .sort()
+    .map((name) => ({ file: path.join(dir, name), baseRun: name.slice(start.length, -".svg".length) }));
+}
 
 export const lockPath = (csvFile: string) => `${csvFile}.lock`;
 
