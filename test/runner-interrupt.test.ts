@@ -140,6 +140,8 @@ async function interruptThenResume(body: string, base: Awaited<ReturnType<typeof
   const resumed = await sweep(body, dir, true);
   expect(resumed.code, `--resume\n${context}\n${resumed.printed}`).toBe(0);
   const final = expectClean(resumed, `--resume\n${context}`);
+  if (cut.meta && !cut.meta.finished_at)
+    expect(resumed.printed, context).toContain(`(resuming run ${cut.runId}: ${rows.length} already ok)`);
   expect(clientConnections(resumed.fake), `--resume ran exactly the missing runs\n${context}`).toEqual(base.connections.slice(rows.length));
   expect(runsOf(final), `each run once\n${context}`).toEqual(base.plan);
   expect(new Set(final.map((row) => row.run_id)).size, context).toBe(1);
