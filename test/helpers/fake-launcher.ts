@@ -1,7 +1,8 @@
 /**
  * A fake launcher for the fast runner tests (like hyperfine's mock executor): no process starts;
- * each "process" is a script that answers at once. It records every start and close, so a test
- * sees the runner's order of runs, its servers and its cleanup in milliseconds. Only the runner's
+ * each "process" is a script that answers on the next turn of the event loop (a signal can land
+ * before it, as before a real exit). It records every start, moment and close, so a test sees the
+ * runner's order of runs, its servers and its cleanup in milliseconds. Only the runner's
  * logic is under test here: real processes are test/sweep-*.test.ts's.
  */
 import type { Launchers } from "../../src/launch/choose.js";
