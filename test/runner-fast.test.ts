@@ -94,13 +94,14 @@ describe("the runner on a fake launcher", () => {
     expect(fake.closed).toBe(1);
   });
 
-  it("--resume reruns only the run that was not ok, into the same run id; after that it says the run finished", async () => {
+  it("--resume reruns only the run that was not ok, into the same run id; after that it says the run finished; a run without it gets a new id", async () => {
     const body = `matrix: {connections: [1, 2]}\n${SERVER}\n${CLIENT}`;
     const first = await sweep(body, (argv) => (argv[2] === "2" ? { exitCode: 1 } : { stdout: seedReport(100) }));
     expect(first.code).toBe(1);
     expect(first.rows().map((row) => row.status)).toEqual(["ok", "client_failed"]);
-    const second = await sweep(body, () => ({ stdout: seedReport(120) }), { dir: first.dir, resume: true });
+    const second = await sweep(body, () => ({ stdout: seedReport(120) }), { dir: first.dir, resume: true, verbosity: "normal" });
     expect(second.code).toBe(0);
+    expect(second.printed).toContain(`1 runs (resuming run ${first.rows()[0]!.run_id}: 1 already ok)`);
     expect(clients(second.fake).map((argv) => argv.split(" ")[2])).toEqual(["2"]);
     const rows = second.rows();
     expect(rows.map((row) => `${row.cell} ${row.status}`)).toEqual(["connections=1 ok", "connections=2 client_failed", "connections=2 ok"]);
@@ -112,6 +113,11 @@ describe("the runner on a fake launcher", () => {
     expect(third.printed).toContain(`--resume: run ${runId} finished; nothing to resume`);
     expect(third.fake.started).toEqual([]);
     expect(readFileSync(second.csv, "utf8")).toBe(before);
+    // Without --resume, a new run: its own run id.
+    let freshId = "";
+    await sweep(body, () => ({ stdout: seedReport(1) }), { dir: first.dir, onRunId: (id) => (freshId = id) });
+    expect(freshId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/);
+    expect(freshId).not.toBe(runId);
   });
 
   it("named servers: each run starts its own server's command, a cell's servers back to back, rotated per repeat; rows carry what verdicts read", async () => {

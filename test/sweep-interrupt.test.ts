@@ -144,15 +144,20 @@ describe("interrupting a sweep", () => {
   }, 90_000);
 
   /*
-   * 100 interruptions spread evenly over a sweep's lifetime. Each trial starts a fresh 2-run sweep (one
+   * Real interruptions spread evenly over a sweep's lifetime (12 by default; TCPSWEEP_INTERRUPT_TRIALS=100
+   * for the old soak). The runner's side of every moment (exit status, rows a prefix of the plan, nothing
+   * started after the signal, --resume running exactly the rest) is test/runner-interrupt.test.ts's, after
+   * every moment of a fake sweep; these trials keep what needs real processes: a real signal to the real
+   * CLI at real moments (a child being spawned, a cluster server forking), process trees gone, ports free.
+   * Each trial starts a fresh 2-run sweep (one
    * single-process server, one node:cluster server; 0.1 s windows: the trial is about the moments, not
    * the load), waits for tcpsweep's SIGNAL_HANDLERS_LINE on stderr, then sleeps to its moment: moment i
-   * lies in slot [i, i+1) of 100 equal slots of the lifetime measured on uninterrupted sweeps run
+   * lies in slot [i, i+1) of TRIALS equal slots of the lifetime measured on uninterrupted sweeps run
    * PARALLEL at once like the trials (seeded jitter inside the slot). Checked every time: the exit status, whole
    * rows only, no process left of the run's trees, every server port free, and `--resume` completing it.
    */
   const SEED = Number(process.env.TCPSWEEP_INTERRUPT_SEED ?? 20261202);
-  const TRIALS = 100;
+  const TRIALS = Number(process.env.TCPSWEEP_INTERRUPT_TRIALS ?? 12);
   const PARALLEL = 4; // trials at once: each mostly waits on process start-ups and its short cells
   it(
     `${TRIALS} interruptions spread over the sweep's lifetime (seed ${SEED}), each followed by --resume`,

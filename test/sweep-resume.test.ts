@@ -145,42 +145,8 @@ describe("run --resume", () => {
     },
   );
 
-  it(
-    "a failed cell × repeat of an interrupted run runs again under the same run_id; a new run without --resume gets a new id",
-    { timeout: 60_000 },
-    async () => {
-      const dir = makeTempDir("tcpsweep-resume-");
-      const spec = writeSpec(dir, {
-        name: "fx",
-        duration: "0.5s",
-        warmup: "0.2s",
-        repeat: 1,
-        matrix: { connections: [1] },
-        server: { builtin: true },
-        output: { csv: "out/fx.csv" },
-      });
-      const first = await runCli(["run", spec], { cwd: dir });
-      expect(first.code, first.stderr).toBe(0);
-      const runId = readCsv(path.join(dir, "out/fx.csv")).rows[0]!.run_id!;
-      // Make it an interrupted run whose only row failed: its meta.json loses finished_at, its row its ok.
-      const metaFile = path.join(dir, "out", `fx.${runId}.meta.json`);
-      const meta = JSON.parse(readFileSync(metaFile, "utf8"));
-      meta.finished_at = null;
-      writeFileSync(metaFile, JSON.stringify(meta));
-      const csvFile = path.join(dir, "out/fx.csv");
-      writeFileSync(csvFile, readFileSync(csvFile, "utf8").replace(/,ok,/, ",server_exited,"));
-      const resumed = await runCli(["run", spec, "--resume"], { cwd: dir });
-      expect(resumed.code, resumed.stderr).toBe(0);
-      expect(resumed.stderr).toContain(`resuming run ${runId}: 0 already ok`);
-      const rows = readCsv(csvFile).rows;
-      expect(rows.map((row) => [row.run_id, row.status])).toEqual([
-        [runId, "server_exited"],
-        [runId, "ok"],
-      ]);
-      const fresh = await runCli(["run", spec, "--json"], { cwd: dir });
-      expect(JSON.parse(fresh.stdout).run_id).not.toBe(runId);
-    },
-  );
+  // A run not ok rerun under the same run_id ("1 already ok"), and a new id without --resume: runner-fast's
+  // --resume test; an interrupted run resumed at every moment: runner-interrupt (docs/development.md).
 
   it(
     "a resumed two-server run prints the verdicts of the whole run, the same as its --json (read from the CSV once it ends)",

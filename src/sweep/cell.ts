@@ -165,6 +165,8 @@ export async function runPass(context: PassContext): Promise<PassResult> {
     const tcpBefore = spec.server && spec.server.host === undefined ? tcpExtCounters() : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
     await settleServer(context.clientLauncher, settleTarget(spec, values), server, spec.server, abort);
+    // settleServer gives up quietly on a signal: no client should start after it (test/runner-interrupt.test.ts).
+    if (abort.aborted) throw new CellFailure("interrupted", "interrupted before the client started");
     clock.next("client start, connects, warmup");
     const clientArgv = expandTemplate(spec.client.argv, values);
     context.log?.(

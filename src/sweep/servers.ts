@@ -158,6 +158,8 @@ export class ServerPool {
         const port = await this.launcher.freePort(this.host).catch((error: Error) => {
           throw new CellFailure("server_failed", `cannot find a free port on ${this.launcher.where}: ${error.message}`);
         });
+        // A signal while the port was picked: no server should start after it (test/runner-interrupt.test.ts).
+        if (abort.aborted) throw new CellFailure("interrupted", "interrupted before the server started");
         try {
           return await startServer(this.launcher, this.spec, valuesFor(port), this.host, port, abort, wrap);
         } catch (error) {
