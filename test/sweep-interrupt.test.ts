@@ -144,7 +144,7 @@ describe("interrupting a sweep", () => {
   }, 90_000);
 
   /*
-   * Real interruptions spread evenly over a sweep's lifetime (12 by default; TCPSWEEP_INTERRUPT_TRIALS=100
+   * Real interruptions spread evenly over a sweep's lifetime (16 by default; TCPSWEEP_INTERRUPT_TRIALS=100
    * for the old soak). The runner's side of every moment (exit status, rows a prefix of the plan, nothing
    * started after the signal, --resume running exactly the rest) is test/runner-interrupt.test.ts's, after
    * every moment of a fake sweep; these trials keep what needs real processes: a real signal to the real
@@ -157,7 +157,7 @@ describe("interrupting a sweep", () => {
    * rows only, no process left of the run's trees, every server port free, and `--resume` completing it.
    */
   const SEED = Number(process.env.TCPSWEEP_INTERRUPT_SEED ?? 20261202);
-  const TRIALS = Number(process.env.TCPSWEEP_INTERRUPT_TRIALS ?? 12);
+  const TRIALS = Number(process.env.TCPSWEEP_INTERRUPT_TRIALS ?? 16);
   const PARALLEL = 4; // trials at once: each mostly waits on process start-ups and its short cells
   it(
     `${TRIALS} interruptions spread over the sweep's lifetime (seed ${SEED}), each followed by --resume`,
