@@ -7,24 +7,17 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { readCsvRows } from "../src/rundir/results-csv.js";
 import { expandCells } from "../src/sweep/matrix.js";
 import { runSweep, type SweepOptions } from "../src/sweep/runner.js";
 import { parseSpecText } from "../src/sweep/spec.js";
-import { FakeLauncher, fakeLaunchers, seedReport, type FakeOutcome } from "./helpers/fake-launcher.js";
+import { dropSweepSignalHandlersAfterEach, FakeLauncher, fakeLaunchers, seedReport, type FakeOutcome } from "./helpers/fake-launcher.js";
 import { makeTempDir, removeTempDirs } from "./helpers/sweep.js";
 
 afterAll(() => removeTempDirs());
 
-// runSweep leaves handlers for late signals on the process; this worker drops them after each test.
-let signalListeners: { SIGINT: Function[]; SIGTERM: Function[] };
-beforeEach(() => (signalListeners = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") }));
-afterEach(() => {
-  for (const signal of ["SIGINT", "SIGTERM"] as const)
-    for (const listener of process.listeners(signal))
-      if (!signalListeners[signal].includes(listener)) process.off(signal, listener as () => void);
-});
+dropSweepSignalHandlersAfterEach();
 
 const SERVER = `server: {command: "/bin/echo server {port}"}`;
 const CLIENT = `client: {command: "/bin/echo client {connections} {address}", parser: seed-text}`;

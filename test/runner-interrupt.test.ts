@@ -9,12 +9,12 @@
 import { existsSync } from "node:fs";
 import { Writable } from "node:stream";
 import path from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { metaPath, readRunMeta } from "../src/rundir/run-dir.js";
 import { expandCells } from "../src/sweep/matrix.js";
 import { SIGNAL_HANDLERS_LINE, runSweep } from "../src/sweep/runner.js";
 import { parseSpecText } from "../src/sweep/spec.js";
-import { FakeLauncher, fakeLaunchers, seedReport } from "./helpers/fake-launcher.js";
+import { dropSweepSignalHandlersAfterEach, FakeLauncher, fakeLaunchers, seedReport } from "./helpers/fake-launcher.js";
 import { finishedRuns, makeTempDir, readCsv, removeTempDirs } from "./helpers/sweep.js";
 
 // Every sweep here describes the same /bin/echo commands, so the environment probe (uname, limits,
@@ -27,14 +27,7 @@ vi.mock("../src/environment/environment.js", async (importOriginal) => {
 
 afterAll(() => removeTempDirs());
 
-// runSweep leaves handlers for late signals on the process; this worker drops them after each test.
-let signalListeners: { SIGINT: Function[]; SIGTERM: Function[] };
-beforeEach(() => (signalListeners = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") }));
-afterEach(() => {
-  for (const signal of ["SIGINT", "SIGTERM"] as const)
-    for (const listener of process.listeners(signal))
-      if (!signalListeners[signal].includes(listener)) process.off(signal, listener as () => void);
-});
+dropSweepSignalHandlersAfterEach();
 
 const EXPECTED_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 const CLIENT = `client: {command: "/bin/echo client {connections} {address}", parser: seed-text}`;

@@ -5,6 +5,7 @@
  * runner's order of runs, its servers and its cleanup in milliseconds. Only the runner's
  * logic is under test here: real processes are test/sweep-*.test.ts's.
  */
+import { afterEach, beforeEach } from "vitest";
 import type { Launchers } from "../../src/launch/choose.js";
 import type { Launched, Launcher, StartRequest } from "../../src/launch/launcher.js";
 import type { ExitInfo } from "../../src/process/child.js";
@@ -123,4 +124,17 @@ export function fakeLaunchers(fake: FakeLauncher, spec: { servers?: object; clie
     named: { server: names(spec.servers), client: names(spec.clients) },
     opened: [fake],
   };
+}
+
+/**
+ * runSweep leaves handlers for late signals on the process (a real CLI exits with them); a test
+ * worker that runs many sweeps drops the ones each test added, after it.
+ */
+export function dropSweepSignalHandlersAfterEach(): void {
+  let before: Record<"SIGINT" | "SIGTERM", Function[]>;
+  beforeEach(() => (before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") }));
+  afterEach(() => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const)
+      for (const listener of process.listeners(signal)) if (!before[signal].includes(listener)) process.off(signal, listener as () => void);
+  });
 }
