@@ -13,6 +13,9 @@ import { LAB_PREFIX, checkLabPrerequisites, cleanStaleLabs, createLab, labNamesp
 
 const HOSTS = ["srv", "load1", "load2"];
 let lab: Lab;
+// Read before any lab exists: a mask that leaked out of the lab's namespaces would show after.
+const BASHRC = path.join(userInfo().homedir, ".bashrc");
+const BASHRC_BEFORE = existsSync(BASHRC) ? readFileSync(BASHRC, "utf8") : undefined;
 
 beforeAll(async () => {
   lab = await createLab({ hosts: HOSTS, connectTimeoutS: 2 });
@@ -41,12 +44,12 @@ describe("lab", () => {
 
   it("remote commands skip the login user's ~/.bashrc, which stays intact on this machine", async () => {
     // A slow or lock-waiting .bashrc (pyenv) once made every remote command of CI take a minute.
-    const bashrc = path.join(userInfo().homedir, ".bashrc");
-    const before = existsSync(bashrc) ? readFileSync(bashrc, "utf8") : undefined;
     const result = await lab.ssh("srv", `wc -c < "$HOME/.bashrc" 2>/dev/null || echo absent`);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout.trim()).toBe(before === undefined ? "absent" : "0");
-    expect(existsSync(bashrc) ? readFileSync(bashrc, "utf8") : undefined).toBe(before);
+    expect(result.stdout.trim()).toBe(BASHRC_BEFORE === undefined ? "absent" : "0");
+    expect(existsSync(BASHRC) ? readFileSync(BASHRC, "utf8") : undefined).toBe(BASHRC_BEFORE);
+    // …and no mount of it in this machine's own namespace.
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(` ${BASHRC} `);
   });
 
   it("the lab's addresses exist only inside its namespaces", async () => {

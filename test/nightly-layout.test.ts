@@ -40,13 +40,14 @@ describe("the nightly layout", () => {
     expect(isResultsCsvName("full.summary.csv.bak")).toBe(false);
   });
 
-  it("a dangling link or a file among the nights is no night, and does not stop the listing", () => {
+  it("a dangling link, a link loop or a file among the nights is no night, and does not stop the listing", () => {
     const root = makeTempDir();
     const paths = nightlyPaths(root, "2026-12-01", "full.yaml");
     mkdirSync(paths.out, { recursive: true });
     writeFileSync(paths.csv, "run_id\n");
     symlinkSync(path.join(root, "gone"), path.join(root, "2026-12-02"));
     writeFileSync(path.join(root, "2026-12-03"), "not a directory");
+    symlinkSync(path.join(root, "2026-12-04"), path.join(root, "2026-12-04")); // a loop: ELOOP
     expect(nightlyCsvs(root).map(({ night, spec }) => `${night}/${spec}`)).toEqual(["2026-12-01/full"]);
   });
 

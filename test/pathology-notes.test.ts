@@ -41,7 +41,7 @@ describe("kernel TCP counters", () => {
 describe("the delayed-ACK note", () => {
   it("with the kernel's count: named when the timer fired about once per response, with the count", () => {
     expect(nagleDelayedAck(WAITING, 60)).toMatch(
-      /fired 60 times during the run \(TcpExt DelayedACKs, host-wide\), 1\.3 per response: likely Nagle/,
+      /fired 60 times in the window \(TcpExt DelayedACKs, host-wide\), 1\.3 per response: likely Nagle/,
     );
   });
 

@@ -316,12 +316,14 @@ describe("interrupting a sweep", () => {
       expect(stats.orphans).toBe(0);
       expect(stats.resumed).toBe(TRIALS);
       // Spread over the whole lifetime, most moments come before the end: the late ones may find it finished.
-      expect(stats.signalsAfterHandlers, JSON.stringify(stats)).toBeGreaterThanOrEqual(TRIALS * 0.8);
+      // Late moments allowed: a fifth of the trials, never fewer than 4 (a sweep a fifth faster than measured).
+      const late = Math.max(4, Math.floor(TRIALS * 0.2));
+      expect(stats.signalsAfterHandlers, JSON.stringify(stats)).toBeGreaterThanOrEqual(TRIALS - late);
       expect(stats.signalsAfterHandlers + stats.exitedBeforeMoment).toBe(TRIALS);
       // Most moments fall inside the sweep's lifetime (measured as the trials run, under whatever load the machine has):
       // those signals interrupt; a late one finds the work complete, which each trial has checked above.
       expect(stats.exit130 + stats.exit143 + stats.killedBySignal, `interrupted runs ${JSON.stringify(stats)}`).toBeGreaterThanOrEqual(
-        TRIALS * 0.7,
+        TRIALS - Math.max(5, Math.floor(TRIALS * 0.3)),
       );
     },
   );

@@ -31,9 +31,13 @@ function profilesOf(run: FlameRun, cells: ReadonlySet<string>) {
   return new Map(cellCpuProfiles(run.file, rows).map((p) => [p.cell, p]));
 }
 
-function missingText(base: FlameRun, next: FlameRun, hasBase: boolean, hasNew: boolean): string {
-  if (!hasBase && !hasNew) return "neither run has a CPU profile of this cell (profile.cpu in the spec)";
-  return `${hasNew ? `BASE (${base.runId})` : `NEW (${next.runId})`} has no CPU profile of this cell (profile.cpu in the spec)`;
+function missingText(base: FlameRun, next: FlameRun, cell: string, hasBase: boolean, hasNew: boolean): string {
+  const ran = (run: FlameRun) => run.rows.some((row) => String(row.cell ?? "") === cell);
+  const side = (name: string, run: FlameRun) =>
+    `${name} (${run.runId}) has ${ran(run) ? "no CPU profile of this cell (profile.cpu in the spec)" : "no run of this cell"}`;
+  if (hasBase || hasNew) return hasNew ? side("BASE", base) : side("NEW", next);
+  if (ran(base) && ran(next)) return "neither run has a CPU profile of this cell (profile.cpu in the spec)";
+  return `${side("BASE", base)}; ${side("NEW", next)}`;
 }
 
 export function writeDifferentialFlames(base: FlameRun, next: FlameRun, cells: readonly string[]): DifferentialFlame[] {
@@ -43,7 +47,7 @@ export function writeDifferentialFlames(base: FlameRun, next: FlameRun, cells: r
   return cells.map((cell) => {
     const before = baseProfiles.get(cell);
     const after = newProfiles.get(cell);
-    if (!before || !after) return { cell, missing: missingText(base, next, Boolean(before), Boolean(after)) };
+    if (!before || !after) return { cell, missing: missingText(base, next, cell, Boolean(before), Boolean(after)) };
     const svg = renderDifferential(
       { folded: before.folded, responses: before.responses, label: `BASE ${base.runId}` },
       { folded: after.folded, responses: after.responses, label: `NEW ${next.runId}` },

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ChangePoint } from "./e-divisive.js";
 import type { HistoryOptions } from "./detect.js";
+import { allPositive } from "./series.js";
 
 // 2: splits judged with the night as the unit (nights-test.ts); 3: with the repeats, splits placed on
 // the logs (detect.ts). Weak points of an older version are stale.
@@ -50,8 +51,12 @@ export function writeCache(dir: string, cache: HistoryCache): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** The cached state usable for `values`: its old values must be a prefix of them. */
+/**
+ * The cached state usable for `values`: its old values must be a prefix of them, placed on the same
+ * scale (with the repeats, splits are placed on logs only while every value is positive: detect.ts).
+ */
 export function usableEntry(entry: CachedSeries | undefined, values: readonly number[]): CachedSeries | undefined {
   if (!entry || entry.values.length === 0 || entry.values.length > values.length) return undefined;
+  if (allPositive(entry.values) !== allPositive(values)) return undefined;
   return entry.values.every((value, i) => value === values[i]) ? entry : undefined;
 }

@@ -10,7 +10,7 @@ import { welchTest } from "../compare/welch-test.js";
 import { computeChangePoints, type ChangePoint, type SegmentJudge } from "./e-divisive.js";
 import { nightsInterval, nightsSplit, nightsTest } from "./nights-test.js";
 import { segmentTest } from "./segment-test.js";
-import type { HistorySeries } from "./series.js";
+import { allPositive, type HistorySeries } from "./series.js";
 
 export interface HistoryOptions {
   window: number;
@@ -62,8 +62,6 @@ export function denseOf(series: HistorySeries): DenseSeries {
   });
   return dense;
 }
-
-const allPositive = (values: readonly number[]) => values.every((value) => value > 0);
 
 /**
  * The nights-aware test over the repeats (nights-test.ts). A side of one night is no change (p 1):

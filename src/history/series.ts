@@ -35,3 +35,6 @@ export const HISTORY_METRICS = [
   { column: "success_rate_pct", name: "success", axis: "success rate (%)", lowerIsBetter: false },
   { column: "server_syscalls_per_request", name: "syscalls/req", axis: "server syscalls per request", lowerIsBetter: true },
 ] as const;
+
+/** Whether a series can be taken on logs (every value above zero). */
+export const allPositive = (values: readonly number[]) => values.every((value) => value > 0);

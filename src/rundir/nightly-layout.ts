@@ -92,13 +92,32 @@ export interface NightlyCsv {
 /** Every night's results CSVs under `root`, nights in date order, specs by name within a night. */
 export function nightlyCsvs(root: string): NightlyCsv[] {
   const nights = readdirSync(root)
-    // A dangling link or an entry removed meanwhile is not a night (and must not stop history).
-    .filter((entry) => !entry.startsWith(".") && statSync(path.join(root, entry), { throwIfNoEntry: false })?.isDirectory() === true)
+    .filter((entry) => !entry.startsWith(".") && isDirectory(path.join(root, entry)))
     .sort();
   return nights.flatMap((night) =>
-    readdirSync(path.join(root, night))
+    entriesOf(path.join(root, night))
       .filter(isResultsCsvName)
       .sort()
       .map((name) => ({ night, spec: path.basename(name, ".csv"), csv: path.join(root, night, name) })),
   );
+}
+
+/**
+ * A night is a directory one can list. A dangling link, a link loop, an unreadable entry or one
+ * removed meanwhile is not a night, and must not stop history.
+ */
+function isDirectory(entry: string): boolean {
+  try {
+    return statSync(entry).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -1,16 +1,17 @@
 /**
- * The built-in server's perf maps. Under a CPU profile it runs with Node's `--perf-basic-prof`
- * (argv.ts), so each of its processes writes /tmp/perf-PID.map for perf to name JavaScript frames.
- * perf reads them when each run's window closes; once the server has stopped nothing reads them
- * again, and a nightly would leave one per process per server start in /tmp.
+ * The built-in server's perf maps. Under a CPU profile tcpsweep starts it with Node's
+ * `--perf-basic-prof` (argv.ts), so each of its processes writes /tmp/perf-PID.map for perf to name
+ * JavaScript frames. `perf script` reads them after each run's window; once the sweep has stopped
+ * its servers nothing reads them again, and a nightly would leave one per process per server start
+ * in /tmp. A server of the user's own, even one started with the same flag, keeps its maps.
  */
 import { existsSync, rmSync } from "node:fs";
 import { PERF_MAP_FLAG } from "./argv.js";
 
 export const perfMapOf = (pid: number) => `/tmp/perf-${pid}.map`;
 
-/** Whether a server started with this argv writes perf maps (tcpsweep asked Node to). */
-export const writesPerfMaps = (argv: readonly string[]) => argv.includes(PERF_MAP_FLAG);
+/** Whether tcpsweep asked this server for perf maps: the built-in server, started with the flag. */
+export const writesPerfMaps = (builtin: boolean, argv: readonly string[]) => builtin && argv.includes(PERF_MAP_FLAG);
 
 /** Removes the maps of the processes that have exited; a live process keeps its map. */
 export function removePerfMaps(pids: readonly number[]): void {

@@ -25,7 +25,7 @@ import { PhaseClock, formatPhases, overheadSeconds, type PhaseSpan } from "./pha
 import type { TracedPassProfilers } from "./tracing.js";
 import { degradedReasons } from "./validity.js";
 import { pathologyNote } from "../pathology/notes.js";
-import { tcpCountsRise, tcpExtCounters } from "../process/netstat.js";
+import { tcpCountsRise, tcpExtCounters, type TcpCounts } from "../process/netstat.js";
 
 export interface PassContext {
   spec: SweepSpec;
@@ -58,13 +58,17 @@ export interface PassResult {
  * waits for that (`ready`), else as it opens.
  */
 class WindowObserver {
-  private before?: { server?: TreeUsage; client?: TreeUsage };
+  private before?: { server?: TreeUsage; client?: TreeUsage; delayedAcks?: TcpCounts };
   usage?: { server?: TreeUsage; client?: TreeUsage };
+  /** The rise of the host's delayed-ACK expiries over the window, where {@link readsDelayedAcks}. */
+  delayedAcks?: number;
   constructor(
     private readonly client: Launched,
     private readonly server: RunningServer | undefined,
     private readonly tracer: TracedPassProfilers | undefined,
     private readonly clock: PhaseClock,
+    /** Whether this host's TcpExt DelayedACKs count the run's: server and clients all run here. */
+    private readonly readsDelayedAcks: boolean,
   ) {}
   /** The process ids to attach to, where the launchers give them (usage and ids are optional capabilities). */
   private pids() {
@@ -81,7 +85,8 @@ class WindowObserver {
   opened(): void {
     if (this.before) return;
     this.clock.next("window");
-    this.before = { server: this.server?.child.usage?.(), client: this.client.usage?.() };
+    const delayedAcks = this.readsDelayedAcks ? tcpExtCounters(["DelayedACKs"]) : undefined;
+    this.before = { server: this.server?.child.usage?.(), client: this.client.usage?.(), ...(delayedAcks ? { delayedAcks } : {}) };
     this.tracer?.windowOpened(this.pids());
   }
   closed(): void {
@@ -93,6 +98,7 @@ class WindowObserver {
       server: between(this.before.server, this.server?.child.usage?.()),
       client: between(this.before.client, this.client.usage?.()),
     };
+    if (this.before.delayedAcks) this.delayedAcks = tcpCountsRise(this.before.delayedAcks, tcpExtCounters(["DelayedACKs"])).DelayedACKs;
   }
 }
 
@@ -161,8 +167,9 @@ export async function runPass(context: PassContext): Promise<PassResult> {
   try {
     const wrapServer = (argv: string[]) => tracer?.wrap("server", argv) ?? argv;
     server = context.servers ? await context.servers.acquire((port) => cellTemplateValues(spec, cell, port), abort, wrapServer) : undefined;
-    // Host-wide, so read only where the server runs here.
-    const tcpBefore = spec.server && spec.server.host === undefined ? tcpExtCounters() : undefined;
+    // Host-wide, so read only where the server runs here (ListenOverflows: over the run, connects included).
+    const serverHere = spec.server !== undefined && spec.server.host === undefined;
+    const tcpBefore = serverHere ? tcpExtCounters(["ListenOverflows"]) : undefined;
     const values = cellTemplateValues(spec, cell, server?.port);
     await settleServer(context.clientLauncher, settleTarget(spec, values), server, spec.server, abort);
     // settleServer gives up quietly on a signal: no client should start after it (test/runner-interrupt.test.ts).
@@ -182,7 +189,8 @@ export async function runPass(context: PassContext): Promise<PassResult> {
         `the client launcher (${context.clientLauncher.where}) cannot write to the client's stdin, which a traced pass needs`,
       );
     }
-    const observer = new WindowObserver(client, server, tracer, clock);
+    // Delayed ACKs fire on the side that waits to acknowledge (the client, with a Nagle server): every side here.
+    const observer = new WindowObserver(client, server, tracer, clock, serverHere && spec.client.hosts === undefined);
     // As it happens, for -v (and tests that act mid-window: an event to wait for, not a guessed delay).
     const windowOpened = () => (observer.opened(), context.log?.(`${cell.id} #${repeat}${tracer ? " (traced)" : ""}: window open`));
     if (spec.client.builtin) {
@@ -253,7 +261,9 @@ export async function runPass(context: PassContext): Promise<PassResult> {
       row.error = exit.exitCode === 0 ? degraded.join("; ") : clientProblem;
     }
     row.error = [row.error, stopNote].filter(Boolean).join("; ");
-    row.note = pathologyNote({ row, ...(tcpRise !== undefined ? { tcpRise } : {}) }) || undefined;
+    const delayedAcks = observer.delayedAcks;
+    row.note =
+      pathologyNote({ row, tcpRise: { ...tcpRise, ...(delayedAcks !== undefined ? { DelayedACKs: delayedAcks } : {}) } }) || undefined;
     clock.next("profiler results");
     const syscalls = tracer ? await tracer.results() : undefined;
     const phases = clock.phases();

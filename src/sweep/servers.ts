@@ -134,6 +134,8 @@ export class ServerPool {
   private readonly shared = new Map<string, Promise<RunningServer>>();
   /** `lifetime: warm`: servers between runs, by command line (port aside). */
   private readonly idle: { key: string; server: RunningServer }[] = [];
+  /** Processes of stopped built-in servers whose /tmp/perf-PID.map is removed when the sweep stops its servers. */
+  private readonly perfMapPids: number[] = [];
   /** `lifetime: warm`: the command line (port aside) of each server that may be kept. */
   private readonly warmKeys = new WeakMap<RunningServer, string>();
 
@@ -248,13 +250,15 @@ export class ServerPool {
     this.shared.clear();
     for (const server of servers) if (server.status === "fulfilled") await this.stop(server.value);
     while (this.idle.length > 0) await this.stop(this.idle.shift()!.server);
+    // The sweep's runs have all ended, so no profile reads these any more.
+    removePerfMaps(this.perfMapPids.splice(0));
   }
 
   private async stop(server: RunningServer): Promise<{ forced: boolean }> {
-    // Taken before the stop: a stopped tree has no processes left to list.
-    const perfMapPids = writesPerfMaps(server.child.argv) ? (server.child.processIds?.() ?? []) : [];
+    // Listed before the stop (a stopped tree has no processes left to list), removed by stopAll:
+    // the run's CPU profile may still be reading them (perf script runs as its window closes).
+    if (writesPerfMaps(this.spec.builtin, server.child.argv)) this.perfMapPids.push(...(server.child.processIds?.() ?? []));
     const { forced } = await server.child.stop(this.spec.stopSignal, this.spec.stopGraceS * 1000);
-    removePerfMaps(perfMapPids);
     return { forced };
   }
 }

@@ -87,6 +87,8 @@ export class TracedPassProfilers {
   private readonly cpuTarget?: ProfileTarget;
   private attaching?: Promise<void>;
   private readonly ended: Promise<unknown>[] = [];
+  /** Set by {@link abort}: a profiler not started yet must not start after it (attach goes one by one). */
+  private aborted = false;
 
   private readonly kind?: ProfilerKind;
 
@@ -143,13 +145,14 @@ export class TracedPassProfilers {
 
   private async beginCpu(pids: Partial<Record<ProfileTarget, number[]>>): Promise<void> {
     const targetPids = this.cpuTarget ? pids[this.cpuTarget] : undefined;
-    if (this.cpuProfiler && targetPids && targetPids.length > 0) await this.cpuProfiler.begin(targetPids).catch(() => undefined);
+    if (this.cpuProfiler && targetPids && targetPids.length > 0 && !this.aborted)
+      await this.cpuProfiler.begin(targetPids).catch(() => undefined);
   }
 
   private async begin(target: ProfileTarget, pids: number[] | undefined): Promise<void> {
     const profiler = this.profilers.get(target);
     // begin() records its own failure for result(); a rejection is not one more thing to handle here.
-    if (profiler && pids && pids.length > 0) await profiler.begin(pids).catch(() => undefined);
+    if (profiler && pids && pids.length > 0 && !this.aborted) await profiler.begin(pids).catch(() => undefined);
   }
 
   windowClosed(): void {
@@ -173,6 +176,7 @@ export class TracedPassProfilers {
   }
 
   async abort(): Promise<void> {
+    this.aborted = true;
     await Promise.all(this.allProfilers().map((profiler) => profiler.abort()));
   }
 }

@@ -70,9 +70,7 @@ export interface Lab {
 
 export class LabError extends Error {}
 
-// ---------------------------------------------------------------------------------------------
-// Commands
-// ---------------------------------------------------------------------------------------------
+// ---- Commands ----
 
 async function run(argv: string[], timeoutMs = 10_000): Promise<ExecResult> {
   const result = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: timeoutMs, stdin: "ignore" });
@@ -111,9 +109,7 @@ export function checkLabPrerequisites(env: { searchPath?: string; sshd?: string;
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Stale labs
-// ---------------------------------------------------------------------------------------------
+// ---- Stale labs ----
 
 async function namespaces(): Promise<string[]> {
   const out = await run(["ip", "netns", "list"]);
@@ -173,9 +169,7 @@ export async function labNamespaces(prefix: string): Promise<string[]> {
   return (await namespaces()).filter((ns) => ns.startsWith(`${prefix}-`));
 }
 
-// ---------------------------------------------------------------------------------------------
-// sshd
-// ---------------------------------------------------------------------------------------------
+// ---- sshd ----
 
 function sshdConfig(dir: string, host: LabHost): string {
   return [
@@ -201,17 +195,12 @@ function sshdConfig(dir: string, host: LabHost): string {
 }
 
 /**
- * Bash reads the login user's ~/.bashrc before every command sshd runs, and the lab's hosts are
- * this machine: a .bashrc that is slow, or that waits on a lock (pyenv's `rehash` waits up to 60 s
- * for another session's), made each remote command of a test take a minute on a busy CI machine.
- * Inside the host's namespace it is masked by /dev/null. `ip netns exec` gives each namespace its
- * own mount namespace with / made a slave, so the mask never reaches the machine itself.
+ * Bash reads the login user's ~/.bashrc before each command sshd runs, and the hosts are this
+ * machine: a slow one (pyenv's `rehash` waits up to 60 s for a lock) made each remote command take a
+ * minute on CI. It is masked by /dev/null in the mount namespace `ip netns exec` gives (/ a slave).
  */
 const SSHD_WITHOUT_BASHRC = 'if [ -f "$1" ]; then mount --bind /dev/null "$1" || exit 1; fi; exec "$2" -D -e -f "$3"';
-
-function userBashrc(): string {
-  return path.join(userInfo().homedir, ".bashrc");
-}
+const userBashrc = () => path.join(userInfo().homedir, ".bashrc");
 
 /** Starts sshd in the host's namespace in the foreground; resolves once it listens. */
 async function startSshd(dir: string, host: LabHost): Promise<ChildProcess> {
@@ -241,9 +230,7 @@ async function startSshd(dir: string, host: LabHost): Promise<ChildProcess> {
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// The lab
-// ---------------------------------------------------------------------------------------------
+// ---- The lab ----
 
 export interface LabOptions {
   hosts: string[];
