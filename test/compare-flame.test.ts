@@ -65,12 +65,14 @@ describe("compare --flame", () => {
     const svg = readFileSync(svgFile, "utf8");
     expect(svg).toContain(`Differential flame graph: ${CELL}`);
     const frames = drawnFrames(svg);
-    const spin = frames.find((frame) => frame.name.startsWith("JS:*busyFor ") || frame.name.startsWith("JS:^busyFor "));
-    expect(spin, "the spin's JavaScript frame is named (--perf-basic-prof)").toBeDefined();
+    // busyFor may be drawn more than once (called from two places, or by two of V8's tiers).
+    const spins = frames.filter((frame) => frame.name.startsWith("JS:*busyFor ") || frame.name.startsWith("JS:^busyFor "));
+    expect(spins.length, "the spin's JavaScript frame is named (--perf-basic-prof)").toBeGreaterThan(0);
     const reddest = frames.filter((frame) => frame.fill === "rgb(255,0,0)");
     expect(reddest.length).toBeGreaterThan(0);
-    // What grew most per response is work done inside busyFor (its callees: cpuUsage, getrusage, the kernel).
-    expect(reddest.some((frame) => calledFrom(frame, spin!))).toBe(true);
+    // What grew most per response is work done in busyFor: its own loop, or its callees (cpuUsage, getrusage, the kernel).
+    const inTheSpin = (frame: (typeof frames)[number]) => spins.some((spin) => frame === spin || calledFrom(frame, spin));
+    expect(reddest.some(inTheSpin), JSON.stringify({ reddest, spins })).toBe(true);
   });
 
   it("names the file in the markdown row of the cell and in --json's flame_graph of the cell", async () => {
