@@ -51,7 +51,6 @@ export function scaleServerThreads(connections: number, openFileLimit: number): 
 }
 
 export async function measureScale(ctx: BenchContext, counts: readonly number[]): Promise<ScaleRow[]> {
-  const cli = BUILT_CLI;
   const rows: ScaleRow[] = [];
   for (const connections of counts) {
     const serverThreads = scaleServerThreads(connections, readOpenFileLimit().soft);
@@ -69,7 +68,7 @@ export async function measureScale(ctx: BenchContext, counts: readonly number[])
         timeout: `${RUN_TIMEOUT_S}s`,
         matrix: { connections: [connections], threads: [serverThreads] },
       };
-      const run = await sweep(ctx, cli, `scale-${connections}`, spec, (RUN_TIMEOUT_S + 60) * 1000);
+      const run = await sweep(ctx, BUILT_CLI, `scale-${connections}`, spec, (RUN_TIMEOUT_S + 60) * 1000);
       const row = run.rows[0] ?? {};
       const log = [...run.logs.values()].join("\n");
       const json = (key: string) => new RegExp(`"${key}":(\\d+)`).exec(log)?.[1];

@@ -108,7 +108,8 @@ async function differentialFlames(flame: string | boolean | undefined, { base, n
   const { BadInputError } = await import("../model/bad-input.js");
   const cells = comparison.cells.map((cell) => cell.cell);
   if (typeof flame === "string" && !cells.includes(flame)) {
-    const some = cells.slice(0, 8).join(", ") + (cells.length > 8 ? ` … (${cells.length} in all)` : "");
+    // "; " between cells, as report's --series says it: a cell id holds commas.
+    const some = cells.slice(0, 8).join("; ") + (cells.length > 8 ? ` … (${cells.length} in all)` : "");
     throw new BadInputError(`--flame ${flame}: not a cell of run ${base.runId} or run ${next.runId}; their cells: ${some}`);
   }
   const { writeDifferentialFlames } = await import("../flame/compare-flames.js");

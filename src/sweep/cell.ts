@@ -207,7 +207,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
     }
 
     const exit = await runClient(client, deadline, abort);
-    const tcpRise = tcpBefore !== undefined ? tcpCountsRise(tcpBefore, tcpExtCounters()) : undefined;
+    const tcpRise = tcpBefore !== undefined ? tcpCountsRise(tcpBefore, tcpExtCounters(["ListenOverflows"])) : undefined;
     clock.next("server stop");
     const serverDied = server?.exitedEarly;
     const serverHostLost = server?.hostLost === true;
