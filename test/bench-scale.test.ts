@@ -7,6 +7,7 @@ const run: ScaleRun = {
     {
       connections: 10000,
       serverThreads: 2,
+      accept: "balanced",
       status: "ok",
       error: "",
       served: "10000",
@@ -37,12 +38,13 @@ describe("scale section", () => {
     expect(scaleServerThreads(50000, 1024)).toBe(58);
   });
 
-  it("renders the row with client memory per connection, machine, command and load", () => {
+  it("renders the row with its accept strategy, client memory per connection, machine, command and load", () => {
     const block = renderScale(run);
     expect(block.startsWith(SCALE_START)).toBe(true);
     expect(block.endsWith(SCALE_END)).toBe(true);
-    expect(block).toContain("| 10,000 | 2 | ok | 10000 | 0.97 | 6.3 | 10000 | 1 × 2 | 125 MB | 12.8 KiB | 146 MB | 3.2 | 12 |");
+    expect(block).toContain("| 10,000 | 2 | balanced | ok | 10000 | 0.97 | 6.3 | 10000 | 1 × 2 | 125 MB | 12.8 KiB | 146 MB | 3.2 | 12 |");
     expect(block).toContain("fewer than 1000 TCP sockets are in TIME_WAIT");
+    expect(block).toContain("once per accept strategy (`--accept` shared-descriptors, balanced), taking turns");
     expect(block).toContain("`node dist/bench/main.js --only scale`");
     expect(block).toContain("3.20 at start, 4.10 at the end");
   });

@@ -20,7 +20,7 @@ import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } fr
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
 import { nodeBinaries } from "./nodes.js";
 import { measureOverhead } from "./overhead.js";
-import { measureScale, renderScale, spliceScale, type ScaleRun } from "./scale.js";
+import { SCALE_ACCEPT, measureScale, renderScale, spliceScale, type ScaleRun } from "./scale.js";
 import { loadavg } from "node:os";
 import {
   SECTION_HEADINGS,
@@ -173,7 +173,9 @@ async function main(): Promise<number> {
 async function runScaleOnly(options: BenchOptions, scope: ProcessScope, startedAt: Date): Promise<number> {
   const machine = describeMachine();
   const counts = options.scaleConnections;
-  process.stderr.write(`scale: ${counts.join(", ")} connections, one \`tcpsweep run\` cell each\n`);
+  process.stderr.write(
+    `scale: ${counts.join(", ")} connections, one \`tcpsweep run\` cell each per accept strategy (${SCALE_ACCEPT.join(", ")})\n`,
+  );
   if (machine.loadAtStart >= 1)
     process.stderr.write(
       `warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect slower connects\n`,
@@ -188,7 +190,14 @@ async function runScaleOnly(options: BenchOptions, scope: ProcessScope, startedA
       .replace(/\.\d+Z$/, "Z"),
   );
   mkdirSync(rawDir, { recursive: true });
-  const ctx: BenchContext = { options, scope, progress: new Progress(counts.length, 60), rawDir, failures: [], clientNodes: [] };
+  const ctx: BenchContext = {
+    options,
+    scope,
+    progress: new Progress(counts.length * SCALE_ACCEPT.length, 60),
+    rawDir,
+    failures: [],
+    clientNodes: [],
+  };
   const rows = await measureScale(ctx, counts);
   const run: ScaleRun = {
     rows,

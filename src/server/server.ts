@@ -33,7 +33,7 @@ interface ReadyMessage {
 /**
  * Starts the reference server (chat or echo): N worker processes (one event loop each, N = --threads) under
  * this process as supervisor. The supervisor listens (which fixes the port), has every worker set up its
- * listeners by the accept strategy, closes its own socket and prints `listening on HOST:PORT` once
+ * listeners by the accept strategy, closes its own socket (or lets the strategy keep it) and prints `listening on HOST:PORT` once
  * every worker accepts.
  */
 export async function runServer(options: ServerOptions): Promise<void> {
@@ -46,11 +46,15 @@ export async function runServer(options: ServerOptions): Promise<void> {
   const server = await listen(options, strategy, (socket) => socket.destroy());
   const address = server.address();
   const port = address && typeof address === "object" ? address.port : options.port;
+  let workers: ChildProcess[];
   try {
-    await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
-  } finally {
+    workers = await startWorkers({ ...options, accept: strategy.name }, strategy, server, port);
+  } catch (error) {
     server.close();
+    throw error;
   }
+  if (strategy.supervise) strategy.supervise(workers, server, options.threads);
+  else server.close();
   announce(options.host, port);
 }
 
@@ -80,7 +84,7 @@ function stopOnSignals(stop: () => void): void {
 }
 
 /** Forks the workers, hands each its listeners, resolves when all are ready; supervises them from then on. */
-async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, server: Server, port: number): Promise<void> {
+async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, server: Server, port: number): Promise<ChildProcess[]> {
   // child_process, not node:cluster: a cluster worker would route its listen() back through the supervisor.
   const workerPath = fileURLToPath(new URL("./worker-process.js", import.meta.url));
   const env = { ...process.env, TCPSWEEP_SERVER_OPTIONS: JSON.stringify(options) };
@@ -118,7 +122,6 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
       });
     });
   };
-  strategy.supervise?.(workers);
   const shutdown = (exitCode: number) => stopWorkers().then(() => process.exit(exitCode));
   stopOnSignals(() => void shutdown(0));
   try {
@@ -128,6 +131,7 @@ async function startWorkers(options: ServerOptions, strategy: AcceptStrategy, se
     throw error;
   }
   started = true;
+  return workers;
 }
 
 /** Entry of a worker process: accept on the listeners the supervisor passes, serve until told to stop or orphaned. */
