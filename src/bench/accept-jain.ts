@@ -185,7 +185,7 @@ export function renderAccept(run: AcceptRun): string {
   const r = run.results;
   const body = r
     ? [
-        `- One \`tcpsweep run\` of the built-in pair: the cells of \`${r.spec}\`${r.cellsOverridden ? " (here only those given by `--accept-cells`)" : ""} (connections × threads) with \`accept: [${r.strategies.join(", ")}]\` as a matrix key (every strategy this Node offers), \`--repeat ${r.repeat}\`: within each repeat the strategies take turns. Jain's index is the CSV's \`fairness_jain\` (per-connection responses; 1 = even); resp/s the median of the runs' \`resp_per_s\`.`,
+        `- One \`tcpsweep run\` of the built-in pair: ${r.cellsOverridden ? "the cells given by `--accept-cells` (connections × threads) instead of" : "the cells (connections × threads) of"} \`${r.spec}\` with \`accept: [${r.strategies.join(", ")}]\` as a matrix key (every strategy this Node offers), \`--repeat ${r.repeat}\`: within each repeat the strategies take turns. Jain's index is the CSV's \`fairness_jain\` (per-connection responses; 1 = even); resp/s the median of the runs' \`resp_per_s\`.`,
         "",
         `### Lowest Jain of ${r.repeat} runs per cell and strategy (${r.warmupS} s warmup, ${r.durationS} s windows: shortened from the spec's ${r.specDurationS} s by the bench's \`--duration\`; cooldown ${r.cooldownS} s)`,
         "",
