@@ -260,21 +260,26 @@ const PROFILER_OVERHEAD_S = 0.7; // attach, detach, summary
 const PROFILED_POINTS = PROFILED_SERVERS.length * PROFILED_CONNECTIONS.length;
 
 const runs = (options: BenchOptions, section: BenchSection) => (!options.only || options.only === section ? options.runs : 0);
-/** Overhead section: sweeps per round (unprofiled, perf, 4000 connections) of each variant, ~6 s each. */
-const overheadSweeps = (options: BenchOptions, perf: boolean) => runs(options, "overhead") * (options.baseline ? 2 : 1) * (perf ? 3 : 2);
+/** Overhead section: sweeps per round (unprofiled, perf, 4000 connections) of each variant (cold, warm, baseline), ~6 s each. */
+const overheadSweeps = (options: BenchOptions, perf: boolean) => runs(options, "overhead") * (options.baseline ? 3 : 2) * (perf ? 3 : 2);
 const OVERHEAD_SWEEP_S = 6;
+/** Warm-client section: sweeps of sweeps/smoke.yaml --repeat 2 per round (cold, warm, perf), ~25, 30 and 50 s. */
+const warmClientSweeps = (options: BenchOptions, perf: boolean) => runs(options, "warm-client") * (perf ? 3 : 2);
+const WARM_CLIENT_SWEEP_S = 35;
+/** Sweeps, not loads: each is one step of the progress line and is timed on its own. */
+const sweeps = (options: BenchOptions, perf: boolean) => overheadSweeps(options, perf) + warmClientSweeps(options, perf);
 
 export function plannedRuns(options: BenchOptions, profilers: number, perf: boolean): number {
   return (
     runs(options, "clients") * (2 + options.nodes.length) * options.connections.length +
     runs(options, "servers") * 2 * SERVER_BENCH_THREADS.length +
     runs(options, "profilers") * (1 + profilers) * PROFILED_POINTS +
-    overheadSweeps(options, perf)
+    sweeps(options, perf)
   );
 }
 
 export function estimateSeconds(options: BenchOptions, profilers: number, perf: boolean): number {
-  const measuredRuns = plannedRuns(options, profilers, perf) - overheadSweeps(options, perf);
+  const measuredRuns = plannedRuns(options, profilers, perf) - sweeps(options, perf);
   const loads = measuredRuns * (options.warmupS + options.durationS + RUN_OVERHEAD_S);
   const connects =
     runs(options, "clients") *
@@ -282,5 +287,6 @@ export function estimateSeconds(options: BenchOptions, profilers: number, perf: 
     options.connections.reduce((sum, c) => sum + c * CONNECTS_S_PER_CONNECTION, 0);
   const profiling = runs(options, "profilers") * profilers * PROFILED_POINTS * PROFILER_OVERHEAD_S;
   const serverStarts = measuredRuns > 0 ? (1 + 2 * SERVER_BENCH_THREADS.length + 1) * SERVER_START_S : 0;
-  return loads + connects + profiling + serverStarts + overheadSweeps(options, perf) * OVERHEAD_SWEEP_S;
+  const sweepS = overheadSweeps(options, perf) * OVERHEAD_SWEEP_S + warmClientSweeps(options, perf) * WARM_CLIENT_SWEEP_S;
+  return loads + connects + profiling + serverStarts + sweepS;
 }

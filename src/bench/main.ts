@@ -2,10 +2,11 @@
  * `npm run bench`: the tcpsweep client and server against the native measuring sticks in
  * bench/native, in one session, written to bench/RESULTS.md (tables also on stdout, progress on stderr).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { Progress } from "../output/progress.js";
-import { readOpenFileLimit } from "../process/limits.js";
+import { planAccept } from "./accept-jain.js";
 import {
   compareClients,
   compareServers,
@@ -16,12 +17,20 @@ import {
   type BenchContext,
 } from "./experiments.js";
 import { describeMachine } from "./machine.js";
-import { REPO_ROOT, parseBenchOptions, type BenchOptions, type BenchSection } from "./options.js";
+import {
+  checkOpenFileLimit,
+  commandLine,
+  rawDirFor,
+  readIfExists,
+  runAcceptOnly,
+  runScaleOnly,
+  runWarmClientOnly,
+  writeWarmClient,
+} from "./on-request.js";
+import { ON_REQUEST_SECTIONS, parseBenchOptions, type BenchSection } from "./options.js";
 import { ProcessScope, SetupError, buildNativeTools } from "./processes.js";
 import { nodeBinaries } from "./nodes.js";
 import { measureOverhead } from "./overhead.js";
-import { SCALE_ACCEPT, measureScale, renderScale, spliceScale, type ScaleRun } from "./scale.js";
-import { loadavg } from "node:os";
 import {
   SECTION_HEADINGS,
   carriedOverFindings,
@@ -31,29 +40,7 @@ import {
   withSectionProvenance,
   type BenchResults,
 } from "./report.js";
-
-/**
- * Client and server of a run each hold one socket per connection under the limit they inherit
- * from here; twice the connections plus headroom gives the 9000 the default 4000 connections need.
- */
-function checkOpenFileLimit(options: BenchOptions): void {
-  const needed = 2 * Math.max(...options.connections) + 1000;
-  const { soft, hard } = readOpenFileLimit();
-  if (soft >= needed) return;
-  const howToRaise =
-    hard >= needed
-      ? `raise it in this shell with \`ulimit -n ${needed}\` (the hard limit is ${hard}) and run again`
-      : `the hard limit is ${hard}: raise it as root (\`ulimit -Hn ${needed}\`, or nofile in /etc/security/limits.conf), then \`ulimit -n ${needed}\``;
-  throw new SetupError(`ulimit -n is ${soft} but ${Math.max(...options.connections)} connections need at least ${needed}; ${howToRaise}`);
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
+import { measureWarmClient } from "./warm-client.js";
 
 /** Runs a section; if it cannot run at all (e.g. a server will not start), says why and goes on with the next. */
 async function section<T>(ctx: BenchContext, name: string, run: () => Promise<T>): Promise<T | undefined> {
@@ -82,11 +69,16 @@ async function main(): Promise<number> {
 
   try {
     if (options.only === "scale") return await runScaleOnly(options, scope, startedAt);
+    if (options.only === "warm-client") return await runWarmClientOnly(options, scope, startedAt);
+    if (options.only === "accept") {
+      checkOpenFileLimit(Math.max(...(await planAccept({ options })).cells.map((cell) => cell.connections)));
+      return await runAcceptOnly(options, scope, startedAt);
+    }
     if (options.only !== "overhead") {
       process.stderr.write("building the native tools (bench/native/build.sh)\n");
       await buildNativeTools(scope);
     }
-    checkOpenFileLimit(options);
+    checkOpenFileLimit(Math.max(...options.connections));
     const clientNodes = nodeBinaries(options.nodes);
     const machine = describeMachine();
     const profilers = profilerChoices();
@@ -105,16 +97,7 @@ async function main(): Promise<number> {
         `warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect noisy numbers\n`,
       );
 
-    const rawDir = path.join(
-      REPO_ROOT,
-      "bench",
-      "out",
-      startedAt
-        .toISOString()
-        .replace(/[-:]/g, "")
-        .replace(/\.\d+Z$/, "Z"),
-    );
-    mkdirSync(rawDir, { recursive: true });
+    const rawDir = rawDirFor(startedAt);
     const ctx: BenchContext = {
       options,
       scope,
@@ -124,17 +107,18 @@ async function main(): Promise<number> {
       clientNodes,
     };
 
-    const wanted = (name: BenchSection) => !options.only || options.only === name;
+    const wanted = (name: BenchSection) => options.only === name || (!options.only && !ON_REQUEST_SECTIONS.includes(name));
     const clients = wanted("clients") ? await section(ctx, "client comparison", () => compareClients(ctx)) : undefined;
     const servers = wanted("servers") ? await section(ctx, "server comparison", () => compareServers(ctx)) : undefined;
     const perturbation = wanted("profilers")
       ? await section(ctx, "profiler perturbation", () => measurePerturbation(ctx, profilers))
       : undefined;
     const overhead = wanted("overhead") ? await section(ctx, "sweep overhead", () => measureOverhead(ctx, perfUnavailable)) : undefined;
+    const warmClient = wanted("warm-client") ? await section(ctx, "warm-client", () => measureWarmClient(ctx, perfUnavailable)) : undefined;
 
     const results: BenchResults = {
       startedAt: startedAt.toISOString(),
-      commandLine: ["node", "dist/bench/main.js", ...process.argv.slice(2)].join(" "),
+      commandLine: commandLine(),
       options,
       machine,
       elapsedS: (Date.now() - startedAt.getTime()) / 1000,
@@ -155,6 +139,17 @@ async function main(): Promise<number> {
       heading && previous ? spliceSection(previous, withSectionProvenance(rendered, heading, results), heading) : rendered,
     );
     process.stdout.write(`${renderTables(results)}\n`);
+    if (warmClient) {
+      const failures = ctx.failures.filter((failure) => failure.startsWith("warm-client:"));
+      writeWarmClient(options, {
+        results: warmClient,
+        startedAt: results.startedAt,
+        commandLine: results.commandLine,
+        machine,
+        loadAtEnd: loadavg()[0] ?? 0,
+        failures,
+      });
+    }
     process.stderr.write(
       `\ntook ${Math.round(results.elapsedS)} s (expected ${Math.round(expectedS)} s); wrote ${path.relative(process.cwd(), options.resultsFile)}` +
         `${ctx.failures.length > 0 ? `; ${ctx.failures.length} failure(s), listed there` : ""}\n`,
@@ -167,52 +162,6 @@ async function main(): Promise<number> {
   } finally {
     await scope.stopAll();
   }
-}
-
-/** `--only scale`: its own marked block of RESULTS.md (scale.ts); no native tools needed. */
-async function runScaleOnly(options: BenchOptions, scope: ProcessScope, startedAt: Date): Promise<number> {
-  const machine = describeMachine();
-  const counts = options.scaleConnections;
-  process.stderr.write(
-    `scale: ${counts.join(", ")} connections, one \`tcpsweep run\` cell each per accept strategy (${SCALE_ACCEPT.join(", ")})\n`,
-  );
-  if (machine.loadAtStart >= 1)
-    process.stderr.write(
-      `warning: load average is ${machine.loadAtStart.toFixed(2)}: something else is using the machine, expect slower connects\n`,
-    );
-  const rawDir = path.join(
-    REPO_ROOT,
-    "bench",
-    "out",
-    startedAt
-      .toISOString()
-      .replace(/[-:]/g, "")
-      .replace(/\.\d+Z$/, "Z"),
-  );
-  mkdirSync(rawDir, { recursive: true });
-  const ctx: BenchContext = {
-    options,
-    scope,
-    progress: new Progress(counts.length * SCALE_ACCEPT.length, 60),
-    rawDir,
-    failures: [],
-    clientNodes: [],
-  };
-  const rows = await measureScale(ctx, counts);
-  const run: ScaleRun = {
-    rows,
-    startedAt: startedAt.toISOString(),
-    commandLine: ["node", "dist/bench/main.js", ...process.argv.slice(2)].join(" "),
-    machine,
-    loadAtEnd: loadavg()[0] ?? 0,
-    openFileLimit: readOpenFileLimit().soft,
-    failures: ctx.failures,
-  };
-  writeFileSync(path.join(rawDir, "scale.json"), `${JSON.stringify(run, null, 2)}\n`);
-  const block = renderScale(run);
-  writeFileSync(options.resultsFile, spliceScale(readIfExists(options.resultsFile), block));
-  process.stdout.write(`${block}\n`);
-  return ctx.failures.length > 0 || rows.some((row) => row.status !== "ok") ? 1 : 0;
 }
 
 process.exitCode = await main();

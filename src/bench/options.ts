@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { integerIn, duration } from "../cli/arguments.js";
 
 export interface BenchOptions {
@@ -28,6 +28,8 @@ export interface BenchOptions {
   nodes: string[];
   /** Connection counts of the scale section (`--only scale`). */
   scaleConnections: number[];
+  /** Accept section (`--only accept`): connections × threads instead of sweeps/full.yaml's matrix. */
+  acceptCells?: { connections: number[]; threads: number[] };
 }
 
 /** Extra Node binaries for the client comparison, from the environment: paths separated by ":". */
@@ -36,9 +38,14 @@ export const BENCH_NODES_ENV = "TCPSWEEP_BENCH_NODES";
 /** Connection counts of the scale section unless `--scale` says otherwise. */
 export const DEFAULT_SCALE_CONNECTIONS = [10_000, 19_000];
 
-/** "scale" runs only when asked for (`--only scale`): minutes of connects at 10,000 and more. */
-export const BENCH_SECTIONS = ["clients", "servers", "profilers", "overhead", "scale"] as const;
+/**
+ * "scale" and "accept" run only when asked for (`--only scale`, `--only accept`): minutes of connects
+ * at 10,000 and more; sweeps/full.yaml's 30 cells × each accept strategy × 3 runs, about 20 minutes.
+ */
+export const BENCH_SECTIONS = ["clients", "servers", "profilers", "overhead", "warm-client", "accept", "scale"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
+/** Sections a full run (no `--only`) leaves out. */
+export const ON_REQUEST_SECTIONS: readonly BenchSection[] = ["accept", "scale"];
 
 /** The repository root, from dist/bench/ (or src/bench/). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -47,6 +54,15 @@ export const BUILT_CLI = path.join(REPO_ROOT, "dist/cli/main.js");
 
 const FULL = { runs: 3, durationS: 3, warmupS: 1, connections: [1, 10, 100, 1000, 4000] };
 const QUICK = { runs: 1, durationS: 1, warmupS: 0.5, connections: [1, 100] };
+
+/** `10,100x2,4` → connections [10, 100] × threads [2, 4]. */
+export function parseCells(value: string): { connections: number[]; threads: number[] } {
+  const [connections, threads, ...rest] = value.split("x");
+  if (connections === undefined || threads === undefined || rest.length > 0)
+    throw new InvalidArgumentError("expected CONNECTIONSxTHREADS, each a comma-separated list, e.g. 10,100x2,4");
+  const list = (text: string, max: number) => text.split(",").map((n) => integerIn(1, max)(n.trim()));
+  return { connections: list(connections, 65000), threads: list(threads, 1024) };
+}
 
 export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const program = new Command("bench")
@@ -80,6 +96,11 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       `scale section: connection counts, comma-separated (default ${DEFAULT_SCALE_CONNECTIONS.join(",")}; e.g. 10000,19000,50000)`,
       (value: string) => value.split(",").map((count) => integerIn(1, 65000)(count.trim())),
     )
+    .option(
+      "--accept-cells <matrix>",
+      "accept section: CONNECTIONSxTHREADS lists instead of sweeps/full.yaml's matrix, e.g. 10,100x2,4 (connections 10 and 100 × threads 2 and 4) or 10x2",
+      parseCells,
+    )
     .option("--out <file>", "results file to (over)write", path.join(REPO_ROOT, "bench", "RESULTS.md"))
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -95,6 +116,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     baseline?: string;
     node: string[];
     scale?: number[];
+    acceptCells?: { connections: number[]; threads: number[] };
   }>();
   if (flags.only !== undefined && !(BENCH_SECTIONS as readonly string[]).includes(flags.only))
     program.error(`--only ${flags.only}: expected one of ${BENCH_SECTIONS.join(", ")}`);
@@ -115,6 +137,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     ...(flags.only ? { only: flags.only as BenchSection } : {}),
     ...(flags.baseline ? { baseline: path.resolve(flags.baseline) } : {}),
     scaleConnections: flags.scale ?? DEFAULT_SCALE_CONNECTIONS,
+    ...(flags.acceptCells ? { acceptCells: flags.acceptCells } : {}),
     nodes: [...flags.node, ...(env[BENCH_NODES_ENV] ?? "").split(":").filter(Boolean)].map((node) => path.resolve(node)),
   };
 }

@@ -22,7 +22,16 @@ function phaseNames(passes: readonly PassTimes[]): string[] {
 
 const seconds = (s: Spread | undefined) => spreadCell(s, 3);
 
-/** One row per phase plus the overhead, one column per variant, and after ÷ before when there are two. */
+/** "B/A" (ratio of medians) of every later variant to the first: warm/cold, or each to the baseline ("before"). */
+const ratioHeads = (variants: readonly OverheadVariant[]) => variants.slice(1).map((v) => `${v.label} ÷ ${variants[0]!.label}`);
+function ratioCells(variants: readonly OverheadVariant[], of: (v: OverheadVariant) => Spread | undefined): string[] {
+  return variants.slice(1).map((v) => {
+    const ratio = ratioOfMedians(of(v), of(variants[0]!));
+    return ratio === undefined || !Number.isFinite(ratio) ? "—" : `${ratio.toFixed(2)}×`;
+  });
+}
+
+/** One row per phase plus the overhead, one column per variant, and each later variant ÷ the first. */
 function phaseTable(
   variants: readonly OverheadVariant[],
   passesOf: (v: OverheadVariant) => PassTimes[],
@@ -34,22 +43,13 @@ function phaseTable(
     ["**outside warmup and window**", (v) => phaseSpread(passesOf(v), "overhead")],
     ...extra.map(([label, values]): [string, (v: OverheadVariant) => Spread | undefined] => [label, (v) => spread(values(v))]),
   ];
-  const compare = variants.length === 2;
   return table(
-    [
-      "phase (s)",
-      ...variants.map((v) => `${v.label} (${passesOf(v).length} passes)`),
-      ...(compare ? [`${variants[1]!.label}/${variants[0]!.label}`] : []),
-    ],
-    rows.map(([label, of]) => {
-      const cells = variants.map((v) => seconds(of(v)));
-      const ratio = compare ? ratioOfMedians(of(variants[1]!), of(variants[0]!)) : undefined;
-      return [label, ...cells, ...(compare ? [ratio === undefined || !Number.isFinite(ratio) ? "—" : `${ratio.toFixed(2)}×`] : [])];
-    }),
+    ["phase (s)", ...variants.map((v) => `${v.label} (${passesOf(v).length} passes)`), ...ratioHeads(variants)],
+    rows.map(([label, of]) => [label, ...variants.map((v) => seconds(of(v))), ...ratioCells(variants, of)]),
   );
 }
 
-/** The variant the goals judge: this build ("after" with a baseline). */
+/** The variant the goals judge: this build ("after" with a baseline) with the warm client, the default. */
 const current = (overhead: OverheadResults) => overhead.variants.at(-1)!;
 
 export function overheadGoals(overhead: OverheadResults): Goal[] {
@@ -80,13 +80,13 @@ export function overheadSection(results: BenchResults): string {
   const overhead = results.overhead;
   if (!overhead) return `${OVERHEAD_HEADING}\n\nNot measured (see Failures, or run \`npm run bench -- --only overhead\`).`;
   const { variants } = overhead;
-  const names = variants.map((v) => `${v.label}: \`${v.cli}\``).join("; ");
+  const names = variants.map((v) => `${v.label}: \`${v.cli}\`, TCPSWEEP_WARM_CLIENT=${v.env.TCPSWEEP_WARM_CLIENT}`).join("; ");
   return [
     OVERHEAD_HEADING,
     "",
     `- Measured ${results.startedAt} with \`${results.commandLine}\`, load average ${results.machine.loadAtStart.toFixed(2)} at start, ${results.machine.cores} cores.`,
-    `- Each round runs real \`tcpsweep run\` sweeps of the built-in pair with each CLI in turn (${names}), ${overhead.runs} round(s): unprofiled (one sweep of ${RUNS_PER_SWEEP} runs: ${OVERHEAD_CONNECTIONS} connections, server threads 1, 0.5 s warmup + 1 s window; a sweep's first run starts the server, a warm server serves the others), the same with \`profile: {perf: {}}\` (clean and traced pass), and ${CONNECT_BENCH_CONNECTIONS} connections (server threads 2).`,
-    "- Phases come from each pass's raw log (`### phases`); \"outside warmup and window\" is the pass's total minus the nominal warmup and the measured window (the `overhead_s` column of an unprofiled run). Cells: median (min–max); the last column is the ratio of the medians.",
+    `- Each round runs real \`tcpsweep run\` sweeps of the built-in pair with each variant in turn (${names}; cold = a fresh built-in client per run, warm = one kept between the runs of a sweep), ${overhead.runs} round(s): unprofiled (one sweep of ${RUNS_PER_SWEEP} runs: ${OVERHEAD_CONNECTIONS} connections, server threads 1, 0.5 s warmup + 1 s window; a sweep's first run starts the server, a warm server serves the others), the same with \`profile: {perf: {}}\` (clean and traced pass), and ${CONNECT_BENCH_CONNECTIONS} connections (server threads 2).`,
+    "- Phases come from each pass's raw log (`### phases`); \"outside warmup and window\" is the pass's total minus the nominal warmup and the measured window (the `overhead_s` column of an unprofiled run). Cells: median (min–max); the last columns are ratios of the medians to the first variant's.",
     "",
     `### Unprofiled run, ${OVERHEAD_CONNECTIONS} connections`,
     "",

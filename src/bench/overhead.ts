@@ -1,8 +1,10 @@
 /**
  * Sweep overhead (issue 14): where a run's wall time goes outside warmup and window, measured by
  * real `tcpsweep run` sweeps of the built-in pair: unprofiled and with perf at 100 connections,
- * and 4000 connections' set-up. With `--baseline DIR` (another tcpsweep checkout, built), its CLI
- * and this one take turns, so a cut is shown against the code before it on the same machine state.
+ * and 4000 connections' set-up. This build runs twice per round, with the built-in client cold
+ * (`TCPSWEEP_WARM_CLIENT=0`, a fresh client per run) and warm (kept between runs, the default;
+ * issue 34). With `--baseline DIR` (another tcpsweep checkout, built), its CLI takes its turn too,
+ * so a cut is shown against the code before it on the same machine state.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -38,6 +40,8 @@ export interface PassTimes {
 export interface OverheadVariant {
   label: string;
   cli: string;
+  /** Added to the sweep's environment (TCPSWEEP_WARM_CLIENT). */
+  env: Record<string, string>;
   /** Unprofiled runs. */
   clean: PassTimes[];
   /** Profiled runs (perf, pass: separate): each run's clean and traced pass, and the row's overhead_s (both passes). */
@@ -72,18 +76,30 @@ const passTimes = (phases: Record<string, number>, warmupS: number): PassTimes =
   overheadS: total(phases) - warmupS - (phases.window ?? 0),
 });
 
+/** The built-in client kept warm between runs (the default) or started cold per run: the sweep's environment. */
+export const WARM_CLIENT_ENV = { warm: { TCPSWEEP_WARM_CLIENT: "1" }, cold: { TCPSWEEP_WARM_CLIENT: "0" } } as const;
+
+export interface SweepOptions {
+  /** How long the whole sweep may take. */
+  limitMs?: number;
+  /** Added to the environment of `tcpsweep run`. */
+  env?: Record<string, string>;
+  /** More arguments of `tcpsweep run` after the spec (e.g. `--repeat 2`). */
+  args?: readonly string[];
+}
+
 /** Runs one sweep of `spec` with `cli` in a fresh directory; returns its CSV rows' raw logs (clean and traced). */
 export async function sweep(
   ctx: BenchContext,
   cli: string,
   name: string,
   spec: Record<string, unknown>,
-  limitMs = SWEEP_LIMIT_MS,
+  { limitMs = SWEEP_LIMIT_MS, env = {}, args = [] }: SweepOptions = {},
 ): Promise<{ logs: Map<string, string>; overheadS: number[]; dir: string; rows: Record<string, string>[] }> {
   const dir = path.join(ctx.rawDir, "overhead", `${name}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "spec.yaml"), stringify({ name, output: { csv: "out.csv" }, server: { builtin: true }, ...spec }));
-  const child = ctx.scope.spawn([process.execPath, cli, "run", "spec.yaml"], { cwd: dir });
+  const child = ctx.scope.spawn([process.execPath, cli, "run", "spec.yaml", ...args], { cwd: dir, env });
   let limit: ReturnType<typeof setTimeout> | undefined;
   const exit = await Promise.race([
     child.exited,
@@ -118,13 +134,13 @@ async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withP
   const label = (what: string) => `overhead: ${variant.label} ${what}`;
 
   ctx.progress.cellStarted(label("unprofiled"));
-  const clean = await sweep(ctx, variant.cli, "clean", common);
+  const clean = await sweep(ctx, variant.cli, "clean", common, { env: variant.env });
   for (const log of clean.logs.values()) variant.clean.push(passTimes(parsePhases(log), WARMUP_S));
   ctx.progress.cellFinished(label("unprofiled"), `overhead_s ${clean.overheadS.join(", ")}`);
 
   if (withPerf) {
     ctx.progress.cellStarted(label("perf"));
-    const perf = await sweep(ctx, variant.cli, "perf", { ...common, profile: { perf: {} } });
+    const perf = await sweep(ctx, variant.cli, "perf", { ...common, profile: { perf: {} } }, { env: variant.env });
     for (const [file, log] of perf.logs)
       (file.endsWith(".traced.log") ? variant.perfTraced : variant.perfClean).push(passTimes(parsePhases(log), WARMUP_S));
     variant.perfRunOverheadS.push(...perf.overheadS);
@@ -132,11 +148,13 @@ async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withP
   }
 
   ctx.progress.cellStarted(label(`${CONNECT_BENCH_CONNECTIONS} connections`));
-  const many = await sweep(ctx, variant.cli, "connect", {
-    duration: "1s",
-    warmup: `${CONNECT_WARMUP_S}s`,
-    matrix: { connections: [CONNECT_BENCH_CONNECTIONS], threads: [2] },
-  });
+  const many = await sweep(
+    ctx,
+    variant.cli,
+    "connect",
+    { duration: "1s", warmup: `${CONNECT_WARMUP_S}s`, matrix: { connections: [CONNECT_BENCH_CONNECTIONS], threads: [2] } },
+    { env: variant.env },
+  );
   for (const log of many.logs.values()) {
     variant.startAndConnectS.push((parsePhases(log)["client start, connects, warmup"] ?? NaN) - CONNECT_WARMUP_S);
     const connectS = /"connect_s":([\d.]+)/.exec(log)?.[1];
@@ -148,12 +166,22 @@ async function measureVariant(ctx: BenchContext, variant: OverheadVariant, withP
   );
 }
 
-/** Every variant (this build, and the baseline when given) once per round, for --runs rounds, taking turns. */
-export async function measureOverhead(ctx: BenchContext, perfUnavailable: string | undefined): Promise<OverheadResults> {
-  const variants: OverheadVariant[] = [
-    ...(ctx.options.baseline ? [{ label: "before", cli: path.join(path.resolve(ctx.options.baseline), "dist/cli/main.js") }] : []),
-    { label: ctx.options.baseline ? "after" : "this build", cli: BUILT_CLI },
+/**
+ * The variants in the order they take turns: the baseline (when given), this build with a cold
+ * client, this build with a warm one (the default, last: the goals judge it).
+ */
+export function overheadVariants(baseline: string | undefined): OverheadVariant[] {
+  const build = baseline ? "after" : "this build";
+  return [
+    ...(baseline ? [{ label: "before", cli: path.join(path.resolve(baseline), "dist/cli/main.js"), env: WARM_CLIENT_ENV.warm }] : []),
+    { label: `${build}, cold client`, cli: BUILT_CLI, env: WARM_CLIENT_ENV.cold },
+    { label: `${build}, warm client`, cli: BUILT_CLI, env: WARM_CLIENT_ENV.warm },
   ].map((v) => ({ ...v, clean: [], perfClean: [], perfTraced: [], perfRunOverheadS: [], startAndConnectS: [], connectS: [] }));
+}
+
+/** Every variant (see overheadVariants) once per round, for --runs rounds, taking turns. */
+export async function measureOverhead(ctx: BenchContext, perfUnavailable: string | undefined): Promise<OverheadResults> {
+  const variants = overheadVariants(ctx.options.baseline);
   for (let round = 1; round <= ctx.options.runs; round++) {
     for (const variant of variants) {
       try {

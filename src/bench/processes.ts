@@ -3,7 +3,7 @@
  * (ChildProcess), and a ProcessScope remembers every one still running, so a failure or Ctrl-C
  * stops them all by process group.
  */
-import { ChildProcess, describeExit, type ExitInfo } from "../process/child.js";
+import { ChildProcess, describeExit, type ExitInfo, type StartOptions } from "../process/child.js";
 import { freePort } from "../process/ports.js";
 import { lastLines } from "../sweep/servers.js";
 import { NATIVE_BUILD_SCRIPT, RUSAGE, type ClientKind, type Load, type ServerKind, type WindowFigures } from "./tools.js";
@@ -20,8 +20,8 @@ export class SetupError extends Error {}
 export class ProcessScope {
   private readonly running = new Map<object, () => Promise<unknown>>();
 
-  /** Starts argv in its own process group; stopAll() stops it unless stop() already did. */
-  spawn(argv: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+  /** Starts argv in its own process group (`env` is added to this process's environment); stopAll() stops it unless stop() already did. */
+  spawn(argv: readonly string[], options: Pick<StartOptions, "cwd" | "env"> = {}): ChildProcess {
     const child = new ChildProcess(argv, options);
     this.running.set(child, () => child.stop("SIGTERM", STOP_GRACE_MS));
     return child;

@@ -18,6 +18,8 @@ import { OVERHEAD_HEADING } from "./overhead.js";
 import { ratioOfMedians, spread } from "./stats.js";
 import type { BenchResults } from "./results.js";
 import { goalsTable, spreadCell, table, type Goal } from "./tables.js";
+import { ACCEPT_HEADING } from "./accept-jain.js";
+import { WARM_CLIENT_HEADING } from "./warm-client.js";
 
 export type { BenchResults } from "./results.js";
 export { goalsTable, spreadCell, table, type Goal } from "./tables.js";
@@ -289,6 +291,8 @@ export const SECTION_HEADINGS: Record<BenchSection, string> = {
   profilers: "## Profiler perturbation",
   overhead: OVERHEAD_HEADING,
   scale: "## Connection scale", // written by scale.ts into its own marked block
+  "warm-client": WARM_CLIENT_HEADING, // warm-client.ts, its own marked block
+  accept: ACCEPT_HEADING, // accept-jain.ts, its own marked block
 };
 
 /**

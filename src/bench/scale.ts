@@ -9,6 +9,7 @@ import { loadavg } from "node:os";
 import { FD_HEADROOM, readOpenFileLimit } from "../process/limits.js";
 import type { BenchContext } from "./experiments.js";
 import type { Machine } from "./machine.js";
+import { spliceMarked } from "./marked-section.js";
 import { BUILT_CLI } from "./options.js";
 import { sweep } from "./overhead.js";
 import { timeWaitSockets } from "../sweep/time-wait.js";
@@ -80,7 +81,7 @@ async function measureCount(ctx: BenchContext, connections: number, accept: stri
       timeout: `${RUN_TIMEOUT_S}s`,
       matrix: { connections: [connections], threads: [serverThreads], accept: [accept] },
     };
-    const run = await sweep(ctx, BUILT_CLI, `scale-${connections}-${accept}`, spec, (RUN_TIMEOUT_S + 60) * 1000);
+    const run = await sweep(ctx, BUILT_CLI, `scale-${connections}-${accept}`, spec, { limitMs: (RUN_TIMEOUT_S + 60) * 1000 });
     const row = run.rows[0] ?? {};
     const log = [...run.logs.values()].join("\n");
     const json = (key: string) => new RegExp(`"${key}":(\\d+)`).exec(log)?.[1];
@@ -150,9 +151,5 @@ export function renderScale(run: ScaleRun): string {
 
 /** `previous` with the scale block replaced, or the block appended when it has none. */
 export function spliceScale(previous: string | undefined, block: string): string {
-  const text = previous ?? "";
-  const at = text.indexOf(SCALE_START);
-  const end = text.indexOf(SCALE_END);
-  if (at >= 0 && end > at) return text.slice(0, at) + block + text.slice(end + SCALE_END.length);
-  return `${text.trimEnd()}\n\n${block}\n`;
+  return spliceMarked(previous, SCALE_START, SCALE_END, block);
 }
