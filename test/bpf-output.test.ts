@@ -78,4 +78,14 @@ describe("bpftrace output", () => {
     expect(bpfProgram(false)).not.toMatch(/hist\(|@start/);
     expect(bpfProgram(false)).toMatch(/END \{ clear\(@tree\); clear\(@window\); \}/);
   });
+
+  it("counting alone fires one probe per call (at sys_exit) where the forking calls' numbers are known, two elsewhere", () => {
+    expect(bpfProgram(false, "x64")).not.toMatch(/raw_syscalls:sys_enter/);
+    expect(bpfProgram(false, "x64")).toMatch(
+      /args->ret != 0 \|\| \(args->id != 56 && args->id != 57 && args->id != 58 && args->id != 435\)/,
+    );
+    expect(bpfProgram(false, "x64")).toMatch(/sys_enter_exit_group/);
+    expect(bpfProgram(false, "riscv64")).toMatch(/raw_syscalls:sys_enter \/@window == 1/);
+    expect(bpfProgram(true, "x64")).toMatch(/raw_syscalls:sys_enter/);
+  });
 });

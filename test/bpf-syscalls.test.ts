@@ -13,7 +13,8 @@ import { BpfProfiler } from "../src/profile/bpf.js";
 import { bpfProblem } from "../src/profile/preflight.js";
 import { perfCounters, parsePerfStat } from "../src/profile/perf.js";
 import type { SyscallCounts } from "../src/profile/profiler.js";
-import { syscallNumbers } from "../src/profile/syscall-numbers.js";
+import { syscallNames, syscallNumbers } from "../src/profile/syscall-numbers.js";
+import { FORKING_CALLS } from "../src/profile/bpf-script.js";
 import { LocalLauncher } from "../src/launch/local.js";
 import { requireTool } from "./helpers/system-tools.js";
 import { makeTempDir, removeTempDirs, runCli, writeSpec } from "./helpers/sweep.js";
@@ -133,10 +134,30 @@ describe("bpf profiler (real bpftrace)", () => {
     const nr = process.arch === "arm64" ? 173 : getppid;
     const body = `my $pid = fork(); if ($pid == 0) { syscall(${nr}) for 1 .. 777; exit 0; } waitpid($pid, 0);`;
     const { counts } = await profile(body, { time: false });
-    const row = callsOf(counts).get("getppid");
+    const byName = callsOf(counts);
     // perl itself calls getppid never; the worker 777 times.
-    expect(row?.calls).toBe(777);
+    expect(byName.get("getppid")?.calls).toBe(777);
     expect(counts.rows.every((r) => r.seconds === undefined && r.p50_us === undefined)).toBe(true);
+    // Counted at exit: the fork once (the parent's return, not the child's), and the child's exit_group, which never returns.
+    const names = syscallNames();
+    const forks = (FORKING_CALLS[process.arch] ?? []).reduce(
+      (sum, id) => sum + (byName.get(names.get(id) ?? `syscall_${id}`)?.calls ?? 0),
+      0,
+    );
+    expect(forks, JSON.stringify(counts.rows)).toBe(1);
+    expect(byName.get("exit_group")?.calls, JSON.stringify(counts.rows)).toBe(1);
+  });
+
+  it("counting alone (one probe per call, at its exit): as often as perf's named tracepoints, failures included", async () => {
+    const names = Object.keys(numbers!);
+    const calls = names.map((name, index) => `syscall(${numbers![name]}, -1, -1, -1, -1, -1, -1) for 1 .. ${100 + index};`).join(" ");
+    const { counts, perfCounts } = await profile(calls, { time: false, perfNames: names });
+    const [bpf, perf] = [callsOf(counts), callsOf(perfCounts!)];
+    for (const [index, name] of names.entries()) {
+      expect(bpf.get(name)?.calls ?? 0, name).toBe(perf.get(name)?.calls ?? 0);
+      expect(bpf.get(name)?.calls, name).toBeGreaterThanOrEqual(100 + index);
+    }
+    expect(bpf.get("close")?.errors).toBe(bpf.get("close")?.calls);
   });
 
   it("a nanosleep of 17 ms lands in the log2 bucket [16.8, 33.6) ms: p50 and p99 are its upper edge", async () => {

@@ -1,4 +1,4 @@
-"""One measurement of bench/probe-cost/run.sh: MODE (none|counts|timed) and TARGET (in|out of the traced tree).
+"""One measurement of bench/probe-cost/run.sh: MODE (none|counts|counts2|timed) and TARGET (in|out of the traced tree).
 
 The profiler's program is steered by marker syscalls from the process named as $1 (this one):
 kill(pid, base + 0) adds pid to the tree, kill(self, base + 1) opens the window (src/profile/bpf-script.ts).

@@ -9,9 +9,10 @@ repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/loop" "$here/loop.c"
-node -e "import('$repo/dist/profile/bpf-script.js').then((m) => { const fs = require('fs'); fs.writeFileSync('$work/counts.bt', m.bpfProgram(false)); fs.writeFileSync('$work/timed.bt', m.bpfProgram(true)); })"
+node -e "import('$repo/dist/profile/bpf-script.js').then((m) => { const fs = require('fs'); fs.writeFileSync('$work/counts.bt', m.bpfProgram(false)); fs.writeFileSync('$work/counts2.bt', m.bpfProgram(false, 'none')); fs.writeFileSync('$work/timed.bt', m.bpfProgram(true)); })"
 for _ in $(seq "${1:-3}"); do
-  for mode in "none x" "counts out" "counts in" "timed in"; do
+  # counts2: counting at sys_enter and sys_exit (two probes a call), as on an architecture without FORKING_CALLS.
+  for mode in "none x" "counts out" "counts in" "counts2 in" "timed in"; do
     # shellcheck disable=SC2086
     (cd "$work" && timeout 120 python3 "$here/drive.py" $mode)
   done

@@ -1,8 +1,9 @@
 /**
  * The bpftrace program of the bpf profiler and the reading of its JSON output (`bpftrace -f json`).
- * The program counts in kernel maps, like BCC's syscount: raw_syscalls:sys_enter keyed by syscall
- * number (one tracepoint for every syscall), failed calls at raw_syscalls:sys_exit (ret < 0) and,
- * unless switched off, the time from each call's enter to its exit as a log2 histogram.
+ * The program counts in kernel maps, like BCC's syscount: calls keyed by syscall number, failed calls
+ * (ret < 0) and, unless switched off, the time from each call's enter to its exit as a log2 histogram.
+ * Counting alone fires one probe per call, at raw_syscalls:sys_exit (see {@link FORKING_CALLS} for the
+ * two kinds of call that exit differently); timing needs raw_syscalls:sys_enter too.
  *
  * What it counts is steered from user space by marker syscalls, so bpftrace can be started (slowly)
  * before the window and count exactly from its opening: the profiler's own process calls
@@ -22,8 +23,29 @@ export function markerBase(): number {
   return 1_000_000 + 4 * Math.floor(Math.random() * 100_000_000);
 }
 
+/**
+ * Calls a new task returns from too, with 0 (clone, fork, vfork, clone3), by architecture (Node's
+ * process.arch; numbers from the kernel's uapi headers). Counting at sys_exit alone takes their
+ * return of 0 for the child's and skips it, so each call counts once, as the parent made it. The other
+ * kind, calls that never return (exit, exit_group), are counted at their own tracepoints, which fire for
+ * them alone. On an architecture not listed, the program counts at sys_enter as well (two probes a call).
+ */
+export const FORKING_CALLS: Readonly<Partial<Record<string, readonly number[]>>> = { x64: [56, 57, 58, 435], arm64: [220, 435] };
+
+/** Counting only, one probe per call: at each call's exit (with the exceptions of {@link FORKING_CALLS}). */
+function countAtExit(forking: readonly number[]): string {
+  const parentsReturn = `args->ret != 0 || (${forking.map((id) => `args->id != ${id}`).join(" && ")})`;
+  return `tracepoint:raw_syscalls:sys_exit /@window == 1 && @tree[pid]/ {
+  if (${parentsReturn}) {
+    @calls[args->id] = count();
+    if (args->ret < 0) { @errors[args->id] = count(); }
+  }
+}
+tracepoint:syscalls:sys_enter_exit, tracepoint:syscalls:sys_enter_exit_group /@window == 1 && @tree[pid]/ { @calls[args->__syscall_nr] = count(); }`;
+}
+
 /** The program; `$1` is the pid of the process that sends the markers, `$2` the markers' base. */
-export function bpfProgram(time: boolean): string {
+export function bpfProgram(time: boolean, arch: string = process.arch): string {
   const marks = `tracepoint:syscalls:sys_enter_kill /pid == $1 && args->sig >= $2 && args->sig <= $2 + 2/ {
   if (args->sig == $2 + ${MARK.addPid}) { @tree[args->pid] = 1; }
   if (args->sig == $2 + ${MARK.open}) { @window = 1; }
@@ -43,7 +65,9 @@ tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
   }
   delete(@start[tid]);
 }`
-    : `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); }
+    : FORKING_CALLS[arch]
+      ? countAtExit(FORKING_CALLS[arch])
+      : `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); }
 tracepoint:raw_syscalls:sys_exit /args->ret < 0 && @window == 1 && @tree[pid]/ { @errors[args->id] = count(); }`;
   // The bookkeeping maps are emptied so that only the counts are printed as bpftrace exits.
   return `${marks}\n${counting}\nEND { clear(@tree); clear(@window);${time ? " clear(@start);" : ""} }\n`;
