@@ -33,6 +33,10 @@ export abstract class AttachedProfiler<Result = SyscallCounts> implements Profil
   private counts?: Promise<Result | ProfileError>;
   /** Why the tool does not count the whole window (it did not attach to every process in time). */
   private attachProblem?: string;
+  /** Whether attaching failed already (then there is nothing more to switch on). */
+  protected get attachFailed(): boolean {
+    return this.attachProblem !== undefined;
+  }
 
   constructor(
     setup: ProfilerSetup,

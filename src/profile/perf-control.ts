@@ -13,6 +13,9 @@ export function enablePerfEvents(perf: ProfilerProcess): void {
   perf.writeStdin?.("enable\n");
 }
 
+/** The stderr line that says perf has opened its events, disabled (-D -1): it is attached but does not count yet. */
+export const perfEventsDisabled = (line: string): boolean => line.includes("Events disabled");
+
 /** The stderr line that says perf's events are enabled (for AttachedProfiler.awaitAttach). */
 export const perfEventsEnabled = (line: string): boolean => line.includes("Events enabled");
 

@@ -5,7 +5,7 @@
  * number; see perfCounters). No ptrace, so the target runs at nearly full speed; the price is that
  * only the listed syscalls get a row.
  */
-import { PERF_CONTROL_ARGS, PERF_NEVER_ENABLED, enablePerfEvents, perfEventsEnabled } from "./perf-control.js";
+import { PERF_CONTROL_ARGS, PERF_NEVER_ENABLED, enablePerfEvents, perfEventsDisabled, perfEventsEnabled } from "./perf-control.js";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { AttachedProfiler } from "./attached.js";
@@ -123,6 +123,9 @@ export function parsePerfStat(
   return { source: "perf", target, rows, total: { calls: total, errors }, rawFile };
 }
 
+/** perf never printed "Events disabled": it did not open its events. */
+const PERF_NEVER_STARTED = (): string => "it never said its events were opened";
+
 export class PerfWindowProfiler extends AttachedProfiler {
   private readonly counters = perfCounters(syscallNumbers());
 
@@ -130,12 +133,25 @@ export class PerfWindowProfiler extends AttachedProfiler {
     super(setup, "perf");
   }
 
+  private preparing?: Promise<void>;
+
+  /** Starts perf with its events opened but off (during the warmup): its start-up is then not time between windows. */
+  prepare(pids: number[]): Promise<void> {
+    this.preparing ??= (async () => {
+      const events = this.counters.flatMap((counter) => counter.args);
+      const argv = ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...PERF_CONTROL_ARGS, ...events, "-p", pids.join(",")];
+      const perf = this.launcher.start({ argv, stdin: true });
+      this.process = perf;
+      await this.awaitAttach(perf, perfEventsDisabled, PERF_NEVER_STARTED);
+    })();
+    return this.preparing;
+  }
+
+  /** Switches the counters on; attached once perf says every counter of every thread counts (perf-control.ts). */
   async begin(pids: number[]): Promise<void> {
-    const events = this.counters.flatMap((counter) => counter.args);
-    // Attached once perf says every counter of every thread counts (perf-control.ts).
-    const argv = ["perf", "stat", "-x,", "--no-big-num", "-o", this.rawFile, ...PERF_CONTROL_ARGS, ...events, "-p", pids.join(",")];
-    const perf = this.launcher.start({ argv, stdin: true });
-    this.process = perf;
+    await this.prepare(pids);
+    const perf = this.process;
+    if (!perf || perf.hasExited || this.attachFailed) return;
     enablePerfEvents(perf);
     await this.awaitAttach(perf, perfEventsEnabled, PERF_NEVER_ENABLED);
   }

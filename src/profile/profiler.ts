@@ -75,6 +75,12 @@ export interface Profiler<Result = SyscallCounts> {
    * tool counts every one of them, or once it is clear it does not (then `result()` says why).
    */
   begin(pids: number[]): Promise<void>;
+  /**
+   * Optional: opens the counters on these processes switched off, before the window (during the warmup),
+   * so that `begin` only switches them on and the tool's start-up is not spent outside the warmup.
+   * `begin` does what is missing when this was not called.
+   */
+  prepare?(pids: number[]): Promise<void>;
   /** The window closed: stop counting (a launch profiler counts until its process exits). */
   end(): Promise<void>;
   /** The table, or why there is none; called once the target's processes have stopped. */

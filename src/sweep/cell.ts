@@ -74,6 +74,10 @@ class WindowObserver {
   private pids() {
     return { server: this.server?.child.processIds?.(), client: this.client.processIds?.() };
   }
+  /** The client has started: profilers that can attach switched off do so during its warmup. */
+  started(): void {
+    this.tracer?.prepare(this.pids());
+  }
   /** The client is warmed up and waits: attach the profilers, then let the window open, traced from its first call. */
   async ready(): Promise<void> {
     this.clock.next("profilers attach");
@@ -191,6 +195,7 @@ export async function runPass(context: PassContext): Promise<PassResult> {
     }
     // Delayed ACKs fire on the side that waits to acknowledge (the client, with a Nagle server): every side here.
     const observer = new WindowObserver(client, server, tracer, clock, serverHere && spec.client.hosts === undefined);
+    observer.started();
     // As it happens, for -v (and tests that act mid-window: an event to wait for, not a guessed delay).
     const windowOpened = () => (observer.opened(), context.log?.(`${cell.id} #${repeat}${tracer ? " (traced)" : ""}: window open`));
     if (spec.client.builtin) {

@@ -89,6 +89,8 @@ export class TracedPassProfilers {
   private readonly ended: Promise<unknown>[] = [];
   /** Set by {@link abort}: a profiler not started yet must not start after it (attach goes one by one). */
   private aborted = false;
+  /** Whether the window closed (windowClosed): a profiler prepared for a window that never came is stopped in results(). */
+  private closed = false;
 
   private readonly kind?: ProfilerKind;
 
@@ -136,6 +138,18 @@ export class TracedPassProfilers {
     return this.attaching;
   }
 
+  /**
+   * The client has started: profilers that can open their counters switched off do so now, during its
+   * warmup, so that attaching at the window only switches them on (Profiler.prepare).
+   */
+  prepare(pids: Partial<Record<ProfileTarget, number[]>>): void {
+    for (const [target, profiler] of this.profilers) {
+      const targetPids = pids[target];
+      if (profiler.prepare && targetPids && targetPids.length > 0 && !this.aborted)
+        void profiler.prepare(targetPids).catch(() => undefined);
+    }
+  }
+
   /** The window opened: attaches now, all at once, unless the profilers were attached before it (then this does nothing). */
   windowOpened(pids: Partial<Record<ProfileTarget, number[]>>): void {
     this.attaching ??= Promise.all([...ATTACH_ORDER.map((target) => this.begin(target, pids[target])), this.beginCpu(pids)]).then(
@@ -156,6 +170,7 @@ export class TracedPassProfilers {
   }
 
   windowClosed(): void {
+    this.closed = true;
     for (const profiler of this.allProfilers()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
   }
 
@@ -165,6 +180,8 @@ export class TracedPassProfilers {
 
   /** Every target's table, or why it is missing; call once the processes have stopped. */
   async results(): Promise<{ counts: SyscallCounts[]; problems: string[]; cpu?: CpuProfile }> {
+    // A window that never closed leaves nothing to count, but a prepared profiler may still be running.
+    if (!this.closed) await this.abort();
     await Promise.all(this.ended);
     const outcomes = await Promise.all([...this.profilers.values()].map((profiler) => profiler.result()));
     const cpu = await this.cpuProfiler?.result();
