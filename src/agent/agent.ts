@@ -3,6 +3,8 @@
  * ssh (docs/remote-hosts.md). It starts the role's process tree, forwards its output, pushes its
  * /proc usage, answers clock pings, runs a profiler on that host, and stops the whole tree on a
  * stop message or stdin EOF: when the ssh session goes, for whatever reason, so does the tree.
+ * A load host's agent is kept for the sweep: it runs one client run after another (`endRun`
+ * between them), the built-in client in a warm client of its own (launch/warm-client.ts).
  */
 import { availableParallelism, constants as osConstants, hostname, release } from "node:os";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,11 +12,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { READY_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
+import type { Launched } from "../launch/launcher.js";
 import { LocalLauncher } from "../launch/local.js";
-import { ChildProcess } from "../process/child.js";
+import { WarmClientLauncher } from "../launch/warm-client.js";
+import { killEveryChildNow } from "../process/child.js";
 import { openFileShortfall } from "../process/limits.js";
 import { accepts, freePort } from "../process/ports.js";
-import { treeUsage, usageBetween, type TreeUsage } from "../process/proctree.js";
+import { usageBetween, type TreeUsage } from "../process/proctree.js";
 import { ProfileError, type Profiler } from "../profile/profiler.js";
 import { PROFILERS } from "../profile/registry.js";
 import { preciseNowMs } from "../remote/clock.js";
@@ -38,7 +42,10 @@ import {
 const EOF_GRACE_MS = 2000;
 
 class Agent {
-  private child?: ChildProcess;
+  private child?: Launched;
+  private readonly local = new LocalLauncher();
+  /** The built-in client's runs, when the controller asks for it warm: one process for the agent's runs. */
+  private readonly warm = new WarmClientLauncher(this.local);
   private profiler?: { profiler: Profiler; dir: string };
   private usageTimer?: NodeJS.Timeout;
   private windowBefore?: TreeUsage;
@@ -55,7 +62,8 @@ class Agent {
 
   async handle(message: (Request | Notice) & { id?: number }): Promise<void> {
     if (message.type === "window") {
-      setTimeout(() => this.child?.writeStdin("start\n"), Math.max(0, message.startAtMs - this.now()));
+      const child = this.child;
+      setTimeout(() => child?.writeStdin?.("start\n"), Math.max(0, message.startAtMs - this.now()));
       return;
     }
     if (message.type === "signal") {
@@ -80,6 +88,7 @@ class Agent {
         const kind = message.profiler;
         const hello: HelloReply = {
           version: tcpsweepVersion(),
+          pid: process.pid,
           node: process.versions.node,
           cpus: availableParallelism(),
           hostname: hostname(),
@@ -106,6 +115,11 @@ class Agent {
         return { pid: this.start(message) };
       case "stop":
         return await this.stop(message.signal, message.graceMs);
+      case "endRun": {
+        const child = this.child;
+        if (!child || child.hasExited) return { forced: false };
+        return { forced: (await child.stop(message.signal, message.graceMs)).forced };
+      }
       case "profileBegin": {
         const dir = mkdtempSync(path.join(tmpdir(), "tcpsweep-agent-"));
         const profiler = PROFILERS[message.kind].create({
@@ -124,14 +138,21 @@ class Agent {
   }
 
   private start(message: Extract<Request, { type: "start" }>): number | undefined {
-    if (this.child) throw new Error("this agent already runs a process");
+    if (this.child && !this.child.hasExited) throw new Error("this agent already runs a process");
+    if (this.stopping) throw new Error("this agent is stopping");
+    clearInterval(this.usageTimer);
+    this.windowBefore = undefined;
     const self = [process.execPath, fileURLToPath(new URL("../cli/main.js", import.meta.url))];
-    const child = new ChildProcess(message.self ? [...self, ...message.argv] : message.argv, {
-      cwd: message.cwd,
-      env: message.env,
+    const lossesBefore = this.warm.kept.losses.length;
+    const child = (message.warm ? this.warm : this.local).start({
+      argv: message.self ? [...self, ...message.argv] : message.argv,
+      ...(message.cwd ? { cwd: message.cwd } : {}),
+      ...(message.env ? { env: message.env } : {}),
       stdin: message.stdin,
     });
     this.child = child;
+    // What it said before anyone listened (a warm run's first line: which warm client runs it).
+    for (const line of child.stderr().split("\n").filter(Boolean)) this.send({ type: "stderr", line });
     child.stdoutLines((line) => this.send({ type: "stdout", line }));
     child.stderrLines((line) => {
       this.send({ type: "stderr", line });
@@ -150,19 +171,21 @@ class Agent {
     });
     const pushUsage = () => {
       const usage = this.usage();
-      if (usage) this.send({ type: "usage", usage, pids: child.processIds() });
+      if (usage) this.send({ type: "usage", usage, pids: child.processIds?.() ?? [] });
     };
     pushUsage();
     this.usageTimer = setInterval(pushUsage, USAGE_INTERVAL_MS);
     void child.exited.then((exit) => {
-      clearInterval(this.usageTimer);
-      this.send({ type: "exit", exit });
+      if (this.child === child) clearInterval(this.usageTimer);
+      // The warm client was lost during this run (it died, or was stopped): the controller retries the run.
+      const lost = this.warm.kept.losses.slice(lossesBefore);
+      this.send({ type: "exit", exit: lost.length > 0 ? { ...exit, lost: lost.join("; ") } : exit });
     });
-    return child.pid;
+    return child.processIds?.()[0];
   }
 
   private usage(): TreeUsage | undefined {
-    return this.child?.pid === undefined ? undefined : treeUsage(this.child.pid);
+    return this.child?.usage?.();
   }
 
   private async endProfile(): Promise<ProfileReply> {
@@ -183,9 +206,9 @@ class Agent {
     return { counts, ...(raw !== undefined ? { raw } : {}) };
   }
 
-  /** SIGKILL to the tree at once, synchronously (the process is exiting: no time for a grace). */
+  /** SIGKILL to every tree it started (a warm client between runs too) at once, synchronously (the process is exiting: no time for a grace). */
   killNow(): void {
-    if (this.child && !this.child.hasExited) this.child.signal("SIGKILL");
+    killEveryChildNow();
   }
 
   /** Stops the profiler and the whole tree (SIGKILL after the grace); idempotent. */
@@ -195,9 +218,14 @@ class Agent {
         await this.profiler.profiler.abort();
         rmSync(this.profiler.dir, { recursive: true, force: true });
       }
-      if (!this.child) return { forced: false };
-      const { forced, escaped } = await this.child.stop(signal, graceMs);
-      if (escaped > 0) process.stderr.write(`tcpsweep agent: killed ${escaped} escaped descendant${escaped === 1 ? "" : "s"}\n`);
+      let forced = false;
+      if (this.child) {
+        const stopped: { forced: boolean; escaped?: number } = await this.child.stop(signal, graceMs);
+        forced = stopped.forced;
+        const escaped = stopped.escaped ?? 0;
+        if (escaped > 0) process.stderr.write(`tcpsweep agent: killed ${escaped} escaped descendant${escaped === 1 ? "" : "s"}\n`);
+      }
+      await this.warm.close();
       clearInterval(this.usageTimer);
       return { forced };
     })();

@@ -42,13 +42,14 @@ export function chooseLaunchers(spec: SweepSpec): Launchers {
       roles.client = new MultiHostClientLauncher(
         remote,
         spec.client.hosts.map((name) => spec.remote!.hosts[name]!),
+        warmClientWanted(),
       );
   }
   const named = {
     server: new Map(Object.entries(spec.servers ?? {}).map(([name, server]) => [name, pinned(server.cpus)])),
     client: new Map(Object.entries(spec.clients ?? {}).map(([name, client]) => [name, pinned(client.cpus)])),
   };
-  // The built-in client on this machine stays warm between runs (warm-client.ts); remote load hosts start theirs per run.
+  // The built-in client on this machine stays warm between runs (warm-client.ts); on remote load hosts, under each kept agent (kept-agents.ts).
   if (spec.client.builtin && !spec.client.hosts && warmClientWanted()) roles.client = new WarmClientLauncher(roles.client);
   const opened = [...new Set([...Object.values(roles), ...named.server.values(), ...named.client.values()])];
   return { ...roles, named, opened };

@@ -5,18 +5,19 @@
  * its session, clock.ts). Its stdout is the merged report (merge.ts) and its stderr carries the
  * window lines when every host is in the window and when every host has left it, so the cell
  * runs it like a local client. A host that fails fails the whole client, naming the host, at once.
+ * Each host's agent is kept for the sweep (kept-agents.ts): a run takes it and gives it back once its
+ * client has exited or been stopped there.
  */
 import { READY_LINE, WINDOW_ENDED_LINE, WINDOW_STARTED_LINE } from "../client/index.js";
 import type { Launched, StartRequest } from "./launcher.js";
-import type { SshConnections } from "./ssh.js";
+import type { KeptAgent } from "./kept-agents.js";
 import type { ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
 import { cliEntry as defaultCliEntry } from "../entry.js";
 import type { RemoteHost } from "../remote/hosts.js";
 import { estimateClockOffset, preciseNowMs, type ClockEstimate } from "../remote/clock.js";
 import { mergeHostRuns, type HostClientRun, type HostReport } from "../remote/merge.js";
-import { REQUEST_TIMEOUT_MS } from "../remote/protocol.js";
-import type { AgentSession } from "../remote/session.js";
+import { REQUEST_TIMEOUT_MS, type Event } from "../remote/protocol.js";
 import { splitConnections } from "../remote/split.js";
 
 /** Time between "all ready" and the common window start: the signal must reach every host first. */
@@ -26,7 +27,7 @@ const STOP_GRACE_MS = 2000;
 interface HostState {
   host: RemoteHost;
   connections: number;
-  session: AgentSession;
+  agent: KeptAgent;
   clock?: ClockEstimate;
   cpus: number;
   ready: boolean;
@@ -62,7 +63,13 @@ export class MultiHostClient implements Launched {
   private windowClosed = false;
   private settle: (exit: ExitInfo) => void = () => undefined;
 
-  constructor(connections: SshConnections, hosts: readonly RemoteHost[], request: StartRequest) {
+  constructor(
+    take: (host: RemoteHost) => KeptAgent,
+    hosts: readonly RemoteHost[],
+    request: StartRequest,
+    /** Each host's built-in client runs in its agent's warm client. */
+    private readonly warm: boolean,
+  ) {
     const cli = [process.execPath, defaultCliEntry()];
     if (request.argv[0] !== cli[0] || request.argv[1] !== cli[1]) throw new Error("client.hosts needs the built-in client");
     const total = Number(request.argv[request.argv.indexOf("-c") + 1]);
@@ -73,7 +80,7 @@ export class MultiHostClient implements Launched {
       .map(({ host, connections: share }) => ({
         host,
         connections: share,
-        session: connections.open(host),
+        agent: take(host),
         cpus: 1,
         ready: false,
         stdout: "",
@@ -102,36 +109,17 @@ export class MultiHostClient implements Launched {
   }
 
   private async startHost(state: HostState, request: StartRequest): Promise<void> {
-    const { session } = state;
-    session.onEvent((event) => {
-      if (event.type === "stdout") state.stdout += `${event.line}\n`;
-      else if (
-        event.type === "stderr" &&
-        event.line !== READY_LINE &&
-        event.line !== WINDOW_STARTED_LINE &&
-        event.line !== WINDOW_ENDED_LINE
-      ) {
-        this.log(`[${state.host.name}] ${event.line}`);
-      } else if (event.type === "ready") {
-        state.ready = true;
-        this.maybeStartWindow();
-      } else if (event.type === "windowStarted") {
-        state.windowStartMs = event.atMs - (state.clock?.offsetMs ?? 0);
-        this.maybeAnnounce();
-      } else if (event.type === "windowEnded") {
-        state.windowEndMs = event.atMs - (state.clock?.offsetMs ?? 0);
-        state.windowUsage = event.usage;
-        this.maybeAnnounce();
-      } else if (event.type === "exit") {
-        state.exit = event.exit;
-        void this.hostExited(state);
-      }
-    });
-    void session.ended.then((end) => {
-      if (state.exit === undefined) void this.fail(`lost ${end.message}`);
-    });
-    const hello = await session.request({ type: "hello" }, REQUEST_TIMEOUT_MS);
-    state.cpus = Number(hello.cpus) || 1;
+    const { agent } = state;
+    const session = agent.session;
+    agent.use(
+      (event) => this.hostEvent(state, event),
+      (end) => {
+        if (state.exit === undefined) void this.fail(`lost ${end.message}`);
+      },
+    );
+    const described = await agent.describe();
+    state.cpus = described.cpus;
+    this.log(`[${state.host.name}] tcpsweep agent pid ${described.pid ?? "?"}, its run ${agent.runs}`);
     state.clock = await estimateClockOffset(async () => Number((await session.request({ type: "time" }, REQUEST_TIMEOUT_MS)).nowMs));
     const argv = [
       ...withConnections(request.argv, state.connections)
@@ -139,10 +127,38 @@ export class MultiHostClient implements Launched {
         .filter((arg) => arg !== "--wait-for-start"),
       "--wait-for-start",
     ];
+    // Failed or stopped meanwhile: the agent was told to end the run, and must not start one after that.
+    if (this.failure || this.finished) return;
     await session.request(
-      { type: "start", argv, self: true, stdin: true, ...(request.env ? { env: request.env } : {}) },
+      { type: "start", argv, self: true, stdin: true, warm: this.warm, ...(request.env ? { env: request.env } : {}) },
       REQUEST_TIMEOUT_MS,
     );
+  }
+
+  /** One event of the host's run, from its agent. */
+  private hostEvent(state: HostState, event: Event): void {
+    if (event.type === "stdout") state.stdout += `${event.line}\n`;
+    else if (
+      event.type === "stderr" &&
+      event.line !== READY_LINE &&
+      event.line !== WINDOW_STARTED_LINE &&
+      event.line !== WINDOW_ENDED_LINE
+    ) {
+      this.log(`[${state.host.name}] ${event.line}`);
+    } else if (event.type === "ready") {
+      state.ready = true;
+      this.maybeStartWindow();
+    } else if (event.type === "windowStarted") {
+      state.windowStartMs = event.atMs - (state.clock?.offsetMs ?? 0);
+      this.maybeAnnounce();
+    } else if (event.type === "windowEnded") {
+      state.windowEndMs = event.atMs - (state.clock?.offsetMs ?? 0);
+      state.windowUsage = event.usage;
+      this.maybeAnnounce();
+    } else if (event.type === "exit") {
+      state.exit = event.exit;
+      void this.hostExited(state);
+    }
   }
 
   /** Every host is connected and warmed up: one instant, in each host's own clock. */
@@ -150,7 +166,7 @@ export class MultiHostClient implements Launched {
     if (this.failure || !this.hosts.every((h) => h.ready)) return;
     if (this.holdWindow && !this.windowRequested) return this.announce(READY_LINE);
     const startAt = preciseNowMs() + START_MARGIN_MS;
-    for (const state of this.hosts) state.session.notify({ type: "window", startAtMs: startAt + (state.clock?.offsetMs ?? 0) });
+    for (const state of this.hosts) state.agent.session.notify({ type: "window", startAtMs: startAt + (state.clock?.offsetMs ?? 0) });
   }
 
   private maybeAnnounce(): void {
@@ -187,7 +203,7 @@ export class MultiHostClient implements Launched {
         clock: { offsetMs: h.clock?.offsetMs ?? 0, errorBoundMs: h.clock?.errorBoundMs ?? 0 },
       }));
       this.out = `${JSON.stringify(mergeHostRuns(runs))}\n`;
-      await Promise.all(this.hosts.map((h) => h.session.close(STOP_GRACE_MS)));
+      for (const h of this.hosts) h.agent.release();
       this.settle({ exitCode: 0 });
     } catch (error) {
       await this.fail((error as Error).message);
@@ -198,16 +214,16 @@ export class MultiHostClient implements Launched {
   private async fail(message: string): Promise<void> {
     if (this.failure || this.finished) return;
     this.failure = message; // the exit's `lost` carries it into the row
-    await this.stopHosts("SIGTERM", STOP_GRACE_MS);
+    await this.stopHosts("SIGTERM", STOP_GRACE_MS, true);
     this.settle({ exitCode: 1, lost: message });
   }
 
-  private async stopHosts(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  /** Each host's client stopped there (its agent kept, unless it does not answer), then the agents given back. */
+  private async stopHosts(signal: NodeJS.Signals, graceMs: number, anotherHostFailed: boolean): Promise<void> {
     await Promise.all(
       this.hosts.map(async (h) => {
-        if (!h.session.hasEnded)
-          await h.session.request({ type: "stop", signal, graceMs }, graceMs + REQUEST_TIMEOUT_MS).catch(() => undefined);
-        await h.session.close(graceMs + 5000);
+        await h.agent.endRun(signal, graceMs, anotherHostFailed);
+        h.agent.release();
       }),
     );
   }
@@ -253,12 +269,12 @@ export class MultiHostClient implements Launched {
     );
   }
   signal(signal: NodeJS.Signals): void {
-    for (const h of this.hosts) h.session.notify({ type: "signal", signal });
+    for (const h of this.hosts) h.agent.session.notify({ type: "signal", signal });
   }
   async stop(signal: NodeJS.Signals, graceMs: number): Promise<{ forced: boolean; exit: ExitInfo }> {
     if (!this.finished) {
       this.failure ??= "stopped";
-      await this.stopHosts(signal, graceMs);
+      await this.stopHosts(signal, graceMs, false);
       this.settle({ exitCode: undefined, signal });
     }
     return { forced: false, exit: await this.exited };

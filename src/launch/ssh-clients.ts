@@ -1,18 +1,26 @@
-/** The built-in client on several remote load hosts, as the client launcher (launch/multi-host-client.ts does the work). */
+/**
+ * The built-in client on several remote load hosts, as the client launcher (launch/multi-host-client.ts
+ * does the work). Each host's agent is kept for the sweep (kept-agents.ts, in kept.ts's pool), the
+ * built-in client in a warm client under it unless `warm` is off (TCPSWEEP_WARM_CLIENT=0).
+ */
+import { KeptAgent } from "./kept-agents.js";
+import { KeptPool, type KeepingLauncher } from "./kept.js";
 import { MultiHostClient } from "./multi-host-client.js";
 import type { RemoteHost } from "../remote/hosts.js";
 import { splitConnections } from "../remote/split.js";
-import type { Launched, Launcher, LauncherNeeds, PreflightReport, StartRequest } from "./launcher.js";
+import type { Launched, LauncherNeeds, PreflightReport, StartRequest } from "./launcher.js";
 import { preflightHosts } from "./ssh-preflight.js";
 import { SshLauncher, type SshConnections } from "./ssh.js";
 
-export class MultiHostClientLauncher implements Launcher {
+export class MultiHostClientLauncher implements KeepingLauncher {
   readonly where: string;
+  readonly kept = new KeptPool<KeptAgent>();
   private readonly first: SshLauncher;
   private readonly probes: SshLauncher[];
   constructor(
     private readonly connections: SshConnections,
     private readonly hosts: readonly RemoteHost[],
+    private readonly warm: boolean,
   ) {
     this.where = `hosts ${hosts.map((h) => h.name).join(", ")}`;
     this.probes = hosts.map((host) => new SshLauncher(connections, host));
@@ -20,7 +28,9 @@ export class MultiHostClientLauncher implements Launcher {
   }
 
   start(request: StartRequest): Launched {
-    return new MultiHostClient(this.connections, this.hosts, request);
+    // One agent per host (per run at a time: concurrent cells each take their own).
+    const take = (host: RemoteHost) => this.kept.take(host.name, (onLoss) => new KeptAgent((h) => this.connections.open(h), host, onLoss));
+    return new MultiHostClient(take, this.hosts, request, this.warm);
   }
 
   freePort(host: string): Promise<number> {
@@ -60,7 +70,9 @@ export class MultiHostClientLauncher implements Launcher {
     );
   }
 
-  close(): Promise<void> {
-    return this.connections.close();
+  /** Ends the kept agents (and whatever they run), then the ssh control connections. */
+  async close(): Promise<void> {
+    await this.kept.close();
+    await this.connections.close();
   }
 }

@@ -4,18 +4,18 @@
  * its stdin/stdout (src/client/warm-protocol.ts). Each run is a {@link Launched} of its own: its own
  * output, exit status and window; fresh connections (runLoad opens and closes them). Any other command
  * line (an external client, one wrapped by a launch profiler) starts cold as before. A warm process that
- * dies or is stopped during a run is a loss: the next run gets a new one, and retryOnWarmClientLoss
- * runs the lost run once more.
+ * dies or is stopped during a run is a loss: the next run gets a new one, and retryOnLoss (kept.ts)
+ * runs the lost run once more. `tcpsweep agent` keeps its host's warm client with this launcher too.
  */
-import type { RunResult } from "../record/run-record.js";
 import { describeExit, type ExitInfo } from "../process/child.js";
 import type { TreeUsage } from "../process/proctree.js";
 import { WARM_CLIENT_COMMAND, type FromWarmClient, type ToWarmClient } from "../client/warm-protocol.js";
 import type { Launched, Launcher, StartRequest } from "./launcher.js";
+import { KeptPool, type Kept, type KeepingLauncher } from "./kept.js";
 import { WrappingLauncher } from "./wrapping.js";
 
 /** `[node, cliEntry, "client", …]` as builtinClientArgv makes it: a command line a warm client can run. */
-const isBuiltinClient = (argv: readonly string[]) => argv[0] === process.execPath && argv[2] === "client";
+export const isBuiltinClient = (argv: readonly string[]) => argv[0] === process.execPath && argv[2] === "client";
 
 /** One run inside a warm process, seen by the cell as a process of its own. */
 class WarmRun implements Launched {
@@ -75,7 +75,7 @@ class WarmRun implements Launched {
 }
 
 /** One `tcpsweep warm-client` process: one run at a time. */
-class WarmProcess {
+class WarmProcess implements Kept {
   readonly child: Launched;
   private current?: WarmRun;
   private nextId = 1;
@@ -102,6 +102,11 @@ class WarmProcess {
   }
   get busy(): boolean {
     return this.current !== undefined && !this.current.hasExited;
+  }
+
+  /** Stdin closed (it exits once its run is done), SIGTERM after a grace. */
+  async close(): Promise<void> {
+    await this.child.stop("SIGTERM", 1000);
   }
 
   run(argv: readonly string[]): WarmRun {
@@ -138,43 +143,19 @@ class WarmProcess {
   }
 }
 
-export class WarmClientLauncher extends WrappingLauncher {
-  /** Why warm processes were lost during runs, oldest first (retryOnWarmClientLoss reads it). */
-  readonly losses: string[] = [];
-  private readonly processes: { key: string; process: WarmProcess }[] = [];
+export class WarmClientLauncher extends WrappingLauncher implements KeepingLauncher {
+  readonly kept = new KeptPool<WarmProcess>();
 
   override start(request: StartRequest): Launched {
     if (!isBuiltinClient(request.argv)) return this.inner.start(request);
     // Another node binary, directory or environment is another process; a held window needs writeStdin, which every warm run has.
     const key = JSON.stringify([request.argv[0], request.argv[1], request.cwd, request.env]);
-    const idle = this.processes.find((entry) => entry.key === key && entry.process.alive && !entry.process.busy);
-    const warm = idle?.process ?? new WarmProcess(this.inner, request, (reason) => this.losses.push(reason));
-    if (!idle) this.processes.push({ key, process: warm });
-    return warm.run(request.argv);
+    return this.kept.take(key, (onLoss) => new WarmProcess(this.inner, request, onLoss)).run(request.argv);
   }
 
-  /** Ends every warm process: stdin closed (it exits once its run is done), SIGTERM after a grace. */
+  /** Ends every warm process. */
   override async close(): Promise<void> {
-    await Promise.all(this.processes.map(({ process }) => process.child.stop("SIGTERM", 1000)));
-    this.processes.length = 0;
+    await this.kept.close();
     await super.close();
   }
-}
-
-/**
- * Runs `run` (one cell run); when a warm client was lost during it, runs it once more on a new one and
- * says so in the row's error. Not after an interrupt (the sweep is stopping).
- */
-export async function retryOnWarmClientLoss(
-  { clientLauncher: launcher, abort }: { clientLauncher: Launcher; abort: AbortSignal },
-  run: () => Promise<RunResult>,
-): Promise<RunResult> {
-  if (!(launcher instanceof WarmClientLauncher)) return run();
-  const before = launcher.losses.length;
-  const first = await run();
-  const lost = launcher.losses.slice(before);
-  if (lost.length === 0 || abort.aborted) return first;
-  const second = await run();
-  const note = `${lost.join("; ")}; replaced, run retried once (the first attempt: ${first.status})`;
-  return { ...second, error: [second.error, note].filter(Boolean).join("; ") };
 }

@@ -31,8 +31,10 @@ const requestSchema = z.discriminatedUnion("type", [
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()).optional(),
     stdin: z.boolean().optional(),
+    warm: z.boolean().optional(),
   }),
   z.object({ type: z.literal("stop"), signal, graceMs: z.number().min(0).max(3_600_000) }),
+  z.object({ type: z.literal("endRun"), signal, graceMs: z.number().min(0).max(3_600_000) }),
   z.object({
     type: z.literal("profileBegin"),
     kind: profilerKind,

@@ -15,9 +15,16 @@ export type Request =
   | { type: "time" }
   | { type: "freePort"; host: string }
   | { type: "waitAccepting"; host: string; port: number; timeoutMs: number }
-  /** `self`: argv are arguments of tcpsweep on that host (the built-in server or client). */
-  | { type: "start"; argv: string[]; self: boolean; cwd?: string; env?: Record<string, string>; stdin?: boolean }
+  /**
+   * `self`: argv are arguments of tcpsweep on that host (the built-in server or client); `warm`: a
+   * built-in client runs in the agent's warm client (kept between runs, launch/warm-client.ts).
+   * Another `start` once the last process has exited: a kept agent runs one run after another.
+   */
+  | { type: "start"; argv: string[]; self: boolean; cwd?: string; env?: Record<string, string>; stdin?: boolean; warm?: boolean }
+  /** Stops the whole tree and exits. */
   | { type: "stop"; signal: NodeJS.Signals; graceMs: number }
+  /** Stops the current run's tree (if it still runs); the agent stays for the next `start`. */
+  | { type: "endRun"; signal: NodeJS.Signals; graceMs: number }
   | { type: "profileBegin"; kind: ProfilerKind; target: ProfileTarget; pids: number[]; extraArgs: string[] }
   | { type: "profileEnd" };
 
@@ -26,6 +33,8 @@ export type Notice = { type: "window"; startAtMs: number } | { type: "signal"; s
 
 export interface HelloReply {
   version: string;
+  /** The agent's own process id on its host. */
+  pid: number;
   node: string;
   cpus: number;
   hostname: string;

@@ -17,7 +17,7 @@ import { LockBusyError, lockCsv, type CsvLock } from "../rundir/lock.js";
 import { makeRawDir, metaPath, updateRunMeta } from "../rundir/run-dir.js";
 import { formatAddress } from "../process/address.js";
 import { chooseLaunchers, closeLaunchers, preflightLaunchers, type Launchers } from "../launch/choose.js";
-import { retryOnWarmClientLoss } from "../launch/warm-client.js";
+import { retryOnLoss } from "../launch/kept.js";
 import { parseCpuList, pinnedArgv } from "../placement/cpus.js";
 import { killEveryChildNow } from "../process/child.js";
 import { escapedKilledSoFar } from "../process/tree-marker.js";
@@ -249,7 +249,7 @@ export async function runSweep(spec: SweepSpec, cells: readonly Cell[], options:
           const startedAt = new Date().toISOString();
           try {
             const context = { ...setups.for(job.cell), cell: job.cell, repeat: job.repeat, rawDir, abort: controller.signal, log: verbose };
-            const result = await retryOnWarmClientLoss(context, () => runOnce(context, profiling));
+            const result = await retryOnLoss(context, () => runOnce(context, profiling));
             const record: RunRecord = {
               ...identity,
               started_at: startedAt,
