@@ -44,43 +44,29 @@ const closeCalls = (counts: SyscallCounts | ProfileError) => {
   return counts.rows.find((row) => row.syscall === "close")?.calls ?? 0;
 };
 
+/** Closes `before` times with perf attached but off (prepared when asked), then `during` with it counting: what it counted. */
+async function countedClosing(prepare: boolean, before: number, during: number): Promise<number> {
+  const perl = perlClosing();
+  const setup = { target: "server" as const, rawFile: path.join(makeTempDir(), "perf.txt"), extraArgs: [], launcher: new LocalLauncher() };
+  const profiler = new PerfWindowProfiler(setup);
+  try {
+    if (prepare) await profiler.prepare([perl.child.pid!]);
+    await perl.closes(before);
+    await profiler.begin([perl.child.pid!]);
+    await perl.closes(during);
+    await profiler.end();
+    return closeCalls(await profiler.result());
+  } finally {
+    perl.child.kill();
+  }
+}
+
 describe("perf prepared during the warmup", () => {
   it("counts nothing before begin switches it on, and every call after", async () => {
-    const perl = perlClosing();
-    const profiler = new PerfWindowProfiler({
-      target: "server",
-      rawFile: path.join(makeTempDir(), "perf.txt"),
-      extraArgs: [],
-      launcher: new LocalLauncher(),
-    });
-    try {
-      await profiler.prepare([perl.child.pid!]);
-      await perl.closes(500); // the warmup: perf is attached, its events off
-      await profiler.begin([perl.child.pid!]);
-      await perl.closes(123); // the window
-      await profiler.end();
-      expect(closeCalls(await profiler.result())).toBe(123);
-    } finally {
-      perl.child.kill();
-    }
+    expect(await countedClosing(true, 500, 123)).toBe(123);
   });
 
   it("begin without prepare attaches and switches on in one go", async () => {
-    const perl = perlClosing();
-    const profiler = new PerfWindowProfiler({
-      target: "server",
-      rawFile: path.join(makeTempDir(), "perf.txt"),
-      extraArgs: [],
-      launcher: new LocalLauncher(),
-    });
-    try {
-      await perl.closes(50);
-      await profiler.begin([perl.child.pid!]);
-      await perl.closes(77);
-      await profiler.end();
-      expect(closeCalls(await profiler.result())).toBe(77);
-    } finally {
-      perl.child.kill();
-    }
+    expect(await countedClosing(false, 50, 77)).toBe(77);
   });
 });

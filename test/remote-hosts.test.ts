@@ -4,15 +4,14 @@
  * `tcpsweep run` is started inside the lab's controller namespace, so every packet stays between
  * namespaces the test created.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCsvRows } from "../src/rundir/results-csv.js";
-import { createLab, type Lab } from "./helpers/lab.js";
+import { useLab } from "./helpers/lab-suite.js";
 import { sleep } from "./helpers/sweep.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -20,25 +19,14 @@ const CLI = path.join(REPO, "dist/cli/main.js");
 /** How tcpsweep is run on the lab's hosts: this same checkout. */
 const TCPSWEEP = `${process.execPath} ${CLI}`;
 
-let lab: Lab;
-let dir: string;
-
-beforeAll(async () => {
-  lab = await createLab({ hosts: ["srv", "load1", "load2"], connectTimeoutS: 2 });
-  dir = mkdtempSync(path.join(tmpdir(), "tcpsweep-remote-"));
-}, 60_000);
-
-afterAll(async () => {
-  await lab?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const suite = useLab(["srv", "load1", "load2"], "tcpsweep-remote-");
 
 function hostsYaml(overrides: Record<string, string> = {}): string {
   const entry = (name: string, extra = "") => `  ${name}: {ssh: ${name}${extra}, tcpsweep: "${overrides[name] ?? TCPSWEEP}"}`;
   return [
-    `ssh: {options: ["-F", "${lab.sshConfigPath}"]}`,
+    `ssh: {options: ["-F", "${suite.lab.sshConfigPath}"]}`,
     "hosts:",
-    entry("srv", `, address: ${lab.hosts.srv!.address}`),
+    entry("srv", `, address: ${suite.lab.hosts.srv!.address}`),
     entry("load1"),
     entry("load2"),
   ].join("\n");
@@ -46,13 +34,13 @@ function hostsYaml(overrides: Record<string, string> = {}): string {
 
 /** `tcpsweep run` inside the controller namespace. */
 async function runInLab(name: string, body: string, timeoutMs = 240_000, flags: string[] = []) {
-  const spec = path.join(dir, `${name}.yaml`);
-  const csv = path.join(dir, `${name}.csv`);
+  const spec = path.join(suite.dir, `${name}.yaml`);
+  const csv = path.join(suite.dir, `${name}.csv`);
   writeFileSync(spec, `name: ${name}\noutput: {csv: ${csv}, mode: new}\n${body}\n`);
-  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", spec, ...flags], {
+  const child = execa("ip", ["netns", "exec", suite.lab.controllerNs, process.execPath, CLI, "run", spec, ...flags], {
     reject: false,
     timeout: timeoutMs,
-    cwd: dir,
+    cwd: suite.dir,
   });
   return { child, csv, result: child.then((r) => ({ exitCode: r.exitCode, stderr: String(r.stderr), timedOut: r.timedOut })) };
 }
@@ -99,8 +87,11 @@ async function leftovers(withinMs: number): Promise<string[]> {
   let left: string[] = [];
   do {
     left = [];
-    for (const [name, ns] of [["ctl", lab.controllerNs], ...Object.values(lab.hosts).map((h) => [h.name, h.ns])] as [string, string][]) {
-      const sshd = name === "ctl" ? undefined : lab.sshdPid(name);
+    for (const [name, ns] of [["ctl", suite.lab.controllerNs], ...Object.values(suite.lab.hosts).map((h) => [h.name, h.ns])] as [
+      string,
+      string,
+    ][]) {
+      const sshd = name === "ctl" ? undefined : suite.lab.sshdPid(name);
       for (const p of await processesIn(ns)) if (p.pid !== sshd) left.push(`${name}: ${p.pid} ${p.comm}`);
     }
     if (left.length === 0) return left;
@@ -161,7 +152,7 @@ profile: {perf: {}}`;
       expect(Number(row.server_syscalls_per_request)).toBeGreaterThanOrEqual(2);
       expect(Number(row.server_cpu_s)).toBeGreaterThan(0);
       // Per-host figures in the raw output: each host's share of the connections and its client's CPU.
-      const raw = readFileSync(path.join(dir, String(row.raw_output)), "utf8");
+      const raw = readFileSync(path.join(suite.dir, String(row.raw_output)), "utf8");
       const merged = JSON.parse(raw.split("\n").find((line) => line.startsWith('{"address"'))!);
       expect(merged.remote.hosts.map((h: { host: string }) => h.host)).toEqual(["load1", "load2"]);
       expect(merged.remote.hosts.map((h: { connections: number }) => h.connections)).toEqual([
@@ -172,8 +163,8 @@ profile: {perf: {}}`;
       expect(merged.requests).toBe(Number(row.requests));
     }
     // meta.json: each remote host as its agent described itself.
-    const metaFile = readdirSync(dir).find((f) => f.startsWith("two-load-hosts.") && f.endsWith(".meta.json"))!;
-    const meta = JSON.parse(readFileSync(path.join(dir, metaFile), "utf8"));
+    const metaFile = readdirSync(suite.dir).find((f) => f.startsWith("two-load-hosts.") && f.endsWith(".meta.json"))!;
+    const meta = JSON.parse(readFileSync(path.join(suite.dir, metaFile), "utf8"));
     expect(meta.remote_hosts.map((h: { name: string; roles: string[] }) => `${h.name}:${h.roles.join("+")}`)).toEqual([
       "load1:client",
       "load2:client",
@@ -214,7 +205,7 @@ client: {hosts: [load1, load2]}`;
     expect(exitCode, stderr).toBe(0);
     const [row] = readCsvRows(csv);
     expect(row!.status, row!.error).toBe("ok");
-    const raw = readFileSync(path.join(dir, String(row!.raw_output)), "utf8");
+    const raw = readFileSync(path.join(suite.dir, String(row!.raw_output)), "utf8");
     const merged = JSON.parse(raw.split("\n").find((line) => line.startsWith('{"address"'))!);
     const [load1, load2] = merged.remote.hosts;
     // The namespaces share one kernel clock: the true offset is exactly the injected one.
@@ -226,7 +217,7 @@ client: {hosts: [load1, load2]}`;
   }, 120_000);
 
   it("ssh killed: the agent's whole tree on the remote host is gone within the stop grace", async () => {
-    const argv = lab.sshArgv("srv", `${TCPSWEEP} agent`, ["-T"]);
+    const argv = suite.lab.sshArgv("srv", `${TCPSWEEP} agent`, ["-T"]);
     const ssh = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     ssh.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -236,7 +227,7 @@ client: {hosts: [load1, load2]}`;
     const deadline = Date.now() + 20_000;
     while (!out.includes("listening on") && Date.now() < deadline) await sleep(50);
     expect(out).toContain("listening on");
-    const running = (await processesIn(lab.hosts.srv!.ns)).filter((p) => p.comm === "node" || p.comm.startsWith("node"));
+    const running = (await processesIn(suite.lab.hosts.srv!.ns)).filter((p) => p.comm === "node" || p.comm.startsWith("node"));
     expect(running.length).toBeGreaterThanOrEqual(2); // the agent and the server
     ssh.kill("SIGKILL");
     // Stop grace 2 s after stdin EOF, plus the ~50 ms sshd takes to notice.
@@ -251,11 +242,11 @@ matrix: {connections: [200, 300]}
 server: {builtin: true, host: srv}
 client: {hosts: [load1, load2]}`;
     const { child, csv, result } = await runInLab("network-cut", body, 150_000, ["-v"]);
-    const load1 = lab.hosts.load1!;
+    const load1 = suite.lab.hosts.load1!;
     const nodesOn = async (ns: string) => (await processesIn(ns)).filter((p) => p.comm.startsWith("node"));
     // Mid-cell: every load host's window has opened (not a guessed delay: a cut before that fails the readiness probe instead).
     expect(await windowOpened(child, result, "connections=200"), "the sweep ended before the first cell's window opened").toBe(true);
-    await lab.cutNetwork("load1");
+    await suite.lab.cutNetwork("load1");
     const cutAt = Date.now();
     try {
       const { exitCode, stderr } = await result;
@@ -289,7 +280,7 @@ client: {hosts: [load1, load2]}`;
     expect(await windowOpened(child, result, "connections=200"), "the sweep ended before the first cell's window opened").toBe(true);
     const killedAt = Date.now();
     // Every sshd of the host: the listener and the sessions' processes (the host "drops").
-    for (const p of await processesIn(lab.hosts.load2!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
+    for (const p of await processesIn(suite.lab.hosts.load2!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);
     const rows = readCsvRows(csv);
@@ -298,7 +289,7 @@ client: {hosts: [load1, load2]}`;
     // The first row failed at once, not at the cell's timeout.
     const firstRowLine = stderr.split("\n").find((line) => line.includes("[1/2]"))!;
     expect(Date.parse(firstRowLine.slice(0, 24)) - killedAt).toBeLessThan(10_000);
-    expect(readdirSync(dir).some((f) => f.startsWith("fault"))).toBe(true);
+    expect(readdirSync(suite.dir).some((f) => f.startsWith("fault"))).toBe(true);
     expect(await leftovers(5000)).toEqual([]);
   }, 120_000);
 
@@ -311,7 +302,7 @@ server: {builtin: true, host: srv}`;
     const { child, csv, result } = await runInLab("server-fault", body, 120_000, ["-v"]);
     // Mid-cell, the event itself: the server on srv is serving the measured load when its host drops.
     expect(await windowOpened(child, result, "connections=20"), "the sweep ended before the first cell's window opened").toBe(true);
-    for (const p of await processesIn(lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
+    for (const p of await processesIn(suite.lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);
     const rows = readCsvRows(csv);

@@ -4,39 +4,27 @@
  * client in a warm client under it; each run still opens its own connections and reports its own
  * figures; a host's agent killed mid-sweep costs one retried run; SIGINT leaves nothing on any host.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readCsvRows } from "../src/rundir/results-csv.js";
-import { createLab, type Lab } from "./helpers/lab.js";
+import { useLab } from "./helpers/lab-suite.js";
 import { REPO, sleep } from "./helpers/sweep.js";
 
 const CLI = path.join(REPO, "dist/cli/main.js");
 const TCPSWEEP = `${process.execPath} ${CLI}`;
 
-let lab: Lab;
-let dir: string;
-
-beforeAll(async () => {
-  lab = await createLab({ hosts: ["srv", "load1", "load2"], connectTimeoutS: 2 });
-  dir = mkdtempSync(path.join(tmpdir(), "tcpsweep-kept-"));
-}, 60_000);
-
-afterAll(async () => {
-  await lab?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const suite = useLab(["srv", "load1", "load2"], "tcpsweep-kept-");
 
 function spec(name: string, connections: number[], duration: number): string {
   const entry = (host: string, extra = "") => `  ${host}: {ssh: ${host}${extra}, tcpsweep: "${TCPSWEEP}"}`;
   return [
     `name: ${name}`,
-    `output: {csv: ${path.join(dir, `${name}.csv`)}, mode: new}`,
-    `ssh: {options: ["-F", "${lab.sshConfigPath}"]}`,
+    `output: {csv: ${path.join(suite.dir, `${name}.csv`)}, mode: new}`,
+    `ssh: {options: ["-F", "${suite.lab.sshConfigPath}"]}`,
     "hosts:",
-    entry("srv", `, address: ${lab.hosts.srv!.address}`),
+    entry("srv", `, address: ${suite.lab.hosts.srv!.address}`),
     entry("load1"),
     entry("load2"),
     `duration: ${duration}`,
@@ -49,12 +37,12 @@ function spec(name: string, connections: number[], duration: number): string {
 
 /** `tcpsweep run -v` inside the controller namespace; `seen(text)` resolves once its stderr says `text` (false if it ended first). */
 function runInLab(name: string, body: string) {
-  const file = path.join(dir, `${name}.yaml`);
+  const file = path.join(suite.dir, `${name}.yaml`);
   writeFileSync(file, `${body}\n`);
-  const child = execa("ip", ["netns", "exec", lab.controllerNs, process.execPath, CLI, "run", file, "-v"], {
+  const child = execa("ip", ["netns", "exec", suite.lab.controllerNs, process.execPath, CLI, "run", file, "-v"], {
     reject: false,
     timeout: 240_000,
-    cwd: dir,
+    cwd: suite.dir,
   });
   const result = child.then((r) => ({ exitCode: r.exitCode, stderr: String(r.stderr) }));
   let stderr = "";
@@ -65,7 +53,7 @@ function runInLab(name: string, body: string) {
   });
   void result.then(() => waiters.forEach((w) => w.resolve(false)));
   const seen = (text: string) => new Promise<boolean>((resolve) => waiters.push({ text, resolve }));
-  return { child, csv: path.join(dir, `${name}.csv`), result, seen };
+  return { child, csv: path.join(suite.dir, `${name}.csv`), result, seen };
 }
 
 /** Each process in a namespace with its command line. */
@@ -91,8 +79,11 @@ async function leftovers(withinMs: number): Promise<string[]> {
   let left: string[] = [];
   do {
     left = [];
-    for (const [name, ns] of [["ctl", lab.controllerNs], ...Object.values(lab.hosts).map((h) => [h.name, h.ns])] as [string, string][]) {
-      const sshd = name === "ctl" ? undefined : lab.sshdPid(name);
+    for (const [name, ns] of [["ctl", suite.lab.controllerNs], ...Object.values(suite.lab.hosts).map((h) => [h.name, h.ns])] as [
+      string,
+      string,
+    ][]) {
+      const sshd = name === "ctl" ? undefined : suite.lab.sshdPid(name);
       for (const p of await processesIn(ns)) if (p.pid !== sshd) left.push(`${name}: ${p.pid} ${p.cmdline}`);
     }
     if (left.length === 0) return left;
@@ -103,7 +94,7 @@ async function leftovers(withinMs: number): Promise<string[]> {
 
 /** What a run's raw output says of each host's agent and warm client: `{load1: {agent: "pid 12, its run 1", warm: "…"}}`. */
 function keptLines(rawOutput: string): Record<string, { agent?: string; warm?: string }> {
-  const text = readFileSync(path.join(dir, rawOutput), "utf8");
+  const text = readFileSync(path.join(suite.dir, rawOutput), "utf8");
   const hosts: Record<string, { agent?: string; warm?: string }> = {};
   for (const match of text.matchAll(/^\[(load\d)\] tcpsweep agent (pid \d+), its run (\d+)$/gm))
     (hosts[match[1]!] ??= {}).agent = `${match[2]} run ${match[3]}`;
@@ -143,7 +134,7 @@ describe("load hosts' agents kept for the sweep", () => {
     const { csv, result, seen } = runInLab("agent-killed", spec("agent-killed", [20, 30, 40], 3));
     // Mid-run, the event itself: the second run's window is open on every host.
     expect(await seen("connections=30 #1: window open"), "the sweep ended before the second run's window opened").toBe(true);
-    const agents = (await processesIn(lab.hosts.load1!.ns)).filter((p) => p.exe.startsWith("node") && / agent$/.test(p.cmdline));
+    const agents = (await processesIn(suite.lab.hosts.load1!.ns)).filter((p) => p.exe.startsWith("node") && / agent$/.test(p.cmdline));
     expect(agents).toHaveLength(1); // one agent on the host, kept since the first run
     process.kill(agents[0]!.pid, "SIGKILL");
     const { exitCode, stderr } = await result;

@@ -63,6 +63,16 @@ function newContext(options: BenchOptions, scope: ProcessScope, startedAt: Date,
   return { options, scope, progress: new Progress(steps, stepS), rawDir: rawDirFor(startedAt), failures: [], clientNodes: [] };
 }
 
+/** What every on-request block says of its run besides its results: when, the command, the machine, its load at the end, and what failed. */
+function runFacts(ctx: BenchContext, machine: Machine, startedAt: Date) {
+  return { startedAt: startedAt.toISOString(), commandLine: commandLine(), machine, loadAtEnd: loadavg()[0] ?? 0, failures: ctx.failures };
+}
+
+/** The run's figures as JSON beside its raw outputs. */
+function saveRun(ctx: BenchContext, name: string, run: unknown): void {
+  writeFileSync(path.join(ctx.rawDir, `${name}.json`), `${JSON.stringify(run, null, 2)}\n`);
+}
+
 /** Splices `block` between its markers into the results file and prints it. */
 function writeBlock(options: BenchOptions, start: string, end: string, block: string): void {
   writeFileSync(options.resultsFile, spliceMarked(readIfExists(options.resultsFile), start, end, block));
@@ -79,16 +89,8 @@ export async function runScaleOnly(options: BenchOptions, scope: ProcessScope, s
   warnIfBusy(machine, "expect slower connects");
   const ctx = newContext(options, scope, startedAt, counts.length * SCALE_ACCEPT.length, 60);
   const rows = await measureScale(ctx, counts);
-  const run: ScaleRun = {
-    rows,
-    startedAt: startedAt.toISOString(),
-    commandLine: commandLine(),
-    machine,
-    loadAtEnd: loadavg()[0] ?? 0,
-    openFileLimit: readOpenFileLimit().soft,
-    failures: ctx.failures,
-  };
-  writeFileSync(path.join(ctx.rawDir, "scale.json"), `${JSON.stringify(run, null, 2)}\n`);
+  const run: ScaleRun = { rows, openFileLimit: readOpenFileLimit().soft, ...runFacts(ctx, machine, startedAt) };
+  saveRun(ctx, "scale", run);
   const block = renderScale(run);
   writeFileSync(options.resultsFile, spliceScale(readIfExists(options.resultsFile), block));
   process.stdout.write(`${block}\n`);
@@ -111,15 +113,8 @@ export async function runAcceptOnly(options: BenchOptions, scope: ProcessScope, 
   } catch (error) {
     ctx.failures.push(`accept: ${(error as Error).message}`);
   }
-  const run: AcceptRun = {
-    results,
-    startedAt: startedAt.toISOString(),
-    commandLine: commandLine(),
-    machine,
-    loadAtEnd: loadavg()[0] ?? 0,
-    failures: ctx.failures,
-  };
-  writeFileSync(path.join(ctx.rawDir, "accept.json"), `${JSON.stringify(run, null, 2)}\n`);
+  const run: AcceptRun = { results, ...runFacts(ctx, machine, startedAt) };
+  saveRun(ctx, "accept", run);
   writeBlock(options, ACCEPT_START, ACCEPT_END, renderAccept(run));
   return ctx.failures.length > 0 ? 1 : 0;
 }
@@ -138,15 +133,8 @@ export async function runWarmClientOnly(options: BenchOptions, scope: ProcessSco
   warnIfBusy(machine, "expect noisy numbers");
   const ctx = newContext(options, scope, startedAt, sweeps, 35);
   const results = await measureWarmClient(ctx, perfUnavailable);
-  const run: WarmClientRun = {
-    results,
-    startedAt: startedAt.toISOString(),
-    commandLine: commandLine(),
-    machine,
-    loadAtEnd: loadavg()[0] ?? 0,
-    failures: ctx.failures,
-  };
-  writeFileSync(path.join(ctx.rawDir, "warm-client.json"), `${JSON.stringify(run, null, 2)}\n`);
+  const run: WarmClientRun = { results, ...runFacts(ctx, machine, startedAt) };
+  saveRun(ctx, "warm-client", run);
   writeWarmClient(options, run);
   return ctx.failures.length > 0 ? 1 : 0;
 }
