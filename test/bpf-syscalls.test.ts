@@ -114,20 +114,24 @@ async function startPerf(pid: number, names: string[], out: string) {
 const callsOf = (counts: SyscallCounts) => new Map(counts.rows.map((row) => [row.syscall, row]));
 
 describe("bpf profiler (real bpftrace)", () => {
-  it("counts every syscall of the table as often as perf's named tracepoints do, failures included", async () => {
-    const names = Object.keys(numbers!);
-    // Each called by number a different number of times, with arguments that make it fail at once (all -1: never a wait).
-    const calls = names.map((name, index) => `syscall(${numbers![name]}, -1, -1, -1, -1, -1, -1) for 1 .. ${100 + index};`).join(" ");
-    const { counts, perfCounts } = await profile(calls, { time: true, perfNames: names });
-    const [bpf, perf] = [callsOf(counts), callsOf(perfCounts!)];
-    for (const [index, name] of names.entries()) {
-      expect(bpf.get(name)?.calls ?? 0, name).toBe(perf.get(name)?.calls ?? 0);
-      expect(bpf.get(name)?.calls, name).toBeGreaterThanOrEqual(100 + index);
-    }
-    // close(-1) fails with EBADF every time, and perl closes nothing else between the lines.
-    expect(bpf.get("close")?.errors).toBe(bpf.get("close")?.calls);
-    expect(counts.total.calls).toBe(counts.rows.reduce((sum, row) => sum + row.calls, 0));
-  });
+  // Timed: sys_enter and sys_exit; counting alone: one probe per call, at its exit.
+  it.each([true, false])(
+    "counts every syscall of the table as often as perf's named tracepoints do, failures included (timed: %s)",
+    async (time) => {
+      const names = Object.keys(numbers!);
+      // Each called by number a different number of times, with arguments that make it fail at once (all -1: never a wait).
+      const calls = names.map((name, index) => `syscall(${numbers![name]}, -1, -1, -1, -1, -1, -1) for 1 .. ${100 + index};`).join(" ");
+      const { counts, perfCounts } = await profile(calls, { time, perfNames: names });
+      const [bpf, perf] = [callsOf(counts), callsOf(perfCounts!)];
+      for (const [index, name] of names.entries()) {
+        expect(bpf.get(name)?.calls ?? 0, name).toBe(perf.get(name)?.calls ?? 0);
+        expect(bpf.get(name)?.calls, name).toBeGreaterThanOrEqual(100 + index);
+      }
+      // close(-1) fails with EBADF every time, and perl closes nothing else between the lines.
+      expect(bpf.get("close")?.errors).toBe(bpf.get("close")?.calls);
+      expect(counts.total.calls).toBe(counts.rows.reduce((sum, row) => sum + row.calls, 0));
+    },
+  );
 
   it("counts a worker forked inside the window", async () => {
     const getppid = 110; // x86_64; arm64's is 173 (numbers not in the perf table)
@@ -146,18 +150,6 @@ describe("bpf profiler (real bpftrace)", () => {
     );
     expect(forks, JSON.stringify(counts.rows)).toBe(1);
     expect(byName.get("exit_group")?.calls, JSON.stringify(counts.rows)).toBe(1);
-  });
-
-  it("counting alone (one probe per call, at its exit): as often as perf's named tracepoints, failures included", async () => {
-    const names = Object.keys(numbers!);
-    const calls = names.map((name, index) => `syscall(${numbers![name]}, -1, -1, -1, -1, -1, -1) for 1 .. ${100 + index};`).join(" ");
-    const { counts, perfCounts } = await profile(calls, { time: false, perfNames: names });
-    const [bpf, perf] = [callsOf(counts), callsOf(perfCounts!)];
-    for (const [index, name] of names.entries()) {
-      expect(bpf.get(name)?.calls ?? 0, name).toBe(perf.get(name)?.calls ?? 0);
-      expect(bpf.get(name)?.calls, name).toBeGreaterThanOrEqual(100 + index);
-    }
-    expect(bpf.get("close")?.errors).toBe(bpf.get("close")?.calls);
   });
 
   it("a nanosleep of 17 ms lands in the log2 bucket [16.8, 33.6) ms: p50 and p99 are its upper edge", async () => {

@@ -7,11 +7,11 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCsvRows } from "../src/rundir/results-csv.js";
-import { useLab } from "./helpers/lab-suite.js";
+import { leftovers, processesIn, useLab } from "./helpers/lab-suite.js";
 import { sleep } from "./helpers/sweep.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -60,46 +60,6 @@ function windowOpened(child: ReturnType<typeof execa>, result: Promise<unknown>,
   });
 }
 
-/**
- * PIDs in a namespace with the name of the program each runs: the executable's file name, not
- * /proc/PID/comm, which Node 24 and later set to "MainThread".
- */
-async function processesIn(ns: string): Promise<{ pid: number; comm: string }[]> {
-  const out = await execa("ip", ["netns", "pids", ns], { reject: false });
-  return String(out.stdout)
-    .split("\n")
-    .filter(Boolean)
-    .map((pid) => {
-      let comm = "";
-      try {
-        comm = path.basename(readlinkSync(`/proc/${pid}/exe`));
-      } catch {
-        comm = "";
-      }
-      return { pid: Number(pid), comm };
-    })
-    .filter((p) => p.comm !== "");
-}
-
-/** Waits until every lab namespace holds nothing but its listening sshd (or nothing); returns what is left. */
-async function leftovers(withinMs: number): Promise<string[]> {
-  const deadline = Date.now() + withinMs;
-  let left: string[] = [];
-  do {
-    left = [];
-    for (const [name, ns] of [["ctl", suite.lab.controllerNs], ...Object.values(suite.lab.hosts).map((h) => [h.name, h.ns])] as [
-      string,
-      string,
-    ][]) {
-      const sshd = name === "ctl" ? undefined : suite.lab.sshdPid(name);
-      for (const p of await processesIn(ns)) if (p.pid !== sshd) left.push(`${name}: ${p.pid} ${p.comm}`);
-    }
-    if (left.length === 0) return left;
-    await sleep(200);
-  } while (Date.now() < deadline);
-  return left;
-}
-
 describe("remote hosts over ssh", () => {
   it("preflight: every problem of every host at once, exit 2, nothing written", async () => {
     const body = `${hostsYaml({ load1: "/opt/nowhere/tcpsweep" })}
@@ -115,7 +75,7 @@ client: {hosts: [load1, ghost, load2]}`;
     expect(stderr).toMatch(/hosts\.ghost .*10\.77\.0\.99/);
     expect(stderr).not.toMatch(/hosts\.(srv|load2) /);
     expect(existsSync(csv)).toBe(false);
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 60_000);
 
   it("server on srv, clients on load1 + load2: every row ok, merged, perf on the remote server", async () => {
@@ -171,7 +131,7 @@ profile: {perf: {}}`;
       "srv:server",
     ]);
     for (const host of meta.remote_hosts) expect(host.tcpsweep_version).toBe(meta.tcpsweep.version);
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 300_000);
 
   it("a server command on srv (ready: port, probed there) measured by a client on this side", async () => {
@@ -189,7 +149,7 @@ server: {command: "node ${CLI} server --host {host} --port {port}", ready: port,
     expect(row!.client_hosts).toBe(""); // the client ran here
     expect(Number(row!.server_cpu_s)).toBeGreaterThan(0); // the server's /proc, read on srv by its agent
     expect(Number(row!.server_processes)).toBeGreaterThanOrEqual(1);
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 120_000);
 
   it("a host's clock offset (injected) is measured within half the round trip, and the windows still start together", async () => {
@@ -227,11 +187,11 @@ client: {hosts: [load1, load2]}`;
     const deadline = Date.now() + 20_000;
     while (!out.includes("listening on") && Date.now() < deadline) await sleep(50);
     expect(out).toContain("listening on");
-    const running = (await processesIn(suite.lab.hosts.srv!.ns)).filter((p) => p.comm === "node" || p.comm.startsWith("node"));
+    const running = (await processesIn(suite.lab.hosts.srv!.ns)).filter((p) => p.exe === "node" || p.exe.startsWith("node"));
     expect(running.length).toBeGreaterThanOrEqual(2); // the agent and the server
     ssh.kill("SIGKILL");
     // Stop grace 2 s after stdin EOF, plus the ~50 ms sshd takes to notice.
-    expect(await leftovers(3500)).toEqual([]);
+    expect(await leftovers(suite, 3500)).toEqual([]);
   }, 60_000);
 
   it("load1's network cut mid-cell: client_failed naming load1, and its agent stops by itself once the controller goes silent", async () => {
@@ -243,7 +203,7 @@ server: {builtin: true, host: srv}
 client: {hosts: [load1, load2]}`;
     const { child, csv, result } = await runInLab("network-cut", body, 150_000, ["-v"]);
     const load1 = suite.lab.hosts.load1!;
-    const nodesOn = async (ns: string) => (await processesIn(ns)).filter((p) => p.comm.startsWith("node"));
+    const nodesOn = async (ns: string) => (await processesIn(ns)).filter((p) => p.exe.startsWith("node"));
     // Mid-cell: every load host's window has opened (not a guessed delay: a cut before that fails the readiness probe instead).
     expect(await windowOpened(child, result, "connections=200"), "the sweep ended before the first cell's window opened").toBe(true);
     await suite.lab.cutNetwork("load1");
@@ -265,7 +225,7 @@ client: {hosts: [load1, load2]}`;
       await execa("ip", ["-n", load1.ns, "link", "set", "eth0", "up"]);
     }
     // Elsewhere nothing is left; on load1 only sshd's own processes for the dead sessions.
-    expect((await leftovers(5000)).filter((p) => !(p.startsWith("load1:") && / sshd/.test(p)))).toEqual([]);
+    expect((await leftovers(suite, 5000)).filter((p) => !(p.startsWith("load1:") && / sshd/.test(p)))).toEqual([]);
   }, 150_000);
 
   it("load2's sshd killed mid-cell: that row is client_failed naming load2, the sweep goes on, nothing is left", async () => {
@@ -280,7 +240,7 @@ client: {hosts: [load1, load2]}`;
     expect(await windowOpened(child, result, "connections=200"), "the sweep ended before the first cell's window opened").toBe(true);
     const killedAt = Date.now();
     // Every sshd of the host: the listener and the sessions' processes (the host "drops").
-    for (const p of await processesIn(suite.lab.hosts.load2!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
+    for (const p of await processesIn(suite.lab.hosts.load2!.ns)) if (p.exe.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);
     const rows = readCsvRows(csv);
@@ -290,7 +250,7 @@ client: {hosts: [load1, load2]}`;
     const firstRowLine = stderr.split("\n").find((line) => line.includes("[1/2]"))!;
     expect(Date.parse(firstRowLine.slice(0, 24)) - killedAt).toBeLessThan(10_000);
     expect(readdirSync(suite.dir).some((f) => f.startsWith("fault"))).toBe(true);
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 120_000);
 
   it("srv's sshd killed mid-cell: that row is server_failed naming srv, the next one too, nothing is left", async () => {
@@ -302,12 +262,12 @@ server: {builtin: true, host: srv}`;
     const { child, csv, result } = await runInLab("server-fault", body, 120_000, ["-v"]);
     // Mid-cell, the event itself: the server on srv is serving the measured load when its host drops.
     expect(await windowOpened(child, result, "connections=20"), "the sweep ended before the first cell's window opened").toBe(true);
-    for (const p of await processesIn(suite.lab.hosts.srv!.ns)) if (p.comm.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
+    for (const p of await processesIn(suite.lab.hosts.srv!.ns)) if (p.exe.startsWith("sshd")) process.kill(p.pid, "SIGKILL");
     const { exitCode, stderr } = await result;
     expect(exitCode, stderr).toBe(1);
     const rows = readCsvRows(csv);
     expect(rows.map((r) => r.status)).toEqual(["server_failed", "server_failed"]);
     for (const row of rows) expect(row.error).toMatch(/host srv/);
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 120_000);
 });

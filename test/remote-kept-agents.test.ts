@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readCsvRows } from "../src/rundir/results-csv.js";
-import { useLab } from "./helpers/lab-suite.js";
-import { REPO, sleep } from "./helpers/sweep.js";
+import { leftovers, processesIn, useLab } from "./helpers/lab-suite.js";
+import { REPO } from "./helpers/sweep.js";
 
 const CLI = path.join(REPO, "dist/cli/main.js");
 const TCPSWEEP = `${process.execPath} ${CLI}`;
@@ -56,42 +56,6 @@ function runInLab(name: string, body: string) {
   return { child, csv: path.join(suite.dir, `${name}.csv`), result, seen };
 }
 
-/** Each process in a namespace with its command line. */
-async function processesIn(ns: string): Promise<{ pid: number; exe: string; cmdline: string }[]> {
-  const out = await execa("ip", ["netns", "pids", ns], { reject: false });
-  return String(out.stdout)
-    .split("\n")
-    .filter(Boolean)
-    .flatMap((pid) => {
-      try {
-        const exe = path.basename(readlinkSync(`/proc/${pid}/exe`));
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
-        return [{ pid: Number(pid), exe, cmdline }];
-      } catch {
-        return []; // gone meanwhile
-      }
-    });
-}
-
-/** Waits until every lab namespace holds nothing but its listening sshd; returns what is left. */
-async function leftovers(withinMs: number): Promise<string[]> {
-  const deadline = Date.now() + withinMs;
-  let left: string[] = [];
-  do {
-    left = [];
-    for (const [name, ns] of [["ctl", suite.lab.controllerNs], ...Object.values(suite.lab.hosts).map((h) => [h.name, h.ns])] as [
-      string,
-      string,
-    ][]) {
-      const sshd = name === "ctl" ? undefined : suite.lab.sshdPid(name);
-      for (const p of await processesIn(ns)) if (p.pid !== sshd) left.push(`${name}: ${p.pid} ${p.cmdline}`);
-    }
-    if (left.length === 0) return left;
-    await sleep(200);
-  } while (Date.now() < deadline);
-  return left;
-}
-
 /** What a run's raw output says of each host's agent and warm client: `{load1: {agent: "pid 12, its run 1", warm: "…"}}`. */
 function keptLines(rawOutput: string): Record<string, { agent?: string; warm?: string }> {
   const text = readFileSync(path.join(suite.dir, rawOutput), "utf8");
@@ -127,7 +91,7 @@ describe("load hosts' agents kept for the sweep", () => {
       expect(first![host]!.warm).toMatch(/^pid \d+ run 1$/);
       expect(second![host]!.warm).toBe(first![host]!.warm!.replace("run 1", "run 2"));
     }
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 240_000);
 
   it("load1's agent killed mid-sweep: that run is retried once on a new agent, the reason in its row; the sweep goes on", async () => {
@@ -151,7 +115,7 @@ describe("load hosts' agents kept for the sweep", () => {
     expect(kept[2]!.load1!.agent).toBe(kept[1]!.load1!.agent!.replace("run 1", "run 2"));
     expect(kept[2]!.load2!.agent).toBe(kept[0]!.load2!.agent!.replace("run 1", "run 4"));
     // The killed agent's warm client ends with its run (its stdin closed): nothing is left.
-    expect(await leftovers(10_000)).toEqual([]);
+    expect(await leftovers(suite, 10_000)).toEqual([]);
   }, 240_000);
 
   it("SIGINT while the agents are kept: exit 130, whole rows, no process on any host", async () => {
@@ -162,6 +126,6 @@ describe("load hosts' agents kept for the sweep", () => {
     expect(exitCode, stderr).toBe(130);
     const rows = readCsvRows(csv);
     expect(rows.map((row) => row.status)).toEqual(["ok"]);
-    expect(await leftovers(5000)).toEqual([]);
+    expect(await leftovers(suite, 5000)).toEqual([]);
   }, 240_000);
 });
