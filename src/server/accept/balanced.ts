@@ -7,6 +7,8 @@ interface OpenMessage {
   kind: "open";
   open: number;
   received: number;
+  /** Open connections it can hold under its open-file limit. */
+  limit: number;
 }
 /** Supervisor → worker: a connection the supervisor accepted (unread) comes with this message. */
 interface ConnectionMessage {
@@ -72,11 +74,14 @@ export const balanced: AcceptStrategy = {
     const open = workers.map(() => 0);
     const received = workers.map(() => 0);
     const passed = workers.map(() => 0);
+    const limit = workers.map(() => Number.POSITIVE_INFINITY);
     const load = (i: number) => open[i]! + passed[i]! - received[i]!;
     const total = () => workers.reduce((sum, _, i) => sum + load(i), 0);
     const alive = (worker: ChildProcess) => worker.connected;
+    /** Whether worker i can take one more: alive and below its descriptor limit. */
+    const canTake = (i: number) => alive(workers[i]!) && load(i) < limit[i]!;
     const leastLoaded = () =>
-      workers.map((_, i) => i).reduce((best, i) => (!alive(workers[best]!) || (alive(workers[i]!) && load(i) < load(best)) ? i : best));
+      workers.map((_, i) => i).reduce((best, i) => (!canTake(best) || (canTake(i) && load(i) < load(best)) ? i : best));
     // One worker has no one to be even with: it accepts directly from the start, as with shared descriptors.
     const raceFrom = threads === 1 ? 0 : threads * DEALT_PER_WORKER;
     let mode: Mode = "deal";
@@ -85,7 +90,7 @@ export const balanced: AcceptStrategy = {
     const deal = (socket: Socket) => {
       const target = leastLoaded();
       const worker = workers[target]!;
-      if (!alive(worker)) return void socket.destroy();
+      if (!canTake(target)) return void socket.destroy(); // every worker full or gone
       passed[target]!++;
       worker.send({ kind: "connection" } satisfies ConnectionMessage, socket);
       reconsider();
@@ -111,12 +116,16 @@ export const balanced: AcceptStrategy = {
       dealing = undefined;
       if (pending === 0) listener.close();
     };
-    const toDeal = () => {
-      const lender = workers.find(alive);
-      if (!lender) return;
+    /** Asks the workers in turn, from `from` on, for a descriptor (one at its descriptor limit holds none). */
+    const askToLend = (from: number) => {
+      const lender = workers.findIndex((worker, i) => i >= from && alive(worker));
+      if (lender < 0) return void (mode = "race"); // none holds one: ask again when the count next changes
       mode = "lending";
-      lender.send({ kind: "lend" } satisfies LendMessage);
+      asked = lender;
+      workers[lender]!.send({ kind: "lend" } satisfies LendMessage);
     };
+    let asked = 0;
+    const toDeal = () => askToLend(0);
     const reconsider = coalesced(() => {
       if (mode === "deal" && dealing && total() >= raceFrom) toRace(dealing);
       else if (mode === "race" && raceFrom > 0 && total() <= raceFrom / 2) toDeal();
@@ -130,9 +139,10 @@ export const balanced: AcceptStrategy = {
           const i = workers.indexOf(worker);
           open[i] = message.open;
           received[i] = message.received;
+          limit[i] = message.limit;
           reconsider();
         } else if (isMessage<LentMessage>(message, "lent")) {
-          if (!handle) return void (mode = "race"); // it held none: ask again when the count next changes
+          if (!handle) return askToLend(asked + 1);
           startDealing(handle as Server);
           for (const each of workers.filter(alive)) each.send({ kind: "stop" } satisfies StopMessage);
         }
@@ -142,11 +152,11 @@ export const balanced: AcceptStrategy = {
   accept: acceptBalanced,
 };
 
-function acceptBalanced({ onConnection, onReady }: WorkerAcceptParams): Server[] {
+function acceptBalanced({ connectionLimit, onConnection, onReady }: WorkerAcceptParams): Server[] {
   const listeners: Server[] = [];
   let open = 0;
   let received = 0;
-  const report = coalesced(() => process.send?.({ kind: "open", open, received } satisfies OpenMessage));
+  const report = coalesced(() => process.send?.({ kind: "open", open, received, limit: connectionLimit } satisfies OpenMessage));
   const closeAll = () => {
     for (const listener of listeners.splice(0)) listener.close();
   };
@@ -158,6 +168,8 @@ function acceptBalanced({ onConnection, onReady }: WorkerAcceptParams): Server[]
     });
     onConnection(socket);
     report();
+    // Full: stop accepting, so the other workers take the next connections (at the limit libuv would accept and drop them).
+    if (open >= connectionLimit) closeAll();
   };
   process.on("message", (message: unknown, handle: unknown) => {
     if (isMessage<ConnectionMessage>(message, "connection") && handle) {
@@ -165,6 +177,8 @@ function acceptBalanced({ onConnection, onReady }: WorkerAcceptParams): Server[]
       take(handle as Socket);
     } else if (isMessage<ListenerMessage>(message, "listener") && handle) {
       const listener = handle as Server;
+      // A copy that arrives after this worker filled up stays closed: the others take the rest.
+      if (open >= connectionLimit) return void listener.close();
       listener.on("connection", take);
       listeners.push(listener);
     } else if (isMessage<LendMessage>(message, "lend")) {

@@ -69,25 +69,26 @@ export function hasReusePort(nodeVersion: string): boolean {
  * on Node 24 and 26 (bench/RESULTS.md, "Accept strategies of the reference server"): reuse-port
  * served connections more evenly (Jain below 0.9 in 3 of 148 ok runs against 14 of 160) but left
  * connections unanswered at 4000 more often (20 of 48 runs against 8 of 48), with no throughput
- * difference; reuse-port stays off (issue 34 then made `balanced` the default). Flip this after a
- * measurement that says otherwise.
+ * difference; shared descriptors keep more runs ok, so they stay the default on every version.
+ * Flip this after a measurement that says otherwise.
  */
 const AUTO_PREFERS_REUSE_PORT = false;
 
 /**
  * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
  * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
- * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else `balanced`,
- * which every Node has. Measured side by side on `sweeps/full.yaml`'s 30 cells, 3 runs each
- * (bench/RESULTS.md, "Even accept"): the lowest Jain of 3 was below 0.9 in 2 cells with `balanced`
- * against 10 with shared descriptors (0.26 at 100 connections × 4 workers), all runs of both ok but one.
+ * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else shared
+ * descriptors, which every Node has. `balanced` serves far more evenly (bench/RESULTS.md, "Even
+ * accept": 2 cells of `sweeps/full.yaml` below Jain 0.9 against 10) but is not picked: under a low
+ * open-file limit a burst of connects can run its supervisor out of descriptors, as it holds the
+ * connections on their way to the workers (docs/server.md; issue 34, open).
  */
 export function chooseAcceptStrategy(
   nodeVersion: string,
   platform: NodeJS.Platform = process.platform,
   prefersReusePort = AUTO_PREFERS_REUSE_PORT,
 ): AcceptStrategyName {
-  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "balanced";
+  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "shared-descriptors";
 }
 
 export const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
