@@ -89,8 +89,6 @@ export class TracedPassProfilers {
   private readonly ended: Promise<unknown>[] = [];
   /** Set by {@link abort}: a profiler not started yet must not start after it (attach goes one by one). */
   private aborted = false;
-  /** Whether the window closed (windowClosed): a profiler prepared for a window that never came is stopped in results(). */
-  private closed = false;
 
   private readonly kind?: ProfilerKind;
 
@@ -170,7 +168,6 @@ export class TracedPassProfilers {
   }
 
   windowClosed(): void {
-    this.closed = true;
     for (const profiler of this.allProfilers()) this.ended.push((this.attaching ?? Promise.resolve()).then(() => profiler.end()));
   }
 
@@ -180,8 +177,8 @@ export class TracedPassProfilers {
 
   /** Every target's table, or why it is missing; call once the processes have stopped. */
   async results(): Promise<{ counts: SyscallCounts[]; problems: string[]; cpu?: CpuProfile }> {
-    // A window that never closed leaves nothing to count, but a prepared profiler may still be running.
-    if (!this.closed) await this.abort();
+    // A window that never closed (nothing ended) leaves nothing to count, but a prepared profiler may still be running.
+    if (this.ended.length === 0) await this.abort();
     await Promise.all(this.ended);
     const outcomes = await Promise.all([...this.profilers.values()].map((profiler) => profiler.result()));
     const cpu = await this.cpuProfiler?.result();

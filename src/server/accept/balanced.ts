@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Server, Socket } from "node:net";
-import { isMessage, listenersPerWorker, type AcceptStrategy, type WorkerAcceptParams } from "./strategy.js";
+import { sendListenerCopies } from "./shared-descriptors.js";
+import { isMessage, type AcceptStrategy, type WorkerAcceptParams } from "./strategy.js";
 
 /** Worker → supervisor: how many connections it holds, and how many of them it got from the supervisor so far. */
 interface OpenMessage {
@@ -107,11 +108,7 @@ export const balanced: AcceptStrategy = {
       mode = "race";
       let pending = 0;
       const done = () => --pending === 0 && listener.close();
-      for (const worker of workers.filter(alive))
-        for (let i = 0; i < listenersPerWorker(threads); i++) {
-          pending++;
-          worker.send({ kind: "listener" } satisfies ListenerMessage, listener, done);
-        }
+      for (const worker of workers.filter(alive)) pending += sendListenerCopies(worker, listener, threads, done);
       // Until every copy is written the supervisor keeps dealing what its socket takes.
       dealing = undefined;
       if (pending === 0) listener.close();
@@ -133,10 +130,9 @@ export const balanced: AcceptStrategy = {
 
     startDealing(server);
     if (raceFrom === 0) toRace(server);
-    workers.forEach((worker) =>
+    workers.forEach((worker, i) =>
       worker.on("message", (message: unknown, handle: unknown) => {
         if (isMessage<OpenMessage>(message, "open")) {
-          const i = workers.indexOf(worker);
           open[i] = message.open;
           received[i] = message.received;
           limit[i] = message.limit;

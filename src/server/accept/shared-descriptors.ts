@@ -1,9 +1,20 @@
+import type { ChildProcess } from "node:child_process";
 import type { Server } from "node:net";
 import { isMessage, listenersPerWorker, type AcceptStrategy } from "./strategy.js";
 
 /** Supervisor → worker: a duplicate of the listening socket comes with this message. */
 interface ListenerMessage {
   kind: "listener";
+}
+
+/**
+ * Sends `worker` its share of duplicates of the listening socket (each send passes a duplicate descriptor,
+ * not the socket's only one); `written` is called as each is written. Returns how many were sent.
+ */
+export function sendListenerCopies(worker: ChildProcess, server: Server, threads: number, written?: () => void): number {
+  const copies = listenersPerWorker(threads);
+  for (let i = 0; i < copies; i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server, written);
+  return copies;
 }
 
 /**
@@ -14,10 +25,7 @@ interface ListenerMessage {
 export const sharedDescriptors: AcceptStrategy = {
   name: "shared-descriptors",
   supervisorListen: {},
-  handOut(worker, server, _port, threads) {
-    // Each send passes a duplicate descriptor of the listening socket, not the socket's only one.
-    for (let i = 0; i < listenersPerWorker(threads); i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server);
-  },
+  handOut: (worker, server, _port, threads) => sendListenerCopies(worker, server, threads),
   accept({ threads, onConnection, onReady }) {
     const listeners: Server[] = [];
     process.on("message", (message: unknown, listener: unknown) => {
