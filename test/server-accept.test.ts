@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MessageType, decodeFrame, encodeFrame, FrameError } from "../src/protocol/index.js";
 import { TCP_LISTEN, tcpSockets } from "../src/process/sockets.js";
 import { REUSE_PORT_SOCKETS_TOTAL, chooseAcceptStrategy, hasReusePort } from "../src/server/accept/index.js";
+import { waitFor } from "./helpers/sweep.js";
 import { RawClient, childPids, killRunningChildren, runCli, runningChildren, startRealServer } from "./helpers/fake-servers.js";
 
 afterAll(async () => {
@@ -30,26 +31,31 @@ describe("which Node has reusePort, and what --accept auto picks", () => {
     expect(hasReusePort(version)).toBe(expected);
   });
 
-  it("auto: shared descriptors on every Node (docs/server.md: balanced is more even, not yet robust under a low open-file limit)", () => {
-    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"])
-      expect(chooseAcceptStrategy(version, "linux")).toBe("shared-descriptors");
+  it("auto: balanced on every Node (docs/server.md: it serves connections evenly, measured side by side)", () => {
+    for (const version of ["v20.19.0", "v22.12.0", "v24.22.3", "v26.12.1"]) expect(chooseAcceptStrategy(version, "linux")).toBe("balanced");
   });
 
   it("auto, where reuse-port is preferred: reuse-port on Node >= 22.12 / 23.1 on Linux, the fallback on older Node and other systems", () => {
     const prefer = (version: string, platform: NodeJS.Platform = "linux") => chooseAcceptStrategy(version, platform, true);
-    expect(prefer("v20.20.2")).toBe("shared-descriptors");
-    expect(prefer("v22.11.0")).toBe("shared-descriptors");
+    expect(prefer("v20.20.2")).toBe("balanced");
+    expect(prefer("v22.11.0")).toBe("balanced");
     expect(prefer("v22.12.0")).toBe("reuse-port");
     expect(prefer("v24.22.3")).toBe("reuse-port");
     expect(prefer("v26.12.1")).toBe("reuse-port");
-    expect(prefer("v24.22.3", "darwin")).toBe("shared-descriptors");
-    expect(prefer("v24.22.3", "freebsd")).toBe("shared-descriptors");
+    expect(prefer("v24.22.3", "darwin")).toBe("balanced");
+    expect(prefer("v24.22.3", "freebsd")).toBe("balanced");
   });
 });
 
 /** Listening TCP sockets on 127.0.0.1:`port`, from the kernel's table (one per socket, however many descriptors share it). */
 function listeningSockets(port: number): number {
   return tcpSockets().filter((socket) => socket.localAddress === "0100007F" && socket.localPort === port && socket.state === TCP_LISTEN)
+    .length;
+}
+
+/** Connections on 127.0.0.1:`port` that the server has not closed yet (any state but listening), from the kernel's table. */
+function serverSideSockets(port: number): number {
+  return tcpSockets().filter((socket) => socket.localAddress === "0100007F" && socket.localPort === port && socket.state !== TCP_LISTEN)
     .length;
 }
 
@@ -99,6 +105,11 @@ describe(`real servers under this Node (${process.version}), --threads ${THREADS
         // The supervisor deals a burst itself (one process decides), so the split is exact, not a race.
         for (const n of perWorker) expect(n, `round ${round}: answers per worker ${perWorker.join("/")}`).toBeGreaterThanOrEqual(24);
         expect(perWorker.reduce((a, b) => a + b, 0)).toBe(100);
+        // Round 2 starts as a sweep's next run does: once the server has closed the last run's connections
+        // (the workers report a connection gone when its end arrives, before they close it).
+        expect(await waitFor(() => serverSideSockets(server.port) === 0, 15_000), "round 1's connections still open at the server").toBe(
+          true,
+        );
       }
     } finally {
       expect(await server.stop("SIGTERM")).toMatchObject({ code: 0, forced: false });

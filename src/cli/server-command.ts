@@ -20,7 +20,7 @@ export function registerServerCommand(program: Command): void {
     .option("--reply <mode>", "chat: reply to CLIENT_CHAT with echo (same payload) or ack", oneOf(["echo", "ack"] as const), "echo")
     .option(
       "--accept <strategy>",
-      "how workers take in connections: balanced (shared descriptors, each worker up to its fair share), shared-descriptors, reuse-port (SO_REUSEPORT, Node >= 22.12), or auto (today shared-descriptors on every Node; see docs/server.md)",
+      "how workers take in connections: balanced (the supervisor deals connections to the least-loaded worker, shared descriptors past 64 per worker), shared-descriptors, reuse-port (SO_REUSEPORT, Node >= 22.12), or auto (today balanced on every Node; see docs/server.md)",
       oneOf(["auto", ...ACCEPT_STRATEGY_NAMES] as const),
       "auto",
     )

@@ -148,10 +148,6 @@ export function runServerWorker(options: ServerOptions): void {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       serveConnection(socket, options.protocol, options.reply, options.workUs);
-      // Full: stop accepting, so the other workers take the next connections. With shared descriptors
-      // only this process's duplicates close; the listening socket lives on in theirs (at the limit
-      // libuv would accept and drop them). A reuse-port socket's own queue would be dropped with it, so it stays.
-      if (strategy.name === "shared-descriptors" && sockets.size >= connectionLimit) for (const listening of listeners) listening.close();
     },
     onReady: () => process.send?.({ kind: "ready" } satisfies ReadyMessage),
     onError: (error) => {

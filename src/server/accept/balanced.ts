@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
-import type { Server, Socket } from "node:net";
-import { sendListenerCopies } from "./shared-descriptors.js";
-import { isMessage, type AcceptStrategy, type WorkerAcceptParams } from "./strategy.js";
+import { createServer, type Server, type Socket } from "node:net";
+import { FD_HEADROOM, readOpenFileLimit, readSomaxconn } from "../../process/limits.js";
+import { isMessage, listenersPerWorker, type AcceptStrategy, type WorkerAcceptParams } from "./strategy.js";
 
 /** Worker → supervisor: how many connections it holds, and how many of them it got from the supervisor so far. */
 interface OpenMessage {
@@ -15,9 +15,16 @@ interface OpenMessage {
 interface ConnectionMessage {
   kind: "connection";
 }
-/** Supervisor → worker: a duplicate of the listening socket comes with this message; accept on it. */
-interface ListenerMessage {
-  kind: "listener";
+/**
+ * Supervisor → worker: a duplicate of the listening socket comes with this message as a bare handle,
+ * held unpolled until {@link RaceMessage}: so the supervisor can stop accepting at once when it switches.
+ */
+interface StandbyMessage {
+  kind: "standby";
+}
+/** Supervisor → worker: accept on the descriptors held in standby; the supervisor has stopped accepting. */
+interface RaceMessage {
+  kind: "race";
 }
 /** Supervisor → worker: send one listening descriptor back, then close them all. */
 interface LendMessage {
@@ -84,9 +91,12 @@ export const balanced: AcceptStrategy = {
     const leastLoaded = () =>
       workers.map((_, i) => i).reduce((best, i) => (!canTake(best) || (canTake(i) && load(i) < load(best)) ? i : best));
     // One worker has no one to be even with: it accepts directly from the start, as with shared descriptors.
-    const raceFrom = threads === 1 ? 0 : threads * DEALT_PER_WORKER;
+    // The supervisor holds each dealt connection until its worker acknowledges it: deal no more than it can hold.
+    const raceFrom = threads === 1 ? 0 : Math.min(threads * DEALT_PER_WORKER, Math.max(threads, readOpenFileLimit().soft - FD_HEADROOM));
     let mode: Mode = "deal";
     let dealing: Server | undefined;
+    let unwritten = 0; // standby copies not yet written to a worker's channel
+    let closeWhenWritten: Server | undefined;
 
     const deal = (socket: Socket) => {
       const target = leastLoaded();
@@ -104,14 +114,28 @@ export const balanced: AcceptStrategy = {
       dealing = listener;
       mode = "deal";
     };
+    const written = () => {
+      if (--unwritten > 0 || !closeWhenWritten) return;
+      closeWhenWritten.close();
+      closeWhenWritten = undefined;
+    };
+    /** Gives every worker its share of duplicates of `listener`, held unpolled until it is told to race. */
+    const arm = (listener: Server) => {
+      const handle = handleOf(listener);
+      for (const worker of workers.filter(alive))
+        for (let copy = 0; copy < listenersPerWorker(threads); copy++) {
+          unwritten++;
+          worker.send({ kind: "standby" } satisfies StandbyMessage, handle, written);
+        }
+    };
     const toRace = (listener: Server) => {
       mode = "race";
-      let pending = 0;
-      const done = () => --pending === 0 && listener.close();
-      for (const worker of workers.filter(alive)) pending += sendListenerCopies(worker, listener, threads, done);
-      // Until every copy is written the supervisor keeps dealing what its socket takes.
       dealing = undefined;
-      if (pending === 0) listener.close();
+      for (const worker of workers.filter(alive)) worker.send({ kind: "race" } satisfies RaceMessage);
+      // The workers' copies keep the socket open: the supervisor stops accepting now (or once the copies
+      // are written), rather than taking more connections than it can hold while a burst goes on.
+      if (unwritten === 0) listener.close();
+      else closeWhenWritten = listener;
     };
     /** Asks the workers in turn, from `from` on, for a descriptor (one at its descriptor limit holds none). */
     const askToLend = (from: number) => {
@@ -129,6 +153,7 @@ export const balanced: AcceptStrategy = {
     });
 
     startDealing(server);
+    arm(server);
     if (raceFrom === 0) toRace(server);
     workers.forEach((worker, i) =>
       worker.on("message", (message: unknown, handle: unknown) => {
@@ -141,6 +166,7 @@ export const balanced: AcceptStrategy = {
           if (!handle) return askToLend(asked + 1);
           startDealing(handle as Server);
           for (const each of workers.filter(alive)) each.send({ kind: "stop" } satisfies StopMessage);
+          arm(handle as Server);
         }
       }),
     );
@@ -148,8 +174,16 @@ export const balanced: AcceptStrategy = {
   accept: acceptBalanced,
 };
 
-function acceptBalanced({ connectionLimit, onConnection, onReady }: WorkerAcceptParams): Server[] {
+/**
+ * The bare handle under a listening server. Sent over IPC it arrives as a handle (Node's `net.Native`), not
+ * as a server already polling the socket, so a worker can hold it without accepting.
+ */
+const handleOf = (server: Server): Server => (server as unknown as { _handle: Server })._handle;
+
+function acceptBalanced({ connectionLimit, onConnection, onReady, onError }: WorkerAcceptParams): Server[] {
   const listeners: Server[] = [];
+  const standby: { close(): void }[] = [];
+  const backlog = readSomaxconn();
   let open = 0;
   let received = 0;
   const report = coalesced(() => process.send?.({ kind: "open", open, received, limit: connectionLimit } satisfies OpenMessage));
@@ -158,26 +192,42 @@ function acceptBalanced({ connectionLimit, onConnection, onReady }: WorkerAccept
   };
   const take = (socket: Socket) => {
     open++;
-    socket.once("close", () => {
+    // Counted gone at its end (the peer's FIN), reported before the descriptor closes: the supervisor
+    // deals the next run's connections on counts that already hold the last run's closes.
+    let gone = false;
+    const leave = () => {
+      if (gone) return;
+      gone = true;
       open--;
       report();
-    });
+    };
+    socket.once("end", leave);
+    socket.once("close", leave);
     onConnection(socket);
     report();
     // Full: stop accepting, so the other workers take the next connections (at the limit libuv would accept and drop them).
     if (open >= connectionLimit) closeAll();
   };
+  const race = () => {
+    for (const handle of standby.splice(0)) {
+      // A worker already full leaves its copies closed: the others take the rest.
+      if (open >= connectionLimit) {
+        handle.close();
+        continue;
+      }
+      const listener = createServer(take);
+      listener.once("error", onError);
+      listener.listen(handle, backlog);
+      listeners.push(listener);
+    }
+  };
   process.on("message", (message: unknown, handle: unknown) => {
     if (isMessage<ConnectionMessage>(message, "connection") && handle) {
       received++;
       take(handle as Socket);
-    } else if (isMessage<ListenerMessage>(message, "listener") && handle) {
-      const listener = handle as Server;
-      // A copy that arrives after this worker filled up stays closed: the others take the rest.
-      if (open >= connectionLimit) return void listener.close();
-      listener.on("connection", take);
-      listeners.push(listener);
-    } else if (isMessage<LendMessage>(message, "lend")) {
+    } else if (isMessage<StandbyMessage>(message, "standby") && handle) standby.push(handle as { close(): void });
+    else if (isMessage<RaceMessage>(message, "race")) race();
+    else if (isMessage<LendMessage>(message, "lend")) {
       const kept = listeners[0];
       // Closed only once the copy is written: until then the socket's queue stays polled here.
       if (kept) process.send?.({ kind: "lent" } satisfies LentMessage, kept, closeAll);

@@ -23,7 +23,8 @@ const socketsPerWorker = (threads: number) => Math.max(1, Math.ceil(REUSE_PORT_S
  * Every worker opens its own listening sockets on the supervisor's port with SO_REUSEPORT (Node ≥
  * 22.12): each socket has its own accept queue and the kernel spreads new connections over them by
  * a hash of the 4-tuple, so no loop wakes for a connection another one takes. A worker holds its
- * share of REUSE_PORT_SOCKETS_TOTAL.
+ * share of REUSE_PORT_SOCKETS_TOTAL. It keeps accepting at its descriptor limit: closing a socket would
+ * drop the connections in its own queue.
  */
 export const reusePort: AcceptStrategy = {
   name: "reuse-port",

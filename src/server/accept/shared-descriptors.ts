@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import { isMessage, listenersPerWorker, type AcceptStrategy } from "./strategy.js";
 
 /** Supervisor → worker: a duplicate of the listening socket comes with this message. */
@@ -26,12 +26,21 @@ export const sharedDescriptors: AcceptStrategy = {
   name: "shared-descriptors",
   supervisorListen: {},
   handOut: (worker, server, _port, threads) => sendListenerCopies(worker, server, threads),
-  accept({ threads, onConnection, onReady }) {
+  accept({ threads, connectionLimit, onConnection, onReady }) {
     const listeners: Server[] = [];
+    let open = 0;
+    const take = (socket: Socket) => {
+      open++;
+      socket.once("close", () => open--);
+      onConnection(socket);
+      // Full: stop accepting, so the other workers take the next connections. Only this process's
+      // duplicates close; the listening socket lives on in theirs (at the limit libuv would accept and drop them).
+      if (open >= connectionLimit) for (const listening of listeners.splice(0)) listening.close();
+    };
     process.on("message", (message: unknown, listener: unknown) => {
       if (!isMessage<ListenerMessage>(message, "listener") || !listener) return;
       const server = listener as Server;
-      server.on("connection", onConnection);
+      server.on("connection", take);
       listeners.push(server);
       if (listeners.length === listenersPerWorker(threads)) onReady();
     });

@@ -30,7 +30,11 @@ export interface WorkerAcceptParams {
   threads: number;
   /** This worker's place among the workers (0 … threads-1), as the supervisor numbers them. */
   index: number;
-  /** Open connections this worker can hold under its open-file limit. */
+  /**
+   * Open connections this worker can hold under its open-file limit. A strategy whose listening socket
+   * lives on in the other workers stops accepting here, so they take the next connections (at the limit
+   * libuv would accept and drop them).
+   */
   connectionLimit: number;
   onConnection: (socket: Socket) => void;
   onReady: () => void;
@@ -69,7 +73,7 @@ export function hasReusePort(nodeVersion: string): boolean {
  * on Node 24 and 26 (bench/RESULTS.md, "Accept strategies of the reference server"): reuse-port
  * served connections more evenly (Jain below 0.9 in 3 of 148 ok runs against 14 of 160) but left
  * connections unanswered at 4000 more often (20 of 48 runs against 8 of 48), with no throughput
- * difference; shared descriptors keep more runs ok, so they stay the default on every version.
+ * difference; shared descriptors (and `balanced`, built on them) keep more runs ok, so reuse-port is not the default.
  * Flip this after a measurement that says otherwise.
  */
 const AUTO_PREFERS_REUSE_PORT = false;
@@ -77,18 +81,16 @@ const AUTO_PREFERS_REUSE_PORT = false;
 /**
  * The strategy a server started with `--accept auto` uses on `nodeVersion` (`process.version`) and
  * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
- * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else shared
- * descriptors, which every Node has. `balanced` serves far more evenly (bench/RESULTS.md, "Even
- * accept": 2 cells of `sweeps/full.yaml` below Jain 0.9 against 10) but is not picked: under a low
- * open-file limit a burst of connects can run its supervisor out of descriptors, as it holds the
- * connections on their way to the workers (docs/server.md; issue 34, open).
+ * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else `balanced`,
+ * which every Node has. Measured side by side with shared descriptors on every cell of
+ * `sweeps/full.yaml` (bench/RESULTS.md, "Even accept"): 2 cells below Jain 0.9 against 10.
  */
 export function chooseAcceptStrategy(
   nodeVersion: string,
   platform: NodeJS.Platform = process.platform,
   prefersReusePort = AUTO_PREFERS_REUSE_PORT,
 ): AcceptStrategyName {
-  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "shared-descriptors";
+  return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "balanced";
 }
 
 export const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
