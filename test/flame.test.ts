@@ -34,6 +34,9 @@ describe("perf script → folded stacks", () => {
     expect(collapsed.frames).toBe(13);
     expect(collapsed.kernelFrames).toBe(4);
     expect(collapsed.samplesWithUnnamedCode).toBe(1);
+    // Of the 2 samples taken in user space (the other 2 in the kernel), 1 was in the stripped binary.
+    expect(collapsed.userLeafSamples).toBe(2);
+    expect(collapsed.unnamedLeafSamples).toBe(1);
   });
 
   it("gives the kernel share from the innermost frames and the top frames by self time", () => {

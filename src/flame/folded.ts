@@ -85,6 +85,9 @@ export interface Collapsed {
   kernelFrames: number;
   /** Samples with at least one frame in a named file that perf could not name (a stripped binary). */
   samplesWithUnnamedCode: number;
+  /** Samples whose innermost frame is in user space, and those of them in such a file. */
+  userLeafSamples: number;
+  unnamedLeafSamples: number;
 }
 
 /**
@@ -97,7 +100,10 @@ export function collapsePerfScript(text: string): Collapsed {
   let frames = 0;
   let kernelFrames = 0;
   let samplesWithUnnamedCode = 0;
+  let userLeafSamples = 0;
+  let unnamedLeafSamples = 0;
   let unnamedCode = false;
+  let unnamedLeaf = false;
   let comm: string | undefined;
   let stack: string[] = [];
   const flush = () => {
@@ -105,10 +111,13 @@ export function collapsePerfScript(text: string): Collapsed {
       const key = [cleanFrame(comm), ...stack.reverse()].join(";");
       folded.set(key, (folded.get(key) ?? 0) + 1);
       if (unnamedCode) samplesWithUnnamedCode++;
+      if (!stack[stack.length - 1]!.endsWith(KERNEL_SUFFIX)) userLeafSamples++;
+      if (unnamedLeaf) unnamedLeafSamples++;
     }
     comm = undefined;
     stack = [];
     unnamedCode = false;
+    unnamedLeaf = false;
   };
   for (const line of text.split("\n")) {
     if (line.trim() === "") {
@@ -128,9 +137,12 @@ export function collapsePerfScript(text: string): Collapsed {
     if (name.endsWith(KERNEL_SUFFIX)) kernelFrames++;
     if (unresolved && !name.endsWith(KERNEL_SUFFIX)) unresolvedFrames++;
     // An object file perf could not name a symbol in (`[unknown]` objects are broken unwinding, not a stripped binary).
-    if (unresolved && frame[3]!.startsWith("/")) unnamedCode = true;
+    if (unresolved && frame[3]!.startsWith("/")) {
+      unnamedCode = true;
+      if (stack.length === 0) unnamedLeaf = true;
+    }
     stack.push(name);
   }
   flush();
-  return { folded, unresolvedFrames, frames, kernelFrames, samplesWithUnnamedCode };
+  return { folded, unresolvedFrames, frames, kernelFrames, samplesWithUnnamedCode, userLeafSamples, unnamedLeafSamples };
 }
