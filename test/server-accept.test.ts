@@ -7,7 +7,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { MessageType, decodeFrame, encodeFrame, FrameError } from "../src/protocol/index.js";
 import { TCP_LISTEN, tcpSockets } from "../src/process/sockets.js";
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
 import { REUSE_PORT_SOCKETS_TOTAL, chooseAcceptStrategy, hasReusePort } from "../src/server/accept/index.js";
+import { openConnections } from "../src/server/accept/strategy.js";
 import { waitFor } from "./helpers/sweep.js";
 import { RawClient, childPids, killRunningChildren, runCli, runningChildren, startRealServer } from "./helpers/fake-servers.js";
 
@@ -80,6 +83,33 @@ async function answeringPids(port: number, count: number): Promise<number[]> {
 }
 
 const THREADS = 4;
+
+describe("a worker's open connections against its limit", () => {
+  const fakeSocket = () => new EventEmitter() as unknown as Socket;
+
+  it("counts each connection gone once, at the first of its events; full at the limit", () => {
+    let changes = 0;
+    const open = openConnections(2, ["end", "close"], () => changes++);
+    const [first, second] = [fakeSocket(), fakeSocket()];
+    open.add(first);
+    expect([open.count, open.full]).toEqual([1, false]);
+    open.add(second);
+    expect([open.count, open.full]).toEqual([2, true]);
+    first.emit("end");
+    first.emit("close");
+    expect([open.count, open.full, changes]).toEqual([1, false, 3]);
+  });
+
+  it("counted at close only, a connection whose peer ended still holds its place", () => {
+    const open = openConnections(1, ["close"]);
+    const socket = fakeSocket();
+    open.add(socket);
+    socket.emit("end");
+    expect(open.full).toBe(true);
+    socket.emit("close");
+    expect(open.count).toBe(0);
+  });
+});
 
 describe(`real servers under this Node (${process.version}), --threads ${THREADS}`, () => {
   it("--accept shared-descriptors: one listening socket shared by every worker; every connection answered by a worker", async () => {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { FD_HEADROOM, readOpenFileLimit, readSomaxconn } from "../../process/limits.js";
-import { isMessage, listenersPerWorker, type AcceptStrategy, type WorkerAcceptParams } from "./strategy.js";
+import { isMessage, listenersPerWorker, openConnections, type AcceptStrategy, type WorkerAcceptParams } from "./strategy.js";
 
 /** Worker → supervisor: how many connections it holds, and how many of them it got from the supervisor so far. */
 interface OpenMessage {
@@ -184,34 +184,26 @@ function acceptBalanced({ connectionLimit, onConnection, onReady, onError }: Wor
   const listeners: Server[] = [];
   const standby: { close(): void }[] = [];
   const backlog = readSomaxconn();
-  let open = 0;
   let received = 0;
-  const report = coalesced(() => process.send?.({ kind: "open", open, received, limit: connectionLimit } satisfies OpenMessage));
+  // Counted gone at its end (the peer's FIN), reported before the descriptor closes: the supervisor
+  // deals the next run's connections on counts that already hold the last run's closes.
+  const open = openConnections(connectionLimit, ["end", "close"], () => report());
+  const report = coalesced(() =>
+    process.send?.({ kind: "open", open: open.count, received, limit: connectionLimit } satisfies OpenMessage),
+  );
   const closeAll = () => {
     for (const listener of listeners.splice(0)) listener.close();
   };
   const take = (socket: Socket) => {
-    open++;
-    // Counted gone at its end (the peer's FIN), reported before the descriptor closes: the supervisor
-    // deals the next run's connections on counts that already hold the last run's closes.
-    let gone = false;
-    const leave = () => {
-      if (gone) return;
-      gone = true;
-      open--;
-      report();
-    };
-    socket.once("end", leave);
-    socket.once("close", leave);
+    open.add(socket);
     onConnection(socket);
-    report();
     // Full: stop accepting, so the other workers take the next connections (at the limit libuv would accept and drop them).
-    if (open >= connectionLimit) closeAll();
+    if (open.full) closeAll();
   };
   const race = () => {
     for (const handle of standby.splice(0)) {
       // A worker already full leaves its copies closed: the others take the rest.
-      if (open >= connectionLimit) {
+      if (open.full) {
         handle.close();
         continue;
       }

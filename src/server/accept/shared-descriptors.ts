@@ -1,20 +1,9 @@
-import type { ChildProcess } from "node:child_process";
 import type { Server, Socket } from "node:net";
-import { isMessage, listenersPerWorker, type AcceptStrategy } from "./strategy.js";
+import { isMessage, listenersPerWorker, openConnections, type AcceptStrategy } from "./strategy.js";
 
 /** Supervisor → worker: a duplicate of the listening socket comes with this message. */
 interface ListenerMessage {
   kind: "listener";
-}
-
-/**
- * Sends `worker` its share of duplicates of the listening socket (each send passes a duplicate descriptor,
- * not the socket's only one); `written` is called as each is written. Returns how many were sent.
- */
-export function sendListenerCopies(worker: ChildProcess, server: Server, threads: number, written?: () => void): number {
-  const copies = listenersPerWorker(threads);
-  for (let i = 0; i < copies; i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server, written);
-  return copies;
 }
 
 /**
@@ -25,17 +14,19 @@ export function sendListenerCopies(worker: ChildProcess, server: Server, threads
 export const sharedDescriptors: AcceptStrategy = {
   name: "shared-descriptors",
   supervisorListen: {},
-  handOut: (worker, server, _port, threads) => sendListenerCopies(worker, server, threads),
+  // Each send passes a duplicate descriptor, not the socket's only one.
+  handOut(worker, server, _port, threads) {
+    for (let i = 0; i < listenersPerWorker(threads); i++) worker.send({ kind: "listener" } satisfies ListenerMessage, server);
+  },
   accept({ threads, connectionLimit, onConnection, onReady }) {
     const listeners: Server[] = [];
-    let open = 0;
+    const open = openConnections(connectionLimit, ["close"]);
     const take = (socket: Socket) => {
-      open++;
-      socket.once("close", () => open--);
+      open.add(socket);
       onConnection(socket);
       // Full: stop accepting, so the other workers take the next connections. Only this process's
       // duplicates close; the listening socket lives on in theirs (at the limit libuv would accept and drop them).
-      if (open >= connectionLimit) for (const listening of listeners.splice(0)) listening.close();
+      if (open.full) for (const listening of listeners.splice(0)) listening.close();
     };
     process.on("message", (message: unknown, listener: unknown) => {
       if (!isMessage<ListenerMessage>(message, "listener") || !listener) return;

@@ -83,7 +83,7 @@ const AUTO_PREFERS_REUSE_PORT = false;
  * `platform`: reuse-port only where preferred, Node has it and the kernel spreads connections over
  * SO_REUSEPORT sockets (Linux; on BSDs and macOS the last socket takes them all); else `balanced`,
  * which every Node has. Measured side by side with shared descriptors on every cell of
- * `sweeps/full.yaml` (bench/RESULTS.md, "Even accept"): 2 cells below Jain 0.9 against 10.
+ * `sweeps/full.yaml` (bench/RESULTS.md, "Even accept, second round"): 1 cell below Jain 0.9 against 7.
  */
 export function chooseAcceptStrategy(
   nodeVersion: string,
@@ -91,6 +91,35 @@ export function chooseAcceptStrategy(
   prefersReusePort = AUTO_PREFERS_REUSE_PORT,
 ): AcceptStrategyName {
   return prefersReusePort && hasReusePort(nodeVersion) && platform === "linux" ? "reuse-port" : "balanced";
+}
+
+/**
+ * A worker's open connections against its `limit` (its open-file budget). Each connection counts as gone
+ * once, at the first of `goneAt`'s socket events; `onChange` hears every change.
+ */
+export function openConnections(limit: number, goneAt: readonly ("end" | "close")[], onChange: () => void = () => {}) {
+  let open = 0;
+  return {
+    get count() {
+      return open;
+    },
+    /** At the limit: a strategy whose socket lives on elsewhere stops accepting (libuv would accept and drop). */
+    get full() {
+      return open >= limit;
+    },
+    add(socket: Socket) {
+      open++;
+      let gone = false;
+      const leave = () => {
+        if (gone) return;
+        gone = true;
+        open--;
+        onChange();
+      };
+      for (const event of goneAt) socket.once(event, leave);
+      onChange();
+    },
+  };
 }
 
 export const isMessage = <T extends { kind: string }>(message: unknown, kind: T["kind"]): message is T =>
