@@ -108,10 +108,12 @@ export function collapsePerfScript(text: string): Collapsed {
   let stack: string[] = [];
   const flush = () => {
     if (comm !== undefined && stack.length > 0) {
+      // perf script lists the innermost frame first; folded stacks run from the root.
+      const leaf = stack[0]!;
       const key = [cleanFrame(comm), ...stack.reverse()].join(";");
       folded.set(key, (folded.get(key) ?? 0) + 1);
       if (unnamedCode) samplesWithUnnamedCode++;
-      if (!stack[stack.length - 1]!.endsWith(KERNEL_SUFFIX)) userLeafSamples++;
+      if (!leaf.endsWith(KERNEL_SUFFIX)) userLeafSamples++;
       if (unnamedLeaf) unnamedLeafSamples++;
     }
     comm = undefined;
