@@ -6,11 +6,12 @@
  * (the table) and as a script does (--json), must name night 14 for the cell's resp/s and no other
  * night anywhere.
  *
- * In the `together` project, not `alone`: `alone` is for files whose figure another file's sweeps on
- * the same 2 cores would change. This file asserts no figure's size, only that a step no load can make
- * is found and nothing else is; the nights run in a scattered order (RUN_ORDER), so another file's
- * sweeps, starting or stopping while this one runs, slow nights on both sides of the step instead of
- * making a step of their own at some date. Running alone would add this file's whole time to the suite's.
+ * In the `alone` project: the nights run in a scattered order (RUN_ORDER), so a machine whose load drifts
+ * slows nights on both sides of the step alike, but another test file starting or ending mid-way is a
+ * load step, not a drift. In CI under its CPU hog, with this file among the others, nights 14 and 15
+ * (run last and third) differed from 16–20 (run in the middle), and history rightly named a second
+ * step at night 16: it judges a night by its repeats, and a load step between nights is a real step
+ * in the figures. Run alone (the hog stays, steady), only the step made on purpose is left.
  */
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
