@@ -88,4 +88,18 @@ describe("bpftrace output", () => {
     expect(bpfProgram(false, "riscv64")).toMatch(/raw_syscalls:sys_enter \/@window == 1/);
     expect(bpfProgram(true, "x64")).toMatch(/raw_syscalls:sys_enter/);
   });
+
+  it("with time per call the markers are read from kill's arguments at sys_enter (one probe fewer to detach), elsewhere at sys_enter_kill", () => {
+    const probes = (program: string) => program.match(/^(tracepoint:\S+)/gm) ?? [];
+    expect(probes(bpfProgram(true, "x64"))).toEqual([
+      "tracepoint:sched:sched_process_fork",
+      "tracepoint:raw_syscalls:sys_enter",
+      "tracepoint:raw_syscalls:sys_exit",
+    ]);
+    expect(bpfProgram(true, "x64")).toMatch(/if \(\$id == 62 && pid == \$1 && \$sig >= \$2 && \$sig <= \$2 \+ 2\)/);
+    expect(bpfProgram(true, "x64")).toMatch(/\$target = args->args\[0\];[^]*@tree\[\$target\] = 1/);
+    expect(bpfProgram(true, "arm64")).toMatch(/args->id == 129 && pid == \$1/);
+    expect(probes(bpfProgram(true, "riscv64"))[0]).toBe("tracepoint:syscalls:sys_enter_kill");
+    expect(probes(bpfProgram(false, "x64"))[0]).toBe("tracepoint:syscalls:sys_enter_kill");
+  });
 });

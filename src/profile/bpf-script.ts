@@ -44,18 +44,48 @@ function countAtExit(forking: readonly number[]): string {
 tracepoint:syscalls:sys_enter_exit, tracepoint:syscalls:sys_enter_exit_group /@window == 1 && @tree[pid]/ { @calls[args->__syscall_nr] = count(); }`;
 }
 
+/**
+ * kill's number by architecture (uapi headers). Where the program has a raw_syscalls:sys_enter probe
+ * anyway (time per call), the markers are read there, from kill's arguments, rather than at a
+ * sys_enter_kill probe of their own: one probe fewer to detach as bpftrace exits, 60–80 ms each
+ * (bench/RESULTS.md, "Profiler start and stop outside the window").
+ */
+export const KILL_CALLS: Readonly<Partial<Record<string, number>>> = { x64: 62, arm64: 129 };
+
+/** Whether a kill() with signal `sig` is one of this profiler's markers. */
+const isMarker = (sig: string) => `pid == $1 && ${sig} >= $2 && ${sig} <= $2 + 2`;
+
+/** What each marker does: add the pid `target` to the tree, or open or close the window. */
+const markerActions = (sig: string, target: string) => `  if (${sig} == $2 + ${MARK.addPid}) { @tree[${target}] = 1; }
+  if (${sig} == $2 + ${MARK.open}) { @window = 1; }
+  if (${sig} == $2 + ${MARK.close}) { @window = 2; }`;
+
 /** The program; `$1` is the pid of the process that sends the markers, `$2` the markers' base. */
 export function bpfProgram(time: boolean, arch: string = process.arch): string {
-  const marks = `tracepoint:syscalls:sys_enter_kill /pid == $1 && args->sig >= $2 && args->sig <= $2 + 2/ {
-  if (args->sig == $2 + ${MARK.addPid}) { @tree[args->pid] = 1; }
-  if (args->sig == $2 + ${MARK.open}) { @window = 1; }
-  if (args->sig == $2 + ${MARK.close}) { @window = 2; }
-}
-tracepoint:sched:sched_process_fork /@tree[pid]/ { @tree[args->child_pid] = 1; }`;
+  const kill = time ? KILL_CALLS[arch] : undefined;
+  const killMarker = `args->id == ${kill} && ${isMarker("(int64)args->args[1]")}`;
+  const marks =
+    kill === undefined
+      ? `tracepoint:syscalls:sys_enter_kill /${isMarker("args->sig")}/ {\n${markerActions("args->sig", "args->pid")}\n}\n`
+      : "";
+  // The arguments are copied first: bpftrace 0.17 reads `args` in a branch through a moved context
+  // pointer otherwise, which the kernel's verifier refuses ("dereference of modified ctx ptr").
+  const timedEnter =
+    kill === undefined
+      ? `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); @start[tid] = nsecs; }`
+      : `tracepoint:raw_syscalls:sys_enter /(@window == 1 && @tree[pid]) || (${killMarker})/ {
+  $id = args->id;
+  $sig = (int64)args->args[1];
+  $target = args->args[0];
+  if ($id == ${kill} && ${isMarker("$sig")}) {
+${markerActions("$sig", "$target")}
+  } else { @calls[$id] = count(); @start[tid] = nsecs; }
+}`;
+  const fork = `tracepoint:sched:sched_process_fork /@tree[pid]/ { @tree[args->child_pid] = 1; }`;
   // Timed: the exit of a call entered in the window pairs with its enter by thread id; a call still
   // blocked when the window closes is counted but not timed (its time would run past the window).
   const counting = time
-    ? `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); @start[tid] = nsecs; }
+    ? `${timedEnter}
 tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
   if (@window == 1) {
     $ns = nsecs - @start[tid];
@@ -70,7 +100,7 @@ tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
       : `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); }
 tracepoint:raw_syscalls:sys_exit /args->ret < 0 && @window == 1 && @tree[pid]/ { @errors[args->id] = count(); }`;
   // The bookkeeping maps are emptied so that only the counts are printed as bpftrace exits.
-  return `${marks}\n${counting}\nEND { clear(@tree); clear(@window);${time ? " clear(@start);" : ""} }\n`;
+  return `${marks}${fork}\n${counting}\nEND { clear(@tree); clear(@window);${time ? " clear(@start);" : ""} }\n`;
 }
 
 interface Bucket {

@@ -77,7 +77,7 @@ export class BpfProfiler extends AttachedProfiler {
     return outcome;
   }
 
-  /** The marker: a kill() the program sees at sys_enter_kill, refused by the kernel (no such signal). */
+  /** The marker: a kill() the program sees as it is entered, refused by the kernel (no such signal). */
   private mark(pid: number, mark: number): void {
     try {
       process.kill(pid, this.base + mark);
