@@ -37,9 +37,9 @@ const SPEC = "tiny";
 const dateOf = (night: number) => `2026-11-${String(night).padStart(2, "0")}`;
 const DATES = Array.from({ length: NIGHTS }, (_, i) => dateOf(i + 1));
 /**
- * Nights 1, 8, 15, 2, 9, 16 …: each position i runs night (7i mod 20) + 1. A machine whose load
- * changes while the file runs (another test file starting) then slows plain and slowed nights alike,
- * never one run of dates, so the only step in date order is the one made on purpose.
+ * Nights 1, 8, 15, 2, 9, 16 …: each position i runs night (7i mod 20) + 1. A load that drifts while
+ * the file runs then slows plain and slowed nights alike, never one run of dates, so the only step in
+ * date order is the one made on purpose (a load step is kept out by the `alone` project: header).
  */
 const RUN_ORDER = Array.from({ length: NIGHTS }, (_, i) => ((7 * i) % NIGHTS) + 1);
 
