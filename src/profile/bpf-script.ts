@@ -60,20 +60,13 @@ const markerActions = (sig: string, target: string) => `  if (${sig} == $2 + ${M
   if (${sig} == $2 + ${MARK.open}) { @window = 1; }
   if (${sig} == $2 + ${MARK.close}) { @window = 2; }`;
 
-/** The program; `$1` is the pid of the process that sends the markers, `$2` the markers' base. */
-export function bpfProgram(time: boolean, arch: string = process.arch): string {
-  const kill = time ? KILL_CALLS[arch] : undefined;
-  const killMarker = `args->id == ${kill} && ${isMarker("(int64)args->args[1]")}`;
-  const marks =
-    kill === undefined
-      ? `tracepoint:syscalls:sys_enter_kill /${isMarker("args->sig")}/ {\n${markerActions("args->sig", "args->pid")}\n}\n`
-      : "";
-  // The arguments are copied first: bpftrace 0.17 reads `args` in a branch through a moved context
-  // pointer otherwise, which the kernel's verifier refuses ("dereference of modified ctx ptr").
-  const timedEnter =
-    kill === undefined
-      ? `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); @start[tid] = nsecs; }`
-      : `tracepoint:raw_syscalls:sys_enter /(@window == 1 && @tree[pid]) || (${killMarker})/ {
+/**
+ * Timed counting at each call's entry, with the markers read from the arguments of kill (syscall
+ * number `kill`). The arguments are copied first: bpftrace 0.17 reads `args` in a branch through a
+ * moved context pointer otherwise, which the kernel's verifier refuses ("dereference of modified ctx ptr").
+ */
+function timedEnterWithMarkers(kill: number): string {
+  return `tracepoint:raw_syscalls:sys_enter /(@window == 1 && @tree[pid]) || (args->id == ${kill} && ${isMarker("(int64)args->args[1]")})/ {
   $id = args->id;
   $sig = (int64)args->args[1];
   $target = args->args[0];
@@ -81,6 +74,19 @@ export function bpfProgram(time: boolean, arch: string = process.arch): string {
 ${markerActions("$sig", "$target")}
   } else { @calls[$id] = count(); @start[tid] = nsecs; }
 }`;
+}
+
+/** The program; `$1` is the pid of the process that sends the markers, `$2` the markers' base. */
+export function bpfProgram(time: boolean, arch: string = process.arch): string {
+  const kill = time ? KILL_CALLS[arch] : undefined;
+  const marks =
+    kill === undefined
+      ? `tracepoint:syscalls:sys_enter_kill /${isMarker("args->sig")}/ {\n${markerActions("args->sig", "args->pid")}\n}\n`
+      : "";
+  const timedEnter =
+    kill === undefined
+      ? `tracepoint:raw_syscalls:sys_enter /@window == 1 && @tree[pid]/ { @calls[args->id] = count(); @start[tid] = nsecs; }`
+      : timedEnterWithMarkers(kill);
   const fork = `tracepoint:sched:sched_process_fork /@tree[pid]/ { @tree[args->child_pid] = 1; }`;
   // Timed: the exit of a call entered in the window pairs with its enter by thread id; a call still
   // blocked when the window closes is counted but not timed (its time would run past the window).
